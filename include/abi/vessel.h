@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one contract between the Vessel VMM (host) and the Vessel kernel
+ * (guest). Both sides include this file; nothing else crosses the boundary.
+ *
+ * Rules for this header:
+ *  - freestanding: only fixed-width integer types, no libc;
+ *  - every struct has a fixed layout (explicit padding, static size checks);
+ *  - every field of a hypercall argument struct is marked IN (guest -> host)
+ *    or OUT (host -> guest);
+ *  - adding a field or a hypercall bumps VESSEL_ABI_VERSION.
+ *
+ * See docs/abi.md for the prose version with diagrams.
+ */
+#ifndef VESSEL_ABI_VESSEL_H
+#define VESSEL_ABI_VESSEL_H
+
+#include <stdint.h> /* a freestanding header: also fine in the guest kernel */
+
+#define VESSEL_ABI_VERSION 1
+
+/* ------------------------------------------------------------------------
+ * Boot protocol (direct 64-bit entry by the Vessel VMM)
+ *
+ * The kernel is an ELF64 executable. The VMM loads every PT_LOAD segment at
+ * its p_paddr and enters at e_entry, which must be a *physical* address in
+ * identity-mapped memory. The same ELF carries a Multiboot (v1) header with
+ * the a.out-kludge flag, so QEMU's `-kernel` enters it through a separate
+ * 32-bit entry instead.
+ *
+ * CPU state at the 64-bit entry (bootstrap processor):
+ *   long mode, CPL0, paging on, interrupts off (RFLAGS = 0x2)
+ *   CR3   -> VMM page tables identity-mapping [0, 4 GiB) with 2 MiB pages
+ *   GDT   -> flat: 0x08 code64, 0x10 data (the kernel loads its own at once)
+ *   RDI   =  guest-physical address of struct vessel_boot_info
+ *   RSI   =  VESSEL_BOOT_MAGIC
+ *   RSP   =  0 (the kernel sets its own stack before any push)
+ *
+ * Guest-physical layout chosen by the VMM (the kernel reads the memory map
+ * and must not assume more than it says):
+ *
+ *   0x0000_0000 +-------------------------+
+ *               | reserved (null page)    |
+ *   0x0000_1000 | VMM boot page tables    |  reserved until the kernel
+ *   0x0000_7000 | struct vessel_boot_info |  has copied what it needs
+ *   0x0000_8000 | kernel command line     |
+ *   0x0000_9000 | boot GDT                |
+ *   0x0010_0000 +-------------------------+
+ *               | kernel image (p_paddr)  |  usable RAM, minus the image,
+ *               | ...                     |  minus the initrd
+ *               | initrd (page aligned)   |
+ *               +-------------------------+  end of RAM (<= 3 GiB here, the
+ *   0xfec0_0000   IOAPIC, 0xfee0_0000 LAPIC   rest continues at 4 GiB)
+ * ------------------------------------------------------------------------ */
+
+#define VESSEL_BOOT_MAGIC 0x3130455353455655ull /* "UVESSE01" little-endian */
+
+#define VESSEL_BOOT_INFO_GPA	0x7000ull
+#define VESSEL_BOOT_CMDLINE_GPA 0x8000ull
+#define VESSEL_BOOT_CMDLINE_MAX 4096u
+#define VESSEL_BOOT_MMAP_MAX	16u
+
+enum vessel_mem_type {
+	VESSEL_MEM_RAM = 1,	 /* usable (except the kernel image and initrd) */
+	VESSEL_MEM_RESERVED = 2, /* never touch */
+};
+
+struct vessel_mem_region {
+	uint64_t base;
+	uint64_t size;
+	uint32_t type; /* enum vessel_mem_type */
+	uint32_t pad;
+};
+
+/* Flags in vessel_boot_info.flags */
+#define VESSEL_BOOT_F_HYPERCALLS (1u << 0) /* hypercall ports are live */
+
+struct vessel_boot_info {
+	uint64_t magic;	      /* VESSEL_BOOT_MAGIC */
+	uint32_t abi_version; /* VESSEL_ABI_VERSION of the VMM */
+	uint32_t size;	      /* sizeof(struct vessel_boot_info) */
+	uint32_t cpu_count;   /* vCPUs created; APs start via VESSEL_HC_CPU_START */
+	uint32_t mmap_count;  /* valid entries in mmap[] */
+	uint64_t flags;	      /* VESSEL_BOOT_F_* */
+	uint64_t cmdline_gpa; /* NUL-terminated, at most CMDLINE_MAX bytes */
+	uint64_t cmdline_len; /* without the NUL */
+	uint64_t initrd_gpa;  /* 0 if none; page aligned */
+	uint64_t initrd_size;
+	uint64_t tsc_khz;  /* TSC frequency, 0 if unknown */
+	uint64_t boot_tsc; /* TSC value when the VMM started (boot timing) */
+	struct vessel_mem_region mmap[VESSEL_BOOT_MMAP_MAX];
+};
+
+/* ------------------------------------------------------------------------
+ * Hypercalls
+ *
+ * A hypercall is one 32-bit port write:
+ *
+ *     outl(VESSEL_HC_PORT_BASE + nr, gpa_of_argument_struct)
+ *
+ * The argument struct must lie entirely in guest RAM below 4 GiB and be
+ * naturally aligned. The VMM validates the address and every guest pointer
+ * inside it with one helper; a bad address stops the VM (exit status
+ * VESSEL_EXIT_GUEST_FAULT) with a message naming the hypercall. OUT fields are
+ * written before the guest resumes. `ret` is 0 or a negative errno.
+ *
+ * Under QEMU these ports are unassigned (writes ignored): the kernel only
+ * uses hypercalls when the boot info has VESSEL_BOOT_F_HYPERCALLS.
+ * ------------------------------------------------------------------------ */
+
+#define VESSEL_HC_PORT_BASE  0x0500u
+#define VESSEL_HC_PORT_COUNT 0x0040u
+
+enum vessel_hypercall {
+	VESSEL_HC_POWEROFF = 0,	 /* struct vessel_hc_poweroff */
+	VESSEL_HC_TEST = 1,	 /* struct vessel_hc_test */
+	VESSEL_HC_CPU_START = 2, /* struct vessel_hc_cpu_start */
+	VESSEL_HC_NR
+};
+
+/* Stop the VM; `vessel run` exits with `status` (0..255). Never returns. */
+struct vessel_hc_poweroff {
+	uint64_t status; /* IN */
+};
+
+/*
+ * Test-report channel (like KVM selftests' ucall). A guest test reports:
+ *   SYNC(arg)                 reached checkpoint `arg`; a host test may act
+ *                             (save/restore, migrate, poison) before resuming
+ *   ASSERT(file, line, msg)   an assertion failed; the VMM prints it and
+ *                             counts it
+ *   DONE(arg)                 the test program finished; arg = failures
+ *   PRINT(msg)                free text for the host test log
+ * Strings are NUL-terminated, at most VESSEL_HC_STR_MAX bytes with the NUL.
+ */
+#define VESSEL_HC_STR_MAX 256u
+
+enum vessel_test_kind {
+	VESSEL_TEST_SYNC = 1,
+	VESSEL_TEST_ASSERT = 2,
+	VESSEL_TEST_DONE = 3,
+	VESSEL_TEST_PRINT = 4,
+};
+
+struct vessel_hc_test {
+	uint32_t kind;	   /* IN: enum vessel_test_kind */
+	uint32_t line;	   /* IN: ASSERT only */
+	uint64_t file_gpa; /* IN: ASSERT only, string */
+	uint64_t msg_gpa;  /* IN: ASSERT, PRINT: string (0 = none) */
+	uint64_t arg;	   /* IN: SYNC stage, DONE failure count */
+	int64_t ret;	   /* OUT: 0 or -errno */
+};
+
+/*
+ * Start application processor `cpu` (1..cpu_count-1) in 64-bit mode with the
+ * given state; the same entry state as the BSP except the registers below.
+ * Replaces INIT-SIPI-SIPI (which needs real mode) on the Vessel VMM.
+ */
+struct vessel_hc_cpu_start {
+	uint32_t cpu; /* IN: vCPU index == initial APIC ID */
+	uint32_t pad;
+	uint64_t rip; /* IN: guest-virtual entry (mapped by cr3) */
+	uint64_t rsp; /* IN */
+	uint64_t cr3; /* IN: page-table root, guest-physical */
+	uint64_t arg; /* IN: passed in RDI */
+	int64_t ret;  /* OUT: 0, -EINVAL (bad cpu), -EBUSY (already started) */
+};
+
+_Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
+_Static_assert(sizeof(struct vessel_boot_info) == 80 + 24 * VESSEL_BOOT_MMAP_MAX, "ABI");
+_Static_assert(sizeof(struct vessel_hc_poweroff) == 8, "ABI");
+_Static_assert(sizeof(struct vessel_hc_test) == 40, "ABI");
+_Static_assert(sizeof(struct vessel_hc_cpu_start) == 48, "ABI");
+
+/* ------------------------------------------------------------------------
+ * Devices and exit status
+ * ------------------------------------------------------------------------ */
+
+#define VESSEL_COM1_PORT 0x3f8u /* 16550A, IRQ 4 via the IOAPIC */
+#define VESSEL_COM1_IRQ	 4u
+
+/* `vessel run` exit status when the VMM, not the guest, decides */
+#define VESSEL_EXIT_VMM_ERROR	1   /* could not start or run the VM */
+#define VESSEL_EXIT_USAGE	2   /* bad command line */
+#define VESSEL_EXIT_GUEST_FAULT 125 /* triple fault, bad hypercall, unhandled exit */
+
+/* QEMU: isa-debug-exit at this port; QEMU exits with (value << 1) | 1 */
+#define VESSEL_QEMU_EXIT_PORT 0xf4u
+
+#endif /* VESSEL_ABI_VESSEL_H */

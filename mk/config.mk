@@ -1,0 +1,42 @@
+# Toolchains and flags shared by every fragment.
+
+B ?= build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+HOST_CC ?= gcc
+CLANG ?= clang
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wundef -Wvla -Wno-unused-parameter
+
+# Host code: the VMM, the eBPF library, tools and host tests.
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP
+HOST_LDFLAGS :=
+
+# Guest kernel: freestanding, no SSE, higher-half (kernel code model).
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-builtin -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
+	-mno-avx -mgeneral-regs-only -mcmodel=kernel -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -Iinclude -Iguest -MMD -MP
+GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-dynamic-linker
+
+# Guest user programs: static ELF64, our own libc, no SSE assumption needed.
+USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
+	-fno-stack-protector -fno-builtin -mno-red-zone -static \
+	-fno-asynchronous-unwind-tables -Iinclude -Iuser/libc/include -MMD -MP
+USER_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-dynamic-linker
+
+# Generic host compile rule; fragments may add more specific ones.
+$(B)/host/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(HOST_CFLAGS_EXTRA) -c $< -o $@
+
+ALL_TARGETS :=
+CHECK_SUITES :=
+BENCHES :=

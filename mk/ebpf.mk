@@ -1,0 +1,1 @@
+# ebpf: filled in by its component

@@ -1,0 +1,1 @@
+# guest: filled in by its component

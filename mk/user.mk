@@ -1,0 +1,1 @@
+# user: filled in by its component
