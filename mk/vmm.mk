@@ -1,1 +1,77 @@
-# vmm: filled in by its component
+# vmm: the Vessel VMM. Everything but main.c is built into $(VMM_LIB), which
+# the `vessel` binary and the tests link (whole-archive: devices register
+# themselves in a linker section, so nothing references them by name).
+
+VESSEL_BIN := $(B)/vessel
+VMM_LIB := $(B)/vmm/libvmm.a
+
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c vmm/dev/*.c))
+VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
+VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread
+
+$(B)/host/vmm/%.o $(B)/host/tests/unit/vmm_%.o $(B)/host/tests/vmm/%.o: HOST_CFLAGS_EXTRA += -Ivmm
+
+$(VMM_LIB): $(VMM_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(VESSEL_BIN): $(B)/host/vmm/main.o $(VMM_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(VMM_LDLIBS)
+
+# ---- tests ----
+VMM_UNIT_SRCS := $(wildcard tests/unit/vmm_*.c)
+VMM_UNIT_BINS := $(VMM_UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+VMM_GUEST_BIN := $(B)/tests/vmm/guests_test
+VMM_FUZZ_BIN := $(B)/fuzz/vmm_elf_fuzz
+
+$(B)/tests/unit/vmm_%: $(B)/host/tests/unit/vmm_%.o $(VMM_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(VMM_LDLIBS) -lcmocka
+
+$(VMM_GUEST_BIN): $(B)/host/tests/vmm/guests_test.o $(VMM_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(VMM_LDLIBS)
+
+VMM_FUZZ_FLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Ivmm
+$(VMM_FUZZ_BIN): tests/fuzz/vmm_elf_fuzz.c vmm/core/elf.c vmm/core/guest_mem.c vmm/core/elf.h vmm/core/guest_mem.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
+CHECK_SUITES += vmm-unit vmm-cli vmm-guests vmm-fuzz
+SUITE_CMD_vmm-unit := rc=0; for t in $(VMM_UNIT_BINS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
+SUITE_DEPS_vmm-unit := $(VMM_UNIT_BINS)
+SUITE_CMD_vmm-cli := VESSEL_BIN=$(VESSEL_BIN) sh tests/vmm/cli_test.sh
+SUITE_DEPS_vmm-cli := $(VESSEL_BIN)
+SUITE_CMD_vmm-guests := $(VMM_GUEST_BIN)
+SUITE_DEPS_vmm-guests := $(VMM_GUEST_BIN)
+SUITE_TIMEOUT_vmm-guests := 300
+SUITE_CMD_vmm-fuzz := sh tests/fuzz/vmm_elf_fuzz.sh $(VMM_FUZZ_BIN) $(B)/fuzz/vmm_elf_corpus
+SUITE_DEPS_vmm-fuzz := $(VMM_FUZZ_BIN)
+SUITE_TIMEOUT_vmm-fuzz := 120
+
+ALL_TARGETS += $(VESSEL_BIN)
+
+.PHONY: vmm vmm-tests run
+vmm: $(VESSEL_BIN) $(VMM_LIB)
+vmm-tests: $(VMM_UNIT_BINS) $(VMM_GUEST_BIN) $(VMM_FUZZ_BIN)
+
+# `make run`: boot the bundled kernel and initrd (RUN_ARGS adds options, e.g.
+# RUN_ARGS='--cmdline selftest'). Their rules live in mk/guest.mk and
+# mk/user.mk; the recipe is expanded after every fragment is read.
+RUN_KERNEL = $(or $(KERNEL_ELF),$(B)/guest/vessel.elf)
+RUN_INITRD = $(or $(INITRD_IMG),$(B)/user/initrd.img)
+run: $(VESSEL_BIN)
+	$(Q)if [ -n "$(KERNEL_ELF)$(INITRD_IMG)" ]; then \
+		$(MAKE) --no-print-directory $(KERNEL_ELF) $(INITRD_IMG) </dev/null || exit 1; fi
+	$(Q)if [ ! -f "$(RUN_KERNEL)" ]; then \
+		echo "make run: no kernel at $(RUN_KERNEL): the guest kernel is not built (make guest)" >&2; \
+		exit 1; fi
+	$(Q)if [ ! -f "$(RUN_INITRD)" ]; then \
+		echo "make run: warning: no initrd at $(RUN_INITRD): booting without one" >&2; fi
+	$(Q)./$(VESSEL_BIN) run $(RUN_ARGS)

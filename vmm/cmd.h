@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* The `vessel` subcommands (kvmtool's builtin-*.c). */
+#ifndef VMM_CMD_H
+#define VMM_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RUN_DEFAULT_CPUS 2u
+#define RUN_DEFAULT_MEM	 (256ull << 20)
+
+struct run_opts {
+	unsigned cpus;
+	uint64_t mem;
+	const char *kernel;  /* NULL: the bundled kernel */
+	const char *initrd;  /* NULL: the bundled initrd if present */
+	bool no_initrd;
+	const char *cmdline; /* "" by default */
+	bool help;
+};
+
+/*
+ * run_parse_args - parse `vessel run` options (argv[0] is "run"). Accepts
+ * "--opt VALUE" and "--opt=VALUE". Returns 0, or -EINVAL with a message
+ * naming the bad option or value in err. Pure: no I/O.
+ */
+int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);
+
+/* run_usage - the help text of `vessel run`. */
+const char *run_usage(void);
+
+/* cmd_run - `vessel run`: returns the process exit status. */
+int cmd_run(int argc, char **argv);
+
+#endif

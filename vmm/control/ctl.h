@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Vessel control protocol: JSON over a UNIX stream socket, one request
+ * per line, one reply per line (like QEMU's QMP or Firecracker's API).
+ *
+ *   request  {"command": "status"}
+ *            {"command": "migrate", "uri": "tcp:HOST:PORT"}
+ *            {"command": "inject-ume", "gpa": 1048576}   (or "gpa": "0x100000")
+ *   reply    {"ok": true, "result": {...}}
+ *            {"ok": false, "error": "one-line reason"}
+ *
+ * Commands: status, stats, pause, resume, quit, migrate, inject-ume,
+ * migrate-status. A request that is not valid JSON, not an object, over
+ * CTL_MAX_REQUEST bytes, names an unknown command, lacks a required field,
+ * has a field of the wrong type or an unknown field gets an error reply;
+ * nothing a client sends can crash the VMM. docs/migration.md lists the
+ * result fields of each command.
+ */
+#ifndef VESSEL_CONTROL_CTL_H
+#define VESSEL_CONTROL_CTL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTL_MAX_REQUEST (64u << 10)
+#define CTL_ERR_MAX	256
+
+struct ctl_args {
+	const char *uri; /* migrate */
+	uint64_t gpa;	 /* inject-ume */
+};
+
+/*
+ * A command handler: fill `result` (an empty JSON object) and return 0, or
+ * return -errno with a one-line message in err. Runs on the control thread.
+ */
+typedef int (*ctl_handler_fn)(void *ctx, const struct ctl_args *args, json_t *result, char *err,
+			      size_t errlen);
+
+/* The VMM's handlers; a NULL entry answers "command not available". */
+struct ctl_ops {
+	ctl_handler_fn status;
+	ctl_handler_fn stats;
+	ctl_handler_fn pause;
+	ctl_handler_fn resume;
+	ctl_handler_fn quit;
+	ctl_handler_fn migrate;
+	ctl_handler_fn inject_ume;
+	ctl_handler_fn migrate_status;
+};
+
+/*
+ * Parse, validate and dispatch one request (len bytes, need not be NUL
+ * terminated). Returns the reply as a malloc'd NUL-terminated JSON string
+ * without a newline (caller frees), or NULL only when out of memory.
+ */
+char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, size_t len);
+
+struct ctl_server;
+
+/*
+ * Serve `path` (a UNIX socket; a stale socket file there is replaced, any
+ * other file is an error) on a new thread, dispatching to ops/ctx.
+ * Returns 0 with *out set, or -errno with err set.
+ */
+int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
+		     struct ctl_server **out, char *err, size_t errlen);
+
+/* Stop serving, join the thread, remove the socket file. NULL is fine. */
+void ctl_server_stop(struct ctl_server *s);
+
+/*
+ * Client: connect to path, send one request line, wait at most timeout_ms
+ * for the reply. Returns 0 with *reply (malloc'd, no newline) or -errno
+ * with err set.
+ */
+int ctl_request(const char *path, const char *req, char **reply, int timeout_ms, char *err,
+		size_t errlen);
+
+/*
+ * `vessel ctl PATH COMMAND [ARG]` and `vessel ctl PATH --json REQUEST`:
+ * argv[0] is "ctl". Prints the reply's result (or the error on stderr) and
+ * returns the process exit status: 0 ok, 1 error reply or failure, 2 usage.
+ */
+int ctl_client_main(int argc, char **argv);
+
+#endif /* VESSEL_CONTROL_CTL_H */

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+#include "core/vcpu.h"
+#include "arch/x86/arch.h"
+#include "core/exit.h"
+#include "core/vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->vm = vm;
+	v->id = id;
+	v->fd = -1;
+	return v;
+}
+
+int vcpu_kvm_create(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	void *run;
+
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)v->id);
+	if (v->fd < 0)
+		return vm_set_err(vm, -errno, "KVM_CREATE_VCPU %u failed: %s", v->id,
+				  strerror(errno));
+	run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (run == MAP_FAILED)
+		return vm_set_err(vm, -errno, "mmap of vCPU %u's kvm_run failed: %s", v->id,
+				  strerror(errno));
+	v->run = run;
+	return arch_vcpu_init(v);
+}
+
+void vcpu_free(struct vcpu *v)
+{
+	if (!v)
+		return;
+	if (v->run)
+		munmap(v->run, (size_t)v->vm->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only there to make KVM_RUN return -EINTR */
+}
+
+int vcpu_kick_signal_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: KVM_RUN must return */
+	return sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0 ? -errno : 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (v->run)
+		v->run->immediate_exit = 1; /* if it is just about to enter */
+	if (v->thread_alive)
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL); /* if it is inside */
+}
+
+void vcpu_dump(struct vcpu *v, char *buf, size_t len)
+{
+	arch_vcpu_dump(v, buf, len);
+}
+
+/* Let KVM finish an I/O exit (store an IN's data) without running guest code. */
+static void complete_io(struct vcpu *v)
+{
+	v->run->immediate_exit = 1;
+	ioctl(v->fd, KVM_RUN, 0); /* returns -EINTR at once */
+	v->io_pending = false;
+}
+
+/* Park while paused or not started. Called and returns with vm->lock held. */
+static void park(struct vm *vm, struct vcpu *v)
+{
+	while (!vm->stopping && (vm->pause_req || !v->started)) {
+		if (v->io_pending)
+			complete_io(v);
+		if (!v->parked) {
+			v->parked = true;
+			vm->parked++;
+			pthread_cond_broadcast(&vm->cond);
+		}
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	}
+	if (v->parked) {
+		v->parked = false;
+		vm->parked--;
+	}
+}
+
+/* A test SYNC: pause every vCPU and report the event to vm_wait(). */
+static void sync_pause(struct vm *vm, struct vcpu *v, uint64_t arg)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopping) {
+		vm->pause_req = true;
+		vm->event = (struct vm_event){ VM_EVENT_SYNC, v->id, arg };
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i] != v)
+				vcpu_kick(vm->vcpus[i]);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (vm->notify_fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(vm->notify_fd, &one, sizeof(one)) < 0) {
+			/* eventfd overflow is impossible here; nothing to do */
+		}
+	}
+}
+
+static void fault_stop(struct vm *vm, struct vcpu *v, const struct exit_result *res)
+{
+	char *dump = malloc(4096);
+
+	if (dump)
+		vcpu_dump(v, dump, 4096);
+	vm_stop(vm, res->status, "vCPU %u: %s\n%s", v->id, res->msg, dump ? dump : "");
+	free(dump);
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct exit_result res;
+	sigset_t set;
+
+	/* only the kick (and synchronous faults) reach vCPU threads */
+	sigfillset(&set);
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+
+	for (;;) {
+		struct vessel_hc_cpu_start start;
+		bool do_start = false;
+
+		pthread_mutex_lock(&vm->lock);
+		park(vm, v);
+		if (vm->stopping) {
+			pthread_mutex_unlock(&vm->lock);
+			break;
+		}
+		if (v->start_pending) {
+			start = v->start_req;
+			v->start_pending = false;
+			do_start = true;
+		}
+		v->run->immediate_exit = 0;
+		pthread_mutex_unlock(&vm->lock);
+
+		if (do_start && arch_vcpu_boot_state(v, start.rip, start.rsp, start.cr3, start.arg)) {
+			vm_stop(vm, VESSEL_EXIT_VMM_ERROR, "starting vCPU %u: %s", v->id, vm->err);
+			break;
+		}
+
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			vm_stop(vm, VESSEL_EXIT_VMM_ERROR, "KVM_RUN (vCPU %u) failed: %s", v->id,
+				strerror(errno));
+			break;
+		}
+		v->exits++;
+		exit_dispatch(vm, v, v->run, &res);
+		v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
+				v->run->exit_reason == KVM_EXIT_MMIO;
+		switch (res.action) {
+		case EXIT_CONTINUE:
+			break;
+		case EXIT_STOP:
+			vm_stop(vm, res.status, "%s", res.msg);
+			break;
+		case EXIT_FAULT:
+			fault_stop(vm, v, &res);
+			break;
+		case EXIT_PAUSE:
+			sync_pause(vm, v, res.arg);
+			break;
+		}
+	}
+
+	pthread_mutex_lock(&vm->lock);
+	vm->threads--;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}

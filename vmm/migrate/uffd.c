@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/* Real poisoning of guest pages with UFFDIO_POISON (see uffd.h). */
+#include "uffd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/userfaultfd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Debian 12's linux-libc-dev is 6.1; UFFDIO_POISON arrived in 6.6. */
+#ifndef UFFD_FEATURE_POISON
+#define UFFD_FEATURE_POISON (1 << 14)
+#endif
+#ifndef _UFFDIO_POISON
+#define _UFFDIO_POISON (0x08)
+struct uffdio_poison {
+	struct uffdio_range range;
+#define UFFDIO_POISON_MODE_DONTWAKE ((__u64)1 << 0)
+	__u64 mode;
+	__s64 updated;
+};
+#define UFFDIO_POISON _IOWR(UFFDIO, _UFFDIO_POISON, struct uffdio_poison)
+#endif
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+#define PAGE 4096ul
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int open_uffd(char *err, size_t errlen)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_POISON };
+	int fd;
+
+	/* Kernel-mode faults (KVM) must be covered too, so try without
+	 * USER_MODE_ONLY first; it needs privilege or vm.unprivileged_userfaultfd. */
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == EPERM)
+		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	if (fd < 0)
+		return fail(err, errlen, errno == ENOSYS ? -ENOTSUP : -errno,
+			    "userfaultfd: %s", strerror(errno));
+	if (ioctl(fd, UFFDIO_API, &api) < 0 || !(api.features & UFFD_FEATURE_POISON)) {
+		close(fd);
+		return fail(err, errlen, -ENOTSUP,
+			    "this kernel has no UFFDIO_POISON (needs Linux 6.6 or later)");
+	}
+	return fd;
+}
+
+int mig_uffd_probe(char *err, size_t errlen)
+{
+	int fd = open_uffd(err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
+{
+	struct uffdio_register reg = { .range = { (uintptr_t)hva, PAGE },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_poison po = { .range = { (uintptr_t)hva, PAGE } };
+	struct uffdio_range un = { (uintptr_t)hva, PAGE };
+	int uffd, rc = 0;
+
+	if ((uintptr_t)hva % PAGE || (fd >= 0 && off % (off_t)PAGE))
+		return fail(err, errlen, -EINVAL, "poison: address %p is not page aligned", hva);
+	uffd = open_uffd(err, errlen);
+	if (uffd < 0)
+		return uffd;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+		rc = fail(err, errlen, -errno, "poison: cannot register %p with userfaultfd: %s",
+			  hva, strerror(errno));
+		goto out;
+	}
+	/* Drop the contents (a real UME loses them) and the page-table entry:
+	 * UFFDIO_POISON only fills an empty entry. Registered first, so a racing
+	 * access waits for the poison instead of refilling the page. */
+	if (fd >= 0) {
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, PAGE) < 0) {
+			rc = fail(err, errlen, -errno, "poison: cannot drop page at offset %lld: %s",
+				  (long long)off, strerror(errno));
+			goto unreg;
+		}
+	}
+	if (madvise(hva, PAGE, MADV_DONTNEED) < 0) {
+		rc = fail(err, errlen, -errno, "poison: madvise(%p): %s", hva, strerror(errno));
+		goto unreg;
+	}
+	if (ioctl(uffd, UFFDIO_POISON, &po) < 0)
+		rc = fail(err, errlen, errno == EINVAL ? -ENOTSUP : -errno,
+			  "UFFDIO_POISON at %p failed: %s", hva, strerror(errno));
+unreg:
+	ioctl(uffd, UFFDIO_UNREGISTER, &un);
+out:
+	close(uffd);
+	return rc;
+}

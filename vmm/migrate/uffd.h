@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Real memory poisoning with userfaultfd's UFFDIO_POISON (Linux 6.6+): the
+ * page's mapping gets the same "hardware poisoned" marker the kernel installs
+ * for an uncorrectable memory error, so every later access through it (the
+ * VMM's own reads, KVM on behalf of a vCPU) gets SIGBUS / a memory fault.
+ *
+ * What works on this host with guest RAM as a MAP_SHARED memfd mapping
+ * (measured on 6.18, see docs/migration.md):
+ *   - registering the whole mapping in MISSING mode is NOT usable: every first
+ *     touch of a not-yet-allocated page would then wait for a userfault reply;
+ *   - registering WP mode over the whole mapping works (needs
+ *     UFFD_FEATURE_WP_HUGETLBFS_SHMEM) but is not needed;
+ *   - what we use: a short-lived userfaultfd registered (MISSING mode) on just
+ *     the one page, the page's contents dropped (fallocate PUNCH_HOLE on the
+ *     memfd, or MADV_DONTNEED for anonymous memory), UFFDIO_POISON, then
+ *     unregister and close. The poison marker stays in the page table after
+ *     the userfaultfd is gone.
+ */
+#ifndef VESSEL_MIGRATE_UFFD_H
+#define VESSEL_MIGRATE_UFFD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Poison the page at host address hva (page aligned, inside a mapping of
+ * memfd `fd` at file offset `off`; fd = -1 for anonymous memory). The page's
+ * data is lost, as with a real uncorrectable error. Returns 0, or -errno with
+ * err set (-ENOTSUP: the kernel lacks UFFDIO_POISON; -EPERM: no permission to
+ * use userfaultfd).
+ */
+int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen);
+
+/* 0 if this kernel supports UFFDIO_POISON for us, else -errno + err. */
+int mig_uffd_probe(char *err, size_t errlen);
+
+#endif /* VESSEL_MIGRATE_UFFD_H */
