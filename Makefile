@@ -9,6 +9,7 @@ include mk/config.mk
 include mk/deps.mk
 include mk/ebpf.mk
 include mk/vmm.mk
+include mk/migrate.mk
 include mk/guest.mk
 include mk/user.mk
 include mk/tests.mk

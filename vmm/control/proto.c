@@ -117,7 +117,7 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 
 	if (len > CTL_MAX_REQUEST)
 		return error_reply("request too long: %zu bytes (limit %u)", len, CTL_MAX_REQUEST);
-	o = json_loadb(req, len, JSON_REJECT_DUPLICATES, &jerr);
+	o = json_loadb(req, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!o)
 		return error_reply("bad JSON at line %d column %d: %s", jerr.line, jerr.column,
 				   jerr.text);

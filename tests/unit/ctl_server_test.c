@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/* The control socket server and the `vessel ctl` client over a real UNIX socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "control/ctl.h"
+
+static int quits;
+static uint64_t last_gpa;
+
+static int h_status(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	json_object_set_new(res, "state", json_string("running"));
+	return 0;
+}
+
+static int h_quit(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	quits++;
+	return 0;
+}
+
+static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	last_gpa = a->gpa;
+	if (a->gpa % 4096) {
+		snprintf(err, errlen, "gpa %#llx is not page aligned", (unsigned long long)a->gpa);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct ctl_ops ops = { .status = h_status, .quit = h_quit, .inject_ume = h_inject };
+
+static char path[128];
+
+static int setup(void **state)
+{
+	struct ctl_server *s;
+	char err[256];
+
+	snprintf(path, sizeof(path), "/tmp/vessel-ctl-test-%d.sock", getpid());
+	if (ctl_server_start(path, &ops, NULL, &s, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ctl_server_stop(*state);
+	return 0;
+}
+
+static void test_request_reply(void **state)
+{
+	char err[256], *reply;
+
+	assert_int_equal(ctl_request(path, "{\"command\":\"status\"}", &reply, 2000, err, sizeof(err)),
+			 0);
+	assert_string_equal(reply, "{\"ok\":true,\"result\":{\"state\":\"running\"}}");
+	free(reply);
+	assert_int_equal(ctl_request(path, "not json", &reply, 2000, err, sizeof(err)), 0);
+	assert_non_null(strstr(reply, "\"ok\":false"));
+	free(reply);
+	assert_int_equal(ctl_request(path, "{\"command\":\"quit\"}", &reply, 2000, err, sizeof(err)),
+			 0);
+	free(reply);
+	assert_int_equal(quits, 1);
+}
+
+/* Several requests on one connection; an over-long line gets an error and
+ * the server keeps serving other clients. */
+static void test_pipelined_and_abuse(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[4096], err[256], *reply;
+	size_t len = 0, big = CTL_MAX_REQUEST + 100;
+	char *junk = malloc(big);
+	int fd, lines = 0;
+	ssize_t n;
+
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	const char *two = "{\"command\":\"status\"}\n{\"command\":\"nope\"}\n";
+	assert_int_equal(write(fd, two, strlen(two)), (ssize_t)strlen(two));
+	while (lines < 2 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)n;
+		buf[len] = 0;
+		lines = 0;
+		for (char *p = buf; (p = strchr(p, '\n')); p++)
+			lines++;
+	}
+	assert_int_equal(lines, 2);
+	assert_non_null(strstr(buf, "unknown command 'nope'"));
+	/* over-long line without newline */
+	memset(junk, 'x', big);
+	signal(SIGPIPE, SIG_IGN);
+	n = send(fd, junk, big, MSG_NOSIGNAL);
+	len = 0;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	assert_non_null(strstr(buf, "too long"));
+	close(fd);
+	free(junk);
+	/* a client that connects and says nothing does not block others for long,
+	 * and a client that disconnects mid-line is harmless */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, "{\"comm", 6), 6);
+	close(fd);
+	assert_int_equal(ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)),
+			 0);
+	free(reply);
+}
+
+/* The `vessel ctl` front end: exit status and argument checks. */
+static void test_client_main(void **state)
+{
+	char *a1[] = { "ctl", path, "status", NULL };
+	char *a2[] = { "ctl", path, "inject-ume", "0x5000", NULL };
+	char *a3[] = { "ctl", path, "inject-ume", "0x5001", NULL };
+	char *a4[] = { "ctl", path, "inject-ume", "banana", NULL };
+	char *a5[] = { "ctl", path, "migrate", NULL };
+	char *a6[] = { "ctl", path, "--json", "{\"command\":\"stats\"}", NULL };
+	char *a7[] = { "ctl", "/nonexistent/sock", "status", NULL };
+	char *a8[] = { "ctl", path, NULL };
+	int devnull = open("/dev/null", O_WRONLY), out = dup(1), errfd = dup(2);
+
+	/* keep the client's printing out of the TAP stream */
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	int r1 = ctl_client_main(3, a1), r2 = ctl_client_main(4, a2), r3 = ctl_client_main(4, a3);
+	int r4 = ctl_client_main(4, a4), r5 = ctl_client_main(3, a5), r6 = ctl_client_main(4, a6);
+	int r7 = ctl_client_main(3, a7), r8 = ctl_client_main(2, a8);
+	fflush(stdout);
+	dup2(out, 1);
+	dup2(errfd, 2);
+	assert_int_equal(r1, 0);
+	assert_int_equal(r2, 0);
+	assert_int_equal(last_gpa, 0x5001);
+	assert_int_equal(r3, 1);
+	assert_int_equal(r4, 2);
+	assert_int_equal(r5, 2);
+	assert_int_equal(r6, 1); /* stats has no handler here: error reply */
+	assert_int_equal(r7, 1);
+	assert_int_equal(r8, 2);
+	close(devnull);
+}
+
+/* A path that is a regular file is not clobbered. */
+static void test_refuses_regular_file(void **state)
+{
+	char p[128], err[256];
+	struct ctl_server *s;
+	int fd;
+
+	snprintf(p, sizeof(p), "/tmp/vessel-ctl-file-%d", getpid());
+	fd = open(p, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "not a socket"));
+	unlink(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_request_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_and_abuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_main, setup, teardown),
+		cmocka_unit_test(test_refuses_regular_file),
+	};
+
+	return cmocka_run_group_tests_name("ctl_server", tests, NULL, NULL);
+}
