@@ -29,6 +29,67 @@ $(B)/user/check/initrd.o: guest/lib/initrd.c
 ALL_TARGETS += $(MKINITRD) $(B)/user/check/initrd.o
 user: $(MKINITRD) $(B)/user/check/initrd.o
 
+# ---------------------------------------------------------------- guest programs
+# Static ELF64 programs linked at 0x400000 (user/user.ld) against user/libc.
+# Only our own headers: -nostdinc keeps the host's glibc headers out; the
+# compiler's freestanding headers (stdint.h, stdarg.h, ...) stay available.
+USER_CC ?= $(HOST_CC)
+USER_LD ?= ld
+USER_OBJCOPY ?= objcopy
+USER_INC := -nostdinc -isystem $(shell $(USER_CC) -print-file-name=include) -Iguest
+USER_LIBGCC := $(shell $(USER_CC) -print-libgcc-file-name)
+# The libc's own loops must not be turned into calls to memset/memcpy.
+USER_LIBC_CFLAGS := -fno-tree-loop-distribute-patterns
+
+USER_LIBC_SRCS := $(sort $(wildcard user/libc/src/*.c)) guest/lib/fmt.c
+USER_LIBC_OBJS := $(patsubst %.c,$(B)/user/obj/%.o,$(USER_LIBC_SRCS))
+USER_CRT0 := $(B)/user/obj/user/libc/src/crt0.o
+USER_LIBC := $(B)/user/libc.a
+
+$(B)/user/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  UCC     $<")
+	$(Q)$(USER_CC) $(USER_CFLAGS) $(USER_INC) $(USER_CFLAGS_EXTRA) -c $< -o $@
+
+$(B)/user/obj/%.o: %.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  UAS     $<")
+	$(Q)$(USER_CC) $(USER_CFLAGS) $(USER_INC) -c $< -o $@
+
+$(USER_LIBC_OBJS): USER_CFLAGS_EXTRA += $(USER_LIBC_CFLAGS)
+
+$(USER_LIBC): $(USER_LIBC_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Programs: every directory user/NAME/ (except libc) with its .c files.
+USER_PROGS := $(sort $(filter-out libc,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
+USER_BINS := $(addprefix $(B)/user/bin/,$(USER_PROGS))
+# Plain data files packed next to the programs.
+USER_FILES := $(sort $(wildcard user/files/*))
+
+define user_prog
+$(B)/user/$(1).elf: $(USER_CRT0) $(patsubst %.c,$(B)/user/obj/%.o,$(wildcard user/$(1)/*.c)) \
+		$(USER_LIBC) user/user.ld
+	@$$(if $$(Q),echo "  ULD     $$@")
+	$$(Q)$$(USER_LD) $$(USER_LDFLAGS) -T user/user.ld -o $$@ $$(USER_CRT0) \
+		$(patsubst %.c,$(B)/user/obj/%.o,$(wildcard user/$(1)/*.c)) $$(USER_LIBC) $$(USER_LIBGCC)
+endef
+$(foreach p,$(USER_PROGS),$(eval $(call user_prog,$(p))))
+
+# The initrd carries the programs without debug sections.
+$(B)/user/bin/%: $(B)/user/%.elf
+	@mkdir -p $(@D)
+	$(Q)$(USER_OBJCOPY) --strip-debug $< $@
+
+INITRD_IMG := $(B)/user/initrd.img
+$(INITRD_IMG): $(MKINITRD) $(USER_BINS) $(USER_FILES)
+	@$(if $(Q),echo "  INITRD  $@")
+	$(Q)$(MKINITRD) -o $@ $(USER_BINS) $(USER_FILES)
+
+ALL_TARGETS += $(INITRD_IMG)
+user: $(INITRD_IMG)
+
 # ---------------------------------------------------------------- unit tests
 # Host unit tests with cmocka: tests/unit/initrd_*.c and tests/unit/user_*.c.
 USER_UNIT_CFLAGS := -Iguest -Itools -Iuser/libc/src -fsanitize=address,undefined \
@@ -48,7 +109,34 @@ $(B)/user/unit/%.o: guest/lib/%.c
 	@$(if $(Q),echo "  CC      $< (host, sanitizers)")
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(USER_UNIT_CFLAGS) -c $< -o $@
 
-USER_UNIT_TESTS := $(B)/unit/initrd_test
+# The user libc's pure code, renamed u_* (tests/unit/user_libc_rename.h) so
+# it links next to the host C library; compiled against our own headers.
+USER_HOSTLIBC_CFLAGS := -nostdinc -isystem $(shell $(HOST_CC) -print-file-name=include) \
+	-Iuser/libc/include -Iinclude -Iguest -include tests/unit/user_libc_rename.h \
+	-ffreestanding -fno-builtin -fsanitize=address,undefined -fno-sanitize-recover=all
+$(B)/user/hostlibc/%.o: user/libc/src/%.c tests/unit/user_libc_rename.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (host, u_ names)")
+	$(Q)$(HOST_CC) -std=gnu11 -O1 -g $(WARN) -MMD -MP $(USER_HOSTLIBC_CFLAGS) -c $< -o $@
+USER_HOSTLIBC_OBJS := $(addprefix $(B)/user/hostlibc/,string.o stdlib.o errors.o malloc.o) \
+	$(B)/host/tests/unit/user_heap_arena.o
+
+$(B)/unit/user_fmt_test: $(B)/host/tests/unit/user_fmt_test.o $(B)/user/unit/fmt.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $^ $(USER_UNIT_LDFLAGS) -o $@
+$(B)/unit/user_string_test: $(B)/host/tests/unit/user_string_test.o $(USER_HOSTLIBC_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $^ $(USER_UNIT_LDFLAGS) -o $@
+$(B)/unit/user_malloc_test: $(B)/host/tests/unit/user_malloc_test.o $(USER_HOSTLIBC_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $^ $(USER_UNIT_LDFLAGS) -o $@
+$(B)/host/tests/unit/user_%.o: HOST_CFLAGS_EXTRA += $(USER_UNIT_CFLAGS)
+
+USER_UNIT_TESTS := $(B)/unit/initrd_test $(B)/unit/user_fmt_test $(B)/unit/user_string_test \
+	$(B)/unit/user_malloc_test
 
 CHECK_SUITES += user-unit
 SUITE_CMD_user-unit := set -e; for t in $(USER_UNIT_TESTS); do \
