@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Data-file test runner: datatest [-e ELFDIR] FILE...
+ *
+ * A file holds test cases; each starts with a line `== name` followed by
+ * sections:
+ *   -- asm        the program (tests/ebpf/asm.h syntax)
+ *   -- elf F [S]  or: the ELF object ELFDIR/F (section S)
+ *   -- mem        input memory, hex bytes
+ *   -- env        mem (default) | regions | regions-rw   (see testenv.h)
+ *   -- result     expected r0 (the program must load and run)
+ *   -- error      expected load failure: [@INSN] substring of the message
+ * With neither result nor error, the program must load and run.
+ * Prints one TAP line per case.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "asm.h"
+#include "ebpf/tools/testenv.h"
+
+struct tcase {
+	char name[128];
+	char *asm_text;
+	char elf[256];
+	char section[64];
+	uint8_t mem[4096];
+	size_t memlen;
+	enum testenv_layout layout;
+	int has_result, has_error, err_insn;
+	uint64_t result;
+	char error[256];
+};
+
+static int ntests, nfailed;
+static const char *elfdir = ".";
+
+static void report(bool ok, const char *file, const struct tcase *t, const char *why)
+{
+	ntests++;
+	if (!ok)
+		nfailed++;
+	printf("%sok %d - %s: %s%s%s\n", ok ? "" : "not ", ntests, file, t->name,
+	       why ? " # " : "", why ? why : "");
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (!f)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void run_case(const char *file, struct tcase *t)
+{
+	struct ebpf_insn *insns = NULL;
+	struct ebpf_prog *prog = NULL;
+	struct ebpf_error err = { 0 };
+	struct testenv te;
+	char msg[1024];
+	int n = 0, rc;
+
+	if (testenv_init(&te, t->layout, t->mem, t->memlen)) {
+		report(false, file, t, "environment setup failed");
+		return;
+	}
+	if (t->elf[0]) {
+		char path[600];
+		size_t len;
+		void *buf;
+
+		snprintf(path, sizeof(path), "%s/%s", elfdir, t->elf);
+		buf = read_file(path, &len);
+		if (!buf) {
+			snprintf(msg, sizeof(msg), "cannot read %s", path);
+			report(false, file, t, msg);
+			goto out;
+		}
+		rc = ebpf_prog_load_elf(te.env, buf, len, t->section[0] ? t->section : NULL,
+					&prog, &err);
+		free(buf);
+	} else {
+		n = ebpf_asm(t->asm_text ? t->asm_text : "", &insns, msg, sizeof(msg));
+		if (n < 0) {
+			report(false, file, t, msg);
+			goto out;
+		}
+		rc = ebpf_prog_load(te.env, insns, (size_t)n * sizeof(*insns), &prog, &err);
+	}
+	if (t->has_error) {
+		if (rc == 0) {
+			report(false, file, t, "accepted, expected an error");
+		} else if (!strstr(err.msg, t->error) ||
+			   (t->err_insn >= 0 && err.insn != t->err_insn)) {
+			snprintf(msg, sizeof(msg), "error at %d: %s; expected %d: %s", err.insn,
+				 err.msg, t->err_insn, t->error);
+			report(false, file, t, msg);
+		} else {
+			snprintf(msg, sizeof(msg), "at %d: %s", err.insn, err.msg);
+			printf("# %s\n", msg);
+			report(true, file, t, NULL);
+		}
+		goto out;
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "rejected at %d: %s", err.insn, err.msg);
+		report(false, file, t, msg);
+		goto out;
+	}
+	{
+		uint64_t r0 = ebpf_prog_run(prog, testenv_ctx(&te), &te);
+
+		if (t->has_result && r0 != t->result) {
+			snprintf(msg, sizeof(msg), "r0 = 0x%llx, expected 0x%llx",
+				 (unsigned long long)r0, (unsigned long long)t->result);
+			report(false, file, t, msg);
+		} else {
+			report(true, file, t, NULL);
+		}
+	}
+out:
+	ebpf_prog_free(prog);
+	free(insns);
+	testenv_free(&te);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static void parse_hex(struct tcase *t, const char *s)
+{
+	while (*s) {
+		char *end;
+		unsigned long v;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		v = strtoul(s, &end, 16);
+		if (end == s)
+			break;
+		if (t->memlen < sizeof(t->mem))
+			t->mem[t->memlen++] = (uint8_t)v;
+		s = end;
+	}
+}
+
+static void run_file(const char *path)
+{
+	size_t len;
+	char *text = read_file(path, &len), *line, *save = NULL;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	struct tcase *t = NULL;
+	char sect[16] = "";
+	size_t asmcap = 0;
+
+	if (!text) {
+		printf("not ok %d - %s: cannot read\n", ++ntests, path);
+		nfailed++;
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save);; line = strtok_r(NULL, "\n", &save)) {
+		if (!line || !strncmp(line, "== ", 3)) {
+			if (t) {
+				run_case(base, t);
+				free(t->asm_text);
+				free(t);
+				t = NULL;
+			}
+			if (!line)
+				break;
+			t = calloc(1, sizeof(*t));
+			t->err_insn = -1;
+			snprintf(t->name, sizeof(t->name), "%s", trim(line + 3));
+			sect[0] = 0;
+			asmcap = 0;
+			continue;
+		}
+		if (!t)
+			continue;
+		if (!strncmp(line, "-- ", 3)) {
+			char *arg = trim(line + 3), *sp = strchr(arg, ' ');
+
+			if (sp)
+				*sp++ = 0;
+			snprintf(sect, sizeof(sect), "%s", arg);
+			if (!strcmp(sect, "elf") && sp) {
+				char *sec = strchr(trim(sp), ' ');
+
+				if (sec) {
+					*sec++ = 0;
+					snprintf(t->section, sizeof(t->section), "%s", trim(sec));
+				}
+				snprintf(t->elf, sizeof(t->elf), "%s", trim(sp));
+			}
+			if (!strcmp(sect, "error"))
+				t->has_error = 1;
+			if (!strcmp(sect, "result"))
+				t->has_result = 1;
+			continue;
+		}
+		if (!strcmp(sect, "asm")) {
+			size_t l = t->asm_text ? strlen(t->asm_text) : 0, ll = strlen(line);
+
+			if (l + ll + 2 > asmcap) {
+				asmcap = (l + ll + 2) * 2;
+				t->asm_text = realloc(t->asm_text, asmcap);
+			}
+			memcpy(t->asm_text + l, line, ll);
+			t->asm_text[l + ll] = '\n';
+			t->asm_text[l + ll + 1] = 0;
+		} else if (!strcmp(sect, "mem")) {
+			parse_hex(t, line);
+		} else if (!strcmp(sect, "result")) {
+			t->result = strtoull(trim(line), NULL, 0);
+		} else if (!strcmp(sect, "error")) {
+			char *s = trim(line);
+
+			if (*s == '@') {
+				t->err_insn = (int)strtol(s + 1, &s, 10);
+				s = trim(s);
+			}
+			snprintf(t->error, sizeof(t->error), "%s", s);
+		} else if (!strcmp(sect, "env")) {
+			char *s = trim(line);
+
+			t->layout = !strcmp(s, "regions")	 ? LAYOUT_REGIONS
+				    : !strcmp(s, "regions-rw") ? LAYOUT_REGIONS_RW
+							       : LAYOUT_MEM;
+		}
+	}
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "-e")) {
+		elfdir = argv[2];
+		i = 3;
+	}
+	for (; i < argc; i++)
+		run_file(argv[i]);
+	printf("1..%d\n", ntests);
+	printf("# %d tests, %d failed\n", ntests, nfailed);
+	return nfailed ? 1 : 0;
+}
