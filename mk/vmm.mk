@@ -23,6 +23,8 @@ $(VESSEL_BIN): $(B)/host/vmm/main.o $(VMM_LIB)
 # ---- tests ----
 VMM_UNIT_SRCS := $(wildcard tests/unit/vmm_*.c)
 VMM_UNIT_BINS := $(VMM_UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+VMM_TEST_OBJS := $(VMM_UNIT_SRCS:%.c=$(B)/host/%.o) $(B)/host/tests/vmm/guests_test.o
+.SECONDARY: $(VMM_TEST_OBJS)
 VMM_GUEST_BIN := $(B)/tests/vmm/guests_test
 VMM_FUZZ_BIN := $(B)/fuzz/vmm_elf_fuzz
 

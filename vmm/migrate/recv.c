@@ -22,7 +22,6 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 {
 	struct mig_recv_stats local;
 	struct mig_record rec;
-	struct mig_hello hello = { 0 };
 	int have_hello = 0, rc;
 	uint64_t pages = 0;
 
@@ -46,20 +45,12 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 			if (have_hello)
 				return fail(err, errlen, -EPROTO, "second HELLO record (#%llu)",
 					    (unsigned long long)rec.seq);
-			hello = rec.u.hello;
 			have_hello = 1;
-			rc = ops->hello ? ops->hello(ctx, &hello, err, errlen) : 0;
+			rc = ops->hello ? ops->hello(ctx, &rec.u.hello, err, errlen) : 0;
 			if (rc)
 				return rc;
 			break;
 		case MIG_REC_PAGE:
-			if (rec.u.page.gpa >= hello.mem_size)
-				return fail(err, errlen, -EPROTO,
-					    "PAGE record #%llu: address %#llx is outside the "
-					    "%llu-byte guest memory",
-					    (unsigned long long)rec.seq,
-					    (unsigned long long)rec.u.page.gpa,
-					    (unsigned long long)hello.mem_size);
 			rc = ops->page(ctx, rec.u.page.gpa, rec.u.page.kind, rec.u.page.origin,
 				       rec.u.page.data, err, errlen);
 			if (rc)

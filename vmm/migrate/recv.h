@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The receiving side's stream state machine: preamble, HELLO first and once,
- * pages inside the announced memory, STATE records, optional ABORT, END last
+ * page records well formed, STATE records, optional ABORT, END last
  * with matching counts. Everything the VMM's callbacks see has been checked;
  * the callbacks add the VM-specific checks (does HELLO match this VM, is the
  * address RAM, does the state blob restore). Shared by the real destination
@@ -15,7 +15,11 @@
 struct mig_recv_ops {
 	/* HELLO: 0 if the destination VM has this shape, else -errno + err. */
 	int (*hello)(void *ctx, const struct mig_hello *h, char *err, size_t errlen);
-	/* One page (gpa < mem_size checked). data is non-NULL for DATA only. */
+	/*
+	 * One page: gpa is page aligned and below MIG_MAX_MEM; whether it is RAM
+	 * is the callback's check (guest RAM may have holes, so addresses can
+	 * exceed the RAM size). data is non-NULL for DATA only.
+	 */
 	int (*page)(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const uint8_t *data,
 		    char *err, size_t errlen);
 	/* One state record (rec->type == MIG_REC_STATE). */

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Tests of the `vessel` command line: help, option errors, file errors, and
+# (with /dev/kvm) booting tiny ELF kernels: exit status, console both ways,
+# stdin EOF, signals, triple fault, terminal restored. Prints TAP.
+set -u
+VESSEL_BIN=${VESSEL_BIN:-build/vessel}
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# check NAME EXPECTED_STATUS PATTERN CMD...: status and a pattern in stdout+stderr
+check() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	"$@" >"$tmp/out" 2>&1 </dev/null
+	got=$?
+	if [ "$got" = "$want" ] && grep -qE -- "$pat" "$tmp/out"; then
+		ok "$name"
+	else
+		nok "$name"
+		echo "# status $got (want $want), output:"
+		sed 's/^/#   /' "$tmp/out" | head -20
+	fi
+}
+
+V=$VESSEL_BIN
+check "vessel --help" 0 "vessel run" $V --help
+check "vessel run --help" 0 "--cpus N" $V run --help
+check "no command: usage, status 2" 2 "usage: vessel" $V
+check "unknown command" 2 "unknown command 'bogus'" $V bogus
+check "unknown option" 2 "unknown option '--bogus'" $V run --bogus
+check "bad --mem" 2 "--mem '12X': not a size" $V run --mem 12X
+check "--mem too small" 2 "--mem '1M': must be between 4M and 64G" $V run --mem 1M
+check "--mem not 4K aligned" 2 "multiple of 4K" $V run --mem 5001K
+check "bad --cpus" 2 "--cpus '0': must be between 1 and 64" $V run --cpus 0
+check "option without value" 2 "option --kernel needs a value" $V run --kernel
+check "missing kernel names the file" 1 "kernel $tmp/nope.elf: No such file or directory" \
+	$V run --kernel "$tmp/nope.elf"
+printf "not an elf at all, just text: %080d\n" 0 >"$tmp/text"
+check "invalid kernel names the file and problem" 1 "kernel $tmp/text: not an ELF file" \
+	$V run --kernel "$tmp/text"
+check "missing initrd names the file" 1 "initrd $tmp/nope.img: No such file" \
+	$V run --kernel "$tmp/text" --initrd "$tmp/nope.img"
+
+if ! as "$here/cli_guests.S" -o "$tmp/g.o" 2>"$tmp/as.log"; then
+	nok "assemble test kernels"
+	cat "$tmp/as.log"
+	exit 1
+fi
+for e in hello echo spin triple; do
+	ld -nostdlib -static -z max-page-size=0x1000 -Ttext=0x101000 -e $e "$tmp/g.o" \
+		-o "$tmp/$e.elf" || { nok "link $e.elf"; exit 1; }
+done
+
+# a 32-bit ELF is refused with a reason
+if as --32 "$here/cli_guests.S" -o "$tmp/g32.o" 2>/dev/null &&
+	ld -m elf_i386 -nostdlib -static -Ttext=0x101000 -e spin "$tmp/g32.o" -o "$tmp/g32.elf" 2>/dev/null; then
+	check "32-bit ELF refused" 1 "not a 64-bit ELF" $V run --kernel "$tmp/g32.elf"
+fi
+
+if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	for t in "boot: console and status" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
+		"SIGTERM stops the VM" "triple fault" "no /dev/kvm message" "terminal restored"; do
+		skip "$t" "no /dev/kvm"
+	done
+	echo "1..$n"
+	exit 0
+fi
+
+check "boot: console output and poweroff status" 7 "^hello from vessel" \
+	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M
+
+printf 'ping\n' | $V run --kernel "$tmp/echo.elf" --mem 16M >"$tmp/out" 2>&1
+st=$?
+if [ $st = 0 ] && [ "$(cat "$tmp/out")" = ping ]; then ok "stdin pipe reaches the guest"; else
+	nok "stdin pipe reaches the guest"; echo "# status $st: $(cat "$tmp/out")"; fi
+
+# stdin at EOF at once: the VM must keep running until a signal stops it
+$V run --kernel "$tmp/spin.elf" --mem 16M </dev/null >"$tmp/out" 2>&1 &
+pid=$!
+sleep 1
+if kill -0 $pid 2>/dev/null; then ok "stdin EOF keeps the VM running"; else
+	nok "stdin EOF keeps the VM running"; fi
+kill -TERM $pid 2>/dev/null
+wait $pid
+st=$?
+if [ $st = 143 ] && grep -q "stopped by signal 15" "$tmp/out"; then ok "SIGTERM stops the VM (status 143)"; else
+	nok "SIGTERM stops the VM (status 143)"; echo "# status $st"; sed 's/^/#   /' "$tmp/out"; fi
+
+check "triple fault: register dump, status 125" 125 "RIP 0000000000" \
+	$V run --kernel "$tmp/triple.elf" --mem 16M
+
+if unshare -m true 2>/dev/null; then
+	check "no /dev/kvm: says what to do" 1 "/dev/kvm does not exist.*modprobe" \
+		unshare -m sh -c "mount -t tmpfs none /dev && exec $V run --kernel $tmp/hello.elf"
+else
+	skip "no /dev/kvm: says what to do" "unshare not permitted"
+fi
+
+# the terminal is raw while the VM runs and restored afterwards, also on a signal
+if command -v script >/dev/null 2>&1; then
+	cat >"$tmp/tty.sh" <<EOS
+stty -g >"$tmp/before"
+$V run --kernel "$tmp/hello.elf" --mem 16M >/dev/null 2>&1
+stty -g >"$tmp/after1"
+$V run --kernel "$tmp/spin.elf" --mem 16M </dev/tty >/dev/null 2>&1 &
+sleep 1
+stty -g >"$tmp/during"
+kill -TERM \$!
+wait
+stty -g >"$tmp/after2"
+EOS
+	script -qec "sh $tmp/tty.sh" /dev/null >/dev/null 2>&1 </dev/null
+	if [ -s "$tmp/before" ] && cmp -s "$tmp/before" "$tmp/after1" &&
+		cmp -s "$tmp/before" "$tmp/after2" && ! cmp -s "$tmp/before" "$tmp/during"; then
+		ok "terminal raw while running, restored after poweroff and SIGTERM"
+	else
+		nok "terminal raw while running, restored after poweroff and SIGTERM"
+		for f in before during after1 after2; do echo "# $f: $(cat "$tmp/$f" 2>/dev/null)"; done
+	fi
+else
+	skip "terminal restored" "no script(1)"
+fi
+
+echo "1..$n"
+[ $failed = 0 ]

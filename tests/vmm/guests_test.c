@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VMM integration tests, KVM-selftest style: each guest is a few lines of
+ * 64-bit code in this file (inline asm, position independent), copied to
+ * guest-physical 0x100000 and booted through libvmm with the same boot state
+ * as a kernel. The host side checks console output, exit status, the
+ * test-report channel and how bad guests are stopped. Prints TAP.
+ */
+#include "arch/x86/arch.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "dev/device.h"
+#include "dev/serial.h"
+
+#include "abi/vessel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOAD_GPA  0x100000ull
+#define PARAM_GPA 0x300000ull /* the host writes test parameters here */
+#define MEM_SIZE  (16ull << 20)
+#define TIMEOUT_S 60
+
+/* ---- guest code ---- */
+
+#define GUEST(name, body)                                                                  \
+	extern const uint8_t guest_##name##_start[], guest_##name##_end[];                 \
+	asm(".pushsection .rodata.guest_" #name ",\"a\"\n"                                 \
+	    ".globl guest_" #name "_start, guest_" #name "_end\n"                          \
+	    "guest_" #name "_start:\n"                                                     \
+	    "mov $0x1f0000, %rsp\n" body "\n"                                              \
+	    "guest_" #name "_end:\n"                                                       \
+	    ".popsection\n")
+
+/* hypercall `nr` with the argument struct at label `arg` */
+#define HC(nr, arg) "lea " arg "(%rip), %rax\n mov $0x500+" #nr ", %dx\n out %eax, %dx\n"
+/* poweroff with an immediate status (struct at label `slot`, 8 bytes) */
+#define POWEROFF(status, slot)                                                             \
+	"movq $" #status ", " slot "(%rip)\n" HC(0, slot) "ud2\n"
+
+/* print "hello, vessel\n" on COM1, power off with 0 */
+GUEST(hello, "lea 9f(%rip), %rsi\n mov $0x3f8, %dx\n"
+	     "1: lodsb\n test %al, %al\n jz 2f\n out %al, %dx\n jmp 1b\n"
+	     "2:" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n9: .asciz \"hello, vessel\\n\"\n");
+
+/* power off with the status at PARAM_GPA */
+GUEST(status, "mov 0x300000, %rax\n mov %rax, 8f(%rip)\n" HC(0, "8f") "ud2\n"
+	      ".align 8\n8: .quad 0\n");
+
+/*
+ * test channel: PRINT, SYNC(7), ASSERT, DONE(3); each `ret` starts at -1
+ * and must read 0 afterwards, else poweroff(1).
+ */
+GUEST(testchan,
+      "lea 20f(%rip), %rax\n mov %rax, 10f+16(%rip)\n" HC(1, "10f")
+      "lea 21f(%rip), %rax\n mov %rax, 12f+8(%rip)\n lea 22f(%rip), %rax\n"
+      "mov %rax, 12f+16(%rip)\n" HC(1, "11f") HC(1, "12f") HC(1, "13f")
+      "mov 10f+32(%rip), %rax\n or 11f+32(%rip), %rax\n or 12f+32(%rip), %rax\n"
+      "or 13f+32(%rip), %rax\n jnz 1f\n" POWEROFF(0, "8f") "1:" POWEROFF(1, "8f")
+      ".align 8\n8: .quad 0\n"
+      "10: .long 4, 0\n .quad 0, 0, 0, -1\n"	 /* PRINT */
+      "11: .long 1, 0\n .quad 0, 0, 7, -1\n"	 /* SYNC(7) */
+      "12: .long 2, 42\n .quad 0, 0, 0, -1\n"	 /* ASSERT */
+      "13: .long 3, 0\n .quad 0, 0, 3, -1\n"	 /* DONE(3) */
+      "20: .asciz \"hi there\"\n21: .asciz \"guest.c\"\n22: .asciz \"x == y\"\n");
+
+/* out(0x500 + param[0], param[1]); then poweroff(0) */
+GUEST(rawhc, "mov 0x300000, %rdx\n add $0x500, %rdx\n mov 0x300008, %rax\n out %eax, %dx\n"
+	     POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+
+/* a one-byte OUT to the poweroff port */
+GUEST(hcbyte, "mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n" POWEROFF(0, "8f")
+	      ".align 8\n8: .quad 0\n");
+
+/* empty IDT, then #UD: #UD -> #GP -> #DF -> triple fault */
+GUEST(triple, "lidt 9f(%rip)\n ud2\n .align 8\n9: .word 0\n .quad 0\n");
+
+/* write to a guest-physical address with neither RAM nor a device */
+GUEST(mmio, "mov $0xd0000000, %rax\n movl $1, (%rax)\n" POWEROFF(0, "8f")
+	    ".align 8\n8: .quad 0\n");
+
+/* echo COM1 input to COM1 output until '\n', polling LSR.DR */
+GUEST(echo, "1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
+	    "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n"
+	    POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+
+/*
+ * SMP: start vCPU 1 at `ap` with arg 0x1234; the AP stores RDI (if RSI is
+ * the boot magic) in `flag`. The BSP waits for it, then checks that a second
+ * start gives -EBUSY and a bad CPU -EINVAL. Status 0 = all good.
+ */
+GUEST(smp, "lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(2, "20f")
+	   "cmpq $0, 20f+40(%rip)\n je 1f\n" POWEROFF(10, "8f")
+	   "1: mov $100000000, %rcx\n"
+	   "2: pause\n mov 9f(%rip), %rax\n test %rax, %rax\n jnz 3f\n loop 2b\n"
+	   POWEROFF(14, "8f")
+	   "3: cmp $0x1234, %rax\n je 4f\n" POWEROFF(11, "8f")
+	   "4:" HC(2, "20f") "cmpq $-16, 20f+40(%rip)\n je 5f\n" POWEROFF(12, "8f")
+	   "5: movl $5, 20f(%rip)\n" HC(2, "20f") "cmpq $-22, 20f+40(%rip)\n je 6f\n"
+	   POWEROFF(13, "8f") "6:" POWEROFF(0, "8f")
+	   "30: movabs $0x3130455353455655, %rax\n cmp %rax, %rsi\n je 31f\n mov $0xbad, %rdi\n"
+	   "31: mov %rdi, 9f(%rip)\n 32: hlt\n jmp 32b\n"
+	   ".align 8\n8: .quad 0\n9: .quad 0\n"
+	   "20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
+
+/*
+ * save/restore: set callee-visible registers, SYNC(1), then check them and a
+ * memory counter after the host moved the vCPU into a new VM; print "ok\n".
+ */
+GUEST(migrate, "mov $0x1111, %rbx\n mov $0x2222, %r12\n mov $0x3333, %r15\n"
+	       "incq 9f(%rip)\n" HC(1, "10f")
+	       "cmp $0x1111, %rbx\n jne 1f\n cmp $0x2222, %r12\n jne 1f\n"
+	       "cmp $0x3333, %r15\n jne 1f\n cmpq $1, 9f(%rip)\n jne 1f\n"
+	       "mov $0x3f8, %dx\n mov $'o', %al\n out %al, %dx\n mov $'k', %al\n out %al, %dx\n"
+	       "mov $10, %al\n out %al, %dx\n" POWEROFF(0, "8f") "1:" POWEROFF(1, "8f")
+	       ".align 8\n8: .quad 0\n9: .quad 0\n"
+	       "10: .long 1, 0\n .quad 0, 0, 1, -1\n");
+
+/* ---- host side ---- */
+
+struct capture {
+	char out[4096];
+	size_t out_len;
+	char log[8192];
+	size_t log_len;
+};
+
+static void cap_console(void *opaque, const void *buf, size_t len)
+{
+	struct capture *c = opaque;
+
+	if (len > sizeof(c->out) - 1 - c->out_len)
+		len = sizeof(c->out) - 1 - c->out_len;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	c->out[c->out_len] = '\0';
+}
+
+static void cap_log(void *opaque, const char *line)
+{
+	struct capture *c = opaque;
+	int n = snprintf(c->log + c->log_len, sizeof(c->log) - c->log_len, "%s\n", line);
+
+	if (n > 0 && (size_t)n < sizeof(c->log) - c->log_len)
+		c->log_len += (size_t)n;
+}
+
+static unsigned test_nr;
+static int failures;
+
+static void __attribute__((format(printf, 2, 3))) report(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %u - ", ok ? "" : "not ", ++test_nr);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+			return 0;                                                          \
+		}                                                                          \
+	} while (0)
+
+static struct vm *make_vm(struct capture *cap, unsigned cpus, bool pause_on_sync)
+{
+	struct vm_config cfg = {
+		.cpus = cpus,
+		.mem_size = MEM_SIZE,
+		.cmdline = "test",
+		.console_write = cap_console,
+		.console_opaque = cap,
+		.log = cap_log,
+		.log_opaque = cap,
+		.pause_on_sync = pause_on_sync,
+	};
+	char err[512];
+	struct vm *vm;
+
+	memset(cap, 0, sizeof(*cap));
+	if (vm_new(&vm, &cfg, err, sizeof(err))) {
+		printf("# vm_new: %s\n", err);
+		return NULL;
+	}
+	if (vm_kvm_create(vm)) {
+		printf("# vm_kvm_create: %s\n", vm->err);
+		vm_destroy(vm);
+		return NULL;
+	}
+	return vm;
+}
+
+static int load(struct vm *vm, const uint8_t *start, const uint8_t *end)
+{
+	if (vm_load_flat(vm, LOAD_GPA, start, (size_t)(end - start), LOAD_GPA)) {
+		printf("# vm_load_flat: %s\n", vm->err);
+		return -1;
+	}
+	return 0;
+}
+
+#define LOAD(vm, name) load(vm, guest_##name##_start, guest_##name##_end)
+
+static void param(struct vm *vm, unsigned idx, uint64_t value)
+{
+	uint64_t *p = gmem_ptr(&vm->mem, PARAM_GPA + 8 * idx, 8);
+
+	*p = value;
+}
+
+/* Wait for the next event; a VM that neither stops nor syncs in time is stopped. */
+static void wait_event(struct vm *vm, struct vm_event *ev)
+{
+	time_t deadline = time(NULL) + TIMEOUT_S;
+
+	for (;;) {
+		struct pollfd p = { .fd = vm->notify_fd, .events = POLLIN };
+
+		poll(&p, 1, 100);
+		vm_poll_event(vm, ev);
+		if (ev->kind != VM_EVENT_NONE)
+			break;
+		if (time(NULL) > deadline) {
+			vm_stop(vm, 124, "test timeout after %d s", TIMEOUT_S);
+			break;
+		}
+	}
+	vm_wait(vm, ev);
+}
+
+/* Boot to the end; returns the exit status. */
+static int run_to_stop(struct vm *vm)
+{
+	struct vm_event ev;
+
+	if (vm_start(vm)) {
+		printf("# vm_start: %s\n", vm->err);
+		return -1;
+	}
+	wait_event(vm, &ev);
+	if (vm->exit_status != 0)
+		printf("# stopped: %.*s\n", (int)strcspn(vm->stop_msg, "\n"), vm->stop_msg);
+	return vm->exit_status;
+}
+
+static int t_console(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, hello));
+	st = run_to_stop(vm);
+	vm_destroy(vm);
+	CHECK(st == 0);
+	CHECK(!strcmp(cap.out, "hello, vessel\n"));
+	return 1;
+}
+
+static int t_poweroff_status(uint64_t status)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, status));
+	param(vm, 0, status);
+	st = run_to_stop(vm);
+	vm_destroy(vm);
+	CHECK(st == (int)status);
+	return 1;
+}
+
+static int t_test_channel(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, testchan));
+	st = run_to_stop(vm);
+	CHECK(st == 0); /* every `ret` was written 0 */
+	CHECK(vm->test.prints == 1 && !strcmp(vm->test.last_print, "hi there"));
+	CHECK(vm->test.syncs == 1 && vm->test.last_sync == 7);
+	CHECK(vm->test.asserts == 1 && !strcmp(vm->test.last_assert, "guest.c:42: x == y"));
+	CHECK(vm->test.dones == 1 && vm->test.done_failures == 3);
+	CHECK(strstr(cap.log, "guest assertion failed (vCPU 0): guest.c:42: x == y"));
+	vm_destroy(vm);
+	return 1;
+}
+
+/* A guest that must be stopped with VESSEL_EXIT_GUEST_FAULT and `needle` in the reason. */
+static int expect_fault(struct vm *vm, const char *needle)
+{
+	int st = run_to_stop(vm);
+	int ok = st == VESSEL_EXIT_GUEST_FAULT && strstr(vm->stop_msg, needle) &&
+		 strstr(vm->stop_msg, "RIP ");
+
+	if (!ok)
+		printf("# status %d, reason: %s\n", st, vm->stop_msg);
+	else if (getenv("VMM_TEST_VERBOSE"))
+		printf("# %s\n", vm->stop_msg);
+	vm_destroy(vm);
+	return ok;
+}
+
+static int t_bad_hc(unsigned nr, uint64_t gpa, void (*prep)(struct vm *), const char *needle)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+
+	CHECK(vm && !LOAD(vm, rawhc));
+	param(vm, 0, nr);
+	param(vm, 1, gpa);
+	if (prep)
+		prep(vm);
+	return expect_fault(vm, needle);
+}
+
+static void prep_unterminated(struct vm *vm)
+{
+	struct vessel_hc_test *t = gmem_ptr(&vm->mem, PARAM_GPA + 0x100, sizeof(*t));
+
+	*t = (struct vessel_hc_test){ .kind = VESSEL_TEST_PRINT, .msg_gpa = PARAM_GPA + 0x200 };
+	memset(gmem_ptr(&vm->mem, PARAM_GPA + 0x200, 1024), 'A', 1024);
+}
+
+static void prep_bad_kind(struct vm *vm)
+{
+	struct vessel_hc_test *t = gmem_ptr(&vm->mem, PARAM_GPA + 0x100, sizeof(*t));
+
+	*t = (struct vessel_hc_test){ .kind = 99 };
+}
+
+static void prep_status_256(struct vm *vm)
+{
+	*(uint64_t *)gmem_ptr(&vm->mem, PARAM_GPA + 0x100, 8) = 256;
+}
+
+static void prep_bad_cr3(struct vm *vm)
+{
+	struct vessel_hc_cpu_start *s = gmem_ptr(&vm->mem, PARAM_GPA + 0x100, sizeof(*s));
+
+	*s = (struct vessel_hc_cpu_start){ .cpu = 1, .rip = LOAD_GPA, .cr3 = 0x40000000 };
+}
+
+static void prep_string_off_end(struct vm *vm)
+{
+	struct vessel_hc_test *t = gmem_ptr(&vm->mem, PARAM_GPA + 0x100, sizeof(*t));
+
+	*t = (struct vessel_hc_test){ .kind = VESSEL_TEST_PRINT, .msg_gpa = MEM_SIZE - 4 };
+	memset(gmem_ptr(&vm->mem, MEM_SIZE - 4, 4), 'A', 4);
+}
+
+static int t_hc_byte(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+
+	CHECK(vm && !LOAD(vm, hcbyte));
+	return expect_fault(vm, "hypercalls are 32-bit OUTs");
+}
+
+static int t_triple_fault(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+
+	CHECK(vm && !LOAD(vm, triple));
+	return expect_fault(vm, "triple fault");
+}
+
+static int t_unassigned_mmio(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+
+	CHECK(vm && !LOAD(vm, mmio));
+	return expect_fault(vm, "0xd0000000: no RAM or device there");
+}
+
+static int t_console_input(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, echo));
+	CHECK(serial_receive(vm->console, (const uint8_t *)"ping\n", 5) == 5);
+	st = run_to_stop(vm);
+	vm_destroy(vm);
+	CHECK(st == 0);
+	CHECK(!strcmp(cap.out, "ping\n"));
+	return 1;
+}
+
+static int t_ap_start(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, smp));
+	st = run_to_stop(vm);
+	vm_destroy(vm);
+	CHECK(st == 0);
+	return 1;
+}
+
+/*
+ * The migration shape: run to SYNC, save vCPU + COM1 + RAM, build a second
+ * VM from the saved state only, destroy the first, continue in the second.
+ */
+static int t_save_restore(void)
+{
+	struct capture cap1, cap2;
+	struct vm *vm1 = make_vm(&cap1, 1, true), *vm2 = NULL;
+	struct vcpu_state *st = calloc(1, sizeof(*st));
+	struct device *d1, *d2;
+	uint8_t com1[256];
+	struct vm_event ev;
+	ssize_t n;
+	int ok = 0;
+
+	if (!vm1 || !st || LOAD(vm1, migrate) || vm_start(vm1))
+		goto out;
+	wait_event(vm1, &ev);
+	if (ev.kind != VM_EVENT_SYNC || ev.arg != 1 || vm1->state != VM_PAUSED) {
+		printf("# expected SYNC(1), got event %d: %s\n", ev.kind, vm1->stop_msg);
+		goto out;
+	}
+	d1 = device_find(vm1, "com1");
+	if (vcpu_state_get(vm1->vcpus[0], st) || !d1 ||
+	    (n = d1->ops->save(d1->priv, com1, sizeof(com1))) < 0) {
+		printf("# save: %s\n", vm1->err);
+		goto out;
+	}
+	vm2 = make_vm(&cap2, 1, false);
+	if (!vm2)
+		goto out;
+	memcpy(vm2->mem.base, vm1->mem.base, vm1->mem.size);
+	d2 = device_find(vm2, "com1");
+	if (vcpu_state_set(vm2->vcpus[0], st) || !d2 || d2->ops->restore(d2->priv, com1, (size_t)n)) {
+		printf("# restore: %s\n", vm2->err);
+		goto out;
+	}
+	vm_destroy(vm1);
+	vm1 = NULL;
+	if (run_to_stop(vm2) != 0 || strcmp(cap2.out, "ok\n")) {
+		printf("# after restore: status %d output '%s'\n", vm2->exit_status, cap2.out);
+		goto out;
+	}
+	ok = 1;
+out:
+	vm_destroy(vm1);
+	vm_destroy(vm2);
+	free(st);
+	return ok;
+}
+
+/* Pause and resume a running VM from the host, then let it finish. */
+static int t_pause_resume(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+	int st;
+
+	CHECK(vm && !LOAD(vm, smp));
+	CHECK(vm_start(vm) == 0);
+	for (int i = 0; i < 5; i++) {
+		int rc = vm_pause(vm);
+
+		if (rc == -ESHUTDOWN)
+			break; /* it already finished: fine */
+		CHECK(rc == 0 && vm->parked == vm->threads);
+		CHECK(vm_resume(vm) == 0);
+	}
+	{
+		struct vm_event ev;
+
+		wait_event(vm, &ev);
+	}
+	st = vm->exit_status;
+	vm_destroy(vm);
+	CHECK(st == 0);
+	return 1;
+}
+
+struct test {
+	const char *name;
+	int (*fn)(void);
+};
+
+static int t_status_0(void)
+{
+	return t_poweroff_status(0);
+}
+static int t_status_42(void)
+{
+	return t_poweroff_status(42);
+}
+static int t_status_255(void)
+{
+	return t_poweroff_status(255);
+}
+static int t_hc_outside_ram(void)
+{
+	return t_bad_hc(VESSEL_HC_POWEROFF, 0x7fff0000, NULL, "poweroff: argument");
+}
+static int t_hc_straddles_end(void)
+{
+	return t_bad_hc(VESSEL_HC_TEST, MEM_SIZE - 16, NULL, "outside guest RAM");
+}
+static int t_hc_misaligned(void)
+{
+	return t_bad_hc(VESSEL_HC_TEST, PARAM_GPA + 0x104, NULL, "not 8-byte aligned");
+}
+static int t_hc_unknown(void)
+{
+	return t_bad_hc(9, PARAM_GPA + 0x100, NULL, "unknown hypercall 9");
+}
+static int t_hc_unterminated(void)
+{
+	return t_bad_hc(VESSEL_HC_TEST, PARAM_GPA + 0x100, prep_unterminated, "no NUL within 256");
+}
+static int t_hc_string_off_end(void)
+{
+	return t_bad_hc(VESSEL_HC_TEST, PARAM_GPA + 0x100, prep_string_off_end,
+			"string at 0xfffffc is outside guest RAM");
+}
+static int t_hc_bad_kind(void)
+{
+	return t_bad_hc(VESSEL_HC_TEST, PARAM_GPA + 0x100, prep_bad_kind, "unknown kind 99");
+}
+static int t_hc_bad_status(void)
+{
+	return t_bad_hc(VESSEL_HC_POWEROFF, PARAM_GPA + 0x100, prep_status_256,
+			"status 256 is not in 0..255");
+}
+static int t_hc_bad_cr3(void)
+{
+	return t_bad_hc(VESSEL_HC_CPU_START, PARAM_GPA + 0x100, prep_bad_cr3,
+			"cr3 0x40000000 is not a page of guest RAM");
+}
+
+static const struct test tests[] = {
+	{ "console output reaches the host", t_console },
+	{ "poweroff status 0", t_status_0 },
+	{ "poweroff status 42", t_status_42 },
+	{ "poweroff status 255", t_status_255 },
+	{ "test channel PRINT/SYNC/ASSERT/DONE", t_test_channel },
+	{ "bad hypercall: argument outside RAM", t_hc_outside_ram },
+	{ "bad hypercall: argument straddles the end of RAM", t_hc_straddles_end },
+	{ "bad hypercall: misaligned argument", t_hc_misaligned },
+	{ "bad hypercall: unknown number", t_hc_unknown },
+	{ "bad hypercall: unterminated string", t_hc_unterminated },
+	{ "bad hypercall: string runs off the end of RAM", t_hc_string_off_end },
+	{ "bad hypercall: unknown test kind", t_hc_bad_kind },
+	{ "bad hypercall: poweroff status > 255", t_hc_bad_status },
+	{ "bad hypercall: cpu_start cr3 outside RAM", t_hc_bad_cr3 },
+	{ "bad hypercall: byte-sized OUT", t_hc_byte },
+	{ "triple fault stops the VM with a register dump", t_triple_fault },
+	{ "unassigned MMIO stops the VM", t_unassigned_mmio },
+	{ "console input reaches the guest", t_console_input },
+	{ "AP start via hypercall (-EBUSY, -EINVAL too)", t_ap_start },
+	{ "pause/resume of all vCPUs", t_pause_resume },
+	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned n = sizeof(tests) / sizeof(tests[0]);
+	const char *only = argc > 1 ? argv[1] : NULL;
+	bool kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..%u\n", n);
+	for (unsigned i = 0; i < n; i++) {
+		if (only && !strstr(tests[i].name, only)) {
+			report(1, "%s # SKIP not selected", tests[i].name);
+			continue;
+		}
+		if (!kvm) {
+			report(1, "%s # SKIP no /dev/kvm", tests[i].name);
+			continue;
+		}
+		report(tests[i].fn(), "%s", tests[i].name);
+	}
+	return failures ? 1 : 0;
+}
