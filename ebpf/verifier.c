@@ -472,10 +472,10 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 		if (acc == ACC_READ) {
 			int64_t b0 = base, b1 = hi + EBPF_STACK_SIZE;
 
-			if (bounds_is_const(&p->b) && size == 8 && (b0 & 7) == 0 &&
+			/* a register reload; helpers (out == NULL) read bytes */
+			if (out && bounds_is_const(&p->b) && size == 8 && (b0 & 7) == 0 &&
 			    f->stype[b0] == S_SPILL) {
-				if (out)
-					*out = f->spill[b0 / 8];
+				*out = f->spill[b0 / 8];
 				return 0;
 			}
 			for (int64_t i = b0; i < b1; i++) {
