@@ -7,6 +7,7 @@
  *   -- asm        the program (tests/ebpf/asm.h syntax)
  *   -- elf F [S]  or: the ELF object ELFDIR/F (section S)
  *   -- mem        input memory, hex bytes
+ *   -- memseq N   or: N bytes of input memory, byte i = i & 0xff
  *   -- env        mem (default) | regions | regions-rw   (see testenv.h)
  *   -- result     expected r0 (the program must load and run)
  *   -- error      expected load failure: [@INSN] substring of the message
@@ -219,6 +220,13 @@ static void run_file(const char *path)
 					snprintf(t->section, sizeof(t->section), "%s", trim(sec));
 				}
 				snprintf(t->elf, sizeof(t->elf), "%s", trim(sp));
+			}
+			if (!strcmp(sect, "memseq") && sp) {
+				unsigned long want = strtoul(sp, NULL, 0);
+
+				for (t->memlen = 0; t->memlen < want && t->memlen < sizeof(t->mem);
+				     t->memlen++)
+					t->mem[t->memlen] = (uint8_t)t->memlen;
 			}
 			if (!strcmp(sect, "error"))
 				t->has_error = 1;
