@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel entry and exit: exception/interrupt stubs, the two syscall entries,
+ * the context switch and the errata probes' user-mode round trip.
+ *
+ * Every entry builds a struct trapframe (arch/x86_64/trapframe.h) on the
+ * kernel stack and calls trap_dispatch(tf). GS: the kernel runs with
+ * GS.base = this CPU's struct cpu; entries from user mode swapgs. An
+ * exception taken at CPL0 checks GS_BASE itself ("paranoid"): the syscall
+ * erratum path can fault at CPL0 while GS is still the user's.
+ */
+#include "arch/x86_64/layout.h"
+
+#define TF_VECTOR 120
+#define TF_CS 144
+
+	.text
+	.code64
+
+/* ---- exception and interrupt stubs ---------------------------------- */
+
+.macro STUB v
+	.align 16
+stub_\v:
+	.if (\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $\v
+	jmp trap_common
+.endm
+
+	.altmacro
+.macro STUB_FOR v
+	STUB %v
+.endm
+.macro STUB_ADDR v
+	.quad stub_\v
+.endm
+.macro STUB_ADDR_FOR v
+	STUB_ADDR %v
+.endm
+
+	.set vec, 0
+	.rept 256
+	STUB_FOR vec
+	.set vec, vec + 1
+	.endr
+
+	.section .rodata
+	.align 8
+	.globl trap_stub_table
+trap_stub_table:
+	.set vec, 0
+	.rept 256
+	STUB_ADDR_FOR vec
+	.set vec, vec + 1
+	.endr
+	.noaltmacro
+
+	.text
+trap_common:
+	cld
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	xor %r12d, %r12d /* 1: we swapped GS at CPL0 and must swap back */
+	testb $3, TF_CS(%rsp)
+	jz 1f
+	swapgs
+	jmp trap_call
+1:	cmpq $32, TF_VECTOR(%rsp)
+	jae trap_call
+	mov $0xC0000101, %ecx /* GS_BASE: kernel values are negative */
+	rdmsr
+	test %edx, %edx
+	js trap_call
+	swapgs
+	mov $1, %r12d
+trap_call:
+	mov %rsp, %rdi
+	call trap_dispatch
+	test %r12d, %r12d
+	jz trap_exit
+	swapgs
+	jmp trap_exit_kernel
+
+/* Returns through the trapframe at %rsp (also the first run of a thread). */
+	.globl trap_exit
+trap_exit:
+	testb $3, TF_CS(%rsp)
+	jz trap_exit_kernel
+	cli
+	swapgs
+trap_exit_kernel:
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp
+	iretq
+
+/* Entry from user with GS already swapped and the hardware part built. */
+trap_common_user:
+	cld
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	xor %r12d, %r12d
+	jmp trap_call
+
+/* ---- syscall instruction ------------------------------------------- */
+
+/* LSTAR when the host has no syscall erratum: the architectural entry. */
+	.globl syscall_entry_fast
+syscall_entry_fast:
+	swapgs
+	mov %rsp, %gs:CPU_SCRATCH
+	mov %gs:CPU_KSTACK, %rsp
+	pushq $USER_DS
+	pushq %gs:CPU_SCRATCH
+	pushq %r11
+	pushq $USER_CS
+	pushq %rcx
+	pushq $0
+	pushq $VEC_SYSCALL_FAST
+	jmp trap_common_user
+
+/*
+ * LSTAR on hosts with the erratum (PLATFORM.md) is USER_STUB_VA, a copy of
+ * user_stub_start mapped user-executable: on this host `syscall` reaches
+ * LSTAR without leaving CPL3 (the fetch of a supervisor page faults, a
+ * privileged instruction faults), so the entry is a ud2 whose #UD, taken
+ * through the IDT (which does switch to CPL0), is recognised by ud_entry.
+ * Jumping to the stub directly is just another way to make a syscall.
+ */
+	.section .rodata
+	.balign 16
+	.globl user_stub_start, user_stub_end, probe_syscall_stub, probe_syscall_stub_end
+user_stub_start:
+	ud2			/* USER_STUB_VA + 0: the syscall entry */
+	.balign 16
+probe_syscall_stub:		/* USER_STUB_VA + 16: the errata probe's entry */
+	mov %cr3, %rax
+	mov %rax, %cr3
+	mov $1, %edi		/* no fault: no erratum */
+	movabs $probe_return, %rax
+	jmp *%rax
+probe_syscall_stub_end:
+user_stub_end:
+	.text
+
+/* #UD, on IST_UD (the syscall stub runs on the user's stack). */
+	.globl ud_entry
+ud_entry:
+	push %rax
+	movabs $USER_STUB_VA, %rax
+	cmp %rax, 8(%rsp)
+	pop %rax
+	je ud_syscall
+	testb $3, 8(%rsp)
+	jnz ud_user
+	pushq $0
+	pushq $6
+	jmp trap_common
+ud_syscall:
+	/* user RIP in RCX, RFLAGS in R11, RSP untouched by syscall */
+	swapgs
+	mov %rax, %gs:CPU_SCRATCH
+	mov 24(%rsp), %rax
+	mov %gs:CPU_KSTACK, %rsp
+	pushq $USER_DS
+	push %rax
+	push %r11
+	pushq $USER_CS
+	push %rcx
+	mov %gs:CPU_SCRATCH, %rax
+	pushq $0
+	pushq $VEC_SYSCALL_UD
+	jmp trap_common_user
+ud_user:
+	/* move the frame off the per-CPU IST stack: the handler may sleep */
+	swapgs
+	mov %rax, %gs:CPU_SCRATCH
+	mov %rbx, %gs:CPU_SCRATCH2
+	mov %rsp, %rbx
+	mov %gs:CPU_KSTACK, %rsp
+	pushq 32(%rbx)
+	pushq 24(%rbx)
+	pushq 16(%rbx)
+	pushq 8(%rbx)
+	pushq 0(%rbx)
+	mov %gs:CPU_SCRATCH, %rax
+	mov %gs:CPU_SCRATCH2, %rbx
+	pushq $0
+	pushq $6
+	jmp trap_common_user
+
+/* ---- context switch ------------------------------------------------- */
+
+/* void arch_switch(uint64_t *save_rsp, uint64_t new_rsp) */
+	.globl arch_switch
+arch_switch:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, (%rdi)
+	mov %rsi, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+
+/* First run of a user thread: its stack holds a trapframe above this. */
+	.globl user_thread_start
+user_thread_start:
+	call thread_first_run
+	xor %r12d, %r12d
+	jmp trap_exit
+
+/* First run of a kernel thread: kthread_main(fn = r12, arg = r13). */
+	.globl kthread_trampoline
+kthread_trampoline:
+	mov %r12, %rdi
+	mov %r13, %rsi
+	call kthread_main
+	ud2
+
+/* ---- errata probes: a user-mode round trip at boot ------------------ */
+
+/*
+ * long probe_run_user(uint64_t rip, uint64_t rsp): enters CPL3 at rip with
+ * interrupts off; returns the value some handler passes to probe_return().
+ */
+	.globl probe_run_user
+probe_run_user:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, probe_saved_rsp(%rip)
+	pushq $USER_DS
+	push %rsi
+	pushq $0x2
+	pushq $USER_CS
+	push %rdi
+	iretq
+
+/* void probe_return(long value): back into probe_run_user's caller. */
+	.globl probe_return
+probe_return:
+	mov probe_saved_rsp(%rip), %rsp
+	mov %rdi, %rax
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+	ret
+
+/* User code of the probes (copied to a user page). */
+	.section .rodata
+	.globl probe_user_code, probe_user_int80, probe_user_after_int80, probe_user_code_end
+probe_user_code:
+	syscall
+	ud2
+probe_user_int80:
+	int $0x80
+probe_user_after_int80:
+	ud2
+probe_user_code_end:
+
+	.data
+	.align 8
+probe_saved_rsp:
+	.quad 0
+
+	.section .note.GNU-stack, "", @progbits

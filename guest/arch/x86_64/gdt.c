@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/* Per-CPU GDT and TSS; the IST stacks for #UD, #DF, NMI and #MC. */
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "kernel/percpu.h"
+#include "lib/string.h"
+
+#define IST_SIZE 8192
+
+static uint8_t ist_stacks[MAX_CPUS][4][IST_SIZE] __attribute__((aligned(16)));
+
+void gdt_init_cpu(struct cpu *c)
+{
+	uint64_t tss = (uint64_t)&c->tss;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr = { sizeof(c->gdt) - 1, (uint64_t)c->gdt };
+
+	c->gdt[0] = 0;
+	c->gdt[1] = 0x00af9a000000ffffull; /* 0x08 kernel code64 */
+	c->gdt[2] = 0x00cf92000000ffffull; /* 0x10 kernel data */
+	c->gdt[3] = 0x00cff2000000ffffull; /* 0x18 user data (DPL3) */
+	c->gdt[4] = 0x00affa000000ffffull; /* 0x20 user code64 (DPL3) */
+	c->gdt[5] = (sizeof(struct tss) - 1) | ((tss & 0xffffff) << 16) | (0x89ull << 40) |
+		    (((tss >> 24) & 0xff) << 56);
+	c->gdt[6] = tss >> 32;
+
+	memset(&c->tss, 0, sizeof(c->tss));
+	c->tss.iomap_base = sizeof(struct tss); /* no I/O bitmap: user port I/O faults */
+	for (int i = 0; i < 4; i++)
+		c->tss.ist[i] = (uint64_t)&ist_stacks[c->id][i][IST_SIZE];
+
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t"
+			 "mov %2, %%es\n\t"
+			 "mov %2, %%ss\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(gdtr), "i"(KERNEL_CS), "r"(KERNEL_DS), "r"(TSS_SEL)
+			 : "rax", "memory");
+}
+
+void tss_set_rsp0(struct cpu *c, uint64_t rsp0)
+{
+	c->tss.rsp0 = rsp0;
+	c->kstack_top = rsp0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fixed addresses and selectors of the Vessel kernel, shared by C and
+ * assembly.
+ *
+ *   0x0000_0000_0000_0000 .. 0x0000_7fff_ffff_ffff   user space (per process)
+ *   0xffff_8000_0000_0000 .. +4 GiB                   direct map of physical
+ *                                                     memory below 4 GiB
+ *   0xffff_ffff_8000_0000 .. +1 GiB                   kernel image (physical
+ *                                                     0..1 GiB, 2 MiB pages)
+ */
+#ifndef ARCH_X86_64_LAYOUT_H
+#define ARCH_X86_64_LAYOUT_H
+
+#define KERNEL_VMA    0xffffffff80000000
+#define PHYSMAP_BASE  0xffff800000000000
+#define PHYSMAP_LIMIT 0x100000000 /* physical memory reachable by the direct map */
+#define USER_TOP      0x0000800000000000
+
+/* GDT selectors; the order is what syscall/sysret's STAR layout requires */
+#define KERNEL_CS 0x08
+#define KERNEL_DS 0x10
+#define USER_DS	  0x1b /* 0x18 | RPL 3 */
+#define USER_CS	  0x23 /* 0x20 | RPL 3 */
+#define TSS_SEL	  0x28 /* 16-byte system descriptor: slots 5 and 6 */
+#define GDT_ENTRIES 7
+
+/* Interrupt vectors */
+#define VEC_TIMER	0x20
+#define VEC_COM1	0x21
+#define VEC_SYSCALL_INT 0x80
+#define VEC_RESCHED	0xf0
+#define VEC_TLB		0xf1
+#define VEC_CALL	0xf2
+#define VEC_SPURIOUS	0xff
+/* pseudo vectors stored in trapframe.vector for the syscall instruction */
+#define VEC_SYSCALL_FAST 0x100 /* LSTAR entry, no erratum */
+#define VEC_SYSCALL_UD	 0x101 /* LSTAR stub -> ud2 -> #UD (erratum path) */
+
+/* Interrupt stack table slots (TSS.IST1..7) */
+#define IST_UD	1
+#define IST_DF	2
+#define IST_NMI 3
+#define IST_MC	4
+
+/* Boot kinds passed from the entry code to kmain */
+#define BOOT_KIND_VESSEL    1
+#define BOOT_KIND_MULTIBOOT 2
+
+/* Offsets in struct cpu used by the entry code (checked in cpu.c) */
+#define CPU_SELF    0
+#define CPU_KSTACK  8
+#define CPU_SCRATCH 16
+#define CPU_SCRATCH2 24
+
+/*
+ * One user-executable page in the kernel half (PML4 slot 510) holding the
+ * syscall erratum stub (see entry.S); mapped in every address space.
+ */
+#define USER_STUB_VA	    0xffffff0000000000
+#define USER_STUB_PROBE_OFF 16
+
+/* AP trampoline for INIT-SIPI-SIPI (QEMU): must be below 1 MiB, page aligned */
+#define AP_TRAMPOLINE_PHYS 0x8000
+
+#define KSTACK_SIZE 16384
+
+#endif

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/mm.h"
+#include "kernel/printk.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+extern uint64_t boot_pml4[512];
+
+uint64_t kernel_pml4_pa = (uint64_t)boot_pml4;
+
+void paging_drop_identity(void)
+{
+	boot_pml4[0] = 0;
+	write_cr3(read_cr3());
+}
+
+void paging_map_user_stub(void)
+{
+	extern char user_stub_start[], user_stub_end[];
+	uint64_t pdpt = page_alloc_zeroed(), pd = page_alloc_zeroed();
+	uint64_t pt = page_alloc_zeroed(), stub = page_alloc_zeroed();
+	uint64_t va = USER_STUB_VA;
+
+	if (!pdpt || !pd || !pt || !stub)
+		panic("paging: no memory for the syscall stub page");
+	memcpy(phys_to_virt(stub), user_stub_start, (uint64_t)(user_stub_end - user_stub_start));
+	((uint64_t *)phys_to_virt(pt))[(va >> 12) & 511] = stub | PTE_P | PTE_U;
+	((uint64_t *)phys_to_virt(pd))[(va >> 21) & 511] = pt | PTE_P | PTE_W | PTE_U;
+	((uint64_t *)phys_to_virt(pdpt))[(va >> 30) & 511] = pd | PTE_P | PTE_W | PTE_U;
+	boot_pml4[(va >> 39) & 511] = pdpt | PTE_P | PTE_W | PTE_U;
+}
+
+uint64_t pt_create(void)
+{
+	uint64_t pa = page_alloc_zeroed();
+
+	if (pa)
+		memcpy((uint64_t *)phys_to_virt(pa) + 256, &boot_pml4[256], 256 * 8);
+	return pa;
+}
+
+static uint64_t *table(uint64_t entry)
+{
+	return phys_to_virt(entry & PTE_ADDR);
+}
+
+static uint64_t *walk(uint64_t pml4, uint64_t va, int create)
+{
+	uint64_t *t = phys_to_virt(pml4);
+
+	for (int level = 3; level > 0; level--) {
+		uint64_t *e = &t[(va >> (12 + 9 * level)) & 511];
+
+		if (!(*e & PTE_P)) {
+			uint64_t pa;
+
+			if (!create || !(pa = page_alloc_zeroed()))
+				return NULL;
+			/* permissions are decided at the leaf */
+			*e = pa | PTE_P | PTE_W | PTE_U;
+		}
+		t = table(*e);
+	}
+	return &t[(va >> 12) & 511];
+}
+
+int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
+{
+	uint64_t *pte = walk(pml4, va, 1);
+
+	if (!pte)
+		return -ENOMEM;
+	*pte = (pa & PTE_ADDR) | flags | PTE_P | PTE_OWNED;
+	return 0;
+}
+
+uint64_t *pt_lookup(uint64_t pml4, uint64_t va)
+{
+	return walk(pml4, va, 0);
+}
+
+static void walk_level(uint64_t *t, int level, uint64_t base, uint64_t start, uint64_t end,
+		       void (*fn)(uint64_t *, uint64_t, void *), void *arg)
+{
+	uint64_t span = 1ull << (12 + 9 * level);
+
+	for (int i = 0; i < 512; i++) {
+		uint64_t va = base + (uint64_t)i * span;
+
+		if (va >= end || va + span <= start)
+			continue;
+		if (!(t[i] & PTE_P) && !(level == 0 && (t[i] & PTE_OWNED)))
+			continue;
+		if (level == 0)
+			fn(&t[i], va, arg);
+		else
+			walk_level(table(t[i]), level - 1, va, start, end, fn, arg);
+	}
+}
+
+void pt_walk_range(uint64_t pml4, uint64_t start, uint64_t end,
+		   void (*fn)(uint64_t *pte, uint64_t va, void *arg), void *arg)
+{
+	uint64_t *t = phys_to_virt(pml4);
+	uint64_t span = 1ull << 39;
+
+	for (int i = 0; i < 256; i++) {
+		uint64_t va = (uint64_t)i * span;
+
+		if (va >= end || va + span <= start || !(t[i] & PTE_P))
+			continue;
+		walk_level(table(t[i]), 2, va, start, end, fn, arg);
+	}
+}
+
+/* level 3: PDPT, 2: PD, 1: PT (its entries map data pages, not freed here) */
+static void free_level(uint64_t *t, int level)
+{
+	if (level == 1)
+		return;
+	for (int i = 0; i < 512; i++) {
+		if (!(t[i] & PTE_P))
+			continue;
+		free_level(table(t[i]), level - 1);
+		page_free(t[i] & PTE_ADDR);
+	}
+}
+
+void pt_destroy(uint64_t pml4)
+{
+	uint64_t *t = phys_to_virt(pml4);
+
+	for (int i = 0; i < 256; i++) {
+		if (!(t[i] & PTE_P))
+			continue;
+		free_level(table(t[i]), 3);
+		page_free(t[i] & PTE_ADDR);
+	}
+	page_free(pml4);
+}

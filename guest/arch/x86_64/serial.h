@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* 16550 UART on COM1: the kernel console. */
+#ifndef ARCH_X86_64_SERIAL_H
+#define ARCH_X86_64_SERIAL_H
+
+/* Programs COM1 for 115200 8N1 with FIFOs; safe to call again. */
+void serial_init(void);
+/* Writes one byte, waiting for the transmitter (LF is sent as CR LF). */
+void serial_putc(char c);
+/* Returns the next received byte, or -1 if none is waiting. */
+int serial_getc(void);
+/* Enables the receive-data interrupt (routed by the IOAPIC). */
+void serial_enable_rx_irq(void);
+
+#endif

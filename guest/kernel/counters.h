@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel event counters, kept per CPU (no shared cache lines on hot paths)
+ * and summed on read. Read by user space through the counters syscall.
+ */
+#ifndef KERNEL_COUNTERS_H
+#define KERNEL_COUNTERS_H
+
+#include <stdint.h>
+
+#define COUNTERS_MAX_SYSCALLS 64
+
+struct counters {
+	uint64_t syscalls;	  /* entries through syscall or int $0x80 */
+	uint64_t syscalls_ud;	  /* ... of which through the ud2 erratum path */
+	uint64_t syscalls_int80;  /* ... of which through int $0x80 */
+	uint64_t interrupts;	  /* hardware interrupts and IPIs received */
+	uint64_t exceptions;	  /* CPU exceptions other than page faults */
+	uint64_t page_faults;	  /* #PF */
+	uint64_t context_switches;
+	uint64_t ipis_sent;
+	uint64_t ipis_received;
+	uint64_t timer_ticks;
+	uint64_t per_syscall[COUNTERS_MAX_SYSCALLS];
+};
+
+/* Sums the counters of every CPU into out. */
+void counters_sum(struct counters *out);
+
+#endif

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Processes: an address space (vm.h), a descriptor table, 1..16 threads.
+ * Semantics: docs/syscalls.md. All of it runs under the BKL (sched.h).
+ */
+#ifndef KERNEL_PROC_H
+#define KERNEL_PROC_H
+
+#include <stdint.h>
+#include "abi/syscalls.h"
+#include "arch/x86_64/trapframe.h"
+#include "kernel/vm.h"
+
+struct thread;
+
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE };
+
+struct fd {
+	enum fd_kind kind;
+	const uint8_t *data; /* FD_FILE: initrd contents */
+	uint64_t size, pos;
+};
+
+struct proc {
+	int pid;
+	struct proc *parent;
+	char name[VESSEL_PROC_NAME_MAX];
+	struct vm vm;
+	uint64_t pml4; /* == vm.pml4, read by the scheduler */
+	struct thread *threads; /* linked by thread->proc_next */
+	int nthreads;		/* live (not dead) threads */
+	int killed;		/* being torn down: threads die at kernel exit */
+	int zombie;		/* all threads gone, waiting for the parent */
+	int wstatus;		/* wait() status once exiting */
+	int last_cpu;
+	struct fd fds[VESSEL_FD_MAX];
+	struct proc *next; /* all processes, ascending pid */
+};
+
+/* The process of the running thread (NULL in kernel threads). */
+struct proc *current_proc(void);
+/*
+ * Creates a process running initrd program `path` with argv (kernel
+ * strings), child of parent (NULL for init). Returns the pid or -errno
+ * (-ENOENT, -EISDIR, -ENOEXEC, -ENOMEM, -E2BIG, -EAGAIN).
+ */
+int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv[]);
+/*
+ * Waits for a child of p (pid > 0 or -1 for any); see wait() in
+ * docs/syscalls.md. *wstatus gets the status. Returns pid, 0 (WNOHANG) or
+ * -ECHILD. With reap = 0 the child is left a zombie (status not delivered).
+ */
+int proc_wait(struct proc *p, int pid, int *wstatus, int nohang, int reap);
+/* Reaps zombie child pid of p after a successful proc_wait(reap = 0). */
+void proc_reap(struct proc *p, int pid);
+/* Terminates p with wait status `wstatus` (exit or signal). */
+void proc_kill(struct proc *p, int wstatus);
+/* The calling thread leaves: its process exits with wstatus. Never returns. */
+void proc_exit(int wstatus) __attribute__((noreturn));
+/* Ends the calling thread only (thread_exit). Never returns. */
+void proc_thread_exit(int64_t value) __attribute__((noreturn));
+/* Kernel exit path: the process was killed; the thread goes away. */
+void proc_exit_thread_killed(void) __attribute__((noreturn));
+/* An exception in user mode: page fault resolution or kill with a message. */
+void proc_user_exception(struct trapframe *tf, uint64_t cr2);
+/* The live process with this pid (zombies included if `zombies`), or NULL. */
+struct proc *proc_find(int pid, int zombies);
+/* First process in pid order (iterate with ->next). */
+struct proc *proc_list(void);
+/* Number of processes (zombies included). */
+int proc_count(void);
+
+#endif

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/console.h"
+#include "kernel/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "kernel/sched.h"
+#include "kernel/smp.h"
+#include "kernel/spinlock.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+
+#define SLICE_TICKS 2
+
+static struct spinlock bkl = SPINLOCK_INIT;
+static struct thread *all_threads;
+static int next_tid = 1;
+static struct thread boot_thread;
+static volatile uint32_t tlb_acks;
+
+extern char boot_stack_top[];
+
+/* ---- the big kernel lock ---- */
+
+void kernel_enter(void)
+{
+	int id = this_cpu()->id;
+
+	while (!spin_trylock(&bkl)) {
+		/* let IPIs in while waiting: a holder may be waiting for our ack */
+		irq_enable();
+		cpu_relax();
+		irq_disable();
+	}
+	bkl.owner_cpu = id;
+	console_deliver_wakeups();
+}
+
+static void kernel_unlock(void)
+{
+	bkl.owner_cpu = -1;
+	spin_unlock(&bkl);
+}
+
+int kernel_locked(void)
+{
+	return bkl.locked && bkl.owner_cpu == this_cpu()->id;
+}
+
+struct thread *current_thread(void)
+{
+	return this_cpu()->current;
+}
+
+struct thread *thread_list(void)
+{
+	return all_threads;
+}
+
+/* ---- run queues ---- */
+
+static void rq_push(struct cpu *c, struct thread *t)
+{
+	t->rq_next = NULL;
+	if (c->rq.tail)
+		c->rq.tail->rq_next = t;
+	else
+		c->rq.head = t;
+	c->rq.tail = t;
+	c->rq.len++;
+	t->cpu = c->id;
+}
+
+static struct thread *rq_pop(struct cpu *c)
+{
+	struct thread *t = c->rq.head;
+
+	if (t) {
+		c->rq.head = t->rq_next;
+		if (!c->rq.head)
+			c->rq.tail = NULL;
+		c->rq.len--;
+		t->rq_next = NULL;
+	}
+	return t;
+}
+
+int sched_rq_len(int cpu)
+{
+	return (int)cpus[cpu].rq.len;
+}
+
+/* Takes a thread from the busiest other CPU's queue. */
+static struct thread *steal(struct cpu *self)
+{
+	struct cpu *busiest = NULL;
+
+	for (int i = 0; i < smp_cpu_count(); i++) {
+		if (&cpus[i] != self && cpus[i].rq.len &&
+		    (!busiest || cpus[i].rq.len > busiest->rq.len))
+			busiest = &cpus[i];
+	}
+	return busiest ? rq_pop(busiest) : NULL;
+}
+
+void sched_make_runnable(struct thread *t)
+{
+	struct cpu *target = NULL, *self = this_cpu();
+
+	t->state = T_RUNNABLE;
+	/* the least loaded CPU, counting the thread it runs; ties: the last one */
+	for (int i = 0; i < smp_cpu_count(); i++) {
+		struct cpu *c = &cpus[i];
+		uint32_t load = c->rq.len + (c->current != c->idle);
+		uint32_t best = target ? target->rq.len + (target->current != target->idle) : ~0u;
+
+		if (load < best || (load == best && i == t->cpu))
+			target = c;
+	}
+	rq_push(target, t);
+	if (target != self && target->current == target->idle)
+		smp_send_ipi(target->id, VEC_RESCHED);
+	else if (target != self)
+		target->need_resched = 1;
+}
+
+/* ---- timed sleeps ---- */
+
+static void wake_expired(void)
+{
+	uint64_t now = time_ns();
+
+	for (struct thread *t = all_threads; t; t = t->all_next) {
+		if (t->state == T_BLOCKED && t->wake_at_ns && t->wake_at_ns <= now) {
+			t->woken_by_timeout = 1;
+			t->wake_at_ns = 0;
+			t->wait_chan = NULL;
+			sched_make_runnable(t);
+		}
+	}
+}
+
+/* ---- switching ---- */
+
+static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
+{
+	uint64_t cr3;
+
+	c->current = next;
+	next->state = T_RUNNING;
+	next->cpu = c->id;
+	next->slice_end = c->ticks + SLICE_TICKS;
+	c->cnt.context_switches++;
+	if (prev->proc)
+		fpu_save(prev->fpu);
+	if (next->proc) {
+		fpu_restore(next->fpu);
+		wrmsr(MSR_FS_BASE, next->fs_base);
+	}
+	tss_set_rsp0(c, next->kstack + KSTACK_SIZE);
+	cr3 = next->proc ? next->proc->pml4 : kernel_pml4_pa;
+	if (cr3 != c->cr3) {
+		c->cr3 = cr3;
+		write_cr3(cr3);
+	}
+	arch_switch(&prev->saved_rsp, next->saved_rsp);
+	/* back in prev: free a thread that died on this CPU */
+	c = this_cpu();
+	if (c->dead) {
+		struct thread *d = c->dead;
+
+		c->dead = NULL;
+		thread_free(d);
+	}
+}
+
+void schedule(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *prev = c->current, *next;
+
+	c->need_resched = 0;
+	wake_expired();
+	if (prev->state == T_RUNNING && prev != c->idle)
+		rq_push(c, prev);
+	next = rq_pop(c);
+	if (!next)
+		next = steal(c);
+	if (!next)
+		next = c->idle;
+	if (next == prev) {
+		prev->state = T_RUNNING;
+		return;
+	}
+	if (prev->state == T_RUNNING)
+		prev->state = T_RUNNABLE;
+	if (prev == c->idle)
+		prev->state = T_RUNNING; /* idle is never queued */
+	switch_to(c, prev, next);
+}
+
+void sched_tick(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	(void)tf;
+	if (c->current != c->idle && c->ticks >= c->current->slice_end)
+		c->need_resched = 1;
+}
+
+void kernel_exit(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	(void)tf;
+	console_deliver_wakeups();
+	for (;;) {
+		struct thread *t = c->current;
+
+		if (t->proc && t->proc->killed)
+			proc_exit_thread_killed();
+		if (!c->need_resched)
+			break;
+		schedule();
+		c = this_cpu();
+	}
+	kernel_unlock();
+}
+
+/* ---- thread creation and exit ---- */
+
+void kthread_main(void (*fn)(void *), void *arg);
+void kthread_main(void (*fn)(void *), void *arg)
+{
+	fn(arg);
+	thread_die();
+}
+
+void thread_first_run(void);
+void thread_first_run(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->dead) {
+		struct thread *d = c->dead;
+
+		c->dead = NULL;
+		thread_free(d);
+	}
+	kernel_exit(c->current->tf);
+}
+
+extern char kthread_trampoline[];
+
+struct thread *thread_create(struct proc *p, void (*fn)(void *), void *arg, const char *kname)
+{
+	struct thread *t = kzalloc(sizeof(*t));
+	uint64_t stack = pages_alloc(KSTACK_SIZE / PAGE_SIZE);
+	uint64_t *sp;
+
+	if (!t || !stack) {
+		kfree(t);
+		if (stack)
+			pages_free(stack, KSTACK_SIZE / PAGE_SIZE);
+		return NULL;
+	}
+	t->tid = next_tid++;
+	t->proc = p;
+	t->kname = kname;
+	t->state = T_NEW;
+	t->kstack = (uint64_t)phys_to_virt(stack);
+	t->cpu = this_cpu()->id;
+	memcpy(t->fpu, fpu_initial_state, sizeof(t->fpu));
+	sp = (uint64_t *)(t->kstack + KSTACK_SIZE);
+	if (p) {
+		t->tf = (struct trapframe *)sp - 1;
+		memset(t->tf, 0, sizeof(*t->tf));
+		sp = (uint64_t *)t->tf;
+		*--sp = (uint64_t)user_thread_start;
+	} else {
+		*--sp = (uint64_t)kthread_trampoline;
+	}
+	/* callee-saved registers popped by arch_switch: rbp rbx r12 r13 r14 r15 */
+	*--sp = 0;		   /* rbp */
+	*--sp = 0;		   /* rbx */
+	*--sp = (uint64_t)fn;	   /* r12 */
+	*--sp = (uint64_t)arg;	   /* r13 */
+	*--sp = 0;		   /* r14 */
+	*--sp = 0;		   /* r15 */
+	t->saved_rsp = (uint64_t)sp;
+	t->all_next = all_threads;
+	all_threads = t;
+	return t;
+}
+
+void thread_free(struct thread *t)
+{
+	for (struct thread **pp = &all_threads; *pp; pp = &(*pp)->all_next) {
+		if (*pp == t) {
+			*pp = t->all_next;
+			break;
+		}
+	}
+	if (t->kstack && t != &boot_thread)
+		pages_free(virt_to_phys(t->kstack), KSTACK_SIZE / PAGE_SIZE);
+	if (t != &boot_thread)
+		kfree(t);
+}
+
+void thread_die(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+
+	t->state = T_DEAD;
+	if (!t->proc || t->joined)
+		c->dead = t; /* nobody will join it: free after the switch */
+	schedule();
+	panic("thread_die: dead thread %d ran again", t->tid);
+}
+
+/* ---- sleeping ---- */
+
+int sleep_on_until(const void *chan, uint64_t deadline_ns)
+{
+	struct thread *t = current_thread();
+
+	t->state = T_BLOCKED;
+	t->wait_chan = chan;
+	t->wake_at_ns = deadline_ns;
+	t->woken_by_timeout = 0;
+	schedule();
+	t->wait_chan = NULL;
+	t->wake_at_ns = 0;
+	return t->woken_by_timeout;
+}
+
+void sleep_on(const void *chan)
+{
+	sleep_on_until(chan, 0);
+}
+
+void wakeup(const void *chan)
+{
+	for (struct thread *t = all_threads; t; t = t->all_next) {
+		if (t->state == T_BLOCKED && t->wait_chan == chan) {
+			t->wait_chan = NULL;
+			t->wake_at_ns = 0;
+			sched_make_runnable(t);
+		}
+	}
+}
+
+void wakeup_thread(struct thread *t)
+{
+	if (t->state == T_BLOCKED) {
+		t->wait_chan = NULL;
+		t->wake_at_ns = 0;
+		sched_make_runnable(t);
+	}
+}
+
+/* ---- idle ---- */
+
+static void idle_thread_fn(void *arg)
+{
+	(void)arg;
+	kernel_unlock();
+	sched_idle_loop();
+}
+
+void sched_init_cpu(struct cpu *c)
+{
+	c->cr3 = read_cr3();
+	if (c->id == 0) {
+		/* kmain continues as the boot kernel thread; idle gets a new stack */
+		boot_thread.tid = 0;
+		boot_thread.kname = "kmain";
+		boot_thread.state = T_RUNNING;
+		boot_thread.kstack = (uint64_t)boot_stack_top - KSTACK_SIZE;
+		boot_thread.all_next = all_threads;
+		all_threads = &boot_thread;
+		c->current = &boot_thread;
+		c->idle = thread_create(NULL, idle_thread_fn, NULL, "idle0");
+		if (!c->idle)
+			panic("sched: no memory for the idle thread");
+		c->idle->state = T_RUNNING;
+	} else {
+		static struct thread idle_threads[MAX_CPUS];
+		struct thread *t = &idle_threads[c->id];
+
+		t->tid = -c->id;
+		t->kname = "idle";
+		t->state = T_RUNNING;
+		t->kstack = c->boot_kstack;
+		c->idle = t;
+		c->current = t;
+	}
+	tss_set_rsp0(c, c->current->kstack + KSTACK_SIZE);
+}
+
+void sched_idle_loop(void)
+{
+	for (;;) {
+		struct cpu *c = this_cpu();
+
+		kernel_enter();
+		c->current = c->idle;
+		schedule(); /* runs queued (or stolen) threads until none is left */
+		kernel_unlock();
+		irq_enable_and_halt();
+		irq_disable();
+	}
+}
+
+/* ---- TLB shootdown ---- */
+
+void sched_tlb_ipi(void)
+{
+	write_cr3(read_cr3());
+	__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
+}
+
+void tlb_shootdown(uint64_t pml4)
+{
+	struct cpu *self = this_cpu();
+	uint32_t want = 0;
+
+	if (self->cr3 == pml4)
+		write_cr3(pml4);
+	tlb_acks = 0;
+	for (int i = 0; i < smp_cpu_count(); i++) {
+		if (&cpus[i] != self && cpus[i].cr3 == pml4) {
+			want++;
+			smp_send_ipi(i, VEC_TLB);
+		}
+	}
+	while (__atomic_load_n(&tlb_acks, __ATOMIC_ACQUIRE) < want)
+		cpu_relax();
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Threads and the scheduler.
+ *
+ * Locking: one big kernel lock (BKL). A CPU takes it when it enters the
+ * kernel from user mode (kernel_enter) and when its idle loop looks for
+ * work; it drops it when it returns to user mode (kernel_exit) or halts.
+ * Kernel code otherwise runs with interrupts off, so it is never preempted;
+ * user code is preempted by the LAPIC timer. While waiting for the BKL a CPU
+ * briefly enables interrupts, so IPIs (TLB shootdowns) are never blocked by
+ * it. Each CPU has its own run queue; idle CPUs steal from the longest one.
+ */
+#ifndef KERNEL_SCHED_H
+#define KERNEL_SCHED_H
+
+#include <stdint.h>
+#include "arch/x86_64/trapframe.h"
+
+struct cpu;
+struct proc;
+
+enum thread_state { T_NEW, T_RUNNABLE, T_RUNNING, T_BLOCKED, T_DEAD };
+
+struct thread {
+	uint8_t fpu[512] __attribute__((aligned(16))); /* user FPU/SSE state */
+	int tid;
+	enum thread_state state;
+	struct proc *proc;   /* NULL: kernel thread */
+	const char *kname;   /* kernel threads: name */
+	uint64_t kstack;     /* base of the KSTACK_SIZE kernel stack */
+	uint64_t saved_rsp;  /* while switched out */
+	struct trapframe *tf; /* user threads: the frame at the top of kstack */
+	uint64_t fs_base;
+	int cpu;	      /* CPU it runs on / is queued on / ran on last */
+	uint64_t slice_end;   /* tick count at which its time slice ends */
+	const void *wait_chan; /* what it sleeps on (T_BLOCKED) */
+	uint64_t wake_at_ns;  /* timed sleep deadline, 0: none */
+	int woken_by_timeout;
+	struct thread *rq_next;
+	struct thread *all_next; /* all threads */
+	struct thread *proc_next; /* threads of the same process */
+	int64_t exit_value;  /* thread_exit value, for join */
+	int joined;	     /* someone already joined / detached */
+};
+
+/* Takes the BKL (kernel entry from user mode). */
+void kernel_enter(void);
+/*
+ * Leaves the kernel towards user mode: handles a pending kill or reschedule,
+ * then drops the BKL. tf is the frame about to be restored.
+ */
+void kernel_exit(struct trapframe *tf);
+/* 1 if this CPU holds the BKL. */
+int kernel_locked(void);
+
+/* Makes c ready to schedule: its idle thread and (BSP) the boot thread. */
+void sched_init_cpu(struct cpu *c);
+/* This CPU's idle loop: never returns. Entered without the BKL. */
+void sched_idle_loop(void) __attribute__((noreturn));
+/* Timer interrupt hook (any context, BKL not required). */
+void sched_tick(struct trapframe *tf);
+/* Gives up the CPU (BKL held); returns when the thread runs again. */
+void schedule(void);
+/* The running thread. */
+struct thread *current_thread(void);
+
+/*
+ * Creates a thread in state T_NEW. Kernel threads (proc == NULL) start in
+ * fn(arg) holding the BKL. User threads start by returning to user mode
+ * through their trapframe (thread->tf, filled by the caller). NULL: no memory.
+ */
+struct thread *thread_create(struct proc *p, void (*fn)(void *), void *arg, const char *kname);
+/* Makes t runnable on the least loaded CPU (or its last one). */
+void sched_make_runnable(struct thread *t);
+/* Frees a dead thread's stack and struct (not the running one). */
+void thread_free(struct thread *t);
+/* Marks the running thread dead and switches away for good. */
+void thread_die(void) __attribute__((noreturn));
+
+/* Sleeps on chan until wakeup(chan) (BKL held). */
+void sleep_on(const void *chan);
+/*
+ * Sleeps on chan until wakeup(chan) or the deadline (time_ns() value, 0 for
+ * none). Returns 1 if the deadline passed, 0 if woken.
+ */
+int sleep_on_until(const void *chan, uint64_t deadline_ns);
+/* Wakes every thread sleeping on chan. */
+void wakeup(const void *chan);
+/* Wakes one thread (kill). */
+void wakeup_thread(struct thread *t);
+
+/* TLB shootdown IPI handler. */
+void sched_tlb_ipi(void);
+/* Flushes the TLB of every CPU running page table pml4 (BKL held). */
+void tlb_shootdown(uint64_t pml4);
+
+/* Iterates all threads (BKL held). */
+struct thread *thread_list(void);
+/* Run queue length of cpu. */
+int sched_rq_len(int cpu);
+
+#endif

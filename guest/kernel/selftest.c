@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+/* The self-test runner: TAP on the console, ASSERT/DONE on the test channel. */
+#include "kernel/power.h"
+#include "kernel/printk.h"
+#include "kernel/selftest.h"
+#include "kernel/time.h"
+
+extern const struct selftest __selftests_start[], __selftests_end[];
+
+void selftest_fail(const char *file, int line, const char *what)
+{
+	printk("# assertion failed: %s at %s:%d\n", what, file, line);
+	test_report_assert(file, line, what);
+}
+
+void selftest_run(void)
+{
+	int n = (int)(__selftests_end - __selftests_start), failures = 0;
+	uint64_t t0 = time_ns();
+
+	printk("TAP version 13\n1..%d\n", n);
+	for (int i = 0; i < n; i++) {
+		const struct selftest *t = &__selftests_start[i];
+		int r = t->fn();
+
+		if (r)
+			failures++;
+		printk("%s %d - %s\n", r ? "not ok" : "ok", i + 1, t->name);
+	}
+	printk("# selftest: %d passed, %d failed (%lu ms)\n", n - failures, failures,
+	       (time_ns() - t0) / 1000000);
+	test_report_done((uint64_t)failures);
+	power_off(failures > 255 ? 255 : failures);
+}

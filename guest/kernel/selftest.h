@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-kernel self-tests, run when the command line contains `selftest`.
+ * A test is a function returning 0 (pass) or -1 (fail), registered with
+ * SELFTEST(name) in any file; ST_ASSERT reports a failed condition on the
+ * console (TAP diagnostic) and on the Vessel test channel (ASSERT).
+ */
+#ifndef KERNEL_SELFTEST_H
+#define KERNEL_SELFTEST_H
+
+struct selftest {
+	const char *name;
+	int (*fn)(void);
+};
+
+#define SELFTEST(tname)                                                                    \
+	static int selftest_##tname(void);                                                 \
+	static const struct selftest selftest_desc_##tname                                 \
+		__attribute__((used, section(".selftests"), aligned(8))) = {               \
+			#tname, selftest_##tname                                           \
+		};                                                                         \
+	static int selftest_##tname(void)
+
+/* Reports the failure of `what` at file:line (used by ST_ASSERT). */
+void selftest_fail(const char *file, int line, const char *what);
+
+#define ST_ASSERT(cond)                                                                    \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			selftest_fail(__FILE__, __LINE__, #cond);                          \
+			return -1;                                                         \
+		}                                                                          \
+	} while (0)
+
+/* Runs every registered test (BKL held, kernel thread); powers off with the failure count. */
+void selftest_run(void) __attribute__((noreturn));
+
+#endif
