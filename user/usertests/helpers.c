@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Helper processes for the tests (`usertests -h NAME ARGS`) and the shared
+ * test utilities declared in ut.h.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <vessel/thread.h>
+
+#include "ut.h"
+
+long ut_spawn_helper(const char *helper, ...)
+{
+	const char *argv[VESSEL_ARGV_MAX + 1] = { "usertests", "-h", helper };
+	int argc = 3;
+	va_list ap;
+	const char *a;
+
+	va_start(ap, helper);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < VESSEL_ARGV_MAX)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return CHECK_OK(sys_spawn("usertests", argv));
+}
+
+int32_t ut_wait(long pid)
+{
+	int32_t status = -1;
+
+	CHECK_EQ(sys_wait(pid, &status, 0), pid);
+	return status;
+}
+
+int32_t ut_run_helper(const char *helper, ...)
+{
+	const char *argv[VESSEL_ARGV_MAX + 1] = { "usertests", "-h", helper };
+	int argc = 3;
+	va_list ap;
+	const char *a;
+
+	va_start(ap, helper);
+	while ((a = va_arg(ap, const char *)) != NULL && argc < VESSEL_ARGV_MAX)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return ut_wait(CHECK_OK(sys_spawn("usertests", argv)));
+}
+
+void ut_stats(struct vessel_stats *s)
+{
+	CHECK_EQ(sys_stats(s, sizeof(*s)), sizeof(*s));
+}
+
+unsigned ut_ncpus(void)
+{
+	struct vessel_stats s;
+
+	ut_stats(&s);
+	CHECK(s.ncpus >= 1 && s.ncpus <= VESSEL_STATS_CPUS);
+	return s.ncpus;
+}
+
+void *ut_unmapped_addr(void)
+{
+	long p = CHECK_OK(sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+				   VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS));
+
+	CHECK_OK(sys_munmap((void *)p, 4096));
+	return (void *)p;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static int h_argcheck(int argc, char **argv)
+{
+	/* argv = { "argcheck", N, "arg0", ..., "argN-1" } */
+	int n = atoi(argv[1]);
+	char want[16];
+
+	if (argc != n + 2)
+		return 10;
+	for (int i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "arg%d", i);
+		if (strcmp(argv[i + 2], want))
+			return 20 + i;
+	}
+	if (argv[argc] != NULL)
+		return 11;
+	return 0;
+}
+
+/* Deep enough to run off the 1 MiB stack long before the depth test stops it. */
+static int recurse(volatile char *p, unsigned long depth)
+{
+	volatile char big[1024];
+
+	big[0] = *p;
+	if (depth > (1ul << 40))
+		return 0;
+	return recurse(big, depth + 1) + big[0];
+}
+
+static int h_crash(const char *kind)
+{
+	volatile long *p;
+
+	if (!strcmp(kind, "null")) {
+		p = (volatile long *)0;
+		return (int)*p;
+	}
+	if (!strcmp(kind, "kernel-read")) {
+		p = (volatile long *)BAD_KERNEL;
+		return (int)*p;
+	}
+	if (!strcmp(kind, "noncanonical")) {
+		p = (volatile long *)0x8000000000001000ul;
+		return (int)*p; /* #GP, not #PF */
+	}
+	if (!strcmp(kind, "write-text")) {
+		p = (volatile long *)(void *)helper_main;
+		*p = 0;
+		return 1;
+	}
+	if (!strcmp(kind, "exec-data")) {
+		static volatile unsigned char data_code[16] = { 0xc3 }; /* ret, but not executable */
+		((void (*)(void))(uintptr_t)data_code)();
+		return 1;
+	}
+	if (!strcmp(kind, "ud2")) {
+		__asm__ volatile("ud2");
+		return 1;
+	}
+	if (!strcmp(kind, "div0")) {
+		volatile int zero = 0;
+
+		return 100 / zero;
+	}
+	if (!strcmp(kind, "int3")) {
+		__asm__ volatile("int3");
+		return 1;
+	}
+	if (!strcmp(kind, "cli")) {
+		__asm__ volatile("cli");
+		return 1;
+	}
+	if (!strcmp(kind, "hlt")) {
+		__asm__ volatile("hlt");
+		return 1;
+	}
+	if (!strcmp(kind, "jump-kernel")) {
+		((void (*)(void))BAD_KERNEL)();
+		return 1;
+	}
+	if (!strcmp(kind, "stack-overflow")) {
+		char c = 1;
+
+		return recurse(&c, 0);
+	}
+	if (!strcmp(kind, "munmap-touch")) {
+		long r = sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+				  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+		*(volatile char *)r = 1;
+		sys_munmap((void *)r, 4096);
+		return *(volatile char *)r;
+	}
+	if (!strcmp(kind, "mprotect-write")) {
+		long r = sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+				  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+		*(volatile char *)r = 1;
+		sys_mprotect((void *)r, 4096, VESSEL_PROT_READ);
+		*(volatile char *)r = 2;
+		return 1;
+	}
+	if (!strcmp(kind, "protnone-read")) {
+		long r = sys_mmap(NULL, 4096, VESSEL_PROT_NONE,
+				  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+		return *(volatile char *)r;
+	}
+	if (!strcmp(kind, "brk-shrink-touch")) {
+		char *start = (char *)sys_brk(NULL);
+
+		sys_brk(start + 2 * 4096);
+		start[4096] = 1;
+		sys_brk(start);
+		return *(volatile char *)(start + 4096);
+	}
+	printf("# helper crash: unknown kind %s\n", kind);
+	return 99;
+}
+
+/* Touch `kb` KiB of fresh anonymous memory; then exit or wait to be killed. */
+static int h_alloc(int argc, char **argv)
+{
+	uint64_t kb = strtoull(argv[1], NULL, 0), len = kb * 1024;
+	long p = sys_mmap(NULL, len, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+			  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+	if (p < 0)
+		return 2;
+	for (uint64_t off = 0; off < len; off += 4096)
+		((volatile char *)p)[off] = 1;
+	if (argc > 2 && !strcmp(argv[2], "hold"))
+		for (;;)
+			sys_nanosleep(1000000000ull);
+	return 0;
+}
+
+static long exit_thread_fn(void *arg)
+{
+	(void)arg;
+	msleep(50);
+	exit(42);
+}
+
+/* Main thread leaves with thread_exit; the process lives on in the other. */
+static int h_threadexit(void)
+{
+	struct thread t;
+
+	if (thread_start(&t, exit_thread_fn, NULL))
+		return 3;
+	sys_thread_exit(0);
+	return 4;
+}
+
+static long last_thread_fn(void *arg)
+{
+	(void)arg;
+	msleep(20);
+	sys_thread_exit(5); /* the last thread: the process exits with 0 */
+	return 6;
+}
+
+static int h_lastthread(void)
+{
+	struct thread t;
+
+	if (thread_start(&t, last_thread_fn, NULL))
+		return 3;
+	sys_thread_exit(0);
+	return 4;
+}
+
+/*
+ * Fill xmm0-15 with a pattern derived from `seed`, give the CPU away many
+ * times, check the registers still hold it. Run two of these at once with
+ * different seeds: a kernel that does not switch FPU/SSE state fails.
+ */
+static int h_fpu(uint64_t seed, int rounds)
+{
+	uint64_t in[32] __attribute__((aligned(16)));
+	uint64_t out[32] __attribute__((aligned(16)));
+	uint64_t nr = SYS_yield;
+
+	for (int i = 0; i < 32; i++)
+		in[i] = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i;
+	for (int r = 0; r < rounds; r++) {
+		__asm__ volatile("movdqa 0(%0), %%xmm0\n\tmovdqa 16(%0), %%xmm1\n\t"
+				 "movdqa 32(%0), %%xmm2\n\tmovdqa 48(%0), %%xmm3\n\t"
+				 "movdqa 64(%0), %%xmm4\n\tmovdqa 80(%0), %%xmm5\n\t"
+				 "movdqa 96(%0), %%xmm6\n\tmovdqa 112(%0), %%xmm7\n\t"
+				 "movdqa 128(%0), %%xmm8\n\tmovdqa 144(%0), %%xmm9\n\t"
+				 "movdqa 160(%0), %%xmm10\n\tmovdqa 176(%0), %%xmm11\n\t"
+				 "movdqa 192(%0), %%xmm12\n\tmovdqa 208(%0), %%xmm13\n\t"
+				 "movdqa 224(%0), %%xmm14\n\tmovdqa 240(%0), %%xmm15\n\t"
+				 "mov %2, %%rax\n\t"
+				 "syscall\n\t"
+				 "movdqa %%xmm0, 0(%1)\n\tmovdqa %%xmm1, 16(%1)\n\t"
+				 "movdqa %%xmm2, 32(%1)\n\tmovdqa %%xmm3, 48(%1)\n\t"
+				 "movdqa %%xmm4, 64(%1)\n\tmovdqa %%xmm5, 80(%1)\n\t"
+				 "movdqa %%xmm6, 96(%1)\n\tmovdqa %%xmm7, 112(%1)\n\t"
+				 "movdqa %%xmm8, 128(%1)\n\tmovdqa %%xmm9, 144(%1)\n\t"
+				 "movdqa %%xmm10, 160(%1)\n\tmovdqa %%xmm11, 176(%1)\n\t"
+				 "movdqa %%xmm12, 192(%1)\n\tmovdqa %%xmm13, 208(%1)\n\t"
+				 "movdqa %%xmm14, 224(%1)\n\tmovdqa %%xmm15, 240(%1)\n\t"
+				 :
+				 : "r"(in), "r"(out), "r"(nr)
+				 : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3",
+				   "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+				   "xmm12", "xmm13", "xmm14", "xmm15");
+		if (memcmp(in, out, sizeof(in))) {
+			printf("# fpu helper %llu: xmm registers changed across a yield in round %d\n",
+			       (unsigned long long)seed, r);
+			return 1;
+		}
+		/* and plain double arithmetic across preemption */
+		volatile double x = (double)seed;
+		for (int k = 0; k < 1000; k++)
+			x = x * 1.0000001 + 0.5;
+		volatile double y = (double)seed;
+		for (int k = 0; k < 1000; k++)
+			y = y * 1.0000001 + 0.5;
+		if (x != y)
+			return 2;
+	}
+	return 0;
+}
+
+/* A fixed amount of pure computation; exit 0 if the result is right. */
+static int h_work(uint64_t n)
+{
+	uint64_t x = 1, want = 1;
+
+	for (uint64_t i = 0; i < n; i++)
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+	for (uint64_t i = 0; i < n; i++)
+		want = want * 6364136223846793005ull + 1442695040888963407ull;
+	return x == want ? 0 : 1;
+}
+
+int helper_main(int argc, char **argv)
+{
+	if (argc < 1)
+		return 99;
+	if (!strcmp(argv[0], "exit") && argc == 2)
+		return atoi(argv[1]);
+	if (!strcmp(argv[0], "argcheck") && argc >= 2)
+		return h_argcheck(argc, argv);
+	if (!strcmp(argv[0], "spin"))
+		for (;;)
+			__asm__ volatile("" ::: "memory");
+	if (!strcmp(argv[0], "sleep") && argc == 2) {
+		msleep(strtoull(argv[1], NULL, 0));
+		return 0;
+	}
+	if (!strcmp(argv[0], "crash") && argc == 2)
+		return h_crash(argv[1]);
+	if (!strcmp(argv[0], "alloc") && argc >= 2)
+		return h_alloc(argc, argv);
+	if (!strcmp(argv[0], "threadexit"))
+		return h_threadexit();
+	if (!strcmp(argv[0], "lastthread"))
+		return h_lastthread();
+	if (!strcmp(argv[0], "fpu") && argc == 3)
+		return h_fpu(strtoull(argv[1], NULL, 0), atoi(argv[2]));
+	if (!strcmp(argv[0], "work") && argc == 2)
+		return h_work(strtoull(argv[1], NULL, 0));
+	printf("# usertests: unknown helper %s\n", argv[0]);
+	return 99;
+}
