@@ -1,0 +1,61 @@
+#!/bin/sh
+# usertests.sh [--kvm] RUNNER [ARGS...]
+#
+# Boots the guest with RUNNER (e.g. `build/vessel run` or
+# `sh scripts/qemu-run.sh`), types `usertests [$USERTESTS_ARGS]` and
+# `poweroff` into its console through a pipe, and turns the session into TAP
+# for tests/run-suites.sh:
+#   - every "ok N - name" / "not ok N - name" line of usertests, renumbered
+#     and prefixed with "usertests: ";
+#   - "not ok - usertests: missing results" if fewer results than the plan
+#     ("1..N") came out (the guest died, hung or panicked);
+#   - one line for the VM itself: it must power off with status 0.
+# With --kvm the suite reports itself skipped where /dev/kvm is missing.
+# The whole console log is kept in $B/test-logs/usertests-console-PID.log.
+set -u
+need_kvm=0
+if [ "${1:-}" = "--kvm" ]; then
+	need_kvm=1
+	shift
+fi
+if [ $# -eq 0 ]; then
+	echo "usage: usertests.sh [--kvm] RUNNER [ARGS...]" >&2
+	exit 2
+fi
+if [ "$need_kvm" = 1 ] && [ ! -w /dev/kvm ]; then
+	echo "ok 1 - usertests # SKIP no usable /dev/kvm"
+	exit 0
+fi
+B=${B:-build}
+mkdir -p "$B/test-logs"
+log="$B/test-logs/usertests-console-$$.log"
+timeout_s=${USERTESTS_TIMEOUT:-1500}
+
+printf 'usertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
+	timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1
+status=$?
+tr -d '\r' <"$log" >"$log.txt"
+
+awk -v status="$status" -v logf="$log" '
+/^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; next }
+/^(not )?ok [0-9]+ - / {
+	n++
+	line = $0
+	sub(/^(not )?ok [0-9]+ - /, "", line)
+	if ($1 == "not") { print "not ok " n " - usertests: " line; bad++ }
+	else print "ok " n " - usertests: " line
+	next
+}
+/^# / { print; next }
+END {
+	results = n
+	if (!plan) print "not ok " ++n " - usertests: no plan line (did the shell start usertests? see " logf ")"
+	else if (results < plan) print "not ok " ++n " - usertests: only " results " of " plan " results (guest died or hung? see " logf ")"
+	if (status == 0) print "ok " ++n " - usertests: VM powered off with status 0"
+	else if (status == 124 || status == 137) print "not ok " ++n " - usertests: VM timed out (see " logf ")"
+	else print "not ok " ++n " - usertests: VM exited with status " status " (see " logf ")"
+	exit (bad > 0 || !plan || results < plan || status != 0) ? 1 : 0
+}' "$log.txt"
+rc=$?
+rm -f "$log.txt"
+exit $rc
