@@ -31,6 +31,7 @@
 #define MAX_STATES_INSN	 32	 /* checkpoints kept per instruction */
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */
+#define MAX_PENDING	 4096	   /* branches waiting to be explored */
 
 enum rtype { T_NOINIT, T_SCALAR, T_CTX, T_STACK, T_REGION };
 enum stype { S_INVALID, S_MISC, S_SPILL };
@@ -243,6 +244,8 @@ static int push_branch(struct verifier *v, const struct vstate *st)
 {
 	struct vstate *copy;
 
+	if (v->nstack >= MAX_PENDING)
+		return -E2BIG;
 	if (v->nstack == v->capstack) {
 		size_t cap = v->capstack ? v->capstack * 2 : 64;
 		struct pending *p = realloc(v->stack, cap * sizeof(*p));
@@ -252,7 +255,7 @@ static int push_branch(struct verifier *v, const struct vstate *st)
 		v->stack = p;
 		v->capstack = cap;
 	}
-	copy = malloc(sizeof(struct vstate));
+	copy = malloc(state_size(st->nframes));
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, st, state_size(st->nframes));
@@ -841,6 +844,16 @@ static bool refine(unsigned op, bool j32, struct reg *d, struct reg *s)
 	}
 }
 
+static bool ptr_in_object(struct verifier *v, const struct reg *p)
+{
+	bool w;
+	const char *name;
+
+	if (p->type == T_STACK)
+		return p->b.smin >= -EBPF_STACK_SIZE && p->b.smax <= 0;
+	return p->b.smin >= 0 && p->b.smax <= (int64_t)obj_size(v, p, &w, &name);
+}
+
 static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *taken_only,
 		       bool *fall_only, struct vstate *taken)
 {
@@ -867,6 +880,10 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 		if (j32 || op == EBPF_JSET)
 			return fail(v, "%s comparison of pointers would leak an address",
 				    j32 ? "32-bit" : "jset");
+		/* offsets compare like addresses only if neither can wrap:
+		 * both must point into the object or one past its end */
+		if (!ptr_in_object(v, d) || !ptr_in_object(v, &sv))
+			return fail(v, "comparison of pointers outside their object");
 	}
 	/* taken branch: a copy of the state with the condition assumed */
 	memcpy(taken, v->cur, state_size(v->cur->nframes));
@@ -998,6 +1015,10 @@ static int explore(struct verifier *v)
 		}
 		if (!ended) {
 			rc = step(v, scratch);
+			if (rc == -E2BIG)
+				fail(v, "program too complex: more than %d branches pending "
+					"(loop not proven bounded?)",
+				     MAX_PENDING);
 			if (rc < 0)
 				goto out;
 			ended = rc == 1;
@@ -1008,8 +1029,8 @@ static int explore(struct verifier *v)
 		if (!v->nstack)
 			break;
 		v->nstack--;
-		free(v->cur);
-		v->cur = v->stack[v->nstack].st;
+		memcpy(v->cur, v->stack[v->nstack].st, state_size(v->stack[v->nstack].st->nframes));
+		free(v->stack[v->nstack].st);
 		v->owner = v->stack[v->nstack].owner;
 	}
 	rc = 0;
