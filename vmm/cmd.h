@@ -17,6 +17,8 @@ struct run_opts {
 	const char *initrd;  /* NULL: the bundled initrd if present */
 	bool no_initrd;
 	const char *cmdline; /* "" by default */
+	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
+	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	bool help;
 };
 
@@ -32,5 +34,8 @@ const char *run_usage(void);
 
 /* cmd_run - `vessel run`: returns the process exit status. */
 int cmd_run(int argc, char **argv);
+
+/* cmd_ctl - `vessel ctl SOCKET COMMAND [ARG]`: the control-socket client. */
+int cmd_ctl(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/term.h"
 #include "core/vm.h"
 #include "dev/serial.h"
+#include "migrate/live/live.h"
 
 #include "abi/vessel.h"
 
@@ -26,7 +27,8 @@
 const char *run_usage(void)
 {
 	return "usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
-	       "                  [--no-initrd] [--cmdline STR]\n"
+	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
+	       "                  [--incoming tcp:HOST:PORT]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -39,6 +41,10 @@ const char *run_usage(void)
 	       "                  if it exists)\n"
 	       "  --no-initrd     boot without an initrd\n"
 	       "  --cmdline STR   kernel command line (e.g. \"selftest\")\n"
+	       "  --control PATH  serve the JSON control socket at PATH (vessel ctl PATH ...)\n"
+	       "  --incoming tcp:HOST:PORT\n"
+	       "                  wait there for a live migration and run the migrated VM\n"
+	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
 	       "  -h, --help      this text\n"
 	       "\n"
 	       "Console: stdin goes to the guest (a pipe works: end of input does not stop\n"
@@ -88,7 +94,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		memcpy(name, arg, n);
 		name[n] = '\0';
 		if (strcmp(name, "--cpus") && strcmp(name, "--mem") && strcmp(name, "--kernel") &&
-		    strcmp(name, "--initrd") && strcmp(name, "--cmdline"))
+		    strcmp(name, "--initrd") && strcmp(name, "--cmdline") &&
+		    strcmp(name, "--control") && strcmp(name, "--incoming"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -122,6 +129,14 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (!*val)
 				return bad(err, errlen, "--kernel: empty file name");
 			o->kernel = val;
+		} else if (!strcmp(name, "--control")) {
+			if (!*val)
+				return bad(err, errlen, "--control: empty socket path");
+			o->control = val;
+		} else if (!strcmp(name, "--incoming")) {
+			if (strncmp(val, "tcp:", 4))
+				return bad(err, errlen, "--incoming '%s': expected tcp:HOST:PORT", val);
+			o->incoming = val;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
 				return bad(err, errlen, "--initrd: empty file name");
@@ -353,6 +368,7 @@ int cmd_run(int argc, char **argv)
 	struct vm_config cfg;
 	struct vm_event ev;
 	struct vm *vm = NULL;
+	struct live *live = NULL;
 	char err[512], *kernel_path = NULL, *initrd_path = NULL;
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
@@ -367,6 +383,8 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 
+	if (o.incoming)
+		goto create; /* the migrated VM brings its memory and CPU state */
 	kernel_path = o.kernel ? strdup(o.kernel) : bundled_path("guest/vessel.elf");
 	if (!kernel_path) {
 		fprintf(stderr, "vessel: cannot locate the bundled kernel; pass --kernel ELF\n");
@@ -394,6 +412,7 @@ int cmd_run(int argc, char **argv)
 			goto out;
 	}
 
+create:
 	cfg = (struct vm_config){
 		.cpus = o.cpus,
 		.mem_size = o.mem,
@@ -411,10 +430,30 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vessel: %s\n", vm->err);
 		goto out;
 	}
-	rc = vm_load_kernel(vm, kernel, kernel_size, initrd, initrd_size);
+	rc = live_attach(vm, &live, err, sizeof(err)); /* memory errors, migration */
 	if (rc) {
-		fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+		fprintf(stderr, "vessel: %s\n", err);
 		goto out;
+	}
+	if (o.incoming) {
+		rc = live_incoming(live, o.incoming, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "vessel: incoming migration failed: %s\n", err);
+			goto out;
+		}
+	} else {
+		rc = vm_load_kernel(vm, kernel, kernel_size, initrd, initrd_size);
+		if (rc) {
+			fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+			goto out;
+		}
+	}
+	if (o.control) {
+		rc = live_control_start(live, o.control, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "vessel: %s\n", err);
+			goto out;
+		}
 	}
 	if (signals_setup()) {
 		fprintf(stderr, "vessel: cannot set up signal handling: %s\n", strerror(errno));
@@ -442,6 +481,7 @@ int cmd_run(int argc, char **argv)
 	else if (status != 0)
 		fprintf(stderr, "vessel: %s\n", vm->stop_msg);
 out:
+	live_detach(live);
 	vm_destroy(vm);
 	free(kernel);
 	free(initrd);

@@ -11,6 +11,7 @@ static const char usage[] = "usage: vessel COMMAND [options]\n"
 			    "\n"
 			    "Commands:\n"
 			    "  run     boot a kernel in a new VM (vessel run --help)\n"
+			    "  ctl     talk to a running VM's control socket (vessel ctl --help)\n"
 			    "  help    this text\n";
 
 int main(int argc, char **argv)
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
 		return 0;

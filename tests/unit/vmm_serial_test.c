@@ -100,6 +100,9 @@ static void test_receive_irq(void **state)
 	struct serial *s = make(&l);
 	uint8_t buf[20];
 
+	assert_int_equal(serial_rx_space(s), 0);
+	assert_int_equal(serial_receive(s, (const uint8_t *)"hi", 2), 0); /* not ready yet */
+	wr(s, UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX); /* driver init: now ready */
 	assert_int_equal(serial_receive(s, (const uint8_t *)"hi", 2), 2);
 	assert_int_equal(l.irq, 0); /* receive interrupt not enabled */
 	assert_true(rd(s, UART_LSR) & UART_LSR_DR);
@@ -125,6 +128,22 @@ static void test_receive_irq(void **state)
 	serial_free(s);
 }
 
+static void test_rx_gate_ier(void **state)
+{
+	struct line l;
+	struct serial *s = make(&l);
+
+	wr(s, UART_IER, 0); /* IER written, but not the receive interrupt */
+	assert_int_equal(serial_receive(s, (const uint8_t *)"a", 1), 0);
+	wr(s, UART_IER, UART_IER_RDI);
+	wr(s, UART_IER, 0); /* stays open once the guest asked for input */
+	assert_int_equal(serial_receive(s, (const uint8_t *)"a", 1), 1);
+	assert_int_equal(l.irq, 0);
+	wr(s, UART_IER, UART_IER_RDI); /* pending data: the line rises at once */
+	assert_int_equal(l.irq, 1);
+	serial_free(s);
+}
+
 static void test_thr_interrupt(void **state)
 {
 	struct line l;
@@ -138,8 +157,8 @@ static void test_thr_interrupt(void **state)
 	wr(s, UART_THR, 'z');
 	assert_int_equal(l.irq, 1);
 	/* receive data has priority over THR empty */
-	serial_receive(s, (const uint8_t *)"q", 1);
 	wr(s, UART_IER, UART_IER_THRI | UART_IER_RDI);
+	serial_receive(s, (const uint8_t *)"q", 1);
 	assert_int_equal(rd(s, UART_IIR) & 0x0f, UART_IIR_RDI);
 	rd(s, UART_RBR);
 	assert_int_equal(rd(s, UART_IIR) & 0x0f, UART_IIR_THRI);
@@ -179,9 +198,9 @@ static void test_save_restore_roundtrip(void **state)
 	wr(a, UART_SCR, 0x77);
 	wr(a, UART_FCR, UART_FCR_ENABLE);
 	wr(a, UART_IER, UART_IER_RDI);
-	serial_receive(a, (const uint8_t *)"abcdefghijklmnop", 16);
+	assert_int_equal(serial_receive(a, (const uint8_t *)"abcdefghijklmnop", 16), 16);
 	rd(a, UART_RBR); /* FIFO head moves: the saved order must follow */
-	serial_receive(a, (const uint8_t *)"Q", 1);
+	assert_int_equal(serial_receive(a, (const uint8_t *)"Q", 1), 1);
 	assert_int_equal(serial_save(a, blob, 8), -ENOSPC);
 	n = serial_save(a, blob, sizeof(blob));
 	assert_int_equal(n, SERIAL_STATE_SIZE);
@@ -198,6 +217,7 @@ static void test_save_restore_roundtrip(void **state)
 	for (const char *p = "bcdefghijklmnopQ"; *p; p++)
 		assert_int_equal(rd(b, UART_RBR), *p);
 	assert_int_equal(l2.irq, 0);
+	assert_int_equal(serial_receive(b, (const uint8_t *)"z", 1), 1); /* rx_open restored */
 	wr(b, UART_LCR, UART_LCR_DLAB);
 	assert_int_equal(rd(b, UART_DLL), 3);
 	assert_int_equal(rd(b, UART_DLM), 1);
@@ -240,7 +260,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reset_state),	       cmocka_unit_test(test_transmit_and_dlab),
-		cmocka_unit_test(test_receive_irq),	       cmocka_unit_test(test_thr_interrupt),
+		cmocka_unit_test(test_receive_irq),	       cmocka_unit_test(test_rx_gate_ier),
+		cmocka_unit_test(test_thr_interrupt),
 		cmocka_unit_test(test_loopback),	       cmocka_unit_test(test_save_restore_roundtrip),
 		cmocka_unit_test(test_restore_rejects),
 	};

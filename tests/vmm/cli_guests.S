@@ -21,6 +21,9 @@ hello:
 	jmp poweroff
 
 echo:
+	mov $0x3fa, %dx		/* FCR: enable and clear the FIFOs, as a driver does */
+	mov $7, %al
+	out %al, %dx
 1:	mov $0x3fd, %dx
 	in %dx, %al
 	test $1, %al

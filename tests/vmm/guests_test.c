@@ -86,8 +86,9 @@ GUEST(triple, "lidt 9f(%rip)\n ud2\n .align 8\n9: .word 0\n .quad 0\n");
 GUEST(mmio, "mov $0xd0000000, %rax\n movl $1, (%rax)\n" POWEROFF(0, "8f")
 	    ".align 8\n8: .quad 0\n");
 
-/* echo COM1 input to COM1 output until '\n', polling LSR.DR */
-GUEST(echo, "1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
+/* enable the FIFO, then echo COM1 input to COM1 output until '\n', polling LSR.DR */
+GUEST(echo, "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
+	    "1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
 	    "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n"
 	    POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
 
@@ -401,8 +402,19 @@ static int t_console_input(void)
 	int st;
 
 	CHECK(vm && !LOAD(vm, echo));
-	CHECK(serial_receive(vm->console, (const uint8_t *)"ping\n", 5) == 5);
-	st = run_to_stop(vm);
+	/* nothing is accepted before the guest's driver is ready */
+	CHECK(serial_receive(vm->console, (const uint8_t *)"ping\n", 5) == 0);
+	CHECK(vm_start(vm) == 0);
+	for (size_t sent = 0, tries = 0; sent < 5 && tries < 5000; tries++) {
+		sent += serial_receive(vm->console, (const uint8_t *)"ping\n" + sent, 5 - sent);
+		usleep(1000);
+	}
+	{
+		struct vm_event ev;
+
+		wait_event(vm, &ev);
+	}
+	st = vm->exit_status;
 	vm_destroy(vm);
 	CHECK(st == 0);
 	CHECK(!strcmp(cap.out, "ping\n"));

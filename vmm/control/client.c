@@ -111,7 +111,7 @@ static int usage(void)
 		"usage: vessel ctl SOCKET COMMAND [ARG]\n"
 		"       vessel ctl SOCKET --json 'REQUEST'\n"
 		"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
-		"          inject-ume GPA, migrate-status\n");
+		"          inject-ume GPA [latent], migrate-status\n");
 	return 2;
 }
 
@@ -138,8 +138,11 @@ static char *build_request(int argc, char **argv)
 		}
 		json_object_set_new(o, "uri", json_string(argv[3]));
 	} else if (strcmp(cmd, "inject-ume") == 0) {
-		if (argc != 4) {
-			fprintf(stderr, "vessel ctl: inject-ume needs a guest-physical address\n");
+		if (argc == 5 && strcmp(argv[4], "latent") == 0) {
+			json_object_set_new(o, "latent", json_true());
+		} else if (argc != 4) {
+			fprintf(stderr, "vessel ctl: inject-ume needs a guest-physical address "
+					"(and optionally 'latent')\n");
 			goto bad;
 		}
 		errno = 0;

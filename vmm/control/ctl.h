@@ -6,6 +6,7 @@
  *   request  {"command": "status"}
  *            {"command": "migrate", "uri": "tcp:HOST:PORT"}
  *            {"command": "inject-ume", "gpa": 1048576}   (or "gpa": "0x100000")
+ *            {"command": "inject-ume", "gpa": 4096, "latent": true}
  *   reply    {"ok": true, "result": {...}}
  *            {"ok": false, "error": "one-line reason"}
  *
@@ -29,6 +30,7 @@
 struct ctl_args {
 	const char *uri; /* migrate */
 	uint64_t gpa;	 /* inject-ume */
+	int latent;	 /* inject-ume: optional "latent": true (not recorded, see docs) */
 };
 
 /*

@@ -158,6 +158,15 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 			}
 			continue;
 		}
+		if (cmd->arg == ARG_GPA && strcmp(key, "latent") == 0) {
+			if (!json_is_boolean(v)) {
+				out = error_reply("field 'latent' must be a boolean, not %s",
+						  json_kind(v));
+				goto out;
+			}
+			args.latent = json_is_true(v);
+			continue;
+		}
 		if (cmd->arg == ARG_GPA && strcmp(key, "gpa") == 0) {
 			if (parse_gpa(v, &args.gpa, err, sizeof(err))) {
 				out = error_reply("%s", err);

@@ -7,6 +7,7 @@
 #include "core/vm.h"
 
 #include "abi/vessel.h"
+#include "migrate/live/live.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -204,6 +205,8 @@ static void hc_io(void *opaque, struct io_access *acc, struct exit_result *res)
 			   (unsigned long long)acc->addr);
 		break;
 	}
+	/* OUT fields were written behind KVM's dirty log: tell a running migration */
+	live_note_write(vm, gpa, 256);
 }
 
 int hypercall_register(struct vm *vm)

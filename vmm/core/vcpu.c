@@ -3,6 +3,7 @@
 #include "arch/x86/arch.h"
 #include "core/exit.h"
 #include "core/vm.h"
+#include "migrate/live/live.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -146,6 +147,7 @@ void *vcpu_thread(void *arg)
 	struct vm *vm = v->vm;
 	struct exit_result res;
 	sigset_t set;
+	int rc;
 
 	/* only the kick (and synchronous faults) reach vCPU threads */
 	sigfillset(&set);
@@ -179,7 +181,10 @@ void *vcpu_thread(void *arg)
 			break;
 		}
 
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+		live_vcpu_run_enter(v); /* a poisoned page -> SIGBUS -> machine check */
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		live_vcpu_run_exit(v);
+		if (rc < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vm_stop(vm, VESSEL_EXIT_VMM_ERROR, "KVM_RUN (vCPU %u) failed: %s", v->id,

@@ -16,6 +16,7 @@ struct serial {
 	uint8_t lsr_oe;	      /* overrun seen, cleared by reading LSR */
 	uint8_t thr_ipending; /* THR-empty interrupt latched */
 	uint8_t irq_level;
+	uint8_t rx_open; /* the guest is ready to receive (see serial.h) */
 	uint8_t rx_head, rx_len;
 	uint8_t rx[SERIAL_FIFO_SIZE];
 };
@@ -32,6 +33,7 @@ static void reset(struct serial *s)
 	s->lsr_oe = 0;
 	s->thr_ipending = 0;
 	s->irq_level = 0;
+	s->rx_open = 0;
 	s->rx_head = 0;
 	s->rx_len = 0;
 }
@@ -137,6 +139,8 @@ static void write_reg(struct serial *s, unsigned off, uint8_t v, bool *notify_sp
 		if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
 			s->thr_ipending = 1;
 		s->ier = v & 0x0f;
+		if (v & UART_IER_RDI)
+			s->rx_open = 1;
 		break;
 	case UART_FCR:
 		s->fcr = v & 0xc9; /* enable, DMA mode, trigger level */
@@ -145,6 +149,8 @@ static void write_reg(struct serial *s, unsigned off, uint8_t v, bool *notify_sp
 			s->rx_head = 0;
 			*notify_space = true;
 		}
+		if (v & UART_FCR_ENABLE)
+			s->rx_open = 1;
 		break;
 	case UART_LCR:
 		s->lcr = v;
@@ -227,7 +233,7 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
 	size_t n;
 
 	pthread_mutex_lock(&s->lock);
-	n = (s->mcr & UART_MCR_LOOP) ? 0 : rx_push(s, buf, len);
+	n = (!s->rx_open || (s->mcr & UART_MCR_LOOP)) ? 0 : rx_push(s, buf, len);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -238,7 +244,7 @@ size_t serial_rx_space(struct serial *s)
 	size_t n;
 
 	pthread_mutex_lock(&s->lock);
-	n = SERIAL_FIFO_SIZE - s->rx_len;
+	n = s->rx_open ? SERIAL_FIFO_SIZE - s->rx_len : 0;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -257,7 +263,7 @@ int serial_irq_level(struct serial *s)
  * Saved layout (little-endian, SERIAL_STATE_SIZE bytes):
  *   0  u32 magic "1550"   4 u16 version   6 u16 size
  *   8  ier lcr mcr scr dll dlm fcr lsr_oe
- *   16 thr_ipending rx_len  pad[6]
+ *   16 thr_ipending rx_len rx_open  pad[5]
  *   24 rx[16] (FIFO contents, oldest first)
  */
 static void put_u32(uint8_t *p, uint32_t v)
@@ -303,6 +309,7 @@ ssize_t serial_save(struct serial *s, void *buf, size_t cap)
 	p[15] = s->lsr_oe;
 	p[16] = s->thr_ipending;
 	p[17] = s->rx_len;
+	p[18] = s->rx_open;
 	for (unsigned i = 0; i < s->rx_len; i++)
 		p[24 + i] = s->rx[(s->rx_head + i) % SERIAL_FIFO_SIZE];
 	pthread_mutex_unlock(&s->lock);
@@ -317,7 +324,7 @@ int serial_restore(struct serial *s, const void *buf, size_t len)
 	    get_u16(p + 4) != SERIAL_VERSION || get_u16(p + 6) != SERIAL_STATE_SIZE)
 		return -EINVAL;
 	if ((p[8] & 0xf0) || (p[10] & 0xe0) || p[15] > 1 || p[16] > 1 ||
-	    p[17] > SERIAL_FIFO_SIZE)
+	    p[17] > SERIAL_FIFO_SIZE || p[18] > 1)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	s->ier = p[8];
@@ -330,6 +337,7 @@ int serial_restore(struct serial *s, const void *buf, size_t len)
 	s->lsr_oe = p[15];
 	s->thr_ipending = p[16];
 	s->rx_len = p[17];
+	s->rx_open = p[18];
 	s->rx_head = 0;
 	memcpy(s->rx, p + 24, SERIAL_FIFO_SIZE);
 	/* force the line to be re-driven from the restored state */

@@ -5,6 +5,12 @@
  * The IRQ output follows the interrupt-pending state (the OUT2 gate of a PC
  * is not modelled, like QEMU). Thread-safe: vCPU threads access registers
  * while the console thread feeds input.
+ *
+ * Input is accepted only once the guest is ready to receive: after it has
+ * enabled the receive-data interrupt (IER bit 0) or the FIFOs (FCR bit 0).
+ * A driver's initialisation clears the FIFO, so without this gate anything
+ * piped in before the guest's driver ran ("printf 'poweroff\n' | vessel run")
+ * would be lost; the console keeps it on the host side until then.
  */
 #ifndef VMM_DEV_SERIAL_H
 #define VMM_DEV_SERIAL_H
@@ -72,11 +78,12 @@ void serial_access(struct serial *s, unsigned offset, bool write, uint8_t *val);
 
 /*
  * serial_receive - bytes arriving on the line: up to the free FIFO space is
- * taken; returns how many. Raises the receive interrupt if enabled.
+ * taken (none before the guest is ready to receive, none in loopback mode);
+ * returns how many. Raises the receive interrupt if enabled.
  */
 size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 
-/* serial_rx_space - free bytes in the receive FIFO. */
+/* serial_rx_space - free bytes in the receive FIFO (0 until ready to receive). */
 size_t serial_rx_space(struct serial *s);
 
 /* serial_irq_level - the current IRQ output (for tests). */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The migration receiver (destination): `vessel run --incoming tcp:HOST:PORT`.
+ * Pages go straight into the not-yet-running VM's memory; POISONED pages are
+ * poisoned again for real (UFFDIO_POISON), never filled with zeros; state
+ * records are applied as they come (the sender orders them). Only after a
+ * valid END and a complete set of states does the destination ACK and run.
+ */
+#include "migrate/live/internal.h"
+
+#include "migrate/net.h"
+#include "migrate/recv.h"
+#include "migrate/stream.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACCEPT_TIMEOUT_MS -1	/* wait for the source as long as it takes */
+#define STREAM_TIMEOUT_MS 60000 /* but a started stream must keep flowing */
+
+struct rx {
+	struct live *l;
+	struct vmstate_rx vs;
+	uint64_t *written; /* pages holding data (a later ZERO must clear them) */
+	uint64_t written_npages;
+	uint64_t repoisoned;
+	unsigned last_pass;
+};
+
+static int rx_hello(void *ctx, const struct mig_hello *h, char *err, size_t errlen)
+{
+	struct rx *rx = ctx;
+	struct vm *vm = rx->l->vm;
+
+	if (h->mem_size != vm->mem.size || h->nr_vcpus != vm->nr_vcpus) {
+		snprintf(err, errlen,
+			 "the source VM has %llu MiB and %u vCPUs, this one %llu MiB and %u vCPUs: "
+			 "start the destination with the same --mem and --cpus",
+			 (unsigned long long)(h->mem_size >> 20), h->nr_vcpus,
+			 (unsigned long long)(vm->mem.size >> 20), vm->nr_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const uint8_t *data,
+		   char *err, size_t errlen)
+{
+	struct rx *rx = ctx;
+	struct live *l = rx->l;
+	uint8_t *host = gmem_ptr(&l->vm->mem, gpa, MIG_PAGE_SIZE);
+	uint64_t pfn = gpa / MIG_PAGE_SIZE;
+	int rc;
+
+	if (!host) {
+		snprintf(err, errlen, "PAGE record for %#llx: not guest RAM in this VM",
+			 (unsigned long long)gpa);
+		return -ERANGE;
+	}
+	if (poison_set_contains(&l->poison, gpa)) {
+		if (kind == MIG_PAGE_POISONED)
+			return 0;
+		snprintf(err, errlen, "%s record for page %#llx, which the source reported "
+				      "poisoned before",
+			 mig_page_kind_name(kind), (unsigned long long)gpa);
+		return -EPROTO;
+	}
+	switch (kind) {
+	case MIG_PAGE_DATA:
+		memcpy(host, data, MIG_PAGE_SIZE);
+		if (pfn < rx->written_npages)
+			rx->written[pfn / 64] |= 1ull << (pfn % 64);
+		return 0;
+	case MIG_PAGE_ZERO:
+		/* fresh memory is zero: only a page we filled must be cleared */
+		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
+			memset(host, 0, MIG_PAGE_SIZE);
+			rx->written[pfn / 64] &= ~(1ull << (pfn % 64));
+		}
+		return 0;
+	case MIG_PAGE_POISONED:
+		rc = live_poison_gpa(l, gpa, err, errlen);
+		if (rc < 0)
+			return rc;
+		rx->repoisoned++;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown page kind %u", kind);
+	return -EPROTO;
+}
+
+static int rx_state(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	struct rx *rx = ctx;
+
+	return vmstate_restore(rx->l, &rx->vs, rec, err, errlen);
+}
+
+static void rx_pass(void *ctx, const struct mig_record *rec)
+{
+	struct rx *rx = ctx;
+
+	rx->last_pass = rec->u.pass.pass;
+}
+
+static const struct mig_recv_ops rx_ops = {
+	.hello = rx_hello, .page = rx_page, .state = rx_state, .pass = rx_pass
+};
+
+static void send_ack(int fd, int code, const char *msg)
+{
+	struct mig_writer w;
+
+	if (mig_writer_init(&w, fd, 5000))
+		return;
+	if (mig_put_msg(&w, MIG_REC_ACK, code, msg) == 0)
+		mig_flush(&w);
+	mig_writer_free(&w);
+}
+
+int live_incoming(struct live *l, const char *uri, char *err, size_t errlen)
+{
+	struct mig_recv_stats st;
+	struct mig_reader r;
+	struct net_addr a;
+	struct timespec t0, t1;
+	struct rx rx = { .l = l };
+	const struct gmem *m = &l->vm->mem;
+	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
+	int lfd, fd, rc;
+
+	rc = net_parse_uri(uri, &a, err, errlen);
+	if (rc)
+		return rc;
+	rx.written_npages = (top->gpa + top->size) / MIG_PAGE_SIZE;
+	rx.written = calloc((rx.written_npages + 63) / 64, sizeof(uint64_t));
+	if (!rx.written) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	lfd = net_listen(&a, err, errlen);
+	if (lfd < 0) {
+		free(rx.written);
+		return lfd;
+	}
+	fprintf(stderr, "vessel: waiting for an incoming migration on %s\n", uri);
+	fd = net_accept(lfd, ACCEPT_TIMEOUT_MS, err, errlen);
+	close(lfd);
+	if (fd < 0) {
+		free(rx.written);
+		return fd;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = mig_reader_init_fd(&r, fd, STREAM_TIMEOUT_MS);
+	if (!rc)
+		rc = mig_recv_stream(&r, &rx_ops, &rx, &st, err, errlen);
+	if (!rc)
+		rc = vmstate_rx_complete(l, &rx.vs, err, errlen);
+	mig_reader_free(&r);
+	if (rc) {
+		send_ack(fd, rc, err);
+		close(fd);
+		free(rx.written);
+		return rc;
+	}
+	send_ack(fd, 0, "restored");
+	close(fd);
+	free(rx.written);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr,
+		"vessel: incoming migration complete: %llu MiB in %.0f ms, %u passes, pages: "
+		"%llu data, %llu zero, %llu poisoned (re-poisoned here)\n",
+		(unsigned long long)(st.bytes >> 20),
+		(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, rx.last_pass + 1,
+		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
+		(unsigned long long)st.pages_poisoned);
+	return 0;
+}

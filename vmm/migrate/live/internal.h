@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared state of the live-migration glue (not for use outside live/). */
+#ifndef VESSEL_MIGRATE_LIVE_INTERNAL_H
+#define VESSEL_MIGRATE_LIVE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/ctl.h"
+#include "core/vm.h"
+#include "migrate/live/live.h"
+#include "migrate/poison.h"
+#include "migrate/stream.h"
+
+enum mig_status {
+	MIG_NONE,
+	MIG_SETUP,
+	MIG_PRECOPY,
+	MIG_STOP_COPY,
+	MIG_HANDOVER,
+	MIG_COMPLETED,
+	MIG_FAILED,
+};
+
+struct mig_progress {
+	enum mig_status status;
+	char uri[300];
+	unsigned pass;
+	uint64_t bytes;		/* on the wire so far */
+	uint64_t pages_sent;	/* page records, all passes */
+	uint64_t pages_data, pages_zero, pages_poisoned;
+	uint64_t dirty_left;	/* pages dirty at the last sync */
+	double rate_mib_s;	/* over the whole migration so far */
+	double elapsed_ms;
+	double downtime_ms;	/* pause to ACK; < 0 until known */
+	uint64_t poison_known, poison_on_read;
+	char error[512];
+};
+
+/* Dirty tracking of guest RAM with KVM's dirty log (dirty.c). */
+struct dirty_slot {
+	uint64_t gpa, npages;
+	uint8_t *host;
+	uint64_t *bits; /* 1 = send this page (accumulates until sent) */
+	uint64_t *tmp;	/* what KVM_GET_DIRTY_LOG returned this time */
+};
+
+struct dirty_log {
+	struct vm *vm;
+	bool manual; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with INITIALLY_SET */
+	bool on;
+	unsigned nslots;
+	struct dirty_slot slot[GMEM_MAX_REGIONS];
+	double last_sync_ms;
+};
+
+struct live {
+	struct vm *vm;
+	struct poison_set poison;
+	struct ctl_server *ctl;
+	bool mce_ok;			/* KVM_X86_SETUP_MCE done on every vCPU */
+	uint64_t mcg_cap;
+
+	/* counters (atomic) */
+	uint64_t mce_injected, vcpu_sigbus, ume_injected;
+
+	/* pages the VMM wrote while a migration runs (atomic bitmap) */
+	uint64_t *vmm_dirty;
+	uint64_t vmm_dirty_npages;
+	int tracking; /* atomic flag */
+
+	/* migration (sender) */
+	pthread_mutex_t lock;
+	pthread_t thread;
+	bool thread_alive;
+	struct mig_progress prog; /* under lock */
+	char summary[1024];
+	bool paused_by_user;
+	bool cancel;
+};
+
+/* dirty.c */
+int dirty_start(struct dirty_log *d, struct vm *vm, bool manual, char *err, size_t errlen);
+/* Fetch the dirty pages since the last sync into d->slot[].bits (OR'ed
+ * with the VMM's own writes); for manual mode also re-protects them. */
+int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, size_t errlen);
+void dirty_stop(struct dirty_log *d);
+void dirty_free(struct dirty_log *d);
+
+/* mce.c */
+int mce_setup(struct live *l, char *err, size_t errlen);
+int mce_install_sigbus(struct live *l);
+/* Inject an action-required memory-error machine check for gpa into v. */
+int mce_inject(struct live *l, struct vcpu *v, uint64_t gpa);
+/* Host address -> gpa, or UINT64_MAX when it is not guest RAM. */
+uint64_t live_hva_to_gpa(struct live *l, const void *hva);
+/* Poison gpa for real (UFFDIO_POISON) and record it. 1 new, 0 already, -errno. */
+int live_poison_gpa(struct live *l, uint64_t gpa, char *err, size_t errlen);
+/* Poison gpa for real WITHOUT recording it: a latent error the VMM learns
+ * of only when something reads the page (vCPU SIGBUS, migration read). */
+int live_poison_gpa_latent(struct live *l, uint64_t gpa, char *err, size_t errlen);
+
+/* vmstate.c */
+struct mig_writer;
+struct mig_record;
+int vmstate_send(struct live *l, struct mig_writer *w, char *err, size_t errlen);
+struct vmstate_rx {
+	unsigned vcpus_seen;
+	bool vcpu_seen[VM_MAX_CPUS];
+	bool irqchip_seen[3], clock_seen;
+	unsigned devices_seen;
+};
+int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec,
+		    char *err, size_t errlen);
+int vmstate_rx_complete(struct live *l, const struct vmstate_rx *rx, char *err, size_t errlen);
+
+/* send.c */
+int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen);
+void live_migrate_progress(struct live *l, struct mig_progress *out);
+const char *mig_status_name(enum mig_status s);
+
+/* the one attached live (one VM per process), NULL if none */
+extern struct live *live_current;
+
+#endif
