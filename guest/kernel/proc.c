@@ -1,26 +1,432 @@
 // SPDX-License-Identifier: MIT
-/* Placeholder until processes land: user mode exists only in the errata probes. */
+/* Processes: spawn from the initrd, exit, wait, kill, user faults. */
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/initrd.h"
+#include "kernel/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/sched.h"
+#include "kernel/smp.h"
+#include "kernel/syscall.h"
+#include "lib/elf64.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 
-void proc_user_exception(struct trapframe *tf, uint64_t cr2)
+#define PROC_MAX 64
+
+static struct proc *procs; /* ascending pid */
+static int nprocs;
+
+struct proc *current_proc(void)
 {
-	trap_dump(tf);
-	panic("user exception %lu (cr2 %#lx) without processes", tf->vector, cr2);
+	struct thread *t = current_thread();
+
+	return t ? t->proc : NULL;
 }
 
-void proc_exit_thread_killed(void)
+struct proc *proc_list(void)
 {
-	panic("no processes yet");
+	return procs;
+}
+
+int proc_count(void)
+{
+	return nprocs;
+}
+
+struct proc *proc_find(int pid, int zombies)
+{
+	for (struct proc *p = procs; p; p = p->next) {
+		if (p->pid == pid)
+			return !p->zombie || zombies ? p : NULL;
+	}
+	return NULL;
+}
+
+static uint32_t elf_prot(uint32_t flags)
+{
+	return ((flags & ELF64_PF_R) ? VM_READ : 0) | ((flags & ELF64_PF_W) ? VM_WRITE : 0) |
+	       ((flags & ELF64_PF_X) ? VM_EXEC : 0);
+}
+
+/* Writes into p's memory regardless of page protection (loading). */
+static int poke(struct vm *vm, uint64_t dst, const void *src, uint64_t len)
+{
+	const uint8_t *s = src;
+
+	while (len) {
+		uint64_t n = PAGE_SIZE - (dst & ~PAGE_MASK);
+		int64_t pa;
+
+		if (vm_fault(vm, dst, VM_READ) < 0)
+			return -ENOMEM;
+		pa = vm_translate(vm, dst);
+		if (pa < 0)
+			return -ENOMEM;
+		if (n > len)
+			n = len;
+		memcpy(phys_to_virt((uint64_t)pa), s, n);
+		s += n;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int load_elf(struct proc *p, const struct elf64_image *img, const uint8_t *file)
+{
+	uint64_t top = 0;
+
+	for (uint32_t i = 0; i < img->nsegs; i++) {
+		const struct elf64_segment *s = &img->segs[i];
+		uint64_t start = s->vaddr & PAGE_MASK;
+		uint64_t end = (s->vaddr + s->memsz + PAGE_SIZE - 1) & PAGE_MASK;
+		int r = vm_map(&p->vm, start, end - start, elf_prot(s->flags));
+
+		if (r)
+			return r;
+		if (s->filesz && poke(&p->vm, s->vaddr, file + s->offset, s->filesz))
+			return -ENOMEM;
+		if (end > top)
+			top = end;
+	}
+	p->vm.brk_start = p->vm.brk = top;
+	return 0;
+}
+
+/* Lays out argc/argv on the new stack (docs/syscalls.md); returns rsp. */
+static int64_t build_stack(struct proc *p, int argc, char *const argv[], uint64_t *argv_va)
+{
+	uint64_t words[VESSEL_ARGV_MAX + 5];
+	uint64_t sp = VESSEL_USER_STACK_TOP, strings, nw = 0;
+	uint64_t total = 0;
+
+	for (int i = 0; i < argc; i++)
+		total += strlen(argv[i]) + 1;
+	strings = (sp - total) & ~15ull;
+	sp = strings;
+	words[nw++] = (uint64_t)argc;
+	for (int i = 0; i < argc; i++) {
+		uint64_t len = strlen(argv[i]) + 1;
+
+		words[nw++] = sp;
+		if (poke(&p->vm, sp, argv[i], len))
+			return -ENOMEM;
+		sp += len;
+	}
+	words[nw++] = 0; /* argv[argc] */
+	words[nw++] = 0; /* envp terminator */
+	words[nw++] = 0; /* auxv AT_NULL */
+	words[nw++] = 0;
+	sp = (strings - nw * 8) & ~15ull;
+	if (poke(&p->vm, sp, words, nw * 8))
+		return -ENOMEM;
+	*argv_va = sp + 8;
+	return (int64_t)sp;
+}
+
+static void init_user_frame(struct trapframe *tf, uint64_t rip, uint64_t rsp)
+{
+	memset(tf, 0, sizeof(*tf));
+	tf->rip = rip;
+	tf->rsp = rsp;
+	tf->cs = USER_CS;
+	tf->ss = USER_DS;
+	tf->rflags = 0x202;
+}
+
+static void proc_link(struct proc *p)
+{
+	struct proc **pp = &procs;
+
+	while (*pp && (*pp)->pid < p->pid)
+		pp = &(*pp)->next;
+	p->next = *pp;
+	*pp = p;
+	nprocs++;
+}
+
+static void proc_unlink_free(struct proc *p)
+{
+	for (struct proc **pp = &procs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			nprocs--;
+			break;
+		}
+	}
+	kfree(p);
 }
 
 int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv[])
 {
-	(void)parent;
-	(void)path;
-	(void)argc;
-	(void)argv;
-	return -ENOENT;
+	const struct initrd *rd = initrd_get();
+	struct initrd_file f;
+	struct elf64_image img;
+	const char *why = NULL, *base;
+	struct thread *t;
+	struct proc *p;
+	uint64_t argv_va = 0, total = 0;
+	int64_t sp;
+	int r;
+
+	if (!strcmp(path, "/"))
+		return -EISDIR;
+	if (!rd)
+		return -ENOENT;
+	r = initrd_find(rd, path, VESSEL_PATH_MAX, &f);
+	if (r)
+		return r;
+	if (argc > VESSEL_ARGV_MAX)
+		return -E2BIG;
+	for (int i = 0; i < argc; i++)
+		total += strlen(argv[i]) + 1;
+	if (total > VESSEL_ARGS_BYTES)
+		return -E2BIG;
+	if (nprocs >= PROC_MAX)
+		return -EAGAIN;
+	if (elf64_parse(f.data, f.size, VESSEL_USER_IMAGE_BASE, VESSEL_USER_MMAP_BASE, &img,
+			&why)) {
+		printk("spawn: %s: not a valid executable: %s\n", path, why);
+		return -ENOEXEC;
+	}
+	p = kzalloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (vm_init(&p->vm)) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	p->pml4 = p->vm.pml4;
+	r = load_elf(p, &img, f.data);
+	if (!r)
+		r = vm_map(&p->vm, VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE,
+			   VESSEL_USER_STACK_SIZE, VM_READ | VM_WRITE);
+	sp = r ? r : build_stack(p, argc, argv, &argv_va);
+	t = sp < 0 ? NULL : thread_create(p, NULL, NULL, NULL);
+	if (!t) {
+		vm_destroy(&p->vm);
+		kfree(p);
+		return sp < 0 ? (int)sp : -ENOMEM;
+	}
+	init_user_frame(t->tf, img.entry, (uint64_t)sp);
+	t->tf->rdi = (uint64_t)argc;
+	t->tf->rsi = argv_va;
+	p->pid = t->tid;
+	p->parent = parent;
+	p->threads = t;
+	p->nthreads = 1;
+	p->last_cpu = -1;
+	base = f.name;
+	strlcpy(p->name, base, sizeof(p->name));
+	for (int i = 0; i < 3; i++)
+		p->fds[i].kind = FD_CONSOLE;
+	proc_link(p);
+	sched_make_runnable(t);
+	return p->pid;
+}
+
+int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top)
+{
+	struct thread *t;
+
+	if (p->nthreads >= VESSEL_THREADS_MAX)
+		return -EAGAIN;
+	t = thread_create(p, NULL, NULL, NULL);
+	if (!t)
+		return -ENOMEM;
+	init_user_frame(t->tf, entry, stack_top);
+	t->tf->rdi = arg;
+	t->proc_next = p->threads;
+	p->threads = t;
+	p->nthreads++;
+	sched_make_runnable(t);
+	return t->tid;
+}
+
+/* Makes every other thread of p notice p->killed soon. */
+static void kick_threads(struct proc *p)
+{
+	struct thread *self = current_thread();
+
+	for (struct thread *t = p->threads; t; t = t->proc_next) {
+		if (t == self)
+			continue;
+		if (t->state == T_BLOCKED)
+			wakeup_thread(t);
+		else if (t->state == T_RUNNING && t->cpu != this_cpu()->id)
+			smp_send_ipi(t->cpu, VEC_RESCHED);
+	}
+}
+
+void proc_kill(struct proc *p, int wstatus)
+{
+	if (!p->killed) {
+		p->killed = 1;
+		p->wstatus = wstatus;
+	}
+	kick_threads(p);
+}
+
+/* The last thread left: free the address space, tell the parent. */
+static void proc_finish(struct proc *p)
+{
+	struct cpu *c = this_cpu();
+	struct thread *self = current_thread();
+	struct proc *init = proc_find(1, 1);
+
+	if (c->cr3 == p->pml4) {
+		c->cr3 = kernel_pml4_pa;
+		write_cr3(kernel_pml4_pa);
+	}
+	vm_destroy(&p->vm);
+	p->pml4 = 0;
+	for (struct thread *t = p->threads, *n; t; t = n) {
+		n = t->proc_next;
+		if (t != self)
+			thread_free(t);
+	}
+	p->threads = NULL;
+	for (struct proc *q = procs; q; q = q->next) {
+		if (q->parent == p) {
+			q->parent = init != p ? init : NULL;
+			if (q->zombie && q->parent)
+				wakeup(q->parent);
+		}
+	}
+	p->zombie = 1;
+	if (p->parent) {
+		wakeup(p->parent);
+	} else if (p->pid == 1) {
+		int st = p->wstatus;
+
+		printk("vessel: init exited (%s %d): powering off\n",
+		       VESSEL_W_EXITED(st) ? "status" : "signal",
+		       VESSEL_W_EXITED(st) ? VESSEL_W_EXITSTATUS(st) : VESSEL_W_TERMSIG(st));
+		power_off(VESSEL_W_EXITED(st) ? VESSEL_W_EXITSTATUS(st) : 128 + VESSEL_W_TERMSIG(st));
+	}
+}
+
+/* The running thread leaves its process for good. */
+static void __attribute__((noreturn)) leave(void)
+{
+	struct thread *t = current_thread();
+	struct proc *p = t->proc;
+
+	if (t->joiner)
+		wakeup(t);
+	p->nthreads--;
+	if (p->nthreads == 0) {
+		proc_finish(p);
+		t->joined = 1; /* freed right after the switch */
+		if (!p->parent)
+			proc_unlink_free(p); /* nobody will wait for it */
+	}
+	thread_die();
+}
+
+void proc_exit(int wstatus)
+{
+	proc_kill(current_proc(), wstatus);
+	leave();
+}
+
+void proc_exit_thread_killed(void)
+{
+	leave();
+}
+
+void proc_thread_exit(int64_t value)
+{
+	struct thread *t = current_thread();
+
+	t->exit_value = value;
+	if (t->proc->nthreads == 1)
+		proc_exit(0); /* the last thread: the process exits with status 0 */
+	leave();
+}
+
+int proc_wait(struct proc *p, int pid, int *wstatus, int nohang, int reap)
+{
+	for (;;) {
+		int found = 0;
+
+		for (struct proc *c = procs; c; c = c->next) {
+			if (c->parent != p || (pid != -1 && c->pid != pid))
+				continue;
+			found = 1;
+			if (c->zombie) {
+				int cpid = c->pid;
+
+				*wstatus = c->wstatus;
+				if (reap)
+					proc_unlink_free(c);
+				return cpid;
+			}
+		}
+		if (!found)
+			return -ECHILD;
+		if (nohang)
+			return 0;
+		sleep_on(p);
+		if (p->killed)
+			return -EINTR;
+	}
+}
+
+void proc_reap(struct proc *p, int pid)
+{
+	for (struct proc *c = procs; c; c = c->next) {
+		if (c->parent == p && c->pid == pid && c->zombie) {
+			proc_unlink_free(c);
+			return;
+		}
+	}
+}
+
+static int exception_signal(uint64_t v)
+{
+	switch (v) {
+	case 0:
+	case 16:
+	case 19:
+		return VESSEL_SIGFPE;
+	case 1:
+	case 3:
+		return VESSEL_SIGTRAP;
+	case 6:
+		return VESSEL_SIGILL;
+	case 18:
+		return VESSEL_SIGBUS;
+	default:
+		return VESSEL_SIGSEGV;
+	}
+}
+
+void proc_user_exception(struct trapframe *tf, uint64_t cr2)
+{
+	struct proc *p = current_proc();
+
+	if (!p) {
+		trap_dump(tf);
+		panic("user-mode exception in a kernel thread");
+	}
+	if (tf->vector == 14) {
+		uint32_t access = ((tf->error & 2) ? VM_WRITE : VM_READ) |
+				  ((tf->error & 16) ? VM_EXEC : 0);
+
+		if (vm_fault(&p->vm, cr2, access) == 0)
+			return;
+		printk("vessel: killed pid %d (%s): page fault at %#lx rip %#lx (%s%s)\n", p->pid,
+		       p->name, cr2, tf->rip, (tf->error & 16) ? "exec" : (tf->error & 2) ? "write" : "read",
+		       (tf->error & 1) ? ", protection" : "");
+	} else {
+		printk("vessel: killed pid %d (%s): %s rip %#lx\n", p->pid, p->name,
+		       trap_name(tf->vector), tf->rip);
+	}
+	proc_kill(p, exception_signal(tf->vector));
 }

@@ -53,6 +53,11 @@ int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv
 int proc_wait(struct proc *p, int pid, int *wstatus, int nohang, int reap);
 /* Reaps zombie child pid of p after a successful proc_wait(reap = 0). */
 void proc_reap(struct proc *p, int pid);
+/*
+ * Adds a thread to p starting at entry with rdi = arg, rsp = stack_top.
+ * Returns the tid, -EAGAIN (VESSEL_THREADS_MAX) or -ENOMEM.
+ */
+int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top);
 /* Terminates p with wait status `wstatus` (exit or signal). */
 void proc_kill(struct proc *p, int wstatus);
 /* The calling thread leaves: its process exits with wstatus. Never returns. */

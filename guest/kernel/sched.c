@@ -17,7 +17,8 @@
 
 static struct spinlock bkl = SPINLOCK_INIT;
 static struct thread *all_threads;
-static int next_tid = 1;
+static int next_tid = 1; /* pids and tids: one space, init is 1 */
+static int next_ktid = 1;
 static struct thread boot_thread;
 static volatile uint32_t tlb_acks;
 
@@ -93,7 +94,26 @@ int sched_rq_len(int cpu)
 	return (int)cpus[cpu].rq.len;
 }
 
-/* Takes a thread from the busiest other CPU's queue. */
+static void rq_remove(struct cpu *c, struct thread *t)
+{
+	struct thread *prev = NULL;
+
+	for (struct thread *x = c->rq.head; x; prev = x, x = x->rq_next) {
+		if (x != t)
+			continue;
+		if (prev)
+			prev->rq_next = x->rq_next;
+		else
+			c->rq.head = x->rq_next;
+		if (c->rq.tail == x)
+			c->rq.tail = prev;
+		c->rq.len--;
+		x->rq_next = NULL;
+		return;
+	}
+}
+
+/* Takes an unpinned thread from the busiest other CPU's queue. */
 static struct thread *steal(struct cpu *self)
 {
 	struct cpu *busiest = NULL;
@@ -103,14 +123,47 @@ static struct thread *steal(struct cpu *self)
 		    (!busiest || cpus[i].rq.len > busiest->rq.len))
 			busiest = &cpus[i];
 	}
-	return busiest ? rq_pop(busiest) : NULL;
+	if (!busiest)
+		return NULL;
+	for (struct thread *t = busiest->rq.head; t; t = t->rq_next) {
+		if (t->pinned < 0 || t->pinned == self->id) {
+			rq_remove(busiest, t);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void kick(struct cpu *target)
+{
+	struct cpu *self = this_cpu();
+
+	if (target == self)
+		return;
+	if (target->current == target->idle)
+		smp_send_ipi(target->id, VEC_RESCHED);
+	else
+		target->need_resched = 1;
+}
+
+void sched_migrate(struct thread *t)
+{
+	if (t->state == T_RUNNABLE && t->pinned >= 0 && t->cpu != t->pinned) {
+		rq_remove(&cpus[t->cpu], t);
+		sched_make_runnable(t);
+	}
 }
 
 void sched_make_runnable(struct thread *t)
 {
-	struct cpu *target = NULL, *self = this_cpu();
+	struct cpu *target = NULL;
 
 	t->state = T_RUNNABLE;
+	if (t->pinned >= 0) {
+		rq_push(&cpus[t->pinned], t);
+		kick(&cpus[t->pinned]);
+		return;
+	}
 	/* the least loaded CPU, counting the thread it runs; ties: the last one */
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		struct cpu *c = &cpus[i];
@@ -121,10 +174,7 @@ void sched_make_runnable(struct thread *t)
 			target = c;
 	}
 	rq_push(target, t);
-	if (target != self && target->current == target->idle)
-		smp_send_ipi(target->id, VEC_RESCHED);
-	else if (target != self)
-		target->need_resched = 1;
+	kick(target);
 }
 
 /* ---- timed sleeps ---- */
@@ -184,8 +234,15 @@ void schedule(void)
 
 	c->need_resched = 0;
 	wake_expired();
-	if (prev->state == T_RUNNING && prev != c->idle)
-		rq_push(c, prev);
+	if (prev->state == T_RUNNING && prev != c->idle) {
+		if (prev->pinned >= 0 && prev->pinned != c->id) {
+			prev->state = T_RUNNABLE;
+			rq_push(&cpus[prev->pinned], prev);
+			kick(&cpus[prev->pinned]);
+		} else {
+			rq_push(c, prev);
+		}
+	}
 	next = rq_pop(c);
 	if (!next)
 		next = steal(c);
@@ -267,7 +324,8 @@ struct thread *thread_create(struct proc *p, void (*fn)(void *), void *arg, cons
 			pages_free(stack, KSTACK_SIZE / PAGE_SIZE);
 		return NULL;
 	}
-	t->tid = next_tid++;
+	t->tid = p ? next_tid++ : -(next_ktid++);
+	t->pinned = -1;
 	t->proc = p;
 	t->kname = kname;
 	t->state = T_NEW;
@@ -438,6 +496,8 @@ void tlb_shootdown(uint64_t pml4)
 			smp_send_ipi(i, VEC_TLB);
 		}
 	}
+	if (want)
+		self->cnt.tlb_shootdowns++;
 	while (__atomic_load_n(&tlb_acks, __ATOMIC_ACQUIRE) < want)
 		cpu_relax();
 }

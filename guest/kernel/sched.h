@@ -40,7 +40,9 @@ struct thread {
 	struct thread *all_next; /* all threads */
 	struct thread *proc_next; /* threads of the same process */
 	int64_t exit_value;  /* thread_exit value, for join */
-	int joined;	     /* someone already joined / detached */
+	int joined;	     /* released: freed as soon as it is dead and switched out */
+	struct thread *joiner; /* thread waiting in thread_join for it */
+	int pinned;	     /* CPU it must run on, -1: any */
 };
 
 /* Takes the BKL (kernel entry from user mode). */
@@ -72,6 +74,8 @@ struct thread *current_thread(void);
 struct thread *thread_create(struct proc *p, void (*fn)(void *), void *arg, const char *kname);
 /* Makes t runnable on the least loaded CPU (or its last one). */
 void sched_make_runnable(struct thread *t);
+/* Moves a queued thread to the CPU it was just pinned to. */
+void sched_migrate(struct thread *t);
 /* Frees a dead thread's stack and struct (not the running one). */
 void thread_free(struct thread *t);
 /* Marks the running thread dead and switches away for good. */

@@ -3,7 +3,13 @@
 #ifndef KERNEL_SYSCALL_H
 #define KERNEL_SYSCALL_H
 
+#include "abi/syscalls.h"
 #include "arch/x86_64/trapframe.h"
+
+/* sys_x for every call of the list (kernel/sys_*.c); docs/syscalls.md. */
+#define X(nr, name, n, ...) int64_t sys_##name(VESSEL_SC_PARAMS(n, __VA_ARGS__));
+VESSEL_SYSCALLS(X)
+#undef X
 
 /*
  * Entry from the syscall instruction (either LSTAR path) or int $0x80:

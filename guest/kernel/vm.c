@@ -276,6 +276,19 @@ static int user_range_ok(uint64_t addr, uint64_t len)
 	return addr + len >= addr && addr + len <= VESSEL_USER_TOP;
 }
 
+int vm_user_ok(struct vm *vm, uint64_t addr, uint64_t len, uint32_t access)
+{
+	uint64_t end = addr + len;
+
+	if (!user_range_ok(addr, len))
+		return -EFAULT;
+	for (uint64_t a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
+		if (!user_page(vm, a, access))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 int copy_from_user(struct vm *vm, void *dst, uint64_t src, uint64_t len)
 {
 	uint8_t *d = dst;

@@ -54,6 +54,11 @@ int vm_fault(struct vm *vm, uint64_t addr, uint32_t access);
 /* Physical address that addr maps to now (no fault-in), or -EFAULT. */
 int64_t vm_translate(struct vm *vm, uint64_t addr);
 
+/*
+ * Checks that [addr, addr + len) is user memory allowing `access`,
+ * faulting its pages in. 0 or -EFAULT (nothing is written).
+ */
+int vm_user_ok(struct vm *vm, uint64_t addr, uint64_t len, uint32_t access);
 /* Copies len bytes from user address src. 0 or -EFAULT. */
 int copy_from_user(struct vm *vm, void *dst, uint64_t src, uint64_t len);
 /* Copies len bytes to user address dst (needs write permission). 0 or -EFAULT. */

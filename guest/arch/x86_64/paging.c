@@ -6,13 +6,19 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-extern uint64_t boot_pml4[512];
+extern uint64_t boot_pml4[512]; /* linked at its physical address (boot.S) */
 
 uint64_t kernel_pml4_pa = (uint64_t)boot_pml4;
 
+/* The kernel PML4 through the higher-half alias (the identity map goes away). */
+static uint64_t *kpml4(void)
+{
+	return (uint64_t *)((uint64_t)boot_pml4 + KERNEL_VMA);
+}
+
 void paging_drop_identity(void)
 {
-	boot_pml4[0] = 0;
+	kpml4()[0] = 0;
 	write_cr3(read_cr3());
 }
 
@@ -29,7 +35,7 @@ void paging_map_user_stub(void)
 	((uint64_t *)phys_to_virt(pt))[(va >> 12) & 511] = stub | PTE_P | PTE_U;
 	((uint64_t *)phys_to_virt(pd))[(va >> 21) & 511] = pt | PTE_P | PTE_W | PTE_U;
 	((uint64_t *)phys_to_virt(pdpt))[(va >> 30) & 511] = pd | PTE_P | PTE_W | PTE_U;
-	boot_pml4[(va >> 39) & 511] = pdpt | PTE_P | PTE_W | PTE_U;
+	kpml4()[(va >> 39) & 511] = pdpt | PTE_P | PTE_W | PTE_U;
 }
 
 uint64_t pt_create(void)
@@ -37,7 +43,7 @@ uint64_t pt_create(void)
 	uint64_t pa = page_alloc_zeroed();
 
 	if (pa)
-		memcpy((uint64_t *)phys_to_virt(pa) + 256, &boot_pml4[256], 256 * 8);
+		memcpy((uint64_t *)phys_to_virt(pa) + 256, &kpml4()[256], 256 * 8);
 	return pa;
 }
 

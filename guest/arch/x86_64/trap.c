@@ -107,7 +107,8 @@ static void interrupt(struct trapframe *tf)
 void trap_dispatch(struct trapframe *tf)
 {
 	errata_probe_trap(tf);
-	if (tf->vector >= VEC_SYSCALL_FAST || tf->vector == VEC_SYSCALL_INT) {
+	if (tf->vector >= VEC_SYSCALL_FAST || tf->vector == VEC_SYSCALL_INT ||
+	    (tf->vector == 6 && errata.int80_ud && tf_from_user(tf))) {
 		syscall_entry(tf);
 		return;
 	}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* Information system calls: clock_gettime, stats, ps. */
+#include "abi/syscalls.h"
+#include "kernel/syscall.h"
+#include "kernel/counters.h"
+#include "kernel/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/proc.h"
+#include "kernel/sched.h"
+#include "kernel/smp.h"
+#include "kernel/time.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+static uint64_t last_ns; /* keeps the clock monotonic across CPUs (BKL held) */
+
+int64_t sys_clock_gettime(uint64_t clock, struct vessel_timespec *ts)
+{
+	struct vessel_timespec k;
+	uint64_t ns;
+
+	if (clock != VESSEL_CLOCK_REALTIME && clock != VESSEL_CLOCK_MONOTONIC)
+		return -EINVAL;
+	ns = time_ns();
+	if (ns < last_ns)
+		ns = last_ns;
+	last_ns = ns;
+	k.tv_sec = (int64_t)(ns / 1000000000ull);
+	k.tv_nsec = (int64_t)(ns % 1000000000ull);
+	return copy_to_user(&current_proc()->vm, (uint64_t)ts, &k, sizeof(k));
+}
+
+static void fill_cpu(struct vessel_cpu_stats *o, const struct counters *c)
+{
+	o->syscalls = c->syscalls;
+	o->interrupts = c->interrupts;
+	o->exceptions = c->exceptions + c->page_faults;
+	o->page_faults = c->page_faults;
+	o->context_switches = c->context_switches;
+	o->ipis_sent = c->ipis_sent;
+	o->ipis_received = c->ipis_received;
+	o->timer_ticks = c->timer_ticks;
+}
+
+static void add_named(struct vessel_stats *s, const char *name, uint64_t v)
+{
+	if (s->nnamed < VESSEL_STATS_NAMED) {
+		strlcpy(s->named[s->nnamed].name, name, VESSEL_STATS_NAME_MAX);
+		s->named[s->nnamed].value = v;
+		s->nnamed++;
+	}
+}
+
+int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
+{
+	struct vessel_stats *s;
+	struct counters sum;
+	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
+	int ncpu = smp_cpu_count(), r;
+
+	if (size == 0)
+		return -EINVAL;
+	s = kzalloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	counters_sum(&sum);
+	s->version = VESSEL_STATS_VERSION;
+	s->size = sizeof(*s);
+	s->ncpus = (uint32_t)ncpu;
+	s->nsyscalls = VESSEL_SYSCALL_COUNT;
+	s->uptime_ns = time_ns();
+	s->pages_total = page_total_count();
+	s->pages_free = page_free_count();
+	s->nprocs = 0;
+	for (struct proc *p = proc_list(); p; p = p->next)
+		s->nprocs += !p->zombie;
+	fill_cpu(&s->total, &sum);
+	for (int i = 0; i < ncpu && i < VESSEL_STATS_CPUS; i++)
+		fill_cpu(&s->cpu[i], &cpus[i].cnt);
+	for (int i = 0; i < VESSEL_SYSCALL_SLOTS && i < COUNTERS_MAX_SYSCALLS; i++)
+		s->syscalls[i] = sum.per_syscall[i];
+	add_named(s, "syscall.entry_syscall", sum.syscalls - sum.syscalls_ud - sum.syscalls_int80);
+	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
+	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
+	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
+	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
+	kfree(s);
+	return r ? r : (int64_t)n;
+}
+
+static uint32_t proc_state(struct proc *p)
+{
+	uint32_t st = VESSEL_PROC_SLEEPING;
+
+	if (p->zombie)
+		return VESSEL_PROC_ZOMBIE;
+	for (struct thread *t = p->threads; t; t = t->proc_next) {
+		if (t->state == T_RUNNING)
+			return VESSEL_PROC_RUNNING;
+		if (t->state == T_RUNNABLE || t->state == T_NEW)
+			st = VESSEL_PROC_RUNNABLE;
+	}
+	return st;
+}
+
+int64_t sys_ps(struct vessel_procinfo *buf, uint64_t count)
+{
+	struct proc *self = current_proc();
+	uint64_t i = 0;
+
+	for (struct proc *p = proc_list(); p && i < count; p = p->next, i++) {
+		struct vessel_procinfo e;
+
+		memset(&e, 0, sizeof(e));
+		e.pid = p->pid;
+		e.ppid = p->parent ? p->parent->pid : 0;
+		e.state = proc_state(p);
+		e.nthreads = (uint32_t)p->nthreads;
+		e.cpu = p->last_cpu;
+		for (struct thread *t = p->threads; t; t = t->proc_next) {
+			if (t->state != T_DEAD)
+				e.cpu = t->cpu;
+		}
+		e.mem_pages = p->vm.pages;
+		strlcpy(e.name, p->name, sizeof(e.name));
+		if (copy_to_user(&self->vm, (uint64_t)(buf + i), &e, sizeof(e)))
+			return -EFAULT;
+	}
+	return proc_count();
+}
