@@ -184,8 +184,11 @@ static void test_test_channel(void **state)
 
 	strcpy(guest(c, ARG + 0x100, 16), "file.c");
 	strcpy(guest(c, ARG + 0x200, 16), "boom");
-	*t = (struct vessel_hc_test){ .kind = VESSEL_TEST_ASSERT, .line = 9,
-				      .file_gpa = ARG + 0x100, .msg_gpa = ARG + 0x200, .ret = -1 };
+	*t = (struct vessel_hc_test){ .kind = VESSEL_TEST_ASSERT,
+				      .line = 9,
+				      .file_gpa = ARG + 0x100,
+				      .msg_gpa = ARG + 0x200,
+				      .ret = -1 };
 	hypercall(c, VESSEL_HC_TEST, ARG, &res);
 	assert_int_equal(res.action, EXIT_CONTINUE);
 	assert_int_equal(t->ret, 0);
@@ -231,8 +234,12 @@ static void test_cpu_start(void **state)
 	struct vessel_hc_cpu_start *s = guest(c, ARG, sizeof(*s));
 	struct vcpu *ap = c->vm->vcpus[1];
 
-	*s = (struct vessel_hc_cpu_start){ .cpu = 1, .rip = 0xffffffff80001000ull, .rsp = 0x9000,
-					   .cr3 = 0x1000, .arg = 77, .ret = 1 };
+	*s = (struct vessel_hc_cpu_start){ .cpu = 1,
+					   .rip = 0xffffffff80001000ull,
+					   .rsp = 0x9000,
+					   .cr3 = 0x1000,
+					   .arg = 77,
+					   .ret = 1 };
 	assert_false(ap->started);
 	hypercall(c, VESSEL_HC_CPU_START, ARG, &res);
 	assert_int_equal(res.action, EXIT_CONTINUE);

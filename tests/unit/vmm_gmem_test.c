@@ -56,14 +56,14 @@ static void test_ptr_bounds(void **state)
 	assert_ptr_equal(gmem_ptr(&m, 0, 1), m.base);
 	assert_ptr_equal(gmem_ptr(&m, MEM - 8, 8), m.base + MEM - 8);
 	assert_ptr_equal(gmem_ptr(&m, 0, MEM), m.base);
-	assert_null(gmem_ptr(&m, 0, 0));	     /* empty range */
-	assert_null(gmem_ptr(&m, MEM - 8, 9));	     /* one byte past the end */
-	assert_null(gmem_ptr(&m, MEM, 1));	     /* starts at the end */
+	assert_null(gmem_ptr(&m, 0, 0));       /* empty range */
+	assert_null(gmem_ptr(&m, MEM - 8, 9)); /* one byte past the end */
+	assert_null(gmem_ptr(&m, MEM, 1));     /* starts at the end */
 	assert_null(gmem_ptr(&m, 0, MEM + 1));
-	assert_null(gmem_ptr(&m, 8, UINT64_MAX));    /* gpa + len wraps */
-	assert_null(gmem_ptr(&m, UINT64_MAX, 2));    /* wraps to 0 */
+	assert_null(gmem_ptr(&m, 8, UINT64_MAX)); /* gpa + len wraps */
+	assert_null(gmem_ptr(&m, UINT64_MAX, 2)); /* wraps to 0 */
 	assert_null(gmem_ptr(&m, UINT64_MAX - 3, 8));
-	assert_null(gmem_ptr(&m, 0xfee00000, 4));    /* LAPIC: not RAM */
+	assert_null(gmem_ptr(&m, 0xfee00000, 4)); /* LAPIC: not RAM */
 	gmem_destroy(&m);
 }
 
@@ -96,7 +96,7 @@ static void test_strcpy(void **state)
 	strcpy(gmem_ptr(&m, 0x1000, 6), "hello");
 	assert_int_equal(gmem_strcpy(&m, 0x1000, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "hello");
-	assert_int_equal(gmem_strcpy(&m, 0x1000, buf, 6), 0);	       /* NUL is the 6th byte */
+	assert_int_equal(gmem_strcpy(&m, 0x1000, buf, 6), 0); /* NUL is the 6th byte */
 	assert_int_equal(gmem_strcpy(&m, 0x1000, buf, 5), -ENAMETOOLONG);
 	assert_string_equal(buf, "");
 	memset(gmem_ptr(&m, MEM - 4, 4), 'A', 4); /* no NUL before the end of RAM */
@@ -141,9 +141,9 @@ static void test_iobus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),	    cmocka_unit_test(test_memfd_shared),
-		cmocka_unit_test(test_ptr_bounds),  cmocka_unit_test(test_high_region),
-		cmocka_unit_test(test_strcpy),	    cmocka_unit_test(test_iobus),
+		cmocka_unit_test(test_sizes),	   cmocka_unit_test(test_memfd_shared),
+		cmocka_unit_test(test_ptr_bounds), cmocka_unit_test(test_high_region),
+		cmocka_unit_test(test_strcpy),	   cmocka_unit_test(test_iobus),
 	};
 
 	return cmocka_run_group_tests_name("vmm_gmem", tests, NULL, NULL);

@@ -156,9 +156,9 @@ static void test_run_cmdline_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_size_units), cmocka_unit_test(test_parse_size_errors),
-		cmocka_unit_test(test_parse_uint),	 cmocka_unit_test(test_run_defaults),
-		cmocka_unit_test(test_run_options),	 cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_parse_size_units),  cmocka_unit_test(test_parse_size_errors),
+		cmocka_unit_test(test_parse_uint),	  cmocka_unit_test(test_run_defaults),
+		cmocka_unit_test(test_run_options),	  cmocka_unit_test(test_run_errors),
 		cmocka_unit_test(test_run_cmdline_limit),
 	};
 

@@ -259,10 +259,13 @@ static void test_restore_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reset_state),	       cmocka_unit_test(test_transmit_and_dlab),
-		cmocka_unit_test(test_receive_irq),	       cmocka_unit_test(test_rx_gate_ier),
+		cmocka_unit_test(test_reset_state),
+		cmocka_unit_test(test_transmit_and_dlab),
+		cmocka_unit_test(test_receive_irq),
+		cmocka_unit_test(test_rx_gate_ier),
 		cmocka_unit_test(test_thr_interrupt),
-		cmocka_unit_test(test_loopback),	       cmocka_unit_test(test_save_restore_roundtrip),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_save_restore_roundtrip),
 		cmocka_unit_test(test_restore_rejects),
 	};
 

@@ -30,20 +30,21 @@
 
 /* ---- guest code ---- */
 
-#define GUEST(name, body)                                                                  \
-	extern const uint8_t guest_##name##_start[], guest_##name##_end[];                 \
-	asm(".pushsection .rodata.guest_" #name ",\"a\"\n"                                 \
-	    ".globl guest_" #name "_start, guest_" #name "_end\n"                          \
-	    "guest_" #name "_start:\n"                                                     \
-	    "mov $0x1f0000, %rsp\n" body "\n"                                              \
-	    "guest_" #name "_end:\n"                                                       \
+/* clang-format off: assembly reads best as written */
+
+#define GUEST(name, body)                                                                          \
+	extern const uint8_t guest_##name##_start[], guest_##name##_end[];                         \
+	asm(".pushsection .rodata.guest_" #name ",\"a\"\n"                                         \
+	    ".globl guest_" #name "_start, guest_" #name "_end\n"                                  \
+	    "guest_" #name "_start:\n"                                                             \
+	    "mov $0x1f0000, %rsp\n" body "\n"                                                      \
+	    "guest_" #name "_end:\n"                                                               \
 	    ".popsection\n")
 
 /* hypercall `nr` with the argument struct at label `arg` */
-#define HC(nr, arg) "lea " arg "(%rip), %rax\n mov $0x500+" #nr ", %dx\n out %eax, %dx\n"
+#define HC(nr, arg)	       "lea " arg "(%rip), %rax\n mov $0x500+" #nr ", %dx\n out %eax, %dx\n"
 /* poweroff with an immediate status (struct at label `slot`, 8 bytes) */
-#define POWEROFF(status, slot)                                                             \
-	"movq $" #status ", " slot "(%rip)\n" HC(0, slot) "ud2\n"
+#define POWEROFF(status, slot) "movq $" #status ", " slot "(%rip)\n" HC(0, slot) "ud2\n"
 
 /* print "hello, vessel\n" on COM1, power off with 0 */
 GUEST(hello, "lea 9f(%rip), %rsi\n mov $0x3f8, %dx\n"
@@ -52,77 +53,100 @@ GUEST(hello, "lea 9f(%rip), %rsi\n mov $0x3f8, %dx\n"
 
 /* power off with the status at PARAM_GPA */
 GUEST(status, "mov 0x300000, %rax\n mov %rax, 8f(%rip)\n" HC(0, "8f") "ud2\n"
-	      ".align 8\n8: .quad 0\n");
+								      ".align 8\n8: .quad 0\n");
 
 /*
  * test channel: PRINT, SYNC(7), ASSERT, DONE(3); each `ret` starts at -1
  * and must read 0 afterwards, else poweroff(1).
  */
 GUEST(testchan,
-      "lea 20f(%rip), %rax\n mov %rax, 10f+16(%rip)\n" HC(1, "10f")
-      "lea 21f(%rip), %rax\n mov %rax, 12f+8(%rip)\n lea 22f(%rip), %rax\n"
-      "mov %rax, 12f+16(%rip)\n" HC(1, "11f") HC(1, "12f") HC(1, "13f")
-      "mov 10f+32(%rip), %rax\n or 11f+32(%rip), %rax\n or 12f+32(%rip), %rax\n"
-      "or 13f+32(%rip), %rax\n jnz 1f\n" POWEROFF(0, "8f") "1:" POWEROFF(1, "8f")
-      ".align 8\n8: .quad 0\n"
-      "10: .long 4, 0\n .quad 0, 0, 0, -1\n"	 /* PRINT */
-      "11: .long 1, 0\n .quad 0, 0, 7, -1\n"	 /* SYNC(7) */
-      "12: .long 2, 42\n .quad 0, 0, 0, -1\n"	 /* ASSERT */
-      "13: .long 3, 0\n .quad 0, 0, 3, -1\n"	 /* DONE(3) */
-      "20: .asciz \"hi there\"\n21: .asciz \"guest.c\"\n22: .asciz \"x == y\"\n");
+      "lea 20f(%rip), %rax\n mov %rax, 10f+16(%rip)\n" HC(
+	      1,
+	      "10f") "lea 21f(%rip), %rax\n mov %rax, 12f+8(%rip)\n lea 22f(%rip), %rax\n"
+		     "mov %rax, 12f+16(%rip)\n" HC(1, "11f") HC(1, "12f") HC(
+			     1,
+			     "13f") "mov 10f+32(%rip), %rax\n or 11f+32(%rip), %rax\n or "
+				    "12f+32(%rip), %rax\n"
+				    "or 13f+32(%rip), %rax\n jnz 1f\n" POWEROFF(
+					    0,
+					    "8f") "1:" POWEROFF(1,
+								"8f") ".align 8\n8: .quad 0\n"
+								      "10: .long 4, 0\n .quad 0, "
+								      "0, 0, -1\n" /* PRINT */
+								      "11: .long 1, 0\n .quad 0, "
+								      "0, 7, -1\n" /* SYNC(7) */
+								      "12: .long 2, 42\n .quad 0, "
+								      "0, 0, -1\n" /* ASSERT */
+								      "13: .long 3, 0\n .quad 0, "
+								      "0, 3, -1\n" /* DONE(3) */
+								      "20: .asciz \"hi "
+								      "there\"\n21: .asciz "
+								      "\"guest.c\"\n22: .asciz \"x "
+								      "== y\"\n");
 
 /* out(0x500 + param[0], param[1]); then poweroff(0) */
-GUEST(rawhc, "mov 0x300000, %rdx\n add $0x500, %rdx\n mov 0x300008, %rax\n out %eax, %dx\n"
-	     POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+GUEST(rawhc,
+      "mov 0x300000, %rdx\n add $0x500, %rdx\n mov 0x300008, %rax\n out %eax, %dx\n" POWEROFF(
+	      0, "8f") ".align 8\n8: .quad 0\n");
 
 /* a one-byte OUT to the poweroff port */
-GUEST(hcbyte, "mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n" POWEROFF(0, "8f")
-	      ".align 8\n8: .quad 0\n");
+GUEST(hcbyte,
+      "mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
 
 /* empty IDT, then #UD: #UD -> #GP -> #DF -> triple fault */
 GUEST(triple, "lidt 9f(%rip)\n ud2\n .align 8\n9: .word 0\n .quad 0\n");
 
 /* write to a guest-physical address with neither RAM nor a device */
-GUEST(mmio, "mov $0xd0000000, %rax\n movl $1, (%rax)\n" POWEROFF(0, "8f")
-	    ".align 8\n8: .quad 0\n");
+GUEST(mmio, "mov $0xd0000000, %rax\n movl $1, (%rax)\n" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
 
 /* enable the FIFO, then echo COM1 input to COM1 output until '\n', polling LSR.DR */
 GUEST(echo, "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
 	    "1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
-	    "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n"
-	    POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+	    "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n" POWEROFF(
+		    0, "8f") ".align 8\n8: .quad 0\n");
 
 /*
  * SMP: start vCPU 1 at `ap` with arg 0x1234; the AP stores RDI (if RSI is
  * the boot magic) in `flag`. The BSP waits for it, then checks that a second
  * start gives -EBUSY and a bad CPU -EINVAL. Status 0 = all good.
  */
-GUEST(smp, "lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(2, "20f")
-	   "cmpq $0, 20f+40(%rip)\n je 1f\n" POWEROFF(10, "8f")
-	   "1: mov $100000000, %rcx\n"
-	   "2: pause\n mov 9f(%rip), %rax\n test %rax, %rax\n jnz 3f\n loop 2b\n"
-	   POWEROFF(14, "8f")
-	   "3: cmp $0x1234, %rax\n je 4f\n" POWEROFF(11, "8f")
-	   "4:" HC(2, "20f") "cmpq $-16, 20f+40(%rip)\n je 5f\n" POWEROFF(12, "8f")
-	   "5: movl $5, 20f(%rip)\n" HC(2, "20f") "cmpq $-22, 20f+40(%rip)\n je 6f\n"
-	   POWEROFF(13, "8f") "6:" POWEROFF(0, "8f")
-	   "30: movabs $0x3130455353455655, %rax\n cmp %rax, %rsi\n je 31f\n mov $0xbad, %rdi\n"
-	   "31: mov %rdi, 9f(%rip)\n 32: hlt\n jmp 32b\n"
-	   ".align 8\n8: .quad 0\n9: .quad 0\n"
-	   "20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
+GUEST(smp,
+      "lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(
+	      2, "20f") "cmpq $0, 20f+40(%rip)\n je 1f\n" POWEROFF(10,
+								   "8f") "1: mov $100000000, %rcx\n"
+									 "2: pause\n mov 9f(%rip), "
+									 "%rax\n test %rax, %rax\n "
+									 "jnz 3f\n loop "
+									 "2b\n" POWEROFF(14, "8f") "3: cmp $0x1234, %rax\n je 4f\n" POWEROFF(11, "8f") "4:" HC(2, "20f") "cmpq $-16, 20f+40(%rip)\n je 5f\n" POWEROFF(
+										 12,
+										 "8f") "5: movl "
+										       "$5, "
+										       "20f(%rip)"
+										       "\n" HC(2,
+											       "20"
+											       "f") "cmpq $-22, 20f+40(%rip)\n je 6f\n" POWEROFF(13,
+																		 "8f") "6:" POWEROFF(0,
+																				     "8f") "30: movabs $0x3130455353455655, %rax\n cmp %rax, %rsi\n je 31f\n mov $0xbad, %rdi\n"
+																					   "31: mov %rdi, 9f(%rip)\n 32: hlt\n jmp 32b\n"
+																					   ".align 8\n8: .quad 0\n9: .quad 0\n"
+																					   "20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
 
 /*
  * save/restore: set callee-visible registers, SYNC(1), then check them and a
  * memory counter after the host moved the vCPU into a new VM; print "ok\n".
  */
-GUEST(migrate, "mov $0x1111, %rbx\n mov $0x2222, %r12\n mov $0x3333, %r15\n"
-	       "incq 9f(%rip)\n" HC(1, "10f")
-	       "cmp $0x1111, %rbx\n jne 1f\n cmp $0x2222, %r12\n jne 1f\n"
-	       "cmp $0x3333, %r15\n jne 1f\n cmpq $1, 9f(%rip)\n jne 1f\n"
-	       "mov $0x3f8, %dx\n mov $'o', %al\n out %al, %dx\n mov $'k', %al\n out %al, %dx\n"
-	       "mov $10, %al\n out %al, %dx\n" POWEROFF(0, "8f") "1:" POWEROFF(1, "8f")
-	       ".align 8\n8: .quad 0\n9: .quad 0\n"
-	       "10: .long 1, 0\n .quad 0, 0, 1, -1\n");
+GUEST(migrate,
+      "mov $0x1111, %rbx\n mov $0x2222, %r12\n mov $0x3333, %r15\n"
+      "incq 9f(%rip)\n" HC(1,
+			   "10f") "cmp $0x1111, %rbx\n jne 1f\n cmp $0x2222, %r12\n jne 1f\n"
+				  "cmp $0x3333, %r15\n jne 1f\n cmpq $1, 9f(%rip)\n jne 1f\n"
+				  "mov $0x3f8, %dx\n mov $'o', %al\n out %al, %dx\n mov $'k', "
+				  "%al\n out %al, %dx\n"
+				  "mov $10, %al\n out %al, %dx\n" POWEROFF(0, "8f") "1:" POWEROFF(
+					  1, "8f") ".align 8\n8: .quad 0\n9: .quad 0\n"
+						   "10: .long 1, 0\n .quad 0, 0, 1, -1\n");
+
+/* clang-format on */
 
 /* ---- host side ---- */
 
@@ -170,12 +194,12 @@ static void __attribute__((format(printf, 2, 3))) report(int ok, const char *fmt
 		failures++;
 }
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
-			return 0;                                                          \
-		}                                                                          \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);          \
+			return 0;                                                                  \
+		}                                                                                  \
 	} while (0)
 
 static struct vm *make_vm(struct capture *cap, unsigned cpus, bool pause_on_sync)
@@ -467,7 +491,8 @@ static int t_save_restore(void)
 		goto out;
 	memcpy(vm2->mem.base, vm1->mem.base, vm1->mem.size);
 	d2 = device_find(vm2, "com1");
-	if (vcpu_state_set(vm2->vcpus[0], st) || !d2 || d2->ops->restore(d2->priv, com1, (size_t)n)) {
+	if (vcpu_state_set(vm2->vcpus[0], st) || !d2 ||
+	    d2->ops->restore(d2->priv, com1, (size_t)n)) {
 		printf("# restore: %s\n", vm2->err);
 		goto out;
 	}

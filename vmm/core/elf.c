@@ -40,8 +40,7 @@ static int check_header(const Elf64_Ehdr *eh, size_t size, char *err, size_t err
 		return fail(-ENOEXEC, err, errlen, "not an x86-64 ELF (e_machine %u)",
 			    eh->e_machine);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return fail(-ENOEXEC, err, errlen, "bad program header size %u",
-			    eh->e_phentsize);
+		return fail(-ENOEXEC, err, errlen, "bad program header size %u", eh->e_phentsize);
 	if (eh->e_phnum == 0 || eh->e_phnum > ELF_MAX_PHNUM)
 		return fail(-ENOEXEC, err, errlen, "bad program header count %u (1..%u)",
 			    eh->e_phnum, ELF_MAX_PHNUM);
@@ -85,8 +84,8 @@ static int check_segment(struct gmem *m, const Elf64_Phdr *ph, unsigned i, size_
 	return 0;
 }
 
-int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa,
-	     struct elf_image *out, char *err, size_t errlen)
+int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, struct elf_image *out,
+	     char *err, size_t errlen)
 {
 	const uint8_t *p = img;
 	Elf64_Ehdr eh;

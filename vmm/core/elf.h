@@ -29,7 +29,7 @@ struct elf_image {
  * ELF) or -ERANGE (does not fit in guest RAM) and writes a one-line reason
  * into err (errlen bytes); guest memory is then left untouched.
  */
-int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa,
-	     struct elf_image *out, char *err, size_t errlen);
+int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, struct elf_image *out,
+	     char *err, size_t errlen);
 
 #endif

@@ -103,7 +103,8 @@ static void dispatch_mmio(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
 	}
 	r = iobus_find(&vm->mmio, run->mmio.phys_addr, len);
 	if (!r) {
-		exit_fault(res, "guest %s %u byte(s) at guest-physical %#llx: no RAM or device there",
+		exit_fault(res,
+			   "guest %s %u byte(s) at guest-physical %#llx: no RAM or device there",
 			   run->mmio.is_write ? "wrote" : "read", len,
 			   (unsigned long long)run->mmio.phys_addr);
 		return;
@@ -119,8 +120,7 @@ static void dispatch_mmio(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
 	r->fn(r->opaque, &acc, res);
 }
 
-void exit_dispatch(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
-		   struct exit_result *res)
+void exit_dispatch(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run, struct exit_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->action = EXIT_CONTINUE;
@@ -146,8 +146,9 @@ void exit_dispatch(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
 			   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		exit_fault(res, "KVM internal error (suberror %u): often an instruction KVM "
-				"cannot emulate",
+		exit_fault(res,
+			   "KVM internal error (suberror %u): often an instruction KVM "
+			   "cannot emulate",
 			   run->internal.suberror);
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:

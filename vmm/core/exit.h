@@ -25,9 +25,9 @@ enum exit_action {
 
 struct exit_result {
 	enum exit_action action;
-	int status;		 /* EXIT_STOP: the VM's exit status */
-	uint64_t arg;		 /* EXIT_PAUSE: the SYNC stage */
-	char msg[EXIT_MSG_MAX];	 /* EXIT_FAULT/EXIT_STOP: why, one line */
+	int status;		/* EXIT_STOP: the VM's exit status */
+	uint64_t arg;		/* EXIT_PAUSE: the SYNC stage */
+	char msg[EXIT_MSG_MAX]; /* EXIT_FAULT/EXIT_STOP: why, one line */
 };
 
 /*
@@ -37,8 +37,7 @@ struct exit_result {
  * writes, as on a PC; unassigned MMIO, triple faults, failed entries and
  * unknown exit reasons become EXIT_FAULT with a message.
  */
-void exit_dispatch(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
-		   struct exit_result *res);
+void exit_dispatch(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run, struct exit_result *res);
 
 /* exit_fault - set res to EXIT_FAULT with a printf-style message. */
 void exit_fault(struct exit_result *res, const char *fmt, ...)

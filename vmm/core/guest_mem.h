@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GMEM_PAGE_SIZE 4096ull
-#define GMEM_LOW_LIMIT 0xc0000000ull  /* RAM below 4 GiB ends at 3 GiB */
-#define GMEM_HIGH_BASE 0x100000000ull /* the rest of RAM starts at 4 GiB */
-#define GMEM_MIN_SIZE  (4ull << 20)
-#define GMEM_MAX_SIZE  (64ull << 30)
+#define GMEM_PAGE_SIZE	 4096ull
+#define GMEM_LOW_LIMIT	 0xc0000000ull	/* RAM below 4 GiB ends at 3 GiB */
+#define GMEM_HIGH_BASE	 0x100000000ull /* the rest of RAM starts at 4 GiB */
+#define GMEM_MIN_SIZE	 (4ull << 20)
+#define GMEM_MAX_SIZE	 (64ull << 30)
 #define GMEM_MAX_REGIONS 2
 
 struct gmem_region {
@@ -30,9 +30,9 @@ struct gmem_region {
 };
 
 struct gmem {
-	int fd;		/* the memfd holding all guest RAM */
-	uint8_t *base;	/* whole memfd, MAP_SHARED */
-	uint64_t size;	/* RAM bytes */
+	int fd;	       /* the memfd holding all guest RAM */
+	uint8_t *base; /* whole memfd, MAP_SHARED */
+	uint64_t size; /* RAM bytes */
 	unsigned nr_regions;
 	struct gmem_region regions[GMEM_MAX_REGIONS];
 };

@@ -48,9 +48,9 @@ int parse_size(const char *s, uint64_t *out)
 		const char *suffix;
 		unsigned shift;
 	} units[] = {
-		{ "", 20 },  { "b", 0 },    { "k", 10 },   { "kb", 10 }, { "kib", 10 },
-		{ "m", 20 }, { "mb", 20 },  { "mib", 20 }, { "g", 30 },  { "gb", 30 },
-		{ "gib", 30 }, { "t", 40 }, { "tb", 40 },  { "tib", 40 },
+		{ "", 20 },    { "b", 0 },   { "k", 10 },   { "kb", 10 },  { "kib", 10 },
+		{ "m", 20 },   { "mb", 20 }, { "mib", 20 }, { "g", 30 },   { "gb", 30 },
+		{ "gib", 30 }, { "t", 40 },  { "tb", 40 },  { "tib", 40 },
 	};
 	uint64_t v;
 	int err;

@@ -165,8 +165,9 @@ int vm_kvm_create(struct vm *vm)
 	if (max <= 0)
 		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max > 0 && vm->cfg.cpus > (unsigned)max)
-		return vm_set_err(vm, -EINVAL, "%u vCPUs requested but KVM on this host allows at "
-					       "most %d",
+		return vm_set_err(vm, -EINVAL,
+				  "%u vCPUs requested but KVM on this host allows at "
+				  "most %d",
 				  vm->cfg.cpus, max);
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -190,8 +191,9 @@ int vm_kvm_create(struct vm *vm)
 		};
 
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-			return vm_set_err(vm, -errno, "KVM_SET_USER_MEMORY_REGION (slot %u) failed: %s",
-					  i, strerror(errno));
+			return vm_set_err(vm, -errno,
+					  "KVM_SET_USER_MEMORY_REGION (slot %u) failed: %s", i,
+					  strerror(errno));
 	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		err = vcpu_kvm_create(vm->vcpus[i]);
@@ -264,7 +266,8 @@ int vm_start(struct vm *vm)
 	int err = vcpu_kick_signal_init();
 
 	if (err)
-		return vm_set_err(vm, err, "cannot install the vCPU kick signal: %s", strerror(-err));
+		return vm_set_err(vm, err, "cannot install the vCPU kick signal: %s",
+				  strerror(-err));
 	if (vm->state != VM_CREATED)
 		return vm_set_err(vm, -EBUSY, "the VM was already started");
 

@@ -65,8 +65,8 @@ enum vm_event_kind {
 
 struct vm_event {
 	enum vm_event_kind kind;
-	unsigned cpu;  /* SYNC: which vCPU */
-	uint64_t arg;  /* SYNC: stage */
+	unsigned cpu; /* SYNC: which vCPU */
+	uint64_t arg; /* SYNC: stage */
 };
 
 /* What the test-report channel has seen (VESSEL_HC_TEST). */
@@ -112,12 +112,12 @@ struct vm {
 	enum vm_state state;
 	bool pause_req;
 	bool stopping;
-	unsigned threads;	/* vCPU threads alive */
-	unsigned parked;	/* of which parked (paused or not yet started) */
-	struct vm_event event;	/* pending event for vm_wait() */
+	unsigned threads;      /* vCPU threads alive */
+	unsigned parked;       /* of which parked (paused or not yet started) */
+	struct vm_event event; /* pending event for vm_wait() */
 	int exit_status;
-	char stop_msg[8192];	/* why it stopped (+ register dump on a fault) */
-	int notify_fd;		/* eventfd: written on every stop/pause event */
+	char stop_msg[8192]; /* why it stopped (+ register dump on a fault) */
+	int notify_fd;	     /* eventfd: written on every stop/pause event */
 
 	struct vm_test_log test;
 	char err[VM_ERR_MAX];

@@ -30,8 +30,8 @@ struct device {
 	struct device *next;
 };
 
-#define DEVICE_REGISTER(ops)                                                               \
-	static const struct device_ops *const __vessel_device_##ops                        \
+#define DEVICE_REGISTER(ops)                                                                       \
+	static const struct device_ops *const __vessel_device_##ops                                \
 		__attribute__((section("vessel_devices"), used, aligned(sizeof(void *)))) = &ops
 
 /* devices_create - create every registered device, in link order. */

@@ -323,8 +323,8 @@ int serial_restore(struct serial *s, const void *buf, size_t len)
 	if (len != SERIAL_STATE_SIZE || get_u32(p) != SERIAL_MAGIC ||
 	    get_u16(p + 4) != SERIAL_VERSION || get_u16(p + 6) != SERIAL_STATE_SIZE)
 		return -EINVAL;
-	if ((p[8] & 0xf0) || (p[10] & 0xe0) || p[15] > 1 || p[16] > 1 ||
-	    p[17] > SERIAL_FIFO_SIZE || p[18] > 1)
+	if ((p[8] & 0xf0) || (p[10] & 0xe0) || p[15] > 1 || p[16] > 1 || p[17] > SERIAL_FIFO_SIZE ||
+	    p[18] > 1)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
 	s->ier = p[8];

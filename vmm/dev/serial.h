@@ -37,28 +37,28 @@
 #define UART_MSR 6
 #define UART_SCR 7
 
-#define UART_IER_RDI  0x01
-#define UART_IER_THRI 0x02
-#define UART_IER_RLSI 0x04
-#define UART_IER_MSI  0x08
-#define UART_IIR_NO_INT 0x01
-#define UART_IIR_THRI	0x02
-#define UART_IIR_RDI	0x04
-#define UART_IIR_RLSI	0x06
-#define UART_IIR_FIFO	0xc0
-#define UART_LCR_DLAB 0x80
-#define UART_MCR_LOOP 0x10
-#define UART_LSR_DR   0x01
-#define UART_LSR_OE   0x02
-#define UART_LSR_THRE 0x20
-#define UART_LSR_TEMT 0x40
+#define UART_IER_RDI	  0x01
+#define UART_IER_THRI	  0x02
+#define UART_IER_RLSI	  0x04
+#define UART_IER_MSI	  0x08
+#define UART_IIR_NO_INT	  0x01
+#define UART_IIR_THRI	  0x02
+#define UART_IIR_RDI	  0x04
+#define UART_IIR_RLSI	  0x06
+#define UART_IIR_FIFO	  0xc0
+#define UART_LCR_DLAB	  0x80
+#define UART_MCR_LOOP	  0x10
+#define UART_LSR_DR	  0x01
+#define UART_LSR_OE	  0x02
+#define UART_LSR_THRE	  0x20
+#define UART_LSR_TEMT	  0x40
 #define UART_FCR_ENABLE	  0x01
 #define UART_FCR_CLEAR_RX 0x02
 
 struct serial_callbacks {
-	void (*tx)(void *opaque, uint8_t byte);	  /* a byte written to THR */
-	void (*irq)(void *opaque, int level);	  /* IRQ line changed */
-	void (*rx_space)(void *opaque);		  /* the guest freed FIFO space */
+	void (*tx)(void *opaque, uint8_t byte); /* a byte written to THR */
+	void (*irq)(void *opaque, int level);	/* IRQ line changed */
+	void (*rx_space)(void *opaque);		/* the guest freed FIFO space */
 	void *opaque;
 };
 

@@ -13,7 +13,6 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-
 int arch_cpuid_fetch(struct vm *vm)
 {
 	struct kvm_cpuid2 *c;
@@ -31,7 +30,6 @@ int arch_cpuid_fetch(struct vm *vm)
 	vm->cpuid = c;
 	return 0;
 }
-
 
 int arch_cpuid_set(struct vcpu *v)
 {

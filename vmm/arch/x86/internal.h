@@ -8,10 +8,10 @@
 struct vm;
 struct vcpu;
 
-#define MSR_IA32_TSC	       0x00000010u
-#define MSR_IA32_APICBASE      0x0000001bu
-#define MSR_IA32_MISC_ENABLE   0x000001a0u
-#define MSR_IA32_TSC_DEADLINE  0x000006e0u
+#define MSR_IA32_TSC	      0x00000010u
+#define MSR_IA32_APICBASE     0x0000001bu
+#define MSR_IA32_MISC_ENABLE  0x000001a0u
+#define MSR_IA32_TSC_DEADLINE 0x000006e0u
 
 /* arch_cpuid_fetch - KVM_GET_SUPPORTED_CPUID into vm->cpuid. */
 int arch_cpuid_fetch(struct vm *vm);

@@ -19,11 +19,11 @@ struct msr_buf {
 	struct kvm_msr_entry e[VCPU_MAX_MSRS];
 };
 
-#define IOCTL_OR_FAIL(v, req, arg)                                                          \
-	do {                                                                                \
-		if (ioctl((v)->fd, req, arg) < 0)                                           \
-			return vm_set_err((v)->vm, -errno, "%s (vCPU %u) failed: %s", #req, \
-					  (v)->id, strerror(errno));                        \
+#define IOCTL_OR_FAIL(v, req, arg)                                                                 \
+	do {                                                                                       \
+		if (ioctl((v)->fd, req, arg) < 0)                                                  \
+			return vm_set_err((v)->vm, -errno, "%s (vCPU %u) failed: %s", #req,        \
+					  (v)->id, strerror(errno));                               \
 	} while (0)
 
 int vcpu_state_get(struct vcpu *v, struct vcpu_state *s)
