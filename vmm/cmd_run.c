@@ -249,15 +249,17 @@ static int signals_setup(void)
 	return 0;
 }
 
+/* opaque: the `struct vm *` variable of cmd_run() */
 static void console_write(void *opaque, const void *buf, size_t len)
 {
+	struct vm *const *vmp = opaque;
 	const char *p = buf;
 
-	(void)opaque;
 	while (len) {
 		ssize_t n = write(STDOUT_FILENO, p, len);
 
-		if (n < 0 && errno == EINTR)
+		/* a kick interrupts a write blocked on a full pipe: give up if stopping */
+		if (n < 0 && errno == EINTR && !(*vmp && vm_is_stopping(*vmp)))
 			continue;
 		if (n <= 0)
 			return; /* stdout gone: the guest keeps running, output is lost */
@@ -418,6 +420,7 @@ create:
 		.mem_size = o.mem,
 		.cmdline = o.cmdline,
 		.console_write = console_write,
+		.console_opaque = &vm,
 		.log = log_line,
 	};
 	rc = vm_new(&vm, &cfg, err, sizeof(err));

@@ -5,10 +5,11 @@
  *   echo:  copy COM1 input to output until '\n', power off with 0
  *   spin:  loop forever (stopped by a signal)
  *   triple: triple fault
+ *   spam:  print 'x' forever
  */
 	.code64
 	.text
-	.globl hello, echo, spin, triple
+	.globl hello, echo, spin, triple, spam
 hello:
 	lea msg(%rip), %rsi
 	mov $0x3f8, %dx
@@ -43,6 +44,12 @@ spin:
 triple:
 	lidt nullidt(%rip)
 	ud2
+
+spam:
+	mov $0x3f8, %dx
+	mov $'x', %al
+1:	out %al, %dx
+	jmp 1b
 
 poweroff:
 	lea arg(%rip), %rax

@@ -51,7 +51,7 @@ if ! as "$here/cli_guests.S" -o "$tmp/g.o" 2>"$tmp/as.log"; then
 	cat "$tmp/as.log"
 	exit 1
 fi
-for e in hello echo spin triple; do
+for e in hello echo spin triple spam; do
 	ld -nostdlib -static -z max-page-size=0x1000 -Ttext=0x101000 -e $e "$tmp/g.o" \
 		-o "$tmp/$e.elf" || { nok "link $e.elf"; exit 1; }
 done
@@ -64,7 +64,7 @@ fi
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
-		"SIGTERM stops the VM" "triple fault" "no /dev/kvm message" "terminal restored"; do
+		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "no /dev/kvm message" "terminal restored"; do
 		skip "$t" "no /dev/kvm"
 	done
 	echo "1..$n"
@@ -90,6 +90,28 @@ wait $pid
 st=$?
 if [ $st = 143 ] && grep -q "stopped by signal 15" "$tmp/out"; then ok "SIGTERM stops the VM (status 143)"; else
 	nok "SIGTERM stops the VM (status 143)"; echo "# status $st"; sed 's/^/#   /' "$tmp/out"; fi
+
+# a signal stops the VM even while a vCPU is blocked writing to a full stdout pipe
+mkfifo "$tmp/fifo"
+sleep 30 <"$tmp/fifo" &
+reader=$!
+$V run --kernel "$tmp/spam.elf" --mem 16M >"$tmp/fifo" 2>"$tmp/err" </dev/null &
+pid=$!
+sleep 4 # 64 KiB of pipe at ~12 us per exit: full after about a second
+kill -TERM $pid 2>/dev/null
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	nok "SIGTERM stops a VM blocked on a full stdout"
+	kill -KILL $pid
+else
+	wait $pid
+	st=$?
+	if [ $st = 143 ]; then ok "SIGTERM stops a VM blocked on a full stdout"; else
+		nok "SIGTERM stops a VM blocked on a full stdout"; echo "# status $st"; fi
+fi
+kill $reader 2>/dev/null
+wait $reader 2>/dev/null
 
 check "triple fault: register dump, status 125" 125 "RIP 0000000000" \
 	$V run --kernel "$tmp/triple.elf" --mem 16M

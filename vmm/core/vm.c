@@ -316,6 +316,16 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	notify(vm);
 }
 
+bool vm_is_stopping(struct vm *vm)
+{
+	bool s;
+
+	pthread_mutex_lock(&vm->lock);
+	s = vm->stopping;
+	pthread_mutex_unlock(&vm->lock);
+	return s;
+}
+
 /* With vm->lock held: is there an event for vm_wait()? */
 static bool event_ready(struct vm *vm)
 {

@@ -183,6 +183,9 @@ int vm_resume(struct vm *vm);
  */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* vm_is_stopping - whether vm_stop() was called (any thread). */
+bool vm_is_stopping(struct vm *vm);
+
 /* vm_destroy - stop, join every thread, release KVM objects, memory, devices. */
 void vm_destroy(struct vm *vm);
 
