@@ -192,20 +192,38 @@ static void test_copy_poisoned(void **state)
 	guest_unmap(&g);
 }
 
-/* Poison seen by another mapping of the same memfd? No: only our mapping has
- * the marker, and the data is gone from the file (hole punched). */
-static void test_poison_drops_data(void **state)
+/* The poison is a property of our mapping: the memfd keeps a real page
+ * there, also where the page was a hole before, so a reader that treats
+ * holes as zero pages (the migration sender) cannot miss the poison. */
+static void test_poison_keeps_a_page(void **state)
 {
 	struct guest g;
-	uint8_t b;
+	uint8_t b, bounce[PAGE];
+	off_t data;
 
 	NEED_POISON();
 	guest_map(&g);
 	poison(&g, 7);
 	assert_int_equal(pread(g.fd, &b, 1, 7 * PAGE + 10), 1);
-	assert_int_equal(b, 0);
-	assert_int_equal(pread(g.fd, &b, 1, 8 * PAGE + 10), 1);
-	assert_int_equal(b, (uint8_t)((8 * PAGE + 10) * 13 + 1));
+	assert_int_equal(b, (uint8_t)((7 * PAGE + 10) * 13 + 1));
+	/* a page never written (a hole) that gets poisoned becomes data */
+	assert_int_equal(ftruncate(g.fd, (NPAGES + 8) * PAGE), 0);
+	assert_int_equal(lseek(g.fd, NPAGES * PAGE, SEEK_DATA), -1);
+	{
+		uint8_t *m2 = mmap(NULL, (NPAGES + 8) * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   g.fd, 0);
+		char err[256];
+
+		assert_true(m2 != MAP_FAILED);
+		assert_int_equal(mig_uffd_poison(m2 + (NPAGES + 2) * PAGE, g.fd,
+						 (off_t)(NPAGES + 2) * PAGE, err, sizeof(err)),
+				 0);
+		data = lseek(g.fd, NPAGES * PAGE, SEEK_DATA);
+		assert_int_equal(data, (off_t)(NPAGES + 2) * PAGE);
+		assert_int_equal(mig_safe_copy(bounce, m2 + (NPAGES + 2) * PAGE, PAGE, NULL),
+				 -EHWPOISON);
+		munmap(m2, (NPAGES + 8) * PAGE);
+	}
 	guest_unmap(&g);
 }
 
@@ -308,7 +326,7 @@ int main(void)
 		cmocka_unit_test(test_set_concurrent),
 		cmocka_unit_test(test_copy_clean),
 		cmocka_unit_test(test_copy_poisoned),
-		cmocka_unit_test(test_poison_drops_data),
+		cmocka_unit_test(test_poison_keeps_a_page),
 		cmocka_unit_test(test_copy_other_thread),
 		cmocka_unit_test(test_chain_outside_copy),
 		cmocka_unit_test(test_repoison_written_page),

@@ -49,6 +49,11 @@ static int sink_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, co
 {
 	struct sink *s = ctx;
 
+	if (gpa >= MEM) {
+		snprintf(err, errlen, "page %#llx is outside the guest memory",
+			 (unsigned long long)gpa);
+		return -ERANGE;
+	}
 	s->kind[gpa / 4096] = (uint8_t)kind;
 	if (kind == MIG_PAGE_DATA)
 		memcpy(s->mem + gpa, data, 4096);
@@ -374,7 +379,12 @@ static void test_page_checks(void **state)
 	raw_preamble(&r);
 	raw_hello(&r, MEM, 1, 4096, 0);
 	raw_page(&r, MEM, MIG_PAGE_ZERO, 0, 0);
-	expect(&r, -EPROTO, "outside");
+	expect(&r, -ERANGE, "outside");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_page(&r, MIG_MAX_MEM, MIG_PAGE_ZERO, 0, 0);
+	expect(&r, -EPROTO, "not page aligned below");
 
 	raw_preamble(&r);
 	raw_hello(&r, MEM, 1, 4096, 0);

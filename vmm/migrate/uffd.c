@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <linux/userfaultfd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -96,12 +95,22 @@ int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
 			  hva, strerror(errno));
 		goto out;
 	}
-	/* Drop the contents (a real UME loses them) and the page-table entry:
-	 * UFFDIO_POISON only fills an empty entry. Registered first, so a racing
-	 * access waits for the poison instead of refilling the page. */
-	if (fd >= 0) {
-		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, PAGE) < 0) {
-			rc = fail(err, errlen, -errno, "poison: cannot drop page at offset %lld: %s",
+	/*
+	 * A memory error strikes a physical page, so the memfd must hold one:
+	 * allocate it if the range is a hole (never written). Otherwise a reader
+	 * that skips holes as zero (the migration sender) would never touch the
+	 * poisoned mapping. Then drop our page-table entry: UFFDIO_POISON only
+	 * fills an empty one. Registered first, so a racing access waits for the
+	 * poison instead of mapping the page again.
+	 */
+	if (fd >= 0 && lseek(fd, off, SEEK_DATA) != off) {
+		/* a hole (fallocate would not do: shmem reports unwritten
+		 * preallocated pages as holes to SEEK_DATA) */
+		static const uint8_t zero[PAGE];
+
+		if (pwrite(fd, zero, PAGE, off) != (ssize_t)PAGE) {
+			rc = fail(err, errlen, -EIO, "poison: cannot allocate the page at offset "
+						     "%lld: %s",
 				  (long long)off, strerror(errno));
 			goto unreg;
 		}

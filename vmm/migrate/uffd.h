@@ -12,10 +12,10 @@
  *   - registering WP mode over the whole mapping works (needs
  *     UFFD_FEATURE_WP_HUGETLBFS_SHMEM) but is not needed;
  *   - what we use: a short-lived userfaultfd registered (MISSING mode) on just
- *     the one page, the page's contents dropped (fallocate PUNCH_HOLE on the
- *     memfd, or MADV_DONTNEED for anonymous memory), UFFDIO_POISON, then
- *     unregister and close. The poison marker stays in the page table after
- *     the userfaultfd is gone.
+ *     the one page, the page allocated in the memfd if it was a hole, our
+ *     page-table entry dropped (MADV_DONTNEED), UFFDIO_POISON, then unregister
+ *     and close. The poison marker stays in the page table after the
+ *     userfaultfd is gone, and poisoning a poisoned page again is harmless.
  */
 #ifndef VESSEL_MIGRATE_UFFD_H
 #define VESSEL_MIGRATE_UFFD_H
@@ -25,8 +25,10 @@
 
 /*
  * Poison the page at host address hva (page aligned, inside a mapping of
- * memfd `fd` at file offset `off`; fd = -1 for anonymous memory). The page's
- * data is lost, as with a real uncorrectable error. Returns 0, or -errno with
+ * memfd `fd` at file offset `off`; fd = -1 for anonymous memory). Every
+ * access through this mapping faults from now on; the memfd itself keeps a
+ * page there (allocated if it was a hole: a memory error strikes a real
+ * page), which other mappings or read() still see. Returns 0, or -errno with
  * err set (-ENOTSUP: the kernel lacks UFFDIO_POISON; -EPERM: no permission to
  * use userfaultfd).
  */

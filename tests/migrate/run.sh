@@ -1,0 +1,363 @@
+#!/bin/sh
+# Live-migration integration tests: real `vessel run` processes, real TCP,
+# real poison (UFFDIO_POISON). Prints TAP. Needs /dev/kvm (skips without).
+#   B=build sh tests/migrate/run.sh [TEST...]
+set -u
+B=${B:-build}
+VESSEL=${VESSEL:-$B/vessel}
+PEER=$B/tests/migrate/mig_peer
+W=$B/migrate-work
+PORT=$((20000 + $$ % 20000))
+MEM=256M
+FREE_GPA=0xc800000 # 200 MiB: not used by an idle kernel
+NS= # command prefix for start_vm, e.g. "ip netns exec NAME"
+n=0
+rm -rf "$W"
+mkdir -p "$W"
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+notok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	shift
+	for f in "$@"; do [ -f "$f" ] && sed 's/^/#   /' "$f" | tail -n 15; done
+}
+
+# next_port: a fresh port in $PORT and its address in $uri (no subshell)
+next_port() {
+	PORT=$((PORT + 1))
+	uri=tcp:127.0.0.1:$PORT
+}
+
+# start_vm NAME ARGS...: `vessel run ARGS` with the console in $W/NAME.out,
+# stderr in $W/NAME.err and stdin from the fifo $W/NAME.in.
+start_vm() {
+	name=$1
+	shift
+	rm -f "$W/$name.in" "$W/$name.sock" "$W/$name.out" "$W/$name.err"
+	mkfifo "$W/$name.in"
+	: >"$W/$name.out"
+	: >"$W/$name.err"
+	$NS "$VESSEL" run "$@" <"$W/$name.in" >"$W/$name.out" 2>"$W/$name.err" &
+	echo $! >"$W/$name.pid"
+	sleep 1000 >"$W/$name.in" &
+	echo $! >"$W/$name.hold"
+}
+
+pid_of() { cat "$W/$1.pid"; }
+alive() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
+say() { printf '%s\n' "$2" >"$W/$1.in"; }
+ctl() { name=$1; shift; "$VESSEL" ctl "$W/$name.sock" "$@"; }
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_exit NAME SECONDS: the exit status in $status (124: still running, killed)
+wait_exit() {
+	i=0
+	while alive "$1" && [ $i -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if alive "$1"; then
+		kill -9 "$(pid_of "$1")" 2>/dev/null
+		wait "$(pid_of "$1")" 2>/dev/null
+		status=124
+	else
+		wait "$(pid_of "$1")" 2>/dev/null
+		status=$?
+	fi
+	kill "$(cat "$W/$1.hold")" 2>/dev/null
+	return 0
+}
+
+stop_vm() {
+	if alive "$1"; then kill -9 "$(pid_of "$1")" 2>/dev/null; fi
+	wait "$(pid_of "$1")" 2>/dev/null
+	kill "$(cat "$W/$1.hold")" 2>/dev/null
+}
+
+# The guest answers on its console: a line in, new output out.
+responds() {
+	before=$(wc -c <"$W/$1.out")
+	say "$1" help
+	i=0
+	while [ $i -lt 100 ]; do
+		[ "$(wc -c <"$W/$1.out")" -gt "$before" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# boot_src NAME [ARGS]: a VM with a control socket, booted to "ready"
+boot_src() {
+	name=$1
+	shift
+	start_vm "$name" --mem $MEM --no-initrd --control "$W/$name.sock" "$@"
+	wait_for "$W/$name.out" "ready" 60
+}
+
+# incoming NAME URI [ARGS]
+incoming() {
+	name=$1
+	uri=$2
+	shift 2
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
+	wait_for "$W/$name.err" "waiting for an incoming migration" 10
+}
+
+t_idle_and_back() {
+	next_port
+	boot_src a && incoming b "$uri" || { notok "idle VM: setup" "$W/a.err" "$W/b.err"; stop_vm a; stop_vm b; return; }
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && grep -q "migrated to $uri" "$W/a.err" && wait_for "$W/b.err" "incoming migration complete" 5 && responds b; then
+		ok "idle VM migrates: source exits 0, destination guest continues"
+	else
+		notok "idle VM migrates (source status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
+	fi
+	next_port
+	incoming c "$uri" || { notok "migrate back: setup" "$W/c.err"; stop_vm b; stop_vm c; return; }
+	ctl b migrate "$uri" >/dev/null
+	wait_exit b 30
+	if [ $status = 0 ] && wait_for "$W/c.err" "incoming migration complete" 5 && responds c; then
+		ok "migrated VM migrates again, still answers"
+	else
+		notok "migrate again (status $status)" "$W/b.err" "$W/c.err"
+	fi
+	say c poweroff
+	wait_exit c 20
+	[ $status = 0 ] && ok "guest powers off on the second destination (exit 0)" ||
+		notok "poweroff after two migrations (status $status)" "$W/c.err" "$W/c.out"
+}
+
+t_ume_free_page() {
+	next_port
+	boot_src a && incoming b "$uri" || { notok "UME free page: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	ctl a inject-ume $FREE_GPA >"$W/inject.json" 2>&1
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && grep -q '"newly_poisoned": true' "$W/inject.json" &&
+		grep -q '"poisoned_pages": 1' "$W/b.stats" && grep -q "\"$FREE_GPA\"" "$W/b.stats" &&
+		grep -q "1 poisoned pages sent as POISONED" "$W/a.err" && responds b; then
+		ok "UME on a free page: sent as POISONED, re-poisoned on the destination, guest fine"
+	else
+		notok "UME on a free page (status $status)" "$W/inject.json" "$W/a.err" "$W/b.err" "$W/b.stats"
+	fi
+	stop_vm b
+}
+
+t_ume_latent() {
+	next_port
+	boot_src a && incoming b "$uri" || { notok "latent UME: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	ctl a inject-ume $FREE_GPA latent >/dev/null 2>&1
+	ctl a status >"$W/a.status"
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && grep -q '"poisoned_pages": 0' "$W/a.status" &&
+		grep -q "memory error while reading guest page $FREE_GPA" "$W/a.err" &&
+		grep -q '"poisoned_pages": 1' "$W/b.stats" && responds b; then
+		ok "UME striking during the migration read: source survives, page sent POISONED"
+	else
+		notok "latent UME during the read (status $status)" "$W/a.err" "$W/b.err" "$W/b.stats"
+	fi
+	stop_vm b
+}
+
+t_ume_in_flight() {
+	next_port
+	VESSEL_MIG_MAX_MIBS=1 boot_src a && incoming b "$uri" || { notok "UME in flight: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	ctl a migrate "$uri" >/dev/null
+	sleep 0.5
+	ctl a migrate-status >"$W/a.mstat"
+	ctl a inject-ume $FREE_GPA >/dev/null
+	wait_exit a 60
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && grep -q '"status": "pre-copy"' "$W/a.mstat" &&
+		grep -q '"poisoned_pages": 1' "$W/b.stats" && responds b; then
+		ok "UME injected while the migration is in flight: handled, migration completes"
+	else
+		notok "UME in flight (status $status)" "$W/a.mstat" "$W/a.err" "$W/b.err" "$W/b.stats"
+	fi
+	stop_vm b
+}
+
+t_dest_killed() {
+	next_port
+	VESSEL_MIG_TIMEOUT_MS=20000 boot_src a && incoming b "$uri" || { notok "destination killed: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	kill -STOP "$(pid_of b)"
+	ctl a migrate "$uri" >/dev/null
+	sleep 1
+	kill -9 "$(pid_of b)"
+	kill -CONT "$(pid_of b)" 2>/dev/null
+	wait_exit b 5
+	i=0
+	while [ $i -lt 100 ]; do
+		ctl a migrate-status >"$W/a.mstat" 2>&1
+		grep -q '"status": "failed"' "$W/a.mstat" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ctl a status >"$W/a.status" 2>&1
+	if grep -q '"status": "failed"' "$W/a.mstat" && grep -q '"state": "running"' "$W/a.status" &&
+		alive a && responds a; then
+		ok "destination killed mid-migration: the source VM keeps running"
+	else
+		notok "destination killed" "$W/a.mstat" "$W/a.status" "$W/a.err"
+	fi
+	stop_vm a
+}
+
+t_conn_cut() {
+	next_port
+	boot_src a || { notok "connection cut: setup" "$W/a.err"; stop_vm a; return; }
+	"$PEER" cut $PORT 200000 >"$W/peer.out" 2>&1 &
+	peer=$!
+	wait_for "$W/peer.out" listening 5
+	ctl a migrate "$uri" >/dev/null
+	wait $peer
+	i=0
+	while [ $i -lt 100 ]; do
+		ctl a migrate-status >"$W/a.mstat" 2>&1
+		grep -q '"status": "failed"' "$W/a.mstat" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q '"status": "failed"' "$W/a.mstat" && alive a && responds a; then
+		ok "connection cut mid-stream: the source VM keeps running"
+	else
+		notok "connection cut" "$W/a.mstat" "$W/a.err" "$W/peer.out"
+	fi
+	# a second attempt to a real destination still works afterwards
+	next_port
+	incoming b "$uri"
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && responds b; then
+		ok "after a failed migration the source migrates successfully"
+	else
+		notok "retry after a failed migration (status $status)" "$W/a.err" "$W/b.err"
+	fi
+	stop_vm b
+}
+
+t_bad_streams() {
+	next_port
+	VESSEL_MIG_TIMEOUT_MS=3000 boot_src a || { notok "bad streams: setup" "$W/a.err"; stop_vm a; return; }
+	"$PEER" record $PORT "$W/stream.bin" >"$W/peer.out" 2>&1 &
+	peer=$!
+	wait_for "$W/peer.out" listening 5
+	ctl a migrate "$uri" >/dev/null
+	wait $peer
+	i=0
+	while [ $i -lt 100 ]; do
+		ctl a migrate-status >"$W/a.mstat" 2>&1
+		grep -q '"status": "failed"' "$W/a.mstat" && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q '"status": "failed"' "$W/a.mstat" && alive a && responds a; then
+		ok "no ACK from the destination: the source resumes its VM"
+	else
+		notok "no ACK: source resumes" "$W/a.mstat" "$W/a.err"
+	fi
+	stop_vm a
+	size=$(wc -c <"$W/stream.bin")
+	# a recorded valid stream is accepted by a real destination
+	for variant in valid truncated corrupt garbage wrongmem; do
+		next_port
+		mem=$MEM
+		file=$W/stream.bin
+		limit=
+		want=
+		case $variant in
+		truncated) limit=$((size / 2)) want="truncated" ;;
+		corrupt)
+			file=$W/corrupt.bin
+			cp "$W/stream.bin" "$file"
+			printf 'X' | dd of="$file" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+			want="checksum mismatch"
+			;;
+		garbage)
+			file=$W/garbage.bin
+			head -c 100000 /dev/urandom >"$file"
+			want="bad magic"
+			;;
+		wrongmem) mem=128M want="same --mem" ;;
+		esac
+		start_vm d --mem $mem --incoming "$uri"
+		wait_for "$W/d.err" "waiting for an incoming migration" 10
+		"$PEER" send $PORT "$file" $limit >"$W/send.out" 2>&1
+		if [ $variant = valid ]; then
+			if wait_for "$W/d.err" "incoming migration complete" 10 && responds d; then
+				ok "replayed valid stream: destination runs the VM"
+			else
+				notok "replayed valid stream" "$W/d.err" "$W/send.out"
+			fi
+			stop_vm d
+			continue
+		fi
+		wait_exit d 20
+		if [ $status != 0 ] && [ $status != 124 ] && grep -q "incoming migration failed: .*$want" "$W/d.err"; then
+			ok "$variant stream: destination exits $status with a clear error"
+		else
+			notok "$variant stream (status $status)" "$W/d.err" "$W/send.out"
+		fi
+	done
+}
+
+t_netns() {
+	if ! ip netns add vessel-mig-a 2>/dev/null; then
+		skip "migration between two network namespaces" "cannot create network namespaces here"
+		return
+	fi
+	ip netns add vessel-mig-b
+	ip link add vm-veth-a type veth peer name vm-veth-b &&
+		ip link set vm-veth-a netns vessel-mig-a && ip link set vm-veth-b netns vessel-mig-b &&
+		ip -n vessel-mig-a addr add 10.77.0.1/24 dev vm-veth-a &&
+		ip -n vessel-mig-b addr add 10.77.0.2/24 dev vm-veth-b &&
+		ip -n vessel-mig-a link set vm-veth-a up && ip -n vessel-mig-b link set vm-veth-b up &&
+		ip -n vessel-mig-a link set lo up && ip -n vessel-mig-b link set lo up
+	if [ $? != 0 ]; then
+		skip "migration between two network namespaces" "cannot set up a veth pair"
+	else
+		NS="ip netns exec vessel-mig-a"
+		boot_src a
+		NS="ip netns exec vessel-mig-b"
+		incoming b "tcp:10.77.0.2:$PORT"
+		NS=
+		ctl a migrate "tcp:10.77.0.2:$PORT" >/dev/null
+		wait_exit a 30
+		if [ $status = 0 ] && wait_for "$W/b.err" "incoming migration complete" 5 && responds b; then
+			ok "migration between two network namespaces over a veth pair"
+		else
+			notok "netns migration (status $status)" "$W/a.err" "$W/b.err"
+		fi
+		stop_vm b
+	fi
+	ip netns del vessel-mig-a 2>/dev/null
+	ip netns del vessel-mig-b 2>/dev/null
+}
+
+if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
+	echo "ok 1 - migration tests # SKIP no /dev/kvm"
+	exit 0
+fi
+tests=${*:-t_idle_and_back t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
+for t in $tests; do
+	echo "# $t"
+	$t
+done
+echo "1..$n"
