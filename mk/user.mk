@@ -1,7 +1,8 @@
 # user: the guest user programs, their libc, the initrd and its host tool.
 #
 #   make user            libc, every program, $(INITRD_IMG), $(MKINITRD)
-#   suites: user-unit    host unit tests (libc formatting/strings, initrd reader)
+#   suites: user-unit    host unit tests (libc formatting/strings/malloc, initrd reader)
+#           user-hostrun the programs on the host under ptrace syscall translation
 #           initrd-fuzz  libFuzzer on the initrd reader, bounded time
 # See docs/userspace.md.
 
@@ -62,8 +63,8 @@ $(USER_LIBC): $(USER_LIBC_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# Programs: every directory user/NAME/ (except libc) with its .c files.
-USER_PROGS := $(sort $(filter-out libc,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
+# Programs: every directory user/NAME/ (except libc and hostrun) with its .c files.
+USER_PROGS := $(sort $(filter-out libc hostrun,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
 USER_BINS := $(addprefix $(B)/user/bin/,$(USER_PROGS))
 # Plain data files packed next to the programs.
 USER_FILES := $(sort $(wildcard user/files/*))
@@ -89,6 +90,17 @@ $(INITRD_IMG): $(MKINITRD) $(USER_BINS) $(USER_FILES)
 
 ALL_TARGETS += $(INITRD_IMG)
 user: $(INITRD_IMG)
+
+# user-hostrun: runs the programs of an initrd on the Linux host under
+# ptrace, translating their system calls (a development and test aid).
+USER_HOSTRUN := $(B)/user-hostrun
+$(USER_HOSTRUN): $(B)/host/user/hostrun/hostrun.o $(B)/host/guest/lib/initrd.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
+$(B)/host/user/hostrun/hostrun.o: HOST_CFLAGS_EXTRA += -Iguest
+ALL_TARGETS += $(USER_HOSTRUN)
+user: $(USER_HOSTRUN)
 
 # ---------------------------------------------------------------- unit tests
 # Host unit tests with cmocka: tests/unit/initrd_*.c and tests/unit/user_*.c.
@@ -143,6 +155,14 @@ SUITE_CMD_user-unit := set -e; for t in $(USER_UNIT_TESTS); do \
 	CMOCKA_MESSAGE_OUTPUT=TAP $$t; done
 SUITE_DEPS_user-unit = $(USER_UNIT_TESTS)
 SUITE_TIMEOUT_user-unit := 120
+
+# The user programs on the host under user-hostrun (shell, init, libc,
+# and the usertests whose semantics Linux shares); the kernel's semantics
+# are checked by usertests in the VM.
+CHECK_SUITES += user-hostrun
+SUITE_CMD_user-hostrun := sh tests/unit/user_hostrun.sh $(USER_HOSTRUN) $(INITRD_IMG)
+SUITE_DEPS_user-hostrun = $(USER_HOSTRUN) $(INITRD_IMG)
+SUITE_TIMEOUT_user-hostrun := 300
 
 # ---------------------------------------------------------------- fuzzing
 INITRD_FUZZ := $(B)/fuzz/initrd_fuzz

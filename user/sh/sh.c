@@ -122,6 +122,8 @@ static int report(const char *name, long pid, int32_t status, int background)
 	}
 	if (background)
 		printf("sh: [%ld] %s done, status %d\n", pid, name, VESSEL_W_EXITSTATUS(status));
+	else if (VESSEL_W_EXITSTATUS(status))
+		printf("sh: %s: exit status %d\n", name, VESSEL_W_EXITSTATUS(status));
 	return VESSEL_W_EXITSTATUS(status);
 }
 
