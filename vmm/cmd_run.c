@@ -4,6 +4,7 @@
 #include "core/guest_mem.h"
 #include "core/parse.h"
 #include "core/term.h"
+#include "core/vcpu.h"
 #include "core/vm.h"
 #include "dev/serial.h"
 #include "migrate/live/live.h"
@@ -28,7 +29,7 @@ const char *run_usage(void)
 {
 	return "usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
-	       "                  [--incoming tcp:HOST:PORT]\n"
+	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -45,6 +46,7 @@ const char *run_usage(void)
 	       "  --incoming tcp:HOST:PORT\n"
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
+	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
 	       "  -h, --help      this text\n"
 	       "\n"
 	       "Console: stdin goes to the guest (a pipe works: end of input does not stop\n"
@@ -80,6 +82,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			o->help = true;
 			return 0;
+		}
+		if (!strcmp(arg, "--stats")) {
+			o->stats = true;
+			continue;
 		}
 		if (!strcmp(arg, "--no-initrd")) {
 			o->no_initrd = true;
@@ -364,6 +370,25 @@ static void console_loop(struct vm *vm, bool tty)
 	}
 }
 
+/* One line per vCPU: its exits by kind (vcpu.h), then the total. */
+static void print_stats(struct vm *vm)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		fprintf(stderr, "vessel: stats: vCPU %u: %llu exits:", i,
+			(unsigned long long)v->exits);
+		for (unsigned s = 0; s < VCPU_STAT_NR; s++)
+			fprintf(stderr, " %s %llu", vcpu_stat_name(s),
+				(unsigned long long)v->stats[s]);
+		fprintf(stderr, "\n");
+		total += v->exits;
+	}
+	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -477,6 +502,8 @@ create:
 	term_restore();
 
 	status = vm->exit_status;
+	if (o.stats)
+		print_stats(vm);
 	if (status == VESSEL_EXIT_GUEST_FAULT || status == VESSEL_EXIT_VMM_ERROR)
 		fprintf(stderr, "\nvessel: %s\n", vm->stop_msg);
 	else if (status >= 128)

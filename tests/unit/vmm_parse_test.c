@@ -85,6 +85,7 @@ static void test_run_defaults(void **state)
 	assert_null(o.initrd);
 	assert_string_equal(o.cmdline, "");
 	assert_false(o.help);
+	assert_false(o.stats);
 }
 
 static void test_run_options(void **state)
@@ -102,8 +103,9 @@ static void test_run_options(void **state)
 	assert_string_equal(o.cmdline, "selftest init=/bin/sh");
 	assert_int_equal(parse(&o, err, "--cpus", "3", "--help", "--bogus", NULL), 0);
 	assert_true(o.help);
-	assert_int_equal(parse(&o, err, "--no-initrd", NULL), 0);
+	assert_int_equal(parse(&o, err, "--no-initrd", "--stats", NULL), 0);
 	assert_true(o.no_initrd);
+	assert_true(o.stats);
 }
 
 static void expect_error(const char *needle, ...)

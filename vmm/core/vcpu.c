@@ -141,6 +141,39 @@ static void fault_stop(struct vm *vm, struct vcpu *v, const struct exit_result *
 	free(dump);
 }
 
+const char *vcpu_stat_name(enum vcpu_stat s)
+{
+	static const char *const names[VCPU_STAT_NR] = {
+		[VCPU_STAT_PIO] = "pio",   [VCPU_STAT_HYPERCALL] = "hypercall",
+		[VCPU_STAT_MMIO] = "mmio", [VCPU_STAT_KICK] = "kick",
+		[VCPU_STAT_OTHER] = "other",
+	};
+
+	return (unsigned)s < VCPU_STAT_NR ? names[s] : "?";
+}
+
+static void count(struct vcpu *v, enum vcpu_stat s)
+{
+	__atomic_add_fetch(&v->stats[s], 1, __ATOMIC_RELAXED);
+}
+
+static enum vcpu_stat classify(const struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.port >= VESSEL_HC_PORT_BASE &&
+		    run->io.port < VESSEL_HC_PORT_BASE + VESSEL_HC_PORT_COUNT)
+			return VCPU_STAT_HYPERCALL;
+		return VCPU_STAT_PIO;
+	case KVM_EXIT_MMIO:
+		return VCPU_STAT_MMIO;
+	case KVM_EXIT_INTR:
+		return VCPU_STAT_KICK;
+	default:
+		return VCPU_STAT_OTHER;
+	}
+}
+
 void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -185,13 +218,16 @@ void *vcpu_thread(void *arg)
 		rc = ioctl(v->fd, KVM_RUN, 0);
 		live_vcpu_run_exit(v);
 		if (rc < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				count(v, VCPU_STAT_KICK);
 				continue;
+			}
 			vm_stop(vm, VESSEL_EXIT_VMM_ERROR, "KVM_RUN (vCPU %u) failed: %s", v->id,
 				strerror(errno));
 			break;
 		}
-		v->exits++;
+		__atomic_add_fetch(&v->exits, 1, __ATOMIC_RELAXED);
+		count(v, classify(v->run));
 		exit_dispatch(vm, v, v->run, &res);
 		v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
 				v->run->exit_reason == KVM_EXIT_MMIO;

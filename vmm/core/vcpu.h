@@ -18,6 +18,19 @@ struct vm;
 
 #define VCPU_MAX_MSRS 128
 
+/* What a vCPU's exits were, for `vessel run --stats` and the control socket. */
+enum vcpu_stat {
+	VCPU_STAT_PIO,	     /* port I/O to a device or an unassigned port */
+	VCPU_STAT_HYPERCALL, /* port I/O to the hypercall ports */
+	VCPU_STAT_MMIO,	     /* MMIO to a device (or a fault) */
+	VCPU_STAT_KICK,	     /* KVM_RUN interrupted by a signal (kick, pause, stop) */
+	VCPU_STAT_OTHER,     /* everything else */
+	VCPU_STAT_NR
+};
+
+/* vcpu_stat_name - "pio", "hypercall", ... */
+const char *vcpu_stat_name(enum vcpu_stat s);
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id; /* == initial APIC ID */
@@ -33,6 +46,7 @@ struct vcpu {
 	bool parked;
 	bool io_pending; /* last exit was I/O: KVM completes it on the next entry */
 	uint64_t exits;	 /* exits handled (statistics) */
+	uint64_t stats[VCPU_STAT_NR]; /* by kind; relaxed atomics, read anywhere */
 };
 
 /* Everything KVM holds for one vCPU, in the order vcpu_state_set() applies it. */
