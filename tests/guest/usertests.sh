@@ -5,8 +5,8 @@
 # `sh scripts/qemu-run.sh`), types `usertests [$USERTESTS_ARGS]` and
 # `poweroff` into its console through a pipe, and turns the session into TAP
 # for tests/run-suites.sh:
-#   - every "ok N - name" / "not ok N - name" line of usertests, renumbered
-#     and prefixed with "usertests: ";
+#   - every "ok N - name" / "not ok N - name" line of usertests, renumbered, prefixed
+#     with "usertests: ";
 #   - "not ok - usertests: missing results" if fewer results than the plan
 #     ("1..N") came out (the guest died, hung or panicked);
 #   - one line for the VM itself: it must power off with status 0.
@@ -31,12 +31,15 @@ mkdir -p "$B/test-logs"
 log="$B/test-logs/usertests-console-$$.log"
 timeout_s=${USERTESTS_TIMEOUT:-1500}
 
-printf 'usertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
+# The leading empty line is harmless to the shell and absorbs a byte lost
+# while the guest's UART driver initialises (seen under QEMU).
+printf '\nusertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
 	timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1
 status=$?
 tr -d '\r' <"$log" >"$log.txt"
 
 awk -v status="$status" -v logf="$log" '
+{ sub(/^(\$ )+/, "") }   # output that follows a shell prompt on the same line
 /^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; next }
 /^(not )?ok [0-9]+ - / {
 	n++

@@ -58,6 +58,17 @@ static long sleep_fn(void *arg)
 	return 0;
 }
 
+static volatile int release;
+
+/* Stay alive until `release` is set (however slow thread creation is). */
+static long hold_fn(void *arg)
+{
+	(void)arg;
+	while (!release)
+		msleep(5);
+	return 0;
+}
+
 void test_thread_errors(void)
 {
 	struct thread t[VESSEL_THREADS_MAX];
@@ -83,10 +94,12 @@ void test_thread_errors(void)
 	CHECK_ERR(sys_thread_join(t[0].tid, BAD_KERNEL), EFAULT);
 	CHECK_OK(thread_wait(&t[0], NULL));
 	/* at most VESSEL_THREADS_MAX live threads, the main one included */
-	while ((r = thread_start(&t[n], sleep_fn, (void *)300)) == 0)
+	release = 0;
+	while ((r = thread_start(&t[n], hold_fn, NULL)) == 0)
 		CHECK(++n < VESSEL_THREADS_MAX);
 	CHECK_ERR(r, EAGAIN);
 	CHECK_EQ(n, VESSEL_THREADS_MAX - 1);
+	release = 1;
 	while (n--)
 		CHECK_OK(thread_wait(&t[n], NULL));
 }
