@@ -24,6 +24,12 @@ uint64_t pages_alloc(uint64_t n);
 void page_free(uint64_t pa);
 /* Frees n contiguous pages from pages_alloc. */
 void pages_free(uint64_t pa, uint64_t n);
+/*
+ * Takes frame pa out of circulation for good (a memory error hit it): if it
+ * is free it is reserved and 1 is returned; if it is in use, 0 (its owner
+ * must make sure it is never freed, see kernel/mce.c).
+ */
+int page_retire(uint64_t pa);
 /* Free and total page counts. */
 uint64_t page_free_count(void);
 uint64_t page_total_count(void);

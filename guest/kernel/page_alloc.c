@@ -96,6 +96,16 @@ void page_free(uint64_t pa)
 		panic("page_free: %#lx is not an allocated page", pa);
 }
 
+int page_retire(uint64_t pa)
+{
+	uint64_t f = spin_lock_irqsave(&lock);
+	int was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&
+		       pfa_reserve_range(&pfa, pa / PAGE_SIZE, 1) == 1;
+
+	spin_unlock_irqrestore(&lock, f);
+	return was_free;
+}
+
 void pages_free(uint64_t pa, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)

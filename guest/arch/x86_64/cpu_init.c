@@ -2,6 +2,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/percpu.h"
+#include "kernel/mce.h"
 
 extern char syscall_entry_fast[];
 
@@ -35,6 +36,7 @@ void arch_cpu_init(struct cpu *c)
 	/* user programs may use SSE; the kernel itself is built without it */
 	write_cr0((read_cr0() | CR0_MP | CR0_WP) & ~(CR0_EM | CR0_TS));
 	write_cr4((read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT) & ~(CR4_SMEP | CR4_SMAP));
+	mce_cpu_init(); /* CR4.MCE and bank controls: kernel/mce.c */
 	/* sysret: CS = 0x20|3, SS = 0x18|3; syscall: CS = 0x08, SS = 0x10 */
 	wrmsr(MSR_STAR, ((uint64_t)0x10 << 48) | ((uint64_t)KERNEL_CS << 32));
 	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);

@@ -9,6 +9,7 @@
 #include "kernel/syscall.h"
 #include "kernel/proc.h"
 #include "kernel/smp.h"
+#include "kernel/mce.h"
 
 extern volatile int smp_stopping;
 
@@ -52,6 +53,10 @@ static void exception(struct trapframe *tf)
 		c->cnt.page_faults++;
 	else
 		c->cnt.exceptions++;
+	if (tf->vector == 18) { /* machine check: kernel/mce.c */
+		mce_handle(tf);
+		return;
+	}
 	if (tf->vector == 2 && smp_stopping) {
 		for (;;)
 			__asm__ volatile("cli; hlt");

@@ -74,6 +74,9 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "vcpu_memory_errors",
 			    json_integer((json_int_t)__atomic_load_n(&l->vcpu_sigbus,
 								     __ATOMIC_RELAXED)));
+	json_object_set_new(res, "scrub_reports_injected",
+			    json_integer((json_int_t)__atomic_load_n(&l->ao_injected,
+								     __ATOMIC_RELAXED)));
 	json_object_set_new(res, "machine_checks_injected",
 			    json_integer((json_int_t)__atomic_load_n(&l->mce_injected,
 								     __ATOMIC_RELAXED)));
@@ -161,8 +164,11 @@ static int c_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 	rc = live_poison_gpa(l, gpa, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (rc > 0)
+	if (rc > 0) {
 		__atomic_fetch_add(&l->ume_injected, 1, __ATOMIC_RELAXED);
+		/* like a memory scrubber: tell the guest before anyone consumes it */
+		live_queue_ao(l, gpa);
+	}
 	vm_log(l->vm, "uncorrectable memory error injected at guest page %#llx%s",
 	       (unsigned long long)gpa, rc ? "" : " (already poisoned)");
 	json_object_set_new(res, "gpa", json_integer((json_int_t)gpa));

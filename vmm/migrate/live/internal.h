@@ -63,7 +63,11 @@ struct live {
 	uint64_t mcg_cap;
 
 	/* counters (atomic) */
-	uint64_t mce_injected, vcpu_sigbus, ume_injected;
+	uint64_t mce_injected, vcpu_sigbus, ume_injected, ao_injected;
+
+	/* action-optional machine checks waiting for vCPU 0 (under lock) */
+	uint64_t ao_queue[16];
+	unsigned ao_head, ao_tail;
 
 	/* pages the VMM wrote while a migration runs (atomic bitmap) */
 	uint64_t *vmm_dirty;
@@ -93,6 +97,12 @@ int mce_setup(struct live *l, char *err, size_t errlen);
 int mce_install_sigbus(struct live *l);
 /* Inject an action-required memory-error machine check for gpa into v. */
 int mce_inject(struct live *l, struct vcpu *v, uint64_t gpa);
+/*
+ * Tell the guest about a poisoned page nobody consumed yet, as a memory
+ * scrubber would (action-optional machine check, delivered to vCPU 0 before
+ * its next entry). 0 or -EAGAIN when too many are queued.
+ */
+int live_queue_ao(struct live *l, uint64_t gpa);
 /* Host address -> gpa, or UINT64_MAX when it is not guest RAM. */
 uint64_t live_hva_to_gpa(struct live *l, const void *hva);
 /* Poison gpa for real (UFFDIO_POISON) and record it. 1 new, 0 already, -errno. */

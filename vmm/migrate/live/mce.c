@@ -47,6 +47,7 @@
 #define MCI_STATUS_S	 (1ull << 56)
 #define MCI_STATUS_AR	 (1ull << 55)
 #define MCACOD_DATA_LOAD 0x0134ull /* cache hierarchy, data read: SRAR "data load" */
+#define MCACOD_SCRUB	 0x00cfull /* memory scrubbing error, channel unspecified: SRAO */
 /* IA32_MCi_MISC: address mode physical (2 << 6), address LSB 12 (4 KiB page) */
 #define MCI_MISC_PHYS_PAGE ((2ull << 6) | 12)
 
@@ -167,6 +168,71 @@ int mce_inject(struct live *l, struct vcpu *v, uint64_t gpa)
 	return 0;
 }
 
+/* The action-optional (SRAO) variant: RIPV set, the interrupted code can go on. */
+static int mce_inject_ao(struct live *l, struct vcpu *v, uint64_t gpa)
+{
+	struct kvm_x86_mce m = {
+		.status = MCI_STATUS_VAL | MCI_STATUS_UC | MCI_STATUS_EN | MCI_STATUS_MISCV |
+			  MCI_STATUS_ADDRV | MCI_STATUS_S | MCACOD_SCRUB,
+		.addr = gpa & ~0xfffull,
+		.misc = MCI_MISC_PHYS_PAGE,
+		.mcg_status = MCG_STATUS_MCIP | MCG_STATUS_RIPV,
+		.bank = MCE_UME_BANK,
+	};
+	struct kvm_sregs sregs;
+
+	if (!l->mce_ok)
+		return -ENOTSUP;
+	/* unlike an action-required error this one may wait: never shut a
+	 * guest down that cannot take machine checks yet */
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0 || !(sregs.cr4 & X86_CR4_MCE)) {
+		vm_log(l->vm, "guest has CR4.MCE clear: not told about poisoned page %#llx",
+		       (unsigned long long)gpa);
+		return -EAGAIN;
+	}
+	if (ioctl(v->fd, KVM_X86_SET_MCE, &m) < 0)
+		return -errno;
+	__atomic_fetch_add(&l->ao_injected, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int live_queue_ao(struct live *l, uint64_t gpa)
+{
+	struct vm *vm = l->vm;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->ao_tail - l->ao_head >= sizeof(l->ao_queue) / sizeof(l->ao_queue[0])) {
+		pthread_mutex_unlock(&l->lock);
+		return -EAGAIN;
+	}
+	l->ao_queue[l->ao_tail++ % (sizeof(l->ao_queue) / sizeof(l->ao_queue[0]))] = gpa;
+	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_lock(&vm->lock);
+	vcpu_kick(vm->vcpus[0]);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+/* On vCPU 0 before it enters the guest: deliver queued action-optional errors. */
+static void deliver_ao(struct live *l, struct vcpu *v)
+{
+	unsigned n = sizeof(l->ao_queue) / sizeof(l->ao_queue[0]);
+	uint64_t gpa;
+	int rc;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->ao_head == l->ao_tail) {
+		pthread_mutex_unlock(&l->lock);
+		return;
+	}
+	gpa = l->ao_queue[l->ao_head++ % n];
+	pthread_mutex_unlock(&l->lock);
+	rc = mce_inject_ao(l, v, gpa);
+	if (rc && rc != -EAGAIN)
+		vm_log(l->vm, "cannot tell the guest about poisoned page %#llx: %s",
+		       (unsigned long long)gpa, strerror(-rc));
+}
+
 uint64_t live_hva_to_gpa(struct live *l, const void *hva)
 {
 	const struct gmem *m = &l->vm->mem;
@@ -227,6 +293,16 @@ static void vcpu_memory_error(struct live *l, struct vcpu *v, void *addr);
 
 void live_vcpu_run_enter(struct vcpu *v)
 {
+	struct live *l = live_current;
+
+	if (v->id == 0 && l && l->vm == v->vm &&
+	    __atomic_load_n(&l->ao_head, __ATOMIC_ACQUIRE) !=
+		    __atomic_load_n(&l->ao_tail, __ATOMIC_ACQUIRE)) {
+		int saved_errno = errno;
+
+		deliver_ao(l, v);
+		errno = saved_errno;
+	}
 	t_in_run = 1;
 }
 

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+/* Machine-check containment (see mce.h). */
+#include "kernel/mce.h"
+
+#include "abi/syscalls.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/mm.h"
+#include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "kernel/sched.h"
+#include "kernel/spinlock.h"
+
+#define MSR_MCG_CAP    0x179u
+#define MSR_MCG_STATUS 0x17au
+#define MSR_MCG_CTL    0x17bu
+#define MSR_MC_CTL(i)	 (0x400u + 4u * (i))
+#define MSR_MC_STATUS(i) (0x401u + 4u * (i))
+#define MSR_MC_ADDR(i)	 (0x402u + 4u * (i))
+
+#define MCG_CTL_P	(1ull << 8)
+#define MCG_STATUS_RIPV (1ull << 0)
+#define MCG_STATUS_EIPV (1ull << 1)
+
+#define MCI_STATUS_VAL	 (1ull << 63)
+#define MCI_STATUS_UC	 (1ull << 61)
+#define MCI_STATUS_ADDRV (1ull << 58)
+#define MCI_STATUS_PCC	 (1ull << 57)
+#define MCI_STATUS_AR	 (1ull << 55)
+
+#define CR4_MCE		(1ull << 6)
+#define CPUID1_EDX_MCE	(1u << 7)
+#define CPUID1_EDX_MCA	(1u << 14)
+
+static struct mce_counts counts;
+static struct spinlock counts_lock = SPINLOCK_INIT;
+static int have_mca;
+
+void mce_cpu_init(void)
+{
+	uint32_t r[4];
+	uint64_t banks;
+
+	cpuid(1, 0, r);
+	if (!(r[3] & CPUID1_EDX_MCE))
+		return;
+	if (r[3] & CPUID1_EDX_MCA) {
+		have_mca = 1;
+		banks = rdmsr(MSR_MCG_CAP) & 0xff;
+		if (rdmsr(MSR_MCG_CAP) & MCG_CTL_P)
+			wrmsr(MSR_MCG_CTL, ~0ull);
+		for (uint32_t i = 0; i < banks; i++) {
+			wrmsr(MSR_MC_CTL(i), ~0ull);
+			wrmsr(MSR_MC_STATUS(i), 0);
+		}
+	}
+	/* without CR4.MCE a machine check shuts the machine down */
+	write_cr4(read_cr4() | CR4_MCE);
+}
+
+void mce_counts(struct mce_counts *out)
+{
+	uint64_t f = spin_lock_irqsave(&counts_lock);
+
+	*out = counts;
+	spin_unlock_irqrestore(&counts_lock, f);
+}
+
+static void count(uint64_t *field)
+{
+	uint64_t f = spin_lock_irqsave(&counts_lock);
+
+	(*field)++;
+	spin_unlock_irqrestore(&counts_lock, f);
+}
+
+struct owner_scan {
+	uint64_t pa;
+	int unmap;   /* clear the entries that map pa (retire) */
+	int found;
+};
+
+static void scan_pte(uint64_t *pte, uint64_t va, void *arg)
+{
+	struct owner_scan *s = arg;
+
+	if (!(*pte & PTE_P) || (*pte & PTE_ADDR) != s->pa)
+		return;
+	s->found++;
+	if (s->unmap) {
+		/* not PTE_OWNED any more: vm_destroy() will not free the frame,
+		 * so it is never handed out again */
+		*pte = 0;
+		invlpg(va);
+	}
+}
+
+/* How many mappings of pa process p has; with unmap, remove them. */
+static int proc_maps(struct proc *p, uint64_t pa, int unmap)
+{
+	struct owner_scan s = { .pa = pa, .unmap = unmap };
+
+	if (p->zombie)
+		return 0;
+	for (struct vma *v = p->vm.vmas; v; v = v->next)
+		pt_walk_range(p->vm.pml4, v->start, v->end, scan_pte, &s);
+	if (unmap && s.found && p->vm.pages >= (uint64_t)s.found)
+		p->vm.pages -= (uint64_t)s.found;
+	return s.found;
+}
+
+/* Action required in user mode: kill every process mapping pa, retire pa. */
+static void contain_user(struct trapframe *tf, uint64_t pa)
+{
+	int killed = 0;
+
+	for (struct proc *p = proc_list(); p; p = p->next) {
+		if (!proc_maps(p, pa, 1))
+			continue;
+		printk("vessel: memory error at physical %#lx: killed pid %d (%s), page retired\n",
+		       pa, p->pid, p->name);
+		proc_kill(p, VESSEL_SIGBUS);
+		count(&counts.killed);
+		killed++;
+	}
+	if (killed) {
+		count(&counts.retired_user);
+		return;
+	}
+	/* the interrupted process consumed it but no mapping was found: the
+	 * page table itself? Kill the process; the kernel cannot vouch for it */
+	if (current_proc()) {
+		struct proc *p = current_proc();
+
+		printk("vessel: memory error at physical %#lx (not mapped by any process) while "
+		       "pid %d (%s) ran: killed\n",
+		       pa, p->pid, p->name);
+		proc_kill(p, VESSEL_SIGBUS);
+		count(&counts.killed);
+		return;
+	}
+	trap_dump(tf);
+	panic("machine check: uncorrectable memory error at physical %#lx in user mode "
+	      "without a process",
+	      pa);
+}
+
+static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_t addr)
+{
+	uint64_t pa = addr & PAGE_MASK;
+
+	if (!(st & MCI_STATUS_UC)) {
+		count(&counts.corrected);
+		printk("mce: corrected error, status %#lx address %#lx\n", st, addr);
+		return;
+	}
+	if (!(st & MCI_STATUS_ADDRV) || (st & MCI_STATUS_PCC)) {
+		trap_dump(tf);
+		panic("machine check: uncorrectable error without a usable address (status "
+		      "%#lx)",
+		      st);
+	}
+	if (st & MCI_STATUS_AR) {
+		/* a load consumed the error */
+		if (tf_from_user(tf)) {
+			contain_user(tf, pa);
+			return;
+		}
+		trap_dump(tf);
+		panic("machine check: uncorrectable memory error in kernel memory at physical "
+		      "%#lx (rip %#lx)",
+		      pa, tf->rip);
+	}
+	/* action optional: found by a scrubber or reported by the hypervisor */
+	if (page_retire(pa)) {
+		count(&counts.retired_free);
+		printk("vessel: memory error at physical %#lx: free page retired\n", pa);
+	} else {
+		count(&counts.deferred);
+		printk("vessel: memory error at physical %#lx: page in use, its owner is killed if "
+		       "it touches it\n",
+		       pa);
+	}
+	(void)mcg;
+}
+
+void mce_handle(struct trapframe *tf)
+{
+	uint64_t mcg, banks, st, addr;
+	int valid = 0;
+
+	count(&counts.events);
+	if (!have_mca) {
+		trap_dump(tf);
+		panic("machine check on a CPU without machine-check architecture");
+	}
+	mcg = rdmsr(MSR_MCG_STATUS);
+	banks = rdmsr(MSR_MCG_CAP) & 0xff;
+	for (uint32_t i = 0; i < banks; i++) {
+		st = rdmsr(MSR_MC_STATUS(i));
+		if (!(st & MCI_STATUS_VAL))
+			continue;
+		addr = (st & MCI_STATUS_ADDRV) ? rdmsr(MSR_MC_ADDR(i)) : 0;
+		wrmsr(MSR_MC_STATUS(i), 0);
+		valid++;
+		handle_bank(tf, mcg, st, addr);
+	}
+	if (!valid) {
+		trap_dump(tf);
+		panic("machine check with no valid bank (MCG_STATUS %#lx)", mcg);
+	}
+	if (!(mcg & MCG_STATUS_RIPV) && !tf_from_user(tf)) {
+		trap_dump(tf);
+		panic("machine check: kernel context not restartable (MCG_STATUS %#lx)", mcg);
+	}
+	/* user context with RIPV clear: the process was killed above and the
+	 * kernel-exit path never returns to it */
+	wrmsr(MSR_MCG_STATUS, 0);
+}
