@@ -116,6 +116,110 @@ incoming() {
 	wait_for "$W/$name.err" "waiting for an incoming migration" 10
 }
 
+# boot_shell NAME [ARGS]: like boot_src, with the bundled initrd (init -> sh)
+boot_shell() {
+	name=$1
+	shift
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
+	wait_for "$W/$name.out" "ready" 60 && responds "$name"
+}
+
+# memtest lines after byte offset $2 of NAME's console
+memtest_rounds_after() {
+	tail -c +"$(($2 + 1))" "$W/$1.out" | grep -c "memtest: round [0-9]* ok"
+}
+
+t_memtest() {
+	next_port
+	if ! boot_shell a; then
+		notok "memtest: boot with the initrd" "$W/a.err" "$W/a.out"
+		stop_vm a
+		return
+	fi
+	say a "memtest -m 16 -i 300 -d 64 &"
+	if ! wait_for "$W/a.out" "memtest: round 2 ok" 30; then
+		grep -q "memtest" "$W/a.out" || { skip "migration with memtest running" "no memtest in the initrd"; stop_vm a; return; }
+		notok "memtest starts" "$W/a.out"
+		stop_vm a
+		return
+	fi
+	incoming b "$uri"
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 60
+	wait_for "$W/b.err" "incoming migration complete" 10
+	mark=$(wc -c <"$W/b.out")
+	i=0
+	while [ "$(memtest_rounds_after b "$mark")" -lt 3 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ $status = 0 ] && [ "$(memtest_rounds_after b "$mark")" -ge 3 ] &&
+		! grep -q MISMATCH "$W/b.out" && grep -q "migrated to" "$W/a.err"; then
+		ok "migration while memtest dirties memory: its checksum holds on the destination"
+	else
+		notok "memtest across migration (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
+	fi
+	say b ps
+	if wait_for "$W/b.out" "memtest" 5 && responds b; then
+		ok "the shell works on the destination"
+	else
+		notok "shell on the destination" "$W/b.out"
+	fi
+	next_port
+	incoming c "$uri"
+	ctl b migrate "$uri" >/dev/null
+	wait_exit b 60
+	mark=$(wc -c <"$W/c.out")
+	i=0
+	while [ "$(memtest_rounds_after c "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ $status = 0 ] && [ "$(memtest_rounds_after c "$mark")" -ge 2 ] && ! grep -q MISMATCH "$W/c.out"; then
+		ok "migrated back again: memtest still verifies"
+	else
+		notok "memtest after migrating back (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
+	fi
+	stop_vm c
+}
+
+# UME on a page of a running process before migration: after migration the
+# process dies when it touches the page, the rest of the VM is fine.
+t_ume_process() {
+	next_port
+	if ! boot_shell a; then
+		notok "UME on a process page: boot" "$W/a.err" "$W/a.out"
+		stop_vm a
+		return
+	fi
+	say a "memtest -m 4 -i 4000 &"
+	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
+		skip "UME on a process page" "no memtest in the initrd"
+		stop_vm a
+		return
+	fi
+	gpa=$(sed -n 's/.*memtest: page [0-9]* va 0x[0-9a-f]* gpa \(0x[0-9a-f]*\).*/\1/p' "$W/a.out" | head -n 1)
+	incoming b "$uri"
+	ctl a inject-ume "$gpa" >/dev/null
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 60
+	wait_for "$W/b.out" "killed pid [0-9]* (memtest)" 15
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && grep -q "killed pid [0-9]* (memtest), page retired" "$W/b.out" &&
+		grep -q '"machine_checks_injected": 1' "$W/b.stats" && responds b && ! grep -q panic "$W/b.out"; then
+		ok "UME on memtest's page before migration: memtest killed on the destination when it touches it, VM fine"
+	else
+		notok "UME on a process page across migration (gpa $gpa, status $status)" "$W/a.err" "$W/b.err" "$W/b.out" "$W/b.stats"
+	fi
+	say b "memtest -m 4 -i 200 -n 3"
+	if wait_for "$W/b.out" "memtest: round 3 ok" 30; then
+		ok "after the kill a new memtest runs fine (the page stays retired)"
+	else
+		notok "memtest after the kill" "$W/b.out"
+	fi
+	stop_vm b
+}
+
 t_idle_and_back() {
 	next_port
 	boot_src a && incoming b "$uri" || { notok "idle VM: setup" "$W/a.err" "$W/b.err"; stop_vm a; stop_vm b; return; }
@@ -150,7 +254,8 @@ t_ume_free_page() {
 	ctl b stats >"$W/b.stats" 2>&1
 	if [ $status = 0 ] && grep -q '"newly_poisoned": true' "$W/inject.json" &&
 		grep -q '"poisoned_pages": 1' "$W/b.stats" && grep -q "\"$FREE_GPA\"" "$W/b.stats" &&
-		grep -q "1 poisoned pages sent as POISONED" "$W/a.err" && responds b; then
+		grep -q "1 poisoned pages sent as POISONED" "$W/a.err" &&
+		grep -q "free page retired" "$W/a.out" && responds b; then
 		ok "UME on a free page: sent as POISONED, re-poisoned on the destination, guest fine"
 	else
 		notok "UME on a free page (status $status)" "$W/inject.json" "$W/a.err" "$W/b.err" "$W/b.stats"
@@ -355,7 +460,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_idle_and_back t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t
