@@ -11,6 +11,8 @@
 #include <string.h>
 #include "internal.h"
 
+#define NO_TARGET INT64_MIN
+
 static int check_alu(const struct ebpf_env *env, const struct ebpf_insn *in, int i,
 		     struct ebpf_error *err)
 {
@@ -184,7 +186,7 @@ int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, si
 		const struct ebpf_insn *in = &insns[i];
 		int k = 0;
 
-		tgt[i] = -1;
+		tgt[i] = NO_TARGET;
 		if (half[i]) {
 			kind[i] = -1;
 			continue;
@@ -204,7 +206,7 @@ int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, si
 			k = check_jmp(env, in, (int)i, n, &tgt[i], err);
 			if (k < 0)
 				goto out;
-			if (tgt[i] != -1 && (tgt[i] < 0 || tgt[i] >= (int64_t)n)) {
+			if (tgt[i] != NO_TARGET && (tgt[i] < 0 || tgt[i] >= (int64_t)n)) {
 				ebpf_fail(err, (int)i, "jump target %lld out of range [0, %zu)",
 					  (long long)tgt[i], n);
 				goto out;
@@ -224,7 +226,7 @@ int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, si
 		func[i] = 0;
 	is_prune[0] = 1;
 	for (size_t i = 0; i < n; i++) {
-		if (tgt[i] < 0)
+		if (tgt[i] == NO_TARGET)
 			continue;
 		if (half[tgt[i]]) {
 			ebpf_fail(err, (int)i, "jump into the middle of lddw at %lld",

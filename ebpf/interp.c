@@ -91,6 +91,8 @@ static void rt_setup(struct rt_mem *m, const struct ebpf_prog *prog, void *ctx, 
 		     size_t stack_size)
 {
 	m->n = 0;
+	if ((uintptr_t)ctx & 7)
+		__builtin_trap(); /* the embedder must pass an 8-aligned context */
 	m->lo[m->n] = (uintptr_t)ctx;
 	m->hi[m->n++] = (uintptr_t)ctx + prog->env.ctx_size;
 	m->lo[m->n] = (uintptr_t)stack;
@@ -106,6 +108,8 @@ static void rt_setup(struct rt_mem *m, const struct ebpf_prog *prog, void *ctx, 
 
 static void rt_check(const struct rt_mem *m, uint64_t addr, size_t size)
 {
+	if (size == 0)
+		__builtin_trap();
 	for (unsigned i = 0; i < m->n; i++)
 		if (addr >= m->lo[i] && addr + size <= m->hi[i] && addr + size >= addr)
 			return;
@@ -115,7 +119,13 @@ static void rt_check(const struct rt_mem *m, uint64_t addr, size_t size)
 	struct rt_mem rtm;                                                                         \
 	rt_setup(&rtm, prog, ctx, stack, sizeof(stack))
 #define RT_CHECK(addr, size) rt_check(&rtm, (addr), (size))
+#define RT_ALIGN(addr, size)                                                                       \
+	do {                                                                                       \
+		if ((addr) & ((size)-1))                                                           \
+			__builtin_trap();                                                          \
+	} while (0)
 #else
+#define RT_ALIGN(addr, size) ((void)0)
 #define RT_SETUP()	     ((void)0)
 #define RT_CHECK(addr, size) ((void)0)
 #endif

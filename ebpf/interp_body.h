@@ -171,6 +171,7 @@ L_BSWAP64:
 	L_##label : {                                                                              \
 		type *ap = (type *)(uintptr_t)(D + (int64_t)pc->off);                              \
 		RT_CHECK(D + (int64_t)pc->off, sizeof(type));                                      \
+		RT_ALIGN(D + (int64_t)pc->off, sizeof(type));                                      \
 		stmt;                                                                              \
 	}                                                                                          \
 	NEXT();

@@ -45,6 +45,7 @@ struct reg {
 
 struct vframe {
 	int callsite; /* index of the call that created it; -1 for main */
+	int lo;	      /* lowest stack byte that is not S_INVALID (512: none) */
 	struct reg regs[11];
 	uint8_t stype[EBPF_STACK_SIZE]; /* byte i is at fp - 512 + i */
 	struct reg spill[EBPF_STACK_SIZE / 8];
@@ -167,7 +168,13 @@ static bool frame_leq(const struct vframe *c, const struct vframe *o)
 	for (int r = 0; r < 11; r++)
 		if (!reg_leq(&c->regs[r], &o->regs[r]))
 			return false;
-	for (int i = 0; i < EBPF_STACK_SIZE; i++) {
+	if (c->lo > o->lo) {
+		/* quick reject: old has initialised bytes where cur has none */
+		for (int i = o->lo; i < c->lo; i++)
+			if (o->stype[i] != S_INVALID)
+				return false;
+	}
+	for (int i = o->lo; i < EBPF_STACK_SIZE; i++) {
 		uint8_t ot = o->stype[i], ct = c->stype[i];
 
 		if (ot == S_INVALID)
@@ -215,6 +222,7 @@ static int visit_prune_point(struct verifier *v)
 	struct checkpoint *c;
 
 	for (c = v->seen[i]; c; c = c->next) {
+		v->processed++; /* comparisons are work too: bound them */
 		if (!state_leq(v->cur, &c->st))
 			continue;
 		if (c->branches == 0)
@@ -517,6 +525,8 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 				return fail(v, "atomic operation on uninitialised stack at r10%+" PRId64,
 					    i - EBPF_STACK_SIZE);
 		}
+		if (base < f->lo)
+			f->lo = (int)base;
 		if (val && acc == ACC_WRITE && size == 8 && (base & 7) == 0) {
 			memset(&f->stype[base], S_SPILL, 8);
 			f->spill[base / 8] = *val;
@@ -705,6 +715,9 @@ static int check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 				struct vframe *f = &v->cur->fr[reg->frame];
 				int64_t lo = reg->b.smin + EBPF_STACK_SIZE;
 
+				if (sz->b.umin > 0 && lo < f->lo)
+					f->lo = (int)lo;
+
 				if (reg->b.smin < -EBPF_STACK_SIZE ||
 				    reg->b.smin + (int64_t)sz->b.umax > 0)
 					return fail(v,
@@ -749,6 +762,7 @@ static int do_local_call(struct verifier *v, const struct ebpf_insn *in)
 	callee = &s->fr[s->nframes++];
 	memset(callee, 0, sizeof(*callee));
 	callee->callsite = v->idx;
+	callee->lo = EBPF_STACK_SIZE;
 	for (int r = 1; r <= 5; r++)
 		callee->regs[r] = caller->regs[r];
 	callee->regs[10].type = T_STACK;
@@ -977,6 +991,7 @@ static void init_state(struct verifier *v, struct vstate *s)
 	s->insn = 0;
 	s->nframes = 1;
 	s->fr[0].callsite = -1;
+	s->fr[0].lo = EBPF_STACK_SIZE;
 	s->fr[0].regs[1].type = T_CTX;
 	s->fr[0].regs[1].b = bounds_const(0);
 	set_scalar(&s->fr[0].regs[2], bounds_const(v->env->ctx_size));

@@ -82,7 +82,7 @@ SUITE_DEPS_ebpf-verifier := $(B)/ebpf/datatest $(EBPF_C_OBJS)
 SUITE_CMD_ebpf-tools := sh tests/ebpf/tools.sh $(B)
 SUITE_DEPS_ebpf-tools := $(EBPF_RUN) $(EBPF_VERIFY) $(EBPF_C_OBJS)
 SUITE_CMD_ebpf-fuzz := sh tests/fuzz/ebpf_fuzz.sh $(B) $(EBPF_FUZZ_SECONDS)
-SUITE_DEPS_ebpf-fuzz := $(EBPF_FUZZ)
+SUITE_DEPS_ebpf-fuzz := $(EBPF_FUZZ) $(B)/ebpf/datatest $(EBPF_C_OBJS)
 SUITE_TIMEOUT_ebpf-fuzz := $(shell echo $$(($(EBPF_FUZZ_SECONDS) + 120)))
 
 BENCHES += ebpf

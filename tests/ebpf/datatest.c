@@ -12,7 +12,8 @@
  *   -- result     expected r0 (the program must load and run)
  *   -- error      expected load failure: [@INSN] substring of the message
  * With neither result nor error, the program must load and run.
- * Prints one TAP line per case.
+ * Prints one TAP line per case. With -d DIR, also writes each assembled
+ * program as a seed for the fuzzer (tests/fuzz/ebpf_fuzz.c input format).
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -37,6 +38,24 @@ struct tcase {
 
 static int ntests, nfailed;
 static const char *elfdir = ".";
+static const char *seeddir;
+
+static void write_seed(const struct tcase *t, const struct ebpf_insn *insns, int n)
+{
+	char path[1024];
+	FILE *f;
+	uint8_t hdr[2];
+
+	snprintf(path, sizeof(path), "%s/seed-%04d", seeddir, ntests);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	hdr[0] = (uint8_t)(t->layout << 1);
+	hdr[1] = (uint8_t)(t->memlen > 255 ? 255 : t->memlen);
+	fwrite(hdr, 1, 2, f);
+	fwrite(insns, sizeof(*insns), (size_t)n, f);
+	fclose(f);
+}
 
 static void report(bool ok, const char *file, const struct tcase *t, const char *why)
 {
@@ -104,6 +123,8 @@ static void run_case(const char *file, struct tcase *t)
 			goto out;
 		}
 		rc = ebpf_prog_load(te.env, insns, (size_t)n * sizeof(*insns), &prog, &err);
+		if (seeddir)
+			write_seed(t, insns, n);
 	}
 	if (t->has_error) {
 		if (rc == 0) {
@@ -271,9 +292,12 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
-	if (argc > 2 && !strcmp(argv[1], "-e")) {
-		elfdir = argv[2];
-		i = 3;
+	while (i + 1 < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-e"))
+			elfdir = argv[i + 1];
+		else if (!strcmp(argv[i], "-d"))
+			seeddir = argv[i + 1];
+		i += 2;
 	}
 	for (; i < argc; i++)
 		run_file(argv[i]);
