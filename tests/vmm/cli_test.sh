@@ -63,7 +63,7 @@ if as --32 "$here/cli_guests.S" -o "$tmp/g32.o" 2>/dev/null &&
 fi
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
-	for t in "boot: console and status" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
+	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
 		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "no /dev/kvm message" "terminal restored"; do
 		skip "$t" "no /dev/kvm"
 	done
@@ -74,6 +74,9 @@ fi
 check "boot: console output and poweroff status" 7 "^hello from vessel" \
 	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M
 
+head -c $((5 * 1024 * 1024)) /dev/zero >"$tmp/big.img"
+check "initrd larger than RAM: clear error" 1 "initrd of 5242880 bytes does not fit in guest RAM" \
+	$V run --kernel "$tmp/hello.elf" --initrd "$tmp/big.img" --mem 4M
 check "--stats counts exits by kind" 7 "vCPU 0: 19 exits: pio 18 hypercall 1 mmio 0" \
 	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M --stats
 
