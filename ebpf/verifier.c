@@ -27,7 +27,10 @@
 #include "internal.h"
 #include "bounds.h"
 
-#define MAX_PROCESSED	 1000000 /* abstract instructions per load */
+#ifndef EBPF_MAX_PROCESSED
+#define EBPF_MAX_PROCESSED 1000000 /* abstract instructions per load */
+#endif
+#define MAX_PROCESSED	 EBPF_MAX_PROCESSED
 #define MAX_STATES_INSN	 32	 /* checkpoints kept per instruction */
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */

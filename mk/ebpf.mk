@@ -6,6 +6,9 @@
 #   make bench BENCH=ebpf      interpreter vs host kernel BPF_PROG_TEST_RUN
 #   EBPF_FUZZ_SECONDS=600 make check SUITES=ebpf-fuzz   longer fuzzing
 
+# libelf only as a test oracle for the ELF loader (tests/ebpf/unit_elf.c)
+DEB_PACKAGES += libelf-dev
+
 EBPF_LIB := $(B)/ebpf/libebpf.a
 EBPF_RUN := $(B)/ebpf-run
 EBPF_VERIFY := $(B)/ebpf-verify
@@ -46,12 +49,14 @@ $(B)/ebpf/datatest: $(EBPF_TEST_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 
 $(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka -lelf
 
 # libFuzzer target: clang, ASan + UBSan, interpreter with run-time checks of
 # every memory access (a verifier hole becomes a crash)
 EBPF_FUZZ := $(B)/ebpf/fuzz_ebpf
+# (a lower exploration budget keeps executions fast; the logic is the same)
 EBPF_FUZZ_FLAGS := -std=gnu11 -O1 -g -I. -Iinclude -D_GNU_SOURCE -DEBPF_RUNTIME_CHECKS \
+	-DEBPF_MAX_PROCESSED=100000 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 		$(wildcard ebpf/*.h) ebpf/tools/testenv.h
@@ -73,7 +78,7 @@ ALL_TARGETS += $(EBPF_LIB) $(EBPF_RUN) $(EBPF_VERIFY)
 EBPF_FUZZ_SECONDS ?= 60
 
 CHECK_SUITES += ebpf-unit ebpf-semantics ebpf-verifier ebpf-tools ebpf-fuzz
-SUITE_CMD_ebpf-unit := CMOCKA_MESSAGE_OUTPUT=TAP $(B)/ebpf/unit
+SUITE_CMD_ebpf-unit := CMOCKA_MESSAGE_OUTPUT=TAP $(B)/ebpf/unit $(B)/ebpf/c
 SUITE_DEPS_ebpf-unit := $(B)/ebpf/unit $(EBPF_C_OBJS)
 SUITE_CMD_ebpf-semantics := $(B)/ebpf/datatest tests/ebpf/semantics/*.data
 SUITE_DEPS_ebpf-semantics := $(B)/ebpf/datatest

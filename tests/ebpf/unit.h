@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TESTS_EBPF_UNIT_H
+#define TESTS_EBPF_UNIT_H
+
+/* directory of the clang-compiled test objects (build/ebpf/c) */
+extern const char *unit_elf_dir;
+/* run the ELF loader tests (unit_elf.c); returns the number of failures */
+int unit_elf_tests(void);
+
+#endif
