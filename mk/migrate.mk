@@ -101,3 +101,12 @@ CHECK_SUITES += migrate
 SUITE_CMD_migrate := B=$(B) sh tests/migrate/run.sh
 SUITE_DEPS_migrate = $(VESSEL_BIN) $(MIG_PEER) $(KERNEL_ELF)
 SUITE_TIMEOUT_migrate := 600
+
+# Benchmark: live migration of a 1 GiB guest, vessel vs qemu-kvm (docs/migration.md).
+$(B)/bench/migrate_qmp: $(B)/host/bench/migrate_qmp.o
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -ljansson -o $@
+
+BENCHES += migrate
+BENCH_CMD_migrate := sh bench/migrate.sh
+BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp

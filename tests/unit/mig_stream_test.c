@@ -113,7 +113,7 @@ static uint8_t *out_close(struct out *o, size_t *len)
 
 static uint8_t page_a[4096], page_b[4096];
 
-/* A valid stream: HELLO, 3 DATA, 1 ZERO, 1 POISONED, PASS, STATE, END. */
+/* A valid stream: HELLO, 3 DATA, 1 ZERO, 1 POISONED, PASS, ZERO_RANGE, STATE, END. */
 static uint8_t *valid_stream(size_t *len)
 {
 	struct mig_hello h = { .mem_size = MEM, .nr_vcpus = 2, .page_size = 4096 };
@@ -133,6 +133,7 @@ static uint8_t *valid_stream(size_t *len)
 			 0);
 	assert_int_equal(mig_put_pass(&o.w, 1, 4, 1), 0);
 	assert_int_equal(mig_put_page(&o.w, 63 * 4096, MIG_PAGE_DATA, 0, page_a), 0);
+	assert_int_equal(mig_put_zero_range(&o.w, 4096, 2), 0); /* clears page 1 again */
 	assert_int_equal(mig_put_state(&o.w, MIG_STATE_VCPU, 0, "vcpu.regs", 1, "hello", 5), 0);
 	assert_int_equal(mig_put_end(&o.w), 0);
 	return out_close(&o, len);
@@ -160,8 +161,10 @@ static void test_roundtrip(void **state)
 
 	assert_int_equal(run_mem(buf, len, &s, err, sizeof(err)), 0);
 	assert_memory_equal(s.mem, page_a, 4096);
-	assert_memory_equal(s.mem + 4096, page_b, 4096);
+	for (int i = 0; i < 4096; i++)
+		assert_int_equal(s.mem[4096 + i], 0); /* DATA, then part of a ZERO_RANGE */
 	assert_memory_equal(s.mem + 63 * 4096, page_a, 4096);
+	assert_int_equal(s.kind[1], MIG_PAGE_ZERO);
 	assert_int_equal(s.kind[2], MIG_PAGE_ZERO);
 	assert_int_equal(s.kind[3], MIG_PAGE_POISONED);
 	assert_int_equal(s.kind[4], 0);
@@ -193,10 +196,10 @@ static void test_roundtrip_fd(void **state)
 	assert_int_equal(mig_reader_init_fd(&r, p[0], 1000), 0);
 	assert_int_equal(mig_recv_stream(&r, &sink_ops, &s, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.pages_data, 3);
-	assert_int_equal(st.pages_zero, 1);
+	assert_int_equal(st.pages_zero, 3);
 	assert_int_equal(st.pages_poisoned, 1);
 	assert_int_equal(st.bytes, len);
-	assert_memory_equal(s.mem + 4096, page_b, 4096);
+	assert_memory_equal(s.mem + 63 * 4096, page_a, 4096);
 	mig_reader_free(&r);
 	close(p[0]);
 	free(buf);
@@ -470,6 +473,50 @@ static void test_framing_checks(void **state)
 	expect(&r, -EBADMSG, "checksum mismatch");
 }
 
+static void raw_zrange(struct raw *r, uint64_t gpa, uint64_t n)
+{
+	uint64_t p[2] = { gpa, n };
+
+	raw_record(r, MIG_REC_ZERO_RANGE, p, 16);
+}
+
+static void test_zero_range_checks(void **state)
+{
+	static struct raw r;
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_zrange(&r, 0, 64);
+	raw_end(&r, 1, 0);
+	expect(&r, 0, "");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_zrange(&r, 0, 0);
+	expect(&r, -EPROTO, "empty or beyond");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_zrange(&r, 4096, UINT64_MAX / 4096 + 5); /* would wrap around */
+	expect(&r, -EPROTO, "empty or beyond");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_zrange(&r, 12, 1);
+	expect(&r, -EPROTO, "not page aligned");
+
+	/* a run leaving guest RAM: the destination's page check stops it */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_zrange(&r, MEM - 4096, 2);
+	expect(&r, -ERANGE, "outside");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_record(&r, MIG_REC_ZERO_RANGE, "12345678", 8);
+	expect(&r, -EPROTO, "below the minimum");
+}
+
 static void test_state_end_abort(void **state)
 {
 	static struct raw r;
@@ -584,6 +631,7 @@ static void test_writer_rejects(void **state)
 	assert_int_equal(mig_put_state(&w, MIG_STATE_VCPU, 0, "x", 0, "", MIG_STATE_MAX + 1),
 			 -EINVAL);
 	assert_int_equal(mig_put_msg(&w, MIG_REC_PAGE, 0, "x"), -EINVAL);
+	assert_int_equal(mig_put_zero_range(&w, 0, 0), -EINVAL);
 	mig_writer_free(&w);
 }
 
@@ -598,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_hello_checks),
 		cmocka_unit_test(test_page_checks),
 		cmocka_unit_test(test_framing_checks),
+		cmocka_unit_test(test_zero_range_checks),
 		cmocka_unit_test(test_state_end_abort),
 		cmocka_unit_test(test_stall_timeout),
 		cmocka_unit_test(test_writer_peer_closed),

@@ -63,6 +63,16 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 			else
 				stats->pages_poisoned++;
 			break;
+		case MIG_REC_ZERO_RANGE:
+			for (uint64_t i = 0; i < rec.u.zrange.npages; i++) {
+				rc = ops->page(ctx, rec.u.zrange.gpa + i * MIG_PAGE_SIZE, MIG_PAGE_ZERO,
+					       MIG_POISON_NONE, NULL, err, errlen);
+				if (rc)
+					return rc;
+			}
+			pages++; /* one page record */
+			stats->pages_zero += rec.u.zrange.npages;
+			break;
 		case MIG_REC_PASS:
 			stats->passes++;
 			if (ops->pass)

@@ -42,7 +42,8 @@ enum mig_rec_type {
 	MIG_REC_END = 5,   /* last record: counts to cross-check */
 	MIG_REC_ABORT = 6, /* source gives up; destination exits with msg */
 	MIG_REC_ACK = 7,   /* destination -> source: restored (status 0) or not */
-	MIG_REC_TYPE_MAX = MIG_REC_ACK,
+	MIG_REC_ZERO_RANGE = 8, /* a run of all-zero pages: le64 gpa, le64 npages */
+	MIG_REC_TYPE_MAX = MIG_REC_ZERO_RANGE,
 };
 
 enum mig_page_kind {
@@ -75,6 +76,7 @@ enum mig_state_kind {
 #define MIG_STATE_HDR_LEN 32u /* le32 kind, le32 instance, name[16], le32 version, le32 rsv */
 #define MIG_END_LEN	  16u /* le64 page_records, le64 state_records */
 #define MIG_MSG_HDR_LEN	  8u  /* le32 code/status, le32 rsv, then text (no NUL) */
+#define MIG_ZRANGE_LEN	  16u /* le64 gpa, le64 npages */
 
 struct mig_hello {
 	uint64_t mem_size;
@@ -114,6 +116,10 @@ struct mig_record {
 			uint64_t page_records;
 			uint64_t state_records;
 		} end;
+		struct {
+			uint64_t gpa;
+			uint64_t npages; /* >= 1, the run ends at or below MIG_MAX_MEM */
+		} zrange;
 		struct {
 			int32_t code;
 			char text[MIG_MSG_MAX + 1];
@@ -156,6 +162,8 @@ int mig_put_hello(struct mig_writer *w, const struct mig_hello *h);
 /* data: MIG_PAGE_SIZE bytes for DATA, ignored (may be NULL) otherwise. */
 int mig_put_page(struct mig_writer *w, uint64_t gpa, enum mig_page_kind kind,
 		 enum mig_poison_origin origin, const void *data);
+/* npages (>= 1) all-zero pages from gpa; counts as one page record. */
+int mig_put_zero_range(struct mig_writer *w, uint64_t gpa, uint64_t npages);
 int mig_put_pass(struct mig_writer *w, uint32_t pass, uint64_t pages, uint64_t dirty_left);
 /* name: at most MIG_STATE_NAME_LEN chars; len <= MIG_STATE_MAX. -EINVAL otherwise. */
 int mig_put_state(struct mig_writer *w, enum mig_state_kind kind, uint32_t instance,

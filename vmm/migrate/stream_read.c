@@ -179,6 +179,9 @@ static int check_length(struct mig_reader *r, uint32_t type, uint32_t len)
 	case MIG_REC_END:
 		min = max = MIG_END_LEN;
 		break;
+	case MIG_REC_ZERO_RANGE:
+		min = max = MIG_ZRANGE_LEN;
+		break;
 	case MIG_REC_ABORT:
 	case MIG_REC_ACK:
 		min = MIG_MSG_HDR_LEN;
@@ -311,6 +314,19 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 	case MIG_REC_END:
 		rec->u.end.page_records = le64(p);
 		rec->u.end.state_records = le64(p + 8);
+		break;
+	case MIG_REC_ZERO_RANGE:
+		rec->u.zrange.gpa = le64(p);
+		rec->u.zrange.npages = le64(p + 8);
+		REQUIRE(rec->u.zrange.gpa % MIG_PAGE_SIZE == 0 && rec->u.zrange.gpa < MIG_MAX_MEM,
+			"ZERO_RANGE record #%llu: address %#llx is not page aligned below %#llx",
+			seq, (unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
+		REQUIRE(rec->u.zrange.npages >= 1 &&
+				rec->u.zrange.npages <= (MIG_MAX_MEM - rec->u.zrange.gpa) /
+								MIG_PAGE_SIZE,
+			"ZERO_RANGE record #%llu: %llu pages from %#llx is empty or beyond %#llx",
+			seq, (unsigned long long)rec->u.zrange.npages,
+			(unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
 		break;
 	case MIG_REC_ABORT:
 	case MIG_REC_ACK:

@@ -24,7 +24,7 @@ const char *mig_rec_type_name(uint32_t type)
 	static const char *const names[] = {
 		[MIG_REC_HELLO] = "HELLO", [MIG_REC_PAGE] = "PAGE", [MIG_REC_PASS] = "PASS",
 		[MIG_REC_STATE] = "STATE", [MIG_REC_END] = "END",   [MIG_REC_ABORT] = "ABORT",
-		[MIG_REC_ACK] = "ACK",
+		[MIG_REC_ACK] = "ACK", [MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -177,6 +177,18 @@ int mig_put_page(struct mig_writer *w, uint64_t gpa, enum mig_page_kind kind,
 	w->page_records++;
 	return put_record(w, MIG_REC_PAGE, p, sizeof(p), data,
 			  kind == MIG_PAGE_DATA ? MIG_PAGE_SIZE : 0);
+}
+
+int mig_put_zero_range(struct mig_writer *w, uint64_t gpa, uint64_t npages)
+{
+	uint8_t p[MIG_ZRANGE_LEN];
+
+	if (npages == 0)
+		return -EINVAL;
+	le64_at(p, gpa);
+	le64_at(p + 8, npages);
+	w->page_records++;
+	return put_record(w, MIG_REC_ZERO_RANGE, p, sizeof(p), NULL, 0);
 }
 
 int mig_put_pass(struct mig_writer *w, uint32_t pass, uint64_t pages, uint64_t dirty_left)

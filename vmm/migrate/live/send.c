@@ -47,6 +47,7 @@ struct sender {
 	long max_mib_s;	 /* bandwidth cap, 0 = none */
 	int timeout_ms;	 /* per network wait */
 	off_t data_start, data_end; /* memfd data range around the cursor (pass 1) */
+	uint64_t zero_gpa, zero_n;  /* run of zero pages not yet written */
 	bool verbose;
 	char err[512];
 };
@@ -150,6 +151,36 @@ static bool in_hole(struct sender *s, off_t off)
 	return off < s->data_start;
 }
 
+/* Write out the pending run of zero pages: one ZERO page or one ZERO_RANGE. */
+static int zero_flush(struct sender *s)
+{
+	int rc;
+
+	if (!s->zero_n)
+		return 0;
+	if (s->zero_n == 1)
+		rc = mig_put_page(&s->w, s->zero_gpa, MIG_PAGE_ZERO, MIG_POISON_NONE, NULL);
+	else
+		rc = mig_put_zero_range(&s->w, s->zero_gpa, s->zero_n);
+	s->zero_n = 0;
+	return rc;
+}
+
+static int zero_add(struct sender *s, uint64_t gpa)
+{
+	int rc = 0;
+
+	s->l->prog.pages_zero++;
+	if (s->zero_n && gpa == s->zero_gpa + s->zero_n * MIG_PAGE_SIZE) {
+		s->zero_n++;
+		return 0;
+	}
+	rc = zero_flush(s);
+	s->zero_gpa = gpa;
+	s->zero_n = 1;
+	return rc;
+}
+
 static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool hole)
 {
 	struct live *l = s->l;
@@ -158,25 +189,29 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 	int rc;
 
 	if (poison_set_contains(&l->poison, gpa)) {
-		rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
+		rc = zero_flush(s);
+		if (!rc)
+			rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
 		p->pages_poisoned++;
 		p->poison_known++;
 	} else if (hole) {
-		rc = mig_put_page(&s->w, gpa, MIG_PAGE_ZERO, MIG_POISON_NONE, NULL);
-		p->pages_zero++;
+		rc = zero_add(s, gpa);
 	} else if (mig_safe_copy(s->bounce, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
 		poison_set_add(&l->poison, gpa);
 		vm_log(l->vm, "migration: memory error while reading guest page %#llx: sent as "
 			      "POISONED",
 		       (unsigned long long)gpa);
-		rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
+		rc = zero_flush(s);
+		if (!rc)
+			rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
 		p->pages_poisoned++;
 		p->poison_on_read++;
 	} else if (is_zero(s->bounce)) {
-		rc = mig_put_page(&s->w, gpa, MIG_PAGE_ZERO, MIG_POISON_NONE, NULL);
-		p->pages_zero++;
+		rc = zero_add(s, gpa);
 	} else {
-		rc = mig_put_page(&s->w, gpa, MIG_PAGE_DATA, MIG_POISON_NONE, s->bounce);
+		rc = zero_flush(s);
+		if (!rc)
+			rc = mig_put_page(&s->w, gpa, MIG_PAGE_DATA, MIG_POISON_NONE, s->bounce);
 		p->pages_data++;
 	}
 	p->pages_sent++;
@@ -219,7 +254,7 @@ static int send_dirty(struct sender *s, bool skip_holes)
 		}
 	}
 	update_progress(s);
-	return 0;
+	return zero_flush(s);
 }
 
 static void report(struct sender *s, const char *what, uint64_t dirty)

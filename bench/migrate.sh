@@ -1,0 +1,158 @@
+#!/bin/sh
+# Live migration of a 1 GiB guest over loopback, Vessel versus QEMU
+# (qemu-system-x86_64 -accel kvm, Debian's package, the same kernel booted
+# through Multiboot), in one run: total migration time, downtime and bytes on
+# the wire, median of RUNS runs each, printed as ratios. Two workloads:
+#   idle   the kernel at its prompt
+#   dirty  memtest re-writing DIRTY_PAGES pages every 100 ms in a 64 MiB buffer
+# Vessel is also measured with the classic dirty log (VESSEL_DIRTY_LOG=classic)
+# against its default (manual protect + initially-all-set).
+# QEMU's bandwidth cap is lifted (max-bandwidth 10 GiB/s; its default is
+# 128 MiB/s); its downtime limit stays at the default 300 ms.
+#   B=build sh bench/migrate.sh          RUNS=3 MEM=1024 WORKLOADS="idle dirty"
+set -u
+B=${B:-build}
+RUNS=${RUNS:-3}
+MEM=${MEM:-1024}
+WORKLOADS=${WORKLOADS:-idle dirty}
+DIRTY_PAGES=${DIRTY_PAGES:-1024}
+VESSEL=$B/vessel
+QMP=$B/bench/migrate_qmp
+kernel=$B/guest/vessel.elf
+initrd=$B/user/initrd.img
+W=$B/bench-migrate
+PORT=$((30000 + $$ % 20000))
+[ -e /dev/kvm ] || { echo "migrate bench: no /dev/kvm, skipped"; exit 0; }
+rm -rf "$W"
+mkdir -p "$W"
+
+start() { # NAME CMD...: console in W/NAME.out, stdin from a fifo
+	name=$1
+	shift
+	rm -f "$W/$name.in"
+	mkfifo "$W/$name.in"
+	: >"$W/$name.out"
+	"$@" <"$W/$name.in" >"$W/$name.out" 2>"$W/$name.err" &
+	echo $! >"$W/$name.pid"
+	sleep 1000 >"$W/$name.in" &
+	echo $! >"$W/$name.hold"
+}
+stop() {
+	kill -9 "$(cat "$W/$1.pid")" 2>/dev/null
+	wait "$(cat "$W/$1.pid")" 2>/dev/null
+	kill "$(cat "$W/$1.hold")" 2>/dev/null
+}
+wait_for() {
+	i=0
+	while [ $i -lt $(($3 * 10)) ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "migrate bench: timed out waiting for '$2' in $1" >&2
+	return 1
+}
+field() { # JSON-TEXT KEY: first number after "KEY":
+	printf '%s' "$1" | tr -d ' \n' | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" | head -n 1
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# guest_ready NAME WORKLOAD: booted, and for dirty memtest running
+guest_ready() {
+	wait_for "$W/$1.out" "vessel: ready" 120 || return 1
+	[ "$2" = idle ] && return 0
+	sleep 1
+	printf 'memtest -m 64 -i 100 -d %s &\n' "$DIRTY_PAGES" >"$W/$1.in"
+	wait_for "$W/$1.out" "memtest: round 3 ok" 120
+}
+
+vessel_once() { # WORKLOAD -> "total_ms downtime_ms bytes"
+	PORT=$((PORT + 1))
+	extra=--no-initrd
+	[ "$1" = dirty ] && extra="--initrd $initrd"
+	rm -f "$W/vs.sock"
+	start vs "$VESSEL" run --mem "${MEM}M" --kernel "$kernel" $extra --control "$W/vs.sock"
+	guest_ready vs "$1" || { stop vs; return 1; }
+	start vd "$VESSEL" run --mem "${MEM}M" --incoming "tcp:127.0.0.1:$PORT"
+	wait_for "$W/vd.err" "waiting for an incoming" 10
+	"$VESSEL" ctl "$W/vs.sock" migrate "tcp:127.0.0.1:$PORT" >/dev/null
+	i=0
+	while [ $i -lt 600 ]; do
+		st=$("$VESSEL" ctl "$W/vs.sock" migrate-status 2>/dev/null) || break
+		case $st in *'"status": "failed"'*) break ;; esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# the source exits after the hand-over; its summary has the numbers
+	wait "$(cat "$W/vs.pid")" 2>/dev/null
+	kill "$(cat "$W/vs.hold")" 2>/dev/null
+	line=$(grep "migrated to" "$W/vs.err" | tail -n 1)
+	stop vd
+	[ -n "$line" ] || { echo "migrate bench: vessel migration failed" >&2; cat "$W/vs.err" >&2; return 1; }
+	# "migrated to URI: N passes, X MiB in T ms (R MiB/s), downtime D ms, ..."
+	printf '%s\n' "$line" | sed -n 's/.* passes, \([0-9.]*\) MiB in \([0-9.]*\) ms.*downtime \([0-9.]*\) ms.*/\2 \3 \1/p' |
+		awk '{ printf "%s %s %.0f\n", $1, $2, $3 * 1048576 }'
+}
+
+qemu_once() { # WORKLOAD -> "total_ms downtime_ms bytes"
+	PORT=$((PORT + 1))
+	extra=
+	[ "$1" = dirty ] && extra="-initrd $initrd"
+	rm -f "$W/q.sock"
+	start qs qemu-system-x86_64 -accel kvm -smp 2 -m "$MEM" -display none -monitor none \
+		-serial stdio -no-reboot -kernel "$kernel" $extra -qmp "unix:$W/q.sock,server=on,wait=off"
+	guest_ready qs "$1" || { stop qs; return 1; }
+	start qd qemu-system-x86_64 -accel kvm -smp 2 -m "$MEM" -display none -monitor none \
+		-serial stdio -no-reboot -kernel "$kernel" $extra -incoming "tcp:127.0.0.1:$PORT"
+	sleep 1
+	"$QMP" "$W/q.sock" \
+		'{"execute":"migrate-set-parameters","arguments":{"max-bandwidth":10737418240}}' \
+		"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >/dev/null
+	i=0
+	st=
+	while [ $i -lt 1200 ]; do
+		st=$("$QMP" "$W/q.sock" '{"execute":"query-migrate"}' 2>/dev/null)
+		case $st in *'"status":"completed"'* | *'"status":"failed"'*) break ;; esac
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop qs
+	stop qd
+	case $st in *'"status":"completed"'*) ;; *)
+		echo "migrate bench: qemu migration did not complete: $st" >&2
+		return 1
+		;;
+	esac
+	echo "$(field "$st" total-time) $(field "$st" downtime) $(field "$st" transferred)"
+}
+
+measure() { # LABEL WORKLOAD FUNC: "total downtime bytes" medians of RUNS runs
+	: >"$W/runs"
+	r=0
+	while [ $r -lt "$RUNS" ]; do
+		res=$($3 "$2")
+		[ -n "$res" ] && echo "$res" >>"$W/runs" && echo "  $1 $2 run $((r + 1)): total_ms downtime_ms bytes = $res" >&2
+		r=$((r + 1))
+	done
+	[ -s "$W/runs" ] || { echo "- - -"; return; }
+	echo "$(cut -d' ' -f1 "$W/runs" | median) $(cut -d' ' -f2 "$W/runs" | median) $(cut -d' ' -f3 "$W/runs" | median)"
+}
+
+printf '%-8s %-16s %12s %12s %14s\n' workload vmm total_ms downtime_ms wire_MiB
+for wl in $WORKLOADS; do
+	v=$(measure vessel "$wl" vessel_once)
+	c=$(VESSEL_DIRTY_LOG=classic measure vessel-classic "$wl" vessel_once)
+	q=$(measure qemu "$wl" qemu_once)
+	for row in "vessel:$v" "vessel-classic:$c" "qemu-kvm:$q"; do
+		set -- ${row#*:}
+		printf '%-8s %-16s %12s %12s %14s\n' "$wl" "${row%%:*}" "$1" "$2" \
+			"$(awk -v b="$3" 'BEGIN { if (b == "-") print "-"; else printf "%.1f", b / 1048576 }')"
+	done
+	set -- $v
+	vt=$1 vd=$2 vb=$3
+	set -- $q
+	awk -v vt="$vt" -v vd="$vd" -v vb="$vb" -v qt="$1" -v qd="$2" -v qb="$3" -v wl="$wl" 'BEGIN {
+		if (vt == "-" || qt == "-") { print wl ": no ratio (a migration failed)"; exit }
+		printf "%s: qemu/vessel total time %.2fx, downtime %.2fx, bytes %.2fx (higher: vessel better)\n",
+			wl, qt / vt, (vd > 0 ? qd / vd : 0), (vb > 0 ? qb / vb : 0) }'
+done
