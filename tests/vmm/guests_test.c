@@ -106,6 +106,32 @@ GUEST(echo, "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
 		    0, "8f") ".align 8\n8: .quad 0\n");
 
 /*
+ * Interrupt-driven echo: 8259 PICs masked (KVM leaves the BSP's LVT0 in
+ * ExtINT "virtual wire" mode, as a BIOS would), IDT gate 0x24, LAPIC on,
+ * IOAPIC pin 4 -> vector 0x24 (edge, to APIC 0), COM1 receive interrupt on,
+ * then `hlt` until the handler has echoed a '\n' and powers off. Proves IRQ 4
+ * reaches the guest through the IOAPIC.
+ */
+GUEST(irq, "lea 50f(%rip), %rax\n lea 60f+0x24*16(%rip), %rdi\n"
+	   "mov %ax, (%rdi)\n movw $0x08, 2(%rdi)\n movw $0x8e00, 4(%rdi)\n"
+	   "shr $16, %rax\n mov %ax, 6(%rdi)\n shr $16, %rax\n mov %eax, 8(%rdi)\n"
+	   "movl $0, 12(%rdi)\n"
+	   "lea 60f(%rip), %rax\n mov %rax, 61f+2(%rip)\n lidt 61f(%rip)\n"
+	   "mov $0xff, %al\n out %al, $0x21\n out %al, $0xa1\n" /* mask the 8259s */
+	   "mov $0xfee000f0, %rax\n movl $0x1ff, (%rax)\n"
+	   "mov $0xfec00000, %rax\n movl $0x18, (%rax)\n movl $0x24, 0x10(%rax)\n"
+	   "movl $0x19, (%rax)\n movl $0, 0x10(%rax)\n"
+	   "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
+	   "mov $0x3f9, %dx\n mov $1, %al\n out %al, %dx\n"
+	   "sti\n 1: hlt\n jmp 1b\n"
+	   "50: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 52f\n"
+	   "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n je 53f\n jmp 50b\n"
+	   "52: mov $0xfee000b0, %rax\n movl $0, (%rax)\n iretq\n"
+	   "53:" POWEROFF(0, "8f")
+	   ".align 8\n8: .quad 0\n"
+	   ".align 16\n60: .fill 4096, 1, 0\n61: .word 4095\n .quad 0\n");
+
+/*
  * SMP: start vCPU 1 at `ap` with arg 0x1234; the AP stores RDI (if RSI is
  * the boot magic) in `flag`. The BSP waits for it, then checks that a second
  * start gives -EBUSY and a bad CPU -EINVAL. Status 0 = all good.
@@ -445,6 +471,29 @@ static int t_console_input(void)
 	return 1;
 }
 
+static int t_serial_irq(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	struct vm_event ev;
+	int st;
+
+	CHECK(vm && !LOAD(vm, irq));
+	CHECK(vm_start(vm) == 0);
+	for (size_t sent = 0, tries = 0; sent < 4 && tries < 5000; tries++) {
+		sent += serial_receive(vm->console, (const uint8_t *)"irq\n" + sent, 4 - sent);
+		usleep(1000);
+	}
+	wait_event(vm, &ev);
+	st = vm->exit_status;
+	if (st)
+		printf("# %s\n", vm->stop_msg);
+	vm_destroy(vm);
+	CHECK(st == 0);
+	CHECK(!strcmp(cap.out, "irq\n"));
+	return 1;
+}
+
 static int t_ap_start(void)
 {
 	struct capture cap;
@@ -614,6 +663,7 @@ static const struct test tests[] = {
 	{ "triple fault stops the VM with a register dump", t_triple_fault },
 	{ "unassigned MMIO stops the VM", t_unassigned_mmio },
 	{ "console input reaches the guest", t_console_input },
+	{ "COM1 input raises IRQ 4 through the IOAPIC", t_serial_irq },
 	{ "AP start via hypercall (-EBUSY, -EINVAL too)", t_ap_start },
 	{ "pause/resume of all vCPUs", t_pause_resume },
 	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
