@@ -30,80 +30,83 @@
 
 /* ---- guest code ---- */
 
-/* clang-format off: assembly reads best as written */
+/* The assembly reads best as written: */
+// clang-format off
 
-#define GUEST(name, body)                                                                          \
-	extern const uint8_t guest_##name##_start[], guest_##name##_end[];                         \
-	asm(".pushsection .rodata.guest_" #name ",\"a\"\n"                                         \
-	    ".globl guest_" #name "_start, guest_" #name "_end\n"                                  \
-	    "guest_" #name "_start:\n"                                                             \
-	    "mov $0x1f0000, %rsp\n" body "\n"                                                      \
-	    "guest_" #name "_end:\n"                                                               \
+#define GUEST(name, body)							\
+	extern const uint8_t guest_##name##_start[], guest_##name##_end[];	\
+	asm(".pushsection .rodata.guest_" #name ",\"a\"\n"			\
+	    ".globl guest_" #name "_start, guest_" #name "_end\n"		\
+	    "guest_" #name "_start:\n"						\
+	    "mov $0x1f0000, %rsp\n" body "\n"					\
+	    "guest_" #name "_end:\n"						\
 	    ".popsection\n")
 
 /* hypercall `nr` with the argument struct at label `arg` */
-#define HC(nr, arg)	       "lea " arg "(%rip), %rax\n mov $0x500+" #nr ", %dx\n out %eax, %dx\n"
+#define HC(nr, arg) "lea " arg "(%rip), %rax\n mov $0x500+" #nr ", %dx\n out %eax, %dx\n"
 /* poweroff with an immediate status (struct at label `slot`, 8 bytes) */
 #define POWEROFF(status, slot) "movq $" #status ", " slot "(%rip)\n" HC(0, slot) "ud2\n"
 
 /* print "hello, vessel\n" on COM1, power off with 0 */
-GUEST(hello, "lea 9f(%rip), %rsi\n mov $0x3f8, %dx\n"
-	     "1: lodsb\n test %al, %al\n jz 2f\n out %al, %dx\n jmp 1b\n"
-	     "2:" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n9: .asciz \"hello, vessel\\n\"\n");
+GUEST(hello,
+	"lea 9f(%rip), %rsi\n mov $0x3f8, %dx\n"
+	"1: lodsb\n test %al, %al\n jz 2f\n out %al, %dx\n jmp 1b\n"
+	"2:" POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n9: .asciz \"hello, vessel\\n\"\n");
 
 /* power off with the status at PARAM_GPA */
-GUEST(status, "mov 0x300000, %rax\n mov %rax, 8f(%rip)\n" HC(0, "8f") "ud2\n"
-								      ".align 8\n8: .quad 0\n");
+GUEST(status,
+	"mov 0x300000, %rax\n mov %rax, 8f(%rip)\n" HC(0, "8f") "ud2\n"
+	".align 8\n8: .quad 0\n");
 
 /*
  * test channel: PRINT, SYNC(7), ASSERT, DONE(3); each `ret` starts at -1
  * and must read 0 afterwards, else poweroff(1).
  */
 GUEST(testchan,
-      "lea 20f(%rip), %rax\n mov %rax, 10f+16(%rip)\n" HC(
-	      1,
-	      "10f") "lea 21f(%rip), %rax\n mov %rax, 12f+8(%rip)\n lea 22f(%rip), %rax\n"
-		     "mov %rax, 12f+16(%rip)\n" HC(1, "11f") HC(1, "12f") HC(
-			     1,
-			     "13f") "mov 10f+32(%rip), %rax\n or 11f+32(%rip), %rax\n or "
-				    "12f+32(%rip), %rax\n"
-				    "or 13f+32(%rip), %rax\n jnz 1f\n" POWEROFF(
-					    0,
-					    "8f") "1:" POWEROFF(1,
-								"8f") ".align 8\n8: .quad 0\n"
-								      "10: .long 4, 0\n .quad 0, "
-								      "0, 0, -1\n" /* PRINT */
-								      "11: .long 1, 0\n .quad 0, "
-								      "0, 7, -1\n" /* SYNC(7) */
-								      "12: .long 2, 42\n .quad 0, "
-								      "0, 0, -1\n" /* ASSERT */
-								      "13: .long 3, 0\n .quad 0, "
-								      "0, 3, -1\n" /* DONE(3) */
-								      "20: .asciz \"hi "
-								      "there\"\n21: .asciz "
-								      "\"guest.c\"\n22: .asciz \"x "
-								      "== y\"\n");
+	"lea 20f(%rip), %rax\n mov %rax, 10f+16(%rip)\n" HC(1, "10f")
+	"lea 21f(%rip), %rax\n mov %rax, 12f+8(%rip)\n"
+	"lea 22f(%rip), %rax\n mov %rax, 12f+16(%rip)\n"
+	HC(1, "11f") HC(1, "12f") HC(1, "13f")
+	"mov 10f+32(%rip), %rax\n or 11f+32(%rip), %rax\n"
+	"or 12f+32(%rip), %rax\n or 13f+32(%rip), %rax\n jnz 1f\n"
+	POWEROFF(0, "8f")
+	"1:" POWEROFF(1, "8f")
+	".align 8\n8: .quad 0\n"
+	"10: .long 4, 0\n .quad 0, 0, 0, -1\n"	/* PRINT */
+	"11: .long 1, 0\n .quad 0, 0, 7, -1\n"	/* SYNC(7) */
+	"12: .long 2, 42\n .quad 0, 0, 0, -1\n"	/* ASSERT */
+	"13: .long 3, 0\n .quad 0, 0, 3, -1\n"	/* DONE(3) */
+	"20: .asciz \"hi there\"\n21: .asciz \"guest.c\"\n22: .asciz \"x == y\"\n");
 
 /* out(0x500 + param[0], param[1]); then poweroff(0) */
 GUEST(rawhc,
-      "mov 0x300000, %rdx\n add $0x500, %rdx\n mov 0x300008, %rax\n out %eax, %dx\n" POWEROFF(
-	      0, "8f") ".align 8\n8: .quad 0\n");
+	"mov 0x300000, %rdx\n add $0x500, %rdx\n mov 0x300008, %rax\n out %eax, %dx\n"
+	POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n");
 
 /* a one-byte OUT to the poweroff port */
 GUEST(hcbyte,
-      "mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+	"mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n"
+	POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n");
 
 /* empty IDT, then #UD: #UD -> #GP -> #DF -> triple fault */
 GUEST(triple, "lidt 9f(%rip)\n ud2\n .align 8\n9: .word 0\n .quad 0\n");
 
 /* write to a guest-physical address with neither RAM nor a device */
-GUEST(mmio, "mov $0xd0000000, %rax\n movl $1, (%rax)\n" POWEROFF(0, "8f") ".align 8\n8: .quad 0\n");
+GUEST(mmio,
+	"mov $0xd0000000, %rax\n movl $1, (%rax)\n"
+	POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n");
 
 /* enable the FIFO, then echo COM1 input to COM1 output until '\n', polling LSR.DR */
-GUEST(echo, "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
-	    "1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
-	    "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n" POWEROFF(
-		    0, "8f") ".align 8\n8: .quad 0\n");
+GUEST(echo,
+	"mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
+	"1: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 1b\n"
+	"mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n jne 1b\n"
+	POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n");
 
 /*
  * Interrupt-driven echo: 8259 PICs masked (KVM leaves the BSP's LVT0 in
@@ -112,67 +115,64 @@ GUEST(echo, "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
  * then `hlt` until the handler has echoed a '\n' and powers off. Proves IRQ 4
  * reaches the guest through the IOAPIC.
  */
-GUEST(irq, "lea 50f(%rip), %rax\n lea 60f+0x24*16(%rip), %rdi\n"
-	   "mov %ax, (%rdi)\n movw $0x08, 2(%rdi)\n movw $0x8e00, 4(%rdi)\n"
-	   "shr $16, %rax\n mov %ax, 6(%rdi)\n shr $16, %rax\n mov %eax, 8(%rdi)\n"
-	   "movl $0, 12(%rdi)\n"
-	   "lea 60f(%rip), %rax\n mov %rax, 61f+2(%rip)\n lidt 61f(%rip)\n"
-	   "mov $0xff, %al\n out %al, $0x21\n out %al, $0xa1\n" /* mask the 8259s */
-	   "mov $0xfee000f0, %rax\n movl $0x1ff, (%rax)\n"
-	   "mov $0xfec00000, %rax\n movl $0x18, (%rax)\n movl $0x24, 0x10(%rax)\n"
-	   "movl $0x19, (%rax)\n movl $0, 0x10(%rax)\n"
-	   "mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"
-	   "mov $0x3f9, %dx\n mov $1, %al\n out %al, %dx\n"
-	   "sti\n 1: hlt\n jmp 1b\n"
-	   "50: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 52f\n"
-	   "mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n je 53f\n jmp 50b\n"
-	   "52: mov $0xfee000b0, %rax\n movl $0, (%rax)\n iretq\n"
-	   "53:" POWEROFF(0, "8f")
-	   ".align 8\n8: .quad 0\n"
-	   ".align 16\n60: .fill 4096, 1, 0\n61: .word 4095\n .quad 0\n");
+GUEST(irq,
+	"lea 50f(%rip), %rax\n lea 60f+0x24*16(%rip), %rdi\n"
+	"mov %ax, (%rdi)\n movw $0x08, 2(%rdi)\n movw $0x8e00, 4(%rdi)\n"
+	"shr $16, %rax\n mov %ax, 6(%rdi)\n shr $16, %rax\n mov %eax, 8(%rdi)\n"
+	"movl $0, 12(%rdi)\n"
+	"lea 60f(%rip), %rax\n mov %rax, 61f+2(%rip)\n lidt 61f(%rip)\n"
+	"mov $0xff, %al\n out %al, $0x21\n out %al, $0xa1\n"	/* mask the 8259s */
+	"mov $0xfee000f0, %rax\n movl $0x1ff, (%rax)\n"		/* LAPIC SVR: on */
+	"mov $0xfec00000, %rax\n movl $0x18, (%rax)\n movl $0x24, 0x10(%rax)\n"
+	"movl $0x19, (%rax)\n movl $0, 0x10(%rax)\n"
+	"mov $0x3fa, %dx\n mov $7, %al\n out %al, %dx\n"	/* FCR */
+	"mov $0x3f9, %dx\n mov $1, %al\n out %al, %dx\n"	/* IER: RX */
+	"sti\n 1: hlt\n jmp 1b\n"
+	"50: mov $0x3fd, %dx\n in %dx, %al\n test $1, %al\n jz 52f\n"
+	"mov $0x3f8, %dx\n in %dx, %al\n out %al, %dx\n cmp $10, %al\n je 53f\n jmp 50b\n"
+	"52: mov $0xfee000b0, %rax\n movl $0, (%rax)\n iretq\n"	/* EOI */
+	"53:" POWEROFF(0, "8f")
+	".align 8\n8: .quad 0\n"
+	".align 16\n60: .fill 4096, 1, 0\n61: .word 4095\n .quad 0\n");
 
 /*
- * SMP: start vCPU 1 at `ap` with arg 0x1234; the AP stores RDI (if RSI is
- * the boot magic) in `flag`. The BSP waits for it, then checks that a second
- * start gives -EBUSY and a bad CPU -EINVAL. Status 0 = all good.
+ * SMP: start vCPU 1 at label 30 with arg 0x1234; the AP stores RDI (if RSI
+ * is the boot magic) in label 9. The BSP waits for it, then checks that a
+ * second start gives -EBUSY and a bad CPU -EINVAL. Status 0 = all good.
  */
 GUEST(smp,
-      "lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(
-	      2, "20f") "cmpq $0, 20f+40(%rip)\n je 1f\n" POWEROFF(10,
-								   "8f") "1: mov $100000000, %rcx\n"
-									 "2: pause\n mov 9f(%rip), "
-									 "%rax\n test %rax, %rax\n "
-									 "jnz 3f\n loop "
-									 "2b\n" POWEROFF(14, "8f") "3: cmp $0x1234, %rax\n je 4f\n" POWEROFF(11, "8f") "4:" HC(2, "20f") "cmpq $-16, 20f+40(%rip)\n je 5f\n" POWEROFF(
-										 12,
-										 "8f") "5: movl "
-										       "$5, "
-										       "20f(%rip)"
-										       "\n" HC(2,
-											       "20"
-											       "f") "cmpq $-22, 20f+40(%rip)\n je 6f\n" POWEROFF(13,
-																		 "8f") "6:" POWEROFF(0,
-																				     "8f") "30: movabs $0x3130455353455655, %rax\n cmp %rax, %rsi\n je 31f\n mov $0xbad, %rdi\n"
-																					   "31: mov %rdi, 9f(%rip)\n 32: hlt\n jmp 32b\n"
-																					   ".align 8\n8: .quad 0\n9: .quad 0\n"
-																					   "20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
+	"lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(2, "20f")
+	"cmpq $0, 20f+40(%rip)\n je 1f\n" POWEROFF(10, "8f")
+	"1: mov $100000000, %rcx\n"
+	"2: pause\n mov 9f(%rip), %rax\n test %rax, %rax\n jnz 3f\n loop 2b\n"
+	POWEROFF(14, "8f")
+	"3: cmp $0x1234, %rax\n je 4f\n" POWEROFF(11, "8f")
+	"4:" HC(2, "20f") "cmpq $-16, 20f+40(%rip)\n je 5f\n" POWEROFF(12, "8f")
+	"5: movl $5, 20f(%rip)\n" HC(2, "20f")
+	"cmpq $-22, 20f+40(%rip)\n je 6f\n" POWEROFF(13, "8f")
+	"6:" POWEROFF(0, "8f")
+	"30: movabs $0x3130455353455655, %rax\n cmp %rax, %rsi\n je 31f\n mov $0xbad, %rdi\n"
+	"31: mov %rdi, 9f(%rip)\n 32: hlt\n jmp 32b\n"
+	".align 8\n8: .quad 0\n9: .quad 0\n"
+	"20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
 
 /*
- * save/restore: set callee-visible registers, SYNC(1), then check them and a
- * memory counter after the host moved the vCPU into a new VM; print "ok\n".
+ * save/restore: set registers, SYNC(1), then check them and a memory counter
+ * after the host moved the vCPU into a new VM; print "ok\n".
  */
 GUEST(migrate,
-      "mov $0x1111, %rbx\n mov $0x2222, %r12\n mov $0x3333, %r15\n"
-      "incq 9f(%rip)\n" HC(1,
-			   "10f") "cmp $0x1111, %rbx\n jne 1f\n cmp $0x2222, %r12\n jne 1f\n"
-				  "cmp $0x3333, %r15\n jne 1f\n cmpq $1, 9f(%rip)\n jne 1f\n"
-				  "mov $0x3f8, %dx\n mov $'o', %al\n out %al, %dx\n mov $'k', "
-				  "%al\n out %al, %dx\n"
-				  "mov $10, %al\n out %al, %dx\n" POWEROFF(0, "8f") "1:" POWEROFF(
-					  1, "8f") ".align 8\n8: .quad 0\n9: .quad 0\n"
-						   "10: .long 1, 0\n .quad 0, 0, 1, -1\n");
+	"mov $0x1111, %rbx\n mov $0x2222, %r12\n mov $0x3333, %r15\n"
+	"incq 9f(%rip)\n" HC(1, "10f")
+	"cmp $0x1111, %rbx\n jne 1f\n cmp $0x2222, %r12\n jne 1f\n"
+	"cmp $0x3333, %r15\n jne 1f\n cmpq $1, 9f(%rip)\n jne 1f\n"
+	"mov $0x3f8, %dx\n mov $'o', %al\n out %al, %dx\n mov $'k', %al\n out %al, %dx\n"
+	"mov $10, %al\n out %al, %dx\n"
+	POWEROFF(0, "8f")
+	"1:" POWEROFF(1, "8f")
+	".align 8\n8: .quad 0\n9: .quad 0\n"
+	"10: .long 1, 0\n .quad 0, 0, 1, -1\n");
 
-/* clang-format on */
+// clang-format on
 
 /* ---- host side ---- */
 
