@@ -32,6 +32,7 @@ start() { # NAME CMD...: console in W/NAME.out, stdin from a fifo
 	rm -f "$W/$name.in"
 	mkfifo "$W/$name.in"
 	: >"$W/$name.out"
+	: >"$W/$name.err"
 	"$@" <"$W/$name.in" >"$W/$name.out" 2>"$W/$name.err" &
 	echo $! >"$W/$name.pid"
 	sleep 1000 >"$W/$name.in" &
@@ -84,8 +85,12 @@ vessel_once() { # WORKLOAD -> "total_ms downtime_ms bytes"
 		i=$((i + 1))
 	done
 	# the source exits after the hand-over; its summary has the numbers
-	wait "$(cat "$W/vs.pid")" 2>/dev/null
-	kill "$(cat "$W/vs.hold")" 2>/dev/null
+	i=0
+	while kill -0 "$(cat "$W/vs.pid")" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop vs
 	line=$(grep "migrated to" "$W/vs.err" | tail -n 1)
 	stop vd
 	[ -n "$line" ] || { echo "migrate bench: vessel migration failed" >&2; cat "$W/vs.err" >&2; return 1; }

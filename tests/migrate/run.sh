@@ -220,6 +220,41 @@ t_ume_process() {
 	stop_vm b
 }
 
+# The control socket on a live VM: status, pause/resume, stats, bad requests, quit.
+t_control() {
+	boot_src a || { notok "control socket: boot" "$W/a.err"; stop_vm a; return; }
+	ctl a pause >/dev/null && ctl a status >"$W/a.status"
+	before=$(wc -c <"$W/a.out")
+	say a help
+	sleep 1
+	after=$(wc -c <"$W/a.out")
+	ctl a resume >/dev/null
+	if grep -q '"state": "paused"' "$W/a.status" && [ "$before" = "$after" ] &&
+		wait_for "$W/a.out" "commands" 5; then
+		ok "control: pause stops the guest (no console output), resume continues it"
+	else
+		notok "control: pause/resume" "$W/a.status" "$W/a.out"
+	fi
+	ctl a stats >"$W/a.stats"
+	"$VESSEL" ctl "$W/a.sock" --json '{"command":"inject-ume","gpa":"0xzz"}' >"$W/bad1" 2>&1
+	bad1=$?
+	"$VESSEL" ctl "$W/a.sock" --json '[oops' >"$W/bad2" 2>&1
+	bad2=$?
+	"$VESSEL" ctl "$W/a.sock" inject-ume 0x7fffffffff000 >"$W/bad3" 2>&1
+	bad3=$?
+	if grep -q '"exits": [1-9]' "$W/a.stats" && [ $bad1 = 1 ] && [ $bad2 = 1 ] && [ $bad3 = 1 ] &&
+		grep -q "not an address" "$W/bad1" && grep -q "bad JSON" "$W/bad2" &&
+		grep -q "not guest RAM" "$W/bad3" && responds a; then
+		ok "control: stats, and bad requests get a JSON error while the VM runs on"
+	else
+		notok "control: stats and bad requests" "$W/a.stats" "$W/bad1" "$W/bad2" "$W/bad3"
+	fi
+	ctl a quit >/dev/null
+	wait_exit a 20
+	[ $status = 0 ] && ok "control: quit stops the VM, vessel exits 0" ||
+		notok "control: quit (status $status)" "$W/a.err"
+}
+
 t_idle_and_back() {
 	next_port
 	boot_src a && incoming b "$uri" || { notok "idle VM: setup" "$W/a.err" "$W/b.err"; stop_vm a; stop_vm b; return; }
@@ -283,15 +318,24 @@ t_ume_latent() {
 
 t_ume_in_flight() {
 	next_port
-	VESSEL_MIG_MAX_MIBS=1 boot_src a && incoming b "$uri" || { notok "UME in flight: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	# 16 MiB of memtest data at 4 MiB/s: the migration takes about 4 s
+	VESSEL_MIG_MAX_MIBS=4 boot_shell a || { notok "UME in flight: setup" "$W/a.err"; stop_vm a; return; }
+	say a "memtest -m 16 -i 1000 &"
+	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
+		skip "UME injected while the migration is in flight" "no memtest in the initrd"
+		stop_vm a
+		return
+	fi
+	incoming b "$uri"
 	ctl a migrate "$uri" >/dev/null
-	sleep 0.5
+	sleep 1
 	ctl a migrate-status >"$W/a.mstat"
 	ctl a inject-ume $FREE_GPA >/dev/null
 	wait_exit a 60
 	ctl b stats >"$W/b.stats" 2>&1
 	if [ $status = 0 ] && grep -q '"status": "pre-copy"' "$W/a.mstat" &&
-		grep -q '"poisoned_pages": 1' "$W/b.stats" && responds b; then
+		grep -q '"poisoned_pages": 1' "$W/b.stats" && responds b &&
+		! grep -q MISMATCH "$W/b.out"; then
 		ok "UME injected while the migration is in flight: handled, migration completes"
 	else
 		notok "UME in flight (status $status)" "$W/a.mstat" "$W/a.err" "$W/b.err" "$W/b.stats"
@@ -328,7 +372,7 @@ t_dest_killed() {
 t_conn_cut() {
 	next_port
 	boot_src a || { notok "connection cut: setup" "$W/a.err"; stop_vm a; return; }
-	"$PEER" cut $PORT 200000 >"$W/peer.out" 2>&1 &
+	"$PEER" cut $PORT 100000 >"$W/peer.out" 2>&1 &
 	peer=$!
 	wait_for "$W/peer.out" listening 5
 	ctl a migrate "$uri" >/dev/null
@@ -460,7 +504,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_control t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t

@@ -264,9 +264,9 @@ static void report(struct sender *s, const char *what, uint64_t dirty)
 	live_migrate_progress(s->l, &p);
 	fprintf(stderr,
 		"\rvessel: migration %s pass %u: %llu pages, %.1f MiB sent, %.0f MiB/s, "
-		"%llu dirty pages left\r\n",
+		"%llu dirty pages left (dirty-log sync %.2f ms)\r\n",
 		what, p.pass, (unsigned long long)s->pass_pages, p.bytes / 1048576.0,
-		p.rate_mib_s, (unsigned long long)dirty);
+		p.rate_mib_s, (unsigned long long)dirty, s->dirty.last_sync_ms);
 }
 
 static int fail(struct sender *s, int rc, const char *fmt, ...)
