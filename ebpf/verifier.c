@@ -31,7 +31,7 @@
 #define EBPF_MAX_PROCESSED 1000000 /* abstract instructions per load */
 #endif
 #define MAX_PROCESSED	 EBPF_MAX_PROCESSED
-#define MAX_STATES_INSN	 32	 /* checkpoints kept per instruction */
+#define MAX_STATES_INSN	 32	 /* newest checkpoints compared per instruction */
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */
 #define MAX_PENDING	 4096	   /* branches waiting to be explored */
@@ -63,7 +63,7 @@ struct vstate {
 struct checkpoint {
 	struct checkpoint *parent; /* nearest enclosing checkpoint */
 	struct checkpoint *next;   /* same instruction */
-	struct checkpoint *all;	   /* every checkpoint, for freeing */
+	struct checkpoint *all, *all_prev; /* every checkpoint, for freeing */
 	long branches;		   /* live paths below; 0 = explored */
 	struct vstate st;	   /* truncated to st.nframes frames */
 };
@@ -79,12 +79,12 @@ struct verifier {
 	size_t n;
 	struct ebpf_error *err;
 	uint8_t *is_prune;
+	uint16_t *rel; /* per instruction: registers whose values matter */
 	struct checkpoint **seen; /* per instruction */
-	uint16_t *nseen;
 	struct checkpoint *all;	  /* every checkpoint, for freeing */
 	struct pending *stack;
 	size_t nstack, capstack;
-	uint64_t processed, nstates;
+	uint64_t processed, nstates, nlive;
 	struct vstate *cur;
 	struct checkpoint *owner;
 	int idx; /* instruction being checked */
@@ -155,21 +155,25 @@ static bool same_object(const struct reg *a, const struct reg *b)
 
 /* ---- state comparison ---- */
 
-static bool reg_leq(const struct reg *c, const struct reg *o)
+static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant)
 {
 	if (o->type == T_NOINIT)
 		return true; /* the old path never read it, or it failed */
 	if (!same_object(c, o))
 		return false;
+	/* a number whose value can influence no check and no branch from
+	 * here on (see compute_relevance) may differ arbitrarily */
+	if (!relevant && o->type == T_SCALAR)
+		return true;
 	return bounds_contains(&o->b, &c->b);
 }
 
-static bool frame_leq(const struct vframe *c, const struct vframe *o)
+static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t rel)
 {
 	if (c->callsite != o->callsite)
 		return false;
 	for (int r = 0; r < 11; r++)
-		if (!reg_leq(&c->regs[r], &o->regs[r]))
+		if (!reg_leq(&c->regs[r], &o->regs[r], rel & (1u << r)))
 			return false;
 	if (c->lo > o->lo) {
 		/* quick reject: old has initialised bytes where cur has none */
@@ -192,20 +196,148 @@ static bool frame_leq(const struct vframe *c, const struct vframe *o)
 		/* old slot is a spilled register */
 		if (ct != S_SPILL)
 			return false;
-		if ((i & 7) == 0 && !reg_leq(&c->spill[i / 8], &o->spill[i / 8]))
+		if ((i & 7) == 0 && !reg_leq(&c->spill[i / 8], &o->spill[i / 8], true))
 			return false;
 	}
 	return true;
 }
 
-static bool state_leq(const struct vstate *c, const struct vstate *o)
+#define REL_CALLEE_SAVED 0x3c0 /* r6-r9 */
+
+static bool state_leq(const struct verifier *v, const struct vstate *c, const struct vstate *o)
 {
 	if (c->nframes != o->nframes)
 		return false;
-	for (int f = 0; f < c->nframes; f++)
-		if (!frame_leq(&c->fr[f], &o->fr[f]))
+	for (int f = 0; f < c->nframes; f++) {
+		/* a caller frame resumes after its call with r0-r5 replaced */
+		uint16_t rel = f == c->nframes - 1
+				       ? v->rel[c->insn]
+				       : v->rel[c->fr[f + 1].callsite + 1] & REL_CALLEE_SAVED;
+
+		if (!frame_leq(&c->fr[f], &o->fr[f], rel))
 			return false;
+	}
 	return true;
+}
+
+/*
+ * Relevance: rel[i] has bit r set if the value register r holds before
+ * instruction i may, on some path, flow into something the verifier checks
+ * or decides on: a jump condition, a memory access base or pointer offset,
+ * a helper or local-call argument, a value stored to memory (it may be
+ * reloaded with its bounds), or a function's result. Everything else (e.g. an
+ * accumulator that only ends up in r0 of the main program) cannot change
+ * which paths are feasible or whether a check passes, so states that differ
+ * only there are equivalent for pruning. A backward may-analysis to a fixpoint.
+ */
+static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out, uint16_t *kill)
+{
+	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+	bool x = EBPF_SRC(in->code) == EBPF_X;
+
+	*kill = 0;
+	switch (cls) {
+	case EBPF_ALU:
+	case EBPF_ALU64:
+		if (op == EBPF_MOV) {
+			*kill = d;
+			return (out & d) && x ? s : 0;
+		}
+		if (!(out & d))
+			return 0; /* the result matters nowhere (even if a pointer) */
+		return (uint16_t)(d | (x ? s : 0));
+	case EBPF_LD:
+		*kill = d;
+		return 0;
+	case EBPF_LDX:
+		*kill = d;
+		return s;
+	case EBPF_ST:
+		return d;
+	case EBPF_STX:
+		if (EBPF_MODE(in->code) == EBPF_ATOMIC && in->imm == EBPF_CMPXCHG)
+			return (uint16_t)(d | s | 1u);
+		return (uint16_t)(d | s);
+	}
+	/* jumps */
+	if (op == EBPF_JA)
+		return 0;
+	if (op == EBPF_EXIT)
+		return in_main ? 0 : 1u;
+	if (op == EBPF_CALL) {
+		*kill = 0x3f; /* r0-r5 are replaced or clobbered */
+		return 0x3e;  /* r1-r5: arguments */
+	}
+	return (uint16_t)(d | (x ? s : 0));
+}
+
+static int compute_relevance(struct verifier *v)
+{
+	const struct ebpf_insn *insns = v->insns;
+	size_t n = v->n;
+	uint8_t *in_main = calloc(n, 1);
+	bool changed = true;
+
+	if (!in_main)
+		return -ENOMEM;
+	/* instructions of the main function: reachable from 0 without calls;
+	 * cfg.c already proved that functions are contiguous and closed */
+	{
+		size_t end = n;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct ebpf_insn *in = &insns[i];
+
+			if (in->code == (EBPF_JMP | EBPF_CALL) && in->src == EBPF_PSEUDO_CALL_LOCAL) {
+				size_t t = (size_t)((int64_t)i + 1 + in->imm);
+
+				if (t < end && t > 0)
+					end = t;
+			}
+		}
+		memset(in_main, 1, end);
+	}
+	memset(v->rel, 0, n * sizeof(*v->rel));
+	while (changed) {
+		changed = false;
+		for (size_t k = n; k-- > 0;) {
+			const struct ebpf_insn *in = &insns[k];
+			unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+			uint16_t out = 0, kill, use, nv;
+
+			if (k > 0 && insns[k - 1].code == EBPF_OPC_LDDW)
+				continue; /* second half of lddw */
+			if (cls == EBPF_JMP || cls == EBPF_JMP32) {
+				int64_t t = (int64_t)k + 1 + (cls == EBPF_JMP32 && op == EBPF_JA
+								     ? in->imm
+								     : in->off);
+
+				if (op == EBPF_EXIT) {
+					out = 0;
+				} else if (op == EBPF_CALL) {
+					out = k + 1 < n ? v->rel[k + 1] : 0;
+				} else {
+					if (t >= 0 && t < (int64_t)n)
+						out = v->rel[t];
+					if (op != EBPF_JA && k + 1 < n)
+						out |= v->rel[k + 1];
+				}
+			} else {
+				size_t next = k + (in->code == EBPF_OPC_LDDW ? 2 : 1);
+
+				out = next < n ? v->rel[next] : 0;
+			}
+			use = rel_uses(in, in_main[k], out, &kill);
+			nv = (uint16_t)((out & ~kill) | use);
+			if (nv != v->rel[k]) {
+				v->rel[k] = nv;
+				changed = true;
+			}
+		}
+	}
+	free(in_main);
+	return 0;
 }
 
 /* ---- path bookkeeping ---- */
@@ -218,22 +350,51 @@ static void path_done(struct verifier *v)
 		c = c->parent;
 }
 
-/* 1: prune the path, 0: continue, <0: reject */
+static void free_checkpoint(struct verifier *v, struct checkpoint *c)
+{
+	if (c->all_prev)
+		c->all_prev->all = c->all;
+	else
+		v->all = c->all;
+	if (c->all)
+		c->all->all_prev = c->all_prev;
+	free(c);
+	v->nlive--;
+}
+
+/*
+ * 1: prune the path, 0: continue, <0: reject.
+ * The newest MAX_STATES_INSN checkpoints of an instruction are compared with
+ * the current state; older ones that are fully explored are freed (in a
+ * loop, the states of early iterations do not match again). Explored
+ * checkpoints are referenced by nothing live: path_done() only walks up from
+ * live owners, whose ancestors are all live.
+ */
 static int visit_prune_point(struct verifier *v)
 {
-	int i = v->cur->insn;
-	struct checkpoint *c;
+	int i = v->cur->insn, pos = 0;
+	struct checkpoint *c, **pp = &v->seen[i];
 
-	for (c = v->seen[i]; c; c = c->next) {
-		v->processed++; /* comparisons are work too: bound them */
-		if (!state_leq(v->cur, &c->st))
+	while ((c = *pp)) {
+		if (pos++ >= MAX_STATES_INSN) {
+			if (c->branches == 0) {
+				*pp = c->next;
+				free_checkpoint(v, c);
+			} else {
+				pp = &c->next;
+			}
 			continue;
-		if (c->branches == 0)
-			return 1;
-		return fail(v, "infinite loop: this state repeats without progress "
-			       "(the loop is not proven bounded)");
+		}
+		v->processed++; /* comparisons are work too: bound them */
+		if (state_leq(v, v->cur, &c->st)) {
+			if (c->branches == 0)
+				return 1;
+			return fail(v, "infinite loop: this state repeats without progress "
+				       "(the loop is not proven bounded)");
+		}
+		pp = &c->next;
 	}
-	if (v->nseen[i] >= MAX_STATES_INSN || v->nstates >= MAX_STATES_TOTAL)
+	if (v->nlive >= MAX_STATES_TOTAL)
 		return 0;
 	c = malloc(offsetof(struct checkpoint, st) + state_size(v->cur->nframes));
 	if (!c)
@@ -243,9 +404,12 @@ static int visit_prune_point(struct verifier *v)
 	c->branches = 1;
 	c->next = v->seen[i];
 	v->seen[i] = c;
-	v->nseen[i]++;
 	v->nstates++;
+	v->nlive++;
 	c->all = v->all;
+	c->all_prev = NULL;
+	if (v->all)
+		v->all->all_prev = c;
 	v->all = c;
 	v->owner = c;
 	return 0;
@@ -1069,13 +1233,18 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 	int rc = -ENOMEM;
 
 	v.is_prune = malloc(n);
+	v.rel = malloc(n * sizeof(*v.rel));
 	v.seen = calloc(n, sizeof(*v.seen));
-	v.nseen = calloc(n, sizeof(*v.nseen));
-	if (!v.is_prune || !v.seen || !v.nseen) {
+	if (!v.is_prune || !v.seen || !v.rel) {
 		ebpf_fail(err, -1, "out of memory");
 		goto out;
 	}
 	rc = ebpf_check_cfg(env, insns, n, v.is_prune, err);
+	if (!rc) {
+		rc = compute_relevance(&v);
+		if (rc)
+			ebpf_fail(err, -1, "out of memory");
+	}
 	if (!rc)
 		rc = explore(&v);
 out:
@@ -1086,8 +1255,8 @@ out:
 		free(c);
 	}
 	free(v.is_prune);
+	free(v.rel);
 	free(v.seen);
-	free(v.nseen);
 	free(v.stack);
 	if (insns_processed)
 		*insns_processed = v.processed;
