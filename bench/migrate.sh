@@ -94,9 +94,9 @@ vessel_once() { # WORKLOAD -> "total_ms downtime_ms bytes"
 	line=$(grep "migrated to" "$W/vs.err" | tail -n 1)
 	stop vd
 	[ -n "$line" ] || { echo "migrate bench: vessel migration failed" >&2; cat "$W/vs.err" >&2; return 1; }
-	# "migrated to URI: N passes, X MiB in T ms (R MiB/s), downtime D ms, ..."
-	printf '%s\n' "$line" | sed -n 's/.* passes, \([0-9.]*\) MiB in \([0-9.]*\) ms.*downtime \([0-9.]*\) ms.*/\2 \3 \1/p' |
-		awk '{ printf "%s %s %.0f\n", $1, $2, $3 * 1048576 }'
+	# "migrated to URI: N passes, X MiB (B bytes) in T ms (R MiB/s), downtime D ms, ..."
+	printf '%s\n' "$line" |
+		sed -n 's/.* MiB (\([0-9]*\) bytes) in \([0-9.]*\) ms.*downtime \([0-9.]*\) ms.*/\2 \3 \1/p'
 }
 
 qemu_once() { # WORKLOAD -> "total_ms downtime_ms bytes"

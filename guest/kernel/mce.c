@@ -12,9 +12,9 @@
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
 
-#define MSR_MCG_CAP    0x179u
-#define MSR_MCG_STATUS 0x17au
-#define MSR_MCG_CTL    0x17bu
+#define MSR_MCG_CAP	 0x179u
+#define MSR_MCG_STATUS	 0x17au
+#define MSR_MCG_CTL	 0x17bu
 #define MSR_MC_CTL(i)	 (0x400u + 4u * (i))
 #define MSR_MC_STATUS(i) (0x401u + 4u * (i))
 #define MSR_MC_ADDR(i)	 (0x402u + 4u * (i))
@@ -29,9 +29,9 @@
 #define MCI_STATUS_PCC	 (1ull << 57)
 #define MCI_STATUS_AR	 (1ull << 55)
 
-#define CR4_MCE		(1ull << 6)
-#define CPUID1_EDX_MCE	(1u << 7)
-#define CPUID1_EDX_MCA	(1u << 14)
+#define CR4_MCE	       (1ull << 6)
+#define CPUID1_EDX_MCE (1u << 7)
+#define CPUID1_EDX_MCA (1u << 14)
 
 static struct mce_counts counts;
 static struct spinlock counts_lock = SPINLOCK_INIT;
@@ -77,7 +77,7 @@ static void count(uint64_t *field)
 
 struct owner_scan {
 	uint64_t pa;
-	int unmap;   /* clear the entries that map pa (retire) */
+	int unmap; /* clear the entries that map pa (retire) */
 	int found;
 };
 

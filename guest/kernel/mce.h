@@ -19,12 +19,12 @@
 #include "arch/x86_64/trapframe.h"
 
 struct mce_counts {
-	uint64_t events;	 /* #MC taken */
-	uint64_t killed;	 /* processes killed */
-	uint64_t retired_user;	 /* user pages retired after a kill */
-	uint64_t retired_free;	 /* free pages retired */
-	uint64_t deferred;	 /* action optional on a page in use: left to late kill */
-	uint64_t corrected;	 /* corrected errors (logged only) */
+	uint64_t events;       /* #MC taken */
+	uint64_t killed;       /* processes killed */
+	uint64_t retired_user; /* user pages retired after a kill */
+	uint64_t retired_free; /* free pages retired */
+	uint64_t deferred;     /* action optional on a page in use: left to late kill */
+	uint64_t corrected;    /* corrected errors (logged only) */
 };
 
 /* Per CPU at boot: CR4.MCE and the bank controls, where the CPU has them. */

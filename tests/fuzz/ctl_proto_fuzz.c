@@ -25,8 +25,13 @@ static int h_fail(void *ctx, const struct ctl_args *a, json_t *res, char *err, s
 }
 
 static const struct ctl_ops ops = {
-	.status = h_ok, .stats = h_ok, .pause = h_fail, .resume = h_ok,
-	.migrate = h_ok, .inject_ume = h_ok, .migrate_status = h_ok,
+	.status = h_ok,
+	.stats = h_ok,
+	.pause = h_fail,
+	.resume = h_ok,
+	.migrate = h_ok,
+	.inject_ume = h_ok,
+	.migrate_status = h_ok,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

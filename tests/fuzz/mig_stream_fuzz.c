@@ -2,8 +2,8 @@
 /*
  * libFuzzer target: the migration stream receiver (reader + state machine),
  * exactly as the destination runs it, on arbitrary bytes. The sink checks the
- * receiver's promises: addresses are page aligned and below the cap, DATA pages carry data and others do not, state names are clean.
- * Any violation aborts (a finding), as do ASan/UBSan reports.
+ * receiver's promises: addresses are page aligned and below the cap, DATA pages carry data and
+ * others do not, state names are clean. Any violation aborts (a finding), as do ASan/UBSan reports.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -71,11 +71,11 @@ static int cut(const char *port, long want)
 	long got = 0;
 	ssize_t n;
 
-	while (got < want && (n = net_read_some(fd, buf,
-						(size_t)(want - got) < sizeof(buf)
-							? (size_t)(want - got)
-							: sizeof(buf),
-						10000)) > 0)
+	while (got < want &&
+	       (n = net_read_some(fd, buf,
+				  (size_t)(want - got) < sizeof(buf) ? (size_t)(want - got) :
+								       sizeof(buf),
+				  10000)) > 0)
 		got += n;
 	printf("cut after %ld bytes\n", got);
 	close(fd);

@@ -61,7 +61,10 @@ static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 }
 
 static const struct ctl_ops ops = {
-	.status = h_status, .pause = h_pause, .migrate = h_migrate, .inject_ume = h_inject,
+	.status = h_status,
+	.pause = h_pause,
+	.migrate = h_migrate,
+	.inject_ume = h_inject,
 };
 
 /* Send req, parse the reply, check ok/error. Returns the reply object. */
@@ -90,8 +93,9 @@ static void test_good_requests(void **state)
 	json_t *o;
 
 	o = call(&c, "{\"command\":\"status\"}", 1, NULL);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "result"), "state")),
-			    "running");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(o, "result"), "state")),
+		"running");
 	json_decref(o);
 	assert_int_equal(c.status, 1);
 	json_decref(call(&c, " { \"command\" : \"pause\" } ", 1, NULL));

@@ -71,15 +71,15 @@ static void test_request_reply(void **state)
 {
 	char err[256], *reply;
 
-	assert_int_equal(ctl_request(path, "{\"command\":\"status\"}", &reply, 2000, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"status\"}", &reply, 2000, err, sizeof(err)), 0);
 	assert_string_equal(reply, "{\"ok\":true,\"result\":{\"state\":\"running\"}}");
 	free(reply);
 	assert_int_equal(ctl_request(path, "not json", &reply, 2000, err, sizeof(err)), 0);
 	assert_non_null(strstr(reply, "\"ok\":false"));
 	free(reply);
-	assert_int_equal(ctl_request(path, "{\"command\":\"quit\"}", &reply, 2000, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"quit\"}", &reply, 2000, err, sizeof(err)), 0);
 	free(reply);
 	assert_int_equal(quits, 1);
 }
@@ -126,8 +126,8 @@ static void test_pipelined_and_abuse(void **state)
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(write(fd, "{\"comm", 6), 6);
 	close(fd);
-	assert_int_equal(ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
 	free(reply);
 }
 

@@ -189,12 +189,9 @@ static void test_timeouts_and_eof(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_connect_refused),
-		cmocka_unit_test(test_listen_busy),
-		cmocka_unit_test(test_accept_timeout),
-		cmocka_unit_test(test_big_transfer),
-		cmocka_unit_test(test_timeouts_and_eof),
+		cmocka_unit_test(test_parse),	     cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_listen_busy),  cmocka_unit_test(test_accept_timeout),
+		cmocka_unit_test(test_big_transfer), cmocka_unit_test(test_timeouts_and_eof),
 	};
 
 	return cmocka_run_group_tests_name("mig_net", tests, NULL, NULL);

@@ -24,7 +24,7 @@
 #include "migrate/safecopy.h"
 #include "migrate/uffd.h"
 
-#define PAGE 4096u
+#define PAGE   4096u
 #define NPAGES 64u
 
 static int have_poison;
@@ -80,13 +80,13 @@ static void poison(struct guest *g, unsigned page)
 
 /* cmocka swaps in its own SIGBUS handler around each test function (not
  * around setup), so every test re-asserts ours first. */
-#define NEED_POISON()                                                        \
-	do {                                                                 \
-		assert_int_equal(mig_safecopy_init(), 0);                    \
-		if (!have_poison) {                                          \
-			print_message("# SKIP %s\n", probe_err);             \
-			skip();                                              \
-		}                                                            \
+#define NEED_POISON()                                                                              \
+	do {                                                                                       \
+		assert_int_equal(mig_safecopy_init(), 0);                                          \
+		if (!have_poison) {                                                                \
+			print_message("# SKIP %s\n", probe_err);                                   \
+			skip();                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static void test_set_basic(void **state)
@@ -141,7 +141,8 @@ static void test_set_concurrent(void **state)
 	}
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	for (uint64_t g = poison_set_next(&ps, 0); g != POISON_NONE; g = poison_set_next(&ps, g + 1))
+	for (uint64_t g = poison_set_next(&ps, 0); g != POISON_NONE;
+	     g = poison_set_next(&ps, g + 1))
 		n++;
 	assert_int_equal(n, poison_set_count(&ps));
 	assert_true(n > 4096);

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define REPLY_MAX (1u << 20)
+#define REPLY_MAX	  (1u << 20)
 #define CLIENT_TIMEOUT_MS 30000
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -107,11 +107,10 @@ out:
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: vessel ctl SOCKET COMMAND [ARG]\n"
-		"       vessel ctl SOCKET --json 'REQUEST'\n"
-		"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
-		"          inject-ume GPA [latent], migrate-status\n");
+	fprintf(stderr, "usage: vessel ctl SOCKET COMMAND [ARG]\n"
+			"       vessel ctl SOCKET --json 'REQUEST'\n"
+			"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
+			"          inject-ume GPA [latent], migrate-status\n");
 	return 2;
 }
 

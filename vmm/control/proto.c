@@ -17,7 +17,10 @@ struct ctl_command {
 	const char *help;
 };
 
-#define CMD(n, a, f, h) { n, a, offsetof(struct ctl_ops, f), h }
+#define CMD(n, a, f, h)                                                                            \
+	{                                                                                          \
+		n, a, offsetof(struct ctl_ops, f), h                                               \
+	}
 
 static const struct ctl_command commands[] = {
 	CMD("status", ARG_NONE, status, "run state, vCPUs, memory"),

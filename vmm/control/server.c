@@ -67,7 +67,8 @@ static void reply(int fd, char *s)
 static void serve_client(struct ctl_server *s, int fd)
 {
 	size_t len = 0, start, i;
-	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = s->wake[0], .events = POLLIN } };
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+				 { .fd = s->wake[0], .events = POLLIN } };
 	ssize_t n;
 
 	for (;;) {

@@ -84,8 +84,8 @@ static int resolve(const struct net_addr *a, int passive, struct addrinfo **res,
 	rc = getaddrinfo(a->host[0] ? a->host : (passive ? NULL : "localhost"), a->port, &hints,
 			 res);
 	if (rc)
-		return seterr(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s",
-			      a->host, gai_strerror(rc));
+		return seterr(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s", a->host,
+			      gai_strerror(rc));
 	return 0;
 }
 

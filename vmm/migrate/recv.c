@@ -37,9 +37,10 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 		if (rc)
 			return fail(err, errlen, rc, "%s", r->err);
 		if (!have_hello && rec.type != MIG_REC_HELLO && rec.type != MIG_REC_ABORT)
-			return fail(err, errlen, -EPROTO,
-				    "%s record #%llu before HELLO: the stream must start with HELLO",
-				    mig_rec_type_name(rec.type), (unsigned long long)rec.seq);
+			return fail(
+				err, errlen, -EPROTO,
+				"%s record #%llu before HELLO: the stream must start with HELLO",
+				mig_rec_type_name(rec.type), (unsigned long long)rec.seq);
 		switch (rec.type) {
 		case MIG_REC_HELLO:
 			if (have_hello)
@@ -65,8 +66,8 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 			break;
 		case MIG_REC_ZERO_RANGE:
 			for (uint64_t i = 0; i < rec.u.zrange.npages; i++) {
-				rc = ops->page(ctx, rec.u.zrange.gpa + i * MIG_PAGE_SIZE, MIG_PAGE_ZERO,
-					       MIG_POISON_NONE, NULL, err, errlen);
+				rc = ops->page(ctx, rec.u.zrange.gpa + i * MIG_PAGE_SIZE,
+					       MIG_PAGE_ZERO, MIG_POISON_NONE, NULL, err, errlen);
 				if (rc)
 					return rc;
 			}
@@ -85,7 +86,8 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 			stats->states++;
 			break;
 		case MIG_REC_END:
-			if (rec.u.end.page_records != pages || rec.u.end.state_records != stats->states)
+			if (rec.u.end.page_records != pages ||
+			    rec.u.end.state_records != stats->states)
 				return fail(err, errlen, -EPROTO,
 					    "END: source sent %llu pages and %llu state records, "
 					    "%llu and %llu arrived",

@@ -26,22 +26,22 @@
 #define MIG_REC_HDR_LEN	 8u
 #define MIG_REC_SUM_LEN	 8u
 
-#define MIG_PAGE_SIZE	    4096u
-#define MIG_MAX_MEM	    (64ull << 30) /* largest guest RAM accepted */
-#define MIG_MAX_VCPUS	    256u
-#define MIG_STATE_MAX	    (1u << 20) /* one STATE blob */
-#define MIG_MSG_MAX	    256u       /* ABORT / ACK message text */
-#define MIG_STATE_NAME_LEN  16u
-#define MIG_MAX_RECORD_LEN  (MIG_STATE_HDR_LEN + MIG_STATE_MAX)
+#define MIG_PAGE_SIZE	   4096u
+#define MIG_MAX_MEM	   (64ull << 30) /* largest guest RAM accepted */
+#define MIG_MAX_VCPUS	   256u
+#define MIG_STATE_MAX	   (1u << 20) /* one STATE blob */
+#define MIG_MSG_MAX	   256u	      /* ABORT / ACK message text */
+#define MIG_STATE_NAME_LEN 16u
+#define MIG_MAX_RECORD_LEN (MIG_STATE_HDR_LEN + MIG_STATE_MAX)
 
 enum mig_rec_type {
-	MIG_REC_HELLO = 1, /* VM shape; first record, exactly once */
-	MIG_REC_PAGE = 2,  /* one guest page: DATA, ZERO or POISONED */
-	MIG_REC_PASS = 3,  /* end of one pre-copy pass (progress only) */
-	MIG_REC_STATE = 4, /* an opaque state blob: vCPU, irqchip, clock, device */
-	MIG_REC_END = 5,   /* last record: counts to cross-check */
-	MIG_REC_ABORT = 6, /* source gives up; destination exits with msg */
-	MIG_REC_ACK = 7,   /* destination -> source: restored (status 0) or not */
+	MIG_REC_HELLO = 1,	/* VM shape; first record, exactly once */
+	MIG_REC_PAGE = 2,	/* one guest page: DATA, ZERO or POISONED */
+	MIG_REC_PASS = 3,	/* end of one pre-copy pass (progress only) */
+	MIG_REC_STATE = 4,	/* an opaque state blob: vCPU, irqchip, clock, device */
+	MIG_REC_END = 5,	/* last record: counts to cross-check */
+	MIG_REC_ABORT = 6,	/* source gives up; destination exits with msg */
+	MIG_REC_ACK = 7,	/* destination -> source: restored (status 0) or not */
 	MIG_REC_ZERO_RANGE = 8, /* a run of all-zero pages: le64 gpa, le64 npages */
 	MIG_REC_TYPE_MAX = MIG_REC_ZERO_RANGE,
 };

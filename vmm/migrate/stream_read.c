@@ -104,8 +104,7 @@ static int io_fail(struct mig_reader *r, int rc, size_t need, size_t got, const 
 	if (rc == -ETIMEDOUT)
 		return fail(r, rc, "migration stream stalled: no data for %d ms while reading %s",
 			    r->timeout_ms, what);
-	return fail(r, rc, "reading the migration stream failed at %s: %s", what,
-		    strerror(-rc));
+	return fail(r, rc, "reading the migration stream failed at %s: %s", what, strerror(-rc));
 }
 
 static uint16_t le16(const uint8_t *p)
@@ -165,8 +164,7 @@ static int check_length(struct mig_reader *r, uint32_t type, uint32_t len)
 		min = MIG_PAGE_HDR_LEN;
 		max = MIG_PAGE_HDR_LEN + MIG_PAGE_SIZE;
 		if (len != min && len != max && len <= max)
-			return fail(r, -EPROTO,
-				    "PAGE record #%llu: length %u is neither %u nor %u",
+			return fail(r, -EPROTO, "PAGE record #%llu: length %u is neither %u nor %u",
 				    (unsigned long long)r->seq, len, min, max);
 		break;
 	case MIG_REC_PASS:
@@ -214,10 +212,10 @@ static int name_char(uint8_t c)
 	       c == '_' || c == '-' || c == '.';
 }
 
-#define REQUIRE(cond, ...)                                        \
-	do {                                                      \
-		if (!(cond))                                      \
-			return fail(r, -EPROTO, __VA_ARGS__);     \
+#define REQUIRE(cond, ...)                                                                         \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			return fail(r, -EPROTO, __VA_ARGS__);                                      \
 	} while (0)
 
 static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p, uint32_t len)
@@ -301,8 +299,7 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 		REQUIRE(le32(p + 28) == 0, "STATE record #%llu: reserved field is not zero", seq);
 		for (n = 0; n < MIG_STATE_NAME_LEN && p[8 + n]; n++)
 			REQUIRE(name_char(p[8 + n]),
-				"STATE record #%llu: bad character %#x in the name", seq,
-				p[8 + n]);
+				"STATE record #%llu: bad character %#x in the name", seq, p[8 + n]);
 		REQUIRE(n > 0, "STATE record #%llu: empty name", seq);
 		for (uint32_t i = n; i < MIG_STATE_NAME_LEN; i++)
 			REQUIRE(p[8 + i] == 0, "STATE record #%llu: garbage after the name", seq);
@@ -322,8 +319,8 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 			"ZERO_RANGE record #%llu: address %#llx is not page aligned below %#llx",
 			seq, (unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
 		REQUIRE(rec->u.zrange.npages >= 1 &&
-				rec->u.zrange.npages <= (MIG_MAX_MEM - rec->u.zrange.gpa) /
-								MIG_PAGE_SIZE,
+				rec->u.zrange.npages <=
+					(MIG_MAX_MEM - rec->u.zrange.gpa) / MIG_PAGE_SIZE,
 			"ZERO_RANGE record #%llu: %llu pages from %#llx is empty or beyond %#llx",
 			seq, (unsigned long long)rec->u.zrange.npages,
 			(unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);

@@ -22,9 +22,10 @@ uint64_t mig_rec_seed(uint64_t seq, uint32_t type, uint32_t length)
 const char *mig_rec_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-		[MIG_REC_HELLO] = "HELLO", [MIG_REC_PAGE] = "PAGE", [MIG_REC_PASS] = "PASS",
-		[MIG_REC_STATE] = "STATE", [MIG_REC_END] = "END",   [MIG_REC_ABORT] = "ABORT",
-		[MIG_REC_ACK] = "ACK", [MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
+		[MIG_REC_HELLO] = "HELLO", [MIG_REC_PAGE] = "PAGE",
+		[MIG_REC_PASS] = "PASS",   [MIG_REC_STATE] = "STATE",
+		[MIG_REC_END] = "END",	   [MIG_REC_ABORT] = "ABORT",
+		[MIG_REC_ACK] = "ACK",	   [MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])

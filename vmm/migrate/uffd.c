@@ -57,8 +57,8 @@ static int open_uffd(char *err, size_t errlen)
 	if (fd < 0 && errno == EPERM)
 		fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (fd < 0)
-		return fail(err, errlen, errno == ENOSYS ? -ENOTSUP : -errno,
-			    "userfaultfd: %s", strerror(errno));
+		return fail(err, errlen, errno == ENOSYS ? -ENOTSUP : -errno, "userfaultfd: %s",
+			    strerror(errno));
 	if (ioctl(fd, UFFDIO_API, &api) < 0 || !(api.features & UFFD_FEATURE_POISON)) {
 		close(fd);
 		return fail(err, errlen, -ENOTSUP,
@@ -109,8 +109,9 @@ int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
 		static const uint8_t zero[PAGE];
 
 		if (pwrite(fd, zero, PAGE, off) != (ssize_t)PAGE) {
-			rc = fail(err, errlen, -EIO, "poison: cannot allocate the page at offset "
-						     "%lld: %s",
+			rc = fail(err, errlen, -EIO,
+				  "poison: cannot allocate the page at offset "
+				  "%lld: %s",
 				  (long long)off, strerror(errno));
 			goto unreg;
 		}

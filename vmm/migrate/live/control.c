@@ -68,18 +68,18 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "poisoned_pages",
 			    json_integer((json_int_t)poison_set_count(&l->poison)));
 	json_object_set_new(res, "poisoned_gpas", pages);
-	json_object_set_new(res, "ume_injected",
-			    json_integer((json_int_t)__atomic_load_n(&l->ume_injected,
-								     __ATOMIC_RELAXED)));
-	json_object_set_new(res, "vcpu_memory_errors",
-			    json_integer((json_int_t)__atomic_load_n(&l->vcpu_sigbus,
-								     __ATOMIC_RELAXED)));
-	json_object_set_new(res, "scrub_reports_injected",
-			    json_integer((json_int_t)__atomic_load_n(&l->ao_injected,
-								     __ATOMIC_RELAXED)));
-	json_object_set_new(res, "machine_checks_injected",
-			    json_integer((json_int_t)__atomic_load_n(&l->mce_injected,
-								     __ATOMIC_RELAXED)));
+	json_object_set_new(
+		res, "ume_injected",
+		json_integer((json_int_t)__atomic_load_n(&l->ume_injected, __ATOMIC_RELAXED)));
+	json_object_set_new(
+		res, "vcpu_memory_errors",
+		json_integer((json_int_t)__atomic_load_n(&l->vcpu_sigbus, __ATOMIC_RELAXED)));
+	json_object_set_new(
+		res, "scrub_reports_injected",
+		json_integer((json_int_t)__atomic_load_n(&l->ao_injected, __ATOMIC_RELAXED)));
+	json_object_set_new(
+		res, "machine_checks_injected",
+		json_integer((json_int_t)__atomic_load_n(&l->mce_injected, __ATOMIC_RELAXED)));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)mig_safecopy_recovered()));
 	return 0;

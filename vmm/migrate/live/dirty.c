@@ -120,7 +120,8 @@ int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, 
 		uint64_t words = (s->npages + 63) / 64;
 
 		if (ioctl(d->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
-			snprintf(err, errlen, "KVM_GET_DIRTY_LOG (slot %u): %s", i, strerror(errno));
+			snprintf(err, errlen, "KVM_GET_DIRTY_LOG (slot %u): %s", i,
+				 strerror(errno));
 			return -errno;
 		}
 		if (d->manual) {
@@ -151,8 +152,8 @@ int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, 
 
 			for (uint64_t w = 0; w < words && base + w < vwords; w++)
 				if (__atomic_load_n(&l->vmm_dirty[base + w], __ATOMIC_ACQUIRE))
-					s->bits[w] |= __atomic_exchange_n(&l->vmm_dirty[base + w], 0,
-									  __ATOMIC_ACQ_REL);
+					s->bits[w] |= __atomic_exchange_n(&l->vmm_dirty[base + w],
+									  0, __ATOMIC_ACQ_REL);
 		}
 		/* never look past the slot's last page */
 		if (s->npages % 64)

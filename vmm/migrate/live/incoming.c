@@ -64,8 +64,9 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 	if (poison_set_contains(&l->poison, gpa)) {
 		if (kind == MIG_PAGE_POISONED)
 			return 0;
-		snprintf(err, errlen, "%s record for page %#llx, which the source reported "
-				      "poisoned before",
+		snprintf(err, errlen,
+			 "%s record for page %#llx, which the source reported "
+			 "poisoned before",
 			 mig_page_kind_name(kind), (unsigned long long)gpa);
 		return -EPROTO;
 	}

@@ -27,13 +27,13 @@ struct mig_progress {
 	enum mig_status status;
 	char uri[300];
 	unsigned pass;
-	uint64_t bytes;		/* on the wire so far */
-	uint64_t pages_sent;	/* page records, all passes */
+	uint64_t bytes;	     /* on the wire so far */
+	uint64_t pages_sent; /* page records, all passes */
 	uint64_t pages_data, pages_zero, pages_poisoned;
-	uint64_t dirty_left;	/* pages dirty at the last sync */
-	double rate_mib_s;	/* over the whole migration so far */
+	uint64_t dirty_left; /* pages dirty at the last sync */
+	double rate_mib_s;   /* over the whole migration so far */
 	double elapsed_ms;
-	double downtime_ms;	/* pause to ACK; < 0 until known */
+	double downtime_ms; /* pause to ACK; < 0 until known */
 	uint64_t poison_known, poison_on_read;
 	char error[512];
 };
@@ -59,7 +59,7 @@ struct live {
 	struct vm *vm;
 	struct poison_set poison;
 	struct ctl_server *ctl;
-	bool mce_ok;			/* KVM_X86_SETUP_MCE done on every vCPU */
+	bool mce_ok; /* KVM_X86_SETUP_MCE done on every vCPU */
 	uint64_t mcg_cap;
 
 	/* counters (atomic) */
@@ -82,6 +82,7 @@ struct live {
 	char summary[1024];
 	bool paused_by_user;
 	bool cancel;
+	int sock; /* the sender's connection, -1 when none (under lock) */
 };
 
 /* dirty.c */
@@ -121,8 +122,8 @@ struct vmstate_rx {
 	bool irqchip_seen[3], clock_seen;
 	unsigned devices_seen;
 };
-int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec,
-		    char *err, size_t errlen);
+int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec, char *err,
+		    size_t errlen);
 int vmstate_rx_complete(struct live *l, const struct vmstate_rx *rx, char *err, size_t errlen);
 
 /* send.c */

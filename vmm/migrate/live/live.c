@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen)
 {
@@ -26,6 +27,7 @@ int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen)
 	l->vm = vm;
 	pthread_mutex_init(&l->lock, NULL);
 	l->prog.downtime_ms = -1;
+	l->sock = -1;
 	l->vmm_dirty_npages = (top->gpa + top->size) / GMEM_PAGE_SIZE;
 	l->vmm_dirty = calloc((l->vmm_dirty_npages + 63) / 64, sizeof(uint64_t));
 	rc = l->vmm_dirty ? poison_set_init(&l->poison, top->gpa + top->size) : -ENOMEM;
@@ -57,6 +59,10 @@ void live_detach(struct live *l)
 		return;
 	ctl_server_stop(l->ctl);
 	__atomic_store_n(&l->cancel, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&l->lock);
+	if (l->sock >= 0)
+		shutdown(l->sock, SHUT_RDWR); /* a blocked send/recv returns at once */
+	pthread_mutex_unlock(&l->lock);
 	if (l->thread_alive)
 		pthread_join(l->thread, NULL);
 	if (live_current == l)

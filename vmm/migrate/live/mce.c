@@ -32,22 +32,22 @@
 #endif
 
 /* IA32_MCG_CAP */
-#define MCG_CTL_P (1ull << 8)
-#define MCG_SER_P (1ull << 24)
+#define MCG_CTL_P	   (1ull << 8)
+#define MCG_SER_P	   (1ull << 24)
 /* IA32_MCG_STATUS */
-#define MCG_STATUS_RIPV (1ull << 0)
-#define MCG_STATUS_EIPV (1ull << 1)
-#define MCG_STATUS_MCIP (1ull << 2)
+#define MCG_STATUS_RIPV	   (1ull << 0)
+#define MCG_STATUS_EIPV	   (1ull << 1)
+#define MCG_STATUS_MCIP	   (1ull << 2)
 /* IA32_MCi_STATUS */
-#define MCI_STATUS_VAL	 (1ull << 63)
-#define MCI_STATUS_UC	 (1ull << 61)
-#define MCI_STATUS_EN	 (1ull << 60)
-#define MCI_STATUS_MISCV (1ull << 59)
-#define MCI_STATUS_ADDRV (1ull << 58)
-#define MCI_STATUS_S	 (1ull << 56)
-#define MCI_STATUS_AR	 (1ull << 55)
-#define MCACOD_DATA_LOAD 0x0134ull /* cache hierarchy, data read: SRAR "data load" */
-#define MCACOD_SCRUB	 0x00cfull /* memory scrubbing error, channel unspecified: SRAO */
+#define MCI_STATUS_VAL	   (1ull << 63)
+#define MCI_STATUS_UC	   (1ull << 61)
+#define MCI_STATUS_EN	   (1ull << 60)
+#define MCI_STATUS_MISCV   (1ull << 59)
+#define MCI_STATUS_ADDRV   (1ull << 58)
+#define MCI_STATUS_S	   (1ull << 56)
+#define MCI_STATUS_AR	   (1ull << 55)
+#define MCACOD_DATA_LOAD   0x0134ull /* cache hierarchy, data read: SRAR "data load" */
+#define MCACOD_SCRUB	   0x00cfull /* memory scrubbing error, channel unspecified: SRAO */
 /* IA32_MCi_MISC: address mode physical (2 << 6), address LSB 12 (4 KiB page) */
 #define MCI_MISC_PHYS_PAGE ((2ull << 6) | 12)
 
@@ -129,7 +129,8 @@ int mce_setup(struct live *l, char *err, size_t errlen)
 		uint64_t cap = l->mcg_cap;
 
 		if (ioctl(vm->vcpus[i]->fd, KVM_X86_SETUP_MCE, &cap) < 0) {
-			snprintf(err, errlen, "KVM_X86_SETUP_MCE (vCPU %u): %s", i, strerror(errno));
+			snprintf(err, errlen, "KVM_X86_SETUP_MCE (vCPU %u): %s", i,
+				 strerror(errno));
 			return -errno;
 		}
 	}
@@ -260,8 +261,7 @@ int live_poison_gpa_latent(struct live *l, uint64_t gpa, char *err, size_t errle
 		return -EINVAL;
 	}
 	off = gpa - r->gpa;
-	return mig_uffd_poison(r->host + off, l->vm->mem.fd, (off_t)(r->offset + off), err,
-			       errlen);
+	return mig_uffd_poison(r->host + off, l->vm->mem.fd, (off_t)(r->offset + off), err, errlen);
 }
 
 int live_poison_gpa(struct live *l, uint64_t gpa, char *err, size_t errlen)
@@ -337,8 +337,8 @@ static void vcpu_memory_error(struct live *l, struct vcpu *v, void *addr)
 	}
 	poison_set_add(&l->poison, gpa);
 	live_note_write(v->vm, gpa, GMEM_PAGE_SIZE);
-	vm_log(v->vm, "vCPU %u touched poisoned guest page %#llx: injecting a machine check",
-	       v->id, (unsigned long long)gpa);
+	vm_log(v->vm, "vCPU %u touched poisoned guest page %#llx: injecting a machine check", v->id,
+	       (unsigned long long)gpa);
 	rc = mce_inject(l, v, gpa);
 	if (rc)
 		vm_stop(v->vm, VESSEL_EXIT_VMM_ERROR,

@@ -44,8 +44,8 @@ struct sender {
 	uint8_t bounce[MIG_PAGE_SIZE];
 	double t_start;
 	uint64_t pass_pages;
-	long max_mib_s;	 /* bandwidth cap, 0 = none */
-	int timeout_ms;	 /* per network wait */
+	long max_mib_s;		    /* bandwidth cap, 0 = none */
+	int timeout_ms;		    /* per network wait */
 	off_t data_start, data_end; /* memfd data range around the cursor (pass 1) */
 	uint64_t zero_gpa, zero_n;  /* run of zero pages not yet written */
 	bool verbose;
@@ -54,13 +54,12 @@ struct sender {
 
 const char *mig_status_name(enum mig_status s)
 {
-	static const char *const n[] = { [MIG_NONE] = "none",
-					 [MIG_SETUP] = "setup",
-					 [MIG_PRECOPY] = "pre-copy",
-					 [MIG_STOP_COPY] = "stop-and-copy",
-					 [MIG_HANDOVER] = "hand-over",
-					 [MIG_COMPLETED] = "completed",
-					 [MIG_FAILED] = "failed" };
+	static const char *const n[] = {
+		[MIG_NONE] = "none",	      [MIG_SETUP] = "setup",
+		[MIG_PRECOPY] = "pre-copy",   [MIG_STOP_COPY] = "stop-and-copy",
+		[MIG_HANDOVER] = "hand-over", [MIG_COMPLETED] = "completed",
+		[MIG_FAILED] = "failed"
+	};
 
 	return s <= MIG_FAILED ? n[s] : "unknown";
 }
@@ -198,8 +197,9 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 		rc = zero_add(s, gpa);
 	} else if (mig_safe_copy(s->bounce, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
 		poison_set_add(&l->poison, gpa);
-		vm_log(l->vm, "migration: memory error while reading guest page %#llx: sent as "
-			      "POISONED",
+		vm_log(l->vm,
+		       "migration: memory error while reading guest page %#llx: sent as "
+		       "POISONED",
 		       (unsigned long long)gpa);
 		rc = zero_flush(s);
 		if (!rc)
@@ -236,10 +236,11 @@ static int send_dirty(struct sender *s, bool skip_holes)
 				int rc;
 
 				bits &= bits - 1;
-				rc = send_page(s, sl->gpa + p * MIG_PAGE_SIZE,
-					       sl->host + p * MIG_PAGE_SIZE,
-					       skip_holes &&
-						       in_hole(s, base + (off_t)(p * MIG_PAGE_SIZE)));
+				rc = send_page(
+					s, sl->gpa + p * MIG_PAGE_SIZE,
+					sl->host + p * MIG_PAGE_SIZE,
+					skip_holes &&
+						in_hole(s, base + (off_t)(p * MIG_PAGE_SIZE)));
 				if (rc)
 					return rc;
 			}
@@ -265,8 +266,8 @@ static void report(struct sender *s, const char *what, uint64_t dirty)
 	fprintf(stderr,
 		"\rvessel: migration %s pass %u: %llu pages, %.1f MiB sent, %.0f MiB/s, "
 		"%llu dirty pages left (dirty-log sync %.2f ms)\r\n",
-		what, p.pass, (unsigned long long)s->pass_pages, p.bytes / 1048576.0,
-		p.rate_mib_s, (unsigned long long)dirty, s->dirty.last_sync_ms);
+		what, p.pass, (unsigned long long)s->pass_pages, p.bytes / 1048576.0, p.rate_mib_s,
+		(unsigned long long)dirty, s->dirty.last_sync_ms);
 }
 
 static int fail(struct sender *s, int rc, const char *fmt, ...)
@@ -286,8 +287,7 @@ static int wait_ack(struct sender *s)
 	struct mig_record rec;
 	int rc;
 
-	rc = mig_reader_init_fd(&r, s->fd,
-				(int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS));
+	rc = mig_reader_init_fd(&r, s->fd, (int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS));
 	if (rc)
 		return fail(s, rc, "out of memory");
 	r.seq = 0;
@@ -325,6 +325,9 @@ static int run_migration(struct sender *s, const char *uri)
 	s->fd = net_connect(&addr, CONNECT_TIMEOUT_MS, s->err, sizeof(s->err));
 	if (s->fd < 0)
 		return s->fd;
+	pthread_mutex_lock(&l->lock);
+	l->sock = s->fd;
+	pthread_mutex_unlock(&l->lock);
 	rc = mig_writer_init(&s->w, s->fd, s->timeout_ms);
 	if (rc)
 		return fail(s, rc, "out of memory");
@@ -371,8 +374,8 @@ static int run_migration(struct sender *s, const char *uri)
 		if (!rc)
 			rc = mig_put_pass(&s->w, pass, s->pass_pages, dirty);
 		if (rc)
-			return rc == -ECANCELED ? fail(s, rc, "cancelled")
-						: (s->err[0] ? rc : fail(s, rc, "%s", s->w.err));
+			return rc == -ECANCELED ? fail(s, rc, "cancelled") :
+						  (s->err[0] ? rc : fail(s, rc, "%s", s->w.err));
 		pthread_mutex_lock(&l->lock);
 		l->prog.dirty_left = dirty;
 		pthread_mutex_unlock(&l->lock);
@@ -456,6 +459,9 @@ static void *sender_thread(void *arg)
 	dirty_free(&s->dirty);
 	__atomic_store_n(&l->tracking, 0, __ATOMIC_RELEASE);
 	mig_writer_free(&s->w);
+	pthread_mutex_lock(&l->lock);
+	l->sock = -1;
+	pthread_mutex_unlock(&l->lock);
 	if (s->fd >= 0)
 		close(s->fd);
 	live_migrate_progress(l, &p);
@@ -469,11 +475,12 @@ static void *sender_thread(void *arg)
 			 l->prog.error);
 	} else {
 		l->prog.status = MIG_COMPLETED;
-		snprintf(l->summary, sizeof(l->summary),
-			 "migrated to %s: %u passes, %.1f MiB in %.0f ms (%.0f MiB/s), downtime "
-			 "%.1f ms, %llu poisoned pages sent as POISONED",
-			 uri, p.pass, p.bytes / 1048576.0, p.elapsed_ms, p.rate_mib_s,
-			 l->prog.downtime_ms, (unsigned long long)p.pages_poisoned);
+		snprintf(
+			l->summary, sizeof(l->summary),
+			"migrated to %s: %u passes, %.1f MiB (%llu bytes) in %.0f ms (%.0f MiB/s), "
+			"downtime %.1f ms, %llu poisoned pages sent as POISONED",
+			uri, p.pass, p.bytes / 1048576.0, (unsigned long long)p.bytes, p.elapsed_ms,
+			p.rate_mib_s, l->prog.downtime_ms, (unsigned long long)p.pages_poisoned);
 	}
 	pthread_mutex_unlock(&l->lock);
 	vm_log(l->vm, "%s", l->summary);

@@ -124,8 +124,8 @@ static int bad(char *err, size_t errlen, const struct mig_record *rec, const cha
 	return -EPROTO;
 }
 
-int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec,
-		    char *err, size_t errlen)
+int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec, char *err,
+		    size_t errlen)
 {
 	struct vm *vm = l->vm;
 	uint32_t inst = rec->u.state.instance, len = rec->u.state.len;
