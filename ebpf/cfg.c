@@ -233,7 +233,11 @@ int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, si
 				  (long long)tgt[i]);
 			goto out;
 		}
-		is_prune[tgt[i]] = 1;
+		/* every cycle contains a backward jump: its target is a loop head */
+		if (tgt[i] <= (int64_t)i)
+			is_prune[tgt[i]] = 2;
+		else if (!is_prune[tgt[i]])
+			is_prune[tgt[i]] = 1;
 		if (kind[i] == 4)
 			func[tgt[i]] = 1; /* mark function starts for now */
 	}

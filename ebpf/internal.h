@@ -60,7 +60,7 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 
 /* cfg.c: structural checks (opcodes, fields, jump targets, reachability,
  * function boundaries). Fills is_prune (n bytes) with 1 at branch targets
- * and function entries. */
+ * and function entries, 2 at targets of backward jumps (loop heads). */
 int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
 		   uint8_t *is_prune, struct ebpf_error *err);
 

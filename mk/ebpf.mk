@@ -90,6 +90,11 @@ SUITE_CMD_ebpf-fuzz := sh tests/fuzz/ebpf_fuzz.sh $(B) $(EBPF_FUZZ_SECONDS)
 SUITE_DEPS_ebpf-fuzz := $(EBPF_FUZZ) $(B)/ebpf/datatest $(EBPF_C_OBJS)
 SUITE_TIMEOUT_ebpf-fuzz := $(shell echo $$(($(EBPF_FUZZ_SECONDS) + 120)))
 
+$(B)/ebpf/bench_progs.o: bench/ebpf_progs.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(CLANG) -O2 -target bpf -c $< -o $@
+
 BENCHES += ebpf
-BENCH_CMD_ebpf := $(B)/ebpf/bench
-BENCH_DEPS_ebpf := $(B)/ebpf/bench $(EBPF_C_OBJS)
+BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
+BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
