@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The environment the tools (ebpf-run, ebpf-verify), the data-file tests
- * and the fuzzer run
- * programs in, so that they all agree on helper ids and argument specs.
+ * and the fuzzer run programs in, so that they all agree on helper ids and
+ * argument specs.
  *   helper 1 sum5(a, b, c, d, e)              -> a + b + c + d + e
  *   helper 2 memsum(ptr RO, size)             -> sum of the bytes
  *   helper 3 copy_guest(ptr WO, size, gaddr)  -> 0, or -14 (EFAULT) with the
@@ -29,8 +29,7 @@ struct testenv {
 	enum testenv_layout layout;
 	uint8_t *mem; /* malloc'd copy of the input, exactly len bytes */
 	size_t len;
-	uint64_t ctx16[2];
-	uint32_t first_ctx_byte_dummy;
+	uint64_t ctx16[2]; /* the "regions" context: {data, len} */
 };
 
 /* Build env + buffers for `mem` of `len` bytes. Returns 0 or -errno. */
