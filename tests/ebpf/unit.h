@@ -6,5 +6,7 @@
 extern const char *unit_elf_dir;
 /* run the ELF loader tests (unit_elf.c); returns the number of failures */
 int unit_elf_tests(void);
+/* soundness of the verifier's abstract domain (unit_bounds.c) */
+int unit_bounds_tests(void);
 
 #endif

@@ -229,5 +229,6 @@ int main(int argc, char **argv)
 	unit_elf_dir = argc > 1 ? argv[1] : "build/ebpf/c";
 	failed = cmocka_run_group_tests_name("ebpf-api", api, NULL, NULL);
 	failed += unit_elf_tests();
+	failed += unit_bounds_tests();
 	return failed ? 1 : 0;
 }
