@@ -300,6 +300,97 @@ static int h_fpu(uint64_t seed, int rounds)
 	return 0;
 }
 
+static volatile uint64_t reads;
+static volatile int go_on = 1;
+
+/* Spin on another CPU (pinned), reading a page until the process dies. */
+static long reader_fn(void *arg)
+{
+	volatile uint64_t *page = arg;
+
+	sys_setaffinity(0, 1);
+	while (go_on) {
+		(void)*page;
+		reads++;
+	}
+	return 0;
+}
+
+static long writer_fn(void *arg)
+{
+	volatile uint64_t *page = arg;
+
+	sys_setaffinity(0, 1);
+	while (go_on) {
+		*page = reads;
+		reads++;
+	}
+	return 0;
+}
+
+/*
+ * TLB shootdown: a thread pinned to CPU 1 keeps accessing a page while the
+ * main thread, on CPU 0, unmaps it (or makes it read-only). The kernel must
+ * invalidate CPU 1's TLB before munmap/mprotect returns, so the thread
+ * faults and the process dies with SIGSEGV. Exit 0 means the stale
+ * translation kept working: the test fails.
+ */
+static int h_shootdown(const char *how)
+{
+	long p = sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+			  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+	struct thread t;
+	uint64_t seen;
+
+	if (p < 0 || sys_setaffinity(0, 0) < 0)
+		return 2;
+	*(volatile uint64_t *)p = 1;
+	if (thread_start(&t, !strcmp(how, "mprotect") ? writer_fn : reader_fn, (void *)p))
+		return 3;
+	while (reads < 1000) /* the thread runs on CPU 1 and has the page in its TLB */
+		sys_yield();
+	if (!strcmp(how, "mprotect"))
+		sys_mprotect((void *)p, 4096, VESSEL_PROT_READ);
+	else
+		sys_munmap((void *)p, 4096);
+	seen = reads;
+	for (int i = 0; i < 100; i++) { /* give the other CPU plenty of accesses */
+		msleep(5);
+		if (reads > seen + 1000000)
+			break;
+	}
+	printf("# shootdown helper: %s did not stop the other CPU's accesses\n", how);
+	go_on = 0;
+	return 0;
+}
+
+/* Threads spinning on every CPU; the main thread waits or exits. */
+static long spin_fn(void *arg)
+{
+	sys_setaffinity(0, (long)arg);
+	for (;;)
+		reads++;
+	return 0;
+}
+
+static int h_threads(const char *mode)
+{
+	struct vessel_stats s;
+	struct thread t[VESSEL_STATS_CPUS];
+
+	if (sys_stats(&s, sizeof(s)) < 0)
+		return 2;
+	for (unsigned i = 0; i < s.ncpus && i < VESSEL_STATS_CPUS; i++)
+		if (thread_start(&t[i], spin_fn, (void *)(long)i))
+			return 3;
+	while (reads < 1000)
+		sys_yield();
+	if (!strcmp(mode, "exit"))
+		exit(7); /* every other thread must stop too */
+	for (;;) /* "hold": wait to be killed */
+		sys_nanosleep(1000000000ull);
+}
+
 /* A fixed amount of pure computation; exit 0 if the result is right. */
 static int h_work(uint64_t n)
 {
@@ -337,6 +428,10 @@ int helper_main(int argc, char **argv)
 		return h_lastthread();
 	if (!strcmp(argv[0], "fpu") && argc == 3)
 		return h_fpu(strtoull(argv[1], NULL, 0), atoi(argv[2]));
+	if (!strcmp(argv[0], "shootdown") && argc == 2)
+		return h_shootdown(argv[1]);
+	if (!strcmp(argv[0], "threads") && argc == 2)
+		return h_threads(argv[1]);
 	if (!strcmp(argv[0], "work") && argc == 2)
 		return h_work(strtoull(argv[1], NULL, 0));
 	printf("# usertests: unknown helper %s\n", argv[0]);

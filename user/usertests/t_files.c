@@ -23,6 +23,19 @@ void test_write_console(void)
 	CHECK_ERR(sys_write(-1, msg, 1), EBADF);
 	CHECK_ERR(sys_write(VESSEL_FD_MAX, msg, 1), EBADF);
 	CHECK_ERR(sys_write(7, msg, 1), EBADF); /* in range, not open */
+	/* a buffer that runs into an unmapped page: refused whole */
+	long page = CHECK_OK(sys_mmap(NULL, 8192, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+				      VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS));
+	CHECK_OK(sys_munmap((void *)(page + 4096), 4096));
+	memcpy((char *)page + 4096 - 12, "# unseen   \n", 12);
+	CHECK_ERR(sys_write(1, (char *)page + 4096 - 12, 24), EFAULT);
+	/* a large write spanning pages goes out whole (one blank TAP comment line) */
+	static char big[6000];
+	size_t len = sizeof(big);
+	memset(big, ' ', len);
+	big[0] = '#';
+	big[len - 1] = '\n';
+	CHECK_EQ(sys_write(1, big, len), len);
 }
 
 void test_read_args(void)

@@ -205,6 +205,38 @@ void test_affinity(void)
 	CHECK_ERR(sys_setaffinity(t.tid, 0), ESRCH);
 }
 
+/* kill() stops every thread of a process, wherever they run. */
+void test_kill_threads(void)
+{
+	struct vessel_stats s0, s1;
+	long pid;
+
+	ut_stats(&s0);
+	pid = ut_spawn_helper("threads", "hold", NULL);
+	msleep(200);
+	CHECK_OK(sys_kill(pid, VESSEL_SIGKILL));
+	CHECK_EQ(ut_wait(pid), KILLED(VESSEL_SIGKILL));
+	ut_stats(&s1);
+	CHECK(s1.nprocs <= s0.nprocs);
+}
+
+/* exit() from one thread ends the others (running on other CPUs) too. */
+void test_exit_threads(void)
+{
+	CHECK_EQ(ut_run_helper("threads", "exit", NULL), EXITED(7));
+}
+
+/* munmap/mprotect take effect on other CPUs before they return. */
+void test_tlb_shootdown(void)
+{
+	if (ut_ncpus() < 2) {
+		ut_note("one CPU: no remote TLB to shoot down");
+		return;
+	}
+	CHECK_EQ(ut_run_helper("shootdown", "munmap", NULL), KILLED(VESSEL_SIGSEGV));
+	CHECK_EQ(ut_run_helper("shootdown", "mprotect", NULL), KILLED(VESSEL_SIGSEGV));
+}
+
 void test_fpu_context(void)
 {
 	unsigned ncpus = ut_ncpus();

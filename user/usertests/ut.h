@@ -114,6 +114,9 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(thread_exit_last)                                                                \
 	X(threads_smp)                                                                     \
 	X(affinity)                                                                        \
+	X(kill_threads)                                                                    \
+	X(exit_threads)                                                                    \
+	X(tlb_shootdown)                                                                   \
 	X(fpu_context)                                                                     \
 	X(preempt)                                                                         \
 	X(fault_isolation)                                                                 \
