@@ -453,6 +453,17 @@ create:
 		fprintf(stderr, "vessel: %s\n", err);
 		goto out;
 	}
+	if (!o.incoming) {
+		/* the files first: a bad kernel is reported before KVM is involved */
+		if (vm_load_elf(vm, kernel, kernel_size)) {
+			fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+			goto out;
+		}
+		if (initrd && vm_load_initrd(vm, initrd, initrd_size)) {
+			fprintf(stderr, "vessel: initrd %s: %s\n", initrd_path, vm->err);
+			goto out;
+		}
+	}
 	rc = vm_kvm_create(vm);
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", vm->err);
@@ -470,9 +481,9 @@ create:
 			goto out;
 		}
 	} else {
-		rc = vm_load_kernel(vm, kernel, kernel_size, initrd, initrd_size);
+		rc = vm_boot_setup(vm);
 		if (rc) {
-			fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+			fprintf(stderr, "vessel: %s\n", vm->err);
 			goto out;
 		}
 	}

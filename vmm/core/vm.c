@@ -203,7 +203,7 @@ int vm_kvm_create(struct vm *vm)
 	return 0;
 }
 
-static int boot_bsp(struct vm *vm)
+int vm_boot_setup(struct vm *vm)
 {
 	int err = arch_boot_write(vm);
 
@@ -215,8 +215,7 @@ static int boot_bsp(struct vm *vm)
 				    VESSEL_BOOT_INFO_GPA);
 }
 
-int vm_load_kernel(struct vm *vm, const void *elf, size_t elf_size, const void *initrd,
-		   size_t initrd_size)
+int vm_load_elf(struct vm *vm, const void *elf, size_t elf_size)
 {
 	struct elf_image img;
 	char why[256];
@@ -228,22 +227,41 @@ int vm_load_kernel(struct vm *vm, const void *elf, size_t elf_size, const void *
 	vm->entry = img.entry;
 	vm->image_lo = img.lo;
 	vm->image_hi = img.hi;
+	return 0;
+}
 
-	if (initrd && initrd_size) {
-		uint64_t gpa = (img.hi + GMEM_PAGE_SIZE - 1) & ~(GMEM_PAGE_SIZE - 1);
-		void *dst = gmem_ptr(&vm->mem, gpa, initrd_size);
+int vm_load_initrd(struct vm *vm, const void *initrd, size_t initrd_size)
+{
+	uint64_t gpa = (vm->image_hi + GMEM_PAGE_SIZE - 1) & ~(GMEM_PAGE_SIZE - 1);
+	void *dst;
 
-		if (!dst || gpa + initrd_size > GMEM_LOW_LIMIT)
-			return vm_set_err(vm, -ERANGE,
-					  "initrd of %zu bytes does not fit in guest RAM after the "
-					  "kernel (ends at %#llx; RAM is %llu MiB)",
-					  initrd_size, (unsigned long long)img.hi,
-					  (unsigned long long)(vm->mem.size >> 20));
-		memcpy(dst, initrd, initrd_size);
-		vm->initrd_gpa = gpa;
-		vm->initrd_size = initrd_size;
-	}
-	return boot_bsp(vm);
+	if (!vm->image_hi)
+		return vm_set_err(vm, -EINVAL, "load the kernel before the initrd");
+	if (!initrd_size)
+		return 0; /* an empty initrd is no initrd */
+	dst = gmem_ptr(&vm->mem, gpa, initrd_size);
+	if (!dst || gpa + initrd_size > GMEM_LOW_LIMIT)
+		return vm_set_err(vm, -ERANGE,
+				  "initrd of %zu bytes does not fit in guest RAM after the kernel "
+				  "(which ends at %#llx; RAM is %llu MiB)",
+				  initrd_size, (unsigned long long)vm->image_hi,
+				  (unsigned long long)(vm->mem.size >> 20));
+	memcpy(dst, initrd, initrd_size);
+	vm->initrd_gpa = gpa;
+	vm->initrd_size = initrd_size;
+	return 0;
+}
+
+int vm_load_kernel(struct vm *vm, const void *elf, size_t elf_size, const void *initrd,
+		   size_t initrd_size)
+{
+	int err = vm_load_elf(vm, elf, elf_size);
+
+	if (!err && initrd)
+		err = vm_load_initrd(vm, initrd, initrd_size);
+	if (!err)
+		err = vm_boot_setup(vm);
+	return err;
 }
 
 int vm_load_flat(struct vm *vm, uint64_t gpa, const void *code, size_t len, uint64_t entry)
@@ -257,7 +275,7 @@ int vm_load_flat(struct vm *vm, uint64_t gpa, const void *code, size_t len, uint
 	vm->entry = entry;
 	vm->image_lo = gpa;
 	vm->image_hi = gpa + len;
-	return boot_bsp(vm);
+	return vm_boot_setup(vm);
 }
 
 int vm_start(struct vm *vm)

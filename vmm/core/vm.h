@@ -139,10 +139,27 @@ int vm_new(struct vm **out, const struct vm_config *cfg, char *errbuf, size_t er
 int vm_kvm_create(struct vm *vm);
 
 /*
- * vm_load_kernel - load an ELF64 kernel image (and an optional initrd) into
- * guest RAM, write the boot page tables, GDT, boot info and command line
- * (include/abi/vessel.h) and put the BSP in the 64-bit entry state.
+ * vm_load_elf - validate an ELF64 kernel and load it into guest RAM (no KVM
+ * needed, so a bad kernel is reported before /dev/kvm is touched). vm->err
+ * says what is wrong with the file; the caller names the file.
  */
+int vm_load_elf(struct vm *vm, const void *elf, size_t elf_size);
+
+/*
+ * vm_load_initrd - copy an initrd into guest RAM after the loaded kernel
+ * (4 KiB aligned, below 3 GiB). Call after vm_load_elf(); -ERANGE if it does
+ * not fit.
+ */
+int vm_load_initrd(struct vm *vm, const void *initrd, size_t initrd_size);
+
+/*
+ * vm_boot_setup - write the boot page tables, GDT, boot info and command
+ * line (include/abi/vessel.h) and put the BSP in the 64-bit entry state at
+ * the loaded entry point. Needs vm_kvm_create().
+ */
+int vm_boot_setup(struct vm *vm);
+
+/* vm_load_kernel - vm_load_elf() + vm_load_initrd() (if any) + vm_boot_setup(). */
 int vm_load_kernel(struct vm *vm, const void *elf, size_t elf_size, const void *initrd,
 		   size_t initrd_size);
 
