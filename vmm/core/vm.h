@@ -5,9 +5,10 @@
  *
  * Life cycle:
  *   vm_new()            memory, buses, devices; no KVM (unit tests stop here)
+ *   vm_load_elf(), vm_load_initrd()   the kernel and initrd into RAM (no KVM)
  *   vm_kvm_create()     /dev/kvm, the KVM VM, irqchip, timer, memslots, vCPUs
- *   vm_load_kernel()    ELF + initrd + boot info + BSP entry state
- *     or vm_load_flat() raw code at a gpa (integration tests)
+ *   vm_boot_setup()     boot page tables, GDT, boot info, BSP entry state
+ *     (vm_load_kernel() does the three; vm_load_flat() loads raw test code)
  *   vm_start()          one thread per vCPU; the BSP runs, APs wait for
  *                       VESSEL_HC_CPU_START
  *   vm_wait()           until the VM stops (or pauses at a test SYNC)
