@@ -199,6 +199,8 @@ static int c_mstatus(void *ctx, const struct ctl_args *a, json_t *res, char *err
 	json_object_set_new(res, "poisoned_on_read", json_integer((json_int_t)p.poison_on_read));
 	if (p.downtime_ms >= 0)
 		json_object_set_new(res, "downtime_ms", json_real(p.downtime_ms));
+	if (p.downtime_src_ms >= 0)
+		json_object_set_new(res, "downtime_source_ms", json_real(p.downtime_src_ms));
 	if (p.status == MIG_FAILED)
 		json_object_set_new(res, "error", json_string(p.error));
 	return 0;

@@ -29,7 +29,13 @@ struct rx {
 	uint64_t written_npages;
 	uint64_t repoisoned;
 	unsigned last_pass;
+	struct timespec t_state; /* first STATE record: the source is paused */
 };
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
+}
 
 static int rx_hello(void *ctx, const struct mig_hello *h, char *err, size_t errlen)
 {
@@ -98,6 +104,8 @@ static int rx_state(void *ctx, const struct mig_record *rec, char *err, size_t e
 {
 	struct rx *rx = ctx;
 
+	if (!rx->t_state.tv_sec)
+		clock_gettime(CLOCK_MONOTONIC, &rx->t_state);
 	return vmstate_restore(rx->l, &rx->vs, rec, err, errlen);
 }
 
@@ -174,10 +182,10 @@ int live_incoming(struct live *l, const char *uri, char *err, size_t errlen)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
 		"vessel: incoming migration complete: %llu MiB in %.0f ms, %u passes, pages: "
-		"%llu data, %llu zero, %llu poisoned (re-poisoned here)\n",
-		(unsigned long long)(st.bytes >> 20),
-		(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6, rx.last_pass + 1,
+		"%llu data, %llu zero, %llu poisoned (re-poisoned here); VM state applied and "
+		"acknowledged %.1f ms after it began to arrive\n",
+		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), rx.last_pass + 1,
 		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
-		(unsigned long long)st.pages_poisoned);
+		(unsigned long long)st.pages_poisoned, ms_between(&rx.t_state, &t1));
 	return 0;
 }

@@ -33,7 +33,8 @@ struct mig_progress {
 	uint64_t dirty_left; /* pages dirty at the last sync */
 	double rate_mib_s;   /* over the whole migration so far */
 	double elapsed_ms;
-	double downtime_ms; /* pause to ACK; < 0 until known */
+	double downtime_ms;	/* pause to ACK (the guest runs again); < 0 until known */
+	double downtime_src_ms; /* pause to the last byte handed to TCP (QEMU's measure) */
 	uint64_t poison_known, poison_on_read;
 	char error[512];
 };

@@ -312,7 +312,7 @@ static int run_migration(struct sender *s, const char *uri)
 	struct mig_hello hello;
 	uint64_t dirty = 0, prev = UINT64_MAX;
 	unsigned stuck = 0;
-	double t_pause;
+	double t_pause, t_paused, t_pages, t_state;
 	bool paused = false;
 	const char *mode = getenv("VESSEL_DIRTY_LOG");
 	int rc;
@@ -373,6 +373,9 @@ static int run_migration(struct sender *s, const char *uri)
 			rc = dirty_sync(&s->dirty, l, &dirty, s->err, sizeof(s->err));
 		if (!rc)
 			rc = mig_put_pass(&s->w, pass, s->pass_pages, dirty);
+		/* nothing of pre-copy may wait in our buffer into the downtime */
+		if (!rc)
+			rc = mig_flush(&s->w);
 		if (rc)
 			return rc == -ECANCELED ? fail(s, rc, "cancelled") :
 						  (s->err[0] ? rc : fail(s, rc, "%s", s->w.err));
@@ -398,6 +401,7 @@ static int run_migration(struct sender *s, const char *uri)
 	rc = vm_pause(vm);
 	if (rc)
 		return fail(s, rc, "cannot pause the VM: %s", vm->err);
+	t_paused = now_ms();
 	rc = dirty_sync(&s->dirty, l, &dirty, s->err, sizeof(s->err));
 	if (!rc) {
 		pthread_mutex_lock(&l->lock);
@@ -408,8 +412,10 @@ static int run_migration(struct sender *s, const char *uri)
 		if (rc && !s->err[0])
 			fail(s, rc, "%s", s->w.err);
 	}
+	t_pages = now_ms();
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
+	t_state = now_ms();
 	if (!rc) {
 		rc = mig_put_end(&s->w);
 		if (!rc)
@@ -418,8 +424,16 @@ static int run_migration(struct sender *s, const char *uri)
 			fail(s, rc, "%s", s->w.err);
 	}
 	if (!rc) {
+		pthread_mutex_lock(&l->lock);
+		l->prog.downtime_src_ms = now_ms() - t_pause;
+		pthread_mutex_unlock(&l->lock);
 		update_progress(s);
 		report(s, "stop-and-copy", 0);
+		fprintf(stderr,
+			"\rvessel: migration downtime so far: vCPUs paused in %.1f ms, last pages "
+			"%.1f ms, state saved %.1f ms, stream flushed %.1f ms\r\n",
+			t_paused - t_pause, t_pages - t_paused, t_state - t_pages,
+			now_ms() - t_state);
 		set_status(s, MIG_HANDOVER);
 		rc = wait_ack(s);
 	}
@@ -478,9 +492,11 @@ static void *sender_thread(void *arg)
 		snprintf(
 			l->summary, sizeof(l->summary),
 			"migrated to %s: %u passes, %.1f MiB (%llu bytes) in %.0f ms (%.0f MiB/s), "
-			"downtime %.1f ms, %llu poisoned pages sent as POISONED",
+			"downtime %.1f ms (stream sent after %.1f ms), %llu poisoned pages sent as "
+			"POISONED",
 			uri, p.pass, p.bytes / 1048576.0, (unsigned long long)p.bytes, p.elapsed_ms,
-			p.rate_mib_s, l->prog.downtime_ms, (unsigned long long)p.pages_poisoned);
+			p.rate_mib_s, l->prog.downtime_ms, l->prog.downtime_src_ms,
+			(unsigned long long)p.pages_poisoned);
 	}
 	pthread_mutex_unlock(&l->lock);
 	vm_log(l->vm, "%s", l->summary);
@@ -529,6 +545,7 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 	memset(&l->prog, 0, sizeof(l->prog));
 	l->prog.status = MIG_SETUP;
 	l->prog.downtime_ms = -1;
+	l->prog.downtime_src_ms = -1;
 	l->cancel = false;
 	snprintf(l->prog.uri, sizeof(l->prog.uri), "%s", uri);
 	if (l->thread_alive) {
