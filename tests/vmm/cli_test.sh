@@ -108,11 +108,12 @@ st=$?
 if [ $st = 143 ] && grep -q "stopped by signal 15" "$tmp/out"; then ok "SIGTERM stops the VM (status 143)"; else
 	nok "SIGTERM stops the VM (status 143)"; echo "# status $st"; sed 's/^/#   /' "$tmp/out"; fi
 
-# a signal stops the VM even while a vCPU is blocked writing to a full stdout pipe
+# a signal stops the VM even while a vCPU is blocked writing to a full stdout
+# pipe, with input arriving all the time (the console thread must not block)
 mkfifo "$tmp/fifo"
 sleep 30 <"$tmp/fifo" &
 reader=$!
-$V run --kernel "$tmp/spam.elf" --mem 16M >"$tmp/fifo" 2>"$tmp/err" </dev/null &
+yes | $V run --kernel "$tmp/spam.elf" --mem 16M >"$tmp/fifo" 2>"$tmp/err" &
 pid=$!
 sleep 4 # 64 KiB of pipe at ~12 us per exit: full after about a second
 kill -TERM $pid 2>/dev/null

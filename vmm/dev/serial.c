@@ -112,7 +112,7 @@ static uint8_t msr(const struct serial *s)
 	return m;
 }
 
-static void write_reg(struct serial *s, unsigned off, uint8_t v, bool *notify_space)
+static void write_reg(struct serial *s, unsigned off, uint8_t v, bool *notify_space, int *tx)
 {
 	bool dlab = s->lcr & UART_LCR_DLAB;
 
@@ -125,8 +125,8 @@ static void write_reg(struct serial *s, unsigned off, uint8_t v, bool *notify_sp
 		if (s->mcr & UART_MCR_LOOP) {
 			if (!rx_push(s, &v, 1))
 				s->lsr_oe = 1;
-		} else if (s->cb.tx) {
-			s->cb.tx(s->cb.opaque, v);
+		} else {
+			*tx = v; /* sent after the lock is dropped */
 		}
 		s->thr_ipending = 1; /* transmitted at once: THR empty again */
 		break;
@@ -211,6 +211,7 @@ static uint8_t read_reg(struct serial *s, unsigned off, bool *notify_space)
 void serial_access(struct serial *s, unsigned offset, bool write, uint8_t *val)
 {
 	bool notify_space = false;
+	int tx = -1;
 
 	if (offset > 7) {
 		if (!write)
@@ -219,11 +220,17 @@ void serial_access(struct serial *s, unsigned offset, bool write, uint8_t *val)
 	}
 	pthread_mutex_lock(&s->lock);
 	if (write)
-		write_reg(s, offset, *val, &notify_space);
+		write_reg(s, offset, *val, &notify_space, &tx);
 	else
 		*val = read_reg(s, offset, &notify_space);
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	/*
+	 * Outside the lock: the output may block (a full pipe), and the console
+	 * thread must still be able to feed input and see a stop request.
+	 */
+	if (tx >= 0 && s->cb.tx)
+		s->cb.tx(s->cb.opaque, (uint8_t)tx);
 	if (notify_space && s->cb.rx_space)
 		s->cb.rx_space(s->cb.opaque);
 }
