@@ -140,7 +140,8 @@ static int list(const char *path)
 		ok = initrd_verify(&rd, i) == 0;
 		bad += !ok;
 		printf("%-24s %10llu %s%s\n", f.name, (unsigned long long)f.size,
-		       f.flags & VESSEL_INITRD_F_EXEC ? "exec" : "data", ok ? "" : "  CHECKSUM MISMATCH");
+		       f.flags & VESSEL_INITRD_F_EXEC ? "exec" : "data",
+		       ok ? "" : "  CHECKSUM MISMATCH");
 	}
 	printf("%u files, %llu bytes\n", initrd_count(&rd), (unsigned long long)rd.size);
 	free(img);

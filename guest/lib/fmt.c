@@ -219,7 +219,8 @@ int fmt_vformat(fmt_out_fn out, void *ctx, const char *fmt, va_list ap)
 		case 'o':
 		case 'b':
 			if (lng >= 1)
-				u = lng == 1 ? va_arg(args, unsigned long) : va_arg(args, unsigned long long);
+				u = lng == 1 ? va_arg(args, unsigned long) :
+					       va_arg(args, unsigned long long);
 			else
 				u = va_arg(args, unsigned int);
 			if (lng == -1)
@@ -227,8 +228,12 @@ int fmt_vformat(fmt_out_fn out, void *ctx, const char *fmt, va_list ap)
 			else if (lng == -2)
 				u = (unsigned char)u;
 			sp.flags &= ~(unsigned)(F_PLUS | F_SPACE);
-			number(&s, &sp, u, 0, c == 'u' ? 10 : c == 'o' ? 8 : c == 'b' ? 2 : 16, c == 'X',
-			       c);
+			number(&s, &sp, u, 0,
+			       c == 'u' ? 10 :
+			       c == 'o' ? 8 :
+			       c == 'b' ? 2 :
+					  16,
+			       c == 'X', c);
 			break;
 		case 'p': {
 			void *p = va_arg(args, void *);

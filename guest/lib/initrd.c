@@ -142,8 +142,9 @@ int initrd_open(struct initrd *rd, const void *base, uint64_t len, const char **
 		uint32_t nlen;
 
 		if (name_ok(e, &nlen))
-			return fail(why, "entry name empty, unterminated, not NUL-padded, "
-					 "or with a character outside [A-Za-z0-9._+-]",
+			return fail(why,
+				    "entry name empty, unterminated, not NUL-padded, "
+				    "or with a character outside [A-Za-z0-9._+-]",
 				    -EINVAL);
 		if (i > 0 && name_cmp(e - ENT_SIZE, e, VESSEL_INITRD_NAME_MAX) >= 0)
 			return fail(why, "entry names not strictly ascending (duplicate?)",

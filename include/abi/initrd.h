@@ -46,14 +46,14 @@
 
 #include <stdint.h>
 
-#define VESSEL_INITRD_MAGIC	    0x3144524e494c5356ull /* "VSLINRD1" little-endian */
-#define VESSEL_INITRD_VERSION	    1u
-#define VESSEL_INITRD_NAME_MAX	    56u	  /* with the NUL */
-#define VESSEL_INITRD_MAX_ENTRIES   1024u
-#define VESSEL_INITRD_ALIGN	    8u	  /* required alignment of data offsets */
-#define VESSEL_INITRD_WRITER_ALIGN  4096u /* what mkinitrd uses (page-mappable) */
-#define VESSEL_INITRD_F_EXEC	    (1u << 0) /* an ELF executable (mode 0555) */
-#define VESSEL_INITRD_F_ALL	    VESSEL_INITRD_F_EXEC
+#define VESSEL_INITRD_MAGIC	   0x3144524e494c5356ull /* "VSLINRD1" little-endian */
+#define VESSEL_INITRD_VERSION	   1u
+#define VESSEL_INITRD_NAME_MAX	   56u /* with the NUL */
+#define VESSEL_INITRD_MAX_ENTRIES  1024u
+#define VESSEL_INITRD_ALIGN	   8u	     /* required alignment of data offsets */
+#define VESSEL_INITRD_WRITER_ALIGN 4096u     /* what mkinitrd uses (page-mappable) */
+#define VESSEL_INITRD_F_EXEC	   (1u << 0) /* an ELF executable (mode 0555) */
+#define VESSEL_INITRD_F_ALL	   VESSEL_INITRD_F_EXEC
 
 struct vessel_initrd_header {
 	uint64_t magic;

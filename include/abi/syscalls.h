@@ -46,34 +46,34 @@ struct vessel_stats;
 struct vessel_procinfo;
 struct vessel_dirent;
 
-#define VESSEL_SYSCALLS(X)                                                                   \
-	X(0, exit, 1, int64_t, status)                                                       \
-	X(1, write, 3, int64_t, fd, const void *, buf, uint64_t, len)                        \
-	X(2, read, 3, int64_t, fd, void *, buf, uint64_t, len)                               \
-	X(3, open, 2, const char *, path, uint64_t, flags)                                   \
-	X(4, close, 1, int64_t, fd)                                                          \
-	X(5, getpid, 0, void)                                                                \
-	X(6, spawn, 2, const char *, path, const char *const *, argv)                        \
-	X(7, wait, 3, int64_t, pid, int32_t *, wstatus, uint64_t, flags)                     \
-	X(8, yield, 0, void)                                                                 \
-	X(9, nanosleep, 1, uint64_t, ns)                                                     \
-	X(10, clock_gettime, 2, uint64_t, clock, struct vessel_timespec *, ts)               \
-	X(11, mmap, 4, void *, addr, uint64_t, len, uint64_t, prot, uint64_t, flags)         \
-	X(12, munmap, 2, void *, addr, uint64_t, len)                                        \
-	X(13, mprotect, 3, void *, addr, uint64_t, len, uint64_t, prot)                      \
-	X(14, brk, 1, void *, addr)                                                          \
-	X(15, kill, 2, int64_t, pid, int64_t, sig)                                           \
-	X(16, thread_create, 3, void *, entry, void *, arg, void *, stack_top)               \
-	X(17, thread_exit, 1, int64_t, value)                                                \
-	X(18, thread_join, 2, int64_t, tid, int64_t *, value)                                \
-	X(19, gettid, 0, void)                                                               \
-	X(20, stats, 2, struct vessel_stats *, buf, uint64_t, size)                          \
-	X(21, ps, 2, struct vessel_procinfo *, buf, uint64_t, count)                         \
-	X(22, readdir, 3, const char *, path, uint64_t, index, struct vessel_dirent *, ent) \
-	X(23, poweroff, 1, int64_t, status)                                                  \
-	X(24, virt_to_phys, 1, const void *, addr)                                           \
-	X(25, getcpu, 0, void)                                                               \
-	X(26, setaffinity, 2, int64_t, tid, int64_t, cpu)                                    \
+#define VESSEL_SYSCALLS(X)                                                                         \
+	X(0, exit, 1, int64_t, status)                                                             \
+	X(1, write, 3, int64_t, fd, const void *, buf, uint64_t, len)                              \
+	X(2, read, 3, int64_t, fd, void *, buf, uint64_t, len)                                     \
+	X(3, open, 2, const char *, path, uint64_t, flags)                                         \
+	X(4, close, 1, int64_t, fd)                                                                \
+	X(5, getpid, 0, void)                                                                      \
+	X(6, spawn, 2, const char *, path, const char *const *, argv)                              \
+	X(7, wait, 3, int64_t, pid, int32_t *, wstatus, uint64_t, flags)                           \
+	X(8, yield, 0, void)                                                                       \
+	X(9, nanosleep, 1, uint64_t, ns)                                                           \
+	X(10, clock_gettime, 2, uint64_t, clock, struct vessel_timespec *, ts)                     \
+	X(11, mmap, 4, void *, addr, uint64_t, len, uint64_t, prot, uint64_t, flags)               \
+	X(12, munmap, 2, void *, addr, uint64_t, len)                                              \
+	X(13, mprotect, 3, void *, addr, uint64_t, len, uint64_t, prot)                            \
+	X(14, brk, 1, void *, addr)                                                                \
+	X(15, kill, 2, int64_t, pid, int64_t, sig)                                                 \
+	X(16, thread_create, 3, void *, entry, void *, arg, void *, stack_top)                     \
+	X(17, thread_exit, 1, int64_t, value)                                                      \
+	X(18, thread_join, 2, int64_t, tid, int64_t *, value)                                      \
+	X(19, gettid, 0, void)                                                                     \
+	X(20, stats, 2, struct vessel_stats *, buf, uint64_t, size)                                \
+	X(21, ps, 2, struct vessel_procinfo *, buf, uint64_t, count)                               \
+	X(22, readdir, 3, const char *, path, uint64_t, index, struct vessel_dirent *, ent)        \
+	X(23, poweroff, 1, int64_t, status)                                                        \
+	X(24, virt_to_phys, 1, const void *, addr)                                                 \
+	X(25, getcpu, 0, void)                                                                     \
+	X(26, setaffinity, 2, int64_t, tid, int64_t, cpu)                                          \
 	X(27, lseek, 3, int64_t, fd, int64_t, offset, uint64_t, whence)
 
 /* Numbers as constants: SYS_exit, SYS_write, ... and the table size. */
@@ -86,30 +86,28 @@ _Static_assert(SYS_lseek + 1 == VESSEL_SYSCALL_COUNT, "update VESSEL_SYSCALL_COU
 _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCALL_SLOTS");
 
 /* Helpers to turn an X() entry into a parameter list or an argument list. */
-#define VESSEL_SC_PARAMS(n, ...) VESSEL_SC_PARAMS_##n(__VA_ARGS__)
-#define VESSEL_SC_PARAMS_0(v)	 void
-#define VESSEL_SC_PARAMS_1(t1, a1) t1 a1
-#define VESSEL_SC_PARAMS_2(t1, a1, t2, a2) t1 a1, t2 a2
-#define VESSEL_SC_PARAMS_3(t1, a1, t2, a2, t3, a3) t1 a1, t2 a2, t3 a3
-#define VESSEL_SC_PARAMS_4(t1, a1, t2, a2, t3, a3, t4, a4) t1 a1, t2 a2, t3 a3, t4 a4
-#define VESSEL_SC_PARAMS_5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                           \
-	t1 a1, t2 a2, t3 a3, t4 a4, t5 a5
-#define VESSEL_SC_PARAMS_6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)                   \
+#define VESSEL_SC_PARAMS(n, ...)				   VESSEL_SC_PARAMS_##n(__VA_ARGS__)
+#define VESSEL_SC_PARAMS_0(v)					   void
+#define VESSEL_SC_PARAMS_1(t1, a1)				   t1 a1
+#define VESSEL_SC_PARAMS_2(t1, a1, t2, a2)			   t1 a1, t2 a2
+#define VESSEL_SC_PARAMS_3(t1, a1, t2, a2, t3, a3)		   t1 a1, t2 a2, t3 a3
+#define VESSEL_SC_PARAMS_4(t1, a1, t2, a2, t3, a3, t4, a4)	   t1 a1, t2 a2, t3 a3, t4 a4
+#define VESSEL_SC_PARAMS_5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5) t1 a1, t2 a2, t3 a3, t4 a4, t5 a5
+#define VESSEL_SC_PARAMS_6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)                         \
 	t1 a1, t2 a2, t3 a3, t4 a4, t5 a5, t6 a6
 
 /* The arguments as 64-bit register values, in register order. */
 #define VESSEL_SC_REGS(n, ...) VESSEL_SC_REGS_##n(__VA_ARGS__)
 #define VESSEL_SC_REGS_0(v)
-#define VESSEL_SC_REGS_1(t1, a1) , (int64_t)(a1)
-#define VESSEL_SC_REGS_2(t1, a1, t2, a2) , (int64_t)(a1), (int64_t)(a2)
+#define VESSEL_SC_REGS_1(t1, a1)		 , (int64_t)(a1)
+#define VESSEL_SC_REGS_2(t1, a1, t2, a2)	 , (int64_t)(a1), (int64_t)(a2)
 #define VESSEL_SC_REGS_3(t1, a1, t2, a2, t3, a3) , (int64_t)(a1), (int64_t)(a2), (int64_t)(a3)
-#define VESSEL_SC_REGS_4(t1, a1, t2, a2, t3, a3, t4, a4)                                     \
+#define VESSEL_SC_REGS_4(t1, a1, t2, a2, t3, a3, t4, a4)                                           \
 	, (int64_t)(a1), (int64_t)(a2), (int64_t)(a3), (int64_t)(a4)
-#define VESSEL_SC_REGS_5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                             \
+#define VESSEL_SC_REGS_5(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                                   \
 	, (int64_t)(a1), (int64_t)(a2), (int64_t)(a3), (int64_t)(a4), (int64_t)(a5)
-#define VESSEL_SC_REGS_6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)                     \
-	, (int64_t)(a1), (int64_t)(a2), (int64_t)(a3), (int64_t)(a4), (int64_t)(a5),         \
-		(int64_t)(a6)
+#define VESSEL_SC_REGS_6(t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)                           \
+	, (int64_t)(a1), (int64_t)(a2), (int64_t)(a3), (int64_t)(a4), (int64_t)(a5), (int64_t)(a6)
 
 /*
  * The arguments converted back from a register array `r` (r[0] = rdi,
@@ -120,14 +118,14 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
  */
 #define VESSEL_SC_UNPACK(n, r, ...) VESSEL_SC_UNPACK_##n(r, __VA_ARGS__)
 #define VESSEL_SC_UNPACK_0(r, v)
-#define VESSEL_SC_UNPACK_1(r, t1, a1) (t1)(r)[0]
-#define VESSEL_SC_UNPACK_2(r, t1, a1, t2, a2) (t1)(r)[0], (t2)(r)[1]
+#define VESSEL_SC_UNPACK_1(r, t1, a1)		      (t1)(r)[0]
+#define VESSEL_SC_UNPACK_2(r, t1, a1, t2, a2)	      (t1)(r)[0], (t2)(r)[1]
 #define VESSEL_SC_UNPACK_3(r, t1, a1, t2, a2, t3, a3) (t1)(r)[0], (t2)(r)[1], (t3)(r)[2]
-#define VESSEL_SC_UNPACK_4(r, t1, a1, t2, a2, t3, a3, t4, a4)                               \
+#define VESSEL_SC_UNPACK_4(r, t1, a1, t2, a2, t3, a3, t4, a4)                                      \
 	(t1)(r)[0], (t2)(r)[1], (t3)(r)[2], (t4)(r)[3]
-#define VESSEL_SC_UNPACK_5(r, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                       \
+#define VESSEL_SC_UNPACK_5(r, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                              \
 	(t1)(r)[0], (t2)(r)[1], (t3)(r)[2], (t4)(r)[3], (t5)(r)[4]
-#define VESSEL_SC_UNPACK_6(r, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)               \
+#define VESSEL_SC_UNPACK_6(r, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5, t6, a6)                      \
 	(t1)(r)[0], (t2)(r)[1], (t3)(r)[2], (t4)(r)[3], (t5)(r)[4], (t6)(r)[5]
 
 /* Software interrupt vector of the second entry path. */
@@ -225,9 +223,9 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_FD_MAX	 16 /* descriptors per process, 0..15 */
 
 /* open() flags: only reading is possible on the initrd. */
-#define VESSEL_O_RDONLY 0
-#define VESSEL_O_WRONLY 1
-#define VESSEL_O_RDWR	2
+#define VESSEL_O_RDONLY	 0
+#define VESSEL_O_WRONLY	 1
+#define VESSEL_O_RDWR	 2
 #define VESSEL_O_ACCMODE 3
 
 /* lseek() whence */
@@ -236,11 +234,11 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_SEEK_END 2
 
 /* wait() flags and status encoding (Linux-compatible) */
-#define VESSEL_WNOHANG 1
-#define VESSEL_W_EXITED(s)   (((s)&0x7f) == 0)
+#define VESSEL_WNOHANG	       1
+#define VESSEL_W_EXITED(s)     (((s)&0x7f) == 0)
 #define VESSEL_W_EXITSTATUS(s) (((s) >> 8) & 0xff)
-#define VESSEL_W_SIGNALED(s) (((s)&0x7f) != 0)
-#define VESSEL_W_TERMSIG(s)  ((s)&0x7f)
+#define VESSEL_W_SIGNALED(s)   (((s)&0x7f) != 0)
+#define VESSEL_W_TERMSIG(s)    ((s)&0x7f)
 
 /* Signals: there are no handlers; every one of these terminates. */
 #define VESSEL_SIGILL  4  /* killed by the kernel: #UD, bad instruction */
@@ -262,10 +260,10 @@ struct vessel_timespec {
 };
 
 /* mmap()/mprotect() protection and mmap() flags (Linux values) */
-#define VESSEL_PROT_NONE  0
-#define VESSEL_PROT_READ  1
-#define VESSEL_PROT_WRITE 2
-#define VESSEL_PROT_EXEC  4
+#define VESSEL_PROT_NONE     0
+#define VESSEL_PROT_READ     1
+#define VESSEL_PROT_WRITE    2
+#define VESSEL_PROT_EXEC     4
 #define VESSEL_MAP_PRIVATE   0x02
 #define VESSEL_MAP_FIXED     0x10
 #define VESSEL_MAP_ANONYMOUS 0x20
@@ -308,9 +306,9 @@ struct vessel_timespec {
  *   +1648 nnamed, pad
  *   +1656 named[VESSEL_STATS_NAMED]              (mechanism counters)
  * ------------------------------------------------------------------------ */
-#define VESSEL_STATS_VERSION 1
-#define VESSEL_STATS_CPUS    16
-#define VESSEL_STATS_NAMED   32
+#define VESSEL_STATS_VERSION  1
+#define VESSEL_STATS_CPUS     16
+#define VESSEL_STATS_NAMED    32
 #define VESSEL_STATS_NAME_MAX 24
 
 struct vessel_cpu_stats {
@@ -321,7 +319,7 @@ struct vessel_cpu_stats {
 	uint64_t context_switches; /* thread switches (idle thread included) */
 	uint64_t ipis_sent;
 	uint64_t ipis_received;
-	uint64_t timer_ticks;	   /* LAPIC timer interrupts */
+	uint64_t timer_ticks; /* LAPIC timer interrupts */
 };
 
 /* A counter a mechanism adds (K1 trampoline hits, K7 pages retired, ...). */
@@ -342,7 +340,7 @@ struct vessel_stats {
 	struct vessel_cpu_stats total;
 	struct vessel_cpu_stats cpu[VESSEL_STATS_CPUS];
 	uint64_t syscalls[VESSEL_SYSCALL_SLOTS]; /* calls per number; unknown numbers not counted */
-	uint32_t nnamed; /* valid entries in named[] */
+	uint32_t nnamed;			 /* valid entries in named[] */
 	uint32_t pad;
 	struct vessel_named_counter named[VESSEL_STATS_NAMED];
 };
@@ -366,8 +364,8 @@ struct vessel_procinfo {
 	uint32_t nthreads; /* live threads */
 	int32_t cpu;	   /* CPU a thread of it last ran on, -1 if never */
 	uint32_t pad;
-	uint64_t mem_pages;    /* user pages mapped (resident) */
-	uint64_t cpu_time_ns;  /* user+kernel time of all its threads, 0 if not measured */
+	uint64_t mem_pages;   /* user pages mapped (resident) */
+	uint64_t cpu_time_ns; /* user+kernel time of all its threads, 0 if not measured */
 	char name[VESSEL_PROC_NAME_MAX]; /* program name, NUL-terminated */
 };
 

@@ -167,29 +167,29 @@ static void test_header_rules(void **state)
 	struct initrd rd;
 
 	memcpy(saved, im.p, 64);
-#define BREAK(stmt, err, resealed)                                                          \
-	do {                                                                                \
-		memcpy(im.p, saved, 64);                                                    \
-		stmt;                                                                       \
-		if (resealed)                                                               \
-			reseal(&im, 3);                                                     \
-		assert_int_equal(open_img(&im, &why), err);                                 \
-		assert_non_null(why);                                                       \
+#define BREAK(stmt, err, resealed)                                                                 \
+	do {                                                                                       \
+		memcpy(im.p, saved, 64);                                                           \
+		stmt;                                                                              \
+		if (resealed)                                                                      \
+			reseal(&im, 3);                                                            \
+		assert_int_equal(open_img(&im, &why), err);                                        \
+		assert_non_null(why);                                                              \
 	} while (0)
-	BREAK(im.p[0] ^= 1, -EINVAL, 1);		/* magic */
-	BREAK(put32(im.p + 8, 2), -EINVAL, 1);		/* version */
-	BREAK(put32(im.p + 12, 72), -EINVAL, 1);	/* header_size */
-	BREAK(put32(im.p + 16, 88), -EINVAL, 1);	/* entry_size */
-	BREAK(put32(im.p + 20, 1025), -EINVAL, 1);	/* entry_count */
-	BREAK(put32(im.p + 20, 1000), -EINVAL, 0);	/* table past end */
-	BREAK(put64(im.p + 24, 60), -EINVAL, 1);	/* table inside header */
-	BREAK(put64(im.p + 24, 68), -EINVAL, 1);	/* table misaligned */
-	BREAK(put64(im.p + 24, ~0ull - 7), -EINVAL, 1); /* table offset overflow */
+	BREAK(im.p[0] ^= 1, -EINVAL, 1);		 /* magic */
+	BREAK(put32(im.p + 8, 2), -EINVAL, 1);		 /* version */
+	BREAK(put32(im.p + 12, 72), -EINVAL, 1);	 /* header_size */
+	BREAK(put32(im.p + 16, 88), -EINVAL, 1);	 /* entry_size */
+	BREAK(put32(im.p + 20, 1025), -EINVAL, 1);	 /* entry_count */
+	BREAK(put32(im.p + 20, 1000), -EINVAL, 0);	 /* table past end */
+	BREAK(put64(im.p + 24, 60), -EINVAL, 1);	 /* table inside header */
+	BREAK(put64(im.p + 24, 68), -EINVAL, 1);	 /* table misaligned */
+	BREAK(put64(im.p + 24, ~0ull - 7), -EINVAL, 1);	 /* table offset overflow */
 	BREAK(put64(im.p + 32, im.len + 1), -ERANGE, 1); /* image bigger than given */
-	BREAK(put64(im.p + 40, 1), -EINVAL, 1);		/* flags */
-	BREAK(im.p[50] = 1, -EINVAL, 1);		/* reserved */
-	BREAK(im.p[60] ^= 1, -EIO, 0);			/* header CRC */
-	BREAK(entry(&im, 1)[0] ^= 0x20, -EIO, 0);	/* table covered by the CRC */
+	BREAK(put64(im.p + 40, 1), -EINVAL, 1);		 /* flags */
+	BREAK(im.p[50] = 1, -EINVAL, 1);		 /* reserved */
+	BREAK(im.p[60] ^= 1, -EIO, 0);			 /* header CRC */
+	BREAK(entry(&im, 1)[0] ^= 0x20, -EIO, 0);	 /* table covered by the CRC */
 #undef BREAK
 	memcpy(im.p, saved, 64);
 	entry(&im, 1)[0] ^= 0x20;
@@ -206,30 +206,30 @@ static void test_entry_rules(void **state)
 	const char *why;
 
 	memcpy(saved, entry(&im, 0), sizeof(saved));
-#define BREAK(stmt, err)                                                                    \
-	do {                                                                                \
-		memcpy(entry(&im, 0), saved, sizeof(saved));                                \
-		stmt;                                                                       \
-		reseal(&im, 3);                                                             \
-		assert_int_equal(open_img(&im, &why), err);                                 \
+#define BREAK(stmt, err)                                                                           \
+	do {                                                                                       \
+		memcpy(entry(&im, 0), saved, sizeof(saved));                                       \
+		stmt;                                                                              \
+		reseal(&im, 3);                                                                    \
+		assert_int_equal(open_img(&im, &why), err);                                        \
 	} while (0)
-	BREAK(memset(entry(&im, 0), 0, 56), -EINVAL);		   /* empty name */
-	BREAK(memset(entry(&im, 2), 'z', 56), -EINVAL);		   /* no NUL */
-	BREAK(entry(&im, 2)[1] = '/', -EINVAL);			   /* "s/" */
-	BREAK(entry(&im, 2)[1] = ' ', -EINVAL);			   /* space */
-	BREAK(entry(&im, 2)[1] = (char)0xc3, -EINVAL);		   /* non-ASCII */
-	BREAK(entry(&im, 2)[40] = 'x', -EINVAL);		   /* padding not zero */
-	BREAK(memcpy(entry(&im, 2), ".\0", 2), -EINVAL);	   /* "." (also unsorted) */
-	BREAK(memcpy(entry(&im, 1), "sh\0\0", 4), -EINVAL);	   /* duplicate */
-	BREAK(memcpy(entry(&im, 1), "z\0\0\0\0", 5), -EINVAL);	   /* not ascending */
-	BREAK(put32(entry(&im, 0) + 72, 2), -EINVAL);		   /* unknown flag */
-	BREAK(put64(entry(&im, 0) + 56, 4100), -EINVAL);	   /* misaligned */
-	BREAK(put64(entry(&im, 0) + 56, 64), -EINVAL);		   /* over the table */
-	BREAK(put64(entry(&im, 2) + 56, 0), -EINVAL);		   /* before previous */
-	BREAK(put64(entry(&im, 0) + 64, 8192), -EINVAL);	   /* overlaps next */
-	BREAK(put64(entry(&im, 2) + 64, im.len), -EINVAL);	   /* past end */
-	BREAK(put64(entry(&im, 2) + 64, ~0ull - 4095), -EINVAL);   /* offset + size wraps */
-	BREAK(put64(entry(&im, 2) + 56, ~0ull & ~7ull), -EINVAL);  /* offset huge */
+	BREAK(memset(entry(&im, 0), 0, 56), -EINVAL);		  /* empty name */
+	BREAK(memset(entry(&im, 2), 'z', 56), -EINVAL);		  /* no NUL */
+	BREAK(entry(&im, 2)[1] = '/', -EINVAL);			  /* "s/" */
+	BREAK(entry(&im, 2)[1] = ' ', -EINVAL);			  /* space */
+	BREAK(entry(&im, 2)[1] = (char)0xc3, -EINVAL);		  /* non-ASCII */
+	BREAK(entry(&im, 2)[40] = 'x', -EINVAL);		  /* padding not zero */
+	BREAK(memcpy(entry(&im, 2), ".\0", 2), -EINVAL);	  /* "." (also unsorted) */
+	BREAK(memcpy(entry(&im, 1), "sh\0\0", 4), -EINVAL);	  /* duplicate */
+	BREAK(memcpy(entry(&im, 1), "z\0\0\0\0", 5), -EINVAL);	  /* not ascending */
+	BREAK(put32(entry(&im, 0) + 72, 2), -EINVAL);		  /* unknown flag */
+	BREAK(put64(entry(&im, 0) + 56, 4100), -EINVAL);	  /* misaligned */
+	BREAK(put64(entry(&im, 0) + 56, 64), -EINVAL);		  /* over the table */
+	BREAK(put64(entry(&im, 2) + 56, 0), -EINVAL);		  /* before previous */
+	BREAK(put64(entry(&im, 0) + 64, 8192), -EINVAL);	  /* overlaps next */
+	BREAK(put64(entry(&im, 2) + 64, im.len), -EINVAL);	  /* past end */
+	BREAK(put64(entry(&im, 2) + 64, ~0ull - 4095), -EINVAL);  /* offset + size wraps */
+	BREAK(put64(entry(&im, 2) + 56, ~0ull & ~7ull), -EINVAL); /* offset huge */
 #undef BREAK
 	memcpy(entry(&im, 0), saved, sizeof(saved));
 	reseal(&im, 3);

@@ -23,14 +23,14 @@
 #pragma GCC diagnostic ignored "-Wformat-overflow"
 
 /* Format with both and compare output and return value. */
-#define SAME(...)                                                                           \
-	do {                                                                                \
-		char want[512], got[512];                                                   \
-		int wn = snprintf(want, sizeof(want), __VA_ARGS__);                         \
-		int gn = fmt_snprintf(got, sizeof(got), __VA_ARGS__);                       \
-		if (strcmp(want, got) || wn != gn)                                          \
-			fail_msg("format %s: want \"%s\" (%d) got \"%s\" (%d)", #__VA_ARGS__, \
-				 want, wn, got, gn);                                        \
+#define SAME(...)                                                                                  \
+	do {                                                                                       \
+		char want[512], got[512];                                                          \
+		int wn = snprintf(want, sizeof(want), __VA_ARGS__);                                \
+		int gn = fmt_snprintf(got, sizeof(got), __VA_ARGS__);                              \
+		if (strcmp(want, got) || wn != gn)                                                 \
+			fail_msg("format %s: want \"%s\" (%d) got \"%s\" (%d)", #__VA_ARGS__,      \
+				 want, wn, got, gn);                                               \
 	} while (0)
 
 static void test_plain_and_percent(void **state)
@@ -81,8 +81,8 @@ static void test_unsigned_bases(void **state)
 
 static void test_strings_and_chars(void **state)
 {
-	SAME("%s|%10s|%-10s|%.2s|%10.2s|%-10.2s|%.0s|", "hello", "hello", "hello", "hello",
-	     "hello", "hello", "hello");
+	SAME("%s|%10s|%-10s|%.2s|%10.2s|%-10.2s|%.0s|", "hello", "hello", "hello", "hello", "hello",
+	     "hello", "hello");
 	SAME("%5c|%-5c|", 'x', 'y');
 	SAME("%*d|%-*d|%*d", 6, 42, 6, 42, -6, 42);
 	SAME("%.*d|%.*s|%*.*s", 4, 7, 3, "abcdef", 8, 2, "abcdef");
@@ -195,8 +195,8 @@ static void test_sweep(void **state)
 					for (size_t v = 0; v < sizeof(vals) / sizeof(*vals); v++) {
 						char fmt[32];
 
-						snprintf(fmt, sizeof(fmt), "[%%%s%s%sll%c]", flags[f],
-							 widths[w], precs[p], convs[c]);
+						snprintf(fmt, sizeof(fmt), "[%%%s%s%sll%c]",
+							 flags[f], widths[w], precs[p], convs[c]);
 						SAME(fmt, vals[v]);
 					}
 }

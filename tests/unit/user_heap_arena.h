@@ -7,8 +7,8 @@
 
 #define ARENA_SIZE (4u << 20)
 
-extern size_t arena_used;		      /* bytes given out by heap_morecore */
+extern size_t arena_used;			/* bytes given out by heap_morecore */
 extern int heap_maps, heap_unmaps, heap_fatals; /* calls seen */
-extern jmp_buf *heap_fatal_jmp;		      /* where heap_fatal() longjmps to */
+extern jmp_buf *heap_fatal_jmp;			/* where heap_fatal() longjmps to */
 
 #endif

@@ -39,7 +39,8 @@ static void test_memcpy_memset_alignments(void **state)
 		for (size_t n = 0; n < 70; n++) {
 			memset(dst, 0x11, sizeof(dst));
 			memset(ref, 0x11, sizeof(ref));
-			assert_ptr_equal(u_memset(dst + d, 0x1a5, n), dst + d); /* only the low byte */
+			assert_ptr_equal(u_memset(dst + d, 0x1a5, n),
+					 dst + d); /* only the low byte */
 			memset(ref + d, 0xa5, n);
 			assert_memory_equal(dst, ref, sizeof(dst));
 		}
@@ -139,10 +140,29 @@ static void test_strsep_ws(void **state)
 static void test_strtol_matches_host(void **state)
 {
 	static const char *in[] = {
-		"0", "42", "-42", "+7", "  12abc", "0x1f", "0X1F", "-0x10", "017", "08", "0x",
-		"9223372036854775807", "9223372036854775808", "-9223372036854775808",
-		"-9223372036854775809", "18446744073709551615", "18446744073709551616",
-		"", "   ", "-", "z", "  -  5", "1e3",
+		"0",
+		"42",
+		"-42",
+		"+7",
+		"  12abc",
+		"0x1f",
+		"0X1F",
+		"-0x10",
+		"017",
+		"08",
+		"0x",
+		"9223372036854775807",
+		"9223372036854775808",
+		"-9223372036854775808",
+		"-9223372036854775809",
+		"18446744073709551615",
+		"18446744073709551616",
+		"",
+		"   ",
+		"-",
+		"z",
+		"  -  5",
+		"1e3",
 	};
 	static const int bases[] = { 0, 10, 16, 8, 2, 36 };
 

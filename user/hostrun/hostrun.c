@@ -169,8 +169,8 @@ static long emu_wait(int64_t pid, uint64_t status_addr, uint64_t flags)
 			si.si_pid = 0;
 			if (waitid(P_PID, (id_t)kids[i], &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 			    si.si_pid == kids[i]) {
-				int32_t ws = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
-								      : si.si_status & 0x7f;
+				int32_t ws = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
+									si.si_status & 0x7f;
 				pid_t r = kids[i];
 
 				if (status_addr && mem_write(status_addr, &ws, 4))
@@ -430,8 +430,8 @@ static int on_entry(struct user_regs_struct *r, long *result, int *fix_brk)
 	case SYS_mmap:
 		if ((r->r10 & (VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS)) !=
 			    (VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS) ||
-		    (r->r10 & ~(uint64_t)(VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS |
-					  VESSEL_MAP_FIXED)) ||
+		    (r->r10 &
+		     ~(uint64_t)(VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS | VESSEL_MAP_FIXED)) ||
 		    (a3 & ~7ull) || a2 == 0) {
 			*result = -EINVAL;
 			return 1;
@@ -490,7 +490,8 @@ static __attribute__((noreturn)) void trace(void)
 
 	if (waitpid(tracee, &st, 0) != tracee || !WIFSTOPPED(st))
 		_exit(125);
-	ptrace(PTRACE_SETOPTIONS, tracee, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC);
+	ptrace(PTRACE_SETOPTIONS, tracee, 0,
+	       PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC);
 	for (;;) {
 		if (ptrace(PTRACE_SYSCALL, tracee, 0, sig))
 			_exit(125);
@@ -514,7 +515,8 @@ static __attribute__((noreturn)) void trace(void)
 				_exit(125);
 			if (!exec_done) {
 				if (info.op == PTRACE_SYSCALL_INFO_EXIT && info.exit.rval == 0)
-					exec_done = 1; /* execve returned: from here on it is ours */
+					exec_done =
+						1; /* execve returned: from here on it is ours */
 				continue;
 			}
 			in_call = info.op == PTRACE_SYSCALL_INFO_EXIT;

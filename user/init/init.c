@@ -30,8 +30,8 @@ int main(int argc, char **argv)
 		long r = sys_wait(-1, &status, 0);
 
 		if (r == pid) {
-			int code = VESSEL_W_EXITED(status) ? VESSEL_W_EXITSTATUS(status)
-							   : 128 + VESSEL_W_TERMSIG(status);
+			int code = VESSEL_W_EXITED(status) ? VESSEL_W_EXITSTATUS(status) :
+							     128 + VESSEL_W_TERMSIG(status);
 
 			if (VESSEL_W_SIGNALED(status))
 				fprintf(stderr, "init: %s killed by signal %d\n", child_argv[0],

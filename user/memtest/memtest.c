@@ -126,7 +126,8 @@ int main(int argc, char **argv)
 		}
 		now = checksum(buf, size / 8);
 		if (now != sum) {
-			printf("memtest: round %llu MISMATCH checksum 0x%016llx expected 0x%016llx\n",
+			printf("memtest: round %llu MISMATCH checksum 0x%016llx expected "
+			       "0x%016llx\n",
 			       (unsigned long long)round, (unsigned long long)now,
 			       (unsigned long long)sum);
 			return 1;

@@ -29,8 +29,8 @@ static int run(const char *path, long count)
 		return 1;
 	t0 = now_ns();
 	for (long i = 0; i < count; i++) {
-		long r = strcmp(path, "int80") ? sys_getpid()
-					       : sys_call_int80(SYS_getpid, 0, 0, 0, 0, 0, 0);
+		long r = strcmp(path, "int80") ? sys_getpid() :
+						 sys_call_int80(SYS_getpid, 0, 0, 0, 0, 0, 0);
 
 		if (r != pid) {
 			fprintf(stderr, "nullcall: getpid returned %ld, want %ld\n", r, pid);
@@ -45,7 +45,8 @@ static int run(const char *path, long count)
 	       path, count, (unsigned long long)((t1 - t0) / (uint64_t)count),
 	       (unsigned long long)(named(&b, "syscall.entry_syscall") -
 				    named(&a, "syscall.entry_syscall")),
-	       (unsigned long long)(named(&b, "syscall.entry_ud2") - named(&a, "syscall.entry_ud2")),
+	       (unsigned long long)(named(&b, "syscall.entry_ud2") -
+				    named(&a, "syscall.entry_ud2")),
 	       (unsigned long long)(named(&b, "syscall.entry_int80") -
 				    named(&a, "syscall.entry_int80")),
 	       (unsigned long long)(b.total.exceptions - a.total.exceptions));

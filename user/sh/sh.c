@@ -100,15 +100,24 @@ static void expand_status(struct cmd *c, char *buf, size_t size)
 static const char *signame(int sig)
 {
 	switch (sig) {
-	case VESSEL_SIGILL: return "SIGILL";
-	case VESSEL_SIGTRAP: return "SIGTRAP";
-	case VESSEL_SIGABRT: return "SIGABRT";
-	case VESSEL_SIGBUS: return "SIGBUS";
-	case VESSEL_SIGFPE: return "SIGFPE";
-	case VESSEL_SIGKILL: return "SIGKILL";
-	case VESSEL_SIGSEGV: return "SIGSEGV";
-	case VESSEL_SIGTERM: return "SIGTERM";
-	default: return "signal";
+	case VESSEL_SIGILL:
+		return "SIGILL";
+	case VESSEL_SIGTRAP:
+		return "SIGTRAP";
+	case VESSEL_SIGABRT:
+		return "SIGABRT";
+	case VESSEL_SIGBUS:
+		return "SIGBUS";
+	case VESSEL_SIGFPE:
+		return "SIGFPE";
+	case VESSEL_SIGKILL:
+		return "SIGKILL";
+	case VESSEL_SIGSEGV:
+		return "SIGSEGV";
+	case VESSEL_SIGTERM:
+		return "SIGTERM";
+	default:
+		return "signal";
 	}
 }
 
@@ -182,11 +191,16 @@ static int cmd_ls(void)
 static const char *state_name(uint32_t s)
 {
 	switch (s) {
-	case VESSEL_PROC_RUNNING: return "run";
-	case VESSEL_PROC_RUNNABLE: return "ready";
-	case VESSEL_PROC_SLEEPING: return "sleep";
-	case VESSEL_PROC_ZOMBIE: return "zombie";
-	default: return "?";
+	case VESSEL_PROC_RUNNING:
+		return "run";
+	case VESSEL_PROC_RUNNABLE:
+		return "ready";
+	case VESSEL_PROC_SLEEPING:
+		return "sleep";
+	case VESSEL_PROC_ZOMBIE:
+		return "zombie";
+	default:
+		return "?";
 	}
 }
 

@@ -32,8 +32,8 @@ static void cpu_line(const char *label, const struct vessel_cpu_stats *c,
 void stats_print(const struct vessel_stats *now, const struct vessel_stats *base)
 {
 	unsigned ncpus = now->ncpus < VESSEL_STATS_CPUS ? now->ncpus : VESSEL_STATS_CPUS;
-	unsigned nsys = now->nsyscalls < VESSEL_SYSCALL_SLOTS ? now->nsyscalls
-							      : VESSEL_SYSCALL_SLOTS;
+	unsigned nsys =
+		now->nsyscalls < VESSEL_SYSCALL_SLOTS ? now->nsyscalls : VESSEL_SYSCALL_SLOTS;
 	int col = 0;
 
 	printf("uptime %llu.%03llu s, %u CPUs, %llu of %llu pages free, %llu processes\n",

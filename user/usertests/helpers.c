@@ -123,7 +123,9 @@ static int h_crash(const char *kind)
 		return 1;
 	}
 	if (!strcmp(kind, "exec-data")) {
-		static volatile unsigned char data_code[16] = { 0xc3 }; /* ret, but not executable */
+		static volatile unsigned char data_code[16] = {
+			0xc3
+		}; /* ret, but not executable */
 		((void (*)(void))(uintptr_t)data_code)();
 		return 1;
 	}
@@ -283,7 +285,8 @@ static int h_fpu(uint64_t seed, int rounds)
 				   "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
 				   "xmm12", "xmm13", "xmm14", "xmm15");
 		if (memcmp(in, out, sizeof(in))) {
-			printf("# fpu helper %llu: xmm registers changed across a yield in round %d\n",
+			printf("# fpu helper %llu: xmm registers changed across a yield in round "
+			       "%d\n",
 			       (unsigned long long)seed, r);
 			return 1;
 		}
@@ -387,7 +390,7 @@ static int h_threads(const char *mode)
 		sys_yield();
 	if (!strcmp(mode, "exit"))
 		exit(7); /* every other thread must stop too */
-	for (;;) /* "hold": wait to be killed */
+	for (;;)	 /* "hold": wait to be killed */
 		sys_nanosleep(1000000000ull);
 }
 

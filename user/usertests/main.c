@@ -74,8 +74,7 @@ static int run_one(size_t index, const struct test *t)
 	long pid = sys_spawn("usertests", argv), r;
 
 	if (pid < 0) {
-		printf("not ok %zu - %s (cannot spawn: %s)\n", index, t->name,
-		       strerror((int)pid));
+		printf("not ok %zu - %s (cannot spawn: %s)\n", index, t->name, strerror((int)pid));
 		return 0;
 	}
 	for (;;) {

@@ -47,7 +47,7 @@ void test_read_args(void)
 	CHECK_EQ(sys_read((int)fd, buf, 0), 0);
 	CHECK_ERR(sys_read((int)fd, BAD_NULL, 4), EFAULT);
 	CHECK_ERR(sys_read((int)fd, BAD_KERNEL, 4), EFAULT);
-	CHECK_ERR(sys_read((int)fd, (void *)(uintptr_t)"const string", 4), EFAULT); /* read-only */
+	CHECK_ERR(sys_read((int)fd, (void *)(uintptr_t) "const string", 4), EFAULT); /* read-only */
 	CHECK_ERR(sys_read(99, buf, 4), EBADF);
 	CHECK_ERR(sys_read(-5, buf, 4), EBADF);
 	/* a failed read does not move the position */
@@ -68,7 +68,7 @@ void test_open_read_close(void)
 	CHECK_EQ(total, HELLO_LEN);
 	CHECK(!memcmp(buf, HELLO, HELLO_LEN));
 	CHECK_EQ(sys_read((int)fd, buf, sizeof(buf)), 0); /* EOF stays EOF */
-	CHECK_ERR(sys_write((int)fd, "x", 1), EBADF);	   /* read-only descriptor */
+	CHECK_ERR(sys_write((int)fd, "x", 1), EBADF);	  /* read-only descriptor */
 	fd2 = CHECK_OK(sys_open("/hello.txt", VESSEL_O_RDONLY));
 	CHECK(fd2 != fd);
 	CHECK_EQ(sys_read((int)fd2, buf, sizeof(buf)), HELLO_LEN); /* own position */
@@ -159,8 +159,8 @@ void test_lseek(void)
 
 void test_readdir(void)
 {
-	static const char *must[] = { "init", "sh", "usertests", "echo", "cat", "memtest",
-				      "hello.txt" };
+	static const char *must[] = { "init", "sh",	 "usertests", "echo",
+				      "cat",  "memtest", "hello.txt" };
 	int found[sizeof(must) / sizeof(*must)] = { 0 };
 	struct vessel_dirent d;
 	char prev[VESSEL_NAME_MAX] = "";
@@ -196,8 +196,9 @@ void test_readdir(void)
 	CHECK_ERR(sys_readdir("hello.txt", 0, &d), ENOTDIR);
 	CHECK_ERR(sys_readdir("/", 0, BAD_NULL), EFAULT);
 	CHECK_ERR(sys_readdir("/", 0, BAD_KERNEL), EFAULT);
-	CHECK_ERR(sys_readdir("/", 0, (void *)(uintptr_t)"read-only string, long enough "
-							 "for a dirent of 72 bytes......"),
+	CHECK_ERR(sys_readdir("/", 0,
+			      (void *)(uintptr_t) "read-only string, long enough "
+						  "for a dirent of 72 bytes......"),
 		  EFAULT);
 	CHECK_ERR(sys_readdir(BAD_NULL, 0, &d), EFAULT);
 }

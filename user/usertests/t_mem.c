@@ -61,8 +61,7 @@ void test_mmap_fixed(void)
 	*(volatile int *)low = 5;
 	CHECK_ERR(sys_mmap((void *)((char *)want + 1), PAGE, RW, ANON | VESSEL_MAP_FIXED), EINVAL);
 	CHECK_ERR(sys_mmap(BAD_KERNEL, PAGE, RW, ANON | VESSEL_MAP_FIXED), EINVAL);
-	CHECK_ERR(sys_mmap((void *)(VESSEL_USER_TOP - PAGE), 2 * PAGE, RW,
-			   ANON | VESSEL_MAP_FIXED),
+	CHECK_ERR(sys_mmap((void *)(VESSEL_USER_TOP - PAGE), 2 * PAGE, RW, ANON | VESSEL_MAP_FIXED),
 		  EINVAL);
 	CHECK_ERR(sys_mmap(BAD_NULL, PAGE, RW, ANON | VESSEL_MAP_FIXED), EINVAL);
 }
@@ -237,8 +236,9 @@ void test_reclaim(void)
 	ut_stats(&s);
 	after = s.pages_free;
 	if (during + 1024 > base)
-		ut_fail(__FILE__, __LINE__, "a process holding 4 MiB did not lower pages_free "
-					    "(%llu -> %llu)",
+		ut_fail(__FILE__, __LINE__,
+			"a process holding 4 MiB did not lower pages_free "
+			"(%llu -> %llu)",
 			(unsigned long long)base, (unsigned long long)during);
 	if (after + 4 < base)
 		ut_fail(__FILE__, __LINE__, "pages leaked: %llu free before, %llu after",

@@ -44,7 +44,7 @@ void test_stats(void)
 	CHECK_ERR(sys_stats(&b, 0), EINVAL);
 	CHECK_ERR(sys_stats(BAD_NULL, sizeof(b)), EFAULT);
 	CHECK_ERR(sys_stats(BAD_KERNEL, sizeof(b)), EFAULT);
-	CHECK_ERR(sys_stats((void *)(uintptr_t)"read-only", 8), EFAULT);
+	CHECK_ERR(sys_stats((void *)(uintptr_t) "read-only", 8), EFAULT);
 }
 
 void test_ps(void)

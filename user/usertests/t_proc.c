@@ -37,37 +37,37 @@ void test_int80(void)
  * Load known values into every register the ABI says survives, enter the
  * kernel (getpid), store them again. `insn` is "syscall" or "int $0x80".
  */
-#define REGS_ROUNDTRIP(insn, in, out)                                                      \
-	__asm__ volatile("push %%rcx\n\t"                                                  \
-			 "mov 0(%%rax), %%rdi\n\t"                                         \
-			 "mov 8(%%rax), %%rsi\n\t"                                         \
-			 "mov 16(%%rax), %%rdx\n\t"                                        \
-			 "mov 24(%%rax), %%r10\n\t"                                        \
-			 "mov 32(%%rax), %%r8\n\t"                                         \
-			 "mov 40(%%rax), %%r9\n\t"                                         \
-			 "mov 48(%%rax), %%rbx\n\t"                                        \
-			 "mov 56(%%rax), %%r12\n\t"                                        \
-			 "mov 64(%%rax), %%r13\n\t"                                        \
-			 "mov 72(%%rax), %%r14\n\t"                                        \
-			 "mov 80(%%rax), %%r15\n\t"                                        \
-			 "mov $" VESSEL_STR(SYS_GETPID_NR) ", %%eax\n\t" insn "\n\t"       \
-			 "pop %%rcx\n\t"                                                   \
-			 "mov %%rdi, 0(%%rcx)\n\t"                                         \
-			 "mov %%rsi, 8(%%rcx)\n\t"                                         \
-			 "mov %%rdx, 16(%%rcx)\n\t"                                        \
-			 "mov %%r10, 24(%%rcx)\n\t"                                        \
-			 "mov %%r8, 32(%%rcx)\n\t"                                         \
-			 "mov %%r9, 40(%%rcx)\n\t"                                         \
-			 "mov %%rbx, 48(%%rcx)\n\t"                                        \
-			 "mov %%r12, 56(%%rcx)\n\t"                                        \
-			 "mov %%r13, 64(%%rcx)\n\t"                                        \
-			 "mov %%r14, 72(%%rcx)\n\t"                                        \
-			 "mov %%r15, 80(%%rcx)\n\t"                                        \
-			 "mov %%rax, 88(%%rcx)\n\t"                                        \
-			 : "+a"(in_ptr), "+c"(out_ptr)                                     \
-			 :                                                                 \
-			 : "rdi", "rsi", "rdx", "r8", "r9", "r10", "r11", "rbx", "r12",    \
-			   "r13", "r14", "r15", "memory")
+#define REGS_ROUNDTRIP(insn, in, out)                                                              \
+	__asm__ volatile("push %%rcx\n\t"                                                          \
+			 "mov 0(%%rax), %%rdi\n\t"                                                 \
+			 "mov 8(%%rax), %%rsi\n\t"                                                 \
+			 "mov 16(%%rax), %%rdx\n\t"                                                \
+			 "mov 24(%%rax), %%r10\n\t"                                                \
+			 "mov 32(%%rax), %%r8\n\t"                                                 \
+			 "mov 40(%%rax), %%r9\n\t"                                                 \
+			 "mov 48(%%rax), %%rbx\n\t"                                                \
+			 "mov 56(%%rax), %%r12\n\t"                                                \
+			 "mov 64(%%rax), %%r13\n\t"                                                \
+			 "mov 72(%%rax), %%r14\n\t"                                                \
+			 "mov 80(%%rax), %%r15\n\t"                                                \
+			 "mov $" VESSEL_STR(SYS_GETPID_NR) ", %%eax\n\t" insn "\n\t"               \
+							   "pop %%rcx\n\t"                         \
+							   "mov %%rdi, 0(%%rcx)\n\t"               \
+							   "mov %%rsi, 8(%%rcx)\n\t"               \
+							   "mov %%rdx, 16(%%rcx)\n\t"              \
+							   "mov %%r10, 24(%%rcx)\n\t"              \
+							   "mov %%r8, 32(%%rcx)\n\t"               \
+							   "mov %%r9, 40(%%rcx)\n\t"               \
+							   "mov %%rbx, 48(%%rcx)\n\t"              \
+							   "mov %%r12, 56(%%rcx)\n\t"              \
+							   "mov %%r13, 64(%%rcx)\n\t"              \
+							   "mov %%r14, 72(%%rcx)\n\t"              \
+							   "mov %%r15, 80(%%rcx)\n\t"              \
+							   "mov %%rax, 88(%%rcx)\n\t"              \
+			 : "+a"(in_ptr), "+c"(out_ptr)                                             \
+			 :                                                                         \
+			 : "rdi", "rsi", "rdx", "r8", "r9", "r10", "r11", "rbx", "r12", "r13",     \
+			   "r14", "r15", "memory")
 #define VESSEL_STR_(x) #x
 #define VESSEL_STR(x)  VESSEL_STR_(x)
 #define SYS_GETPID_NR  5
@@ -101,8 +101,9 @@ void test_regs_preserved(void)
 
 void test_unknown_syscall(void)
 {
-	static const long nrs[] = { VESSEL_SYSCALL_COUNT, VESSEL_SYSCALL_SLOTS - 1, 1000,
-				    0x7fffffff, -1, -4096 };
+	static const long nrs[] = {
+		VESSEL_SYSCALL_COUNT, VESSEL_SYSCALL_SLOTS - 1, 1000, 0x7fffffff, -1, -4096
+	};
 
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(*nrs); i++) {
 		CHECK_ERR(sys_call(nrs[i], 1, 2, 3, 4, 5, 6), ENOSYS);
@@ -197,7 +198,7 @@ void test_wait_errors(void)
 	pid = ut_spawn_helper("exit", "3", NULL);
 	CHECK_ERR(sys_wait(pid, &status, 0x100), EINVAL);
 	CHECK_ERR(sys_wait(pid, BAD_KERNEL, 0), EFAULT);
-	CHECK_ERR(sys_wait(pid, (int32_t *)(uintptr_t)"ro", 0), EFAULT);
+	CHECK_ERR(sys_wait(pid, (int32_t *)(uintptr_t) "ro", 0), EFAULT);
 	/* the failed waits did not reap it */
 	CHECK_EQ(sys_wait(pid, &status, 0), pid);
 	CHECK_EQ(status, EXITED(3));
@@ -330,5 +331,6 @@ void test_clock_gettime(void)
 	CHECK_ERR(sys_clock_gettime(~0ull, &a), EINVAL);
 	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, BAD_NULL), EFAULT);
 	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, BAD_KERNEL), EFAULT);
-	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, (void *)((char *)BAD_HIGH + 0xf8)), EFAULT);
+	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, (void *)((char *)BAD_HIGH + 0xf8)),
+		  EFAULT);
 }

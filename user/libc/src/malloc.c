@@ -15,9 +15,9 @@
 
 #define ALIGN	  16u
 #define HDR	  16u
-#define MIN_BLOCK 32u		 /* header + room for the free-list link */
-#define GROW	  (64u * 1024)	 /* heap growth step */
-#define MMAP_MIN  (128u * 1024)	 /* blocks this big get their own mapping */
+#define MIN_BLOCK 32u		/* header + room for the free-list link */
+#define GROW	  (64u * 1024)	/* heap growth step */
+#define MMAP_MIN  (128u * 1024) /* blocks this big get their own mapping */
 #define PAGE	  4096u
 
 #define TAG_USED 0x5553454455534544ull /* "DESUDESU" */

@@ -7,12 +7,14 @@
  */
 #include <vessel/sys.h>
 
-#define SC_ASM(insn, nr, ...)                                                              \
-	({                                                                                 \
-		long ret_;                                                                 \
-		__asm__ volatile(insn : "=a"(ret_) : "a"(nr), ##__VA_ARGS__                \
-				 : "rcx", "r11", "memory");                               \
-		ret_;                                                                      \
+#define SC_ASM(insn, nr, ...)                                                                      \
+	({                                                                                         \
+		long ret_;                                                                         \
+		__asm__ volatile(insn                                                              \
+				 : "=a"(ret_)                                                      \
+				 : "a"(nr), ##__VA_ARGS__                                          \
+				 : "rcx", "r11", "memory");                                        \
+		ret_;                                                                              \
 	})
 
 static inline long sc0(long nr)
@@ -59,10 +61,10 @@ static inline long sc6(long nr, long a1, long a2, long a3, long a4, long a5, lon
 	return SC_ASM("syscall", nr, "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9));
 }
 
-#define STUB(nr, name, n, ...)                                                             \
-	long sys_##name(VESSEL_SC_PARAMS(n, __VA_ARGS__))                                  \
-	{                                                                                  \
-		return sc##n(nr VESSEL_SC_REGS(n, __VA_ARGS__));                           \
+#define STUB(nr, name, n, ...)                                                                     \
+	long sys_##name(VESSEL_SC_PARAMS(n, __VA_ARGS__))                                          \
+	{                                                                                          \
+		return sc##n(nr VESSEL_SC_REGS(n, __VA_ARGS__));                                   \
 	}
 VESSEL_SYSCALLS(STUB)
 #undef STUB

@@ -34,7 +34,10 @@ int thread_wait(struct thread *t, long *value);
 struct spinlock {
 	volatile int locked;
 };
-#define SPINLOCK_INIT { 0 }
+#define SPINLOCK_INIT                                                                              \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 static inline void spin_lock(struct spinlock *l)
 {
