@@ -347,6 +347,33 @@ static void test_boot_area(void **state)
 	assert_int_equal(((uint64_t *)guest(c, ARCH_BOOT_GDT, 24))[1], 0x00af9a000000ffffull);
 }
 
+/* More than 3 GiB: the rest of RAM appears at 4 GiB in the memory map. */
+static void test_boot_info_high_mem(void **state)
+{
+	struct vm_config cfg = { .cpus = 1, .mem_size = GMEM_LOW_LIMIT + (64ull << 20) };
+	struct vessel_boot_info bi;
+	char err[256];
+	struct vm *vm;
+	bool low = false, high = false;
+
+	assert_int_equal(vm_new(&vm, &cfg, err, sizeof(err)), 0); /* sparse memfd */
+	arch_boot_info_fill(vm, &bi);
+	for (unsigned i = 0; i < bi.mmap_count; i++) {
+		if (bi.mmap[i].type != VESSEL_MEM_RAM)
+			continue;
+		if (bi.mmap[i].base == ARCH_KERNEL_MIN &&
+		    bi.mmap[i].size == GMEM_LOW_LIMIT - ARCH_KERNEL_MIN)
+			low = true;
+		if (bi.mmap[i].base == GMEM_HIGH_BASE && bi.mmap[i].size == (64ull << 20))
+			high = true;
+		/* no RAM entry overlaps the IOAPIC/LAPIC hole */
+		assert_true(bi.mmap[i].base + bi.mmap[i].size <= GMEM_LOW_LIMIT ||
+			    bi.mmap[i].base >= GMEM_HIGH_BASE);
+	}
+	assert_true(low && high);
+	vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cpu_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_area, setup, teardown),
+		cmocka_unit_test(test_boot_info_high_mem),
 	};
 
 	return cmocka_run_group_tests_name("vmm_exit", tests, NULL, NULL);

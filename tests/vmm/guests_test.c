@@ -156,6 +156,14 @@ GUEST(smp,
 	".align 8\n8: .quad 0\n9: .quad 0\n"
 	"20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0x1234, -1\n");
 
+/* the BSP starts vCPU 1 on code that triple-faults, then waits */
+GUEST(apfault,
+	"lea 30f(%rip), %rax\n mov %rax, 20f+8(%rip)\n" HC(2, "20f")
+	"1: pause\n jmp 1b\n"
+	"30: lidt 9f(%rip)\n ud2\n"
+	".align 8\n9: .word 0\n .quad 0\n"
+	".align 8\n20: .long 1, 0\n .quad 0, 0x1e0000, 0x1000, 0, -1\n");
+
 /*
  * save/restore: set registers, SYNC(1), then check them and a memory counter
  * after the host moved the vCPU into a new VM; print "ok\n".
@@ -507,6 +515,15 @@ static int t_ap_start(void)
 	return 1;
 }
 
+static int t_ap_fault(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+
+	CHECK(vm && !LOAD(vm, apfault));
+	return expect_fault(vm, "vCPU 1: triple fault");
+}
+
 /*
  * The migration shape: run to SYNC, save vCPU + COM1 + RAM, build a second
  * VM from the saved state only, destroy the first, continue in the second.
@@ -665,6 +682,7 @@ static const struct test tests[] = {
 	{ "console input reaches the guest", t_console_input },
 	{ "COM1 input raises IRQ 4 through the IOAPIC", t_serial_irq },
 	{ "AP start via hypercall (-EBUSY, -EINVAL too)", t_ap_start },
+	{ "a triple fault on an AP names that vCPU", t_ap_fault },
 	{ "pause/resume of all vCPUs", t_pause_resume },
 	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
 };
