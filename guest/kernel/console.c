@@ -51,6 +51,10 @@ static void input(char c)
 		}
 		return;
 	}
+	if (c == 0x1c) { /* Ctrl-\: debugging dump */
+		sched_debug_dump();
+		return;
+	}
 	if (c == EOF_MARK) {
 		commit(EOF_MARK);
 		return;
@@ -84,6 +88,11 @@ void console_init(void)
 	serial_enable_rx_irq();
 }
 
+int console_wakeup_pending(void)
+{
+	return wake_pending;
+}
+
 void console_deliver_wakeups(void)
 {
 	if (wake_pending) {
@@ -114,7 +123,7 @@ int64_t console_read(char *buf, uint64_t len)
 		char c = ring[head % RING_SIZE];
 
 		head++;
-		if (c == EOF_MARK) {
+if (c == EOF_MARK) {
 			ended = 1;
 			break;
 		}

@@ -12,6 +12,8 @@
 void console_init(void);
 /* COM1 interrupt (and timer poll): takes received bytes into the line buffer. */
 void console_irq(void);
+/* 1 if input arrived and readers are still to be woken. */
+int console_wakeup_pending(void);
 /* Called with the BKL held: wakes readers if input arrived meanwhile. */
 void console_deliver_wakeups(void);
 /*

@@ -24,6 +24,8 @@ static volatile uint32_t tlb_acks;
 
 extern char boot_stack_top[];
 
+static void tlb_serve(struct cpu *c);
+
 /* ---- the big kernel lock ---- */
 
 void kernel_enter(void)
@@ -31,7 +33,12 @@ void kernel_enter(void)
 	int id = this_cpu()->id;
 
 	while (!spin_trylock(&bkl)) {
-		/* let IPIs in while waiting: a holder may be waiting for our ack */
+		/*
+		 * The holder may be waiting for our TLB-shootdown ack: serve it
+		 * from here (QEMU TCG never delivers an interrupt inside a short
+		 * sti; pause; cli window), and open a window for the others.
+		 */
+		tlb_serve(this_cpu());
 		irq_enable();
 		cpu_relax();
 		irq_disable();
@@ -268,6 +275,14 @@ void sched_tick(struct trapframe *tf)
 		c->need_resched = 1;
 }
 
+int kernel_exit_pending(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+
+	return c->need_resched || (t->proc && t->proc->killed) || console_wakeup_pending();
+}
+
 void kernel_exit(struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
@@ -476,10 +491,18 @@ void sched_idle_loop(void)
 
 /* ---- TLB shootdown ---- */
 
+/* Flushes and acks if a shootdown asked this CPU to. */
+static void tlb_serve(struct cpu *c)
+{
+	if (c->tlb_pending && __atomic_exchange_n(&c->tlb_pending, 0, __ATOMIC_ACQ_REL)) {
+		write_cr3(read_cr3());
+		__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
+	}
+}
+
 void sched_tlb_ipi(void)
 {
-	write_cr3(read_cr3());
-	__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
+	tlb_serve(this_cpu());
 }
 
 void tlb_shootdown(uint64_t pml4)
@@ -493,6 +516,7 @@ void tlb_shootdown(uint64_t pml4)
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		if (&cpus[i] != self && cpus[i].cr3 == pml4) {
 			want++;
+			__atomic_store_n(&cpus[i].tlb_pending, 1, __ATOMIC_RELEASE);
 			smp_send_ipi(i, VEC_TLB);
 		}
 	}
@@ -500,4 +524,21 @@ void tlb_shootdown(uint64_t pml4)
 		self->cnt.tlb_shootdowns++;
 	while (__atomic_load_n(&tlb_acks, __ATOMIC_ACQUIRE) < want)
 		cpu_relax();
+}
+
+void sched_debug_dump(void)
+{
+	static const char *const names[] = { "new", "runnable", "running", "blocked", "dead" };
+
+	printk("\n-- scheduler state (BKL %s, owner cpu %d) --\n", bkl.locked ? "held" : "free",
+	       bkl.owner_cpu);
+	for (int i = 0; i < smp_cpu_count(); i++)
+		printk("cpu%d: current %d (%s) rq %u need_resched %d ticks %lu cr3 %#lx\n", i,
+		       cpus[i].current ? cpus[i].current->tid : 0,
+		       cpus[i].current && cpus[i].current->kname ? cpus[i].current->kname : "user",
+		       cpus[i].rq.len, cpus[i].need_resched, cpus[i].ticks, cpus[i].cr3);
+	for (struct thread *t = all_threads; t; t = t->all_next)
+		printk("  tid %d %s cpu %d pinned %d chan %p wake %lu %s\n", t->tid, names[t->state],
+		       t->cpu, t->pinned, t->wait_chan, t->wake_at_ns,
+		       t->proc ? t->proc->name : t->kname);
 }

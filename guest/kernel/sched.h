@@ -52,6 +52,8 @@ void kernel_enter(void);
  * then drops the BKL. tf is the frame about to be restored.
  */
 void kernel_exit(struct trapframe *tf);
+/* 1 if a return to user mode must go through kernel_exit (resched, kill, wakeups). */
+int kernel_exit_pending(void);
 /* 1 if this CPU holds the BKL. */
 int kernel_locked(void);
 
@@ -100,6 +102,8 @@ void tlb_shootdown(uint64_t pml4);
 
 /* Iterates all threads (BKL held). */
 struct thread *thread_list(void);
+/* Prints every CPU and thread (console Ctrl-\\; no locks taken). */
+void sched_debug_dump(void);
 /* Run queue length of cpu. */
 int sched_rq_len(int cpu);
 

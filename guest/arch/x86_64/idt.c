@@ -23,6 +23,8 @@ void idt_init(void)
 	idt_set(6, (uint64_t)ud_entry, IST_UD, 0);
 	idt_set(8, trap_stub_table[8], IST_DF, 0);
 	idt_set(18, trap_stub_table[18], IST_MC, 0);
+	idt_set(3, trap_stub_table[3], 0, 3); /* int3 from user: SIGTRAP, not #GP */
+	idt_set(4, trap_stub_table[4], 0, 3); /* into */
 	idt_set(VEC_SYSCALL_INT, trap_stub_table[VEC_SYSCALL_INT], 0, 3);
 }
 

@@ -121,11 +121,17 @@ void trap_dispatch(struct trapframe *tf)
 		if (tf_from_user(tf))
 			kernel_enter();
 		exception(tf);
-	} else {
 		if (tf_from_user(tf))
-			kernel_enter();
-		interrupt(tf);
+			kernel_exit(tf);
+		return;
 	}
-	if (tf_from_user(tf))
+	/*
+	 * Interrupts are handled before (and mostly without) the BKL: a TLB
+	 * shootdown's initiator holds the BKL while it waits for our ack.
+	 */
+	interrupt(tf);
+	if (tf_from_user(tf) && kernel_exit_pending()) {
+		kernel_enter();
 		kernel_exit(tf);
+	}
 }
