@@ -43,6 +43,8 @@ $(KERNEL_ELF): $(GUEST_OBJS) $(GUEST_LDS)
 ALL_TARGETS += $(KERNEL_ELF)
 guest: $(KERNEL_ELF)
 
+$(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
+
 QEMU_RUN := sh scripts/qemu-run.sh
 INITRD_IMG ?= $(B)/user/initrd.img
 

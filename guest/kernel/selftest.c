@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The self-test runner: TAP on the console, ASSERT/DONE on the test channel. */
+#include <stddef.h>
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/selftest.h"
@@ -13,6 +14,14 @@ void selftest_fail(const char *file, int line, const char *what)
 	test_report_assert(file, line, what);
 }
 
+static const char *skip_reason;
+
+int selftest_skip(const char *why)
+{
+	skip_reason = why;
+	return ST_SKIP;
+}
+
 void selftest_run(void)
 {
 	int n = (int)(__selftests_end - __selftests_start), failures = 0;
@@ -21,8 +30,14 @@ void selftest_run(void)
 	printk("TAP version 13\n1..%d\n", n);
 	for (int i = 0; i < n; i++) {
 		const struct selftest *t = &__selftests_start[i];
-		int r = t->fn();
+		int r;
 
+		skip_reason = NULL;
+		r = t->fn();
+		if (r == ST_SKIP) {
+			printk("ok %d - %s # SKIP %s\n", i + 1, t->name, skip_reason ? skip_reason : "");
+			continue;
+		}
 		if (r)
 			failures++;
 		printk("%s %d - %s\n", r ? "not ok" : "ok", i + 1, t->name);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-kernel self-tests, run when the command line contains `selftest`.
- * A test is a function returning 0 (pass) or -1 (fail), registered with
+ * A test is a function returning 0 (pass), -1 (fail) or ST_SKIP, registered with
  * SELFTEST(name) in any file; ST_ASSERT reports a failed condition on the
  * console (TAP diagnostic) and on the Vessel test channel (ASSERT).
  */
@@ -21,6 +21,10 @@ struct selftest {
 		};                                                                         \
 	static int selftest_##tname(void)
 
+#define ST_SKIP 1
+
+/* Sets the reason printed for a skipped test (returns ST_SKIP). */
+int selftest_skip(const char *why);
 /* Reports the failure of `what` at file:line (used by ST_ASSERT). */
 void selftest_fail(const char *file, int line, const char *what);
 

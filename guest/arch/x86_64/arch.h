@@ -93,6 +93,7 @@ void errata_probe(int force_off);
 void errata_probe_trap(struct trapframe *tf);
 
 /* ---- entry.S ---- */
+extern char syscall_entry_fast[]; /* LSTAR without the erratum */
 void arch_switch(uint64_t *save_rsp, uint64_t new_rsp);
 void user_thread_start(void);
 void trap_exit(void);

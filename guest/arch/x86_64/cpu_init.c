@@ -4,7 +4,6 @@
 #include "kernel/percpu.h"
 #include "kernel/mce.h"
 
-extern char syscall_entry_fast[];
 
 uint8_t fpu_initial_state[512] __attribute__((aligned(16)));
 
