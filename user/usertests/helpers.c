@@ -3,6 +3,7 @@
  * Helper processes for the tests (`usertests -h NAME ARGS`) and the shared
  * test utilities declared in ut.h.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <vessel/thread.h>
@@ -357,7 +358,8 @@ static int h_shootdown(const char *how)
 	else
 		sys_munmap((void *)p, 4096);
 	seen = reads;
-	for (int i = 0; i < 100; i++) { /* give the other CPU plenty of accesses */
+	/* give the other CPU plenty of accesses (a loaded host may not run it for a while) */
+	for (int i = 0; i < 4000; i++) {
 		msleep(5);
 		if (reads > seen + 1000000)
 			break;
@@ -435,6 +437,10 @@ int helper_main(int argc, char **argv)
 		return h_shootdown(argv[1]);
 	if (!strcmp(argv[0], "threads") && argc == 2)
 		return h_threads(argv[1]);
+	if (!strcmp(argv[0], "assert")) {
+		assert(argc == 1000); /* fails: exit 134 with a message */
+		return 0;
+	}
 	if (!strcmp(argv[0], "work") && argc == 2)
 		return h_work(strtoull(argv[1], NULL, 0));
 	printf("# usertests: unknown helper %s\n", argv[0]);

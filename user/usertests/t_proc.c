@@ -222,6 +222,7 @@ void test_exit_status(void)
 	CHECK_EQ(ut_run_helper("exit", "255", NULL), EXITED(255));
 	CHECK_EQ(ut_run_helper("exit", "259", NULL), EXITED(3)); /* status & 0xff */
 	CHECK_EQ(ut_run_helper("exit", "-1", NULL), EXITED(255));
+	CHECK_EQ(ut_run_helper("assert", NULL), EXITED(134)); /* assert() -> abort() */
 }
 
 void test_spawn_many(void)
