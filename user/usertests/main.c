@@ -4,6 +4,7 @@
  *
  *   usertests              run every test, each in its own process
  *   usertests NAME...      run the named tests only
+ *   usertests -r N [NAME...]  run them N times over (hunting for flaky failures)
  *   usertests -l           list the tests
  *   usertests -c NAME      (internal) run one test in this process
  *   usertests -h HELPER .. (internal) helper processes the tests spawn
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
 {
 	const struct test *selected[NTESTS];
 	size_t n = 0, passed = 0;
+	long repeat = 1;
 	uint64_t start;
 
 	if (argc >= 2 && !strcmp(argv[1], "-h"))
@@ -133,6 +135,15 @@ int main(int argc, char **argv)
 			printf("%s\n", tests[i].name);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "-r")) {
+		repeat = strtol(argv[2], NULL, 0);
+		if (repeat < 1 || repeat > 1000) {
+			printf("usertests: -r %s: repeat 1..1000 times\n", argv[2]);
+			return 125;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc == 1) {
 		for (size_t i = 0; i < NTESTS; i++)
 			selected[n++] = &tests[i];
@@ -150,9 +161,11 @@ int main(int argc, char **argv)
 	}
 
 	start = now_ns();
-	printf("1..%zu\n", n);
-	for (size_t i = 0; i < n; i++)
-		passed += run_one(i + 1, selected[i]);
+	printf("1..%zu\n", n * (size_t)repeat);
+	for (long r = 0; r < repeat; r++)
+		for (size_t i = 0; i < n; i++)
+			passed += run_one((size_t)r * n + i + 1, selected[i]);
+	n *= (size_t)repeat;
 	printf("# usertests: %zu passed, %zu failed, %llu ms\n", passed, n - passed,
 	       (unsigned long long)((now_ns() - start) / 1000000));
 	return n - passed > 125 ? 125 : (int)(n - passed);
