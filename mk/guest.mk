@@ -78,6 +78,8 @@ $(B)/unit/guest_%: $(B)/guest/unit/test_guest_%.o \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $^ -fsanitize=address,undefined -lcmocka -o $@
 
+.PRECIOUS: $(B)/guest/unit/%.o
+
 CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-vessel
 SUITE_CMD_guest-unit := rc=0; for t in $(GUEST_UNIT_TESTS); do \
 	CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
