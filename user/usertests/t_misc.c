@@ -15,7 +15,7 @@ void test_stats(void)
 	CHECK(a.ncpus >= 1 && a.ncpus <= VESSEL_STATS_CPUS);
 	CHECK_EQ(a.nsyscalls, VESSEL_SYSCALL_COUNT);
 	CHECK(a.pages_total > 0 && a.pages_free > 0 && a.pages_free <= a.pages_total);
-	CHECK(a.nprocs >= 3); /* init, sh or the runner, us */
+	CHECK(a.nprocs >= 2); /* us and the runner (which may be init itself) */
 	CHECK(a.uptime_ns > 0);
 	CHECK(a.total.syscalls > 0 && a.total.timer_ticks > 0);
 	CHECK(a.total.page_faults <= a.total.exceptions);
@@ -56,15 +56,14 @@ void test_ps(void)
 	child = ut_spawn_helper("sleep", "300", NULL);
 	n = CHECK_OK(sys_ps(p, 64));
 	CHECK_EQ(sys_ps(NULL, 0), n);
-	CHECK(n >= 3 && n <= 64);
+	CHECK(n >= 3 && n <= 64); /* pid 1, the runner or sh, us, the child */
 	for (long i = 0; i < n; i++) {
 		CHECK(memchr(p[i].name, 0, sizeof(p[i].name)) != NULL);
 		if (i > 0)
 			CHECK(p[i].pid > p[i - 1].pid);
 		if (p[i].pid == 1) {
 			seen_init = 1;
-			CHECK_EQ(p[i].ppid, 0);
-			CHECK(!strcmp(p[i].name, "init"));
+			CHECK_EQ(p[i].ppid, 0); /* init, or usertests run as init= */
 		}
 		if (p[i].pid == me) {
 			seen_self = 1;
