@@ -95,3 +95,9 @@ SUITE_CMD_guest-selftest-vessel := sh tests/guest/selftest-vessel.sh $(VESSEL_BI
 	$(KERNEL_ELF) $(INITRD_IMG)
 SUITE_DEPS_guest-selftest-vessel = $(KERNEL_ELF) $(VESSEL_BIN)
 SUITE_TIMEOUT_guest-selftest-vessel := 560
+
+# Null-syscall cost per entry path in guest instructions (QEMU -icount: the
+# guest TSC counts instructions), the erratum's ud2 path against the direct one.
+BENCHES += syscall
+BENCH_CMD_syscall := $(QEMU_RUN) --timeout 300 --icount --cmdline ubench $(KERNEL_ELF)
+BENCH_DEPS_syscall = $(KERNEL_ELF)

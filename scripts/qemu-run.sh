@@ -9,13 +9,14 @@
 #   --mem MIB       RAM in MiB (default 256)
 #   --accel A       tcg (default) or kvm
 #   --timeout S     kill QEMU after S seconds (exit 124)
+#   --icount        TCG with -icount shift=0: the guest TSC counts instructions
 #
 # The kernel powers off by writing its status to isa-debug-exit (port 0xf4);
 # QEMU then exits with (status << 1) | 1, translated back here. A QEMU exit
 # of 0 means the guest reset or triple-faulted (-no-reboot): reported as 125,
 # like the Vessel VMM's guest-fault status.
 set -u
-cmdline= initrd= cpus=2 mem=256 accel=tcg timeout=
+cmdline= initrd= cpus=2 mem=256 accel=tcg timeout= icount=
 while [ $# -gt 1 ]; do
 	case $1 in
 	--cmdline) cmdline=$2; shift 2 ;;
@@ -24,6 +25,7 @@ while [ $# -gt 1 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	*) echo "qemu-run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -37,6 +39,7 @@ set -- -accel "$accel" -smp "$cpus" -m "$mem" -display none -monitor none -seria
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$kernel"
 [ -n "$cmdline" ] && set -- "$@" -append "$cmdline"
 [ -n "$initrd" ] && [ -f "$initrd" ] && set -- "$@" -initrd "$initrd"
+[ -n "$icount" ] && set -- "$@" -icount shift=0,sleep=off
 
 # QEMU's own errors also exit 1, like a kernel power-off with status 0:
 # keep its stderr apart to tell them apart.

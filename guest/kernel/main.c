@@ -20,6 +20,7 @@
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/ubench.h"
 #include "lib/cmdline.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -81,6 +82,10 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	initrd_init();				/* the file namespace */
 	banner();				/* version, CPUs, memory, boot time */
 	kernel_enter();				/* from here on: the big kernel lock */
+	if (cmdline_has(boot.cmdline, "ubench")) {
+		ubench_report();		/* null-syscall cost per entry path */
+		power_off(0);
+	}
 	if (cmdline_has(boot.cmdline, "selftest"))
 		selftest_run();			/* TAP, then power off */
 	start_userspace();			/* /init (or init=...), else the kernel prompt */

@@ -162,16 +162,108 @@ static void proc_unlink_free(struct proc *p)
 	kfree(p);
 }
 
+/* Creates the process shell around an address space prepared by `load`. */
+static int spawn_common(struct proc *parent, const char *name, int argc, char *const argv[],
+			int (*load)(struct proc *p, const void *arg, uint64_t *entry),
+			const void *load_arg)
+{
+	struct thread *t;
+	struct proc *p;
+	uint64_t argv_va = 0, entry = 0;
+	int64_t sp;
+	int r;
+
+	if (nprocs >= PROC_MAX)
+		return -EAGAIN;
+	p = kzalloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (vm_init(&p->vm)) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	p->pml4 = p->vm.pml4;
+	r = load(p, load_arg, &entry);
+	if (!r)
+		r = vm_map(&p->vm, VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE,
+			   VESSEL_USER_STACK_SIZE, VM_READ | VM_WRITE);
+	sp = r ? r : build_stack(p, argc, argv, &argv_va);
+	t = sp < 0 ? NULL : thread_create(p, NULL, NULL, NULL);
+	if (!t) {
+		vm_destroy(&p->vm);
+		kfree(p);
+		return sp < 0 ? (int)sp : -ENOMEM;
+	}
+	init_user_frame(t->tf, entry, (uint64_t)sp);
+	t->tf->rdi = (uint64_t)argc;
+	t->tf->rsi = argv_va;
+	p->pid = t->tid;
+	p->parent = parent;
+	p->threads = t;
+	p->nthreads = 1;
+	p->last_cpu = -1;
+	strlcpy(p->name, name, sizeof(p->name));
+	for (int i = 0; i < 3; i++)
+		p->fds[i].kind = FD_CONSOLE;
+	proc_link(p);
+	return p->pid;
+}
+
+struct elf_load {
+	const struct elf64_image *img;
+	const uint8_t *file;
+};
+
+static int load_elf_cb(struct proc *p, const void *arg, uint64_t *entry)
+{
+	const struct elf_load *l = arg;
+
+	*entry = l->img->entry;
+	return load_elf(p, l->img, l->file);
+}
+
+struct raw_load {
+	const void *code;
+	uint64_t len;
+};
+
+static int load_raw_cb(struct proc *p, const void *arg, uint64_t *entry)
+{
+	const struct raw_load *l = arg;
+	uint64_t size = (l->len + PAGE_SIZE - 1) & PAGE_MASK;
+	int r = vm_map(&p->vm, VESSEL_USER_IMAGE_BASE, size, VM_READ | VM_EXEC);
+
+	if (!r && poke(&p->vm, VESSEL_USER_IMAGE_BASE, l->code, l->len))
+		r = -ENOMEM;
+	p->vm.brk_start = p->vm.brk = VESSEL_USER_IMAGE_BASE + size;
+	*entry = VESSEL_USER_IMAGE_BASE;
+	return r;
+}
+
+int proc_spawn_raw(struct proc *parent, const char *name, const void *code, uint64_t len,
+		   uint64_t rdi, uint64_t rsi, int pin_cpu)
+{
+	struct raw_load l = { code, len };
+	char *argv[1] = { (char *)name };
+	int pid = spawn_common(parent, name, 1, argv, load_raw_cb, &l);
+	struct proc *p = pid > 0 ? proc_find(pid, 0) : NULL;
+
+	if (!p)
+		return pid;
+	p->threads->tf->rdi = rdi;
+	p->threads->tf->rsi = rsi;
+	p->threads->pinned = pin_cpu;
+	sched_make_runnable(p->threads);
+	return pid;
+}
+
 int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv[])
 {
 	const struct initrd *rd = initrd_get();
 	struct initrd_file f;
 	struct elf64_image img;
-	const char *why = NULL, *base;
-	struct thread *t;
-	struct proc *p;
-	uint64_t argv_va = 0, total = 0;
-	int64_t sp;
+	const char *why = NULL;
+	uint64_t total = 0;
 	int r;
 
 	if (!strcmp(path, "/"))
@@ -187,47 +279,20 @@ int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv
 		total += strlen(argv[i]) + 1;
 	if (total > VESSEL_ARGS_BYTES)
 		return -E2BIG;
-	if (nprocs >= PROC_MAX)
-		return -EAGAIN;
 	if (elf64_parse(f.data, f.size, VESSEL_USER_IMAGE_BASE, VESSEL_USER_MMAP_BASE, &img,
 			&why)) {
 		printk("spawn: %s: not a valid executable: %s\n", path, why);
 		return -ENOEXEC;
 	}
-	p = kzalloc(sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	if (vm_init(&p->vm)) {
-		kfree(p);
-		return -ENOMEM;
+	{
+		struct elf_load l = { &img, f.data };
+		int pid = spawn_common(parent, f.name, argc, argv, load_elf_cb, &l);
+		struct proc *p = pid > 0 ? proc_find(pid, 0) : NULL;
+
+		if (p)
+			sched_make_runnable(p->threads);
+		return pid;
 	}
-	p->pml4 = p->vm.pml4;
-	r = load_elf(p, &img, f.data);
-	if (!r)
-		r = vm_map(&p->vm, VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE,
-			   VESSEL_USER_STACK_SIZE, VM_READ | VM_WRITE);
-	sp = r ? r : build_stack(p, argc, argv, &argv_va);
-	t = sp < 0 ? NULL : thread_create(p, NULL, NULL, NULL);
-	if (!t) {
-		vm_destroy(&p->vm);
-		kfree(p);
-		return sp < 0 ? (int)sp : -ENOMEM;
-	}
-	init_user_frame(t->tf, img.entry, (uint64_t)sp);
-	t->tf->rdi = (uint64_t)argc;
-	t->tf->rsi = argv_va;
-	p->pid = t->tid;
-	p->parent = parent;
-	p->threads = t;
-	p->nthreads = 1;
-	p->last_cpu = -1;
-	base = f.name;
-	strlcpy(p->name, base, sizeof(p->name));
-	for (int i = 0; i < 3; i++)
-		p->fds[i].kind = FD_CONSOLE;
-	proc_link(p);
-	sched_make_runnable(t);
-	return p->pid;
 }
 
 int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top)

@@ -34,6 +34,7 @@ struct proc {
 	int wstatus;		/* wait() status once exiting */
 	int last_cpu;
 	struct fd fds[VESSEL_FD_MAX];
+	uint64_t *tsc_trace; /* ubench: TSC at the first getpid and at exit entries */
 	struct proc *next; /* all processes, ascending pid */
 };
 
@@ -53,6 +54,14 @@ int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv
 int proc_wait(struct proc *p, int pid, int *wstatus, int nohang, int reap);
 /* Reaps zombie child pid of p after a successful proc_wait(reap = 0). */
 void proc_reap(struct proc *p, int pid);
+/*
+ * Creates a process from raw position-independent code (kernel/ubench.c):
+ * one RX page range at VESSEL_USER_IMAGE_BASE, the usual stack, its thread
+ * started with RDI/RSI as given and pinned to pin_cpu (-1: any).
+ * Returns the pid or -errno.
+ */
+int proc_spawn_raw(struct proc *parent, const char *name, const void *code, uint64_t len,
+		   uint64_t rdi, uint64_t rsi, int pin_cpu);
 /*
  * Adds a thread to p starting at entry with rdi = arg, rsp = stack_top.
  * Returns the tid, -EAGAIN (VESSEL_THREADS_MAX) or -ENOMEM.

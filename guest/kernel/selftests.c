@@ -19,6 +19,7 @@
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/ubench.h"
 #include "lib/cmdline.h"
 #include "lib/elf64.h"
 #include "lib/errno.h"
@@ -343,5 +344,21 @@ SELFTEST(user_memory_reclaimed)
 	if (r)
 		return r;
 	ST_ASSERT(page_free_count() + 16 >= before); /* all of a process's pages come back */
+	return 0;
+}
+
+SELFTEST(syscall_entry_paths)
+{
+	uint64_t ud = 0;
+
+	/* all three entries work on this CPU, whatever the errata probe chose */
+	ST_ASSERT(ubench_run(UBENCH_SYSCALL, 50, &ud) > 0);
+	ST_ASSERT(ud == (errata.syscall_priv ? 52 : 0)); /* 50 + marker + exit */
+	ST_ASSERT(ubench_run(UBENCH_SYSCALL_UD2, 50, &ud) > 0);
+	ST_ASSERT(ud == 52); /* the stub path really served them */
+	ST_ASSERT(ubench_run(UBENCH_INT80, 50, &ud) > 0);
+	ST_ASSERT(ud == (errata.syscall_priv ? 2 : 0)); /* marker and exit use syscall */
+	ST_ASSERT(rdmsr(MSR_LSTAR) ==
+		  (errata.syscall_priv ? USER_STUB_VA : (uint64_t)syscall_entry_fast));
 	return 0;
 }

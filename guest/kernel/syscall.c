@@ -44,7 +44,8 @@ static int at_int80(struct trapframe *tf)
 void syscall_entry(struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
-	uint64_t nr, args[6];
+	struct proc *tp = c->current->proc;
+	uint64_t nr, args[6], stamp = tp && tp->tsc_trace ? rdtsc() : 0;
 
 	kernel_enter();
 	if (tf->vector == 6) {
@@ -77,6 +78,12 @@ void syscall_entry(struct trapframe *tf)
 		return;
 	}
 	nr = tf->rax;
+	if (stamp) {
+		if (nr == SYS_getpid && !tp->tsc_trace[0])
+			tp->tsc_trace[0] = stamp;
+		else if (nr == SYS_exit)
+			tp->tsc_trace[1] = stamp;
+	}
 	args[0] = tf->rdi;
 	args[1] = tf->rsi;
 	args[2] = tf->rdx;

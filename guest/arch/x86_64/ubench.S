@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A tiny user program embedded in the kernel, for the null-syscall cost
+ * measurement (kernel/ubench.c): RDI = round trips, RSI = 0 (syscall) or 1
+ * (int $0x80). One getpid marks the start, exit marks the end; the kernel
+ * reads the TSC at both kernel entries. Position independent.
+ */
+	.section .rodata
+	.globl ubench_code, ubench_code_end
+ubench_code:
+	mov %rdi, %r12
+	mov %rsi, %r13
+	mov $5, %eax /* SYS_getpid: start marker */
+	syscall
+	test %r13, %r13
+	jnz 2f
+1:	mov $5, %eax
+	syscall
+	dec %r12
+	jnz 1b
+	jmp 3f
+2:	mov $5, %eax
+	int $0x80
+	dec %r12
+	jnz 2b
+3:	xor %edi, %edi
+	xor %eax, %eax /* SYS_exit */
+	syscall
+	ud2
+ubench_code_end:
+
+	.section .note.GNU-stack, "", @progbits
