@@ -369,6 +369,32 @@ t_dest_killed() {
 	stop_vm a
 }
 
+# The source dies mid-stream: the destination exits non-zero, says why, and
+# never starts a half-received VM.
+t_source_killed() {
+	next_port
+	VESSEL_MIG_MAX_MIBS=4 boot_shell a || { notok "source killed: setup" "$W/a.err"; stop_vm a; return; }
+	say a "memtest -m 16 -i 1000 &"
+	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
+		skip "source killed mid-migration" "no memtest in the initrd"
+		stop_vm a
+		return
+	fi
+	incoming b "$uri"
+	ctl a migrate "$uri" >/dev/null
+	sleep 1
+	kill -9 "$(pid_of a)"
+	wait_exit a 5
+	wait_exit b 30
+	if [ $status != 0 ] && [ $status != 124 ] &&
+		grep -q "incoming migration failed: truncated migration stream" "$W/b.err" &&
+		! grep -q "incoming migration complete" "$W/b.err"; then
+		ok "source killed mid-migration: the destination exits $status with a clear error"
+	else
+		notok "source killed (destination status $status)" "$W/b.err"
+	fi
+}
+
 t_conn_cut() {
 	next_port
 	boot_src a || { notok "connection cut: setup" "$W/a.err"; stop_vm a; return; }
@@ -504,7 +530,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_control t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t
