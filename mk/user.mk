@@ -152,8 +152,8 @@ USER_UNIT_TESTS := $(B)/unit/initrd_test $(B)/unit/user_fmt_test $(B)/unit/user_
 
 CHECK_SUITES += user-unit
 SUITE_CMD_user-unit := set -e; for t in $(USER_UNIT_TESTS); do \
-	CMOCKA_MESSAGE_OUTPUT=TAP $$t; done
-SUITE_DEPS_user-unit = $(USER_UNIT_TESTS)
+	CMOCKA_MESSAGE_OUTPUT=TAP $$t; done; sh tests/unit/initrd_tool.sh $(MKINITRD) $(INITRD_IMG)
+SUITE_DEPS_user-unit = $(USER_UNIT_TESTS) $(MKINITRD) $(INITRD_IMG)
 SUITE_TIMEOUT_user-unit := 120
 
 # The user programs on the host under user-hostrun (shell, init, libc,
