@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -40,6 +41,7 @@
 
 static struct initrd rd;
 static int poweroff_fd = -1; /* write end: the status of a poweroff */
+static pid_t top_tracer;     /* the root of the tracer tree */
 static pid_t tracee;
 
 /* Descriptors of the traced program: 0..2 console, others initrd files. */
@@ -136,6 +138,7 @@ static long emu_spawn(uint64_t path_addr, uint64_t argv_addr)
 	if (pid < 0)
 		return -EAGAIN;
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		nkids = 0;
 		run_program(&f, argv);
 	}
@@ -343,7 +346,9 @@ static __attribute__((noreturn)) void do_poweroff(int64_t status)
 
 	if (write(poweroff_fd, &s, 1) != 1)
 		_exit(125);
-	kill(0, SIGKILL); /* the whole tree, this process group */
+	/* every tracer dies with its parent (PR_SET_PDEATHSIG) and every
+	 * program with its tracer (PTRACE_O_EXITKILL): the whole tree goes */
+	kill(top_tracer, SIGKILL);
 	_exit(s);
 }
 
@@ -597,9 +602,10 @@ int main(int argc, char **argv)
 		return 125;
 	top = fork();
 	if (top == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(pfd[0]);
 		poweroff_fd = pfd[1];
-		setpgid(0, 0);
+		top_tracer = getpid();
 		run_program(&f, argv + 2);
 	}
 	close(pfd[1]);
