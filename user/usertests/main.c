@@ -32,6 +32,8 @@ static const struct test tests[] = {
 
 /* A test that has not finished after this long is killed and failed. */
 #define TEST_TIMEOUT_NS (180ull * 1000000000ull)
+/* Tests slower than this get a timing comment (the kernel is emulated here). */
+#define SLOW_NS (5ull * 1000000000ull)
 
 static const char *current = "?";
 
@@ -97,6 +99,9 @@ static int run_one(size_t index, const struct test *t)
 		printf("not ok %zu - %s (wait: %s)\n", index, t->name, strerror((int)r));
 		return 0;
 	}
+	if (now_ns() - start > SLOW_NS)
+		printf("# %s took %llu ms\n", t->name,
+		       (unsigned long long)((now_ns() - start) / 1000000));
 	if (status == 0) {
 		printf("ok %zu - %s\n", index, t->name);
 		return 1;
