@@ -110,9 +110,7 @@ static long emu_spawn(uint64_t path_addr, uint64_t argv_addr)
 		return r;
 	if (!(f.flags & VESSEL_INITRD_F_EXEC) || f.size < 4 || memcmp(f.data, "\177ELF", 4))
 		return -ENOEXEC;
-	if (argv_addr == 0) {
-		argv[argc++] = path;
-	} else {
+	if (argv_addr != 0) {
 		for (;; argc++) {
 			uint64_t p;
 
@@ -131,6 +129,8 @@ static long emu_spawn(uint64_t path_addr, uint64_t argv_addr)
 			used += strlen(strings + used) + 1;
 		}
 	}
+	if (argc == 0) /* NULL or empty argv: { path } */
+		argv[argc++] = path;
 	argv[argc] = NULL;
 	if (nkids == (int)(sizeof(kids) / sizeof(kids[0])))
 		return -EAGAIN;
