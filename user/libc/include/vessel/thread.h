@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vessel/sys.h>
 
 #define THREAD_STACK_SIZE (64 * 1024)
 
@@ -41,8 +42,6 @@ struct spinlock {
 
 static inline void spin_lock(struct spinlock *l)
 {
-	extern long sys_yield(void);
-
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			sys_yield();
