@@ -19,5 +19,6 @@ qemu=$("$B/bench/boot_time" -n "$RUNS" -m "$MARKER" -- \
 	qemu-system-x86_64 -accel kvm -smp 2 -m 256 -display none -monitor none -serial stdio \
 	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$kernel" |
 	tee /dev/stderr | sed -n 's/^median_ms=//p')
+[ -n "$vessel" ] && [ -n "$qemu" ] || { echo "boot bench: a run failed" >&2; exit 1; }
 echo "boot to ready (median of $RUNS, wall clock ms): vessel $vessel, qemu-kvm $qemu"
 awk -v v="$vessel" -v q="$qemu" 'BEGIN { printf "ratio qemu/vessel = %.2fx (higher: vessel boots faster)\n", q / v }'

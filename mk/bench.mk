@@ -1,21 +1,21 @@
-# `make bench`: run every registered benchmark. Fragments register with
+# `make bench`: run every registered benchmark (`make bench BENCH='a b'` for
+# some). Fragments register with
 #     BENCHES += NAME
 #     BENCH_CMD_NAME := command
 #     BENCH_DEPS_NAME := files it needs built
 # Each benchmark compares on/off or ours/baseline in one run and prints a
-# ratio; results are recorded by hand in docs/results.md with the command.
+# ratio; results are recorded in docs/results.md with the command.
 
 BENCHES += boot
 BENCH_CMD_boot := sh bench/boot.sh
-BENCH_DEPS_boot = $(VESSEL_BIN) $(KERNEL_ELF)
-
-BENCH ?= $(BENCHES)
-
-bench: $(DEPS_STAMP) $(foreach b,$(BENCH),$(BENCH_DEPS_$(b)))
-	$(Q)set -e; $(foreach b,$(BENCH),echo "== bench $(b)"; B=$(B) $(BENCH_CMD_$(b));)
+BENCH_DEPS_boot = $(VESSEL_BIN) $(KERNEL_ELF) $(B)/bench/boot_time
 
 $(B)/bench/boot_time: $(B)/host/bench/boot_time.o
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 
-BENCH_DEPS_boot += $(B)/bench/boot_time
+BENCH ?= $(BENCHES)
+
+.PHONY: bench
+bench: $(DEPS_STAMP) $(foreach b,$(BENCH),$(BENCH_DEPS_$(b)))
+	$(Q)set -e; $(foreach b,$(BENCH),echo "== bench $(b)"; B=$(B) $(BENCH_CMD_$(b));)
