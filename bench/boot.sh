@@ -11,13 +11,14 @@ B=${B:-build}
 RUNS=${RUNS:-5}
 MARKER=${MARKER:-vessel: ready}
 kernel=$B/guest/vessel.elf
+initrd=$B/user/initrd.img
 [ -e /dev/kvm ] || { echo "boot bench: no /dev/kvm, skipped"; exit 0; }
 
 vessel=$("$B/bench/boot_time" -n "$RUNS" -m "$MARKER" -- \
-	"$B/vessel" run --cpus 2 --mem 256M --kernel "$kernel" | tee /dev/stderr | sed -n 's/^median_ms=//p')
+	"$B/vessel" run --cpus 2 --mem 256M --kernel "$kernel" --initrd "$initrd" | tee /dev/stderr | sed -n 's/^median_ms=//p')
 qemu=$("$B/bench/boot_time" -n "$RUNS" -m "$MARKER" -- \
 	qemu-system-x86_64 -accel kvm -smp 2 -m 256 -display none -monitor none -serial stdio \
-	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$kernel" |
+	-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$kernel" -initrd "$initrd" |
 	tee /dev/stderr | sed -n 's/^median_ms=//p')
 [ -n "$vessel" ] && [ -n "$qemu" ] || { echo "boot bench: a run failed" >&2; exit 1; }
 echo "boot to ready (median of $RUNS, wall clock ms): vessel $vessel, qemu-kvm $qemu"

@@ -8,7 +8,7 @@
 
 BENCHES += boot
 BENCH_CMD_boot := sh bench/boot.sh
-BENCH_DEPS_boot = $(VESSEL_BIN) $(KERNEL_ELF) $(B)/bench/boot_time
+BENCH_DEPS_boot = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/boot_time
 
 $(B)/bench/boot_time: $(B)/host/bench/boot_time.o
 	@mkdir -p $(@D)
