@@ -3,6 +3,7 @@
 #   make user            libc, every program, $(INITRD_IMG), $(MKINITRD)
 #   suites: user-unit    host unit tests (libc formatting/strings/malloc, initrd reader)
 #           user-hostrun the programs on the host under ptrace syscall translation
+#           usertests-vessel, usertests-qemu   usertests in the VM on each platform
 #           initrd-fuzz  libFuzzer on the initrd reader, bounded time
 # See docs/userspace.md.
 
@@ -163,6 +164,18 @@ CHECK_SUITES += user-hostrun
 SUITE_CMD_user-hostrun := sh tests/unit/user_hostrun.sh $(USER_HOSTRUN) $(INITRD_IMG)
 SUITE_DEPS_user-hostrun = $(USER_HOSTRUN) $(INITRD_IMG)
 SUITE_TIMEOUT_user-hostrun := 300
+
+# usertests in the VM, on both platforms (tests/guest/usertests.sh pipes
+# `usertests` and `poweroff` into the console and turns the result into TAP).
+CHECK_SUITES += usertests-vessel usertests-qemu
+SUITE_CMD_usertests-vessel := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
+	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG)
+SUITE_DEPS_usertests-vessel = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-vessel := 900
+SUITE_CMD_usertests-qemu := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
+	sh scripts/qemu-run.sh --initrd $(INITRD_IMG) $(KERNEL_ELF)
+SUITE_DEPS_usertests-qemu = $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-qemu := 900
 
 # ---------------------------------------------------------------- fuzzing
 INITRD_FUZZ := $(B)/fuzz/initrd_fuzz

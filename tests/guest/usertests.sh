@@ -49,7 +49,7 @@ awk -v status="$status" -v logf="$log" '
 	else print "ok " n " - usertests: " line
 	next
 }
-/^# / { print; next }
+/^#/ { sub(/[ \t]+$/, ""); print; next }
 END {
 	results = n
 	if (!plan) print "not ok " ++n " - usertests: no plan line (did the shell start usertests? see " logf ")"
