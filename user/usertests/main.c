@@ -33,7 +33,7 @@ static const struct test tests[] = {
 /* A test that has not finished after this long is killed and failed. */
 #define TEST_TIMEOUT_NS (180ull * 1000000000ull)
 /* Tests slower than this get a timing comment (the kernel is emulated here). */
-#define SLOW_NS (5ull * 1000000000ull)
+#define SLOW_NS		(5ull * 1000000000ull)
 
 static const char *current = "?";
 
