@@ -64,9 +64,15 @@ expect "init+sh: poweroff \$? ends the tree with that status" 6 $? '$ sh: poweri
 printf 'echo bye\n' | "$run" "$img" init >"$out" 2>&1
 expect "init+sh: end of input powers off with 0" 0 $? '$ bye'
 
+# physical addresses come from /proc/PID/pagemap, which hides them from non-root
+root=1
+[ "$(id -u)" = 0 ] || root=0
 "$run" "$img" memtest -m 2 -n 3 -i 1 -d 16 >"$out" 2>&1
 st=$?
-if [ $st = 0 ] && grep -q '^memtest: page 256 va 0x[0-9a-f]* gpa 0x[0-9a-f]*$' "$out" &&
+if [ $root = 0 ]; then
+	n=$((n + 1))
+	echo "ok $n - hostrun: memtest # SKIP not root: no physical addresses in pagemap"
+elif [ $st = 0 ] && grep -q '^memtest: page 256 va 0x[0-9a-f]* gpa 0x[0-9a-f]*$' "$out" &&
 	[ "$(grep -c '^memtest: round [123] ok checksum' "$out")" = 3 ]; then
 	ok "memtest: gpa line and 3 verified rounds"
 else
@@ -80,7 +86,8 @@ expect "memtest: bad size refused" 2 $? "memtest: -m 0: size must be 1..1024 MiB
 "$run" "$img" usertests read_args open_read_close open_errors fd_limit lseek \
 	readdir getpid_gettid regs_preserved unknown_syscall spawn_wait spawn_argv spawn_errors \
 	wait_errors wait_nohang exit_status kill_errors yield nanosleep clock_gettime mmap_errors \
-	munmap malloc virt_to_phys fpu_context fault_isolation no_exec >"$out" 2>&1
+	munmap malloc $([ $root = 1 ] && echo virt_to_phys) fpu_context fault_isolation no_exec \
+	>"$out" 2>&1
 st=$?
 grep -E '^(not )?ok [0-9]+ - ' "$out" | while read -r line; do
 	n=$((n + 1))
