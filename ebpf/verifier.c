@@ -43,6 +43,9 @@ struct reg {
 	uint8_t type;
 	uint8_t frame;	/* T_STACK: which frame's stack */
 	uint8_t region; /* T_REGION: index in env->regions */
+	uint32_t id;	 /* scalars: registers with the same id hold the same
+			  * value (copies), so a bound learned on one holds
+			  * for all; 0: none */
 	struct bounds b; /* value (scalar) or offset (pointer) */
 };
 
@@ -85,6 +88,7 @@ struct verifier {
 	struct pending *stack;
 	size_t nstack, capstack;
 	uint64_t processed, nstates, nlive;
+	uint32_t next_id;
 	struct vstate *cur;
 	struct checkpoint *owner;
 	int idx; /* instruction being checked */
@@ -124,6 +128,7 @@ static void set_scalar(struct reg *r, struct bounds b)
 {
 	r->type = T_SCALAR;
 	r->frame = r->region = 0;
+	r->id = 0;
 	r->b = b;
 }
 
@@ -155,11 +160,41 @@ static bool same_object(const struct reg *a, const struct reg *b)
 
 /* ---- state comparison ---- */
 
-static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant)
+/*
+ * Old and current ids must correspond one to one where old relied on them:
+ * if old had two registers linked, its proof may have used the link, so cur
+ * must have them linked too.
+ */
+struct idmap {
+	uint32_t old[EBPF_MAX_FRAMES * (11 + EBPF_STACK_SIZE / 8)];
+	uint32_t cur[EBPF_MAX_FRAMES * (11 + EBPF_STACK_SIZE / 8)];
+	unsigned n;
+};
+
+static bool ids_match(struct idmap *m, uint32_t old, uint32_t cur)
+{
+	if (!old)
+		return true;
+	if (!cur)
+		return false;
+	for (unsigned i = 0; i < m->n; i++) {
+		if (m->old[i] == old)
+			return m->cur[i] == cur;
+		if (m->cur[i] == cur)
+			return false;
+	}
+	m->old[m->n] = old;
+	m->cur[m->n++] = cur;
+	return true;
+}
+
+static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant, struct idmap *m)
 {
 	if (o->type == T_NOINIT)
 		return true; /* the old path never read it, or it failed */
 	if (!same_object(c, o))
+		return false;
+	if (relevant && o->type == T_SCALAR && !ids_match(m, o->id, c->id))
 		return false;
 	/* a number whose value can influence no check and no branch from
 	 * here on (see compute_relevance) may differ arbitrarily */
@@ -168,12 +203,13 @@ static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant)
 	return bounds_contains(&o->b, &c->b);
 }
 
-static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t rel)
+static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t rel,
+		      struct idmap *m)
 {
 	if (c->callsite != o->callsite)
 		return false;
 	for (int r = 0; r < 11; r++)
-		if (!reg_leq(&c->regs[r], &o->regs[r], rel & (1u << r)))
+		if (!reg_leq(&c->regs[r], &o->regs[r], rel & (1u << r), m))
 			return false;
 	if (c->lo > o->lo) {
 		/* quick reject: old has initialised bytes where cur has none */
@@ -196,7 +232,7 @@ static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t r
 		/* old slot is a spilled register */
 		if (ct != S_SPILL)
 			return false;
-		if ((i & 7) == 0 && !reg_leq(&c->spill[i / 8], &o->spill[i / 8], true))
+		if ((i & 7) == 0 && !reg_leq(&c->spill[i / 8], &o->spill[i / 8], true, m))
 			return false;
 	}
 	return true;
@@ -206,6 +242,9 @@ static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t r
 
 static bool state_leq(const struct verifier *v, const struct vstate *c, const struct vstate *o)
 {
+	struct idmap m;
+
+	m.n = 0;
 	if (c->nframes != o->nframes)
 		return false;
 	for (int f = 0; f < c->nframes; f++) {
@@ -214,7 +253,7 @@ static bool state_leq(const struct verifier *v, const struct vstate *c, const st
 				       ? v->rel[c->insn]
 				       : v->rel[c->fr[f + 1].callsite + 1] & REL_CALLEE_SAVED;
 
-		if (!frame_leq(&c->fr[f], &o->fr[f], rel))
+		if (!frame_leq(&c->fr[f], &o->fr[f], rel, &m))
 			return false;
 	}
 	return true;
@@ -497,6 +536,15 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 		if (is_ptr(&srcv) && (!is64 || in->off))
 			return fail(v, "%s of pointer r%d would leak its address",
 				    in->off ? "sign-extending move" : "32-bit move", in->src);
+		srcv.id = 0;
+		if (srcv.type == T_SCALAR && !in->off && (is64 || srcv.b.umax <= UINT32_MAX)) {
+			/* a plain copy: link the two registers */
+			struct reg *sr = R(v, in->src);
+
+			if (!sr->id)
+				sr->id = ++v->next_id;
+			srcv.id = sr->id;
+		}
 		if (in->off)
 			srcv.b = bounds_sext(srcv.b, in->off);
 		if (!is64)
@@ -541,6 +589,7 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 			p.b = bounds_alu(EBPF_ADD, false, p.b, s.b);
 			if ((rc = check_ptr_off(v, &p.b, in->dst)))
 				return rc;
+			p.id = 0;
 			*d = p;
 			return 0;
 		}
@@ -728,6 +777,7 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 				return fail(v, "partial or variable read of the %s pointer field",
 					    v->env->regions[k].name);
 			if (out) {
+				memset(out, 0, sizeof(*out));
 				out->type = T_REGION;
 				out->region = (uint8_t)k;
 				out->frame = 0;
@@ -777,9 +827,18 @@ static int do_store(struct verifier *v, const struct ebpf_insn *in)
 		if (is_ptr(&val) && size != 8)
 			return fail(v, "partial store of pointer r%d would leak its address",
 				    in->src);
-		if (val.type == T_SCALAR && size < 8)
+		if (val.type == T_SCALAR && size < 8) {
 			val.b = bounds_alu(EBPF_AND, false, val.b,
 					   bounds_const((1ull << (size * 8)) - 1));
+			val.id = 0;
+		} else if (val.type == T_SCALAR) {
+			/* a spill keeps the link to the register (same value) */
+			struct reg *sr = R(v, in->src);
+
+			if (!sr->id)
+				sr->id = ++v->next_id;
+			val.id = sr->id;
+		}
 	}
 	if ((rc = check_readable(v, in->dst)))
 		return rc;
@@ -1035,6 +1094,24 @@ static bool ptr_in_object(struct verifier *v, const struct reg *p)
 	return p->b.smin >= 0 && p->b.smax <= (int64_t)obj_size(v, p, &w, &name);
 }
 
+/* give every copy of r (same id) the bounds just learned on r */
+static void propagate_id(struct vstate *st, const struct reg *r)
+{
+	if (r->type != T_SCALAR || !r->id)
+		return;
+	for (int f = 0; f < st->nframes; f++) {
+		struct vframe *fr = &st->fr[f];
+
+		for (int k = 0; k < 11; k++)
+			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id)
+				fr->regs[k].b = r->b;
+		for (int k = fr->lo / 8; k < EBPF_STACK_SIZE / 8; k++)
+			if (fr->stype[k * 8] == S_SPILL && fr->spill[k].type == T_SCALAR &&
+			    fr->spill[k].id == r->id)
+				fr->spill[k].b = r->b;
+	}
+}
+
 static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *taken_only,
 		       bool *fall_only, struct vstate *taken)
 {
@@ -1073,9 +1150,19 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 		struct reg tsv = sv, *ts = x ? &taken->fr[taken->nframes - 1].regs[in->src] : &tsv;
 
 		t_ok = refine(op, j32, td, ts);
+		if (t_ok) {
+			propagate_id(taken, td);
+			if (x)
+				propagate_id(taken, ts);
+		}
 	}
 	s = x ? R(v, in->src) : &sv;
 	f_ok = refine(jmp_negate(op), j32, d, s);
+	if (f_ok) {
+		propagate_id(v->cur, d);
+		if (x)
+			propagate_id(v->cur, s);
+	}
 	*taken_only = t_ok && !f_ok;
 	*fall_only = f_ok && !t_ok;
 	if (!t_ok && !f_ok)
