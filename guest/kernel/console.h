@@ -10,7 +10,7 @@
 
 /* Routes the COM1 interrupt to the BSP and enables it. */
 void console_init(void);
-/* COM1 interrupt (and timer poll): takes received bytes into the line buffer. */
+/* COM1 receive interrupt: takes received bytes into the line buffer. */
 void console_irq(void);
 /* 1 if input arrived and readers are still to be woken. */
 int console_wakeup_pending(void);

@@ -12,8 +12,7 @@ void console_write(const char *s, unsigned long n)
 {
 	uint64_t f = spin_lock_irqsave(&console_lock);
 
-	for (unsigned long i = 0; i < n; i++)
-		serial_putc(s[i]);
+	serial_write(s, n);
 	spin_unlock_irqrestore(&console_lock, f);
 }
 

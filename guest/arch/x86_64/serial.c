@@ -36,6 +36,29 @@ void serial_putc(char c)
 	outb(COM1 + THR, (uint8_t)c);
 }
 
+void serial_write(const char *s, unsigned long n)
+{
+	unsigned long i = 0;
+
+	while (i < n) {
+		/* THRE with FIFOs on: the 16-byte FIFO is empty; one LSR read per burst */
+		int room = 16;
+
+		for (int k = 0; k < 100000 && !(inb(COM1 + LSR) & LSR_THRE); k++)
+			cpu_relax();
+		while (room > 0 && i < n) {
+			if (s[i] == '\n') {
+				if (room < 2)
+					break;
+				outb(COM1 + THR, '\r');
+				room--;
+			}
+			outb(COM1 + THR, (uint8_t)s[i++]);
+			room--;
+		}
+	}
+}
+
 int serial_getc(void)
 {
 	if (!(inb(COM1 + LSR) & LSR_DR))

@@ -7,6 +7,11 @@
 void serial_init(void);
 /* Writes one byte, waiting for the transmitter (LF is sent as CR LF). */
 void serial_putc(char c);
+/*
+ * Writes n bytes (LF as CR LF), reading the line status once per 16-byte
+ * FIFO burst instead of once per byte: each port access is a VM exit.
+ */
+void serial_write(const char *s, unsigned long n);
 /* Returns the next received byte, or -1 if none is waiting. */
 int serial_getc(void);
 /* Enables the receive-data interrupt (routed by the IOAPIC). */
