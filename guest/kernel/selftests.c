@@ -14,6 +14,7 @@
 #include "kernel/initrd.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
@@ -360,5 +361,50 @@ SELFTEST(syscall_entry_paths)
 	ST_ASSERT(ud == (errata.syscall_priv ? 2 : 0)); /* marker and exit use syscall */
 	ST_ASSERT(rdmsr(MSR_LSTAR) ==
 		  (errata.syscall_priv ? USER_STUB_VA : (uint64_t)syscall_entry_fast));
+	return 0;
+}
+
+/*
+ * A thread pinned to another CPU keeps writing to a page; the kernel unmaps
+ * the page. Without the shootdown the other CPU's TLB would keep the stale
+ * translation and the thread would write on (into a freed frame) forever;
+ * with it, its next write faults and the process dies with SIGSEGV.
+ */
+SELFTEST(tlb_shootdown_stops_remote_writer)
+{
+	extern char tlb_spin_code[], tlb_spin_code_end[];
+	uint64_t addr = VESSEL_USER_MMAP_BASE, v0 = 0, v1 = 0, t0;
+	struct counters c0, c1;
+	int cpu = this_cpu()->id, other = (cpu + 1) % smp_cpu_count(), pid, st = 0, r = 0;
+	struct proc *p;
+
+	if (smp_cpu_count() < 2)
+		return selftest_skip("one CPU");
+	pid = proc_spawn_raw(&selftest_parent, "tlbspin", tlb_spin_code,
+			     (uint64_t)(tlb_spin_code_end - tlb_spin_code), addr, 0, other);
+	ST_ASSERT(pid > 0);
+	p = proc_find(pid, 0);
+	ST_ASSERT(p && vm_map(&p->vm, addr, PAGE_SIZE, VM_READ | VM_WRITE) == 0);
+	sleep_ms(50); /* it runs on the other CPU and the page is in that TLB */
+	ST_ASSERT(copy_from_user(&p->vm, &v0, addr, 8) == 0);
+	sleep_ms(20);
+	ST_ASSERT(copy_from_user(&p->vm, &v1, addr, 8) == 0);
+	ST_ASSERT(v1 > v0); /* really running, really writing */
+	counters_sum(&c0);
+	vm_unmap(&p->vm, addr, PAGE_SIZE);
+	counters_sum(&c1);
+	ST_ASSERT(c1.tlb_shootdowns == c0.tlb_shootdowns + 1);
+	/* the next write faults at once; without a flush the stale entry lives on */
+	t0 = time_ns();
+	while ((r = proc_wait(&selftest_parent, pid, &st, 1, 1)) == 0 &&
+	       time_ns() - t0 < 500000000ull)
+		sleep_ms(5);
+	printk("# remote writer gone %lu us after munmap\n", (time_ns() - t0) / 1000);
+	if (r == 0) {
+		proc_kill(p, VESSEL_SIGKILL);
+		proc_wait(&selftest_parent, pid, &st, 0, 1);
+		ST_ASSERT(!"the remote writer kept running after munmap");
+	}
+	ST_ASSERT(r == pid && st == VESSEL_SIGSEGV);
 	return 0;
 }

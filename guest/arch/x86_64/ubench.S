@@ -29,4 +29,14 @@ ubench_code:
 	ud2
 ubench_code_end:
 
+/*
+ * For the TLB-shootdown self-test: increments the quadword at RDI forever,
+ * without a system call, so only a fault can stop it.
+ */
+	.globl tlb_spin_code, tlb_spin_code_end
+tlb_spin_code:
+1:	incq (%rdi)
+	jmp 1b
+tlb_spin_code_end:
+
 	.section .note.GNU-stack, "", @progbits
