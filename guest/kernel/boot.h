@@ -13,7 +13,7 @@
 #define BOOT_MMAP_MAX 32
 
 struct boot_params {
-	int kind; /* BOOT_KIND_VESSEL or BOOT_KIND_MULTIBOOT */
+	int kind;	/* BOOT_KIND_VESSEL or BOOT_KIND_MULTIBOOT */
 	uint64_t flags; /* VESSEL_BOOT_F_* (0 under Multiboot) */
 	char cmdline[VESSEL_BOOT_CMDLINE_MAX];
 	struct vessel_mem_region mmap[BOOT_MMAP_MAX];

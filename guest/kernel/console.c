@@ -123,7 +123,7 @@ int64_t console_read(char *buf, uint64_t len)
 		char c = ring[head % RING_SIZE];
 
 		head++;
-if (c == EOF_MARK) {
+		if (c == EOF_MARK) {
 			ended = 1;
 			break;
 		}

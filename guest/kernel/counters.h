@@ -11,12 +11,12 @@
 #define COUNTERS_MAX_SYSCALLS 64
 
 struct counters {
-	uint64_t syscalls;	  /* entries through syscall or int $0x80 */
-	uint64_t syscalls_ud;	  /* ... of which through the ud2 erratum path */
-	uint64_t syscalls_int80;  /* ... of which through int $0x80 */
-	uint64_t interrupts;	  /* hardware interrupts and IPIs received */
-	uint64_t exceptions;	  /* CPU exceptions other than page faults */
-	uint64_t page_faults;	  /* #PF */
+	uint64_t syscalls;	 /* entries through syscall or int $0x80 */
+	uint64_t syscalls_ud;	 /* ... of which through the ud2 erratum path */
+	uint64_t syscalls_int80; /* ... of which through int $0x80 */
+	uint64_t interrupts;	 /* hardware interrupts and IPIs received */
+	uint64_t exceptions;	 /* CPU exceptions other than page faults */
+	uint64_t page_faults;	 /* #PF */
 	uint64_t context_switches;
 	uint64_t ipis_sent;
 	uint64_t ipis_received;

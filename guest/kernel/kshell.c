@@ -15,8 +15,8 @@ static void cmd_stats(void)
 	struct counters c;
 
 	counters_sum(&c);
-	printk("uptime %lu ms, %d CPUs, %lu/%lu pages free\n", time_ns() / 1000000,
-	       smp_cpu_count(), page_free_count(), page_total_count());
+	printk("uptime %lu ms, %d CPUs, %lu/%lu pages free\n", time_ns() / 1000000, smp_cpu_count(),
+	       page_free_count(), page_total_count());
 	printk("syscalls %lu, interrupts %lu, exceptions %lu, page faults %lu\n", c.syscalls,
 	       c.interrupts, c.exceptions, c.page_faults);
 	printk("context switches %lu, IPIs sent %lu received %lu, timer ticks %lu\n",

@@ -39,8 +39,8 @@ static void banner(void)
 	printk("Vessel kernel %s: %d CPU%s, %lu MiB usable RAM, booted in %lu.%03lu ms (%s)\n",
 	       VESSEL_KERNEL_VERSION, smp_cpu_count(), smp_cpu_count() > 1 ? "s" : "", mib,
 	       us / 1000, us % 1000,
-	       boot.kind == BOOT_KIND_VESSEL ? "since VMM start, Vessel boot"
-					     : "since kernel entry, Multiboot");
+	       boot.kind == BOOT_KIND_VESSEL ? "since VMM start, Vessel boot" :
+					       "since kernel entry, Multiboot");
 	printk("vessel: ready\n");
 }
 
@@ -62,32 +62,32 @@ static void start_userspace(void)
 
 void kmain(uint64_t info, uint64_t magic, int kind)
 {
-	serial_init();				/* COM1: everything after may print */
-	if (boot_parse(info, magic, kind))	/* copy what the loader left us */
+	serial_init();			   /* COM1: everything after may print */
+	if (boot_parse(info, magic, kind)) /* copy what the loader left us */
 		power_off(125);
-	idt_init();				/* the shared IDT (stubs from entry.S) */
-	arch_cpu_init(&cpus[0]);		/* GDT, TSS, IDT, GS, EFER, syscall MSRs */
-	page_alloc_init();			/* frames from the memory map */
-	paging_map_user_stub();			/* the syscall erratum stub page */
-	lapic_init();				/* this CPU's local APIC */
-	ioapic_init();				/* mask every pin and the 8259s */
+	idt_init();		 /* the shared IDT (stubs from entry.S) */
+	arch_cpu_init(&cpus[0]); /* GDT, TSS, IDT, GS, EFER, syscall MSRs */
+	page_alloc_init();	 /* frames from the memory map */
+	paging_map_user_stub();	 /* the syscall erratum stub page */
+	lapic_init();		 /* this CPU's local APIC */
+	ioapic_init();		 /* mask every pin and the 8259s */
 	cpus[0].apic_id = lapic_id();
-	time_init();				/* TSC and LAPIC timer calibration */
-	sched_init_cpu(&cpus[0]);		/* kmain becomes a kernel thread */
+	time_init();					     /* TSC and LAPIC timer calibration */
+	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* PLATFORM.md errata */
-	smp_boot_aps();				/* every other CPU up, idling */
-	paging_drop_identity();			/* lower half is user space from now */
-	console_init();				/* COM1 receive interrupt */
-	time_start_tick();			/* the BSP's scheduler tick */
-	initrd_init();				/* the file namespace */
-	banner();				/* version, CPUs, memory, boot time */
-	kernel_enter();				/* from here on: the big kernel lock */
+	smp_boot_aps();					     /* every other CPU up, idling */
+	paging_drop_identity();				     /* lower half is user space from now */
+	console_init();					     /* COM1 receive interrupt */
+	time_start_tick();				     /* the BSP's scheduler tick */
+	initrd_init();					     /* the file namespace */
+	banner();					     /* version, CPUs, memory, boot time */
+	kernel_enter();					     /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "ubench")) {
-		ubench_report();		/* null-syscall cost per entry path */
+		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);
 	}
 	if (cmdline_has(boot.cmdline, "selftest"))
-		selftest_run();			/* TAP, then power off */
-	start_userspace();			/* /init (or init=...), else the kernel prompt */
-	thread_die();				/* the BSP's idle thread takes over */
+		selftest_run(); /* TAP, then power off */
+	start_userspace();	/* /init (or init=...), else the kernel prompt */
+	thread_die();		/* the BSP's idle thread takes over */
 }

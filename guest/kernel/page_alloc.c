@@ -8,7 +8,7 @@
 
 extern char _image_phys_start[], _kernel_end_phys[];
 
-#define LOW_LIMIT 0x100000ul /* below 1 MiB: BIOS, trampoline, boot info */
+#define LOW_LIMIT  0x100000ul /* below 1 MiB: BIOS, trampoline, boot info */
 #define MAX_FRAMES (PHYSMAP_LIMIT / PAGE_SIZE)
 
 static uint64_t bitmap[MAX_FRAMES / 64];

@@ -43,8 +43,8 @@ struct cpu {
 	struct thread *idle;
 	struct thread *dead; /* exited thread whose stack is freed after the switch */
 	struct runqueue rq;
-	uint64_t cr3;	       /* page table root loaded now */
-	uint64_t boot_kstack;  /* APs: base of the stack they started on */
+	uint64_t cr3;	      /* page table root loaded now */
+	uint64_t boot_kstack; /* APs: base of the stack they started on */
 	volatile uint64_t ticks;
 	struct counters cnt;
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));

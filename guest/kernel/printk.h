@@ -17,10 +17,10 @@ void console_write(const char *s, unsigned long n);
  */
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#define BUG_ON(cond)                                                                       \
-	do {                                                                               \
-		if (cond)                                                                  \
-			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);           \
+#define BUG_ON(cond)                                                                               \
+	do {                                                                                       \
+		if (cond)                                                                          \
+			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                   \
 	} while (0)
 
 #endif

@@ -372,7 +372,8 @@ static void proc_finish(struct proc *p)
 		printk("vessel: init exited (%s %d): powering off\n",
 		       VESSEL_W_EXITED(st) ? "status" : "signal",
 		       VESSEL_W_EXITED(st) ? VESSEL_W_EXITSTATUS(st) : VESSEL_W_TERMSIG(st));
-		power_off(VESSEL_W_EXITED(st) ? VESSEL_W_EXITSTATUS(st) : 128 + VESSEL_W_TERMSIG(st));
+		power_off(VESSEL_W_EXITED(st) ? VESSEL_W_EXITSTATUS(st) :
+						128 + VESSEL_W_TERMSIG(st));
 	}
 }
 
@@ -481,13 +482,16 @@ void proc_user_exception(struct trapframe *tf, uint64_t cr2)
 		panic("user-mode exception in a kernel thread");
 	}
 	if (tf->vector == 14) {
-		uint32_t access = ((tf->error & 2) ? VM_WRITE : VM_READ) |
-				  ((tf->error & 16) ? VM_EXEC : 0);
+		uint32_t access =
+			((tf->error & 2) ? VM_WRITE : VM_READ) | ((tf->error & 16) ? VM_EXEC : 0);
 
 		if (vm_fault(&p->vm, cr2, access) == 0)
 			return;
 		printk("vessel: killed pid %d (%s): page fault at %#lx rip %#lx (%s%s)\n", p->pid,
-		       p->name, cr2, tf->rip, (tf->error & 16) ? "exec" : (tf->error & 2) ? "write" : "read",
+		       p->name, cr2, tf->rip,
+		       (tf->error & 16) ? "exec" :
+		       (tf->error & 2)	? "write" :
+					  "read",
 		       (tf->error & 1) ? ", protection" : "");
 	} else {
 		printk("vessel: killed pid %d (%s): %s rip %#lx\n", p->pid, p->name,

@@ -26,7 +26,7 @@ struct proc {
 	struct proc *parent;
 	char name[VESSEL_PROC_NAME_MAX];
 	struct vm vm;
-	uint64_t pml4; /* == vm.pml4, read by the scheduler */
+	uint64_t pml4;		/* == vm.pml4, read by the scheduler */
 	struct thread *threads; /* linked by thread->proc_next */
 	int nthreads;		/* live (not dead) threads */
 	int killed;		/* being torn down: threads die at kernel exit */
@@ -35,7 +35,7 @@ struct proc {
 	int last_cpu;
 	struct fd fds[VESSEL_FD_MAX];
 	uint64_t *tsc_trace; /* ubench: TSC at the first getpid and at exit entries */
-	struct proc *next; /* all processes, ascending pid */
+	struct proc *next;   /* all processes, ascending pid */
 };
 
 /* The process of the running thread (NULL in kernel threads). */

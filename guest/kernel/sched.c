@@ -357,12 +357,12 @@ struct thread *thread_create(struct proc *p, void (*fn)(void *), void *arg, cons
 		*--sp = (uint64_t)kthread_trampoline;
 	}
 	/* callee-saved registers popped by arch_switch: rbp rbx r12 r13 r14 r15 */
-	*--sp = 0;		   /* rbp */
-	*--sp = 0;		   /* rbx */
-	*--sp = (uint64_t)fn;	   /* r12 */
-	*--sp = (uint64_t)arg;	   /* r13 */
-	*--sp = 0;		   /* r14 */
-	*--sp = 0;		   /* r15 */
+	*--sp = 0;	       /* rbp */
+	*--sp = 0;	       /* rbx */
+	*--sp = (uint64_t)fn;  /* r12 */
+	*--sp = (uint64_t)arg; /* r13 */
+	*--sp = 0;	       /* r14 */
+	*--sp = 0;	       /* r15 */
 	t->saved_rsp = (uint64_t)sp;
 	t->all_next = all_threads;
 	all_threads = t;
@@ -538,7 +538,7 @@ void sched_debug_dump(void)
 		       cpus[i].current && cpus[i].current->kname ? cpus[i].current->kname : "user",
 		       cpus[i].rq.len, cpus[i].need_resched, cpus[i].ticks, cpus[i].cr3);
 	for (struct thread *t = all_threads; t; t = t->all_next)
-		printk("  tid %d %s cpu %d pinned %d chan %p wake %lu %s\n", t->tid, names[t->state],
-		       t->cpu, t->pinned, t->wait_chan, t->wake_at_ns,
+		printk("  tid %d %s cpu %d pinned %d chan %p wake %lu %s\n", t->tid,
+		       names[t->state], t->cpu, t->pinned, t->wait_chan, t->wake_at_ns,
 		       t->proc ? t->proc->name : t->kname);
 }

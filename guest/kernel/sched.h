@@ -25,24 +25,24 @@ struct thread {
 	uint8_t fpu[512] __attribute__((aligned(16))); /* user FPU/SSE state */
 	int tid;
 	enum thread_state state;
-	struct proc *proc;   /* NULL: kernel thread */
-	const char *kname;   /* kernel threads: name */
-	uint64_t kstack;     /* base of the KSTACK_SIZE kernel stack */
-	uint64_t saved_rsp;  /* while switched out */
+	struct proc *proc;    /* NULL: kernel thread */
+	const char *kname;    /* kernel threads: name */
+	uint64_t kstack;      /* base of the KSTACK_SIZE kernel stack */
+	uint64_t saved_rsp;   /* while switched out */
 	struct trapframe *tf; /* user threads: the frame at the top of kstack */
 	uint64_t fs_base;
-	int cpu;	      /* CPU it runs on / is queued on / ran on last */
-	uint64_t slice_end;   /* tick count at which its time slice ends */
+	int cpu;	       /* CPU it runs on / is queued on / ran on last */
+	uint64_t slice_end;    /* tick count at which its time slice ends */
 	const void *wait_chan; /* what it sleeps on (T_BLOCKED) */
-	uint64_t wake_at_ns;  /* timed sleep deadline, 0: none */
+	uint64_t wake_at_ns;   /* timed sleep deadline, 0: none */
 	int woken_by_timeout;
 	struct thread *rq_next;
-	struct thread *all_next; /* all threads */
+	struct thread *all_next;  /* all threads */
 	struct thread *proc_next; /* threads of the same process */
-	int64_t exit_value;  /* thread_exit value, for join */
-	int joined;	     /* released: freed as soon as it is dead and switched out */
-	struct thread *joiner; /* thread waiting in thread_join for it */
-	int pinned;	     /* CPU it must run on, -1: any */
+	int64_t exit_value;	  /* thread_exit value, for join */
+	int joined;		  /* released: freed as soon as it is dead and switched out */
+	struct thread *joiner;	  /* thread waiting in thread_join for it */
+	int pinned;		  /* CPU it must run on, -1: any */
 };
 
 /* Takes the BKL (kernel entry from user mode). */

@@ -35,7 +35,8 @@ void selftest_run(void)
 		skip_reason = NULL;
 		r = t->fn();
 		if (r == ST_SKIP) {
-			printk("ok %d - %s # SKIP %s\n", i + 1, t->name, skip_reason ? skip_reason : "");
+			printk("ok %d - %s # SKIP %s\n", i + 1, t->name,
+			       skip_reason ? skip_reason : "");
 			continue;
 		}
 		if (r)

@@ -13,12 +13,11 @@ struct selftest {
 	int (*fn)(void);
 };
 
-#define SELFTEST(tname)                                                                    \
-	static int selftest_##tname(void);                                                 \
-	static const struct selftest selftest_desc_##tname                                 \
-		__attribute__((used, section(".selftests"), aligned(8))) = {               \
-			#tname, selftest_##tname                                           \
-		};                                                                         \
+#define SELFTEST(tname)                                                                            \
+	static int selftest_##tname(void);                                                         \
+	static const struct selftest selftest_desc_##tname                                         \
+		__attribute__((used, section(".selftests"), aligned(8))) = { #tname,               \
+									     selftest_##tname };   \
 	static int selftest_##tname(void)
 
 #define ST_SKIP 1
@@ -28,12 +27,12 @@ int selftest_skip(const char *why);
 /* Reports the failure of `what` at file:line (used by ST_ASSERT). */
 void selftest_fail(const char *file, int line, const char *what);
 
-#define ST_ASSERT(cond)                                                                    \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			selftest_fail(__FILE__, __LINE__, #cond);                          \
-			return -1;                                                         \
-		}                                                                          \
+#define ST_ASSERT(cond)                                                                            \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			selftest_fail(__FILE__, __LINE__, #cond);                                  \
+			return -1;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 /* Runs every registered test (BKL held, kernel thread); powers off with the failure count. */

@@ -15,7 +15,10 @@ struct spinlock {
 	int32_t owner_cpu; /* for diagnostics; -1 when free */
 };
 
-#define SPINLOCK_INIT { 0, -1 }
+#define SPINLOCK_INIT                                                                              \
+	{                                                                                          \
+		0, -1                                                                              \
+	}
 
 static inline int spin_trylock(struct spinlock *l)
 {

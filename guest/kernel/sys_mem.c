@@ -20,8 +20,8 @@ int64_t sys_mmap(void *addr, uint64_t len, uint64_t prot, uint64_t flags)
 	uint64_t size;
 	int r;
 
-	if (len == 0 || (prot & ~(uint64_t)PROT_ALL) ||
-	    (flags & ~(need | VESSEL_MAP_FIXED)) || (flags & need) != need)
+	if (len == 0 || (prot & ~(uint64_t)PROT_ALL) || (flags & ~(need | VESSEL_MAP_FIXED)) ||
+	    (flags & need) != need)
 		return -EINVAL;
 	size = round_up(len);
 	if (size < len)

@@ -16,11 +16,11 @@
 
 /* One uniform entry per call: unpacks the six argument registers. */
 typedef int64_t syscall_fn(const uint64_t *r);
-#define X(nr, name, n, ...)                                                                \
-	static int64_t entry_##name(const uint64_t *r)                                     \
-	{                                                                                  \
-		(void)r;                                                                   \
-		return sys_##name(VESSEL_SC_UNPACK(n, r, __VA_ARGS__));                    \
+#define X(nr, name, n, ...)                                                                        \
+	static int64_t entry_##name(const uint64_t *r)                                             \
+	{                                                                                          \
+		(void)r;                                                                           \
+		return sys_##name(VESSEL_SC_UNPACK(n, r, __VA_ARGS__));                            \
 	}
 VESSEL_SYSCALLS(X)
 #undef X
@@ -71,7 +71,8 @@ void syscall_entry(struct trapframe *tf)
 	if (tf->rip >= VESSEL_USER_TOP) {
 		struct proc *p = current_proc();
 
-		printk("vessel: killed pid %d (%s): syscall return address %#lx not in user space\n",
+		printk("vessel: killed pid %d (%s): syscall return address %#lx not in user "
+		       "space\n",
 		       p->pid, p->name, tf->rip);
 		proc_kill(p, VESSEL_SIGSEGV);
 		kernel_exit(tf);

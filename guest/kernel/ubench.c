@@ -28,8 +28,8 @@ int64_t ubench_run(enum ubench_path path, uint64_t n, uint64_t *syscalls_ud)
 		arch_set_syscall_entry(1);
 	counters_sum(&c0);
 	pid = proc_spawn_raw(&ubench_parent, "ubench", ubench_code,
-			     (uint64_t)(ubench_code_end - ubench_code), n,
-			     path == UBENCH_INT80, cpu);
+			     (uint64_t)(ubench_code_end - ubench_code), n, path == UBENCH_INT80,
+			     cpu);
 	p = pid > 0 ? proc_find(pid, 0) : NULL;
 	if (p)
 		p->tsc_trace = trace;

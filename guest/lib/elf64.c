@@ -26,8 +26,8 @@ static int fail(const char **why, const char *msg)
 	return -ENOEXEC;
 }
 
-int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi,
-		struct elf64_image *img, const char **why)
+int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struct elf64_image *img,
+		const char **why)
 {
 	const uint8_t *d = data;
 	uint64_t phoff, phnum, phentsize, prev_end = 0;

@@ -17,9 +17,9 @@
 #define ELF64_PF_R 4u
 
 struct elf64_segment {
-	uint64_t vaddr, memsz; /* where, how big in memory */
+	uint64_t vaddr, memsz;	 /* where, how big in memory */
 	uint64_t offset, filesz; /* bytes from the file; the rest is zero */
-	uint32_t flags;	       /* ELF64_PF_* */
+	uint32_t flags;		 /* ELF64_PF_* */
 };
 
 struct elf64_image {
@@ -36,7 +36,7 @@ struct elf64_image {
  * executable segment. Fills *img. Returns 0 or -ENOEXEC; *why (if not
  * NULL) names the problem.
  */
-int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi,
-		struct elf64_image *img, const char **why);
+int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struct elf64_image *img,
+		const char **why);
 
 #endif

@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 struct pfa {
-	uint64_t *bitmap;   /* (nframes + 63) / 64 words */
-	uint64_t base_pfn;  /* first frame number covered */
-	uint64_t nframes;   /* frames covered */
-	uint64_t nfree;     /* frames currently free */
-	uint64_t hint;      /* word index where the next search starts */
+	uint64_t *bitmap;  /* (nframes + 63) / 64 words */
+	uint64_t base_pfn; /* first frame number covered */
+	uint64_t nframes;  /* frames covered */
+	uint64_t nfree;	   /* frames currently free */
+	uint64_t hint;	   /* word index where the next search starts */
 };
 
 /* Words of bitmap memory needed for nframes frames. */

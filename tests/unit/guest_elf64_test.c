@@ -43,12 +43,12 @@ static void build(void)
 	memset(img, 0, sizeof(img));
 	img[0] = 0x7f, img[1] = 'E', img[2] = 'L', img[3] = 'F';
 	img[4] = 2, img[5] = 1, img[6] = 1;
-	put(16, 2, 2);	       /* ET_EXEC */
-	put(18, 62, 2);	       /* x86-64 */
-	put(24, 0x400010, 8);  /* entry */
-	put(32, 64, 8);	       /* phoff */
-	put(54, 56, 2);	       /* phentsize */
-	put(56, 2, 2);	       /* phnum */
+	put(16, 2, 2);	      /* ET_EXEC */
+	put(18, 62, 2);	      /* x86-64 */
+	put(24, 0x400010, 8); /* entry */
+	put(32, 64, 8);	      /* phoff */
+	put(54, 56, 2);	      /* phentsize */
+	put(56, 2, 2);	      /* phnum */
 	phdr(0, 1, 5, 0x1000, 0x400000, 0x100, 0x100);
 	phdr(1, 1, 6, 0x2000, 0x401000, 0x10, 0x5000);
 }

@@ -35,7 +35,7 @@ static void test_release_reserve_counts(void **state)
 	pfa_init(&a, bitmap, BASE, N);
 	assert_int_equal(pfa_release_range(&a, 0, 10000), N); /* clipped to the range */
 	assert_int_equal(a.nfree, N);
-	assert_int_equal(pfa_release_range(&a, BASE, 10), 0); /* already free */
+	assert_int_equal(pfa_release_range(&a, BASE, 10), 0);	    /* already free */
 	assert_int_equal(pfa_reserve_range(&a, BASE + 60, 10), 10); /* crosses a word */
 	assert_int_equal(pfa_reserve_range(&a, BASE + 65, 10), 5);
 	assert_int_equal(a.nfree, N - 15);

@@ -115,11 +115,9 @@ static void test_cmdline_get(void **state)
 	assert_int_equal(cmdline_get("a init=/sh b", "init=", out, sizeof(out)), 3);
 	assert_string_equal(out, "/sh");
 	assert_int_equal(cmdline_get("a b", "init=", out, sizeof(out)), -ENOENT);
-	assert_int_equal(cmdline_get("k=0123456789abcdef", "k=", out, sizeof(out)),
-			 -ENAMETOOLONG);
-	assert_int_equal(cmdline_get_rest("selftest init=/usertests -c x  ", "init=", out,
-					  sizeof(out)),
-			 15);
+	assert_int_equal(cmdline_get("k=0123456789abcdef", "k=", out, sizeof(out)), -ENAMETOOLONG);
+	assert_int_equal(
+		cmdline_get_rest("selftest init=/usertests -c x  ", "init=", out, sizeof(out)), 15);
 	assert_string_equal(out, "/usertests -c x");
 	assert_int_equal(cmdline_get("xinit=1 init=2", "init=", out, sizeof(out)), 1);
 	assert_string_equal(out, "2");

@@ -80,11 +80,11 @@ void trap_dump(const struct trapframe *tf);
 
 /* ---- errata (errata.c) ---- */
 struct errata {
-	int syscall_priv;     /* privileged instructions fault after syscall entry */
-	int syscall_ud2_ok;   /* the ud2-stub workaround was verified */
-	int int80_rip;	      /* int $n from user pushes the RIP of the int */
-	int int80_ud;	      /* ... and arrives as #UD instead of vector 0x80 */
-	int forced_off;	      /* `noerrata` on the command line */
+	int syscall_priv;   /* privileged instructions fault after syscall entry */
+	int syscall_ud2_ok; /* the ud2-stub workaround was verified */
+	int int80_rip;	    /* int $n from user pushes the RIP of the int */
+	int int80_ud;	    /* ... and arrives as #UD instead of vector 0x80 */
+	int forced_off;	    /* `noerrata` on the command line */
 };
 extern struct errata errata;
 /* Runs the boot-time probes (BSP, before processes exist) and prints the result. */

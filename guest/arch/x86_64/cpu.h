@@ -53,7 +53,9 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
 			 : "memory");
 }
 
@@ -67,7 +69,8 @@ static inline uint64_t rdtsc(void)
 
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	__asm__ volatile("cpuid"
+			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
 			 : "a"(leaf), "c"(sub));
 }
 
@@ -163,8 +166,7 @@ static inline uint64_t phys_to_virt_u(uint64_t pa)
 }
 
 #define phys_to_virt(pa) ((void *)((uint64_t)(pa) + PHYSMAP_BASE))
-#define virt_to_phys(va)                                                                   \
-	((uint64_t)(va) >= KERNEL_VMA ? (uint64_t)(va) - KERNEL_VMA                          \
-				      : (uint64_t)(va) - PHYSMAP_BASE)
+#define virt_to_phys(va)                                                                           \
+	((uint64_t)(va) >= KERNEL_VMA ? (uint64_t)(va)-KERNEL_VMA : (uint64_t)(va)-PHYSMAP_BASE)
 
 #endif

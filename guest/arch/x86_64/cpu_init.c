@@ -4,13 +4,12 @@
 #include "kernel/percpu.h"
 #include "kernel/mce.h"
 
-
 uint8_t fpu_initial_state[512] __attribute__((aligned(16)));
 
-#define CR0_MP (1ul << 1)
-#define CR0_EM (1ul << 2)
-#define CR0_TS (1ul << 3)
-#define CR0_WP (1ul << 16)
+#define CR0_MP	       (1ul << 1)
+#define CR0_EM	       (1ul << 2)
+#define CR0_TS	       (1ul << 3)
+#define CR0_WP	       (1ul << 16)
 #define CR4_OSFXSR     (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 #define CR4_SMEP       (1ul << 20) /* off: the syscall stub page is user-executable */

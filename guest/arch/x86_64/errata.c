@@ -24,8 +24,7 @@
 #include "lib/string.h"
 
 extern char probe_syscall_stub[], probe_syscall_stub_end[];
-extern char probe_user_code[], probe_user_int80[], probe_user_after_int80[],
-	probe_user_code_end[];
+extern char probe_user_code[], probe_user_int80[], probe_user_after_int80[], probe_user_code_end[];
 long probe_run_user(uint64_t rip, uint64_t rsp);
 void probe_return(long value) __attribute__((noreturn));
 
@@ -137,13 +136,13 @@ void errata_probe(int force_off)
 		       trap_name(probe_vector), probe_vector, probe_cs);
 	printk("errata: syscall-entry privileged-instruction fault: %s%s\n",
 	       errata.syscall_priv ? "detected" : "absent",
-	       errata.syscall_priv ? (errata.syscall_ud2_ok ? " (ud2 stub verified)"
-							   : " (ud2 stub FAILED)")
-				   : "");
+	       errata.syscall_priv ?
+		       (errata.syscall_ud2_ok ? " (ud2 stub verified)" : " (ud2 stub FAILED)") :
+		       "");
 	printk("errata: int $0x80 from user: %s\n",
-	       errata.int80_rip  ? "detected (vector 0x80, saved RIP at the int)"
-	       : errata.int80_ud ? "detected (arrives as #UD, saved RIP at the int)"
-				 : "absent (architectural)");
+	       errata.int80_rip ? "detected (vector 0x80, saved RIP at the int)" :
+	       errata.int80_ud	? "detected (arrives as #UD, saved RIP at the int)" :
+				  "absent (architectural)");
 	if (force_off) {
 		errata.forced_off = 1;
 		errata.syscall_priv = 0;

@@ -4,19 +4,19 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/time.h"
 
-#define LAPIC_ID      0x020
-#define LAPIC_TPR     0x080
-#define LAPIC_EOI     0x0b0
-#define LAPIC_SVR     0x0f0
-#define LAPIC_ICR_LO  0x300
-#define LAPIC_ICR_HI  0x310
-#define LAPIC_LVT_TMR 0x320
+#define LAPIC_ID	0x020
+#define LAPIC_TPR	0x080
+#define LAPIC_EOI	0x0b0
+#define LAPIC_SVR	0x0f0
+#define LAPIC_ICR_LO	0x300
+#define LAPIC_ICR_HI	0x310
+#define LAPIC_LVT_TMR	0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
-#define LAPIC_LVT_ERR 0x370
-#define LAPIC_TMR_INIT 0x380
-#define LAPIC_TMR_CUR 0x390
-#define LAPIC_TMR_DIV 0x3e0
+#define LAPIC_LVT_ERR	0x370
+#define LAPIC_TMR_INIT	0x380
+#define LAPIC_TMR_CUR	0x390
+#define LAPIC_TMR_DIV	0x3e0
 
 #define LVT_MASKED   (1u << 16)
 #define LVT_PERIODIC (1u << 17)

@@ -18,21 +18,21 @@
 #define USER_TOP      0x0000800000000000
 
 /* GDT selectors; the order is what syscall/sysret's STAR layout requires */
-#define KERNEL_CS 0x08
-#define KERNEL_DS 0x10
-#define USER_DS	  0x1b /* 0x18 | RPL 3 */
-#define USER_CS	  0x23 /* 0x20 | RPL 3 */
-#define TSS_SEL	  0x28 /* 16-byte system descriptor: slots 5 and 6 */
+#define KERNEL_CS   0x08
+#define KERNEL_DS   0x10
+#define USER_DS	    0x1b /* 0x18 | RPL 3 */
+#define USER_CS	    0x23 /* 0x20 | RPL 3 */
+#define TSS_SEL	    0x28 /* 16-byte system descriptor: slots 5 and 6 */
 #define GDT_ENTRIES 7
 
 /* Interrupt vectors */
-#define VEC_TIMER	0x20
-#define VEC_COM1	0x21
-#define VEC_SYSCALL_INT 0x80
-#define VEC_RESCHED	0xf0
-#define VEC_TLB		0xf1
-#define VEC_CALL	0xf2
-#define VEC_SPURIOUS	0xff
+#define VEC_TIMER	 0x20
+#define VEC_COM1	 0x21
+#define VEC_SYSCALL_INT	 0x80
+#define VEC_RESCHED	 0xf0
+#define VEC_TLB		 0xf1
+#define VEC_CALL	 0xf2
+#define VEC_SPURIOUS	 0xff
 /* pseudo vectors stored in trapframe.vector for the syscall instruction */
 #define VEC_SYSCALL_FAST 0x100 /* LSTAR entry, no erratum */
 #define VEC_SYSCALL_UD	 0x101 /* LSTAR stub -> ud2 -> #UD (erratum path) */
@@ -48,9 +48,9 @@
 #define BOOT_KIND_MULTIBOOT 2
 
 /* Offsets in struct cpu used by the entry code (checked in cpu.c) */
-#define CPU_SELF    0
-#define CPU_KSTACK  8
-#define CPU_SCRATCH 16
+#define CPU_SELF     0
+#define CPU_KSTACK   8
+#define CPU_SCRATCH  16
 #define CPU_SCRATCH2 24
 
 /*

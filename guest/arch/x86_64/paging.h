@@ -8,17 +8,17 @@
 
 #include <stdint.h>
 
-#define PTE_P	(1ull << 0)
-#define PTE_W	(1ull << 1)
-#define PTE_U	(1ull << 2)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_A	(1ull << 5)
-#define PTE_D	(1ull << 6)
-#define PTE_PS	(1ull << 7)
+#define PTE_P	  (1ull << 0)
+#define PTE_W	  (1ull << 1)
+#define PTE_U	  (1ull << 2)
+#define PTE_PWT	  (1ull << 3)
+#define PTE_PCD	  (1ull << 4)
+#define PTE_A	  (1ull << 5)
+#define PTE_D	  (1ull << 6)
+#define PTE_PS	  (1ull << 7)
 #define PTE_OWNED (1ull << 9) /* software: the leaf owns its frame (even when not present) */
-#define PTE_NX	(1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
+#define PTE_NX	  (1ull << 63)
+#define PTE_ADDR  0x000ffffffffff000ull
 
 /* Physical address of the kernel's own PML4 (no user half). */
 extern uint64_t kernel_pml4_pa;
