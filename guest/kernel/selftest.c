@@ -24,7 +24,7 @@ int selftest_skip(const char *why)
 
 void selftest_run(void)
 {
-	int n = (int)(__selftests_end - __selftests_start), failures = 0;
+	int n = (int)(__selftests_end - __selftests_start), failures = 0, skipped = 0;
 	uint64_t t0 = time_ns();
 
 	printk("TAP version 13\n1..%d\n", n);
@@ -43,8 +43,8 @@ void selftest_run(void)
 			failures++;
 		printk("%s %d - %s\n", r ? "not ok" : "ok", i + 1, t->name);
 	}
-	printk("# selftest: %d passed, %d failed (%lu ms)\n", n - failures, failures,
-	       (time_ns() - t0) / 1000000);
+	printk("# selftest: %d passed, %d failed, %d skipped (%lu ms)\n", n - failures - skipped,
+	       failures, skipped, (time_ns() - t0) / 1000000);
 	test_report_done((uint64_t)failures);
 	power_off(failures > 255 ? 255 : failures);
 }
