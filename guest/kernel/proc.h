@@ -33,6 +33,7 @@ struct proc {
 	int zombie;		/* all threads gone, waiting for the parent */
 	int wstatus;		/* wait() status once exiting */
 	int last_cpu;
+	uint64_t dead_run_tsc; /* CPU time of its threads already freed */
 	struct fd fds[VESSEL_FD_MAX];
 	uint64_t *tsc_trace; /* ubench: TSC at the first getpid and at exit entries */
 	struct proc *next;   /* all processes, ascending pid */

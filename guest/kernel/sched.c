@@ -204,8 +204,10 @@ static void wake_expired(void)
 
 static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 {
-	uint64_t cr3;
+	uint64_t cr3, now = rdtsc();
 
+	prev->run_tsc += now - c->switch_tsc;
+	c->switch_tsc = now;
 	c->current = next;
 	next->state = T_RUNNING;
 	next->cpu = c->id;
@@ -448,6 +450,7 @@ static void idle_thread_fn(void *arg)
 void sched_init_cpu(struct cpu *c)
 {
 	c->cr3 = read_cr3();
+	c->switch_tsc = rdtsc();
 	if (c->id == 0) {
 		/* kmain continues as the boot kernel thread; idle gets a new stack */
 		boot_thread.tid = 0;

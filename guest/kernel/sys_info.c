@@ -122,6 +122,9 @@ int64_t sys_ps(struct vessel_procinfo *buf, uint64_t count)
 				e.cpu = t->cpu;
 		}
 		e.mem_pages = p->vm.pages;
+		e.cpu_time_ns = tsc_to_ns(p->dead_run_tsc);
+		for (struct thread *t = p->threads; t; t = t->proc_next)
+			e.cpu_time_ns += tsc_to_ns(t->run_tsc);
 		strlcpy(e.name, p->name, sizeof(e.name));
 		if (copy_to_user(&self->vm, (uint64_t)(buf + i), &e, sizeof(e)))
 			return -EFAULT;

@@ -188,6 +188,7 @@ int64_t sys_thread_join(int64_t tid, int64_t *value)
 	if (value && copy_to_user(&p->vm, (uint64_t)value, &t->exit_value, 8))
 		return -EFAULT;
 	unlink_thread(p, t);
+	p->dead_run_tsc += t->run_tsc;
 	thread_free(t);
 	return 0;
 }
