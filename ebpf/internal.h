@@ -33,6 +33,7 @@ struct ebpf_env {
 /* Pre-decoded instruction executed by the interpreter: one handler index,
  * jump targets made absolute, immediates already extended. */
 struct ebpf_dinsn {
+	const void *handler; /* address of the op's code in the fast loop */
 	uint16_t op;
 	uint8_t dst;
 	uint8_t src;

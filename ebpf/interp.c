@@ -356,6 +356,13 @@ int ebpf_predecode(struct ebpf_prog *prog, const struct ebpf_insn *insns, size_t
 			break;
 		}
 	}
+	{
+		const void *const *labels =
+			(const void *const *)(uintptr_t)interp_fast(NULL, NULL, NULL, NULL);
+
+		for (size_t i = 0; i < n; i++)
+			code[i].handler = labels[code[i].op];
+	}
 	prog->code = code;
 	return 0;
 }

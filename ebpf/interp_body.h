@@ -12,8 +12,7 @@ static uint64_t INTERP_NAME(const struct ebpf_prog *prog, void *ctx, void *user,
 #undef EBPF_LABEL
 	uint64_t stack[EBPF_MAX_FRAMES * EBPF_STACK_SIZE / 8];
 	struct rt_frame frames[EBPF_MAX_FRAMES];
-	const struct ebpf_dinsn *const base = prog->code;
-	const struct ebpf_dinsn *pc = base;
+	const struct ebpf_dinsn *base, *pc;
 	uint64_t r[11];
 	unsigned depth = 0;
 #ifdef INTERP_COUNT
@@ -22,6 +21,9 @@ static uint64_t INTERP_NAME(const struct ebpf_prog *prog, void *ctx, void *user,
 #else
 #define COUNT() ((void)0)
 #endif
+	if (!prog) /* predecode asks for the handler addresses */
+		return (uintptr_t)labels;
+	base = pc = prog->code;
 	RT_SETUP();
 
 	r[1] = (uintptr_t)ctx;
@@ -29,11 +31,15 @@ static uint64_t INTERP_NAME(const struct ebpf_prog *prog, void *ctx, void *user,
 	r[10] = (uintptr_t)stack + sizeof(stack);
 	(void)count;
 
+#ifdef INTERP_COUNT
 #define DISPATCH()                                                                                 \
 	do {                                                                                       \
 		COUNT();                                                                           \
 		goto *labels[pc->op];                                                              \
 	} while (0)
+#else
+#define DISPATCH() goto *pc->handler
+#endif
 #define NEXT()                                                                                     \
 	do {                                                                                       \
 		pc++;                                                                              \
