@@ -186,18 +186,40 @@ void sched_make_runnable(struct thread *t)
 
 /* ---- timed sleeps ---- */
 
+/* Earliest wake_at_ns of a sleeping thread (a lower bound; UINT64_MAX: none). */
+static volatile uint64_t next_deadline = UINT64_MAX;
+
 static void wake_expired(void)
 {
-	uint64_t now = time_ns();
+	uint64_t now = time_ns(), next = UINT64_MAX;
 
+	if (now < next_deadline)
+		return; /* nothing due: skip the scan */
 	for (struct thread *t = all_threads; t; t = t->all_next) {
-		if (t->state == T_BLOCKED && t->wake_at_ns && t->wake_at_ns <= now) {
+		if (t->state != T_BLOCKED || !t->wake_at_ns)
+			continue;
+		if (t->wake_at_ns <= now) {
 			t->woken_by_timeout = 1;
 			t->wake_at_ns = 0;
 			t->wait_chan = NULL;
 			sched_make_runnable(t);
+		} else if (t->wake_at_ns < next) {
+			next = t->wake_at_ns;
 		}
 	}
+	next_deadline = next;
+}
+
+/* 1 if some work may be waiting for this CPU (read without the BKL: a hint). */
+static int work_hint(struct cpu *c)
+{
+	if (c->rq.len || c->need_resched || time_ns() >= next_deadline || console_wakeup_pending())
+		return 1;
+	for (int i = 0; i < smp_cpu_count(); i++) {
+		if (&cpus[i] != c && cpus[i].rq.len)
+			return 1; /* something to steal */
+	}
+	return 0;
 }
 
 /* ---- switching ---- */
@@ -273,7 +295,9 @@ void sched_tick(struct trapframe *tf)
 	struct cpu *c = this_cpu();
 
 	(void)tf;
-	if (c->current != c->idle && c->ticks >= c->current->slice_end)
+	/* end of the slice: switch only if someone else waits for this CPU */
+	if (c->current != c->idle && c->ticks >= c->current->slice_end &&
+	    (c->rq.len || time_ns() >= next_deadline))
 		c->need_resched = 1;
 }
 
@@ -406,6 +430,8 @@ int sleep_on_until(const void *chan, uint64_t deadline_ns)
 	t->state = T_BLOCKED;
 	t->wait_chan = chan;
 	t->wake_at_ns = deadline_ns;
+	if (deadline_ns && deadline_ns < next_deadline)
+		next_deadline = deadline_ns;
 	t->woken_by_timeout = 0;
 	schedule();
 	t->wait_chan = NULL;
@@ -487,8 +513,15 @@ void sched_idle_loop(void)
 		c->current = c->idle;
 		schedule(); /* runs queued (or stolen) threads until none is left */
 		kernel_unlock();
-		irq_enable_and_halt();
-		irq_disable();
+		/*
+		 * Halt until the next interrupt; a tick with nothing to do goes
+		 * straight back to sleep without the BKL (wakeups for this CPU
+		 * come with an IPI, deadlines and steals are rechecked each tick).
+		 */
+		do {
+			irq_enable_and_halt();
+			irq_disable();
+		} while (!work_hint(c));
 	}
 }
 
