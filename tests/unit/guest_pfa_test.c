@@ -102,6 +102,28 @@ static void test_contig_aligned(void **state)
 	assert_int_equal(pfa_alloc_contig(&a, 2, 3), -ENOMEM); /* not a power of two */
 }
 
+/* Whole-word fast paths must count exactly when some words do not flip. */
+static void test_bulk_mixed(void **state)
+{
+	struct pfa a;
+	uint64_t n;
+
+	(void)state;
+	pfa_init(&a, bitmap, BASE, N);
+	assert_int_equal(pfa_release_range(&a, BASE + 300, 10), 10);  /* inside word 4 */
+	assert_int_equal(pfa_release_range(&a, BASE + 640, 64), 64);  /* all of word 10 */
+	n = pfa_release_range(&a, BASE, N);			      /* bulk over both */
+	assert_int_equal(n, N - 74);
+	assert_int_equal(a.nfree, N);
+	for (uint64_t f = BASE; f < BASE + N; f++)
+		assert_false(pfa_in_use(&a, f));
+	assert_int_equal(pfa_reserve_range(&a, BASE + 128, 512), 512); /* bulk set */
+	assert_int_equal(pfa_reserve_range(&a, BASE, N), N - 512);
+	assert_int_equal(a.nfree, 0);
+	for (uint64_t f = BASE; f < BASE + N; f++)
+		assert_true(pfa_in_use(&a, f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_unique_and_exhaust),
 		cmocka_unit_test(test_free_errors),
 		cmocka_unit_test(test_contig_aligned),
+		cmocka_unit_test(test_bulk_mixed),
 	};
 
 	return cmocka_run_group_tests_name("guest_pfa", tests, NULL, NULL);
