@@ -4,6 +4,7 @@
  * yield, nanosleep, clock_gettime, unknown numbers.
  */
 #include <stdlib.h>
+#include <vessel/start.h>
 
 #include "ut.h"
 
@@ -334,4 +335,39 @@ void test_clock_gettime(void)
 	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, BAD_KERNEL), EFAULT);
 	CHECK_ERR(sys_clock_gettime(VESSEL_CLOCK_MONOTONIC, (void *)((char *)BAD_HIGH + 0xf8)),
 		  EFAULT);
+}
+
+/* The state a new process starts in (docs/syscalls.md, "Initial user state"). */
+void test_initial_state(void)
+{
+	const struct vessel_start_regs *r = &__start_regs;
+	const uint64_t *sp = (const uint64_t *)r->rsp;
+	const char *const *argv = (const char *const *)(sp + 1);
+	static const char *const want[] = { "usertests", "-c", "initial_state" };
+	const uint64_t zero[] = { r->rdx, r->rcx, r->rbx, r->rbp, r->r8,  r->r9, r->r10,
+				  r->r11, r->r12, r->r13, r->r14, r->r15, r->rax };
+	static const char *const zname[] = { "rdx", "rcx", "rbx", "rbp", "r8",	"r9", "r10",
+					     "r11", "r12", "r13", "r14", "r15", "rax" };
+
+	CHECK_EQ(r->rsp % 16, 0);
+	CHECK(r->rsp < VESSEL_USER_STACK_TOP);
+	CHECK(r->rsp > VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE);
+	CHECK_EQ(sp[0], 3); /* argc: usertests -c initial_state */
+	CHECK_EQ(r->rdi, 3);
+	CHECK_EQ(r->rsi, (uint64_t)argv);
+	for (int i = 0; i < 3; i++) {
+		CHECK((uint64_t)argv[i] > r->rsp && (uint64_t)argv[i] < VESSEL_USER_STACK_TOP);
+		CHECK(!strcmp(argv[i], want[i]));
+	}
+	CHECK_EQ(sp[4], 0); /* argv[argc] */
+	CHECK_EQ(sp[5], 0); /* empty environment */
+	CHECK_EQ(sp[6], 0); /* auxv: AT_NULL */
+	CHECK_EQ(sp[7], 0);
+	for (size_t i = 0; i < sizeof(zero) / sizeof(*zero); i++)
+		if (zero[i])
+			ut_fail(__FILE__, __LINE__, "%s = 0x%llx at entry, want 0", zname[i],
+				(unsigned long long)zero[i]);
+	CHECK_EQ(r->rflags, 0x202); /* IF, and the always-one bit; DF clear */
+	CHECK_EQ(r->mxcsr, 0x1f80);
+	CHECK_EQ(r->fcw, 0x37f);
 }

@@ -84,6 +84,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(fd_limit)                                                                                \
 	X(lseek)                                                                                   \
 	X(readdir)                                                                                 \
+	X(initial_state)                                                                           \
 	X(getpid_gettid)                                                                           \
 	X(int80)                                                                                   \
 	X(regs_preserved)                                                                          \
