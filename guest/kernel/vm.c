@@ -335,17 +335,25 @@ int copy_to_user(struct vm *vm, uint64_t dst, const void *src, uint64_t len)
 
 int64_t strncpy_from_user(struct vm *vm, char *dst, uint64_t src, uint64_t max)
 {
-	for (uint64_t i = 0; i < max; i++) {
-		uint8_t *p;
+	uint64_t i = 0;
 
-		if (src + i >= VESSEL_USER_TOP || src + i < src)
+	/* one page lookup per page, not per byte (kernel code is emulated) */
+	while (i < max) {
+		uint64_t a = src + i, n = PAGE_SIZE - (a & ~PAGE_MASK);
+		const uint8_t *p;
+
+		if (a < src || a >= VESSEL_USER_TOP)
 			return -EFAULT;
-		p = user_page(vm, src + i, VM_READ);
+		p = user_page(vm, a, VM_READ);
 		if (!p)
 			return -EFAULT;
-		dst[i] = (char)*p;
-		if (!*p)
-			return (int64_t)i;
+		if (n > max - i)
+			n = max - i;
+		for (uint64_t k = 0; k < n; k++, i++) {
+			dst[i] = (char)p[k];
+			if (!p[k])
+				return (int64_t)i;
+		}
 	}
 	return -ENAMETOOLONG;
 }
