@@ -86,7 +86,7 @@ expect "memtest: bad size refused" 2 $? "memtest: -m 0: size must be 1..1024 MiB
 "$run" "$img" usertests read_args open_read_close open_errors fd_limit lseek \
 	readdir getpid_gettid regs_preserved unknown_syscall spawn_wait spawn_argv spawn_errors \
 	wait_errors wait_nohang exit_status kill_errors yield nanosleep clock_gettime mmap_errors \
-	munmap malloc $([ $root = 1 ] && echo virt_to_phys) fpu_context fault_isolation no_exec \
+	munmap malloc libc $([ $root = 1 ] && echo virt_to_phys) fpu_context fault_isolation no_exec \
 	>"$out" 2>&1
 st=$?
 grep -E '^(not )?ok [0-9]+ - ' "$out" | while read -r line; do

@@ -108,6 +108,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(mprotect)                                                                                \
 	X(brk)                                                                                     \
 	X(malloc)                                                                                  \
+	X(libc)                                                                                    \
 	X(virt_to_phys)                                                                            \
 	X(threads)                                                                                 \
 	X(thread_errors)                                                                           \
