@@ -494,6 +494,9 @@ t_bad_streams() {
 }
 
 t_netns() {
+	# left over from an interrupted run?
+	ip netns del vessel-mig-a 2>/dev/null
+	ip netns del vessel-mig-b 2>/dev/null
 	if ! ip netns add vessel-mig-a 2>/dev/null; then
 		skip "migration between two network namespaces" "cannot create network namespaces here"
 		return
