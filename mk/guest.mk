@@ -60,7 +60,7 @@ GUEST_UNIT_RENAME := -Dmemcpy=vlib_memcpy -Dmemmove=vlib_memmove -Dmemset=vlib_m
 GUEST_UNIT_CFLAGS := -Iguest -fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(GUEST_UNIT_RENAME)
 GUEST_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/guest_*.c))
-GUEST_UNIT_LIB := string pfa cmdline elf64
+GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc
 
 $(B)/guest/unit/%.o: guest/lib/%.c
 	@mkdir -p $(@D)
@@ -78,7 +78,8 @@ $(B)/unit/guest_%: $(B)/guest/unit/test_guest_%.o \
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $^ -fsanitize=address,undefined -lcmocka -o $@
 
-.PRECIOUS: $(B)/guest/unit/%.o
+.SECONDARY: $(patsubst tests/unit/%.c,$(B)/guest/unit/test_%.o,$(wildcard tests/unit/guest_*.c)) \
+	$(patsubst %,$(B)/guest/unit/%.o,$(GUEST_UNIT_LIB))
 
 CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-vessel
 SUITE_CMD_guest-unit := rc=0; for t in $(GUEST_UNIT_TESTS); do \

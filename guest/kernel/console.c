@@ -9,67 +9,28 @@
 #include "kernel/sched.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
-
-#define RING_SIZE 4096
-#define LINE_MAX  256
-#define EOF_MARK  0x04 /* ends a line without delivering a byte */
+#include "lib/linedisc.h"
 
 static struct spinlock lock = SPINLOCK_INIT;
-static char ring[RING_SIZE]; /* committed lines, each ended by '\n' or EOF_MARK */
-static uint32_t head, tail;  /* read at head, write at tail */
-static char line[LINE_MAX];  /* the line being typed */
-static uint32_t line_len;
+static struct linedisc ld;
 static volatile int wake_pending;
 static int chan;
 
-static void commit(char end)
-{
-	for (uint32_t i = 0; i < line_len; i++) {
-		if (tail - head < RING_SIZE)
-			ring[tail++ % RING_SIZE] = line[i];
-	}
-	if (tail - head < RING_SIZE)
-		ring[tail++ % RING_SIZE] = end;
-	line_len = 0;
-	wake_pending = 1;
-}
-
-static void echo(const char *s, int n)
-{
-	for (int i = 0; i < n; i++)
-		serial_putc(s[i]);
-}
-
+/* One received byte: line editing, echo, and a wakeup when a line is complete. */
 static void input(char c)
 {
-	if (c == '\r')
-		c = '\n';
-	if (c == 0x08 || c == 0x7f) {
-		if (line_len) {
-			line_len--;
-			echo("\b \b", 3);
-		}
-		return;
-	}
+	char echo[3];
+	int committed, n;
+
 	if (c == 0x1c) { /* Ctrl-\: debugging dump */
 		sched_debug_dump();
 		return;
 	}
-	if (c == EOF_MARK) {
-		commit(EOF_MARK);
-		return;
-	}
-	if (c == '\n') {
-		echo("\n", 1);
-		commit('\n');
-		return;
-	}
-	if ((unsigned char)c < 0x20 && c != '\t')
-		return;
-	echo(&c, 1);
-	line[line_len++] = c;
-	if (line_len == LINE_MAX)
-		commit(EOF_MARK); /* overlong line: deliver what we have, no newline */
+	n = ld_input(&ld, c, echo, &committed);
+	if (n)
+		serial_write(echo, (unsigned long)n);
+	if (committed)
+		wake_pending = 1;
 }
 
 void console_irq(void)
@@ -103,8 +64,8 @@ void console_deliver_wakeups(void)
 
 int64_t console_read(char *buf, uint64_t len)
 {
-	uint64_t n = 0, f;
-	int ended = 0;
+	int64_t n;
+	uint64_t f;
 
 	if (len == 0)
 		return 0;
@@ -112,30 +73,12 @@ int64_t console_read(char *buf, uint64_t len)
 		struct thread *t = current_thread();
 
 		f = spin_lock_irqsave(&lock);
-		if (head != tail)
-			break;
+		n = ld_read(&ld, buf, len);
 		spin_unlock_irqrestore(&lock, f);
+		if (n != -EAGAIN)
+			return n;
 		if (t->proc && t->proc->killed)
 			return -EINTR;
 		sleep_on(&chan);
 	}
-	while (head != tail && n < len) {
-		char c = ring[head % RING_SIZE];
-
-		head++;
-		if (c == EOF_MARK) {
-			ended = 1;
-			break;
-		}
-		buf[n++] = c;
-		if (c == '\n') {
-			ended = 1;
-			break;
-		}
-	}
-	/* buffer full right where a Ctrl-D ended the line: the marker goes too */
-	if (!ended && head != tail && ring[head % RING_SIZE] == EOF_MARK)
-		head++;
-	spin_unlock_irqrestore(&lock, f);
-	return (int64_t)n;
 }
