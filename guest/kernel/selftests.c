@@ -408,3 +408,52 @@ SELFTEST(tlb_shootdown_stops_remote_writer)
 	ST_ASSERT(r == pid && st == VESSEL_SIGSEGV);
 	return 0;
 }
+
+static int count_regions(struct vm *vm)
+{
+	int n = 0;
+
+	for (struct vma *v = vm->vmas; v; v = v->next)
+		n++;
+	return n;
+}
+
+SELFTEST(vm_split_unmap_protect)
+{
+	struct vm vm;
+	uint64_t b = VESSEL_USER_MMAP_BASE, before = page_free_count();
+	char x = 7;
+
+	ST_ASSERT(vm_init(&vm) == 0);
+	ST_ASSERT(vm_map(&vm, b, 8 * PAGE_SIZE, VM_READ | VM_WRITE) == 0);
+	for (int i = 0; i < 8; i++)
+		ST_ASSERT(copy_to_user(&vm, b + i * PAGE_SIZE, &x, 1) == 0);
+	ST_ASSERT(vm.pages == 8);
+	vm_unmap(&vm, b + 3 * PAGE_SIZE, 2 * PAGE_SIZE); /* a hole in the middle */
+	ST_ASSERT(vm.pages == 6 && count_regions(&vm) == 2);
+	ST_ASSERT(copy_from_user(&vm, &x, b + 3 * PAGE_SIZE, 1) == -EFAULT);
+	ST_ASSERT(copy_from_user(&vm, &x, b + 5 * PAGE_SIZE, 1) == 0 && x == 7);
+	/* mprotect across the hole fails and changes nothing */
+	ST_ASSERT(vm_protect(&vm, b + 2 * PAGE_SIZE, 4 * PAGE_SIZE, VM_READ) == -ENOMEM);
+	ST_ASSERT(copy_to_user(&vm, b + 2 * PAGE_SIZE, &x, 1) == 0);
+	/* inside one region: split in three, contents kept */
+	ST_ASSERT(vm_protect(&vm, b + PAGE_SIZE, PAGE_SIZE, VM_READ) == 0);
+	ST_ASSERT(count_regions(&vm) == 4);
+	ST_ASSERT(copy_to_user(&vm, b + PAGE_SIZE, &x, 1) == -EFAULT);
+	ST_ASSERT(copy_to_user(&vm, b, &x, 1) == 0 &&
+		  copy_to_user(&vm, b + 2 * PAGE_SIZE, &x, 1) == 0);
+	/* PROT_NONE keeps the frame; back to RW gives the same contents */
+	ST_ASSERT(vm_protect(&vm, b + 5 * PAGE_SIZE, PAGE_SIZE, 0) == 0);
+	ST_ASSERT(copy_from_user(&vm, &x, b + 5 * PAGE_SIZE, 1) == -EFAULT);
+	ST_ASSERT(vm.pages == 6);
+	ST_ASSERT(vm_protect(&vm, b + 5 * PAGE_SIZE, PAGE_SIZE, VM_READ | VM_WRITE) == 0);
+	x = 0;
+	ST_ASSERT(copy_from_user(&vm, &x, b + 5 * PAGE_SIZE, 1) == 0 && x == 7);
+	/* a fixed mapping over everything replaces it (fresh zero pages) */
+	ST_ASSERT(vm_map(&vm, b, 8 * PAGE_SIZE, VM_READ | VM_WRITE) == 0);
+	ST_ASSERT(vm.pages == 0 && count_regions(&vm) == 1);
+	ST_ASSERT(copy_from_user(&vm, &x, b + 5 * PAGE_SIZE, 1) == 0 && x == 0);
+	vm_destroy(&vm);
+	ST_ASSERT(page_free_count() + 4 >= before);
+	return 0;
+}

@@ -71,7 +71,8 @@ static uint64_t change_bits(struct pfa *a, uint64_t i, uint64_t count, int set)
 		if (b == 0 && count >= 128) {
 			/* whole words that all flip (the boot case): one scan, one fill */
 			uint64_t *p = &a->bitmap[w];
-			uint64_t words = words_equal_prefix(p, count / 64, set ? 0 : ~0ull), k = words;
+			uint64_t words = words_equal_prefix(p, count / 64, set ? 0 : ~0ull),
+				 k = words;
 
 			if (words) {
 				__asm__ volatile("rep stosq"

@@ -63,11 +63,15 @@ static void test_erase(void **state)
 	(void)state;
 	type("\b", 1); /* on an empty line: nothing, no echo */
 	assert_int_equal(nechoed, 0);
-	type("ab\x7f" "c\n", 5);
+	type("ab\x7f"
+	     "c\n",
+	     5);
 	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "ac\n", 3);
 	assert_memory_equal(echoed, "ab\b \bc\n", 7);
-	type("\x01\x1b" "x\n", 4); /* control bytes dropped */
+	type("\x01\x1b"
+	     "x\n",
+	     4); /* control bytes dropped */
 	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), 2);
 	assert_memory_equal(buf, "x\n", 2);
 }

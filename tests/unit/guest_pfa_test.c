@@ -110,9 +110,9 @@ static void test_bulk_mixed(void **state)
 
 	(void)state;
 	pfa_init(&a, bitmap, BASE, N);
-	assert_int_equal(pfa_release_range(&a, BASE + 300, 10), 10);  /* inside word 4 */
-	assert_int_equal(pfa_release_range(&a, BASE + 640, 64), 64);  /* all of word 10 */
-	n = pfa_release_range(&a, BASE, N);			      /* bulk over both */
+	assert_int_equal(pfa_release_range(&a, BASE + 300, 10), 10); /* inside word 4 */
+	assert_int_equal(pfa_release_range(&a, BASE + 640, 64), 64); /* all of word 10 */
+	n = pfa_release_range(&a, BASE, N);			     /* bulk over both */
 	assert_int_equal(n, N - 74);
 	assert_int_equal(a.nfree, N);
 	for (uint64_t f = BASE; f < BASE + N; f++)
