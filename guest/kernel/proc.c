@@ -356,12 +356,15 @@ static void proc_finish(struct proc *p)
 			thread_free(t);
 	}
 	p->threads = NULL;
-	for (struct proc *q = procs; q; q = q->next) {
-		if (q->parent == p) {
-			q->parent = init != p ? init : NULL;
-			if (q->zombie && q->parent)
-				wakeup(q->parent);
-		}
+	for (struct proc *q = procs, *next; q; q = next) {
+		next = q->next;
+		if (q->parent != p)
+			continue;
+		q->parent = init != p ? init : NULL;
+		if (q->zombie && q->parent)
+			wakeup(q->parent);
+		else if (q->zombie)
+			proc_unlink_free(q); /* nobody left to wait for it */
 	}
 	p->zombie = 1;
 	if (p->parent) {
