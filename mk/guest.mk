@@ -46,9 +46,9 @@ guest: $(KERNEL_ELF)
 $(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
-INITRD_IMG ?= $(B)/user/initrd.img
+# INITRD_IMG comes from mk/user.mk
 
-run-qemu: $(DEPS_STAMP) $(KERNEL_ELF) $(if $(wildcard user/),$(INITRD_IMG))
+run-qemu: $(DEPS_STAMP) $(KERNEL_ELF) $(INITRD_IMG)
 	$(Q)$(QEMU_RUN) --initrd $(INITRD_IMG) $(if $(CMDLINE),--cmdline "$(CMDLINE)") $(KERNEL_ELF)
 
 # ---------------------------------------------------------------- unit tests
@@ -89,12 +89,12 @@ SUITE_TIMEOUT_guest-unit := 120
 
 SUITE_CMD_guest-selftest-qemu := $(QEMU_RUN) --timeout 500 --cmdline selftest \
 	--initrd $(INITRD_IMG) $(KERNEL_ELF)
-SUITE_DEPS_guest-selftest-qemu = $(KERNEL_ELF) $(wildcard $(INITRD_IMG))
+SUITE_DEPS_guest-selftest-qemu = $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_guest-selftest-qemu := 560
 
 SUITE_CMD_guest-selftest-vessel := sh tests/guest/selftest-vessel.sh $(VESSEL_BIN) \
 	$(KERNEL_ELF) $(INITRD_IMG)
-SUITE_DEPS_guest-selftest-vessel = $(KERNEL_ELF) $(VESSEL_BIN)
+SUITE_DEPS_guest-selftest-vessel = $(KERNEL_ELF) $(VESSEL_BIN) $(INITRD_IMG)
 SUITE_TIMEOUT_guest-selftest-vessel := 560
 
 # Null-syscall cost per entry path in guest instructions (QEMU -icount: the
