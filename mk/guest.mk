@@ -46,7 +46,7 @@ guest: $(KERNEL_ELF)
 $(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
-# INITRD_IMG comes from mk/user.mk
+INITRD_IMG ?= $(B)/user/initrd.img # (mk/user.mk sets the same; included later)
 
 run-qemu: $(DEPS_STAMP) $(KERNEL_ELF) $(INITRD_IMG)
 	$(Q)$(QEMU_RUN) --initrd $(INITRD_IMG) $(if $(CMDLINE),--cmdline "$(CMDLINE)") $(KERNEL_ELF)
