@@ -46,7 +46,8 @@ guest: $(KERNEL_ELF)
 $(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
-INITRD_IMG ?= $(B)/user/initrd.img # (mk/user.mk sets the same; included later)
+# mk/user.mk (included later) sets the same path
+INITRD_IMG ?= $(B)/user/initrd.img
 
 run-qemu: $(DEPS_STAMP) $(KERNEL_ELF) $(INITRD_IMG)
 	$(Q)$(QEMU_RUN) --initrd $(INITRD_IMG) $(if $(CMDLINE),--cmdline "$(CMDLINE)") $(KERNEL_ELF)
