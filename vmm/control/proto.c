@@ -33,6 +33,38 @@ static const struct ctl_command commands[] = {
 	CMD("migrate-status", ARG_NONE, migrate_status, "progress of the current migration"),
 };
 
+/*
+ * Replace every byte that is not part of a well-formed UTF-8 sequence with
+ * '?'. Error messages quote the request (a bad command name, the JSON
+ * parser's "near '...'" token, a truncated %.64s), and JSON strings must be
+ * valid UTF-8 or the reply cannot be built at all.
+ */
+static void utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		unsigned n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 :
+			     (*p & 0xf0) == 0xe0 ? 2 : *p >= 0xf0 && *p <= 0xf4 ? 3 : 4;
+		unsigned i;
+
+		for (i = 1; n < 4 && i <= n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+		if (n == 4 || i <= n) { /* stray or truncated sequence */
+			*p++ = '?';
+			continue;
+		}
+		/* overlong 3-byte forms, UTF-16 surrogates, above U+10FFFF */
+		if ((n == 2 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))) ||
+		    (n == 3 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
 static char *error_reply(const char *fmt, ...)
 {
 	char msg[CTL_ERR_MAX];
@@ -43,6 +75,7 @@ static char *error_reply(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_sanitize(msg);
 	o = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 	if (!o)
 		return NULL;
