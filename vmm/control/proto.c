@@ -44,8 +44,11 @@ static void utf8_sanitize(char *s)
 	unsigned char *p = (unsigned char *)s;
 
 	while (*p) {
-		unsigned n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 :
-			     (*p & 0xf0) == 0xe0 ? 2 : *p >= 0xf0 && *p <= 0xf4 ? 3 : 4;
+		unsigned n = *p < 0x80		      ? 0 :
+			     *p >= 0xc2 && *p <= 0xdf ? 1 :
+			     (*p & 0xf0) == 0xe0      ? 2 :
+			     *p >= 0xf0 && *p <= 0xf4 ? 3 :
+							4;
 		unsigned i;
 
 		for (i = 1; n < 4 && i <= n; i++)
