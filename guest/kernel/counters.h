@@ -22,6 +22,7 @@ struct counters {
 	uint64_t ipis_received;
 	uint64_t timer_ticks;
 	uint64_t tlb_shootdowns; /* shootdowns that sent IPIs */
+	uint64_t nmis;		 /* NMIs outside a panic */
 	uint64_t per_syscall[COUNTERS_MAX_SYSCALLS];
 };
 

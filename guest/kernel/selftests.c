@@ -457,3 +457,43 @@ SELFTEST(vm_split_unmap_protect)
 	ST_ASSERT(page_free_count() + 4 >= before);
 	return 0;
 }
+
+/*
+ * An NMI taken in user mode (IST stack) is nobody's fault: the process runs
+ * on. Its frame is moved to the thread's stack, so a second NMI on the same
+ * CPU cannot overwrite a frame still in use.
+ */
+SELFTEST(nmi_in_user_mode_is_harmless)
+{
+	extern char tlb_spin_code[], tlb_spin_code_end[];
+	uint64_t addr = VESSEL_USER_MMAP_BASE, v0 = 0, v1 = 0, n0, n1;
+	int other = (this_cpu()->id + 1) % smp_cpu_count(), pid, st = 0;
+	struct counters c;
+	struct proc *p;
+
+	if (smp_cpu_count() < 2)
+		return selftest_skip("one CPU");
+	pid = proc_spawn_raw(&selftest_parent, "nmispin", tlb_spin_code,
+			     (uint64_t)(tlb_spin_code_end - tlb_spin_code), addr, 0, other);
+	ST_ASSERT(pid > 0);
+	p = proc_find(pid, 0);
+	ST_ASSERT(p && vm_map(&p->vm, addr, PAGE_SIZE, VM_READ | VM_WRITE) == 0);
+	sleep_ms(30);
+	counters_sum(&c);
+	n0 = c.nmis;
+	for (int i = 0; i < 3; i++) {
+		lapic_send_nmi(cpus[other].apic_id);
+		sleep_ms(10);
+	}
+	ST_ASSERT(copy_from_user(&p->vm, &v0, addr, 8) == 0);
+	sleep_ms(20);
+	ST_ASSERT(copy_from_user(&p->vm, &v1, addr, 8) == 0);
+	counters_sum(&c);
+	n1 = c.nmis;
+	proc_kill(p, VESSEL_SIGKILL);
+	ST_ASSERT(proc_wait(&selftest_parent, pid, &st, 0, 1) == pid);
+	ST_ASSERT(n1 >= n0 + 3); /* delivered */
+	ST_ASSERT(v1 > v0);	 /* and it still runs */
+	ST_ASSERT(st == VESSEL_SIGKILL);
+	return 0;
+}

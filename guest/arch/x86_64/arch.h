@@ -49,6 +49,8 @@ uint32_t lapic_timer_calibrate(uint64_t *tsc_khz);
 void lapic_timer_start(uint32_t counts_per_ms, uint32_t hz);
 /* Sends a fixed IPI with `vector` to the CPU with APIC ID `apic_id`. */
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* Sends an NMI to the CPU with APIC ID apic_id. */
+void lapic_send_nmi(uint32_t apic_id);
 /* INIT-SIPI-SIPI to apic_id with the trampoline at AP_TRAMPOLINE_PHYS. */
 void lapic_start_ap(uint32_t apic_id);
 /* Sends an NMI to every other CPU (panic). */

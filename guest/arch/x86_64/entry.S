@@ -144,6 +144,41 @@ trap_common_user:
 	xor %r12d, %r12d
 	jmp trap_call
 
+/*
+ * NMI, #DF and #MC run on IST stacks. Taken from user mode, their frame is
+ * moved to the thread's kernel stack first (the handler may kill or switch,
+ * and the next event on this CPU would overwrite the IST stack).
+ */
+.macro IST_STUB v, errcode
+	.globl ist_stub_\v
+ist_stub_\v:
+	.if \errcode == 0
+	pushq $0
+	.endif
+	pushq $\v
+	testb $3, 24(%rsp)
+	jz trap_common
+	swapgs
+	mov %rax, %gs:CPU_SCRATCH
+	mov %rbx, %gs:CPU_SCRATCH2
+	mov %rsp, %rbx
+	mov %gs:CPU_KSTACK, %rsp
+	pushq 48(%rbx) /* ss */
+	pushq 40(%rbx) /* rsp */
+	pushq 32(%rbx) /* rflags */
+	pushq 24(%rbx) /* cs */
+	pushq 16(%rbx) /* rip */
+	pushq 8(%rbx)  /* error */
+	pushq 0(%rbx)  /* vector */
+	mov %gs:CPU_SCRATCH, %rax
+	mov %gs:CPU_SCRATCH2, %rbx
+	jmp trap_common_user
+.endm
+
+	IST_STUB 2, 0
+	IST_STUB 8, 1
+	IST_STUB 18, 0
+
 /* ---- syscall instruction ------------------------------------------- */
 
 /* LSTAR when the host has no syscall erratum: the architectural entry. */

@@ -4,7 +4,7 @@
 #include "arch/x86_64/cpu.h"
 
 extern const uint64_t trap_stub_table[256];
-extern char ud_entry[];
+extern char ud_entry[], ist_stub_2[], ist_stub_8[], ist_stub_18[];
 
 static uint64_t idt[512] __attribute__((aligned(16)));
 
@@ -19,10 +19,10 @@ void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)
 		idt_set(v, trap_stub_table[v], 0, 0);
-	idt_set(2, trap_stub_table[2], IST_NMI, 0);
+	idt_set(2, (uint64_t)ist_stub_2, IST_NMI, 0);
 	idt_set(6, (uint64_t)ud_entry, IST_UD, 0);
-	idt_set(8, trap_stub_table[8], IST_DF, 0);
-	idt_set(18, trap_stub_table[18], IST_MC, 0);
+	idt_set(8, (uint64_t)ist_stub_8, IST_DF, 0);
+	idt_set(18, (uint64_t)ist_stub_18, IST_MC, 0);
 	idt_set(3, trap_stub_table[3], 0, 3); /* int3 from user: SIGTRAP, not #GP */
 	idt_set(4, trap_stub_table[4], 0, 3); /* into */
 	idt_set(VEC_SYSCALL_INT, trap_stub_table[VEC_SYSCALL_INT], 0, 3);

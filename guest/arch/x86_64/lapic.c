@@ -123,6 +123,11 @@ void lapic_nmi_others(void)
 	wr(LAPIC_ICR_LO, (3u << 18) | (4u << 8));
 }
 
+void lapic_send_nmi(uint32_t apic_id)
+{
+	icr_send(apic_id, 4u << 8); /* delivery mode NMI */
+}
+
 void lapic_start_ap(uint32_t apic_id)
 {
 	icr_send(apic_id, 0x4500); /* INIT, assert */

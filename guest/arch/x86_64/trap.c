@@ -82,9 +82,14 @@ static void exception(struct trapframe *tf)
 		mce_handle(tf);
 		return;
 	}
-	if (tf->vector == 2 && smp_stopping) {
-		for (;;)
-			__asm__ volatile("cli; hlt");
+	if (tf->vector == 2) {
+		/* NMI: panic stops the other CPUs with it; otherwise nobody's fault */
+		if (smp_stopping) {
+			for (;;)
+				__asm__ volatile("cli; hlt");
+		}
+		c->cnt.nmis++;
+		return;
 	}
 	if (tf_from_user(tf)) {
 		proc_user_exception(tf, cr2);
