@@ -44,6 +44,13 @@ static void banner(void)
 	printk("vessel: ready\n");
 }
 
+/* Touches an unmapped address in kernel mode (tests/guest/crash.sh checks the result). */
+static void crash_test(void)
+{
+	printk("crashtest: writing to an unmapped kernel address\n");
+	*(volatile uint64_t *)0xdead0000ul = 0x5e55e1;
+}
+
 static void start_userspace(void)
 {
 	char init[VESSEL_BOOT_CMDLINE_MAX];
@@ -82,6 +89,8 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	initrd_init();					     /* the file namespace */
 	banner();					     /* version, CPUs, memory, boot time */
 	kernel_enter();					     /* from here on: the big kernel lock */
+	if (cmdline_has(boot.cmdline, "crashtest"))
+		crash_test();			/* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {
 		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);
