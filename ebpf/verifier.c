@@ -455,7 +455,7 @@ static void free_checkpoint(struct verifier *v, struct checkpoint *c)
 /*
  * 1: prune the path, 0: continue, <0: reject.
  * The newest MAX_STATES_INSN checkpoints of an instruction are compared with
- * the current state; older ones that are fully explored are freed (in a
+ * the current state; the next one, if fully explored, is recycled (in a
  * loop, the states of early iterations do not match again). Explored
  * checkpoints are referenced by nothing live: path_done() only walks up from
  * live owners, whose ancestors are all live.
@@ -467,13 +467,13 @@ static int visit_prune_point(struct verifier *v)
 
 	while ((c = *pp)) {
 		if (pos++ >= MAX_STATES_INSN) {
+			/* the one that just fell out of the window: recycle it
+			 * if explored (amortised: one per visit, no list walk) */
 			if (c->branches == 0) {
 				*pp = c->next;
 				free_checkpoint(v, c);
-			} else {
-				pp = &c->next;
 			}
-			continue;
+			break;
 		}
 		v->processed++; /* comparisons are work too: bound them */
 		if (state_leq(v, v->cur, &c->st)) {
