@@ -178,8 +178,7 @@ bool bounds_contains(const struct bounds *a, const struct bounds *b)
 		return false;
 	if ((b->t.v & ~a->t.m) != a->t.v)
 		return false;
-	return a->smin <= b->smin && b->smax <= a->smax && a->umin <= b->umin &&
-	       b->umax <= a->umax;
+	return a->smin <= b->smin && b->smax <= a->smax && a->umin <= b->umin && b->umax <= a->umax;
 }
 
 bool bounds_equal(const struct bounds *a, const struct bounds *b)

@@ -48,7 +48,8 @@ static int check_alu(const struct ebpf_env *env, const struct ebpf_insn *in, int
 			return ebpf_fail(err, i, "division offset %d is not 0 or 1", in->off);
 	} else if (op == EBPF_MOV) {
 		if (in->off && !(x && (in->off == 8 || in->off == 16 || (is64 && in->off == 32))))
-			return ebpf_fail(err, i, "invalid sign-extension width %d for mov", in->off);
+			return ebpf_fail(err, i, "invalid sign-extension width %d for mov",
+					 in->off);
 	} else if (in->off) {
 		return ebpf_fail(err, i, "reserved offset field of arithmetic must be zero");
 	}
@@ -70,7 +71,8 @@ static int check_mem(const struct ebpf_insn *in, int i, size_t n, struct ebpf_er
 		if (in->code != EBPF_OPC_LDDW)
 			return ebpf_fail(err, i, "unknown load opcode 0x%02x", in->code);
 		if (in->src)
-			return ebpf_fail(err, i, "lddw with src=%d (map or BTF reference) unsupported",
+			return ebpf_fail(err, i,
+					 "lddw with src=%d (map or BTF reference) unsupported",
 					 in->src);
 		if (in->off)
 			return ebpf_fail(err, i, "reserved offset field of lddw must be zero");
@@ -89,12 +91,14 @@ static int check_mem(const struct ebpf_insn *in, int i, size_t n, struct ebpf_er
 		if (mode != EBPF_MEM)
 			return ebpf_fail(err, i, "unknown store opcode 0x%02x", in->code);
 		if (in->src)
-			return ebpf_fail(err, i, "reserved src field of store-immediate must be zero");
+			return ebpf_fail(err, i,
+					 "reserved src field of store-immediate must be zero");
 		return 0;
 	default: /* STX */
 		if (mode == EBPF_MEM) {
 			if (in->imm)
-				return ebpf_fail(err, i, "reserved imm field of store must be zero");
+				return ebpf_fail(err, i,
+						 "reserved imm field of store must be zero");
 			return 0;
 		}
 		if (mode != EBPF_ATOMIC)
@@ -167,8 +171,8 @@ static int check_jmp(const struct ebpf_env *env, const struct ebpf_insn *in, int
 int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
 		   uint8_t *is_prune, struct ebpf_error *err)
 {
-	uint8_t *half = calloc(n + 1, 1);  /* 1: second half of lddw */
-	uint8_t *seen = calloc(n + 1, 1);  /* reachability */
+	uint8_t *half = calloc(n + 1, 1);	   /* 1: second half of lddw */
+	uint8_t *seen = calloc(n + 1, 1);	   /* reachability */
 	int32_t *func = malloc(n * sizeof(*func)); /* function start of each insn */
 	int32_t *todo = malloc(n * sizeof(*todo));
 	int64_t *tgt = malloc(n * sizeof(*tgt));

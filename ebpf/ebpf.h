@@ -109,8 +109,8 @@ int ebpf_env_set_ctx(struct ebpf_env *env, uint32_t size, unsigned flags);
  * -EINVAL (field outside the context, overlapping another, misaligned, size
  * too large) or -ENOSPC (more than EBPF_MAX_REGIONS).
  */
-int ebpf_env_add_region(struct ebpf_env *env, const char *name, uint32_t ctx_offset,
-			uint32_t size, unsigned flags);
+int ebpf_env_add_region(struct ebpf_env *env, const char *name, uint32_t ctx_offset, uint32_t size,
+			unsigned flags);
 
 /*
  * Register helper `id` (the imm of `call id`), named `name` (copied), with up
@@ -129,8 +129,8 @@ int ebpf_env_add_helper(struct ebpf_env *env, uint32_t id, const char *name, ebp
  * why), -E2BIG (too many instructions or too complex to verify) or -ENOMEM;
  * *out is left NULL. err may be NULL.
  */
-int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len,
-		   struct ebpf_prog **out, struct ebpf_error *err);
+int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, struct ebpf_prog **out,
+		   struct ebpf_error *err);
 
 /*
  * Same as ebpf_prog_load for an ELF64 little-endian relocatable object for
@@ -139,8 +139,8 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len,
  * functions of the same section are resolved; any relocation that would need
  * maps or globals is rejected. Every field of the file is bounds-checked.
  */
-int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len,
-		       const char *section, struct ebpf_prog **out, struct ebpf_error *err);
+int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len, const char *section,
+		       struct ebpf_prog **out, struct ebpf_error *err);
 
 /*
  * Extract the instructions of an ELF object (see ebpf_prog_load_elf) without

@@ -159,7 +159,8 @@ static int relocate(struct elf_file *f, struct layout *lay, int part, struct ebp
 		if (rs->sh_entsize != sizeof(Elf64_Rel) || rs->sh_size % sizeof(Elf64_Rel))
 			return efail(f, "bad relocation entry size", sec_name(f, r));
 		if (rs->sh_link == 0 || rs->sh_link >= f->eh.e_shnum)
-			return efail(f, "relocation symbol table index out of range", sec_name(f, r));
+			return efail(f, "relocation symbol table index out of range",
+				     sec_name(f, r));
 		symtab = &f->sh[rs->sh_link];
 		if (symtab->sh_type != SHT_SYMTAB || symtab->sh_entsize != sizeof(Elf64_Sym) ||
 		    symtab->sh_size % sizeof(Elf64_Sym))
@@ -193,7 +194,8 @@ static int relocate(struct elf_file *f, struct layout *lay, int part, struct ebp
 			in = &insns[idx];
 			if (ELF64_R_TYPE(rel.r_info) == R_BPF_64_64)
 				return ebpf_fail(f->err, (int)idx,
-						 "ELF: relocation against '%s' (map or global data) unsupported",
+						 "ELF: relocation against '%s' (map or global "
+						 "data) unsupported",
 						 sname);
 			if (ELF64_R_TYPE(rel.r_info) != R_BPF_64_32 ||
 			    in->code != (EBPF_JMP | EBPF_CALL) || in->src != EBPF_PSEUDO_CALL_LOCAL)
@@ -204,7 +206,8 @@ static int relocate(struct elf_file *f, struct layout *lay, int part, struct ebp
 				return ebpf_fail(f->err, (int)idx,
 						 "ELF: call to '%s' outside the program and .text",
 						 sname);
-			if (sym.st_shndx == text_idx && lay->nparts < 2 && lay->sec[0] != text_idx) {
+			if (sym.st_shndx == text_idx && lay->nparts < 2 &&
+			    lay->sec[0] != text_idx) {
 				*need_text = 1;
 				continue;
 			}
@@ -214,7 +217,8 @@ static int relocate(struct elf_file *f, struct layout *lay, int part, struct ebp
 				int p = sym.st_shndx == lay->sec[0] ? 0 : 1;
 
 				tgt = (int64_t)(sym.st_value / 8) + in->imm + 1;
-				if (sym.st_value / 8 > lay->n[p] || tgt < 0 || tgt >= (int64_t)lay->n[p])
+				if (sym.st_value / 8 > lay->n[p] || tgt < 0 ||
+				    tgt >= (int64_t)lay->n[p])
 					return efail(f, "call target outside its section", sname);
 				tgt += (int64_t)lay->base[p];
 			}
@@ -251,7 +255,8 @@ int ebpf_elf_extract(const void *elf, size_t len, const char *section, struct eb
 			const Elf64_Shdr *s = &f.sh[lay.sec[p]];
 
 			if (s->sh_size % 8) {
-				rc = efail(&f, "section size is not a multiple of 8", sec_name(&f, lay.sec[p]));
+				rc = efail(&f, "section size is not a multiple of 8",
+					   sec_name(&f, lay.sec[p]));
 				goto fail;
 			}
 			lay.base[p] = total;
@@ -293,8 +298,8 @@ fail:
 	return rc;
 }
 
-int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len,
-		       const char *section, struct ebpf_prog **out, struct ebpf_error *err)
+int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len, const char *section,
+		       struct ebpf_prog **out, struct ebpf_error *err)
 {
 	struct ebpf_insn *insns;
 	size_t n;

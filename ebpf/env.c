@@ -47,8 +47,8 @@ int ebpf_env_set_ctx(struct ebpf_env *env, uint32_t size, unsigned flags)
 	return 0;
 }
 
-int ebpf_env_add_region(struct ebpf_env *env, const char *name, uint32_t ctx_offset,
-			uint32_t size, unsigned flags)
+int ebpf_env_add_region(struct ebpf_env *env, const char *name, uint32_t ctx_offset, uint32_t size,
+			unsigned flags)
 {
 	struct ebpf_region *r;
 

@@ -145,8 +145,7 @@ uint64_t ebpf_prog_run(const struct ebpf_prog *prog, void *ctx, void *user)
 	return interp_fast(prog, ctx, user, NULL);
 }
 
-uint64_t ebpf_prog_run_counted(const struct ebpf_prog *prog, void *ctx, void *user,
-			       uint64_t *count)
+uint64_t ebpf_prog_run_counted(const struct ebpf_prog *prog, void *ctx, void *user, uint64_t *count)
 {
 	return interp_counted(prog, ctx, user, count);
 }

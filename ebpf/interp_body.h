@@ -32,6 +32,7 @@ static uint64_t INTERP_NAME(const struct ebpf_prog *prog, void *ctx, void *user,
 	(void)count;
 
 #ifdef INTERP_COUNT
+/* clang-format off */
 #define DISPATCH()                                                                                 \
 	do {                                                                                       \
 		COUNT();                                                                           \
@@ -258,6 +259,7 @@ L_INVALID:
 	/* never reached: predecode only emits it for the second lddw slot */
 	__builtin_trap();
 
+/* clang-format on */
 #undef COUNT
 #undef DISPATCH
 #undef NEXT

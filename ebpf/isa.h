@@ -4,7 +4,7 @@
 #define EBPF_ISA_H
 
 /* class: low 3 bits of the opcode */
-#define EBPF_CLASS(c) ((c) & 0x07)
+#define EBPF_CLASS(c) ((c)&0x07)
 #define EBPF_LD	      0x00
 #define EBPF_LDX      0x01
 #define EBPF_ST	      0x02
@@ -15,10 +15,10 @@
 #define EBPF_ALU64    0x07
 
 /* arithmetic and jump instructions: source bit and operation */
-#define EBPF_SRC(c) ((c) & 0x08)
+#define EBPF_SRC(c) ((c)&0x08)
 #define EBPF_K	    0x00
 #define EBPF_X	    0x08
-#define EBPF_OP(c)  ((c) & 0xf0)
+#define EBPF_OP(c)  ((c)&0xf0)
 
 #define EBPF_ADD  0x00
 #define EBPF_SUB  0x10
@@ -54,7 +54,7 @@
 #define EBPF_JSLE 0xd0
 
 /* load and store instructions: mode and size */
-#define EBPF_MODE(c) ((c) & 0xe0)
+#define EBPF_MODE(c) ((c)&0xe0)
 #define EBPF_IMM     0x00
 #define EBPF_ABS     0x20
 #define EBPF_IND     0x40
@@ -62,7 +62,7 @@
 #define EBPF_MEMSX   0x80
 #define EBPF_ATOMIC  0xc0
 
-#define EBPF_SIZE(c) ((c) & 0x18)
+#define EBPF_SIZE(c) ((c)&0x18)
 #define EBPF_W	     0x00
 #define EBPF_H	     0x08
 #define EBPF_B	     0x10

@@ -5,8 +5,8 @@
 #include <string.h>
 #include "internal.h"
 
-int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len,
-		   struct ebpf_prog **out, struct ebpf_error *err)
+int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, struct ebpf_prog **out,
+		   struct ebpf_error *err)
 {
 	struct ebpf_error dummy;
 	struct ebpf_insn *insns;
@@ -40,8 +40,7 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len,
 	memcpy(insns, code, len);
 	prog->len = n;
 	prog->env = *env;
-	rc = ebpf_verify(&prog->env, insns, n, err, &prog->verifier_insns,
-			 &prog->verifier_states);
+	rc = ebpf_verify(&prog->env, insns, n, err, &prog->verifier_insns, &prog->verifier_states);
 	if (!rc) {
 		rc = ebpf_predecode(prog, insns, n);
 		if (rc)

@@ -7,6 +7,7 @@
 #ifndef EBPF_OPS_H
 #define EBPF_OPS_H
 
+/* clang-format off */
 #define EBPF_ALU_OPS(X, w)                                                                          \
 	X(ADD##w##_K) X(ADD##w##_X) X(SUB##w##_K) X(SUB##w##_X) X(MUL##w##_K) X(MUL##w##_X)         \
 	X(DIV##w##_K) X(DIV##w##_X) X(SDIV##w##_K) X(SDIV##w##_X) X(OR##w##_K) X(OR##w##_X)         \
@@ -36,6 +37,8 @@
 	EBPF_JMP_OPS(X, 64)                                                                         \
 	EBPF_JMP_OPS(X, 32)                                                                         \
 	X(CALL_HELPER) X(CALL_LOCAL) X(EXIT) X(INVALID)
+
+/* clang-format on */
 
 #define EBPF_OP_ENUM(name) OP_##name,
 enum ebpf_op { EBPF_OPS(EBPF_OP_ENUM) OP__COUNT };

@@ -31,7 +31,7 @@
 #define EBPF_MAX_PROCESSED 1000000 /* abstract instructions per load */
 #endif
 #define MAX_PROCESSED	 EBPF_MAX_PROCESSED
-#define MAX_STATES_INSN	 32	 /* newest checkpoints compared per instruction */
+#define MAX_STATES_INSN	 32 /* newest checkpoints compared per instruction */
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */
 #define MAX_PENDING	 4096	   /* branches waiting to be explored */
@@ -41,8 +41,8 @@ enum stype { S_INVALID, S_MISC, S_SPILL };
 
 struct reg {
 	uint8_t type;
-	uint8_t frame;	/* T_STACK: which frame's stack */
-	uint8_t region; /* T_REGION: index in env->regions */
+	uint8_t frame;	 /* T_STACK: which frame's stack */
+	uint8_t region;	 /* T_REGION: index in env->regions */
 	uint32_t id;	 /* scalars: registers with the same id hold the same
 			  * value (copies), so a bound learned on one holds
 			  * for all; 0: none */
@@ -81,7 +81,7 @@ struct verifier {
 	size_t n;
 	struct ebpf_error *err;
 	uint8_t *is_prune;
-	uint16_t *rel; /* per instruction: registers whose values matter */
+	uint16_t *rel;		  /* per instruction: registers whose values matter */
 	struct checkpoint **seen; /* per instruction */
 	struct chunk *chunks;	  /* arena: checkpoints and working states */
 	struct checkpoint *free_cp[EBPF_MAX_FRAMES + 1]; /* recycled, by frames */
@@ -203,8 +203,7 @@ static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant, str
 	return bounds_contains(&o->b, &c->b);
 }
 
-static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t rel,
-		      struct idmap *m)
+static bool frame_leq(const struct vframe *c, const struct vframe *o, uint16_t rel, struct idmap *m)
 {
 	if (c->callsite != o->callsite)
 		return false;
@@ -249,9 +248,9 @@ static bool state_leq(const struct verifier *v, const struct vstate *c, const st
 		return false;
 	for (int f = 0; f < c->nframes; f++) {
 		/* a caller frame resumes after its call with r0-r5 replaced */
-		uint16_t rel = f == c->nframes - 1
-				       ? v->rel[c->insn]
-				       : v->rel[c->fr[f + 1].callsite + 1] & REL_CALLEE_SAVED;
+		uint16_t rel = f == c->nframes - 1 ?
+				       v->rel[c->insn] :
+				       v->rel[c->fr[f + 1].callsite + 1] & REL_CALLEE_SAVED;
 
 		if (!frame_leq(&c->fr[f], &o->fr[f], rel, &m))
 			return false;
@@ -328,7 +327,8 @@ static int compute_relevance(struct verifier *v)
 		for (size_t i = 0; i < n; i++) {
 			const struct ebpf_insn *in = &insns[i];
 
-			if (in->code == (EBPF_JMP | EBPF_CALL) && in->src == EBPF_PSEUDO_CALL_LOCAL) {
+			if (in->code == (EBPF_JMP | EBPF_CALL) &&
+			    in->src == EBPF_PSEUDO_CALL_LOCAL) {
 				size_t t = (size_t)((int64_t)i + 1 + in->imm);
 
 				if (t < end && t > 0)
@@ -348,9 +348,9 @@ static int compute_relevance(struct verifier *v)
 			if (k > 0 && insns[k - 1].code == EBPF_OPC_LDDW)
 				continue; /* second half of lddw */
 			if (cls == EBPF_JMP || cls == EBPF_JMP32) {
-				int64_t t = (int64_t)k + 1 + (cls == EBPF_JMP32 && op == EBPF_JA
-								     ? in->imm
-								     : in->off);
+				int64_t t =
+					(int64_t)k + 1 +
+					(cls == EBPF_JMP32 && op == EBPF_JA ? in->imm : in->off);
 
 				if (op == EBPF_EXIT) {
 					out = 0;
@@ -559,7 +559,7 @@ static int check_ptr_off(struct verifier *v, const struct bounds *b, int r)
 
 static const char *op_name(unsigned op)
 {
-	static const char *const names[] = { "add", "sub", "mul", "div", "or",	 "and",	 "lsh",
+	static const char *const names[] = { "add", "sub", "mul", "div", "or",	"and",	"lsh",
 					     "rsh", "neg", "mod", "xor", "mov", "arsh", "end" };
 
 	return names[(op >> 4) < 14 ? op >> 4 : 0];
@@ -576,8 +576,8 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 		return rc;
 	if (op == EBPF_MOV) {
 		if (!x) {
-			set_scalar(d, bounds_const(is64 ? (uint64_t)(int64_t)in->imm
-							: (uint32_t)in->imm));
+			set_scalar(d, bounds_const(is64 ? (uint64_t)(int64_t)in->imm :
+							  (uint32_t)in->imm));
 			return 0;
 		}
 		if ((rc = check_readable(v, in->src)))
@@ -625,7 +625,8 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 			return rc;
 		srcv = *R(v, in->src);
 	} else {
-		set_scalar(&srcv, bounds_const(is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm));
+		set_scalar(&srcv,
+			   bounds_const(is64 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm));
 	}
 	if (is_ptr(d) || is_ptr(&srcv)) {
 		bool dp = is_ptr(d), sp = is_ptr(&srcv);
@@ -683,8 +684,7 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 
 /* ---- memory ---- */
 
-static uint32_t obj_size(struct verifier *v, const struct reg *p, bool *writable,
-			 const char **name)
+static uint32_t obj_size(struct verifier *v, const struct reg *p, bool *writable, const char **name)
 {
 	if (p->type == T_CTX) {
 		*writable = v->env->ctx_flags & EBPF_CTX_WRITABLE;
@@ -757,15 +757,18 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 			}
 			for (int64_t i = b0; i < b1; i++) {
 				if (f->stype[i] == S_INVALID)
-					return fail(v, "read of uninitialised stack at r10%+" PRId64,
+					return fail(v,
+						    "read of uninitialised stack at r10%+" PRId64,
 						    i - EBPF_STACK_SIZE);
 				if (f->stype[i] == S_SPILL && f->spill[i / 8].type != T_SCALAR)
-					return fail(v, "partial read of a spilled pointer at r10%+" PRId64,
-						    i - EBPF_STACK_SIZE);
+					return fail(
+						v,
+						"partial read of a spilled pointer at r10%+" PRId64,
+						i - EBPF_STACK_SIZE);
 			}
 			if (out)
-				set_scalar(out, sx ? bounds_swidth((unsigned)size * 8)
-						   : bounds_uwidth((unsigned)size * 8));
+				set_scalar(out, sx ? bounds_swidth((unsigned)size * 8) :
+						     bounds_uwidth((unsigned)size * 8));
 			return 0;
 		}
 		/* write or atomic at a constant offset */
@@ -778,18 +781,21 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 			if (f->stype[i] == S_SPILL) {
 				struct reg *s = &f->spill[i / 8];
 
-				if (s->type != T_SCALAR && !(size == 8 && acc == ACC_WRITE &&
-							     (base & 7) == 0))
+				if (s->type != T_SCALAR &&
+				    !(size == 8 && acc == ACC_WRITE && (base & 7) == 0))
 					return fail(v,
-						    "partial overwrite of a spilled pointer at r10%+" PRId64,
+						    "partial overwrite of a spilled pointer at "
+						    "r10%+" PRId64,
 						    i - EBPF_STACK_SIZE);
 				if (acc == ACC_ATOMIC && s->type != T_SCALAR)
 					return fail(v, "atomic operation on a spilled pointer");
 				memset(&f->stype[i & ~7], S_MISC, 8);
 			}
 			if (acc == ACC_ATOMIC && f->stype[i] == S_INVALID)
-				return fail(v, "atomic operation on uninitialised stack at r10%+" PRId64,
-					    i - EBPF_STACK_SIZE);
+				return fail(
+					v,
+					"atomic operation on uninitialised stack at r10%+" PRId64,
+					i - EBPF_STACK_SIZE);
 		}
 		if (base < f->lo)
 			f->lo = (int)base;
@@ -836,8 +842,8 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 			return 0;
 		}
 		if (out)
-			set_scalar(out, sx ? bounds_swidth((unsigned)size * 8)
-					   : bounds_uwidth((unsigned)size * 8));
+			set_scalar(out, sx ? bounds_swidth((unsigned)size * 8) :
+					     bounds_uwidth((unsigned)size * 8));
 		return 0;
 	}
 }
@@ -906,8 +912,7 @@ static int do_atomic(struct verifier *v, const struct ebpf_insn *in)
 		return rc;
 	val = *R(v, in->src);
 	if (is_ptr(&val))
-		return fail(v, "atomic operation with pointer r%d would leak its address",
-			    in->src);
+		return fail(v, "atomic operation with pointer r%d would leak its address", in->src);
 	if (in->imm == EBPF_CMPXCHG) {
 		if ((rc = check_readable(v, 0)))
 			return rc;
@@ -953,7 +958,8 @@ static int check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 		}
 		if (t == EBPF_ARG_CTX) {
 			if (reg->type != T_CTX || !bounds_is_const(&reg->b) || reg->b.t.v != 0)
-				return fail(v, "helper %s: argument r%d must be the context pointer",
+				return fail(v,
+					    "helper %s: argument r%d must be the context pointer",
 					    h->name, r);
 			continue;
 		}
@@ -967,7 +973,8 @@ static int check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 					    h->name, r + 1,
 					    sz->type == T_NOINIT ? " (it is uninitialised)" : "");
 			if (!is_ptr(reg))
-				return fail(v, "helper %s: argument r%d must point to memory, not %s",
+				return fail(v,
+					    "helper %s: argument r%d must point to memory, not %s",
 					    h->name, r, type_name(v, reg));
 			if (sz->b.umax > EBPF_MAX_MEM_SIZE)
 				return fail(v,
@@ -983,7 +990,8 @@ static int check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 					return rc;
 				if (p.type == T_CTX &&
 				    ctx_field_in(v, p.b.smin, p.b.smax + (int64_t)sz->b.umax) >= 0)
-					return fail(v, "helper %s: buffer r%d covers a pointer field",
+					return fail(v,
+						    "helper %s: buffer r%d covers a pointer field",
 						    h->name, r);
 			} else if (reg->type == T_STACK) {
 				/* the bytes the helper certainly writes become data;
@@ -1004,7 +1012,8 @@ static int check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 					if (f->stype[i] == S_SPILL) {
 						if (f->spill[i / 8].type != T_SCALAR)
 							return fail(v,
-								    "helper %s: buffer r%d overwrites a spilled pointer",
+								    "helper %s: buffer r%d "
+								    "overwrites a spilled pointer",
 								    h->name, r);
 						memset(&f->stype[i & ~7], S_MISC, 8);
 					}
@@ -1071,7 +1080,8 @@ static int do_exit(struct verifier *v)
 	/* no register or slot of the caller may point into the dead frame */
 	for (int f = 0; f < s->nframes; f++) {
 		for (int r = 0; r < 11; r++)
-			if (s->fr[f].regs[r].type == T_STACK && s->fr[f].regs[r].frame >= s->nframes)
+			if (s->fr[f].regs[r].type == T_STACK &&
+			    s->fr[f].regs[r].frame >= s->nframes)
 				s->fr[f].regs[r].type = T_NOINIT;
 	}
 	return 0;
@@ -1320,8 +1330,9 @@ static int explore(struct verifier *v)
 
 		v->idx = v->cur->insn;
 		if (++v->processed > MAX_PROCESSED) {
-			fail(v, "program too complex: more than %d instructions explored "
-				"(loop not proven bounded?)",
+			fail(v,
+			     "program too complex: more than %d instructions explored "
+			     "(loop not proven bounded?)",
 			     MAX_PROCESSED);
 			rc = -E2BIG;
 			goto out;
@@ -1335,8 +1346,9 @@ static int explore(struct verifier *v)
 		if (!ended) {
 			rc = step(v, scratch);
 			if (rc == -E2BIG)
-				fail(v, "program too complex: more than %d branches pending "
-					"(loop not proven bounded?)",
+				fail(v,
+				     "program too complex: more than %d branches pending "
+				     "(loop not proven bounded?)",
 				     MAX_PENDING);
 			if (rc < 0)
 				goto out;

@@ -41,8 +41,7 @@ static uint64_t h_fill(void *u, uint64_t p, uint64_t n, uint64_t c, uint64_t d, 
 	return n;
 }
 
-static uint64_t h_ctx_first(void *u, uint64_t ctx, uint64_t b, uint64_t c, uint64_t d,
-			    uint64_t e)
+static uint64_t h_ctx_first(void *u, uint64_t ctx, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 {
 	struct testenv *t = u;
 
@@ -80,9 +79,9 @@ int testenv_init(struct testenv *t, enum testenv_layout layout, const uint8_t *m
 	} else {
 		rc = ebpf_env_set_ctx(t->env, 16, 0);
 		if (!rc)
-			rc = ebpf_env_add_region(t->env, "data", 0, (uint32_t)len,
-						 layout == LAYOUT_REGIONS_RW ? EBPF_REGION_WRITABLE
-									     : 0);
+			rc = ebpf_env_add_region(
+				t->env, "data", 0, (uint32_t)len,
+				layout == LAYOUT_REGIONS_RW ? EBPF_REGION_WRITABLE : 0);
 		if (rc > 0)
 			rc = 0;
 		t->ctx16[0] = (uintptr_t)t->mem;

@@ -134,16 +134,16 @@ struct opname {
 };
 
 static const struct opname alu_ops[] = {
-	{ "add", EBPF_ADD }, { "sub", EBPF_SUB }, { "mul", EBPF_MUL },	 { "div", EBPF_DIV },
-	{ "sdiv", EBPF_DIV }, { "or", EBPF_OR },  { "and", EBPF_AND },	 { "lsh", EBPF_LSH },
-	{ "rsh", EBPF_RSH },  { "mod", EBPF_MOD }, { "smod", EBPF_MOD }, { "xor", EBPF_XOR },
+	{ "add", EBPF_ADD },  { "sub", EBPF_SUB },   { "mul", EBPF_MUL },  { "div", EBPF_DIV },
+	{ "sdiv", EBPF_DIV }, { "or", EBPF_OR },     { "and", EBPF_AND },  { "lsh", EBPF_LSH },
+	{ "rsh", EBPF_RSH },  { "mod", EBPF_MOD },   { "smod", EBPF_MOD }, { "xor", EBPF_XOR },
 	{ "mov", EBPF_MOV },  { "arsh", EBPF_ARSH }, { NULL, 0 }
 };
 
 static const struct opname jmp_ops[] = {
-	{ "jeq", EBPF_JEQ },   { "jgt", EBPF_JGT },   { "jge", EBPF_JGE },   { "jset", EBPF_JSET },
-	{ "jne", EBPF_JNE },   { "jsgt", EBPF_JSGT }, { "jsge", EBPF_JSGE }, { "jlt", EBPF_JLT },
-	{ "jle", EBPF_JLE },   { "jslt", EBPF_JSLT }, { "jsle", EBPF_JSLE }, { NULL, 0 }
+	{ "jeq", EBPF_JEQ }, { "jgt", EBPF_JGT },   { "jge", EBPF_JGE },   { "jset", EBPF_JSET },
+	{ "jne", EBPF_JNE }, { "jsgt", EBPF_JSGT }, { "jsge", EBPF_JSGE }, { "jlt", EBPF_JLT },
+	{ "jle", EBPF_JLE }, { "jslt", EBPF_JSLT }, { "jsle", EBPF_JSLE }, { NULL, 0 }
 };
 
 static const struct opname atomic_ops[] = {
@@ -289,7 +289,8 @@ static int encode(struct asm_ctx *a, char *s, int pc, struct ebpf_insn *out)
 
 		if (parse_reg(a, &s, &d) || parse_mem(a, &s, &r, &off))
 			return -1;
-		in->code = EBPF_LDX | (sx ? EBPF_MEMSX : EBPF_MEM) | size_code(sz[0] == 'd' ? 'd' : sz[0]);
+		in->code = EBPF_LDX | (sx ? EBPF_MEMSX : EBPF_MEM) |
+			   size_code(sz[0] == 'd' ? 'd' : sz[0]);
 		in->dst = (uint8_t)d;
 		in->src = (uint8_t)r;
 		in->off = (int16_t)off;
@@ -318,14 +319,13 @@ static int encode(struct asm_ctx *a, char *s, int pc, struct ebpf_insn *out)
 		}
 		return 1;
 	}
-	if (ml > 2 && !strcmp(m + ml - 2, "32") &&
-	    !lookup(atomic_ops, m, ml - 2, &op)) {
+	if (ml > 2 && !strcmp(m + ml - 2, "32") && !lookup(atomic_ops, m, ml - 2, &op)) {
 		in->code = EBPF_STX | EBPF_ATOMIC | EBPF_W;
 		goto atomic;
 	}
 	if (ml > 2 && !strcmp(m + ml - 2, "64") && !lookup(atomic_ops, m, ml - 2, &op)) {
 		in->code = EBPF_STX | EBPF_ATOMIC | EBPF_DW;
-atomic:
+	atomic:
 		if (parse_mem(a, &s, &d, &off) || parse_reg(a, &s, &r))
 			return -1;
 		in->dst = (uint8_t)d;

@@ -62,8 +62,8 @@ static void report(bool ok, const char *file, const struct tcase *t, const char 
 	ntests++;
 	if (!ok)
 		nfailed++;
-	printf("%sok %d - %s: %s%s%s\n", ok ? "" : "not ", ntests, file, t->name,
-	       why ? " # " : "", why ? why : "");
+	printf("%sok %d - %s: %s%s%s\n", ok ? "" : "not ", ntests, file, t->name, why ? " # " : "",
+	       why ? why : "");
 }
 
 static void *read_file(const char *path, size_t *len)
@@ -113,8 +113,8 @@ static void run_case(const char *file, struct tcase *t)
 			report(false, file, t, msg);
 			goto out;
 		}
-		rc = ebpf_prog_load_elf(te.env, buf, len, t->section[0] ? t->section : NULL,
-					&prog, &err);
+		rc = ebpf_prog_load_elf(te.env, buf, len, t->section[0] ? t->section : NULL, &prog,
+					&err);
 		free(buf);
 	} else {
 		n = ebpf_asm(t->asm_text ? t->asm_text : "", &insns, msg, sizeof(msg));
@@ -280,9 +280,9 @@ static void run_file(const char *path)
 		} else if (!strcmp(sect, "env")) {
 			char *s = trim(line);
 
-			t->layout = !strcmp(s, "regions")	 ? LAYOUT_REGIONS
-				    : !strcmp(s, "regions-rw") ? LAYOUT_REGIONS_RW
-							       : LAYOUT_MEM;
+			t->layout = !strcmp(s, "regions")    ? LAYOUT_REGIONS :
+				    !strcmp(s, "regions-rw") ? LAYOUT_REGIONS_RW :
+							       LAYOUT_MEM;
 		}
 	}
 	free(text);

@@ -35,10 +35,27 @@ static int member(const struct bounds *b, uint64_t x)
 
 static uint64_t interesting(void)
 {
-	static const uint64_t v[] = { 0, 1, 2, 7, 8, 31, 32, 63, 64, 100, 255, 256, 4095,
-				      0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-				      0x7fffffffffffffffull, 0x8000000000000000ull,
-				      0xffffffffffffffffull, 0xfffffffffffffff0ull };
+	static const uint64_t v[] = { 0,
+				      1,
+				      2,
+				      7,
+				      8,
+				      31,
+				      32,
+				      63,
+				      64,
+				      100,
+				      255,
+				      256,
+				      4095,
+				      0x7fffffff,
+				      0x80000000,
+				      0xffffffff,
+				      0x100000000ull,
+				      0x7fffffffffffffffull,
+				      0x8000000000000000ull,
+				      0xffffffffffffffffull,
+				      0xfffffffffffffff0ull };
 
 	return rnd() & 1 ? v[rnd() % (sizeof(v) / sizeof(v[0]))] : rnd() >> (rnd() % 64);
 }
@@ -170,7 +187,8 @@ static void test_alu_sound(void **state)
 		r = bounds_alu(op, sgn, a, b);
 		z = concrete(op, sgn, x, y);
 		if (!member(&r, z))
-			fail_msg("op %#x%s: %#llx, %#llx -> %#llx not in t=(%#llx,%#llx) s=[%lld,%lld] "
+			fail_msg("op %#x%s: %#llx, %#llx -> %#llx not in t=(%#llx,%#llx) "
+				 "s=[%lld,%lld] "
 				 "u=[%#llx,%#llx]",
 				 op, sgn ? " signed" : "", (unsigned long long)x,
 				 (unsigned long long)y, (unsigned long long)z,
@@ -195,9 +213,9 @@ static void test_unary_sound(void **state)
 		assert_true(member(&r, z));
 		bits = 16u << (rnd() % 3); /* 16, 32, 64 */
 		r = bounds_bswap(a, bits);
-		z = bits == 16 ? __builtin_bswap16((uint16_t)x)
-		    : bits == 32 ? __builtin_bswap32((uint32_t)x)
-				 : __builtin_bswap64(x);
+		z = bits == 16 ? __builtin_bswap16((uint16_t)x) :
+		    bits == 32 ? __builtin_bswap32((uint32_t)x) :
+				 __builtin_bswap64(x);
 		assert_true(member(&r, z));
 	}
 }
@@ -232,8 +250,9 @@ static int holds(unsigned op, uint64_t x, uint64_t y)
 
 static void test_refine_sound(void **state)
 {
-	static const unsigned ops[] = { EBPF_JEQ, EBPF_JNE,  EBPF_JGT,	EBPF_JGE,  EBPF_JLT, EBPF_JLE,
-					EBPF_JSGT, EBPF_JSGE, EBPF_JSLT, EBPF_JSLE, EBPF_JSET };
+	static const unsigned ops[] = { EBPF_JEQ,  EBPF_JNE,  EBPF_JGT,	 EBPF_JGE,
+					EBPF_JLT,  EBPF_JLE,  EBPF_JSGT, EBPF_JSGE,
+					EBPF_JSLT, EBPF_JSLE, EBPF_JSET };
 
 	for (int i = 0; i < 400000; i++) {
 		struct bounds a, b;

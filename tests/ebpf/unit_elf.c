@@ -215,7 +215,8 @@ static void test_corruptions(void **state)
 		{ "machine", 0, offsetof(Elf64_Ehdr, e_machine), 2, EM_X86_64, "not BPF" },
 		{ "shentsize", 0, offsetof(Elf64_Ehdr, e_shentsize), 2, 32, "entry size" },
 		{ "shoff", 0, offsetof(Elf64_Ehdr, e_shoff), 8, 1ull << 40, "outside the file" },
-		{ "shoff wrap", 0, offsetof(Elf64_Ehdr, e_shoff), 8, ~0ull - 10, "outside the file" },
+		{ "shoff wrap", 0, offsetof(Elf64_Ehdr, e_shoff), 8, ~0ull - 10,
+		  "outside the file" },
 		{ "shnum", 0, offsetof(Elf64_Ehdr, e_shnum), 2, 0xffff, "bad section count" },
 		{ "shnum big", 0, offsetof(Elf64_Ehdr, e_shnum), 2, 0x7000, "outside the file" },
 		{ "shstrndx", 0, offsetof(Elf64_Ehdr, e_shstrndx), 2, 200, "index out of range" },
@@ -224,7 +225,8 @@ static void test_corruptions(void **state)
 		{ "prog size", 1, offsetof(Elf64_Shdr, sh_size), 8, 1ull << 62,
 		  "contents outside the file" },
 		{ "prog size odd", 1, offsetof(Elf64_Shdr, sh_size), 8, 12, "multiple of 8" },
-		{ "rel entsize", 2, offsetof(Elf64_Shdr, sh_entsize), 8, 24, "relocation entry size" },
+		{ "rel entsize", 2, offsetof(Elf64_Shdr, sh_entsize), 8, 24,
+		  "relocation entry size" },
 		{ "rel link", 2, offsetof(Elf64_Shdr, sh_link), 4, 999, "symbol table index" },
 		{ "rel symbol", 3, offsetof(Elf64_Rel, r_info), 8, (9999ull << 32) | 10,
 		  "symbol index out of range" },
@@ -313,8 +315,8 @@ static void test_load_and_run(void **state)
 int unit_elf_tests(void)
 {
 	const struct CMUnitTest elf[] = {
-		cmocka_unit_test(test_matches_libelf), cmocka_unit_test(test_call_targets),
-		cmocka_unit_test(test_truncations),    cmocka_unit_test(test_corruptions),
+		cmocka_unit_test(test_matches_libelf),	 cmocka_unit_test(test_call_targets),
+		cmocka_unit_test(test_truncations),	 cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_globals_rejected), cmocka_unit_test(test_load_and_run),
 	};
 

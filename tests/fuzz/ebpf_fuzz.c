@@ -31,9 +31,8 @@ static void __attribute__((destructor)) stats(void)
 			n_accepted);
 }
 
-static const int32_t special_imm[] = { 0,	  1,	  -1,	  2,	  7,	  8,
-				       16,	  31,	  32,	  63,	  64,	  255,
-				       4096,	  -4096,  INT32_MIN, INT32_MAX, -8,	  512 };
+static const int32_t special_imm[] = { 0,  1,  -1,  2,	  7,	 8,	    16,	       31, 32,
+				       63, 64, 255, 4096, -4096, INT32_MIN, INT32_MAX, -8, 512 };
 
 static uint8_t pick_code(uint8_t b)
 {
@@ -48,8 +47,8 @@ static uint8_t pick_code(uint8_t b)
 				codes[n++] = (uint8_t)c;
 			else if ((cls == EBPF_JMP || cls == EBPF_JMP32) && EBPF_OP(c) <= EBPF_JSLE)
 				codes[n++] = (uint8_t)c;
-			else if (cls == EBPF_LDX && (EBPF_MODE(c) == EBPF_MEM ||
-						     EBPF_MODE(c) == EBPF_MEMSX))
+			else if (cls == EBPF_LDX &&
+				 (EBPF_MODE(c) == EBPF_MEM || EBPF_MODE(c) == EBPF_MEMSX))
 				codes[n++] = (uint8_t)c;
 			else if ((cls == EBPF_ST || cls == EBPF_STX) && EBPF_MODE(c) == EBPF_MEM)
 				codes[n++] = (uint8_t)c;
@@ -73,10 +72,16 @@ static uint8_t pick_code(uint8_t b)
 /* map 8 bytes onto an instruction; returns the slots written (1 or 2) */
 static int structured(const uint8_t *c, struct ebpf_insn *in, int pc, int total)
 {
-	static const int32_t atomics[] = { EBPF_ADD, EBPF_OR,	EBPF_AND,     EBPF_XOR,
-					   EBPF_ADD | EBPF_FETCH, EBPF_OR | EBPF_FETCH,
-					   EBPF_AND | EBPF_FETCH, EBPF_XOR | EBPF_FETCH,
-					   EBPF_XCHG, EBPF_CMPXCHG };
+	static const int32_t atomics[] = { EBPF_ADD,
+					   EBPF_OR,
+					   EBPF_AND,
+					   EBPF_XOR,
+					   EBPF_ADD | EBPF_FETCH,
+					   EBPF_OR | EBPF_FETCH,
+					   EBPF_AND | EBPF_FETCH,
+					   EBPF_XOR | EBPF_FETCH,
+					   EBPF_XCHG,
+					   EBPF_CMPXCHG };
 	uint8_t code = pick_code(c[0]);
 	unsigned cls = EBPF_CLASS(code);
 	int32_t imm;
@@ -140,9 +145,9 @@ static int structured(const uint8_t *c, struct ebpf_insn *in, int pc, int total)
 	} else if (cls == EBPF_ST) {
 		in->src = 0;
 	} else if (cls == EBPF_STX) {
-		in->imm = EBPF_MODE(code) == EBPF_ATOMIC
-				  ? atomics[c[5] % (sizeof(atomics) / sizeof(atomics[0]))]
-				  : 0;
+		in->imm = EBPF_MODE(code) == EBPF_ATOMIC ?
+				  atomics[c[5] % (sizeof(atomics) / sizeof(atomics[0]))] :
+				  0;
 	} else if (code == EBPF_OPC_LDDW && pc + 1 < total) {
 		in->src = in->off = 0;
 		memset(&in[1], 0, sizeof(in[1]));
@@ -209,13 +214,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memset(&insns[k], 0, sizeof(insns[k]));
 				insns[k].code = EBPF_ALU64 | EBPF_MOV | EBPF_K;
 				insns[k].dst = (uint8_t)r;
-				insns[k].imm = special_imm[(r * 7 + mode) %
-							   (sizeof(special_imm) / sizeof(special_imm[0]))];
+				insns[k].imm =
+					special_imm[(r * 7 + mode) %
+						    (sizeof(special_imm) / sizeof(special_imm[0]))];
 				k++;
 			}
 			n += k;
 			while (k < n)
-				k += (size_t)structured(data + (k - 8) * 8, &insns[k], (int)k, (int)n + 2);
+				k += (size_t)structured(data + (k - 8) * 8, &insns[k], (int)k,
+							(int)n + 2);
 			n = k;
 			/* end with mov r0, 0; exit so that fall-through is rare */
 			memset(&insns[n], 0, 2 * sizeof(*insns));

@@ -21,8 +21,8 @@ log=$B/ebpf/fuzz.log
 	-artifact_prefix="$B/ebpf/fuzz-" "$corpus" "$seeds" >"$log" 2>&1
 status=$?
 tail -n 30 "$log"
-stats=$(grep 'ebpf_fuzz:' "$log" | tail -n 1)
-execs=$(grep 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+stats=$(grep -a 'ebpf_fuzz:' "$log" | tail -n 1)
+execs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}')
 if [ "$status" = 0 ]; then
 	echo "ok 1 - libFuzzer ran ${secs}s without a sanitizer report ($execs executions; $stats)"
 else
