@@ -9,6 +9,9 @@
 # libelf only as a test oracle for the ELF loader (tests/ebpf/unit_elf.c)
 DEB_PACKAGES += libelf-dev
 
+# For other fragments (the VMM): include "ebpf/ebpf.h" with $(EBPF_CFLAGS),
+# link $(EBPF_LIB).
+EBPF_CFLAGS := -I.
 EBPF_LIB := $(B)/ebpf/libebpf.a
 EBPF_RUN := $(B)/ebpf-run
 EBPF_VERIFY := $(B)/ebpf-verify
