@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Verifier: memory accesses (context, regions, stack with spill tracking),
+ * loads, stores, atomics, and helper calls with their typed arguments.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include "verifier.h"
+
+/* ---- memory ---- */
+
+uint32_t vfy_obj_size(struct verifier *v, const struct reg *p, bool *writable, const char **name)
+{
+	if (p->type == T_CTX) {
+		*writable = v->env->ctx_flags & EBPF_CTX_WRITABLE;
+		*name = "context";
+		return v->env->ctx_size;
+	}
+	*writable = v->env->regions[p->region].flags & EBPF_REGION_WRITABLE;
+	*name = v->env->regions[p->region].name;
+	return v->env->regions[p->region].size;
+}
+
+/* ctx field holding a region pointer that overlaps [lo, hi), or -1 */
+static int ctx_field_in(struct verifier *v, int64_t lo, int64_t hi)
+{
+	for (unsigned k = 0; k < v->env->nregions; k++) {
+		int64_t f = v->env->regions[k].ctx_offset;
+
+		if (lo < f + 8 && f < hi)
+			return (int)k;
+	}
+	return -1;
+}
+
+enum acc { ACC_READ, ACC_WRITE, ACC_ATOMIC };
+
+/*
+ * Check an access of `size` bytes at ptr + off (size_max for helper buffers
+ * of variable size) and perform its effect on the state: for reads, *out
+ * receives the loaded value; for stack writes, val (may be NULL: unknown
+ * data, e.g. written by a helper over [0, size_min)) is recorded.
+ */
+static int access_mem(struct verifier *v, int preg, const struct reg *p, int off, uint64_t size,
+		      enum acc acc, bool sx, const struct reg *val, struct reg *out)
+{
+	int64_t lo, hi;
+
+	if (p->type == T_NOINIT)
+		return vfy_fail(v, "r%d is read before it is initialised", preg);
+	if (p->type == T_SCALAR)
+		return vfy_fail(v, "invalid memory access: r%d is a number, not a pointer", preg);
+	lo = p->b.smin + off;
+	hi = p->b.smax + off + (int64_t)size;
+	if (acc == ACC_ATOMIC) {
+		struct bounds a = bounds_alu(EBPF_ADD, false, p->b, bounds_const((uint64_t)off));
+		struct bounds m = bounds_alu(EBPF_AND, false, a, bounds_const(size - 1));
+
+		if (!bounds_is_const(&m) || m.t.v != 0)
+			return vfy_fail(v, "misaligned atomic access of %" PRIu64 " bytes via r%d",
+					size, preg);
+	}
+	if (p->type == T_STACK) {
+		struct vframe *f = &v->cur->fr[p->frame];
+		int64_t base = lo + EBPF_STACK_SIZE;
+
+		if (lo < -EBPF_STACK_SIZE || hi > 0)
+			return vfy_fail(v,
+					"stack access out of bounds: [%" PRId64 ", %" PRId64
+					") relative to r10 (stack is 512 bytes)",
+					lo, hi);
+		if (!bounds_is_const(&p->b) && acc != ACC_READ)
+			return vfy_fail(v, "variable-offset stack write via r%d", preg);
+		if (acc == ACC_READ) {
+			int64_t b0 = base, b1 = hi + EBPF_STACK_SIZE;
+
+			/* a register reload; helpers (out == NULL) read bytes */
+			if (out && bounds_is_const(&p->b) && size == 8 && (b0 & 7) == 0 &&
+			    f->stype[b0] == S_SPILL) {
+				*out = f->spill[b0 / 8];
+				return 0;
+			}
+			for (int64_t i = b0; i < b1; i++) {
+				if (f->stype[i] == S_INVALID)
+					return vfy_fail(
+						v, "read of uninitialised stack at r10%+" PRId64,
+						i - EBPF_STACK_SIZE);
+				if (f->stype[i] == S_SPILL && f->spill[i / 8].type != T_SCALAR)
+					return vfy_fail(
+						v,
+						"partial read of a spilled pointer at r10%+" PRId64,
+						i - EBPF_STACK_SIZE);
+			}
+			if (out)
+				set_scalar(out, sx ? bounds_swidth((unsigned)size * 8) :
+						     bounds_uwidth((unsigned)size * 8));
+			return 0;
+		}
+		/* write or atomic at a constant offset */
+		if (val && is_ptr(val) && (size != 8 || (base & 7)))
+			return vfy_fail(
+				v, "misaligned store of a pointer to the stack at r10%+" PRId64,
+				lo);
+		if (val && val->type == T_STACK && val->frame > p->frame)
+			return vfy_fail(v, "pointer to a callee stack frame escapes to its caller");
+		for (int64_t i = base; i < base + (int64_t)size; i++) {
+			if (f->stype[i] == S_SPILL) {
+				struct reg *s = &f->spill[i / 8];
+
+				if (s->type != T_SCALAR &&
+				    !(size == 8 && acc == ACC_WRITE && (base & 7) == 0))
+					return vfy_fail(v,
+							"partial overwrite of a spilled pointer at "
+							"r10%+" PRId64,
+							i - EBPF_STACK_SIZE);
+				if (acc == ACC_ATOMIC && s->type != T_SCALAR)
+					return vfy_fail(v, "atomic operation on a spilled pointer");
+				memset(&f->stype[i & ~7], S_MISC, 8);
+			}
+			if (acc == ACC_ATOMIC && f->stype[i] == S_INVALID)
+				return vfy_fail(
+					v,
+					"atomic operation on uninitialised stack at r10%+" PRId64,
+					i - EBPF_STACK_SIZE);
+		}
+		if (base < f->lo)
+			f->lo = (int)base;
+		if (val && acc == ACC_WRITE && size == 8 && (base & 7) == 0) {
+			memset(&f->stype[base], S_SPILL, 8);
+			f->spill[base / 8] = *val;
+		} else if (acc == ACC_WRITE && val) {
+			memset(&f->stype[base], S_MISC, size);
+		}
+		return 0;
+	}
+	/* context or region */
+	{
+		bool writable;
+		const char *name;
+		uint32_t osz = vfy_obj_size(v, p, &writable, &name);
+		int k;
+
+		if (lo < 0 || hi > (int64_t)osz)
+			return vfy_fail(v,
+					"out-of-bounds access to %s: bytes [%" PRId64 ", %" PRId64
+					") of %u via r%d",
+					name, lo, hi, osz, preg);
+		if (acc != ACC_READ && !writable)
+			return vfy_fail(v, "write to read-only %s", name);
+		if (val && is_ptr(val))
+			return vfy_fail(v, "storing a pointer into %s would leak its address",
+					name);
+		k = p->type == T_CTX ? ctx_field_in(v, lo, hi) : -1;
+		if (k >= 0) {
+			if (acc != ACC_READ)
+				return vfy_fail(v, "write to the %s pointer field of the context",
+						v->env->regions[k].name);
+			if (!bounds_is_const(&p->b) || size != 8 ||
+			    lo != (int64_t)v->env->regions[k].ctx_offset || sx)
+				return vfy_fail(v,
+						"partial or variable read of the %s pointer field",
+						v->env->regions[k].name);
+			if (out) {
+				memset(out, 0, sizeof(*out));
+				out->type = T_REGION;
+				out->region = (uint8_t)k;
+				out->frame = 0;
+				out->b = bounds_const(0);
+			}
+			return 0;
+		}
+		if (out)
+			set_scalar(out, sx ? bounds_swidth((unsigned)size * 8) :
+					     bounds_uwidth((unsigned)size * 8));
+		return 0;
+	}
+}
+
+int vfy_do_ldx(struct verifier *v, const struct ebpf_insn *in)
+{
+	struct reg out, p;
+	int rc;
+
+	if ((rc = vfy_check_writable_reg(v, in->dst)))
+		return rc;
+	p = *R(v, in->src);
+	rc = access_mem(v, in->src, &p, in->off, ebpf_size_bytes(in->code), ACC_READ,
+			EBPF_MODE(in->code) == EBPF_MEMSX, NULL, &out);
+	if (rc)
+		return rc;
+	*R(v, in->dst) = out;
+	return 0;
+}
+
+int vfy_do_store(struct verifier *v, const struct ebpf_insn *in)
+{
+	struct reg val, p;
+	unsigned size = ebpf_size_bytes(in->code);
+	int rc;
+
+	if (EBPF_CLASS(in->code) == EBPF_ST) {
+		uint64_t imm = (uint64_t)(int64_t)in->imm;
+
+		if (size < 8)
+			imm &= (1ull << (size * 8)) - 1;
+		set_scalar(&val, bounds_const(imm));
+	} else {
+		if ((rc = vfy_check_readable(v, in->src)))
+			return rc;
+		val = *R(v, in->src);
+		if (is_ptr(&val) && size != 8)
+			return vfy_fail(v, "partial store of pointer r%d would leak its address",
+					in->src);
+		if (val.type == T_SCALAR && size < 8) {
+			val.b = bounds_alu(EBPF_AND, false, val.b,
+					   bounds_const((1ull << (size * 8)) - 1));
+			val.id = 0;
+		} else if (val.type == T_SCALAR) {
+			/* a spill keeps the link to the register (same value) */
+			struct reg *sr = R(v, in->src);
+
+			if (!sr->id)
+				sr->id = ++v->next_id;
+			val.id = sr->id;
+		}
+	}
+	if ((rc = vfy_check_readable(v, in->dst)))
+		return rc;
+	p = *R(v, in->dst);
+	return access_mem(v, in->dst, &p, in->off, size, ACC_WRITE, false, &val, NULL);
+}
+
+int vfy_do_atomic(struct verifier *v, const struct ebpf_insn *in)
+{
+	unsigned size = ebpf_size_bytes(in->code);
+	struct reg p, val, old;
+	int rc;
+
+	if ((rc = vfy_check_readable(v, in->src)) || (rc = vfy_check_readable(v, in->dst)))
+		return rc;
+	val = *R(v, in->src);
+	if (is_ptr(&val))
+		return vfy_fail(v, "atomic operation with pointer r%d would leak its address",
+				in->src);
+	if (in->imm == EBPF_CMPXCHG) {
+		if ((rc = vfy_check_readable(v, 0)))
+			return rc;
+		if (is_ptr(R(v, 0)))
+			return vfy_fail(v, "cmpxchg compares pointer r0 (would leak its address)");
+	}
+	if ((in->imm & EBPF_FETCH) && in->imm != EBPF_CMPXCHG &&
+	    (rc = vfy_check_writable_reg(v, in->src)))
+		return rc;
+	p = *R(v, in->dst);
+	rc = access_mem(v, in->dst, &p, in->off, size, ACC_ATOMIC, false, NULL, NULL);
+	if (rc)
+		return rc;
+	set_scalar(&old, bounds_uwidth(size * 8));
+	if (in->imm == EBPF_CMPXCHG)
+		*R(v, 0) = old;
+	else if (in->imm & EBPF_FETCH)
+		*R(v, in->src) = old;
+	return 0;
+}
+
+int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
+{
+	const struct ebpf_helper *h = ebpf_env_helper(v->env, (uint32_t)in->imm);
+	int rc;
+
+	for (int a = 0; a < 5; a++) {
+		enum ebpf_arg_type t = h->args[a];
+		int r = a + 1;
+		struct reg *reg = R(v, r);
+
+		if (t == EBPF_ARG_NONE || t == EBPF_ARG_SIZE)
+			continue;
+		if (reg->type == T_NOINIT)
+			return vfy_fail(v, "helper %s: argument r%d is not initialised", h->name,
+					r);
+		if (t == EBPF_ARG_SCALAR) {
+			if (reg->type != T_SCALAR)
+				return vfy_fail(v,
+						"helper %s: argument r%d must be a number, not %s",
+						h->name, r, type_name(v, reg));
+			continue;
+		}
+		if (t == EBPF_ARG_CTX) {
+			if (reg->type != T_CTX || !bounds_is_const(&reg->b) || reg->b.t.v != 0)
+				return vfy_fail(
+					v, "helper %s: argument r%d must be the context pointer",
+					h->name, r);
+			continue;
+		}
+		/* buffer + size */
+		{
+			struct reg *sz = R(v, r + 1), p = *reg;
+			enum acc acc = t == EBPF_ARG_MEM_WO ? ACC_WRITE : ACC_READ;
+
+			if (sz->type != T_SCALAR)
+				return vfy_fail(
+					v, "helper %s: size argument r%d must be a number%s",
+					h->name, r + 1,
+					sz->type == T_NOINIT ? " (it is uninitialised)" : "");
+			if (!is_ptr(reg))
+				return vfy_fail(
+					v, "helper %s: argument r%d must point to memory, not %s",
+					h->name, r, type_name(v, reg));
+			if (sz->b.umax > EBPF_MAX_MEM_SIZE)
+				return vfy_fail(
+					v, "helper %s: size r%d is not bounded (max %" PRIu64 ")",
+					h->name, r + 1, sz->b.umax);
+			if (reg->type == T_STACK && !bounds_is_const(&reg->b))
+				return vfy_fail(v, "helper %s: variable-offset stack buffer r%d",
+						h->name, r);
+			if (acc == ACC_READ) {
+				rc = access_mem(v, r, &p, 0, sz->b.umax, ACC_READ, false, NULL,
+						NULL);
+				if (rc)
+					return rc;
+				if (p.type == T_CTX &&
+				    ctx_field_in(v, p.b.smin, p.b.smax + (int64_t)sz->b.umax) >= 0)
+					return vfy_fail(
+						v, "helper %s: buffer r%d covers a pointer field",
+						h->name, r);
+			} else if (reg->type == T_STACK) {
+				/* the bytes the helper certainly writes become data;
+				 * the others it may write lose their spilled values */
+				struct vframe *f = &v->cur->fr[reg->frame];
+				int64_t lo = reg->b.smin + EBPF_STACK_SIZE;
+
+				if (sz->b.umin > 0 && lo < f->lo)
+					f->lo = (int)lo;
+
+				if (reg->b.smin < -EBPF_STACK_SIZE ||
+				    reg->b.smin + (int64_t)sz->b.umax > 0)
+					return vfy_fail(
+						v,
+						"helper %s: stack buffer r%d of up to %" PRIu64
+						" bytes at r10%+" PRId64 " out of bounds",
+						h->name, r, sz->b.umax, reg->b.smin);
+				for (int64_t i = lo; i < lo + (int64_t)sz->b.umax; i++) {
+					if (f->stype[i] == S_SPILL) {
+						if (f->spill[i / 8].type != T_SCALAR)
+							return vfy_fail(
+								v,
+								"helper %s: buffer r%d "
+								"overwrites a spilled pointer",
+								h->name, r);
+						memset(&f->stype[i & ~7], S_MISC, 8);
+					}
+					if (i < lo + (int64_t)sz->b.umin)
+						f->stype[i] = S_MISC;
+				}
+			} else {
+				struct reg dummy;
+
+				set_scalar(&dummy, bounds_const(0));
+				rc = access_mem(v, r, &p, 0, sz->b.umax, ACC_WRITE, false, &dummy,
+						NULL);
+				if (rc)
+					return rc;
+			}
+		}
+	}
+	for (int r = 1; r <= 5; r++)
+		R(v, r)->type = T_NOINIT;
+	set_scalar(R(v, 0), bounds_unknown());
+	return 0;
+}
