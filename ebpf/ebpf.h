@@ -127,7 +127,8 @@ int ebpf_env_add_helper(struct ebpf_env *env, uint32_t id, const char *name, ebp
  * env. On success returns 0 and stores a program in *out (free it with
  * ebpf_prog_free). On failure returns -EINVAL (rejected: err says where and
  * why), -E2BIG (too many instructions or too complex to verify) or -ENOMEM;
- * *out is left NULL. err may be NULL.
+ * *out is left NULL. err may be NULL. Thread-safe; each calling thread keeps
+ * one 1 MiB block of verifier memory for its next load.
  */
 int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, struct ebpf_prog **out,
 		   struct ebpf_error *err);
