@@ -239,7 +239,14 @@ static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 		fpu_save(prev->fpu);
 	if (next->proc) {
 		fpu_restore(next->fpu);
-		wrmsr(MSR_FS_BASE, next->fs_base);
+		/*
+		 * A wrmsr is a VM exit: skip it when both are 0 (user code can
+		 * only ever change its FS base to 0, by loading a selector).
+		 */
+		if (next->fs_base || c->fs_base) {
+			c->fs_base = next->fs_base;
+			wrmsr(MSR_FS_BASE, next->fs_base);
+		}
 	}
 	tss_set_rsp0(c, next->kstack + KSTACK_SIZE);
 	cr3 = next->proc ? next->proc->pml4 : kernel_pml4_pa;
