@@ -503,9 +503,9 @@ static int explore(struct verifier *v)
 			rc = step(v, scratch);
 			if (rc == -E2BIG)
 				vfy_fail(v,
-					 "program too complex: more than %d branches pending "
-					 "(loop not proven bounded?)",
-					 MAX_PENDING);
+					 "program too complex: more than %d branches pending or "
+					 "%u MiB of states (loop not proven bounded?)",
+					 MAX_PENDING, MAX_MEMORY >> 20);
 			if (rc < 0)
 				goto out;
 			ended = rc == 1;
@@ -517,6 +517,7 @@ static int explore(struct verifier *v)
 			break;
 		v->nstack--;
 		memcpy(v->cur, v->stack[v->nstack].st, state_size(v->stack[v->nstack].st->nframes));
+		v->mem -= state_size(v->stack[v->nstack].st->nframes);
 		free(v->stack[v->nstack].st);
 		v->owner = v->stack[v->nstack].owner;
 	}

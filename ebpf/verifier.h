@@ -20,6 +20,9 @@
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */
 #define MAX_PENDING	 4096	   /* branches waiting to be explored */
+#define MAX_MEMORY                                                                                 \
+	(64u << 20) /* bytes of states per load (a guest cannot                                    \
+		     * make the VMM allocate more) */
 
 enum rtype { T_NOINIT, T_SCALAR, T_CTX, T_STACK, T_REGION };
 enum stype { S_INVALID, S_MISC, S_SPILL };
@@ -73,6 +76,7 @@ struct verifier {
 	struct pending *stack;
 	size_t nstack, capstack;
 	uint64_t processed, nstates, nlive;
+	size_t mem; /* bytes of checkpoints, working and pending states */
 	uint32_t next_id;
 	struct vstate *cur;
 	struct checkpoint *owner;

@@ -281,6 +281,7 @@ void *vfy_arena_alloc(struct verifier *v, size_t size)
 	}
 	p = (char *)c->data + c->used;
 	c->used += size;
+	v->mem += size;
 	return p;
 }
 
@@ -338,6 +339,9 @@ int vfy_visit_prune_point(struct verifier *v)
 	}
 	if (v->nlive >= MAX_STATES_TOTAL)
 		return 0;
+	if (!v->free_cp[v->cur->nframes] &&
+	    v->mem + offsetof(struct checkpoint, st) + state_size(v->cur->nframes) > MAX_MEMORY)
+		return 0; /* out of budget: keep exploring, prune less */
 	c = v->free_cp[v->cur->nframes];
 	if (c)
 		v->free_cp[v->cur->nframes] = c->next;
@@ -372,9 +376,12 @@ int vfy_push_branch(struct verifier *v, const struct vstate *st)
 		v->stack = p;
 		v->capstack = cap;
 	}
+	if (v->mem + state_size(st->nframes) > MAX_MEMORY)
+		return -E2BIG;
 	copy = malloc(state_size(st->nframes));
 	if (!copy)
 		return -ENOMEM;
+	v->mem += state_size(st->nframes);
 	memcpy(copy, st, state_size(st->nframes));
 	v->stack[v->nstack].st = copy;
 	v->stack[v->nstack].owner = v->owner;
