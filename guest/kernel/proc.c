@@ -340,14 +340,10 @@ void proc_kill(struct proc *p, int wstatus)
 /* The last thread left: free the address space, tell the parent. */
 static void proc_finish(struct proc *p)
 {
-	struct cpu *c = this_cpu();
 	struct thread *self = current_thread();
 	struct proc *init = proc_find(1, 1);
 
-	if (c->cr3 == p->pml4) {
-		c->cr3 = kernel_pml4_pa;
-		write_cr3(kernel_pml4_pa);
-	}
+	tlb_release(p->pml4); /* no CPU may keep it loaded once it is freed */
 	vm_destroy(&p->vm);
 	p->pml4 = 0;
 	for (struct thread *t = p->threads, *n; t; t = n) {

@@ -26,6 +26,8 @@ extern char boot_stack_top[];
 
 static void tlb_serve(struct cpu *c);
 
+enum { TLB_NONE, TLB_FLUSH, TLB_DROP };
+
 /* ---- the big kernel lock ---- */
 
 void kernel_enter(void)
@@ -249,7 +251,13 @@ static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 		}
 	}
 	tss_set_rsp0(c, next->kstack + KSTACK_SIZE);
-	cr3 = next->proc ? next->proc->pml4 : kernel_pml4_pa;
+	/*
+	 * Lazy: idle and kernel threads keep the page table they find (the
+	 * kernel half is the same in all), so going idle and back to the same
+	 * process costs no CR3 write (a VM exit with shadow paging). A dying
+	 * address space is taken away from such CPUs by tlb_release.
+	 */
+	cr3 = next->proc ? next->proc->pml4 : c->cr3;
 	if (cr3 != c->cr3) {
 		c->cr3 = cr3;
 		write_cr3(cr3);
@@ -537,10 +545,20 @@ void sched_idle_loop(void)
 /* Flushes and acks if a shootdown asked this CPU to. */
 static void tlb_serve(struct cpu *c)
 {
-	if (c->tlb_pending && __atomic_exchange_n(&c->tlb_pending, 0, __ATOMIC_ACQ_REL)) {
+	int what;
+
+	if (!c->tlb_pending)
+		return;
+	what = __atomic_exchange_n(&c->tlb_pending, 0, __ATOMIC_ACQ_REL);
+	if (what == TLB_DROP) {
+		/* only sent to a CPU keeping a dying address space lazily */
+		c->cr3 = kernel_pml4_pa;
+		write_cr3(kernel_pml4_pa);
+	} else if (what == TLB_FLUSH) {
 		write_cr3(read_cr3());
-		__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
 	}
+	if (what)
+		__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
 }
 
 void sched_tlb_ipi(void)
@@ -548,25 +566,44 @@ void sched_tlb_ipi(void)
 	tlb_serve(this_cpu());
 }
 
-void tlb_shootdown(uint64_t pml4)
+/* Asks every other CPU with pml4 loaded to flush (or drop) it and waits. */
+static void tlb_broadcast(uint64_t pml4, int what)
 {
 	struct cpu *self = this_cpu();
 	uint32_t want = 0;
 
-	if (self->cr3 == pml4)
-		write_cr3(pml4);
 	tlb_acks = 0;
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		if (&cpus[i] != self && cpus[i].cr3 == pml4) {
 			want++;
-			__atomic_store_n(&cpus[i].tlb_pending, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&cpus[i].tlb_pending, what, __ATOMIC_RELEASE);
 			smp_send_ipi(i, VEC_TLB);
 		}
 	}
-	if (want)
+	if (want && what == TLB_FLUSH)
 		self->cnt.tlb_shootdowns++;
 	while (__atomic_load_n(&tlb_acks, __ATOMIC_ACQUIRE) < want)
 		cpu_relax();
+}
+
+void tlb_shootdown(uint64_t pml4)
+{
+	struct cpu *self = this_cpu();
+
+	if (self->cr3 == pml4)
+		write_cr3(pml4);
+	tlb_broadcast(pml4, TLB_FLUSH);
+}
+
+void tlb_release(uint64_t pml4)
+{
+	struct cpu *self = this_cpu();
+
+	if (self->cr3 == pml4) {
+		self->cr3 = kernel_pml4_pa;
+		write_cr3(kernel_pml4_pa);
+	}
+	tlb_broadcast(pml4, TLB_DROP);
 }
 
 void sched_debug_dump(void)

@@ -98,8 +98,13 @@ void wakeup_thread(struct thread *t);
 
 /* TLB shootdown IPI handler. */
 void sched_tlb_ipi(void);
-/* Flushes the TLB of every CPU running page table pml4 (BKL held). */
+/* Flushes the TLB of every CPU with page table pml4 loaded (BKL held). */
 void tlb_shootdown(uint64_t pml4);
+/*
+ * Before pml4 is freed: every CPU still holding it (lazily, while idle or in
+ * a kernel thread) switches to the kernel's page table (BKL held).
+ */
+void tlb_release(uint64_t pml4);
 
 /* Iterates all threads (BKL held). */
 struct thread *thread_list(void);

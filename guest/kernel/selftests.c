@@ -332,9 +332,29 @@ SELFTEST(user_fault_isolation)
 	return usertest("fault_isolation");
 }
 
+/* 1 if every CPU's loaded page table is the kernel's or a live process's. */
+static int cr3_all_live(void)
+{
+	for (int i = 0; i < smp_cpu_count(); i++) {
+		int ok = cpus[i].cr3 == kernel_pml4_pa;
+
+		for (struct proc *p = proc_list(); p && !ok; p = p->next)
+			ok = !p->zombie && p->pml4 == cpus[i].cr3;
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
 SELFTEST(user_threads_smp)
 {
-	return usertest("threads_smp");
+	int r = usertest("threads_smp");
+
+	if (r)
+		return r;
+	/* idle CPUs keep page tables lazily: none may keep a freed one */
+	ST_ASSERT(cr3_all_live());
+	return 0;
 }
 
 SELFTEST(user_memory_reclaimed)
