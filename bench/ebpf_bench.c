@@ -17,15 +17,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "ebpf/ebpf.h"
 #include "tests/ebpf/asm.h"
+#include "tests/ebpf/kbpf.h"
 
 #define TRIALS 7
 
@@ -57,66 +56,6 @@ static void *slurp(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
-}
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
-/* load into the kernel as a socket filter; fd or -errno, reason in why */
-static int kernel_load(const struct ebpf_insn *insns, size_t n, char *why, size_t whylen)
-{
-	static char log[65536];
-	union bpf_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = (uint32_t)n;
-	a.license = (uintptr_t) "Dual MIT/GPL";
-	log[0] = 0;
-	fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0) {
-		/* again with the verifier log, to say why */
-		a.log_buf = (uintptr_t)log;
-		a.log_size = sizeof(log);
-		a.log_level = 1;
-		fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
-	}
-	if (fd < 0) {
-		int e = errno;
-		const char *last = log;
-
-		/* the last line of the kernel's log says why */
-		for (char *p = log; *p; p++)
-			if (p[0] == '\n' && p[1])
-				last = p + 1;
-		snprintf(why, whylen, "BPF_PROG_LOAD: %s%s%.80s", strerror(e), *last ? ": " : "",
-			 last);
-		return -e;
-	}
-	return fd;
-}
-
-/* ns per run measured by the kernel over `repeat` runs; <0 on error */
-static double kernel_run(int fd, uint32_t repeat, uint32_t *retval, char *why, size_t whylen)
-{
-	static uint8_t pkt[64];
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.test.prog_fd = (uint32_t)fd;
-	a.test.data_in = (uintptr_t)pkt;
-	a.test.data_size_in = sizeof(pkt);
-	a.test.repeat = repeat;
-	if (sys_bpf(BPF_PROG_TEST_RUN, &a)) {
-		snprintf(why, whylen, "BPF_PROG_TEST_RUN: %s", strerror(errno));
-		return -1;
-	}
-	*retval = a.test.retval;
-	return (double)a.test.duration;
 }
 
 static double ours_run(const struct ebpf_prog *prog, uint32_t repeat, uint64_t *r0)
@@ -157,10 +96,10 @@ static int bench_program(const struct ebpf_env *env, const void *elf, size_t len
 		if (d < ours)
 			ours = d;
 	}
-	fd = kernel_load(insns, n, why, sizeof(why));
+	fd = kbpf_load(insns, n, why, sizeof(why));
 	if (fd >= 0) {
 		for (int t = 0; t < TRIALS; t++) {
-			double d = kernel_run(fd, repeat, &retval, why, sizeof(why));
+			double d = kbpf_run(fd, repeat, &retval, why, sizeof(why));
 
 			if (d < 0) {
 				kern = -1;

@@ -21,7 +21,8 @@ EBPF_LIB_SRCS := ebpf/env.c ebpf/loader.c ebpf/cfg.c ebpf/bounds.c ebpf/verifier
 	ebpf/interp.c ebpf/elf.c
 EBPF_LIB_OBJS := $(EBPF_LIB_SRCS:%.c=$(B)/host/%.o)
 EBPF_TOOLENV_OBJ := $(B)/host/ebpf/tools/testenv.o
-EBPF_TEST_OBJS := $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/datatest.o
+EBPF_TEST_OBJS := $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/datatest.o \
+	$(B)/host/tests/ebpf/kbpf.o
 EBPF_UNIT_SRCS := $(wildcard tests/ebpf/unit_*.c)
 EBPF_UNIT_OBJS := $(EBPF_UNIT_SRCS:%.c=$(B)/host/%.o)
 EBPF_ALL_OBJS := $(EBPF_LIB_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_TEST_OBJS) $(EBPF_UNIT_OBJS) \
@@ -69,8 +70,8 @@ $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 	$(Q)$(CLANG) $(EBPF_FUZZ_FLAGS) -o $@ tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) \
 		ebpf/tools/testenv.c
 
-$(B)/ebpf/bench: $(B)/host/bench/ebpf_bench.o $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ) \
-		$(EBPF_LIB)
+$(B)/ebpf/bench: $(B)/host/bench/ebpf_bench.o $(B)/host/tests/ebpf/asm.o \
+		$(B)/host/tests/ebpf/kbpf.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^
 
@@ -81,11 +82,14 @@ ALL_TARGETS += $(EBPF_LIB) $(EBPF_RUN) $(EBPF_VERIFY)
 
 EBPF_FUZZ_SECONDS ?= 60
 
-CHECK_SUITES += ebpf-unit ebpf-semantics ebpf-verifier ebpf-tools ebpf-fuzz
+CHECK_SUITES += ebpf-unit ebpf-semantics ebpf-kernel ebpf-verifier ebpf-tools ebpf-fuzz
 SUITE_CMD_ebpf-unit := CMOCKA_MESSAGE_OUTPUT=TAP $(B)/ebpf/unit $(B)/ebpf/c
 SUITE_DEPS_ebpf-unit := $(B)/ebpf/unit $(EBPF_C_OBJS)
 SUITE_CMD_ebpf-semantics := $(B)/ebpf/datatest tests/ebpf/semantics/*.data
 SUITE_DEPS_ebpf-semantics := $(B)/ebpf/datatest
+# the semantics tests' expected values against the host kernel (root)
+SUITE_CMD_ebpf-kernel := $(B)/ebpf/datatest -k tests/ebpf/semantics/*.data
+SUITE_DEPS_ebpf-kernel := $(B)/ebpf/datatest
 SUITE_CMD_ebpf-verifier := $(B)/ebpf/datatest -e $(B)/ebpf/c tests/ebpf/verifier/*.data
 SUITE_DEPS_ebpf-verifier := $(B)/ebpf/datatest $(EBPF_C_OBJS)
 SUITE_CMD_ebpf-tools := sh tests/ebpf/tools.sh $(B)
