@@ -10,6 +10,7 @@
 # QEMU's bandwidth cap is lifted (max-bandwidth 10 GiB/s; its default is
 # 128 MiB/s); its downtime limit stays at the default 300 ms.
 #   B=build sh bench/migrate.sh          RUNS=3 MEM=1024 WORKLOADS="idle dirty"
+#                                        VMMS="vessel vessel-classic qemu"
 set -u
 B=${B:-build}
 RUNS=${RUNS:-3}
@@ -151,10 +152,14 @@ echo "total_ms: migrate command to completion; downtime_ms: vCPUs paused until t
 echo "sent (QEMU's definition); resume_ms: paused until the destination acknowledged, i.e. the"
 echo "guest runs again (Vessel only: QEMU does not wait for its destination)"
 printf '%-8s %-16s %10s %12s %10s %10s\n' workload vmm total_ms downtime_ms resume_ms wire_MiB
+# VMMS="vessel vessel-classic" skips QEMU (e.g. to compare the dirty-log modes)
+VMMS=${VMMS:-vessel vessel-classic qemu}
+has() { case " $VMMS " in *" $1 "*) return 0 ;; esac; return 1; }
 for wl in $WORKLOADS; do
-	v=$(measure vessel "$wl" vessel_once)
-	c=$(VESSEL_DIRTY_LOG=classic measure vessel-classic "$wl" vessel_once)
-	q=$(measure qemu "$wl" qemu_once)
+	v="- - - -" c="- - - -" q="- - - -"
+	has vessel && v=$(measure vessel "$wl" vessel_once)
+	has vessel-classic && c=$(VESSEL_DIRTY_LOG=classic measure vessel-classic "$wl" vessel_once)
+	has qemu && q=$(measure qemu "$wl" qemu_once)
 	for row in "vessel:$v" "vessel-classic:$c" "qemu-kvm:$q"; do
 		set -- ${row#*:}
 		printf '%-8s %-16s %10s %12s %10s %10s\n' "$wl" "${row%%:*}" "$1" "$4" "$2" \
