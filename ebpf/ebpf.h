@@ -160,7 +160,8 @@ size_t ebpf_prog_len(const struct ebpf_prog *prog);
 /*
  * Run the program with r1 = ctx and r2 = the declared context size. ctx must
  * point to at least that many bytes, and each region field must hold the
- * address of a buffer of the declared region size. `user` is passed to every
+ * address of a buffer of the declared region size; ctx and the buffers must
+ * be 8-byte aligned (atomics are proven aligned relative to them). `user` is passed to every
  * helper. Returns r0. Safe to call concurrently on the same program.
  */
 uint64_t ebpf_prog_run(const struct ebpf_prog *prog, void *ctx, void *user);
