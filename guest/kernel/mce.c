@@ -33,8 +33,7 @@
 #define CPUID1_EDX_MCE (1u << 7)
 #define CPUID1_EDX_MCA (1u << 14)
 
-static struct mce_counts counts;
-static struct spinlock counts_lock = SPINLOCK_INIT;
+static struct mce_counts counts; /* updated with atomics: no lock in #MC */
 static int have_mca;
 
 void mce_cpu_init(void)
@@ -61,18 +60,17 @@ void mce_cpu_init(void)
 
 void mce_counts(struct mce_counts *out)
 {
-	uint64_t f = spin_lock_irqsave(&counts_lock);
-
-	*out = counts;
-	spin_unlock_irqrestore(&counts_lock, f);
+	out->events = __atomic_load_n(&counts.events, __ATOMIC_RELAXED);
+	out->killed = __atomic_load_n(&counts.killed, __ATOMIC_RELAXED);
+	out->retired_user = __atomic_load_n(&counts.retired_user, __ATOMIC_RELAXED);
+	out->retired_free = __atomic_load_n(&counts.retired_free, __ATOMIC_RELAXED);
+	out->deferred = __atomic_load_n(&counts.deferred, __ATOMIC_RELAXED);
+	out->corrected = __atomic_load_n(&counts.corrected, __ATOMIC_RELAXED);
 }
 
 static void count(uint64_t *field)
 {
-	uint64_t f = spin_lock_irqsave(&counts_lock);
-
-	(*field)++;
-	spin_unlock_irqrestore(&counts_lock, f);
+	__atomic_fetch_add(field, 1, __ATOMIC_RELAXED);
 }
 
 struct owner_scan {
@@ -149,6 +147,7 @@ static void contain_user(struct trapframe *tf, uint64_t pa)
 static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_t addr)
 {
 	uint64_t pa = addr & PAGE_MASK;
+	int rc;
 
 	if (!(st & MCI_STATUS_UC)) {
 		count(&counts.corrected);
@@ -173,9 +172,15 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 		      pa, tf->rip);
 	}
 	/* action optional: found by a scrubber or reported by the hypervisor */
-	if (page_retire(pa)) {
+	rc = page_retire(pa);
+	if (rc > 0) {
 		count(&counts.retired_free);
 		printk("vessel: memory error at physical %#lx: free page retired\n", pa);
+	} else if (rc < 0) {
+		count(&counts.deferred);
+		printk("vessel: memory error at physical %#lx: allocator busy, page not retired "
+		       "now\n",
+		       pa);
 	} else {
 		count(&counts.deferred);
 		printk("vessel: memory error at physical %#lx: page in use, its owner is killed if "

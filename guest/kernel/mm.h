@@ -27,7 +27,8 @@ void pages_free(uint64_t pa, uint64_t n);
 /*
  * Takes frame pa out of circulation for good (a memory error hit it): if it
  * is free it is reserved and 1 is returned; if it is in use, 0 (its owner
- * must make sure it is never freed, see kernel/mce.c).
+ * must make sure it is never freed, see kernel/mce.c); -EBUSY if the
+ * allocator's lock could not be taken (the caller interrupted its holder).
  */
 int page_retire(uint64_t pa);
 /* Free and total page counts. */

@@ -4,6 +4,7 @@
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
+#include "lib/errno.h"
 #include "lib/pfa.h"
 
 extern char _image_phys_start[], _kernel_end_phys[];
@@ -98,10 +99,22 @@ void page_free(uint64_t pa)
 
 int page_retire(uint64_t pa)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
-	int was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&
-		       pfa_reserve_range(&pfa, pa / PAGE_SIZE, 1) == 1;
+	uint64_t f = read_rflags();
+	int was_free, tries = 0;
 
+	/* called from the #MC handler, which may have interrupted this very
+	 * CPU inside the allocator: never wait for the lock without bound */
+	irq_disable();
+	while (!spin_trylock(&lock)) {
+		if (++tries > 1000000) {
+			if (f & RFLAGS_IF)
+				irq_enable();
+			return -EBUSY;
+		}
+		cpu_relax();
+	}
+	was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&
+		   pfa_reserve_range(&pfa, pa / PAGE_SIZE, 1) == 1;
 	spin_unlock_irqrestore(&lock, f);
 	return was_free;
 }
