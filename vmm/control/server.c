@@ -15,7 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CLIENT_TIMEOUT_MS 3000 /* an idle client blocks the (single) server thread at most this long */
+#define CLIENT_TIMEOUT_MS                                                                          \
+	3000 /* an idle client blocks the (single) server thread at most this long */
 
 struct ctl_server {
 	int lfd;
