@@ -109,7 +109,8 @@ static void *slow_read(void *arg)
 	size_t got = 0;
 
 	while (got < BIG) {
-		ssize_t n = net_read_some(r->fd, r->buf + got, got < BIG / 2 ? 1000 : BIG, 2000);
+		ssize_t n =
+			net_read_some(r->fd, r->buf + got, got < BIG / 2 ? 1000 : BIG - got, 2000);
 
 		if (n <= 0) {
 			r->rc = (int)n;
