@@ -135,8 +135,11 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, str
 
 /*
  * Same as ebpf_prog_load for an ELF64 little-endian relocatable object for
- * EM_BPF (`clang -O2 -target bpf -c`). `section` names the program section
- * (NULL: the first executable section with instructions). Calls to other
+ * EM_BPF (`clang -O2 -target bpf -c`). `section` names the program section,
+ * or the entry function; NULL: the first executable section other than .text,
+ * else .text. In a section with several global functions the entry must be
+ * named; an entry not at the start of its section is called from a 2-insn
+ * prologue (one call frame). Calls to other
  * functions of the same section are resolved; any relocation that would need
  * maps or globals is rejected. Every field of the file is bounds-checked.
  */

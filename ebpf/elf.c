@@ -11,6 +11,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -107,7 +108,7 @@ static bool is_prog_section(const Elf64_Shdr *s)
 	return s->sh_type == SHT_PROGBITS && (s->sh_flags & SHF_EXECINSTR) && s->sh_size > 0;
 }
 
-static int find_section(struct elf_file *f, const char *name, unsigned *out)
+static int find_section(struct elf_file *f, const char *name, unsigned *out, bool *found)
 {
 	int text = -1;
 
@@ -132,7 +133,87 @@ static int find_section(struct elf_file *f, const char *name, unsigned *out)
 		*out = (unsigned)text;
 		return 0;
 	}
-	return efail(f, "no executable section", name ? name : "(any)");
+	if (name) {
+		*found = false; /* maybe a function name */
+		return 0;
+	}
+	return efail(f, "no executable section", "(any)");
+}
+
+/* the symbol table and its strings, validated; 0 or -EINVAL */
+static int get_symtab(struct elf_file *f, const Elf64_Shdr **symtab, const char **strs,
+		      size_t *strs_len)
+{
+	for (unsigned i = 1; i < f->eh.e_shnum; i++) {
+		const Elf64_Shdr *s = &f->sh[i];
+
+		if (s->sh_type != SHT_SYMTAB)
+			continue;
+		if (s->sh_entsize != sizeof(Elf64_Sym) || s->sh_size % sizeof(Elf64_Sym) ||
+		    s->sh_link == 0 || s->sh_link >= f->eh.e_shnum ||
+		    f->sh[s->sh_link].sh_type != SHT_STRTAB)
+			return efail(f, "bad symbol table", sec_name(f, i));
+		*symtab = s;
+		*strs = (const char *)f->buf + f->sh[s->sh_link].sh_offset;
+		*strs_len = f->sh[s->sh_link].sh_size;
+		return 0;
+	}
+	*symtab = NULL;
+	return 0;
+}
+
+/*
+ * The entry point: the function named `name` (when name is not a section),
+ * else the section's only global function, else its start. Sets *sec (when
+ * found by function name) and *entry (instruction offset in the section).
+ */
+static int find_entry(struct elf_file *f, const char *name, bool by_function, unsigned *sec,
+		      size_t *entry)
+{
+	const Elf64_Shdr *symtab;
+	const char *strs, *first = NULL;
+	size_t strs_len, nglobal = 0;
+	int rc = get_symtab(f, &symtab, &strs, &strs_len);
+
+	*entry = 0;
+	if (rc || !symtab)
+		return rc ? rc : (by_function ? efail(f, "no executable section", name) : 0);
+	for (size_t k = 1; k < symtab->sh_size / sizeof(Elf64_Sym); k++) {
+		Elf64_Sym sym;
+		const char *sname;
+
+		memcpy(&sym, f->buf + symtab->sh_offset + k * sizeof(sym), sizeof(sym));
+		if (ELF64_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == 0 ||
+		    sym.st_shndx >= f->eh.e_shnum || !is_prog_section(&f->sh[sym.st_shndx]))
+			continue;
+		sname = str_at(strs, strs_len, sym.st_name);
+		if (!sname)
+			return efail(f, "symbol name out of range", NULL);
+		if (sym.st_value % 8 || sym.st_value >= f->sh[sym.st_shndx].sh_size)
+			return efail(f, "function symbol outside its section", sname);
+		if (by_function) {
+			if (strcmp(sname, name))
+				continue;
+			*sec = sym.st_shndx;
+			*entry = sym.st_value / 8;
+			return 0;
+		}
+		if (sym.st_shndx != *sec || ELF64_ST_BIND(sym.st_info) != STB_GLOBAL)
+			continue;
+		if (nglobal++ == 0) {
+			first = sname;
+			*entry = sym.st_value / 8;
+		} else {
+			return ebpf_fail(
+				f->err, -1,
+				"ELF: section %s has several global functions ('%s', '%s'): "
+				"name the entry function",
+				sec_name(f, *sec), first, sname);
+		}
+	}
+	if (by_function)
+		return efail(f, "no executable section or function", name);
+	return 0;
 }
 
 struct layout {
@@ -235,6 +316,7 @@ int ebpf_elf_extract(const void *elf, size_t len, const char *section, struct eb
 	struct layout lay = { .nparts = 1 };
 	struct ebpf_insn *out = NULL;
 	unsigned text_idx = 0;
+	size_t entry = 0;
 	int rc, need_text = 0;
 
 	*insns = NULL;
@@ -242,9 +324,15 @@ int ebpf_elf_extract(const void *elf, size_t len, const char *section, struct eb
 	rc = parse_headers(&f);
 	if (rc)
 		goto fail;
-	rc = find_section(&f, section, &lay.sec[0]);
-	if (rc)
-		goto fail;
+	{
+		bool found = true;
+
+		rc = find_section(&f, section, &lay.sec[0], &found);
+		if (!rc)
+			rc = find_entry(&f, section, !found, &lay.sec[0], &entry);
+		if (rc)
+			goto fail;
+	}
 	for (unsigned i = 1; i < f.eh.e_shnum; i++)
 		if (is_prog_section(&f.sh[i]) && !strcmp(sec_name(&f, i), ".text"))
 			text_idx = i;
@@ -281,6 +369,25 @@ int ebpf_elf_extract(const void *elf, size_t len, const char *section, struct eb
 		if (rc)
 			goto fail;
 		if (!need_text) {
+			if (entry) {
+				/* the entry is not first: call it from a 2-insn
+				 * prologue (everything else moves as a block) */
+				struct ebpf_insn *with = malloc((total + 2) * sizeof(*with));
+
+				if (!with) {
+					rc = -ENOMEM;
+					goto fail;
+				}
+				memset(with, 0, 2 * sizeof(*with));
+				with[0].code = EBPF_JMP | EBPF_CALL;
+				with[0].src = EBPF_PSEUDO_CALL_LOCAL;
+				with[0].imm = (int32_t)entry + 1;
+				with[1].code = EBPF_JMP | EBPF_EXIT;
+				memcpy(&with[2], out, total * sizeof(*out));
+				free(out);
+				out = with;
+				total += 2;
+			}
 			*insns = out;
 			*count = total;
 			free(f.sh);
