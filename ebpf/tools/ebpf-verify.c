@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ebpf-verify [-c CTXSIZE] [-s SECTION] FILE: verify a program, raw
+ * ebpf-verify [-c CTXSIZE] [-s SECTION|FUNCTION] FILE: verify a program, raw
  * little-endian instructions or an ELF object (recognised by its magic).
  * The context is CTXSIZE writable bytes (default 64) and the helpers are
  * those of ebpf/tools/testenv.h. Prints `accept` and exits 0, or
@@ -77,6 +77,6 @@ int main(int argc, char **argv)
 	free(buf);
 	return 0;
 usage:
-	fprintf(stderr, "usage: ebpf-verify [-c CTXSIZE] [-s SECTION] FILE\n");
+	fprintf(stderr, "usage: ebpf-verify [-c CTXSIZE] [-s SECTION|FUNCTION] FILE\n");
 	return 2;
 }
