@@ -135,12 +135,12 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, str
 
 /*
  * Same as ebpf_prog_load for an ELF64 little-endian relocatable object for
- * EM_BPF (`clang -O2 -target bpf -c`). `section` names the program section,
- * or the entry function; NULL: the first executable section other than .text,
- * else .text. In a section with several global functions the entry must be
- * named; an entry not at the start of its section is called from a 2-insn
- * prologue (one call frame). Calls to other
- * functions of the same section are resolved; any relocation that would need
+ * EM_BPF (`clang -O2 -target bpf -c`). `section` names the program section
+ * or the entry function; NULL: the first executable section other than
+ * .text, else .text. In a section with several global functions the entry
+ * must be named; an entry not at the start of its section is called from a
+ * 2-instruction prologue (one call frame). Calls to functions of the same
+ * section or of .text (appended) are resolved; any relocation that would need
  * maps or globals is rejected. Every field of the file is bounds-checked.
  */
 int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len, const char *section,
@@ -164,8 +164,9 @@ size_t ebpf_prog_len(const struct ebpf_prog *prog);
  * Run the program with r1 = ctx and r2 = the declared context size. ctx must
  * point to at least that many bytes, and each region field must hold the
  * address of a buffer of the declared region size; ctx and the buffers must
- * be 8-byte aligned (atomics are proven aligned relative to them). `user` is passed to every
- * helper. Returns r0. Safe to call concurrently on the same program.
+ * be 8-byte aligned (atomics are proven aligned relative to them). `user` is
+ * passed to every helper. Returns r0. Safe to call concurrently on the same
+ * program.
  */
 uint64_t ebpf_prog_run(const struct ebpf_prog *prog, void *ctx, void *user);
 
