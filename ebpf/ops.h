@@ -8,7 +8,7 @@
 #define EBPF_OPS_H
 
 /* clang-format off */
-#define EBPF_ALU_OPS(X, w)                                                                          \
+#define EBPF_ALU_OPS(X, w)                                                                         \
 	X(ADD##w##_K) X(ADD##w##_X) X(SUB##w##_K) X(SUB##w##_X) X(MUL##w##_K) X(MUL##w##_X)         \
 	X(DIV##w##_K) X(DIV##w##_X) X(SDIV##w##_K) X(SDIV##w##_X) X(OR##w##_K) X(OR##w##_X)         \
 	X(AND##w##_K) X(AND##w##_X) X(LSH##w##_K) X(LSH##w##_X) X(RSH##w##_K) X(RSH##w##_X)         \
@@ -16,13 +16,13 @@
 	X(XOR##w##_X) X(MOV##w##_K) X(MOV##w##_X) X(ARSH##w##_K) X(ARSH##w##_X)                     \
 	X(MOVSX8_##w) X(MOVSX16_##w)
 
-#define EBPF_JMP_OPS(X, w)                                                                          \
+#define EBPF_JMP_OPS(X, w)                                                                         \
 	X(JEQ##w##_K) X(JEQ##w##_X) X(JGT##w##_K) X(JGT##w##_X) X(JGE##w##_K) X(JGE##w##_X)         \
 	X(JSET##w##_K) X(JSET##w##_X) X(JNE##w##_K) X(JNE##w##_X) X(JSGT##w##_K) X(JSGT##w##_X)     \
 	X(JSGE##w##_K) X(JSGE##w##_X) X(JLT##w##_K) X(JLT##w##_X) X(JLE##w##_K) X(JLE##w##_X)       \
 	X(JSLT##w##_K) X(JSLT##w##_X) X(JSLE##w##_K) X(JSLE##w##_X)
 
-#define EBPF_OPS(X)                                                                                 \
+#define EBPF_OPS(X)                                                                                \
 	EBPF_ALU_OPS(X, 64)                                                                         \
 	EBPF_ALU_OPS(X, 32)                                                                         \
 	X(MOVSX32_64)                                                                               \
