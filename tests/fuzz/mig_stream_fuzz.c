@@ -6,6 +6,7 @@
  * others do not, state names are clean. Any violation aborts (a finding), as do ASan/UBSan reports.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,10 @@ static uint8_t mem[FUZZ_MEM];
 static int f_hello(void *ctx, const struct mig_hello *h, char *err, size_t errlen)
 {
 	/* destination with 1 MiB: refuse others, as the VMM would */
-	return h->mem_size == FUZZ_MEM ? 0 : -22;
+	if (h->mem_size == FUZZ_MEM)
+		return 0;
+	snprintf(err, errlen, "wrong memory size");
+	return -22;
 }
 
 static int f_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const uint8_t *data,
@@ -27,8 +31,10 @@ static int f_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const
 {
 	if (gpa % MIG_PAGE_SIZE || gpa >= MIG_MAX_MEM)
 		abort();
-	if (gpa >= FUZZ_MEM)
-		return -34; /* not RAM here: the VMM's own check */
+	if (gpa >= FUZZ_MEM) {
+		snprintf(err, errlen, "not RAM"); /* the VMM's own check */
+		return -34;
+	}
 	if ((kind == MIG_PAGE_DATA) != (data != NULL))
 		abort();
 	if (kind == MIG_PAGE_DATA)
