@@ -183,6 +183,45 @@ t_memtest() {
 	stop_vm c
 }
 
+# Four migrations in a row while memtest dirties memory: every hop keeps the
+# guest's memory, CPU, interrupt and timer state intact.
+t_hops() {
+	if ! boot_shell h0; then
+		notok "four hops: boot" "$W/h0.err"
+		stop_vm h0
+		return
+	fi
+	say h0 "memtest -m 16 -i 200 -d 32 &"
+	if ! wait_for "$W/h0.out" "memtest: round 3 ok" 30; then
+		skip "four migrations in a row" "no memtest in the initrd"
+		stop_vm h0
+		return
+	fi
+	cur=h0
+	good=0
+	for hop in 1 2 3 4; do
+		next_port
+		incoming "h$hop" "$uri"
+		ctl $cur migrate "$uri" >/dev/null
+		wait_exit $cur 60
+		mark=$(wc -c <"$W/h$hop.out")
+		i=0
+		while [ "$(memtest_rounds_after "h$hop" "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ $status = 0 ] && [ "$(memtest_rounds_after "h$hop" "$mark")" -ge 2 ] &&
+			! grep -q MISMATCH "$W/h$hop.out" && good=$((good + 1))
+		cur=h$hop
+	done
+	if [ $good = 4 ] && responds $cur; then
+		ok "four migrations in a row under memtest: checksum holds after every hop"
+	else
+		notok "four hops ($good of 4 good)" "$W/$cur.err" "$W/$cur.out"
+	fi
+	stop_vm $cur
+}
+
 # UME on a page of a running process before migration: after migration the
 # process dies when it touches the page, the rest of the VM is fine.
 t_ume_process() {
@@ -533,7 +572,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t
