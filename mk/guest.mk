@@ -82,7 +82,7 @@ $(B)/unit/guest_%: $(B)/guest/unit/test_guest_%.o \
 .SECONDARY: $(patsubst tests/unit/%.c,$(B)/guest/unit/test_%.o,$(wildcard tests/unit/guest_*.c)) \
 	$(patsubst %,$(B)/guest/unit/%.o,$(GUEST_UNIT_LIB))
 
-CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-vessel guest-crash
+CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-vessel guest-crash console-input
 SUITE_CMD_guest-unit := rc=0; for t in $(GUEST_UNIT_TESTS); do \
 	CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
 SUITE_DEPS_guest-unit = $(GUEST_UNIT_TESTS)
@@ -101,6 +101,9 @@ SUITE_TIMEOUT_guest-selftest-vessel := 560
 SUITE_CMD_guest-crash := sh tests/guest/crash.sh $(VESSEL_BIN) $(KERNEL_ELF)
 SUITE_DEPS_guest-crash = $(KERNEL_ELF) $(VESSEL_BIN)
 SUITE_TIMEOUT_guest-crash := 300
+SUITE_CMD_console-input := sh tests/guest/console-input.sh $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_DEPS_console-input = $(KERNEL_ELF) $(VESSEL_BIN) $(INITRD_IMG)
+SUITE_TIMEOUT_console-input := 300
 
 # Null-syscall cost per entry path in guest instructions (QEMU -icount: the
 # guest TSC counts instructions), the erratum's ud2 path against the direct one.

@@ -47,6 +47,7 @@ void console_init(void)
 {
 	ioapic_route(VESSEL_COM1_IRQ, VEC_COM1, cpus[0].apic_id);
 	serial_enable_rx_irq();
+	console_irq(); /* input that arrived before the interrupt was enabled */
 }
 
 int console_wakeup_pending(void)

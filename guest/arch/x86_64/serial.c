@@ -15,8 +15,21 @@
 #define LSR_DR	 0x01 /* data ready */
 #define LSR_THRE 0x20 /* transmit holding register empty */
 
+/*
+ * Bytes that were already received when serial_init ran. Enabling the FIFOs
+ * clears the receiver, and input may be waiting by then: QEMU puts the first
+ * byte of piped input in RBR before the kernel starts, and refills RBR as
+ * soon as it is read. Drain the receiver right before the FIFO enable and
+ * hand those bytes out first; only input arriving in the few instructions
+ * between the last read and the enable (or beyond 256 bytes) can be lost.
+ */
+static char held[256];
+static unsigned held_head, held_count;
+
 void serial_init(void)
 {
+	while (held_count < sizeof(held) && (inb(COM1 + LSR) & LSR_DR))
+		held[(held_head + held_count++) % sizeof(held)] = (char)inb(COM1 + RBR);
 	outb(COM1 + IER, 0);
 	outb(COM1 + LCR, 0x80); /* DLAB */
 	outb(COM1 + 0, 1);	/* divisor 1: 115200 baud */
@@ -61,6 +74,13 @@ void serial_write(const char *s, unsigned long n)
 
 int serial_getc(void)
 {
+	if (held_count) {
+		char c = held[held_head];
+
+		held_head = (held_head + 1) % sizeof(held);
+		held_count--;
+		return (unsigned char)c;
+	}
 	if (!(inb(COM1 + LSR) & LSR_DR))
 		return -1;
 	return inb(COM1 + RBR);

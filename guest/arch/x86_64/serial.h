@@ -3,7 +3,10 @@
 #ifndef ARCH_X86_64_SERIAL_H
 #define ARCH_X86_64_SERIAL_H
 
-/* Programs COM1 for 115200 8N1 with FIFOs; safe to call again. */
+/*
+ * Programs COM1 for 115200 8N1 with FIFOs; safe to call again. Bytes already
+ * waiting in the receiver are kept and returned first by serial_getc.
+ */
 void serial_init(void);
 /* Writes one byte, waiting for the transmitter (LF is sent as CR LF). */
 void serial_putc(char c);
