@@ -11,6 +11,7 @@
 #include "core/vm.h"
 #include "dev/device.h"
 #include "dev/serial.h"
+#include "migrate/live/internal.h"
 
 #include "abi/vessel.h"
 
@@ -576,6 +577,69 @@ out:
 	return ok;
 }
 
+/*
+ * A hypercall whose argument (or string) lies on a poisoned page: the VMM
+ * reads it through a memory-exception-safe copy, so the VM stops with a
+ * clear reason instead of the whole VMM dying of SIGBUS.
+ */
+#define POISON_GPA (PARAM_GPA + 0x1000)
+
+static int t_hc_poisoned(unsigned nr, uint64_t arg_gpa, void (*prep)(struct vm *),
+			 const char *needle)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	struct live *l = NULL;
+	char err[256];
+	int rc;
+
+	CHECK(vm && !LOAD(vm, rawhc));
+	param(vm, 0, nr);
+	param(vm, 1, arg_gpa);
+	if (prep)
+		prep(vm);
+	if (live_attach(vm, &l, err, sizeof(err))) {
+		printf("# live_attach: %s\n", err);
+		vm_destroy(vm);
+		return 0;
+	}
+	rc = live_poison_gpa(l, POISON_GPA, err, sizeof(err));
+	if (rc < 0) {
+		printf("# cannot poison a page here: %s\n", err);
+		live_detach(l);
+		vm_destroy(vm);
+		return 0;
+	}
+	rc = run_to_stop(vm);
+	rc = rc == VESSEL_EXIT_GUEST_FAULT && strstr(vm->stop_msg, needle) &&
+	     strstr(vm->stop_msg, "poisoned");
+	if (!rc)
+		printf("# status %d, reason: %s\n", vm->exit_status, vm->stop_msg);
+	live_detach(l);
+	vm_destroy(vm);
+	return rc;
+}
+
+static void prep_poisoned_msg(struct vm *vm)
+{
+	struct vessel_hc_test *t = gmem_ptr(&vm->mem, PARAM_GPA + 0x100, sizeof(*t));
+
+	/* "hi" ends the first page; the rest of the message is on the poisoned one */
+	*t = (struct vessel_hc_test){ .kind = VESSEL_TEST_PRINT, .msg_gpa = POISON_GPA - 2 };
+	memcpy(gmem_ptr(&vm->mem, POISON_GPA - 2, 2), "hi", 2);
+}
+
+static int t_hc_poisoned_arg(void)
+{
+	return t_hc_poisoned(VESSEL_HC_POWEROFF, POISON_GPA, NULL, "poweroff: argument");
+}
+
+static int t_hc_poisoned_str(void)
+{
+	return t_hc_poisoned(VESSEL_HC_TEST, PARAM_GPA + 0x100, prep_poisoned_msg,
+			     "message string at 0x300ffe");
+}
+
 /* Pause and resume a running VM from the host, then let it finish. */
 static int t_pause_resume(void)
 {
@@ -677,6 +741,8 @@ static const struct test tests[] = {
 	{ "bad hypercall: poweroff status > 255", t_hc_bad_status },
 	{ "bad hypercall: cpu_start cr3 outside RAM", t_hc_bad_cr3 },
 	{ "bad hypercall: byte-sized OUT", t_hc_byte },
+	{ "bad hypercall: argument on a poisoned page", t_hc_poisoned_arg },
+	{ "bad hypercall: string runs into a poisoned page", t_hc_poisoned_str },
 	{ "triple fault stops the VM with a register dump", t_triple_fault },
 	{ "unassigned MMIO stops the VM", t_unassigned_mmio },
 	{ "console input reaches the guest", t_console_input },

@@ -8,8 +8,10 @@
 
 #include "abi/vessel.h"
 #include "migrate/live/live.h"
+#include "migrate/safecopy.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,32 +28,95 @@ const char *hypercall_name(unsigned nr)
 	return "unknown";
 }
 
-/* The argument struct: in RAM, naturally aligned (8 bytes for all of ours). */
-static void *arg_ptr(struct vm *vm, unsigned nr, uint64_t gpa, size_t size,
-		     struct exit_result *res)
+/*
+ * Guest memory is read and written here only through a memory-exception-safe
+ * copy: a page hit by an uncorrectable memory error (or poisoned with
+ * inject-ume) raises SIGBUS on access, which must stop this VM with a clear
+ * reason, never kill the VMM.
+ */
+static int guest_copy(struct vm *vm, void *dst, uint64_t gpa, size_t len, bool to_guest)
 {
-	void *p;
+	uint8_t *p = gmem_ptr(&vm->mem, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	return to_guest ? mig_safe_copy(p, dst, len, NULL) : mig_safe_copy(dst, p, len, NULL);
+}
+
+/* The argument struct: in RAM, naturally aligned (8 bytes for all of ours). */
+static int arg_read(struct vm *vm, unsigned nr, uint64_t gpa, void *dst, size_t size,
+		    struct exit_result *res)
+{
+	int err;
 
 	if (gpa % 8) {
 		exit_fault(res, "hypercall %s: argument address %#llx is not 8-byte aligned",
 			   hypercall_name(nr), (unsigned long long)gpa);
-		return NULL;
+		return -EINVAL;
 	}
-	p = gmem_ptr(&vm->mem, gpa, size);
-	if (!p)
+	err = guest_copy(vm, dst, gpa, size, false);
+	if (err == -EFAULT)
 		exit_fault(res, "hypercall %s: argument [%#llx, +%zu) is outside guest RAM",
 			   hypercall_name(nr), (unsigned long long)gpa, size);
-	return p;
+	else if (err)
+		exit_fault(res,
+			   "hypercall %s: argument [%#llx, +%zu) is on a poisoned page "
+			   "(uncorrectable memory error)",
+			   hypercall_name(nr), (unsigned long long)gpa, size);
+	return err;
+}
+
+/* Write the OUT field `ret` at offset `off` of the argument struct at gpa. */
+static void arg_write_ret(struct vm *vm, unsigned nr, uint64_t gpa, size_t off, int64_t ret,
+			  struct exit_result *res)
+{
+	if (guest_copy(vm, &ret, gpa + off, sizeof(ret), true))
+		exit_fault(res, "hypercall %s: cannot write ret at %#llx: poisoned page",
+			   hypercall_name(nr), (unsigned long long)(gpa + off));
+}
+
+/*
+ * Copy the NUL-terminated guest string at gpa into buf (VESSEL_HC_STR_MAX
+ * bytes), a page at a time so that bytes after the NUL are never read.
+ * Returns 0, -EFAULT (outside RAM), -EHWPOISON or -ENAMETOOLONG.
+ */
+static int guest_strcpy(struct vm *vm, uint64_t gpa, char *buf)
+{
+	size_t got = 0;
+
+	while (got < VESSEL_HC_STR_MAX) {
+		uint64_t a = gpa + got;
+		size_t n = GMEM_PAGE_SIZE - a % GMEM_PAGE_SIZE;
+		int err;
+
+		if (a < gpa)
+			return -EFAULT; /* wrapped around */
+		if (n > VESSEL_HC_STR_MAX - got)
+			n = VESSEL_HC_STR_MAX - got;
+		err = guest_copy(vm, buf + got, a, n, false);
+		if (err)
+			return err;
+		if (memchr(buf + got, '\0', n))
+			return 0;
+		got += n;
+	}
+	buf[0] = '\0';
+	return -ENAMETOOLONG;
 }
 
 static int guest_str(struct vm *vm, const char *what, uint64_t gpa, char *buf,
 		     struct exit_result *res)
 {
-	int err = gmem_strcpy(&vm->mem, gpa, buf, VESSEL_HC_STR_MAX);
+	int err = guest_strcpy(vm, gpa, buf);
 
 	if (err == -EFAULT)
 		exit_fault(res, "hypercall test: %s string at %#llx is outside guest RAM", what,
 			   (unsigned long long)gpa);
+	else if (err == -EHWPOISON)
+		exit_fault(res,
+			   "hypercall test: %s string at %#llx runs into a poisoned page "
+			   "(uncorrectable memory error)",
+			   what, (unsigned long long)gpa);
 	else if (err)
 		exit_fault(res, "hypercall test: %s string at %#llx has no NUL within %u bytes",
 			   what, (unsigned long long)gpa, VESSEL_HC_STR_MAX);
@@ -60,12 +125,12 @@ static int guest_str(struct vm *vm, const char *what, uint64_t gpa, char *buf,
 
 static void hc_poweroff(struct vm *vm, uint64_t gpa, struct exit_result *res)
 {
-	struct vessel_hc_poweroff *a = arg_ptr(vm, VESSEL_HC_POWEROFF, gpa, sizeof(*a), res);
+	struct vessel_hc_poweroff a;
 	uint64_t status;
 
-	if (!a)
+	if (arg_read(vm, VESSEL_HC_POWEROFF, gpa, &a, sizeof(a), res))
 		return;
-	status = a->status;
+	status = a.status;
 	if (status > 255) {
 		exit_fault(res, "hypercall poweroff: status %llu is not in 0..255",
 			   (unsigned long long)status);
@@ -77,15 +142,14 @@ static void hc_poweroff(struct vm *vm, uint64_t gpa, struct exit_result *res)
 
 static void hc_test(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struct exit_result *res)
 {
-	struct vessel_hc_test *a = arg_ptr(vm, VESSEL_HC_TEST, gpa, sizeof(*a), res);
 	struct vm_test_log *t = &vm->test;
 	char file[VESSEL_HC_STR_MAX], msg[VESSEL_HC_STR_MAX];
 	struct vessel_hc_test in;
 	unsigned cpu = vcpu ? vcpu->id : 0;
 
-	if (!a)
+	/* one snapshot: other vCPUs may write meanwhile */
+	if (arg_read(vm, VESSEL_HC_TEST, gpa, &in, sizeof(in), res))
 		return;
-	memcpy(&in, a, sizeof(in)); /* one snapshot: other vCPUs may write meanwhile */
 	msg[0] = '\0';
 	if (in.msg_gpa && (in.kind == VESSEL_TEST_ASSERT || in.kind == VESSEL_TEST_PRINT) &&
 	    guest_str(vm, "message", in.msg_gpa, msg, res))
@@ -137,7 +201,7 @@ static void hc_test(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struct exit_
 	default:
 		break;
 	}
-	a->ret = 0;
+	arg_write_ret(vm, VESSEL_HC_TEST, gpa, offsetof(struct vessel_hc_test, ret), 0, res);
 }
 
 static int canonical(uint64_t va)
@@ -147,27 +211,26 @@ static int canonical(uint64_t va)
 
 static void hc_cpu_start(struct vm *vm, uint64_t gpa, struct exit_result *res)
 {
-	struct vessel_hc_cpu_start *a = arg_ptr(vm, VESSEL_HC_CPU_START, gpa, sizeof(*a), res);
+	const size_t ret_off = offsetof(struct vessel_hc_cpu_start, ret);
 	struct vessel_hc_cpu_start in;
 	struct vcpu *ap;
 
-	if (!a)
+	if (arg_read(vm, VESSEL_HC_CPU_START, gpa, &in, sizeof(in), res))
 		return;
-	memcpy(&in, a, sizeof(in));
 	if (in.cr3 % 4096 || !gmem_ptr(&vm->mem, in.cr3, 4096)) {
 		exit_fault(res, "hypercall cpu_start: cr3 %#llx is not a page of guest RAM",
 			   (unsigned long long)in.cr3);
 		return;
 	}
 	if (in.cpu == 0 || in.cpu >= vm->nr_vcpus || !canonical(in.rip) || !canonical(in.rsp)) {
-		a->ret = -EINVAL;
+		arg_write_ret(vm, VESSEL_HC_CPU_START, gpa, ret_off, -EINVAL, res);
 		return;
 	}
 	ap = vm->vcpus[in.cpu];
 	pthread_mutex_lock(&vm->lock);
 	if (ap->started) {
 		pthread_mutex_unlock(&vm->lock);
-		a->ret = -EBUSY;
+		arg_write_ret(vm, VESSEL_HC_CPU_START, gpa, ret_off, -EBUSY, res);
 		return;
 	}
 	ap->start_req = in;
@@ -175,7 +238,7 @@ static void hc_cpu_start(struct vm *vm, uint64_t gpa, struct exit_result *res)
 	ap->started = true;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
-	a->ret = 0;
+	arg_write_ret(vm, VESSEL_HC_CPU_START, gpa, ret_off, 0, res);
 }
 
 static void hc_io(void *opaque, struct io_access *acc, struct exit_result *res)
