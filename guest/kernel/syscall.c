@@ -29,8 +29,11 @@ VESSEL_SYSCALLS(X)
 static syscall_fn *const syscall_table[VESSEL_SYSCALL_COUNT] = { VESSEL_SYSCALLS(X) };
 #undef X
 
-/* Flags user code may set; IF always on, IOPL 0, no NT/RF/VM. */
-#define USER_RFLAGS_MASK 0x254dd5ul /* CF PF AF ZF SF TF DF OF AC ID */
+/*
+ * Flags user code may set (what POPF at CPL3 can change); IF always on,
+ * IOPL 0, no VM. NT and RF are harmless in the frame iretq restores.
+ */
+#define USER_RFLAGS_MASK 0x254dd5ul /* CF PF AF ZF SF TF DF OF NT RF AC ID */
 
 /* 1 if the user bytes at tf->rip are `int $0x80` (CD 80). */
 static int at_int80(struct trapframe *tf)

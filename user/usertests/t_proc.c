@@ -100,6 +100,50 @@ void test_regs_preserved(void)
 	}
 }
 
+/*
+ * NT set in user RFLAGS (POPF may set it at CPL3) must not reach the
+ * kernel's own RFLAGS: an iretq with NT set is a #GP in long mode.
+ */
+void test_rflags_nt(void)
+{
+	long pid = sys_getpid(), r;
+	uint64_t flags;
+
+	for (int path = 0; path < 2; path++) {
+		if (path == 0)
+			__asm__ volatile("pushfq\n\t"
+					 "orq $0x4000, (%%rsp)\n\t"
+					 "popfq\n\t"
+					 "syscall\n\t"
+					 "pushfq\n\t"
+					 "pop %%rdx\n\t"
+					 "pushfq\n\t"
+					 "andq $~0x4000, (%%rsp)\n\t"
+					 "popfq"
+					 : "=a"(r), "=d"(flags)
+					 : "a"((long)SYS_getpid)
+					 : "rcx", "r11", "memory", "cc");
+		else
+			__asm__ volatile("pushfq\n\t"
+					 "orq $0x4000, (%%rsp)\n\t"
+					 "popfq\n\t"
+					 "int $0x80\n\t"
+					 "pushfq\n\t"
+					 "pop %%rdx\n\t"
+					 "pushfq\n\t"
+					 "andq $~0x4000, (%%rsp)\n\t"
+					 "popfq"
+					 : "=a"(r), "=d"(flags)
+					 : "a"((long)SYS_getpid)
+					 : "rcx", "r11", "memory", "cc");
+		CHECK_EQ(r, pid);
+		(void)flags;
+	}
+	/* and the kernel still switches and returns normally afterwards */
+	CHECK_EQ(sys_yield(), 0);
+	CHECK_EQ(sys_getpid(), pid);
+}
+
 void test_unknown_syscall(void)
 {
 	static const long nrs[] = {

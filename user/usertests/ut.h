@@ -88,6 +88,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(getpid_gettid)                                                                           \
 	X(int80)                                                                                   \
 	X(regs_preserved)                                                                          \
+	X(rflags_nt)                                                                               \
 	X(unknown_syscall)                                                                         \
 	X(spawn_wait)                                                                              \
 	X(spawn_argv)                                                                              \

@@ -19,6 +19,7 @@
 #define RFLAGS_DF (1ul << 10)
 #define RFLAGS_TF (1ul << 8)
 #define RFLAGS_AC (1ul << 18)
+#define RFLAGS_NT (1ul << 14)
 
 static inline void outb(uint16_t port, uint8_t v)
 {

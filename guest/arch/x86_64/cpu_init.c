@@ -37,7 +37,11 @@ void arch_cpu_init(struct cpu *c)
 	mce_cpu_init(); /* CR4.MCE and bank controls: kernel/mce.c */
 	/* sysret: CS = 0x20|3, SS = 0x18|3; syscall: CS = 0x08, SS = 0x10 */
 	wrmsr(MSR_STAR, ((uint64_t)0x10 << 48) | ((uint64_t)KERNEL_CS << 32));
-	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC);
+	/*
+	 * NT too: user code may set it (popf), and the kernel's iretq with
+	 * NT set in its own RFLAGS is a #GP in long mode.
+	 */
+	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_LSTAR, lstar_value ? lstar_value : (uint64_t)syscall_entry_fast);
 	if (c->id == 0) {
 		__asm__ volatile("fninit; fxsave64 %0" : "=m"(fpu_initial_state));
