@@ -84,6 +84,8 @@ int64_t sys_wait(int64_t pid, int32_t *wstatus, uint64_t flags)
 
 	if (pid == 0 || pid < -1 || (flags & ~(uint64_t)VESSEL_WNOHANG))
 		return -EINVAL;
+	if (pid > INT32_MAX)
+		return -ECHILD; /* no such pid: (int)pid would name another child */
 	r = proc_wait(p, (int)pid, &st, (int)(flags & VESSEL_WNOHANG), wstatus == NULL);
 	if (r <= 0 || !wstatus)
 		return r;

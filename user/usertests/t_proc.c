@@ -241,6 +241,9 @@ void test_wait_errors(void)
 	CHECK_ERR(sys_wait(0, &status, 0), EINVAL);
 	CHECK_ERR(sys_wait(-2, &status, 0), EINVAL);
 	pid = ut_spawn_helper("exit", "3", NULL);
+	/* a pid beyond 32 bits is no pid at all, not the child it truncates to */
+	CHECK_ERR(sys_wait(pid + (1l << 32), &status, VESSEL_WNOHANG), ECHILD);
+	CHECK_ERR(sys_wait(pid - (1l << 32), &status, VESSEL_WNOHANG), EINVAL);
 	CHECK_ERR(sys_wait(pid, &status, 0x100), EINVAL);
 	CHECK_ERR(sys_wait(pid, BAD_KERNEL, 0), EFAULT);
 	CHECK_ERR(sys_wait(pid, (int32_t *)(uintptr_t) "ro", 0), EFAULT);
