@@ -43,7 +43,9 @@ USER_LIBGCC := $(shell $(USER_CC) -print-libgcc-file-name)
 # The libc's own loops must not be turned into calls to memset/memcpy.
 USER_LIBC_CFLAGS := -fno-tree-loop-distribute-patterns
 
-USER_LIBC_SRCS := $(sort $(wildcard user/libc/src/*.c)) guest/lib/fmt.c
+# guest/lib/fmt.c and string.c are the kernel's: one printf engine and one set
+# of mem*/str* basics for both.
+USER_LIBC_SRCS := $(sort $(wildcard user/libc/src/*.c)) guest/lib/fmt.c guest/lib/string.c
 USER_LIBC_OBJS := $(patsubst %.c,$(B)/user/obj/%.o,$(USER_LIBC_SRCS))
 USER_CRT0 := $(B)/user/obj/user/libc/src/crt0.o
 USER_LIBC := $(B)/user/libc.a
@@ -131,8 +133,13 @@ $(B)/user/hostlibc/%.o: user/libc/src/%.c tests/unit/user_libc_rename.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $< (host, u_ names)")
 	$(Q)$(HOST_CC) -std=gnu11 -O1 -g $(WARN) -MMD -MP $(USER_HOSTLIBC_CFLAGS) -c $< -o $@
+# The kernel's string.c as the libc links it (see USER_LIBC_SRCS).
+$(B)/user/hostlibc/guest/%.o: guest/lib/%.c tests/unit/user_libc_rename.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (host, u_ names)")
+	$(Q)$(HOST_CC) -std=gnu11 -O1 -g $(WARN) -MMD -MP $(USER_HOSTLIBC_CFLAGS) -c $< -o $@
 USER_HOSTLIBC_OBJS := $(addprefix $(B)/user/hostlibc/,string.o stdlib.o errors.o malloc.o) \
-	$(B)/host/tests/unit/user_heap_arena.o
+	$(B)/user/hostlibc/guest/string.o $(B)/host/tests/unit/user_heap_arena.o
 
 $(B)/unit/user_fmt_test: $(B)/host/tests/unit/user_fmt_test.o $(B)/user/unit/fmt.o
 	@mkdir -p $(@D)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Byte and string functions (user/libc/src/string.c), C semantics. */
+/* Byte and string functions (user/libc/src/string.c, guest/lib/string.c), C semantics. */
 #ifndef VESSEL_USER_STRING_H
 #define VESSEL_USER_STRING_H
 
