@@ -4,8 +4,11 @@
 # $B/test-logs/NAME.log and counts its TAP lines:
 #   "ok ..."              passed ("# SKIP" in the line: skipped)
 #   "not ok ..."          failed ("# TODO": not counted)
-# A suite that exits non-zero without a "not ok" line, times out, or reports
-# nothing at all counts as one failure. The last line printed is
+#   "1..N"                a plan: the suite's plans add up to what it owes
+# A suite that exits non-zero without a "not ok" line, times out, reports
+# nothing at all, reports fewer results than its plans announced, or has no
+# command (a name `make help` does not list) counts as one failure. The
+# last line printed is
 #   N passed, M failed
 # and the exit status is non-zero when M > 0.
 set -u
@@ -32,13 +35,20 @@ for spec in "$@"; do
 	p=$(grep -E '^[[:space:]]*ok( |$)' "$log" | grep -viE '#[[:space:]]*skip' | wc -l)
 	s=$(grep -E '^[[:space:]]*ok( |$)' "$log" | grep -ciE '#[[:space:]]*skip')
 	f=$(grep -E '^[[:space:]]*not ok( |$)' "$log" | grep -viE '#[[:space:]]*todo' | wc -l)
+	all=$(grep -cE '^[[:space:]]*(not )?ok( |$)' "$log")
+	planned=$(sed -nE 's/^[[:space:]]*1\.\.([0-9]+).*/\1/p' "$log" |
+		awk '{ n += $1 } END { print n + 0 }')
 	extra=
-	if [ "$status" = 124 ] || [ "$status" = 137 ]; then
+	if [ -z "$cmd" ]; then
+		extra="has no command: not a suite (make help lists them)"
+	elif [ "$status" = 124 ] || [ "$status" = 137 ]; then
 		extra="timed out after ${limit}s"
 	elif [ "$status" != 0 ] && [ "$f" = 0 ]; then
 		extra="exited with status $status"
 	elif [ $((p + s + f)) = 0 ]; then
 		extra="reported no results"
+	elif [ "$all" -lt "$planned" ]; then
+		extra="reported $all of $planned planned results"
 	fi
 	if [ -n "$extra" ]; then
 		f=$((f + 1))
