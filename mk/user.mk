@@ -159,8 +159,9 @@ USER_UNIT_TESTS := $(B)/unit/initrd_test $(B)/unit/user_fmt_test $(B)/unit/user_
 	$(B)/unit/user_malloc_test
 
 CHECK_SUITES += user-unit
-SUITE_CMD_user-unit := set -e; for t in $(USER_UNIT_TESTS); do \
-	CMOCKA_MESSAGE_OUTPUT=TAP $$t; done; sh tests/unit/initrd_tool.sh $(MKINITRD) $(INITRD_IMG)
+SUITE_CMD_user-unit := rc=0; for t in $(USER_UNIT_TESTS); do \
+	CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; \
+	sh tests/unit/initrd_tool.sh $(MKINITRD) $(INITRD_IMG) || rc=1; exit $$rc
 SUITE_DEPS_user-unit = $(USER_UNIT_TESTS) $(MKINITRD) $(INITRD_IMG)
 SUITE_TIMEOUT_user-unit := 120
 
