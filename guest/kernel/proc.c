@@ -437,9 +437,14 @@ int proc_wait(struct proc *p, int pid, int *wstatus, int nohang, int reap)
 			return -ECHILD;
 		if (nohang)
 			return 0;
-		sleep_on(p);
+		/*
+		 * Before sleeping, not only after: a kill that came while this
+		 * thread was on its way in (spinning for the BKL) found it
+		 * running and woke nobody.
+		 */
 		if (p->killed)
 			return -EINTR;
+		sleep_on(p);
 	}
 }
 

@@ -180,11 +180,11 @@ int64_t sys_thread_join(int64_t tid, int64_t *value)
 		return -EINVAL;
 	t->joiner = self;
 	while (t->state != T_DEAD) {
-		sleep_on(t);
-		if (p->killed) {
+		if (p->killed) { /* checked before sleeping too, as in proc_wait */
 			t->joiner = NULL;
 			return -EINTR;
 		}
+		sleep_on(t);
 	}
 	t->joiner = NULL;
 	if (value && copy_to_user(&p->vm, (uint64_t)value, &t->exit_value, 8))

@@ -396,6 +396,60 @@ static int h_threads(const char *mode)
 		sys_nanosleep(1000000000ull);
 }
 
+/* Lives while its parent does: exits once it has been handed to init. */
+static int h_orphan(void)
+{
+	struct vessel_procinfo ps[64];
+	long me = sys_getpid();
+
+	for (;;) {
+		long n = sys_ps(ps, 64);
+
+		for (long i = 0; i < n && i < 64; i++)
+			if (ps[i].pid == me && ps[i].ppid == 1)
+				return 0;
+		msleep(20);
+	}
+}
+
+static volatile int race_go;
+
+static long race_exit_fn(void *arg)
+{
+	sys_setaffinity(0, 1);
+	while (!race_go)
+		__asm__ volatile("pause");
+	sys_exit((long)arg);
+	return 0;
+}
+
+/*
+ * One thread calls exit() while the main thread enters a blocking wait() on
+ * a child that outlives it: the main thread may reach the kernel after the
+ * process is killed (it waits for the BKL meanwhile) and must not sleep in
+ * wait() for good. `delay` spins between the start signal and the wait.
+ */
+static int h_waitrace(uint64_t delay)
+{
+	const char *argv[] = { "usertests", "-h", "orphan", NULL };
+	struct thread t;
+	int32_t st;
+	long c;
+
+	sys_setaffinity(0, 0);
+	c = sys_spawn("usertests", argv);
+	if (c < 0)
+		return 2;
+	if (thread_start(&t, race_exit_fn, (void *)5l))
+		return 3;
+	msleep(10);
+	race_go = 1;
+	for (volatile uint64_t i = 0; i < delay; i++)
+		;
+	sys_wait(c, &st, 0);
+	return 4; /* not reached: the process is exiting */
+}
+
 /* A fixed amount of pure computation; exit 0 if the result is right. */
 static int h_work(uint64_t n)
 {
@@ -441,6 +495,10 @@ int helper_main(int argc, char **argv)
 		assert(argc == 1000); /* fails: exit 134 with a message */
 		return 0;
 	}
+	if (!strcmp(argv[0], "orphan"))
+		return h_orphan();
+	if (!strcmp(argv[0], "waitrace") && argc == 2)
+		return h_waitrace(strtoull(argv[1], NULL, 0));
 	if (!strcmp(argv[0], "work") && argc == 2)
 		return h_work(strtoull(argv[1], NULL, 0));
 	printf("# usertests: unknown helper %s\n", argv[0]);

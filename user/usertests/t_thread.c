@@ -226,6 +226,43 @@ void test_exit_threads(void)
 	CHECK_EQ(ut_run_helper("threads", "exit", NULL), EXITED(7));
 }
 
+/*
+ * exit() by one thread while another enters a blocking wait(): the waiter
+ * must not sleep for good in a process that is already dying (it was
+ * spinning for the BKL when the kill came, so the kill's wakeup missed it).
+ * Several start offsets; the victim's child stays until the victim is gone.
+ */
+void test_exit_vs_wait(void)
+{
+	static const char *const delays[] = { "0", "1000", "10000", "30000", "100000", "300000", "1000000", "3000000" };
+
+	if (ut_ncpus() < 2) {
+		ut_note("one CPU: no race to provoke");
+		return;
+	}
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(delays) / sizeof(*delays); i++) {
+			long pid = ut_spawn_helper("waitrace", delays[i], NULL);
+			int32_t st = -1;
+			long r = 0;
+
+			for (int tries = 0; tries < 500 && r == 0; tries++) {
+				r = CHECK_OK(sys_wait(pid, &st, VESSEL_WNOHANG));
+				if (r == 0)
+					msleep(20);
+			}
+			if (r == 0) {
+				CHECK_OK(sys_kill(pid, VESSEL_SIGKILL)); /* a second kill wakes it */
+				ut_wait(pid);
+				ut_fail(__FILE__, __LINE__,
+					"delay %s: a thread slept in wait() after its process exited",
+					delays[i]);
+			}
+			CHECK_EQ(st, EXITED(5));
+		}
+	}
+}
+
 /* munmap/mprotect take effect on other CPUs before they return. */
 void test_tlb_shootdown(void)
 {

@@ -118,6 +118,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(affinity)                                                                                \
 	X(kill_threads)                                                                            \
 	X(exit_threads)                                                                            \
+	X(exit_vs_wait)                                                                            \
 	X(tlb_shootdown)                                                                           \
 	X(fpu_context)                                                                             \
 	X(preempt)                                                                                 \
