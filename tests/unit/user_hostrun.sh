@@ -55,6 +55,12 @@ expect "sh: quoting, status, crash report, builtins, exit N" 3 $? \
 grep -q 'killed by SIGSEGV (11)' "$out" && ! grep -q unreachable "$out" ||
 	bad "sh: crash not reported or ran past exit"
 
+# a line longer than the shell's buffer is refused whole: its tail never runs
+long=$(printf '%01018d' 0)
+printf 'echo %spoweroff 3\necho after\n' "$long" | "$run" "$img" sh >"$out" 2>&1
+expect "sh: an over-long line is refused, its tail not run" 0 $? \
+	'sh: line too long (at most 1022 characters)' '$ after'
+
 printf 'usertests -h sleep 200 &\necho fg\n' | "$run" "$img" sh >"$out" 2>&1
 expect "sh: background job, end of input" 0 $? '] usertests' '$ fg' 'sh: end of input'
 

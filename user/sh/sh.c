@@ -326,6 +326,22 @@ static int execute(struct cmd *c, int *quit, int *quit_status)
 	return run(c);
 }
 
+/*
+ * A line that filled the buffer without its newline is cut: skip the rest
+ * of it (never run the tail as a command of its own). Returns 1 if it was.
+ */
+static int line_too_long(char *line, size_t size)
+{
+	size_t n = strlen(line);
+
+	if (n < size - 1 || line[n - 1] == '\n')
+		return 0;
+	while (fgets(line, (int)size, stdin) && !strchr(line, '\n'))
+		;
+	fprintf(stderr, "sh: line too long (at most %zu characters)\n", size - 2);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	char line[1024];
@@ -342,6 +358,10 @@ int main(int argc, char **argv)
 		if (!fgets(line, sizeof(line), stdin)) {
 			printf("\nsh: end of input\n");
 			return 0;
+		}
+		if (line_too_long(line, sizeof(line))) {
+			last_status = 2;
+			continue;
 		}
 		if (parse(line, &c)) {
 			last_status = 2;
