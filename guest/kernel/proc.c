@@ -298,8 +298,12 @@ int proc_spawn(struct proc *parent, const char *path, int argc, char *const argv
 int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top)
 {
 	struct thread *t;
+	int held = 0;
 
-	if (p->nthreads >= VESSEL_THREADS_MAX)
+	/* exited but not joined threads keep their kernel stack: they count */
+	for (t = p->threads; t; t = t->proc_next)
+		held++;
+	if (held >= VESSEL_THREADS_MAX)
 		return -EAGAIN;
 	t = thread_create(p, NULL, NULL, NULL);
 	if (!t)

@@ -65,7 +65,8 @@ int proc_spawn_raw(struct proc *parent, const char *name, const void *code, uint
 		   uint64_t rdi, uint64_t rsi, int pin_cpu);
 /*
  * Adds a thread to p starting at entry with rdi = arg, rsp = stack_top.
- * Returns the tid, -EAGAIN (VESSEL_THREADS_MAX) or -ENOMEM.
+ * Returns the tid, -EAGAIN (VESSEL_THREADS_MAX threads that are live or
+ * exited and not yet joined) or -ENOMEM.
  */
 int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top);
 /* Terminates p with wait status `wstatus` (exit or signal). */

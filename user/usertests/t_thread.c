@@ -104,6 +104,46 @@ void test_thread_errors(void)
 		CHECK_OK(thread_wait(&t[n], NULL));
 }
 
+/* Live threads of this process, from ps. */
+static long live_threads(void)
+{
+	struct vessel_procinfo ps[64];
+	long n = CHECK_OK(sys_ps(ps, 64)), me = sys_getpid();
+
+	for (long i = 0; i < n && i < 64; i++)
+		if (ps[i].pid == me)
+			return ps[i].nthreads;
+	ut_fail(__FILE__, __LINE__, "pid %ld not in ps", me);
+}
+
+/*
+ * Threads that exited but were never joined keep their kernel state (for
+ * the join): they count toward VESSEL_THREADS_MAX, or one process could
+ * use up kernel memory by starting threads that exit at once.
+ */
+void test_thread_unjoined(void)
+{
+	struct thread t[4 * VESSEL_THREADS_MAX];
+	int n = 0, r;
+
+	while ((r = thread_start(&t[n], pid_fn, NULL)) == 0) {
+		for (int tries = 0; live_threads() > 1; tries++) {
+			if (tries >= 5000)
+				ut_fail(__FILE__, __LINE__, "thread %d: %ld live", n, live_threads());
+			msleep(1);
+		}
+		if (++n == 4 * VESSEL_THREADS_MAX)
+			break;
+	}
+	CHECK_ERR(r, EAGAIN);
+	CHECK_EQ(n, VESSEL_THREADS_MAX - 1);
+	while (n--)
+		CHECK_OK(thread_wait(&t[n], NULL));
+	/* joined: room again */
+	CHECK_OK(thread_start(&t[0], pid_fn, NULL));
+	CHECK_OK(thread_wait(&t[0], NULL));
+}
+
 void test_thread_exit_last(void)
 {
 	/* main thread leaves first; the other thread ends the process with 42 */

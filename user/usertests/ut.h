@@ -113,6 +113,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(virt_to_phys)                                                                            \
 	X(threads)                                                                                 \
 	X(thread_errors)                                                                           \
+	X(thread_unjoined)                                                                         \
 	X(thread_exit_last)                                                                        \
 	X(threads_smp)                                                                             \
 	X(affinity)                                                                                \
