@@ -21,11 +21,15 @@ all: $(ALL_TARGETS)
 
 help:
 	@echo "make            build everything (VMM, kernel, user programs, tools)"
+	@echo "make vmm | guest | user | ebpf | migrate   build one component"
 	@echo "make run        boot the bundled kernel in the Vessel VMM, console on this terminal"
+	@echo "                (RUN_ARGS='--cmdline selftest' adds vessel run options)"
 	@echo "make run-qemu   boot the same kernel under QEMU TCG (Multiboot)"
+	@echo "                (CMDLINE='selftest' sets the kernel command line)"
 	@echo "make check      build everything and run every test suite"
 	@echo "make check SUITES='a b'   run only the named suites ($(CHECK_SUITES))"
 	@echo "make bench      run the benchmarks (compare on/off or ours/baseline)"
+	@echo "make bench BENCH='a b'    run only the named benchmarks ($(BENCHES))"
 	@echo "make format     reformat the sources with clang-format"
 	@echo "make clean      remove $(B)/"
 	@echo "V=1 shows the full commands"

@@ -18,4 +18,6 @@ BENCH ?= $(BENCHES)
 
 .PHONY: bench
 bench: $(DEPS_STAMP) $(foreach b,$(BENCH),$(BENCH_DEPS_$(b)))
-	$(Q)set -e; $(foreach b,$(BENCH),echo "== bench $(b)"; B=$(B) $(BENCH_CMD_$(b));)
+	$(Q)set -e; $(foreach b,$(BENCH),echo "== bench $(b)"; \
+		$(if $(BENCH_CMD_$(b)),B=$(B) $(BENCH_CMD_$(b)),echo "make bench: no benchmark \
+		named '$(b)' (there are: $(BENCHES))" >&2; exit 1);)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-suites-test.sh: checks tests/run-suites.sh, the harness behind
 # `make check`, on made-up suites: the closing `N passed, M failed` line and
-# the exit status for each way a suite can pass or fail. Prints TAP.
+# the exit status for each way a suite can pass or fail; and that `make
+# bench` refuses a benchmark name it does not know. Prints TAP.
 set -u
 here=$(dirname "$0")
 work=$(mktemp -d)
@@ -36,7 +37,7 @@ expect() {
 	fi
 }
 
-echo "1..10"
+echo "1..11"
 expect "passing suite" "2 passed, 0 failed" 0 "" -- \
 	'a|10|echo "ok 1 - x"; echo "ok 2 - y"'
 expect "not ok fails" "1 passed, 1 failed" 1 "failing suites: a" -- \
@@ -57,4 +58,16 @@ expect "unknown suite (no command)" "0 passed, 1 failed" 1 "not a suite" -- \
 	'nosuch|600|'
 expect "counts add up over suites" "2 passed, 1 failed" 1 "failing suites: b" -- \
 	'a|10|echo "ok 1 - x"' 'b|10|echo "not ok 1 - y"' 'c|10|echo "ok 1 - z"'
+
+n=$((n + 1))
+if make -s -C "$here/.." bench BENCH=nosuch B="${B:-build}" >"$work/out" 2>&1; then
+	bad=1
+	echo "not ok $n - make bench BENCH=nosuch exits 0"
+elif ! grep -q "no benchmark named 'nosuch'" "$work/out"; then
+	bad=1
+	echo "not ok $n - make bench BENCH=nosuch: no message naming it"
+	sed 's/^/#   /' "$work/out"
+else
+	echo "ok $n - make bench refuses an unknown benchmark"
+fi
 exit $bad
