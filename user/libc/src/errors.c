@@ -5,9 +5,10 @@
 
 const char *strerror(int e)
 {
-	if (e < 0)
-		e = -e;
-	switch (e) {
+	/* unsigned: -INT_MIN does not fit an int */
+	unsigned int u = e < 0 ? 0u - (unsigned int)e : (unsigned int)e;
+
+	switch (u) {
 	case 0:
 		return "OK";
 	case EPERM:
