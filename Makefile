@@ -38,6 +38,8 @@ clean:
 	rm -rf $(B)
 
 format:
+	@command -v clang-format >/dev/null || { echo "make format needs clang-format:" \
+		"apt-get install -y clang-format" >&2; exit 1; }
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
