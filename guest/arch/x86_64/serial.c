@@ -28,13 +28,18 @@ static unsigned held_head, held_count;
 
 void serial_init(void)
 {
-	while (held_count < sizeof(held) && (inb(COM1 + LSR) & LSR_DR))
-		held[(held_head + held_count++) % sizeof(held)] = (char)inb(COM1 + RBR);
 	outb(COM1 + IER, 0);
 	outb(COM1 + LCR, 0x80); /* DLAB */
 	outb(COM1 + 0, 1);	/* divisor 1: 115200 baud */
 	outb(COM1 + 1, 0);
-	outb(COM1 + LCR, 0x03); /* 8N1 */
+	outb(COM1 + LCR, 0x03); /* 8N1 (DLAB off: offset 0 is RBR again) */
+	/*
+	 * Drain as the very last thing before the FIFO enable: every port
+	 * access in between widens the window in which the next byte arrives
+	 * and is cleared (QEMU delivers it as soon as RBR has been read).
+	 */
+	while (held_count < sizeof(held) && (inb(COM1 + LSR) & LSR_DR))
+		held[(held_head + held_count++) % sizeof(held)] = (char)inb(COM1 + RBR);
 	outb(COM1 + FCR, 0x07); /* enable + clear FIFOs */
 	outb(COM1 + MCR, 0x0b); /* DTR, RTS, OUT2 (IRQ line enabled) */
 }
