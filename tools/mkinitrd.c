@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "abi/initrd.h"
 #include "lib/initrd.h"
@@ -53,6 +54,13 @@ static int slurp(const char *path, void **data, uint64_t *size)
 	*data = buf;
 	*size = (uint64_t)len;
 	return 0;
+}
+
+static int is_regular(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static int pack(const char *out, uint32_t align, int nfiles, char **files)
@@ -99,9 +107,18 @@ static int pack(const char *out, uint32_t align, int nfiles, char **files)
 		goto out;
 	}
 	f = fopen(out, "wb");
-	if (!f || fwrite(img, 1, len, f) != len || fclose(f)) {
+	if (!f) {
+		/* nothing of ours to remove: OUT may be a directory or not ours */
 		fprintf(stderr, "mkinitrd: %s: %s\n", out, strerror(errno));
-		remove(out);
+		goto out;
+	}
+	err = fwrite(img, 1, len, f) != len ? errno : 0;
+	if (fclose(f) && !err)
+		err = errno;
+	if (err) {
+		fprintf(stderr, "mkinitrd: %s: %s\n", out, strerror(err));
+		if (is_regular(out))
+			remove(out); /* a partial image, never a device like /dev/full */
 		goto out;
 	}
 	status = 0;

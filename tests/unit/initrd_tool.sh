@@ -57,5 +57,17 @@ cp "$t/x.img" "$t/h.img"
 printf 'X' | dd of="$t/h.img" bs=1 seek=0 conv=notrunc 2>/dev/null
 check "a bad header is refused" 1 "$mk" -l "$t/h.img"
 has "with the reason" "bad magic"
+# an output that cannot be written is reported and left alone (an empty
+# directory, a device), never removed
+mkdir "$t/outdir"
+check "a directory as output is refused" 1 "$mk" -o "$t/outdir" "$t/a"
+[ -d "$t/outdir" ] || { n=$((n + 1)); echo "not ok $n - mkinitrd: it removed the directory"; fail=1; }
+# (through a link of our own, so a regression removes the link, not /dev/full)
+if [ -c /dev/full ] && [ -w /dev/full ]; then
+	ln -s /dev/full "$t/full"
+	check "a write error is reported" 1 "$mk" -o "$t/full" "$t/a"
+	has "naming the output" "$t/full: No space left on device"
+	[ -L "$t/full" ] || { n=$((n + 1)); echo "not ok $n - mkinitrd: it removed the device's link"; fail=1; }
+fi
 check "usage" 2 "$mk"
 exit $fail
