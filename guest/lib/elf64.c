@@ -72,6 +72,8 @@ int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struc
 			return fail(why, "segment filesz > memsz");
 		if (s.offset > size || s.filesz > size - s.offset)
 			return fail(why, "segment data outside the file");
+		if (s.filesz && !s.flags)
+			return fail(why, "segment has file data but no access flag");
 		if (s.vaddr % PAGE != s.offset % PAGE)
 			return fail(why, "segment vaddr and offset differ modulo 4 KiB");
 		if (s.vaddr < lo || s.vaddr >= hi || s.memsz > hi - s.vaddr)

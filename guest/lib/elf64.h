@@ -31,9 +31,9 @@ struct elf64_image {
 /*
  * Checks that [data, data + size) is a static ELF64 little-endian x86-64
  * ET_EXEC whose PT_LOAD segments lie in [lo, hi), have filesz <= memsz and
- * file bytes inside the image, vaddr == offset modulo 4 KiB, ascending and
- * not sharing a page; no PT_INTERP or PT_DYNAMIC; entry inside an
- * executable segment. Fills *img. Returns 0 or -ENOEXEC; *why (if not
+ * file bytes inside the image (and an access flag if it has any), vaddr ==
+ * offset modulo 4 KiB, ascending and not sharing a page; no PT_INTERP or
+ * PT_DYNAMIC; entry inside an executable segment. Fills *img. Returns 0 or -ENOEXEC; *why (if not
  * NULL) names the problem.
  */
 int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struct elf64_image *img,

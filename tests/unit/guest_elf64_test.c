@@ -122,6 +122,11 @@ static void test_bad_segments(void **state)
 	assert_int_equal(parse(&im), -ENOEXEC);
 	build(), put(56, 0, 2); /* no segments */
 	assert_int_equal(parse(&im), -ENOEXEC);
+	build(), phdr(1, 1, 0, 0x2000, 0x401000, 0x10, 0x5000); /* file bytes, no access */
+	assert_int_equal(parse(&im), -ENOEXEC);
+	build(), phdr(1, 1, 0, 0x2000, 0x401000, 0, 0x5000); /* no access, nothing to load */
+	assert_int_equal(parse(&im), 0);
+	assert_int_equal(im.segs[1].flags, 0);
 }
 
 int main(void)
