@@ -29,11 +29,16 @@ static void usage(FILE *f)
 static int slurp(const char *path, void **data, uint64_t *size)
 {
 	FILE *f = fopen(path, "rb");
+	struct stat st;
 	long len;
 	void *buf;
 
 	if (!f)
 		return -errno;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return -EISDIR; /* fopen accepts a directory; its "size" is nonsense */
+	}
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
 		int err = -errno;
 

@@ -60,6 +60,8 @@ has "with the reason" "bad magic"
 # an output that cannot be written is reported and left alone (an empty
 # directory, a device), never removed
 mkdir "$t/outdir"
+check "a directory as input is refused" 1 "$mk" -o "$t/y.img" "$t/outdir"
+has "as a directory" "outdir: Is a directory"
 check "a directory as output is refused" 1 "$mk" -o "$t/outdir" "$t/a"
 [ -d "$t/outdir" ] || { n=$((n + 1)); echo "not ok $n - mkinitrd: it removed the directory"; fail=1; }
 # (through a link of our own, so a regression removes the link, not /dev/full)
