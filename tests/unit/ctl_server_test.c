@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "control/ctl.h"
 
@@ -131,6 +133,66 @@ static void test_pipelined_and_abuse(void **state)
 	free(reply);
 }
 
+static void *stop_thread(void *arg)
+{
+	ctl_server_stop(arg);
+	return NULL;
+}
+
+/*
+ * A client that sends requests but never reads the replies: once the socket
+ * buffers are full the server cannot send. It must give that client up
+ * within its timeout, serve the next client, and stop promptly; before, it
+ * blocked in send() for good and ctl_server_stop() (the VMM's exit path)
+ * hung in pthread_join().
+ */
+static void test_client_not_reading(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *req = "{\"command\":\"status\"}\n";
+	char err[256], *reply;
+	struct timespec deadline;
+	pthread_t t;
+	int fd, rc;
+	time_t t0;
+
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* keep writing until the server stops reading for 1 s: it is stuck sending */
+	t0 = time(NULL);
+	while (time(NULL) - t0 < 30) {
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+			assert_true(errno == EAGAIN);
+			usleep(1000 * 1000);
+			if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+				break;
+		}
+	}
+	/* another client is served once the server gave the first one up */
+	rc = ctl_request(path, "{\"command\":\"status\"}", &reply, 8000, err, sizeof(err));
+	close(fd); /* (lets a stuck server go, so a failure here does not hang) */
+	assert_int_equal(rc, 0);
+	free(reply);
+	/* a second stuck client, then stop the server: it must not hang */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while (send(fd, req, strlen(req), MSG_NOSIGNAL) > 0)
+		;
+	usleep(200 * 1000);
+	assert_int_equal(pthread_create(&t, NULL, stop_thread, *state), 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	rc = pthread_timedjoin_np(t, NULL, &deadline);
+	close(fd);
+	if (rc)
+		pthread_join(t, NULL); /* closing the client lets it go */
+	assert_int_equal(rc, 0);
+	*state = NULL; /* stopped already */
+}
+
 /* The `vessel ctl` front end: exit status and argument checks. */
 static void test_client_main(void **state)
 {
@@ -186,6 +248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_and_abuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_main, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_not_reading, setup, teardown),
 		cmocka_unit_test(test_refuses_regular_file),
 	};
 

@@ -38,14 +38,26 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/*
+ * Send all of p, waiting for room at most CLIENT_TIMEOUT_MS at a time: a
+ * client that stops reading its replies is given up (-1), as is every
+ * client once ctl_server_stop() asks the thread to finish.
+ */
+static int send_all(struct ctl_server *s, int fd, const char *p, size_t n)
 {
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLOUT },
+				 { .fd = s->wake[0], .events = POLLIN } };
 	ssize_t w;
 
 	while (n) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
+		w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (poll(pfd, 2, CLIENT_TIMEOUT_MS) <= 0 || (pfd[1].revents & POLLIN))
+				return -1;
+			continue;
+		}
 		if (w <= 0)
 			return -1;
 		p += w;
@@ -54,13 +66,17 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-static void reply(int fd, char *s)
+/* Send one reply line (frees s); -1 when the client is to be dropped. */
+static int reply(struct ctl_server *srv, int fd, char *s)
 {
+	int rc = -1;
+
 	if (!s)
 		s = strdup("{\"ok\":false,\"error\":\"out of memory\"}");
-	if (s && send_all(fd, s, strlen(s)) == 0)
-		send_all(fd, "\n", 1);
+	if (s && send_all(srv, fd, s, strlen(s)) == 0)
+		rc = send_all(srv, fd, "\n", 1);
 	free(s);
+	return rc;
 }
 
 /* Serve one client: requests are lines; a line over the cap gets one error
@@ -83,13 +99,15 @@ static void serve_client(struct ctl_server *s, int fd)
 		for (i = 0; i < len; i++) {
 			if (s->line[i] != '\n')
 				continue;
-			reply(fd, ctl_handle_request(s->ops, s->ctx, s->line + start, i - start));
+			if (reply(s, fd,
+				  ctl_handle_request(s->ops, s->ctx, s->line + start, i - start)))
+				return;
 			start = i + 1;
 		}
 		memmove(s->line, s->line + start, len - start);
 		len -= start;
 		if (len > CTL_MAX_REQUEST) {
-			reply(fd, ctl_handle_request(s->ops, s->ctx, s->line, len));
+			reply(s, fd, ctl_handle_request(s->ops, s->ctx, s->line, len));
 			return;
 		}
 	}
