@@ -212,6 +212,55 @@ static int h_alloc(int argc, char **argv)
 	return 0;
 }
 
+static long mixed_thread_fn(void *arg)
+{
+	volatile char *p = arg;
+
+	p[0] = 1; /* a page touched from another CPU's TLB */
+	if (p[4096] == 0)
+		for (;;) /* the second one stays: live at exit */
+			sys_nanosleep(1000000000ull);
+	return 0;
+}
+
+/*
+ * Every kind of memory a process can leave behind at exit: touched pages
+ * made PROT_NONE, a partly unmapped range, a range replaced by MAP_FIXED,
+ * brk growth, threads exited and never joined, a thread still running.
+ */
+static int h_mixed(void)
+{
+	const uint64_t rw = VESSEL_PROT_READ | VESSEL_PROT_WRITE;
+	const uint64_t anon = VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS;
+	long p = sys_mmap(NULL, 64 * 4096, rw, anon);
+	struct thread t[4];
+	char *b;
+
+	if (p < 0)
+		return 2;
+	for (int i = 0; i < 64; i++)
+		((volatile char *)p)[i * 4096] = 1;
+	if (sys_mprotect((void *)(p + 8 * 4096), 8 * 4096, 0) ||
+	    sys_munmap((void *)(p + 20 * 4096), 4 * 4096) ||
+	    sys_mmap((void *)(p + 32 * 4096), 8 * 4096, rw, anon | VESSEL_MAP_FIXED) !=
+		    p + 32 * 4096)
+		return 3;
+	((volatile char *)p)[33 * 4096] = 2;
+	b = (char *)sys_brk(NULL);
+	if (sys_brk(b + 64 * 1024) != (long)(b + 64 * 1024))
+		return 4;
+	memset(b, 1, 64 * 1024);
+	((volatile char *)p)[48 * 4096 + 4096] = 1;
+	for (int i = 0; i < 3; i++)
+		if (thread_start(&t[i], mixed_thread_fn, (void *)(p + 48 * 4096)))
+			return 5;
+	((volatile char *)p)[48 * 4096 + 4096] = 0;
+	if (thread_start(&t[3], mixed_thread_fn, (void *)(p + 48 * 4096)))
+		return 5;
+	msleep(50);
+	return 0;
+}
+
 static long exit_thread_fn(void *arg)
 {
 	(void)arg;
@@ -495,6 +544,8 @@ int helper_main(int argc, char **argv)
 		assert(argc == 1000); /* fails: exit 134 with a message */
 		return 0;
 	}
+	if (!strcmp(argv[0], "mixed"))
+		return h_mixed();
 	if (!strcmp(argv[0], "orphan"))
 		return h_orphan();
 	if (!strcmp(argv[0], "waitrace") && argc == 2)

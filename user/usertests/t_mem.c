@@ -246,3 +246,24 @@ void test_reclaim(void)
 	ut_note("pages_free %llu before, %llu while holding 4 MiB, %llu after",
 		(unsigned long long)base, (unsigned long long)during, (unsigned long long)after);
 }
+
+/*
+ * Reclaim of every kind of memory a process can leave behind (helper
+ * "mixed": PROT_NONE pages, partial munmap, MAP_FIXED replacement, brk,
+ * unjoined and still-running threads): pages_free comes back.
+ */
+void test_reclaim_mixed(void)
+{
+	struct vessel_stats s;
+	uint64_t base;
+
+	CHECK_EQ(ut_run_helper("mixed", NULL), EXITED(0)); /* warm-up */
+	ut_stats(&s);
+	base = s.pages_free;
+	for (int round = 0; round < 4; round++)
+		CHECK_EQ(ut_run_helper("mixed", NULL), EXITED(0));
+	ut_stats(&s);
+	if (s.pages_free + 4 < base)
+		ut_fail(__FILE__, __LINE__, "pages leaked: %llu free before, %llu after 4 runs",
+			(unsigned long long)base, (unsigned long long)s.pages_free);
+}

@@ -128,7 +128,8 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(stats)                                                                                   \
 	X(ps)                                                                                      \
 	X(bad_pointers)                                                                            \
-	X(reclaim)
+	X(reclaim)                                                                                 \
+	X(reclaim_mixed)
 
 #define UT_DECL(name) void test_##name(void);
 UT_TESTS(UT_DECL)
