@@ -30,6 +30,10 @@ check() {
 V=$VESSEL_BIN
 check "vessel --help" 0 "vessel run" $V --help
 check "vessel run --help" 0 "--cpus N" $V run --help
+check "vessel ctl --help" 0 "usage: vessel ctl SOCKET COMMAND" $V ctl --help
+check "vessel ctl SOCKET [COMMAND] --help" 0 "inject-ume GPA" $V ctl /nonexistent.sock status --help
+check "vessel ctl: unknown command named before connecting" 2 \
+	"unknown command 'bogus'" $V ctl /nonexistent.sock bogus
 check "no command: usage, status 2" 2 "usage: vessel" $V
 check "unknown command" 2 "unknown command 'bogus'" $V bogus
 check "unknown option" 2 "unknown option '--bogus'" $V run --bogus

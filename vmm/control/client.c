@@ -3,6 +3,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,14 +106,25 @@ out:
 	return rc;
 }
 
-static int usage(void)
+/* The usage text: on stdout with status 0 for --help, else on stderr with 2. */
+static int usage(bool help)
 {
-	fprintf(stderr, "usage: vessel ctl SOCKET COMMAND [ARG]\n"
-			"       vessel ctl SOCKET --json 'REQUEST'\n"
-			"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
-			"          inject-ume GPA [latent], migrate-status\n");
-	return 2;
+	fprintf(help ? stdout : stderr,
+		"usage: vessel ctl SOCKET COMMAND [ARG]\n"
+		"       vessel ctl SOCKET --json 'REQUEST'\n"
+		"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
+		"          inject-ume GPA [latent], migrate-status\n");
+	return help ? 0 : 2;
 }
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static const char *const known_commands[] = {
+	"status", "stats", "pause", "resume", "quit", "migrate", "inject-ume", "migrate-status",
+};
 
 /* Build the request from argv; NULL on a usage error (message printed). */
 static char *build_request(int argc, char **argv)
@@ -121,11 +133,19 @@ static char *build_request(int argc, char **argv)
 	json_t *o;
 	char *s, *end;
 	unsigned long long gpa;
+	size_t i;
 
 	if (strcmp(cmd, "--json") == 0) {
 		if (argc != 4)
 			return NULL;
 		return strdup(argv[3]);
+	}
+	for (i = 0; i < sizeof(known_commands) / sizeof(known_commands[0]); i++)
+		if (strcmp(cmd, known_commands[i]) == 0)
+			break;
+	if (i == sizeof(known_commands) / sizeof(known_commands[0])) {
+		fprintf(stderr, "vessel ctl: unknown command '%s'\n", cmd);
+		return NULL;
 	}
 	o = json_pack("{s:s}", "command", cmd);
 	if (!o)
@@ -170,11 +190,14 @@ int ctl_client_main(int argc, char **argv)
 	json_error_t jerr;
 	int rc;
 
-	if (argc < 3 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return usage();
+	for (int i = 1; i < argc; i++)
+		if (is_help(argv[i]))
+			return usage(true);
+	if (argc < 3)
+		return usage(false);
 	req = build_request(argc, argv);
 	if (!req)
-		return usage();
+		return usage(false);
 	rc = ctl_request(argv[1], req, &reply, CLIENT_TIMEOUT_MS, err, sizeof(err));
 	free(req);
 	if (rc) {
