@@ -109,13 +109,16 @@ int main(int argc, char **argv)
 			marker = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n RUNS] [-t TIMEOUT_S] -m MARKER -- COMMAND [ARGS...]\n",
+			fprintf(stderr,
+				"usage: %s [-n RUNS] [-t TIMEOUT_S] -m MARKER -- COMMAND "
+				"[ARGS...]\n",
 				argv[0]);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
 	if (!marker || optind >= argc || runs < 1 || runs > 1000 || timeout_s <= 0) {
-		fprintf(stderr, "boot_time: need -m MARKER, a command, 1 <= RUNS <= 1000, TIMEOUT_S > 0\n");
+		fprintf(stderr,
+			"boot_time: need -m MARKER, a command, 1 <= RUNS <= 1000, TIMEOUT_S > 0\n");
 		return 2;
 	}
 	double t[1000];
