@@ -16,11 +16,13 @@
 #include "abi/vessel.h"
 
 #include <errno.h>
+#include <linux/kvm.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -640,6 +642,42 @@ static int t_hc_poisoned_str(void)
 			     "message string at 0x300ffe");
 }
 
+/*
+ * The register dump shows the code bytes at RIP when RIP is a RAM address;
+ * a poisoned page there must show up as such in the dump, not kill the VMM
+ * (a user program's RIP can be any RAM address, poisoned or not).
+ */
+static int t_dump_poisoned_rip(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	struct kvm_regs regs;
+	struct live *l = NULL;
+	char err[256], *dump = malloc(4096);
+	int ok = 0;
+
+	if (!vm || !dump || LOAD(vm, triple) || live_attach(vm, &l, err, sizeof(err)))
+		goto out;
+	if (run_to_stop(vm) != VESSEL_EXIT_GUEST_FAULT ||
+	    ioctl(vm->vcpus[0]->fd, KVM_GET_REGS, &regs) < 0) {
+		printf("# the guest did not stop with a fault\n");
+		goto out;
+	}
+	if (live_poison_gpa(l, regs.rip, err, sizeof(err)) < 0) {
+		printf("# cannot poison %#llx: %s\n", (unsigned long long)regs.rip, err);
+		goto out;
+	}
+	vcpu_dump(vm->vcpus[0], dump, 4096);
+	ok = strstr(dump, "RIP ") && strstr(dump, "poisoned");
+	if (!ok)
+		printf("# dump:\n%s\n", dump);
+out:
+	live_detach(l);
+	vm_destroy(vm);
+	free(dump);
+	return ok;
+}
+
 /* Pause and resume a running VM from the host, then let it finish. */
 static int t_pause_resume(void)
 {
@@ -744,6 +782,7 @@ static const struct test tests[] = {
 	{ "bad hypercall: argument on a poisoned page", t_hc_poisoned_arg },
 	{ "bad hypercall: string runs into a poisoned page", t_hc_poisoned_str },
 	{ "triple fault stops the VM with a register dump", t_triple_fault },
+	{ "register dump with RIP on a poisoned page", t_dump_poisoned_rip },
 	{ "unassigned MMIO stops the VM", t_unassigned_mmio },
 	{ "console input reaches the guest", t_console_input },
 	{ "COM1 input raises IRQ 4 through the IOAPIC", t_serial_irq },

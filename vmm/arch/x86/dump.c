@@ -4,6 +4,7 @@
 #include "core/guest_mem.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "migrate/safecopy.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -45,6 +46,7 @@ void arch_vcpu_dump(struct vcpu *v, char *buf, size_t len)
 	struct kvm_sregs s;
 	struct kvm_vcpu_events ev;
 	const uint8_t *code;
+	uint8_t bytes[16];
 
 	if (len)
 		buf[0] = '\0';
@@ -85,11 +87,14 @@ void arch_vcpu_dump(struct vcpu *v, char *buf, size_t len)
 		put(&o, "pending exception: vector %u error %#x\n", ev.exception.nr,
 		    ev.exception.error_code);
 	/* code bytes when RIP is identity-mapped RAM (early boot, test guests) */
-	code = gmem_ptr(&v->vm->mem, r.rip, 16);
-	if (code) {
+	code = gmem_ptr(&v->vm->mem, r.rip, sizeof(bytes));
+	if (code && mig_safe_copy(bytes, code, sizeof(bytes), NULL)) {
+		/* read safely: a poisoned page must not kill the VMM */
+		put(&o, "code at RIP (if identity-mapped): on a poisoned page\n");
+	} else if (code) {
 		put(&o, "code at RIP (if identity-mapped):");
-		for (unsigned i = 0; i < 16; i++)
-			put(&o, " %02x", code[i]);
+		for (unsigned i = 0; i < sizeof(bytes); i++)
+			put(&o, " %02x", bytes[i]);
 		put(&o, "\n");
 	}
 }
