@@ -90,7 +90,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	banner();					     /* version, CPUs, memory, boot time */
 	kernel_enter();					     /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
-		crash_test();			/* a kernel fault: dump, panic, status 125 */
+		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {
 		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);

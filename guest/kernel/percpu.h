@@ -44,8 +44,8 @@ struct cpu {
 	struct thread *dead; /* exited thread whose stack is freed after the switch */
 	struct runqueue rq;
 	uint64_t cr3;	      /* page table root loaded now */
-	uint64_t fs_base;      /* FS base loaded now (user TLS) */
-	uint64_t switch_tsc;   /* TSC when the current thread was switched in */
+	uint64_t fs_base;     /* FS base loaded now (user TLS) */
+	uint64_t switch_tsc;  /* TSC when the current thread was switched in */
 	uint64_t boot_kstack; /* APs: base of the stack they started on */
 	volatile uint64_t ticks;
 	struct counters cnt;

@@ -43,7 +43,7 @@ struct thread {
 	int joined;		  /* released: freed as soon as it is dead and switched out */
 	struct thread *joiner;	  /* thread waiting in thread_join for it */
 	int pinned;		  /* CPU it must run on, -1: any */
-	uint64_t run_tsc; /* TSC ticks spent on a CPU (user + kernel) */
+	uint64_t run_tsc;	  /* TSC ticks spent on a CPU (user + kernel) */
 };
 
 /* Takes the BKL (kernel entry from user mode). */

@@ -128,8 +128,7 @@ void test_thread_unjoined(void)
 
 	while ((r = thread_start(&t[n], pid_fn, NULL)) == 0) {
 		for (int tries = 0; live_threads() > 1; tries++) {
-			if (tries >= 5000)
-				ut_fail(__FILE__, __LINE__, "thread %d: %ld live", n, live_threads());
+			CHECK(tries < 5000);
 			msleep(1);
 		}
 		if (++n == 4 * VESSEL_THREADS_MAX)
@@ -274,7 +273,9 @@ void test_exit_threads(void)
  */
 void test_exit_vs_wait(void)
 {
-	static const char *const delays[] = { "0", "1000", "10000", "30000", "100000", "300000", "1000000", "3000000" };
+	static const char *const delays[] = {
+		"0", "1000", "10000", "30000", "100000", "300000", "1000000", "3000000",
+	};
 
 	if (ut_ncpus() < 2) {
 		ut_note("one CPU: no race to provoke");
@@ -292,10 +293,10 @@ void test_exit_vs_wait(void)
 					msleep(20);
 			}
 			if (r == 0) {
-				CHECK_OK(sys_kill(pid, VESSEL_SIGKILL)); /* a second kill wakes it */
+				/* a second kill wakes the sleeper */
+				CHECK_OK(sys_kill(pid, VESSEL_SIGKILL));
 				ut_wait(pid);
-				ut_fail(__FILE__, __LINE__,
-					"delay %s: a thread slept in wait() after its process exited",
+				ut_fail(__FILE__, __LINE__, "delay %s: wait() slept on after exit",
 					delays[i]);
 			}
 			CHECK_EQ(st, EXITED(5));
