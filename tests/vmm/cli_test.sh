@@ -79,7 +79,8 @@ fi
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
-		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "terminal restored"; do
+		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "terminal restored" \
+		"memory error on a terminal"; do
 		skip "$t" "no /dev/kvm"
 	done
 	echo "1..$n"
@@ -160,8 +161,30 @@ EOS
 		nok "terminal raw while running, restored after poweroff and SIGTERM"
 		for f in before during after1 after2; do echo "# $f: $(cat "$tmp/$f" 2>/dev/null)"; done
 	fi
+	# with a terminal, memory errors are still handled: a vCPU touching a
+	# page poisoned with inject-ume gets a machine check; the VMM is not
+	# killed by SIGBUS (the terminal's fatal-signal handler used to replace
+	# the memory-error handlers)
+	cat >"$tmp/ume.sh" <<EOS
+$V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/ctl.sock" </dev/tty >"$tmp/ume.out" 2>&1 &
+sleep 1
+$V ctl "$tmp/ctl.sock" inject-ume 0x101000 >"$tmp/ume.ctl" 2>&1
+sleep 1
+kill -TERM \$! 2>/dev/null
+wait \$!
+echo \$? >"$tmp/ume.st"
+EOS
+	script -qec "sh $tmp/ume.sh" /dev/null >/dev/null 2>&1 </dev/null
+	st=$(cat "$tmp/ume.st" 2>/dev/null)
+	if grep -q "newly_poisoned" "$tmp/ume.ctl" && { [ "$st" = 125 ] || [ "$st" = 143 ]; }; then
+		ok "memory error on a terminal: VM stopped or running, VMM not killed by SIGBUS"
+	else
+		nok "memory error on a terminal: VM stopped or running, VMM not killed by SIGBUS"
+		echo "# status $st"; cat "$tmp/ume.ctl" "$tmp/ume.out" | sed 's/^/#   /' | head -10
+	fi
 else
 	skip "terminal restored" "no script(1)"
+	skip "memory error on a terminal" "no script(1)"
 fi
 
 echo "1..$n"

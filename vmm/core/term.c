@@ -53,8 +53,16 @@ int term_raw_enter(int fd)
 		sa.sa_handler = fatal_handler;
 		sigemptyset(&sa.sa_mask);
 		sa.sa_flags = SA_RESETHAND;
-		for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-			sigaction(fatal[i], &sa, NULL);
+		/* a signal somebody already handles keeps its handler (the
+		 * memory-error SIGBUS handlers must stay in front): that
+		 * handler calls term_restore() itself before dying */
+		for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+			struct sigaction cur;
+
+			if (sigaction(fatal[i], NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
+			    cur.sa_handler == SIG_DFL)
+				sigaction(fatal[i], &sa, NULL);
+		}
 		registered = 1;
 	}
 	if (tcsetattr(fd, TCSAFLUSH, &t) < 0)

@@ -10,7 +10,9 @@
  * term_raw_enter - if fd is a terminal, save its settings and switch it to
  * raw input (no echo, no line editing, no signals from ^C: bytes go to the
  * guest) while keeping output post-processing (\n -> \r\n). Registers the
- * restore with atexit() and for fatal signals. Returns 1 if raw mode is on,
+ * restore with atexit() and for fatal signals that have no handler yet (a
+ * handler installed before, such as the memory-error SIGBUS handler, is
+ * kept and must call term_restore() before it dies). Returns 1 if raw mode is on,
  * 0 if fd is not a terminal, -errno on failure.
  */
 int term_raw_enter(int fd);

@@ -12,6 +12,7 @@
  */
 #include "migrate/live/internal.h"
 
+#include "core/term.h"
 #include "core/vcpu.h"
 #include "migrate/safecopy.h"
 #include "migrate/uffd.h"
@@ -88,6 +89,7 @@ static void vcpu_sigbus(int sig, siginfo_t *si, void *uc)
 	 * as it would be for any process. Re-faulting with the default action
 	 * gives the right exit status. */
 	say("vessel: uncorrectable memory error in a VMM access outside a recoverable copy\n");
+	term_restore(); /* term.c leaves SIGBUS to us */
 	signal(SIGBUS, SIG_DFL);
 	if (si->si_code <= 0)
 		raise(SIGBUS);
