@@ -706,6 +706,33 @@ static int t_pause_resume(void)
 	return 1;
 }
 
+/*
+ * A migration's stop-and-copy holds the VM paused: a resume from anyone
+ * else (the control socket) is refused until the hold ends, so the guest
+ * cannot run (and dirty memory) after the last dirty sync.
+ */
+static int t_pause_hold(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+	struct vm_event ev;
+	int rc, state;
+
+	CHECK(vm && !LOAD(vm, echo));
+	CHECK(vm_start(vm) == 0);
+	CHECK(vm_pause_hold(vm) == 0);
+	rc = vm_resume(vm);
+	state = vm->state;
+	vm_pause_release(vm, true);
+	CHECK(rc == -EBUSY && state == VM_PAUSED);
+	CHECK(vm->state == VM_RUNNING);
+	CHECK(vm_pause(vm) == 0 && vm_resume(vm) == 0); /* no hold left behind */
+	vm_stop(vm, 0, "test done");
+	vm_wait(vm, &ev);
+	vm_destroy(vm);
+	return 1;
+}
+
 struct test {
 	const char *name;
 	int (*fn)(void);
@@ -789,6 +816,7 @@ static const struct test tests[] = {
 	{ "AP start via hypercall (-EBUSY, -EINVAL too)", t_ap_start },
 	{ "a triple fault on an AP names that vCPU", t_ap_fault },
 	{ "pause/resume of all vCPUs", t_pause_resume },
+	{ "a held pause refuses resume until released", t_pause_hold },
 	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
 };
 

@@ -383,22 +383,46 @@ void vm_poll_event(struct vm *vm, struct vm_event *ev)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-int vm_pause(struct vm *vm)
+static int pause_vcpus(struct vm *vm, bool hold)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&vm->lock);
 	vm->pause_req = true;
+	if (hold)
+		vm->pause_held = true; /* no vm_resume() from now on, not even while waiting */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_kick(vm->vcpus[i]);
 	while (!vm->stopping && vm->parked < vm->threads)
 		pthread_cond_wait(&vm->cond, &vm->lock);
-	if (vm->stopping)
+	if (vm->stopping) {
 		err = vm_set_err(vm, -ESHUTDOWN, "the VM stopped");
-	else
+		if (hold)
+			vm->pause_held = false;
+	} else {
 		vm->state = VM_PAUSED;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	return err;
+}
+
+int vm_pause(struct vm *vm)
+{
+	return pause_vcpus(vm, false);
+}
+
+int vm_pause_hold(struct vm *vm)
+{
+	return pause_vcpus(vm, true);
+}
+
+void vm_pause_release(struct vm *vm, bool resume)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_held = false;
+	pthread_mutex_unlock(&vm->lock);
+	if (resume)
+		vm_resume(vm);
 }
 
 int vm_resume(struct vm *vm)
@@ -407,6 +431,10 @@ int vm_resume(struct vm *vm)
 	if (vm->stopping) {
 		pthread_mutex_unlock(&vm->lock);
 		return vm_set_err(vm, -ESHUTDOWN, "the VM stopped");
+	}
+	if (vm->pause_held) {
+		pthread_mutex_unlock(&vm->lock);
+		return vm_set_err(vm, -EBUSY, "the VM is held paused (migration stop-and-copy)");
 	}
 	vm->pause_req = false;
 	if (vm->event.kind == VM_EVENT_SYNC)

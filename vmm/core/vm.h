@@ -112,6 +112,7 @@ struct vm {
 	pthread_cond_t cond;
 	enum vm_state state;
 	bool pause_req;
+	bool pause_held; /* vm_pause_hold(): vm_resume() refuses */
 	bool stopping;
 	unsigned threads;      /* vCPU threads alive */
 	unsigned parked;       /* of which parked (paused or not yet started) */
@@ -192,8 +193,23 @@ void vm_poll_event(struct vm *vm, struct vm_event *ev);
  */
 int vm_pause(struct vm *vm);
 
-/* vm_resume - let paused vCPUs run again (clears a pending SYNC event). */
+/*
+ * vm_resume - let paused vCPUs run again (clears a pending SYNC event).
+ * Returns 0, -ESHUTDOWN once the VM stopped, or -EBUSY while a
+ * vm_pause_hold() is in force.
+ */
 int vm_resume(struct vm *vm);
+
+/*
+ * vm_pause_hold - vm_pause(), and keep the VM paused against every
+ * vm_resume() until vm_pause_release() (a migration's stop-and-copy: a
+ * resume from the control socket must not let the guest run meanwhile).
+ * Returns what vm_pause() returns; on failure nothing is held.
+ */
+int vm_pause_hold(struct vm *vm);
+
+/* vm_pause_release - end the hold; resume the vCPUs too if `resume`. */
+void vm_pause_release(struct vm *vm, bool resume);
 
 /*
  * vm_stop - stop the VM with exit `status` and a reason (first stop wins);

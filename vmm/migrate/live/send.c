@@ -398,7 +398,9 @@ static int run_migration(struct sender *s, const char *uri)
 	paused = vm->state == VM_PAUSED;
 	pthread_mutex_unlock(&vm->lock);
 	l->paused_by_user = paused;
-	rc = vm_pause(vm);
+	/* held: a `resume` on the control socket must not let the guest run
+	 * (and dirty memory) after the last dirty sync */
+	rc = vm_pause_hold(vm);
 	if (rc)
 		return fail(s, rc, "cannot pause the VM: %s", vm->err);
 	t_paused = now_ms();
@@ -438,10 +440,10 @@ static int run_migration(struct sender *s, const char *uri)
 		rc = wait_ack(s);
 	}
 	if (rc) {
-		if (!l->paused_by_user)
-			vm_resume(vm);
+		vm_pause_release(vm, !l->paused_by_user);
 		return rc;
 	}
+	/* handed over: the hold stays until the VM stops here */
 	pthread_mutex_lock(&l->lock);
 	l->prog.downtime_ms = now_ms() - t_pause;
 	pthread_mutex_unlock(&l->lock);
