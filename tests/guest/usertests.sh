@@ -31,9 +31,7 @@ mkdir -p "$B/test-logs"
 log="$B/test-logs/usertests-console-$$.log"
 timeout_s=${USERTESTS_TIMEOUT:-1500}
 
-# The leading empty line is harmless to the shell and absorbs a byte lost
-# while the guest's UART driver initialises (seen under QEMU).
-printf '\nusertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
+printf 'usertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
 	timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1
 status=$?
 tr -d '\r' <"$log" >"$log.txt"

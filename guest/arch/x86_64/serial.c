@@ -16,16 +16,14 @@
 #define LSR_THRE 0x20 /* transmit holding register empty */
 
 /*
- * Bytes that were already received when serial_init ran. Enabling the FIFOs
- * clears the receiver, and input may be waiting by then: QEMU puts the first
- * byte of piped input in RBR before the kernel starts, and refills RBR as
- * soon as it is read. Drain the receiver right before the FIFO enable and
- * hand those bytes out first; only input arriving in the few instructions
- * between the last read and the enable (or beyond 256 bytes) can be lost.
+ * The FIFOs stay as the loader left them (off after reset). Switching them on
+ * clears the receiver, and input may already be arriving then: QEMU puts the
+ * first byte of piped input in RBR before the kernel starts and delivers the
+ * next one as soon as RBR is read, so any FIFO enable can drop a byte. With
+ * the FIFOs off, a byte waits in RBR and the sender (QEMU, the Vessel VMM)
+ * holds the rest until it is read: nothing is lost. The price is one
+ * line-status read per transmitted byte instead of one per 16.
  */
-static char held[256];
-static unsigned held_head, held_count;
-
 void serial_init(void)
 {
 	outb(COM1 + IER, 0);
@@ -33,14 +31,6 @@ void serial_init(void)
 	outb(COM1 + 0, 1);	/* divisor 1: 115200 baud */
 	outb(COM1 + 1, 0);
 	outb(COM1 + LCR, 0x03); /* 8N1 (DLAB off: offset 0 is RBR again) */
-	/*
-	 * Drain as the very last thing before the FIFO enable: every port
-	 * access in between widens the window in which the next byte arrives
-	 * and is cleared (QEMU delivers it as soon as RBR has been read).
-	 */
-	while (held_count < sizeof(held) && (inb(COM1 + LSR) & LSR_DR))
-		held[(held_head + held_count++) % sizeof(held)] = (char)inb(COM1 + RBR);
-	outb(COM1 + FCR, 0x07); /* enable + clear FIFOs */
 	outb(COM1 + MCR, 0x0b); /* DTR, RTS, OUT2 (IRQ line enabled) */
 }
 
@@ -56,36 +46,12 @@ void serial_putc(char c)
 
 void serial_write(const char *s, unsigned long n)
 {
-	unsigned long i = 0;
-
-	while (i < n) {
-		/* THRE with FIFOs on: the 16-byte FIFO is empty; one LSR read per burst */
-		int room = 16;
-
-		for (int k = 0; k < 100000 && !(inb(COM1 + LSR) & LSR_THRE); k++)
-			cpu_relax();
-		while (room > 0 && i < n) {
-			if (s[i] == '\n') {
-				if (room < 2)
-					break;
-				outb(COM1 + THR, '\r');
-				room--;
-			}
-			outb(COM1 + THR, (uint8_t)s[i++]);
-			room--;
-		}
-	}
+	for (unsigned long i = 0; i < n; i++)
+		serial_putc(s[i]);
 }
 
 int serial_getc(void)
 {
-	if (held_count) {
-		char c = held[held_head];
-
-		held_head = (held_head + 1) % sizeof(held);
-		held_count--;
-		return (unsigned char)c;
-	}
 	if (!(inb(COM1 + LSR) & LSR_DR))
 		return -1;
 	return inb(COM1 + RBR);

@@ -4,16 +4,13 @@
 #define ARCH_X86_64_SERIAL_H
 
 /*
- * Programs COM1 for 115200 8N1 with FIFOs; safe to call again. Bytes already
- * waiting in the receiver are kept and returned first by serial_getc.
+ * Programs COM1 for 115200 8N1, leaving the FIFOs off so that input already
+ * arriving is never flushed; safe to call again.
  */
 void serial_init(void);
 /* Writes one byte, waiting for the transmitter (LF is sent as CR LF). */
 void serial_putc(char c);
-/*
- * Writes n bytes (LF as CR LF), reading the line status once per 16-byte
- * FIFO burst instead of once per byte: each port access is a VM exit.
- */
+/* Writes n bytes (LF as CR LF). */
 void serial_write(const char *s, unsigned long n);
 /* Returns the next received byte, or -1 if none is waiting. */
 int serial_getc(void);
