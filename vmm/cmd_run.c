@@ -165,7 +165,9 @@ static void *read_file(const char *what, const char *path, size_t *size)
 	struct stat st;
 	void *buf = NULL;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+	 * below); reads of a regular file are not affected by the flag */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0) {
 		fprintf(stderr, "vessel: %s %s: %s\n", what, path, strerror(errno));

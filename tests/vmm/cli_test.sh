@@ -60,6 +60,13 @@ for e in hello echo spin triple spam; do
 		-o "$tmp/$e.elf" || { nok "link $e.elf"; exit 1; }
 done
 
+# a FIFO (or a directory) is refused at once: opening a FIFO must not wait for a writer
+mkfifo "$tmp/kfifo"
+check "kernel is a FIFO: refused, no hang" 1 "kernel .*kfifo: not a regular file" \
+	timeout 10 $V run --kernel "$tmp/kfifo"
+check "initrd is a directory: refused" 1 "initrd .*: not a regular file" \
+	$V run --kernel "$tmp/hello.elf" --initrd "$tmp"
+
 # a 32-bit ELF is refused with a reason
 if as --32 "$here/cli_guests.S" -o "$tmp/g32.o" 2>/dev/null &&
 	ld -m elf_i386 -nostdlib -static -Ttext=0x101000 -e spin "$tmp/g32.o" -o "$tmp/g32.elf" 2>/dev/null; then
