@@ -204,6 +204,10 @@ static void test_client_main(void **state)
 	char *a6[] = { "ctl", path, "--json", "{\"command\":\"stats\"}", NULL };
 	char *a7[] = { "ctl", "/nonexistent/sock", "status", NULL };
 	char *a8[] = { "ctl", path, NULL };
+	/* requests are lines: pretty-printed JSON is sent compact, broken JSON
+	 * over several lines is refused before sending */
+	char *a9[] = { "ctl", path, "--json", "{\n  \"command\": \"status\"\n}", NULL };
+	char *a10[] = { "ctl", path, "--json", "{\"command\":\n", NULL };
 	int devnull = open("/dev/null", O_WRONLY), out = dup(1), errfd = dup(2);
 
 	/* keep the client's printing out of the TAP stream */
@@ -212,6 +216,7 @@ static void test_client_main(void **state)
 	int r1 = ctl_client_main(3, a1), r2 = ctl_client_main(4, a2), r3 = ctl_client_main(4, a3);
 	int r4 = ctl_client_main(4, a4), r5 = ctl_client_main(3, a5), r6 = ctl_client_main(4, a6);
 	int r7 = ctl_client_main(3, a7), r8 = ctl_client_main(2, a8);
+	int r9 = ctl_client_main(4, a9), r10 = ctl_client_main(4, a10);
 	fflush(stdout);
 	dup2(out, 1);
 	dup2(errfd, 2);
@@ -224,6 +229,8 @@ static void test_client_main(void **state)
 	assert_int_equal(r6, 1); /* stats has no handler here: error reply */
 	assert_int_equal(r7, 1);
 	assert_int_equal(r8, 2);
+	assert_int_equal(r9, 0);
+	assert_int_equal(r10, 2);
 	close(devnull);
 }
 

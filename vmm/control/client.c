@@ -136,9 +136,25 @@ static char *build_request(int argc, char **argv)
 	size_t i;
 
 	if (strcmp(cmd, "--json") == 0) {
+		json_error_t jerr;
+
 		if (argc != 4)
 			return NULL;
-		return strdup(argv[3]);
+		if (!strchr(argv[3], '\n'))
+			return strdup(argv[3]); /* sent as it is, malformed or not */
+		/* requests are lines: a multi-line (pretty) JSON object is sent
+		 * compact, anything else with a newline cannot be sent */
+		o = json_loads(argv[3], JSON_REJECT_DUPLICATES, &jerr);
+		if (!o) {
+			fprintf(stderr,
+				"vessel ctl: --json: a request spanning lines must be valid JSON: "
+				"%s (line %d)\n",
+				jerr.text, jerr.line);
+			return NULL;
+		}
+		s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		return s;
 	}
 	for (i = 0; i < sizeof(known_commands) / sizeof(known_commands[0]); i++)
 		if (strcmp(cmd, known_commands[i]) == 0)
