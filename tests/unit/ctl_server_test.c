@@ -234,6 +234,33 @@ static void test_client_main(void **state)
 	close(devnull);
 }
 
+/*
+ * A socket another VMM still serves is not taken over (its VM would become
+ * unreachable); a stale one (nobody listening) is replaced.
+ */
+static void test_socket_in_use(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char p[128], err[256], *reply;
+	struct ctl_server *s;
+	int fd;
+
+	assert_int_equal(ctl_server_start(path, &ops, NULL, &s, err, sizeof(err)), -EADDRINUSE);
+	assert_non_null(strstr(err, "in use"));
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
+	free(reply);
+
+	snprintf(p, sizeof(p), "/tmp/vessel-ctl-stale-%d.sock", getpid());
+	strcpy(sa.sun_path, p);
+	unlink(p);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd); /* the file stays, nobody listens */
+	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), 0);
+	ctl_server_stop(s);
+}
+
 /* A path that is a regular file is not clobbered. */
 static void test_refuses_regular_file(void **state)
 {
@@ -257,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_main, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_not_reading, setup, teardown),
 		cmocka_unit_test(test_refuses_regular_file),
+		cmocka_unit_test_setup_teardown(test_socket_in_use, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("ctl_server", tests, NULL, NULL);

@@ -62,8 +62,9 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 struct ctl_server;
 
 /*
- * Serve `path` (a UNIX socket; a stale socket file there is replaced, any
- * other file is an error) on a new thread, dispatching to ops/ctx.
+ * Serve `path` (a UNIX socket; a stale socket file there is replaced, one
+ * that accepts connections is -EADDRINUSE, any other file is -EEXIST) on a
+ * new thread, dispatching to ops/ctx.
  * Returns 0 with *out set, or -errno with err set.
  */
 int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,

@@ -147,10 +147,22 @@ int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return fail(err, errlen, -ENAMETOOLONG, "control socket path too long: '%s'", path);
+	strcpy(sa.sun_path, path);
 	if (lstat(path, &st) == 0) {
+		int probe;
+
 		if (!S_ISSOCK(st.st_mode))
 			return fail(err, errlen, -EEXIST,
 				    "control socket path '%s' exists and is not a socket", path);
+		/* a stale socket is replaced; one a live VMM still serves is not */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return fail(err, errlen, -EADDRINUSE,
+				    "control socket '%s' is in use (another VM serves it)", path);
+		}
+		if (probe >= 0)
+			close(probe);
 		unlink(path);
 	}
 	s = calloc(1, sizeof(*s));
@@ -162,16 +174,19 @@ int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 		rc = fail(err, errlen, -ENOMEM, "control socket: out of resources");
 		goto err_free;
 	}
-	strcpy(sa.sun_path, path);
 	strcpy(s->path, path);
 	s->ops = ops;
 	s->ctx = ctx;
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(s->lfd, 8) < 0) {
+	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		rc = fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
 			  strerror(errno));
 		goto err_close;
+	}
+	if (listen(s->lfd, 8) < 0) {
+		rc = fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
+			  strerror(errno));
+		goto err_unlink; /* ours now: do not leave it behind */
 	}
 	rc = pthread_create(&s->thread, NULL, server_thread, s);
 	if (rc) {
