@@ -13,11 +13,11 @@
 struct run_opts {
 	unsigned cpus;
 	uint64_t mem;
-	const char *kernel;  /* NULL: the bundled kernel */
-	const char *initrd;  /* NULL: the bundled initrd if present */
+	const char *kernel; /* NULL: the bundled kernel */
+	const char *initrd; /* NULL: the bundled initrd if present */
 	bool no_initrd;
-	bool stats; /* --stats: print exit counts when the VM stops */
-	const char *cmdline; /* "" by default */
+	bool stats;	      /* --stats: print exit counts when the VM stops */
+	const char *cmdline;  /* "" by default */
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	bool help;

@@ -58,8 +58,7 @@ const char *run_usage(void)
 	       "128+N when stopped by signal N.\n";
 }
 
-static int __attribute__((format(printf, 3, 4)))
-bad(char *err, size_t errlen, const char *fmt, ...)
+static int __attribute__((format(printf, 3, 4))) bad(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -115,21 +114,23 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 
 			if (rc)
 				return bad(err, errlen, "--cpus '%s': %s", val,
-					   rc == -ERANGE ? "must be between 1 and 64"
-							 : "not a number");
+					   rc == -ERANGE ? "must be between 1 and 64" :
+							   "not a number");
 			o->cpus = (unsigned)v;
 		} else if (!strcmp(name, "--mem")) {
 			int rc = parse_size(val, &v);
 
 			if (rc)
 				return bad(err, errlen, "--mem '%s': %s", val,
-					   rc == -ERANGE ? "too large"
-							 : "not a size (examples: 256M, 1G, 512)");
+					   rc == -ERANGE ? "too large" :
+							   "not a size (examples: 256M, 1G, 512)");
 			if (v < GMEM_MIN_SIZE || v > GMEM_MAX_SIZE)
-				return bad(err, errlen, "--mem '%s': must be between %lluM and %lluG",
-					   val, GMEM_MIN_SIZE >> 20, GMEM_MAX_SIZE >> 30);
+				return bad(err, errlen,
+					   "--mem '%s': must be between %lluM and %lluG", val,
+					   GMEM_MIN_SIZE >> 20, GMEM_MAX_SIZE >> 30);
 			if (v % GMEM_PAGE_SIZE)
-				return bad(err, errlen, "--mem '%s': must be a multiple of 4K", val);
+				return bad(err, errlen, "--mem '%s': must be a multiple of 4K",
+					   val);
 			o->mem = v;
 		} else if (!strcmp(name, "--kernel")) {
 			if (!*val)
@@ -141,7 +142,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			o->control = val;
 		} else if (!strcmp(name, "--incoming")) {
 			if (strncmp(val, "tcp:", 4))
-				return bad(err, errlen, "--incoming '%s': expected tcp:HOST:PORT", val);
+				return bad(err, errlen, "--incoming '%s': expected tcp:HOST:PORT",
+					   val);
 			o->incoming = val;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)

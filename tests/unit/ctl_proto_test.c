@@ -134,14 +134,18 @@ static void test_bad_requests(void **state)
 	json_decref(call(&c, "{\"command\":\"resume\"}", 0, "not available"));
 	json_decref(call(&c, "{\"command\":\"status\"} trailing", 0, "bad JSON"));
 	/* invalid UTF-8 quoted back in the error (found by ctl_proto_fuzz) */
-	json_decref(call(&c, "{\"command\":\"injn\\\xdd\x98\x8f\x9e\xdd\xd9" "27}", 0,
-			 "bad JSON"));
+	json_decref(call(&c,
+			 "{\"command\":\"injn\\\xdd\x98\x8f\x9e\xdd\xd9"
+			 "27}",
+			 0, "bad JSON"));
 	/* a valid name whose %.64s truncation splits a character */
-	json_decref(call(&c, "{\"command\":\"x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	json_decref(call(&c,
+			 "{\"command\":\"x\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}", 0, "unknown command"));
+			 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}",
+			 0, "unknown command"));
 	/* no handler ran for any of them */
 	assert_int_equal(c.status + c.pause + c.migrate + c.inject, 0);
 }

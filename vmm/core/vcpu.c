@@ -144,8 +144,8 @@ static void fault_stop(struct vm *vm, struct vcpu *v, const struct exit_result *
 const char *vcpu_stat_name(enum vcpu_stat s)
 {
 	static const char *const names[VCPU_STAT_NR] = {
-		[VCPU_STAT_PIO] = "pio",   [VCPU_STAT_HYPERCALL] = "hypercall",
-		[VCPU_STAT_MMIO] = "mmio", [VCPU_STAT_KICK] = "kick",
+		[VCPU_STAT_PIO] = "pio",     [VCPU_STAT_HYPERCALL] = "hypercall",
+		[VCPU_STAT_MMIO] = "mmio",   [VCPU_STAT_KICK] = "kick",
 		[VCPU_STAT_OTHER] = "other",
 	};
 
@@ -209,7 +209,8 @@ void *vcpu_thread(void *arg)
 		v->run->immediate_exit = 0;
 		pthread_mutex_unlock(&vm->lock);
 
-		if (do_start && arch_vcpu_boot_state(v, start.rip, start.rsp, start.cr3, start.arg)) {
+		if (do_start &&
+		    arch_vcpu_boot_state(v, start.rip, start.rsp, start.cr3, start.arg)) {
 			vm_stop(vm, VESSEL_EXIT_VMM_ERROR, "starting vCPU %u: %s", v->id, vm->err);
 			break;
 		}
@@ -229,8 +230,8 @@ void *vcpu_thread(void *arg)
 		__atomic_add_fetch(&v->exits, 1, __ATOMIC_RELAXED);
 		count(v, classify(v->run));
 		exit_dispatch(vm, v, v->run, &res);
-		v->io_pending = v->run->exit_reason == KVM_EXIT_IO ||
-				v->run->exit_reason == KVM_EXIT_MMIO;
+		v->io_pending =
+			v->run->exit_reason == KVM_EXIT_IO || v->run->exit_reason == KVM_EXIT_MMIO;
 		switch (res.action) {
 		case EXIT_CONTINUE:
 			break;

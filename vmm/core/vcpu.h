@@ -44,8 +44,8 @@ struct vcpu {
 	bool start_pending; /* AP: apply start_req before the first run */
 	struct vessel_hc_cpu_start start_req;
 	bool parked;
-	bool io_pending; /* last exit was I/O: KVM completes it on the next entry */
-	uint64_t exits;	 /* exits handled (statistics) */
+	bool io_pending;	      /* last exit was I/O: KVM completes it on the next entry */
+	uint64_t exits;		      /* exits handled (statistics) */
 	uint64_t stats[VCPU_STAT_NR]; /* by kind; relaxed atomics, read anywhere */
 };
 
