@@ -6,6 +6,7 @@
 # The shell's output line may follow its prompt: input typed ahead is echoed
 # before the prompt is printed. Prints TAP.
 set -u
+. tests/guest/lib.sh
 vessel=$1 kernel=$2 initrd=$3
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -24,13 +25,7 @@ check() { # name status
 input='echo first-byte-kept and a line longer than the sixteen-byte FIFO\npoweroff\n'
 printf "$input" | sh scripts/qemu-run.sh --timeout 120 --initrd "$initrd" "$kernel" >"$out" 2>&1
 check qemu $?
-if [ ! -e /dev/kvm ]; then
-	n=$((n + 1))
-	echo "ok $n - vessel # SKIP no /dev/kvm"
-elif [ ! -x "$vessel" ]; then
-	n=$((n + 1))
-	echo "not ok $n - vessel: $vessel not built"
-else
+if ! vessel_unavailable "$vessel"; then
 	printf "$input" | timeout 120 "$vessel" run --kernel "$kernel" --initrd "$initrd" >"$out" 2>&1
 	check vessel $?
 fi

@@ -3,6 +3,7 @@
 # register dump, stop the other CPUs and power off with status 125, under QEMU
 # TCG and (with /dev/kvm) under the Vessel VMM. Prints TAP.
 set -u
+. tests/guest/lib.sh
 vessel=$1 kernel=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -22,13 +23,7 @@ check() { # name status
 
 sh scripts/qemu-run.sh --timeout 120 --cmdline crashtest "$kernel" >"$out" 2>&1
 check qemu $?
-if [ ! -e /dev/kvm ]; then
-	n=$((n + 1))
-	echo "ok $n - vessel # SKIP no /dev/kvm"
-elif [ ! -x "$vessel" ]; then
-	n=$((n + 1))
-	echo "not ok $n - vessel: $vessel not built"
-else
+if ! vessel_unavailable "$vessel"; then
 	"$vessel" run --cpus 2 --mem 256M --kernel "$kernel" --cmdline crashtest </dev/null >"$out" 2>&1
 	check vessel $?
 fi
