@@ -87,7 +87,7 @@ fi
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
 		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "terminal restored" \
-		"memory error on a terminal"; do
+		"memory error on a terminal" "inject-ume on the page a vCPU executes"; do
 		skip "$t" "no /dev/kvm"
 	done
 	echo "1..$n"
@@ -193,6 +193,24 @@ else
 	skip "terminal restored" "no script(1)"
 	skip "memory error on a terminal" "no script(1)"
 fi
+
+# inject-ume on the page a vCPU is executing from: the poison must win the
+# race against the vCPU mapping the page again (before the fix, 1 try in 4
+# failed with "UFFDIO_POISON ... File exists")
+races=0
+for i in 1 2 3 4 5 6 7 8; do
+	rm -f "$tmp/race.sock"
+	$V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/race.sock" </dev/null >"$tmp/race.out" 2>&1 &
+	pid=$!
+	for w in 1 2 3 4 5 6 7 8 9 10; do [ -S "$tmp/race.sock" ] && break; sleep 0.1; done
+	$V ctl "$tmp/race.sock" inject-ume 0x101000 >"$tmp/race.ctl" 2>&1
+	grep -q "newly_poisoned" "$tmp/race.ctl" || { races=$((races + 1)); cp "$tmp/race.ctl" "$tmp/race.bad"; }
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+done
+if [ $races = 0 ]; then ok "inject-ume on the page a vCPU executes: poisoned every time (8 tries)"; else
+	nok "inject-ume on the page a vCPU executes: poisoned every time (8 tries)"
+	echo "# $races of 8 failed, e.g.:"; sed 's/^/#   /' "$tmp/race.bad"; fi
 
 echo "1..$n"
 [ $failed = 0 ]

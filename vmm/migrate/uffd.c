@@ -46,9 +46,8 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int open_uffd(char *err, size_t errlen)
+static int new_uffd(char *err, size_t errlen)
 {
-	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_POISON };
 	int fd;
 
 	/* Kernel-mode faults (KVM) must be covered too, so try without
@@ -59,17 +58,45 @@ static int open_uffd(char *err, size_t errlen)
 	if (fd < 0)
 		return fail(err, errlen, errno == ENOSYS ? -ENOTSUP : -errno, "userfaultfd: %s",
 			    strerror(errno));
+	return fd;
+}
+
+/*
+ * A userfaultfd with UFFD_FEATURE_POISON and, where the kernel offers them,
+ * the features in `optional`; *features says what was granted. A handshake
+ * that asks for nothing reports what the kernel offers, but the handshake can
+ * only be done once per descriptor: hence the second descriptor.
+ */
+static int open_uffd(uint64_t optional, uint64_t *features, char *err, size_t errlen)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = new_uffd(err, errlen);
+
+	if (fd < 0)
+		return fd;
 	if (ioctl(fd, UFFDIO_API, &api) < 0 || !(api.features & UFFD_FEATURE_POISON)) {
 		close(fd);
 		return fail(err, errlen, -ENOTSUP,
 			    "this kernel has no UFFDIO_POISON (needs Linux 6.6 or later)");
 	}
+	close(fd);
+	api = (struct uffdio_api){ .api = UFFD_API,
+				   .features = UFFD_FEATURE_POISON | (api.features & optional) };
+	fd = new_uffd(err, errlen);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, UFFDIO_API, &api) < 0) {
+		close(fd);
+		return fail(err, errlen, -ENOTSUP, "userfaultfd handshake: %s", strerror(errno));
+	}
+	if (features)
+		*features = api.features;
 	return fd;
 }
 
 int mig_uffd_probe(char *err, size_t errlen)
 {
-	int fd = open_uffd(err, errlen);
+	int fd = open_uffd(0, NULL, err, errlen);
 
 	if (fd < 0)
 		return fd;
@@ -83,13 +110,22 @@ int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct uffdio_poison po = { .range = { (uintptr_t)hva, PAGE } };
 	struct uffdio_range un = { (uintptr_t)hva, PAGE };
+	uint64_t features = 0;
 	int uffd, rc = 0;
 
 	if ((uintptr_t)hva % PAGE || (fd >= 0 && off % (off_t)PAGE))
 		return fail(err, errlen, -EINVAL, "poison: address %p is not page aligned", hva);
-	uffd = open_uffd(err, errlen);
+	uffd = open_uffd(UFFD_FEATURE_MINOR_SHMEM, &features, err, errlen);
 	if (uffd < 0)
 		return uffd;
+	/*
+	 * For a memfd page that is in the page cache, a vCPU access between the
+	 * madvise and the poison below is a minor fault, not a missing one: it
+	 * would map the page again (and the poison fail with EEXIST). MINOR mode
+	 * makes such an access wait for the poison too.
+	 */
+	if (fd >= 0 && (features & UFFD_FEATURE_MINOR_SHMEM))
+		reg.mode |= UFFDIO_REGISTER_MODE_MINOR;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
 		rc = fail(err, errlen, -errno, "poison: cannot register %p with userfaultfd: %s",
 			  hva, strerror(errno));
@@ -101,7 +137,7 @@ int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
 	 * that skips holes as zero (the migration sender) would never touch the
 	 * poisoned mapping. Then drop our page-table entry: UFFDIO_POISON only
 	 * fills an empty one. Registered first, so a racing access waits for the
-	 * poison instead of mapping the page again.
+	 * poison instead of mapping the page again (see MINOR above).
 	 */
 	if (fd >= 0 && lseek(fd, off, SEEK_DATA) != off) {
 		/* a hole (fallocate would not do: shmem reports unwritten
