@@ -362,16 +362,24 @@ t_ume_latent() {
 	stop_vm b
 }
 
+# slow_memtest_source TEST: boot VM a with its migration capped at 4 MiB/s
+# and 16 MiB of memtest data in it, so that a migration takes about 4 s.
+# Where that cannot be done, reports TEST as failed (setup) or skipped (no
+# memtest) and returns 1.
+slow_memtest_source() {
+	VESSEL_MIG_MAX_MIBS=4 boot_shell a || { notok "$1: setup" "$W/a.err"; stop_vm a; return 1; }
+	say a "memtest -m 16 -i 1000 &"
+	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
+		skip "$1" "no memtest in the initrd"
+		stop_vm a
+		return 1
+	fi
+}
+
 t_ume_in_flight() {
 	next_port
 	# 16 MiB of memtest data at 4 MiB/s: the migration takes about 4 s
-	VESSEL_MIG_MAX_MIBS=4 boot_shell a || { notok "UME in flight: setup" "$W/a.err"; stop_vm a; return; }
-	say a "memtest -m 16 -i 1000 &"
-	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
-		skip "UME injected while the migration is in flight" "no memtest in the initrd"
-		stop_vm a
-		return
-	fi
+	slow_memtest_source "UME injected while the migration is in flight" || return
 	incoming b "$uri"
 	ctl a migrate "$uri" >/dev/null
 	sleep 1
@@ -419,13 +427,7 @@ t_dest_killed() {
 # never starts a half-received VM.
 t_source_killed() {
 	next_port
-	VESSEL_MIG_MAX_MIBS=4 boot_shell a || { notok "source killed: setup" "$W/a.err"; stop_vm a; return; }
-	say a "memtest -m 16 -i 1000 &"
-	if ! wait_for "$W/a.out" "memtest: round 1 ok" 30; then
-		skip "source killed mid-migration" "no memtest in the initrd"
-		stop_vm a
-		return
-	fi
+	slow_memtest_source "source killed mid-migration" || return
 	incoming b "$uri"
 	ctl a migrate "$uri" >/dev/null
 	sleep 1
