@@ -10,19 +10,28 @@
 
 #include "ut.h"
 
-long ut_spawn_helper(const char *helper, ...)
+/* Spawns `usertests -h HELPER ARGS...` with the NULL-terminated ARGS in ap. */
+static long spawn_helper_v(const char *helper, va_list ap)
 {
 	const char *argv[VESSEL_ARGV_MAX + 1] = { "usertests", "-h", helper };
 	int argc = 3;
-	va_list ap;
 	const char *a;
 
-	va_start(ap, helper);
 	while ((a = va_arg(ap, const char *)) != NULL && argc < VESSEL_ARGV_MAX)
 		argv[argc++] = a;
-	va_end(ap);
 	argv[argc] = NULL;
 	return CHECK_OK(sys_spawn("usertests", argv));
+}
+
+long ut_spawn_helper(const char *helper, ...)
+{
+	va_list ap;
+	long pid;
+
+	va_start(ap, helper);
+	pid = spawn_helper_v(helper, ap);
+	va_end(ap);
+	return pid;
 }
 
 int32_t ut_wait(long pid)
@@ -35,17 +44,13 @@ int32_t ut_wait(long pid)
 
 int32_t ut_run_helper(const char *helper, ...)
 {
-	const char *argv[VESSEL_ARGV_MAX + 1] = { "usertests", "-h", helper };
-	int argc = 3;
 	va_list ap;
-	const char *a;
+	long pid;
 
 	va_start(ap, helper);
-	while ((a = va_arg(ap, const char *)) != NULL && argc < VESSEL_ARGV_MAX)
-		argv[argc++] = a;
+	pid = spawn_helper_v(helper, ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	return ut_wait(CHECK_OK(sys_spawn("usertests", argv)));
+	return ut_wait(pid);
 }
 
 void ut_stats(struct vessel_stats *s)
