@@ -17,6 +17,60 @@
 	.text
 	.code64
 
+/* The general registers of struct trapframe, in its order (r15 at the lowest address). */
+.macro PUSH_GPRS
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+.macro POP_GPRS
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+.endm
+
+/* The registers a SysV callee must preserve. */
+.macro PUSH_CALLEE_SAVED
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+.macro POP_CALLEE_SAVED
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbx
+	pop %rbp
+.endm
+
 /* ---- exception and interrupt stubs ---------------------------------- */
 
 .macro STUB v
@@ -61,21 +115,7 @@ trap_stub_table:
 	.text
 trap_common:
 	cld
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	xor %r12d, %r12d /* 1: we swapped GS at CPL0 and must swap back */
 	testb $3, TF_CS(%rsp)
 	jz 1f
@@ -105,42 +145,14 @@ trap_exit:
 	cli
 	swapgs
 trap_exit_kernel:
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	POP_GPRS
 	add $16, %rsp
 	iretq
 
 /* Entry from user with GS already swapped and the hardware part built. */
 trap_common_user:
 	cld
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	xor %r12d, %r12d
 	jmp trap_call
 
@@ -271,20 +283,10 @@ ud_user:
 /* void arch_switch(uint64_t *save_rsp, uint64_t new_rsp) */
 	.globl arch_switch
 arch_switch:
-	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_CALLEE_SAVED
 	mov %rsp, (%rdi)
 	mov %rsi, %rsp
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+	POP_CALLEE_SAVED
 	ret
 
 /* First run of a user thread: its stack holds a trapframe above this. */
@@ -310,12 +312,7 @@ kthread_trampoline:
  */
 	.globl probe_run_user
 probe_run_user:
-	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_CALLEE_SAVED
 	mov %rsp, probe_saved_rsp(%rip)
 	pushq $USER_DS
 	push %rsi
@@ -329,12 +326,7 @@ probe_run_user:
 probe_return:
 	mov probe_saved_rsp(%rip), %rsp
 	mov %rdi, %rax
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+	POP_CALLEE_SAVED
 	ret
 
 /* User code of the probes (copied to a user page). */
