@@ -362,6 +362,19 @@ t_ume_latent() {
 	stop_vm b
 }
 
+# wait_source_failed: poll VM a's migrate-status (into $W/a.mstat) until the
+# migration has failed, for at most 10 s.
+wait_source_failed() {
+	i=0
+	while [ $i -lt 100 ]; do
+		ctl a migrate-status >"$W/a.mstat" 2>&1
+		grep -q '"status": "failed"' "$W/a.mstat" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # slow_memtest_source TEST: boot VM a with its migration capped at 4 MiB/s
 # and 16 MiB of memtest data in it, so that a migration takes about 4 s.
 # Where that cannot be done, reports TEST as failed (setup) or skipped (no
@@ -406,13 +419,7 @@ t_dest_killed() {
 	kill -9 "$(pid_of b)"
 	kill -CONT "$(pid_of b)" 2>/dev/null
 	wait_exit b 5
-	i=0
-	while [ $i -lt 100 ]; do
-		ctl a migrate-status >"$W/a.mstat" 2>&1
-		grep -q '"status": "failed"' "$W/a.mstat" && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_source_failed
 	ctl a status >"$W/a.status" 2>&1
 	if grep -q '"status": "failed"' "$W/a.mstat" && grep -q '"state": "running"' "$W/a.status" &&
 		alive a && responds a; then
@@ -451,13 +458,7 @@ t_conn_cut() {
 	wait_for "$W/peer.out" listening 5
 	ctl a migrate "$uri" >/dev/null
 	wait $peer
-	i=0
-	while [ $i -lt 100 ]; do
-		ctl a migrate-status >"$W/a.mstat" 2>&1
-		grep -q '"status": "failed"' "$W/a.mstat" && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_source_failed
 	if grep -q '"status": "failed"' "$W/a.mstat" && alive a && responds a; then
 		ok "connection cut mid-stream: the source VM keeps running"
 	else
@@ -484,13 +485,7 @@ t_bad_streams() {
 	wait_for "$W/peer.out" listening 5
 	ctl a migrate "$uri" >/dev/null
 	wait $peer
-	i=0
-	while [ $i -lt 100 ]; do
-		ctl a migrate-status >"$W/a.mstat" 2>&1
-		grep -q '"status": "failed"' "$W/a.mstat" && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_source_failed
 	if grep -q '"status": "failed"' "$W/a.mstat" && alive a && responds a; then
 		ok "no ACK from the destination: the source resumes its VM"
 	else
