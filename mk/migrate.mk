@@ -2,13 +2,12 @@
 # (vmm/control/), their unit tests, fuzzers and integration tests.
 #
 # libmigrate.a holds the parts that do not depend on the VMM's internals
-# (stream format, receiver state machine, poison set, safe copy, userfaultfd
-# poisoning, TCP transport, control protocol); vessel links it.
+# (stream format, receiver state machine, TCP transport, control protocol,
+# server and client); vessel links it after libvmm. The glue to the VMM
+# (vmm/migrate/live/) is part of libvmm (mk/vmm.mk).
 
 MIGRATE_SRCS := $(wildcard vmm/migrate/*.c vmm/control/*.c)
-# live/: the glue to the VMM core (needs libvmm): not in the fuzzers
-MIGRATE_LIVE_SRCS := $(wildcard vmm/migrate/live/*.c)
-MIGRATE_OBJS := $(MIGRATE_SRCS:%.c=$(B)/host/%.o) $(MIGRATE_LIVE_SRCS:%.c=$(B)/host/%.o)
+MIGRATE_OBJS := $(MIGRATE_SRCS:%.c=$(B)/host/%.o)
 MIGRATE_LIB := $(B)/libmigrate.a
 MIGRATE_LDLIBS := -ljansson -lxxhash -lpthread
 MIGRATE_INC := -Ivmm
@@ -20,8 +19,8 @@ $(MIGRATE_LIB): $(MIGRATE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# The VMM (whole-archive libvmm: cmd_run.c, vcpu.c call into live/) links
-# libmigrate after libvmm; every binary linking VMM_LDLIBS needs it built.
+# The VMM (whole-archive libvmm) links libmigrate after libvmm; every binary
+# linking VMM_LDLIBS needs it built.
 VMM_LDLIBS += $(MIGRATE_LIB) $(MIGRATE_LDLIBS)
 $(VESSEL_BIN) $(VMM_UNIT_BINS) $(VMM_GUEST_BIN): $(MIGRATE_LIB)
 

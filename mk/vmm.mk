@@ -1,11 +1,15 @@
 # vmm: the Vessel VMM. Everything but main.c is built into $(VMM_LIB), which
-# the `vessel` binary and the tests link (whole-archive: devices register
-# themselves in a linker section, so nothing references them by name).
+# the `vessel` binary and the tests link (whole-archive: devices, hypercalls
+# and control commands register themselves in linker sections, so nothing
+# references them by name).
 
 VESSEL_BIN := $(B)/vessel
 VMM_LIB := $(B)/vmm/libvmm.a
 
-VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c vmm/dev/*.c))
+# migrate/live/ is the glue between the core and libmigrate: it depends on
+# both, so it lives here; libmigrate depends on nothing of the VMM.
+VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
+	vmm/dev/*.c vmm/migrate/live/*.c))
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
 VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread
 
@@ -40,7 +44,8 @@ $(VMM_GUEST_BIN): $(B)/host/tests/vmm/guests_test.o $(VMM_LIB)
 
 VMM_FUZZ_FLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Ivmm
-$(VMM_FUZZ_BIN): tests/fuzz/vmm_elf_fuzz.c vmm/core/elf.c vmm/core/guest_mem.c vmm/core/elf.h vmm/core/guest_mem.h
+$(VMM_FUZZ_BIN): tests/fuzz/vmm_elf_fuzz.c vmm/core/elf.c vmm/core/guest_mem.c vmm/core/safecopy.c \
+		vmm/core/elf.h vmm/core/guest_mem.h vmm/core/safecopy.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)

@@ -21,6 +21,12 @@ struct run_opts {
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	bool help;
+	/* device options (dev/device.h), in command-line order */
+	struct vm_device_arg_opt {
+		const char *option;
+		const char *arg;
+	} devices[16];
+	unsigned nr_devices;
 };
 
 /*
@@ -30,11 +36,18 @@ struct run_opts {
  */
 int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t errlen);
 
-/* run_usage - the help text of `vessel run`. */
+/* run_usage - the help text of `vessel run` (with every device's option). */
 const char *run_usage(void);
 
 /* cmd_run - `vessel run`: returns the process exit status. */
 int cmd_run(int argc, char **argv);
+
+struct vm;
+/*
+ * vm_control_start - serve the JSON control socket of vm at path (ctl_vm.c);
+ * vm_destroy() stops it. Before vm_start(). 0 or -errno with err set.
+ */
+int vm_control_start(struct vm *vm, const char *path, char *err, size_t errlen);
 
 /* cmd_ctl - `vessel ctl SOCKET COMMAND [ARG]`: the control-socket client. */
 int cmd_ctl(int argc, char **argv);

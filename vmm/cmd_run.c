@@ -6,8 +6,10 @@
 #include "core/term.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "dev/device.h"
 #include "dev/serial.h"
 #include "migrate/live/live.h"
+#include "migrate/net.h"
 
 #include "abi/vessel.h"
 
@@ -25,9 +27,8 @@
 
 #define FILE_MAX (1ull << 30) /* a kernel or initrd larger than this is a mistake */
 
-const char *run_usage(void)
-{
-	return "usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
+static const char run_usage_head[] =
+	"usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
 	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
 	       "\n"
@@ -47,7 +48,9 @@ const char *run_usage(void)
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
-	       "  -h, --help      this text\n"
+	       "  -h, --help      this text\n";
+
+static const char run_usage_tail[] =
 	       "\n"
 	       "Console: stdin goes to the guest (a pipe works: end of input does not stop\n"
 	       "the VM). On a terminal, Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -56,6 +59,17 @@ const char *run_usage(void)
 	       "be started; 2 for a bad command line; 125 when the guest faulted (triple\n"
 	       "fault, bad hypercall, unhandled exit: a register dump is printed);\n"
 	       "128+N when stopped by signal N.\n";
+
+const char *run_usage(void)
+{
+	static char text[8192];
+
+	if (!text[0]) {
+		snprintf(text, sizeof(text), "%s", run_usage_head);
+		device_options_help(text, sizeof(text));
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s", run_usage_tail);
+	}
+	return text;
 }
 
 static int __attribute__((format(printf, 3, 4))) bad(char *err, size_t errlen, const char *fmt, ...)
@@ -74,10 +88,15 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
+		const struct device_ops *dev;
 		char name[32];
 		uint64_t v;
 		size_t n;
 
+		if (!strncmp(arg, "--help=", 7) || !strncmp(arg, "--stats=", 8) ||
+		    !strncmp(arg, "--no-initrd=", 12))
+			return bad(err, errlen, "option %.*s takes no value",
+				   (int)(strchr(arg, '=') - arg), arg);
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			o->help = true;
 			return 0;
@@ -98,9 +117,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			return bad(err, errlen, "unknown option '%s'", arg);
 		memcpy(name, arg, n);
 		name[n] = '\0';
-		if (strcmp(name, "--cpus") && strcmp(name, "--mem") && strcmp(name, "--kernel") &&
-		    strcmp(name, "--initrd") && strcmp(name, "--cmdline") &&
-		    strcmp(name, "--control") && strcmp(name, "--incoming"))
+		dev = device_by_option(name);
+		if (!dev && strcmp(name, "--cpus") && strcmp(name, "--mem") &&
+		    strcmp(name, "--kernel") && strcmp(name, "--initrd") &&
+		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
+		    strcmp(name, "--incoming"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -109,7 +130,17 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		else
 			return bad(err, errlen, "option %s needs a value", name);
 
-		if (!strcmp(name, "--cpus")) {
+		if (dev) {
+			char why[256] = "";
+
+			if (o->nr_devices == sizeof(o->devices) / sizeof(o->devices[0]))
+				return bad(err, errlen, "too many device options (at most %zu)",
+					   sizeof(o->devices) / sizeof(o->devices[0]));
+			if (dev->check && dev->check(val, why, sizeof(why)))
+				return bad(err, errlen, "%s '%s': %s", dev->option, val, why);
+			o->devices[o->nr_devices++] =
+				(struct vm_device_arg_opt){ dev->option, val };
+		} else if (!strcmp(name, "--cpus")) {
 			int rc = parse_uint(val, 1, VM_MAX_CPUS, &v);
 
 			if (rc)
@@ -141,9 +172,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 				return bad(err, errlen, "--control: empty socket path");
 			o->control = val;
 		} else if (!strcmp(name, "--incoming")) {
-			if (strncmp(val, "tcp:", 4))
-				return bad(err, errlen, "--incoming '%s': expected tcp:HOST:PORT",
-					   val);
+			struct net_addr na;
+			char why[NET_ERR_MAX];
+
+			if (net_parse_uri(val, &na, why, sizeof(why)))
+				return bad(err, errlen, "--incoming '%s': %s", val, why);
 			o->incoming = val;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
@@ -399,7 +432,6 @@ int cmd_run(int argc, char **argv)
 	struct vm_config cfg;
 	struct vm_event ev;
 	struct vm *vm = NULL;
-	struct live *live = NULL;
 	char err[512], *kernel_path = NULL, *initrd_path = NULL;
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
@@ -452,6 +484,9 @@ create:
 		.console_opaque = &vm,
 		.log = log_line,
 	};
+	for (unsigned i = 0; i < o.nr_devices; i++)
+		cfg.device_args[cfg.nr_device_args++] =
+			(struct vm_device_arg){ o.devices[i].option, o.devices[i].arg };
 	rc = vm_new(&vm, &cfg, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", err);
@@ -473,13 +508,13 @@ create:
 		fprintf(stderr, "vessel: %s\n", vm->err);
 		goto out;
 	}
-	rc = live_attach(vm, &live, err, sizeof(err)); /* memory errors, migration */
+	rc = live_attach(vm, err, sizeof(err)); /* migration */
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", err);
 		goto out;
 	}
 	if (o.incoming) {
-		rc = live_incoming(live, o.incoming, err, sizeof(err));
+		rc = live_incoming(vm, o.incoming, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "vessel: incoming migration failed: %s\n", err);
 			goto out;
@@ -492,7 +527,7 @@ create:
 		}
 	}
 	if (o.control) {
-		rc = live_control_start(live, o.control, err, sizeof(err));
+		rc = vm_control_start(vm, o.control, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "vessel: %s\n", err);
 			goto out;
@@ -526,8 +561,7 @@ create:
 	else if (status != 0)
 		fprintf(stderr, "vessel: %s\n", vm->stop_msg);
 out:
-	live_detach(live);
-	vm_destroy(vm);
+	vm_destroy(vm); /* joins the vCPUs, then detaches migration and the control socket */
 	free(kernel);
 	free(initrd);
 	free(kernel_path);

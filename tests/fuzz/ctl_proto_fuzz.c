@@ -12,9 +12,9 @@
 
 static int h_ok(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
-	if (a->uri && strlen(a->uri) > CTL_MAX_REQUEST)
+	if (ctl_arg_str(a, "uri") && strlen(ctl_arg_str(a, "uri")) > CTL_MAX_REQUEST)
 		abort();
-	json_object_set_new(res, "echo", json_integer((json_int_t)(a->gpa & 0xffff)));
+	json_object_set_new(res, "echo", json_integer((json_int_t)(ctl_arg_u64(a, "gpa") & 0xffff)));
 	return 0;
 }
 
@@ -24,21 +24,26 @@ static int h_fail(void *ctx, const struct ctl_args *a, json_t *res, char *err, s
 	return -1;
 }
 
-static const struct ctl_ops ops = {
-	.status = h_ok,
-	.stats = h_ok,
-	.pause = h_fail,
-	.resume = h_ok,
-	.migrate = h_ok,
-	.inject_ume = h_ok,
-	.migrate_status = h_ok,
-};
+static const struct ctl_command status_cmd = { "status", "test", {  }, h_ok };
+CTL_COMMAND(status_cmd);
+static const struct ctl_command stats_cmd = { "stats", "test", {  }, h_ok };
+CTL_COMMAND(stats_cmd);
+static const struct ctl_command pause_cmd = { "pause", "test", {  }, h_fail };
+CTL_COMMAND(pause_cmd);
+static const struct ctl_command resume_cmd = { "resume", "test", {  }, h_ok };
+CTL_COMMAND(resume_cmd);
+static const struct ctl_command migrate_cmd = { "migrate", "test", { { "uri", CTL_STR, true, "tcp:HOST:PORT" } }, h_ok };
+CTL_COMMAND(migrate_cmd);
+static const struct ctl_command inject_ume_cmd = { "inject-ume", "test", { { "gpa", CTL_U64, true, NULL }, { "latent", CTL_BOOL, false, NULL } }, h_ok };
+CTL_COMMAND(inject_ume_cmd);
+static const struct ctl_command migrate_status_cmd = { "migrate-status", "test", {  }, h_ok };
+CTL_COMMAND(migrate_status_cmd);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *reply = ctl_handle_request(&ops, NULL, (const char *)data, size);
+	char *reply = ctl_handle_request(NULL, (const char *)data, size);
 	json_error_t je;
 	json_t *o, *ok;
 

@@ -46,7 +46,7 @@ static int h_migrate(void *ctx, const struct ctl_args *a, json_t *res, char *err
 	struct calls *c = ctx;
 
 	c->migrate++;
-	snprintf(c->uri, sizeof(c->uri), "%s", a->uri);
+	snprintf(c->uri, sizeof(c->uri), "%s", ctl_arg_str(a, "uri"));
 	return 0;
 }
 
@@ -55,22 +55,24 @@ static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 	struct calls *c = ctx;
 
 	c->inject++;
-	c->gpa = a->gpa;
-	json_object_set_new(res, "gpa", json_integer((json_int_t)a->gpa));
+	c->gpa = ctl_arg_u64(a, "gpa");
+	json_object_set_new(res, "gpa", json_integer((json_int_t)ctl_arg_u64(a, "gpa")));
 	return 0;
 }
 
-static const struct ctl_ops ops = {
-	.status = h_status,
-	.pause = h_pause,
-	.migrate = h_migrate,
-	.inject_ume = h_inject,
-};
+static const struct ctl_command status_cmd = { "status", "test", {  }, h_status };
+CTL_COMMAND(status_cmd);
+static const struct ctl_command pause_cmd = { "pause", "test", {  }, h_pause };
+CTL_COMMAND(pause_cmd);
+static const struct ctl_command migrate_cmd = { "migrate", "test", { { "uri", CTL_STR, true, "tcp:HOST:PORT" } }, h_migrate };
+CTL_COMMAND(migrate_cmd);
+static const struct ctl_command inject_ume_cmd = { "inject-ume", "test", { { "gpa", CTL_U64, true, NULL }, { "latent", CTL_BOOL, false, NULL } }, h_inject };
+CTL_COMMAND(inject_ume_cmd);
 
 /* Send req, parse the reply, check ok/error. Returns the reply object. */
 static json_t *call(struct calls *c, const char *req, int want_ok, const char *want_err)
 {
-	char *r = ctl_handle_request(&ops, c, req, strlen(req));
+	char *r = ctl_handle_request(c, req, strlen(req));
 	json_error_t je;
 	json_t *o;
 
@@ -109,6 +111,41 @@ static void test_good_requests(void **state)
 	assert_int_equal(c.inject, 2);
 }
 
+/* help lists exactly the registered commands with their fields */
+static void test_help_lists_registered(void **state)
+{
+	struct calls c = { 0 };
+	json_t *o = call(&c, "{\"command\":\"help\"}", 1, NULL);
+	json_t *list = json_object_get(json_object_get(o, "result"), "commands"), *e;
+	size_t i, n;
+	int seen_inject = 0;
+
+	ctl_commands(&n);
+	assert_int_equal(json_array_size(list), n); /* 4 of the test + help */
+	assert_int_equal(n, 5);
+	json_array_foreach(list, i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "command"));
+
+		assert_non_null(ctl_command_find(name));
+		if (!strcmp(name, "inject-ume")) {
+			json_t *f = json_object_get(e, "fields");
+
+			seen_inject = 1;
+			assert_int_equal(json_array_size(f), 2);
+			assert_string_equal(
+				json_string_value(json_object_get(json_array_get(f, 0), "name")),
+				"gpa");
+		}
+	}
+	assert_true(seen_inject);
+	json_decref(o);
+	/* a u64 field takes the whole range as a string (the client sends that) */
+	json_decref(call(&c, "{\"command\":\"inject-ume\",\"gpa\":\"0xffffffffffffffff\"}", 1,
+			 NULL));
+	assert_true(c.gpa == UINT64_MAX);
+}
+
 static void test_bad_requests(void **state)
 {
 	struct calls c = { 0 };
@@ -131,7 +168,8 @@ static void test_bad_requests(void **state)
 	json_decref(call(&c, "{\"command\":\"inject-ume\",\"gpa\":1.5}", 0, "not a number"));
 	json_decref(call(&c, "{\"command\":\"inject-ume\",\"gpa\":[]}", 0, "not an array"));
 	json_decref(call(&c, "{\"command\":\"status\",\"uri\":\"tcp:a:1\"}", 0, "unknown field"));
-	json_decref(call(&c, "{\"command\":\"resume\"}", 0, "not available"));
+	/* only registered commands exist: this test registers no resume */
+	json_decref(call(&c, "{\"command\":\"resume\"}", 0, "unknown command 'resume'"));
 	json_decref(call(&c, "{\"command\":\"status\"} trailing", 0, "bad JSON"));
 	/* invalid UTF-8 quoted back in the error (found by ctl_proto_fuzz) */
 	json_decref(call(&c,
@@ -183,6 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_requests),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_help_lists_registered),
 		cmocka_unit_test(test_handler_error),
 		cmocka_unit_test(test_too_long),
 	};

@@ -37,15 +37,20 @@ static int h_quit(void *ctx, const struct ctl_args *a, json_t *res, char *err, s
 
 static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
-	last_gpa = a->gpa;
-	if (a->gpa % 4096) {
-		snprintf(err, errlen, "gpa %#llx is not page aligned", (unsigned long long)a->gpa);
+	last_gpa = ctl_arg_u64(a, "gpa");
+	if (ctl_arg_u64(a, "gpa") % 4096) {
+		snprintf(err, errlen, "gpa %#llx is not page aligned", (unsigned long long)ctl_arg_u64(a, "gpa"));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static const struct ctl_ops ops = { .status = h_status, .quit = h_quit, .inject_ume = h_inject };
+static const struct ctl_command status_cmd = { "status", "test", {  }, h_status };
+CTL_COMMAND(status_cmd);
+static const struct ctl_command quit_cmd = { "quit", "test", {  }, h_quit };
+CTL_COMMAND(quit_cmd);
+static const struct ctl_command inject_ume_cmd = { "inject-ume", "test", { { "gpa", CTL_U64, true, NULL }, { "latent", CTL_BOOL, false, NULL } }, h_inject };
+CTL_COMMAND(inject_ume_cmd);
 
 static char path[128];
 
@@ -55,7 +60,7 @@ static int setup(void **state)
 	char err[256];
 
 	snprintf(path, sizeof(path), "/tmp/vessel-ctl-test-%d.sock", getpid());
-	if (ctl_server_start(path, &ops, NULL, &s, err, sizeof(err))) {
+	if (ctl_server_start(path, NULL, &s, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -245,7 +250,7 @@ static void test_socket_in_use(void **state)
 	struct ctl_server *s;
 	int fd;
 
-	assert_int_equal(ctl_server_start(path, &ops, NULL, &s, err, sizeof(err)), -EADDRINUSE);
+	assert_int_equal(ctl_server_start(path, NULL, &s, err, sizeof(err)), -EADDRINUSE);
 	assert_non_null(strstr(err, "in use"));
 	assert_int_equal(
 		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
@@ -257,7 +262,7 @@ static void test_socket_in_use(void **state)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd); /* the file stays, nobody listens */
-	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(ctl_server_start(p, NULL, &s, err, sizeof(err)), 0);
 	ctl_server_stop(s);
 }
 
@@ -271,7 +276,7 @@ static void test_refuses_regular_file(void **state)
 	snprintf(p, sizeof(p), "/tmp/vessel-ctl-file-%d", getpid());
 	fd = open(p, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), -EEXIST);
+	assert_int_equal(ctl_server_start(p, NULL, &s, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "not a socket"));
 	unlink(p);
 }

@@ -11,6 +11,7 @@
 #include "core/vm.h"
 #include "dev/device.h"
 #include "dev/serial.h"
+#include "core/memerr.h"
 #include "migrate/live/internal.h"
 
 #include "abi/vessel.h"
@@ -93,6 +94,9 @@ GUEST(hcbyte,
 	"mov $0x500, %dx\n mov $1, %al\n out %al, %dx\n"
 	POWEROFF(0, "8f")
 	".align 8\n8: .quad 0\n");
+
+/* spin for ever (until the host stops the VM) */
+GUEST(spin, "1: pause\n jmp 1b\n");
 
 /* empty IDT, then #UD: #UD -> #GP -> #DF -> triple fault */
 GUEST(triple, "lidt 9f(%rip)\n ud2\n .align 8\n9: .word 0\n .quad 0\n");
@@ -591,7 +595,6 @@ static int t_hc_poisoned(unsigned nr, uint64_t arg_gpa, void (*prep)(struct vm *
 {
 	struct capture cap;
 	struct vm *vm = make_vm(&cap, 1, false);
-	struct live *l = NULL;
 	char err[256];
 	int rc;
 
@@ -600,15 +603,9 @@ static int t_hc_poisoned(unsigned nr, uint64_t arg_gpa, void (*prep)(struct vm *
 	param(vm, 1, arg_gpa);
 	if (prep)
 		prep(vm);
-	if (live_attach(vm, &l, err, sizeof(err))) {
-		printf("# live_attach: %s\n", err);
-		vm_destroy(vm);
-		return 0;
-	}
-	rc = live_poison_gpa(l, POISON_GPA, err, sizeof(err));
+	rc = memerr_poison(vm, POISON_GPA, false, err, sizeof(err));
 	if (rc < 0) {
 		printf("# cannot poison a page here: %s\n", err);
-		live_detach(l);
 		vm_destroy(vm);
 		return 0;
 	}
@@ -617,7 +614,6 @@ static int t_hc_poisoned(unsigned nr, uint64_t arg_gpa, void (*prep)(struct vm *
 	     strstr(vm->stop_msg, "poisoned");
 	if (!rc)
 		printf("# status %d, reason: %s\n", vm->exit_status, vm->stop_msg);
-	live_detach(l);
 	vm_destroy(vm);
 	return rc;
 }
@@ -652,18 +648,17 @@ static int t_dump_poisoned_rip(void)
 	struct capture cap;
 	struct vm *vm = make_vm(&cap, 1, false);
 	struct kvm_regs regs;
-	struct live *l = NULL;
 	char err[256], *dump = malloc(4096);
 	int ok = 0;
 
-	if (!vm || !dump || LOAD(vm, triple) || live_attach(vm, &l, err, sizeof(err)))
+	if (!vm || !dump || LOAD(vm, triple))
 		goto out;
 	if (run_to_stop(vm) != VESSEL_EXIT_GUEST_FAULT ||
 	    ioctl(vm->vcpus[0]->fd, KVM_GET_REGS, &regs) < 0) {
 		printf("# the guest did not stop with a fault\n");
 		goto out;
 	}
-	if (live_poison_gpa(l, regs.rip, err, sizeof(err)) < 0) {
+	if (memerr_poison(vm, regs.rip, false, err, sizeof(err)) < 0) {
 		printf("# cannot poison %#llx: %s\n", (unsigned long long)regs.rip, err);
 		goto out;
 	}
@@ -672,7 +667,6 @@ static int t_dump_poisoned_rip(void)
 	if (!ok)
 		printf("# dump:\n%s\n", dump);
 out:
-	live_detach(l);
 	vm_destroy(vm);
 	free(dump);
 	return ok;
@@ -790,6 +784,120 @@ static int t_hc_bad_cr3(void)
 			"cr3 0x40000000 is not a page of guest RAM");
 }
 
+/*
+ * Teardown order: vm_destroy() must join every vCPU thread before it
+ * detaches the hooks (the subsystems free their state in detach). A hook
+ * here records what it sees; before the seams, cmd_run freed the migration
+ * state while vCPU threads could still call into it.
+ */
+static struct {
+	int run_exits, detaches, threads_at_detach, alive_at_detach, exits_after_detach;
+} td;
+
+static void td_run_exit(void *opaque, struct vcpu *v)
+{
+	if (__atomic_load_n(&td.detaches, __ATOMIC_ACQUIRE))
+		__atomic_add_fetch(&td.exits_after_detach, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&td.run_exits, 1, __ATOMIC_RELEASE);
+}
+
+static void td_detach(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	pthread_mutex_lock(&vm->lock);
+	td.threads_at_detach = (int)vm->threads;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		td.alive_at_detach += vm->vcpus[i]->thread_alive;
+	pthread_mutex_unlock(&vm->lock);
+	__atomic_add_fetch(&td.detaches, 1, __ATOMIC_RELEASE);
+}
+
+static const struct vm_hook_ops td_hooks = { .name = "test", .run_exit = td_run_exit,
+					      .detach = td_detach };
+
+static int t_teardown_order(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+	time_t deadline = time(NULL) + TIMEOUT_S;
+
+	memset(&td, 0, sizeof(td));
+	CHECK(vm && !LOAD(vm, spin));
+	CHECK(vm_hook_attach(vm, &td_hooks, vm) == 0);
+	CHECK(vm_hook_attach(vm, &td_hooks, vm) == -EEXIST);
+	CHECK(vm_start(vm) == 0);
+	CHECK(vm_hook_attach(vm, &td_hooks, NULL) == -EBUSY); /* the list is sealed */
+	/* kick until the vCPU has been through a few run exits: it is running */
+	while (__atomic_load_n(&td.run_exits, __ATOMIC_ACQUIRE) < 3 && time(NULL) < deadline) {
+		pthread_mutex_lock(&vm->lock);
+		vcpu_kick(vm->vcpus[0]);
+		pthread_mutex_unlock(&vm->lock);
+		usleep(1000);
+	}
+	CHECK(td.run_exits >= 3);
+	vm_destroy(vm); /* while the vCPU spins */
+	if (td.detaches != 1 || td.threads_at_detach || td.alive_at_detach ||
+	    td.exits_after_detach) {
+		printf("# detaches %d, vCPU threads at detach %d (alive %d), run exits after "
+		       "detach %d\n",
+		       td.detaches, td.threads_at_detach, td.alive_at_detach,
+		       td.exits_after_detach);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * A VMM write to guest memory (here a hypercall's OUT field, as a device's
+ * DMA would be) goes through gmem_write(), which marks the page dirty for a
+ * running migration: KVM's dirty log never sees it, so without the mark a
+ * migration would leave the destination with the old bytes.
+ */
+static int t_vmm_write_dirty(void)
+{
+	const uint64_t arg = PARAM_GPA + 0x2000, pfn = arg / GMEM_PAGE_SIZE;
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 2, false);
+	struct vessel_hc_cpu_start *a;
+	struct dirty_log d;
+	uint64_t n, w, bit = 1ull << (pfn % 64);
+	char err[256];
+	int ok = 0;
+
+	CHECK(vm && !LOAD(vm, rawhc));
+	param(vm, 0, VESSEL_HC_CPU_START);
+	param(vm, 1, arg);
+	a = gmem_ptr(&vm->mem, arg, sizeof(*a));
+	*a = (struct vessel_hc_cpu_start){ .cpu = 99, .cr3 = 0x1000, .ret = 12345 };
+	memset(&d, 0, sizeof(d));
+	if (dirty_start(&d, vm, true, err, sizeof(err)) || gmem_dirty_track(&vm->mem, true) ||
+	    dirty_sync(&d, &n, err, sizeof(err))) {
+		printf("# dirty logging: %s\n", err);
+		goto out;
+	}
+	memset(d.slot[0].bits, 0, (d.slot[0].npages + 63) / 64 * 8); /* as if all were sent */
+	if (run_to_stop(vm) != 0)
+		goto out;
+	if (dirty_sync(&d, &n, err, sizeof(err))) {
+		printf("# dirty_sync: %s\n", err);
+		goto out;
+	}
+	w = pfn / 64;
+	ok = a->ret == -EINVAL &&	   /* the VMM wrote the OUT field */
+	     !(d.slot[0].tmp[w] & bit) && /* KVM's log did not see that write */
+	     (d.slot[0].bits[w] & bit);	   /* and yet the page is to be sent again */
+	if (!ok)
+		printf("# ret %lld, in KVM's log %d, to send %d\n", (long long)a->ret,
+		       !!(d.slot[0].tmp[w] & bit), !!(d.slot[0].bits[w] & bit));
+out:
+	dirty_stop(&d);
+	dirty_free(&d);
+	gmem_dirty_track(&vm->mem, false);
+	vm_destroy(vm);
+	return ok;
+}
+
 static const struct test tests[] = {
 	{ "console output reaches the host", t_console },
 	{ "poweroff status 0", t_status_0 },
@@ -818,6 +926,8 @@ static const struct test tests[] = {
 	{ "pause/resume of all vCPUs", t_pause_resume },
 	{ "a held pause refuses resume until released", t_pause_hold },
 	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
+	{ "vm_destroy joins the vCPUs before it detaches the hooks", t_teardown_order },
+	{ "a VMM write to guest memory reaches the migration's dirty set", t_vmm_write_dirty },
 };
 
 int main(int argc, char **argv)

@@ -109,11 +109,32 @@ out:
 /* The usage text: on stdout with status 0 for --help, else on stderr with 2. */
 static int usage(bool help)
 {
-	fprintf(help ? stdout : stderr,
-		"usage: vessel ctl SOCKET COMMAND [ARG]\n"
-		"       vessel ctl SOCKET --json 'REQUEST'\n"
-		"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
-		"          inject-ume GPA [latent], migrate-status\n");
+	FILE *f = help ? stdout : stderr;
+	size_t n;
+	const struct ctl_command *const *c = ctl_commands(&n);
+
+	fprintf(f, "usage: vessel ctl SOCKET COMMAND [ARG...]\n"
+		   "       vessel ctl SOCKET --json 'REQUEST'\n"
+		   "\n"
+		   "Send one request to the control socket of a running 'vessel run --control\n"
+		   "SOCKET' and print the reply's result (exit 0) or its error (exit 1).\n"
+		   "\n"
+		   "commands:\n");
+	for (size_t i = 0; i < n; i++) {
+		char line[128];
+		int len = snprintf(line, sizeof(line), "  %s", c[i]->name);
+
+		for (unsigned f_ = 0; f_ < CTL_MAX_FIELDS && c[i]->fields[f_].name; f_++) {
+			const struct ctl_field *fd = &c[i]->fields[f_];
+			const char *shown = fd->type == CTL_BOOL ? fd->name : fd->help ?: fd->name;
+
+			len += snprintf(line + len, sizeof(line) - (size_t)len,
+					fd->required ? " %s" : " [%s]", shown);
+			if (len >= (int)sizeof(line))
+				break;
+		}
+		fprintf(f, "%-40s %s\n", line, c[i]->help);
+	}
 	return help ? 0 : 2;
 }
 
@@ -122,20 +143,61 @@ static bool is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-static const char *const known_commands[] = {
-	"status", "stats", "pause", "resume", "quit", "migrate", "inject-ume", "migrate-status",
-};
+/*
+ * COMMAND ARG... -> request: the arguments fill the command's fields in
+ * order; a boolean field is set by its own name (inject-ume GPA latent).
+ * Numbers are sent as strings, so the server parses all of 0..2^64-1.
+ */
+static int add_fields(json_t *o, const struct ctl_command *cmd, int argc, char **argv)
+{
+	unsigned f = 0;
+
+	for (int i = 0; i < argc; i++) {
+		while (f < CTL_MAX_FIELDS && cmd->fields[f].name &&
+		       cmd->fields[f].type == CTL_BOOL && strcmp(argv[i], cmd->fields[f].name))
+			f++; /* an optional flag not given */
+		if (f == CTL_MAX_FIELDS || !cmd->fields[f].name) {
+			fprintf(stderr, "vessel ctl: %s: unexpected argument '%s'\n", cmd->name,
+				argv[i]);
+			return -1;
+		}
+		if (cmd->fields[f].type == CTL_BOOL) {
+			json_object_set_new(o, cmd->fields[f].name, json_true());
+		} else if (cmd->fields[f].type == CTL_U64) {
+			char *end;
+
+			errno = 0;
+			(void)strtoull(argv[i], &end, 0);
+			if (errno || *end || end == argv[i] || argv[i][0] == '-' ||
+			    argv[i][0] == ' ') {
+				fprintf(stderr, "vessel ctl: %s: '%s' is not a number for %s\n",
+					cmd->name, argv[i], cmd->fields[f].name);
+				return -1;
+			}
+			json_object_set_new(o, cmd->fields[f].name, json_string(argv[i]));
+		} else {
+			json_object_set_new(o, cmd->fields[f].name, json_string(argv[i]));
+		}
+		f++;
+	}
+	for (; f < CTL_MAX_FIELDS && cmd->fields[f].name; f++)
+		if (cmd->fields[f].required) {
+			fprintf(stderr, "vessel ctl: %s needs %s\n", cmd->name,
+				cmd->fields[f].help ?: cmd->fields[f].name);
+			return -1;
+		}
+	return 0;
+}
 
 /* Build the request from argv; NULL on a usage error (message printed). */
 static char *build_request(int argc, char **argv)
 {
-	const char *cmd = argv[2];
+	const char *name = argv[2];
+	const struct ctl_command *cmd;
 	json_t *o;
-	char *s, *end;
-	unsigned long long gpa;
-	size_t i;
+	char *s;
 
-	if (strcmp(cmd, "--json") == 0) {
+	if (strcmp(name, "--json") == 0) {
 		json_error_t jerr;
 
 		if (argc != 4)
@@ -156,47 +218,34 @@ static char *build_request(int argc, char **argv)
 		json_decref(o);
 		return s;
 	}
-	for (i = 0; i < sizeof(known_commands) / sizeof(known_commands[0]); i++)
-		if (strcmp(cmd, known_commands[i]) == 0)
-			break;
-	if (i == sizeof(known_commands) / sizeof(known_commands[0])) {
-		fprintf(stderr, "vessel ctl: unknown command '%s'\n", cmd);
+	cmd = ctl_command_find(name);
+	if (!cmd) {
+		fprintf(stderr, "vessel ctl: unknown command '%s'\n", name);
 		return NULL;
 	}
-	o = json_pack("{s:s}", "command", cmd);
+	o = json_pack("{s:s}", "command", name);
 	if (!o)
 		return NULL;
-	if (strcmp(cmd, "migrate") == 0) {
-		if (argc != 4) {
-			fprintf(stderr, "vessel ctl: migrate needs tcp:HOST:PORT\n");
-			goto bad;
-		}
-		json_object_set_new(o, "uri", json_string(argv[3]));
-	} else if (strcmp(cmd, "inject-ume") == 0) {
-		if (argc == 5 && strcmp(argv[4], "latent") == 0) {
-			json_object_set_new(o, "latent", json_true());
-		} else if (argc != 4) {
-			fprintf(stderr, "vessel ctl: inject-ume needs a guest-physical address "
-					"(and optionally 'latent')\n");
-			goto bad;
-		}
-		errno = 0;
-		gpa = strtoull(argv[3], &end, 0);
-		if (errno || *end || end == argv[3] || argv[3][0] == '-') {
-			fprintf(stderr, "vessel ctl: '%s' is not an address\n", argv[3]);
-			goto bad;
-		}
-		json_object_set_new(o, "gpa", json_integer((json_int_t)gpa));
-	} else if (argc != 3) {
-		fprintf(stderr, "vessel ctl: %s takes no argument\n", cmd);
-		goto bad;
+	if (add_fields(o, cmd, argc - 3, argv + 3)) {
+		json_decref(o);
+		return NULL;
 	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
-bad:
-	json_decref(o);
-	return NULL;
+}
+
+/* `help`'s result as text: one line per command. */
+static void print_help(json_t *result)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(result, "commands"), i, c)
+	{
+		printf("%-16s %s\n", json_string_value(json_object_get(c, "command")) ?: "?",
+		       json_string_value(json_object_get(c, "help")) ?: "");
+	}
 }
 
 int ctl_client_main(int argc, char **argv)
@@ -225,6 +274,9 @@ int ctl_client_main(int argc, char **argv)
 	if (!ok) {
 		fprintf(stderr, "vessel ctl: malformed reply: %s\n", reply);
 		rc = 1;
+	} else if (json_is_true(ok) && strcmp(argv[2], "help") == 0) {
+		print_help(json_object_get(o, "result"));
+		rc = 0;
 	} else if (json_is_true(ok)) {
 		txt = json_dumps(json_object_get(o, "result"), JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", txt ? txt : "{}");

@@ -10,8 +10,8 @@
  *   reply    {"ok": true, "result": {...}}
  *            {"ok": false, "error": "one-line reason"}
  *
- * Commands: status, stats, pause, resume, quit, migrate, inject-ume,
- * migrate-status. A request that is not valid JSON, not an object, over
+ * Commands: those registered with CTL_COMMAND (below); `help` lists them.
+ * A request that is not valid JSON, not an object, over
  * CTL_MAX_REQUEST bytes, names an unknown command, lacks a required field,
  * has a field of the wrong type or an unknown field gets an error reply;
  * nothing a client sends can crash the VMM. docs/migration.md lists the
@@ -21,54 +21,94 @@
 #define VESSEL_CONTROL_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define CTL_MAX_REQUEST (64u << 10)
 #define CTL_ERR_MAX	256
 
-struct ctl_args {
-	const char *uri; /* migrate */
-	uint64_t gpa;	 /* inject-ume */
-	int latent;	 /* inject-ume: optional "latent": true (not recorded, see docs) */
+/*
+ * Commands are registered by the subsystem that owns them, in its own file,
+ * with CTL_COMMAND() (a linker-section list, like devices and hypercalls):
+ * name, help, the fields of the request (name, type, required) and the
+ * handler. The protocol validates a request against the fields before the
+ * handler runs; `help` (built in) lists every registered command, and
+ * `vessel ctl` uses the same list to build requests from its command line.
+ */
+enum ctl_type {
+	CTL_STR,  /* a JSON string without NUL bytes */
+	CTL_U64,  /* a non-negative integer, or a string in C syntax ("0x1000") */
+	CTL_BOOL, /* true/false; on the vessel ctl command line, the field's name */
 };
+
+#define CTL_MAX_FIELDS 4
+
+struct ctl_field {
+	const char *name;
+	enum ctl_type type;
+	bool required;
+	const char *help; /* e.g. "tcp:HOST:PORT" */
+};
+
+struct ctl_command;
+
+/* A validated request: look fields up by name. */
+struct ctl_args {
+	const struct ctl_command *cmd;
+	bool has[CTL_MAX_FIELDS];
+	const char *str[CTL_MAX_FIELDS];
+	uint64_t u64[CTL_MAX_FIELDS];
+	bool b[CTL_MAX_FIELDS];
+};
+
+/* The value of field `name` (declared by the command); NULL/0/false when absent. */
+const char *ctl_arg_str(const struct ctl_args *a, const char *name);
+uint64_t ctl_arg_u64(const struct ctl_args *a, const char *name);
+bool ctl_arg_bool(const struct ctl_args *a, const char *name);
 
 /*
  * A command handler: fill `result` (an empty JSON object) and return 0, or
- * return -errno with a one-line message in err. Runs on the control thread.
+ * return -errno with a one-line message in err. ctx is the server's context
+ * (the VMM passes its struct vm). Runs on a control thread.
  */
 typedef int (*ctl_handler_fn)(void *ctx, const struct ctl_args *args, json_t *result, char *err,
 			      size_t errlen);
 
-/* The VMM's handlers; a NULL entry answers "command not available". */
-struct ctl_ops {
-	ctl_handler_fn status;
-	ctl_handler_fn stats;
-	ctl_handler_fn pause;
-	ctl_handler_fn resume;
-	ctl_handler_fn quit;
-	ctl_handler_fn migrate;
-	ctl_handler_fn inject_ume;
-	ctl_handler_fn migrate_status;
+struct ctl_command {
+	const char *name;
+	const char *help;
+	struct ctl_field fields[CTL_MAX_FIELDS]; /* in command-line order; unused: name NULL */
+	ctl_handler_fn fn;
 };
+
+#define CTL_COMMAND(cmd)                                                                           \
+	static const struct ctl_command *const __vessel_ctl_##cmd                                  \
+		__attribute__((section("vessel_ctl_commands"), used, aligned(sizeof(void *)))) = &cmd
+
+/* ctl_command_find - the registered command called name, or NULL. */
+const struct ctl_command *ctl_command_find(const char *name);
+
+/* ctl_commands - the registered commands: *n of them, in link order. */
+const struct ctl_command *const *ctl_commands(size_t *n);
 
 /*
  * Parse, validate and dispatch one request (len bytes, need not be NUL
  * terminated). Returns the reply as a malloc'd NUL-terminated JSON string
  * without a newline (caller frees), or NULL only when out of memory.
  */
-char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, size_t len);
+char *ctl_handle_request(void *ctx, const char *req, size_t len);
 
 struct ctl_server;
 
 /*
  * Serve `path` (a UNIX socket; a stale socket file there is replaced, one
  * that accepts connections is -EADDRINUSE, any other file is -EEXIST) on a
- * new thread, dispatching to ops/ctx.
+ * new thread, dispatching to the registered commands with ctx.
  * Returns 0 with *out set, or -errno with err set.
  */
-int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
-		     struct ctl_server **out, char *err, size_t errlen);
+int ctl_server_start(const char *path, void *ctx, struct ctl_server **out, char *err,
+		     size_t errlen);
 
 /* Stop serving, join the thread, remove the socket file. NULL is fine. */
 void ctl_server_stop(struct ctl_server *s);

@@ -8,30 +8,91 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum arg_kind { ARG_NONE, ARG_URI, ARG_GPA };
+/* provided by the linker for the section CTL_COMMAND() fills */
+extern const struct ctl_command *const __start_vessel_ctl_commands[];
+extern const struct ctl_command *const __stop_vessel_ctl_commands[];
 
-struct ctl_command {
-	const char *name;
-	enum arg_kind arg;
-	size_t handler; /* offset of the handler in struct ctl_ops */
-	const char *help;
-};
+const struct ctl_command *const *ctl_commands(size_t *n)
+{
+	*n = (size_t)(__stop_vessel_ctl_commands - __start_vessel_ctl_commands);
+	return __start_vessel_ctl_commands;
+}
 
-#define CMD(n, a, f, h)                                                                            \
-	{                                                                                          \
-		n, a, offsetof(struct ctl_ops, f), h                                               \
+const struct ctl_command *ctl_command_find(const char *name)
+{
+	size_t n;
+	const struct ctl_command *const *c = ctl_commands(&n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i]->name, name) == 0)
+			return c[i];
+	return NULL;
+}
+
+static int field_index(const struct ctl_command *cmd, const char *name)
+{
+	for (int i = 0; i < CTL_MAX_FIELDS && cmd->fields[i].name; i++)
+		if (strcmp(cmd->fields[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const char *ctl_arg_str(const struct ctl_args *a, const char *name)
+{
+	int i = field_index(a->cmd, name);
+
+	return i >= 0 && a->has[i] ? a->str[i] : NULL;
+}
+
+uint64_t ctl_arg_u64(const struct ctl_args *a, const char *name)
+{
+	int i = field_index(a->cmd, name);
+
+	return i >= 0 && a->has[i] ? a->u64[i] : 0;
+}
+
+bool ctl_arg_bool(const struct ctl_args *a, const char *name)
+{
+	int i = field_index(a->cmd, name);
+
+	return i >= 0 && a->has[i] && a->b[i];
+}
+
+static const char *type_name(enum ctl_type t)
+{
+	return t == CTL_STR ? "string" : t == CTL_U64 ? "integer" : "boolean";
+}
+
+/* The built-in `help`: every registered command with its fields. */
+static int c_help(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	json_t *list = json_array();
+	size_t n;
+	const struct ctl_command *const *c = ctl_commands(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *fields = json_array();
+
+		for (unsigned f = 0; f < CTL_MAX_FIELDS && c[i]->fields[f].name; f++)
+			json_array_append_new(fields,
+					      json_pack("{s:s, s:s, s:b, s:s}", "name",
+							c[i]->fields[f].name, "type",
+							type_name(c[i]->fields[f].type), "required",
+							c[i]->fields[f].required, "help",
+							c[i]->fields[f].help ?: ""));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "command", c[i]->name,
+						      "help", c[i]->help, "fields", fields));
 	}
+	json_object_set_new(res, "commands", list);
+	return 0;
+}
 
-static const struct ctl_command commands[] = {
-	CMD("status", ARG_NONE, status, "run state, vCPUs, memory"),
-	CMD("stats", ARG_NONE, stats, "counters: exits, poisoned pages, machine checks"),
-	CMD("pause", ARG_NONE, pause, "stop all vCPUs"),
-	CMD("resume", ARG_NONE, resume, "continue all vCPUs"),
-	CMD("quit", ARG_NONE, quit, "stop the VM and exit"),
-	CMD("migrate", ARG_URI, migrate, "start live migration to uri tcp:HOST:PORT"),
-	CMD("inject-ume", ARG_GPA, inject_ume, "poison the guest page at gpa for real"),
-	CMD("migrate-status", ARG_NONE, migrate_status, "progress of the current migration"),
+static const struct ctl_command help_cmd = {
+	.name = "help",
+	.help = "list the commands this VMM serves, with their fields",
+	.fn = c_help,
 };
+CTL_COMMAND(help_cmd);
 
 /*
  * Replace every byte that is not part of a well-formed UTF-8 sequence with
@@ -109,40 +170,80 @@ static const char *json_kind(const json_t *v)
 	return "something";
 }
 
-/* gpa: a non-negative integer, or a string in C syntax ("0x1000", "4096"). */
-static int parse_gpa(const json_t *v, uint64_t *gpa, char *err, size_t errlen)
+/* A u64 field: a non-negative integer, or a string in C syntax ("0x1000", "4096"). */
+static int parse_u64(const char *name, const json_t *v, uint64_t *out, char *err, size_t errlen)
 {
 	const char *s;
 	char *end;
 
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0) {
-			snprintf(err, errlen, "field 'gpa' must not be negative");
+			snprintf(err, errlen, "field '%s' must not be negative", name);
 			return -EINVAL;
 		}
-		*gpa = (uint64_t)json_integer_value(v);
+		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
 	if (!json_is_string(v)) {
-		snprintf(err, errlen, "field 'gpa' must be an integer or a string, not %s",
+		snprintf(err, errlen, "field '%s' must be an integer or a string, not %s", name,
 			 json_kind(v));
 		return -EINVAL;
 	}
 	s = json_string_value(v);
 	errno = 0;
 	if (*s == '-' || *s == 0 || *s == ' ') {
-		snprintf(err, errlen, "field 'gpa' is not an address: '%.64s'", s);
+		snprintf(err, errlen, "field '%s' is not an address or a number: '%.64s'", name, s);
 		return -EINVAL;
 	}
-	*gpa = strtoull(s, &end, 0);
+	*out = strtoull(s, &end, 0);
 	if (errno || *end || end == s || strlen(s) != json_string_length(v)) {
-		snprintf(err, errlen, "field 'gpa' is not an address: '%.64s'", s);
+		snprintf(err, errlen, "field '%s' is not an address or a number: '%.64s'", name, s);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, size_t len)
+/* Check one field of the request against the command's spec into args. */
+static int parse_field(const struct ctl_command *cmd, const char *key, const json_t *v,
+		       struct ctl_args *args, char *err, size_t errlen)
+{
+	int i = field_index(cmd, key);
+
+	if (i < 0) {
+		snprintf(err, errlen, "unknown field '%.64s' for command '%s'", key, cmd->name);
+		return -EINVAL;
+	}
+	switch (cmd->fields[i].type) {
+	case CTL_STR:
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "field '%s' must be a string, not %s", key,
+				 json_kind(v));
+			return -EINVAL;
+		}
+		args->str[i] = json_string_value(v);
+		if (strlen(args->str[i]) != json_string_length(v)) {
+			snprintf(err, errlen, "field '%s' contains a NUL byte", key);
+			return -EINVAL;
+		}
+		break;
+	case CTL_U64:
+		if (parse_u64(key, v, &args->u64[i], err, errlen))
+			return -EINVAL;
+		break;
+	case CTL_BOOL:
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "field '%s' must be a boolean, not %s", key,
+				 json_kind(v));
+			return -EINVAL;
+		}
+		args->b[i] = json_is_true(v);
+		break;
+	}
+	args->has[i] = true;
+	return 0;
+}
+
+char *ctl_handle_request(void *ctx, const char *req, size_t len)
 {
 	const struct ctl_command *cmd = NULL;
 	struct ctl_args args = { 0 };
@@ -150,7 +251,6 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 	json_error_t jerr;
 	json_t *o, *v, *result, *reply;
 	const char *name, *key;
-	ctl_handler_fn fn;
 	char *out;
 	int rc;
 
@@ -170,71 +270,38 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 		goto out;
 	}
 	name = json_string_value(v);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strlen(commands[i].name) == json_string_length(v) &&
-		    strcmp(commands[i].name, name) == 0)
-			cmd = &commands[i];
+	if (strlen(name) == json_string_length(v))
+		cmd = ctl_command_find(name);
 	if (!cmd) {
-		out = error_reply("unknown command '%.64s' (try status, stats, pause, resume, "
-				  "quit, migrate, inject-ume, migrate-status)",
-				  name);
+		out = error_reply("unknown command '%.64s' (the command 'help' lists them)", name);
 		goto out;
 	}
+	args.cmd = cmd;
 	json_object_foreach(o, key, v)
 	{
 		if (strcmp(key, "command") == 0)
 			continue;
-		if (cmd->arg == ARG_URI && strcmp(key, "uri") == 0) {
-			if (!json_is_string(v)) {
-				out = error_reply("field 'uri' must be a string, not %s",
-						  json_kind(v));
-				goto out;
-			}
-			args.uri = json_string_value(v);
-			if (strlen(args.uri) != json_string_length(v)) {
-				out = error_reply("field 'uri' contains a NUL byte");
-				goto out;
-			}
-			continue;
+		if (parse_field(cmd, key, v, &args, err, sizeof(err))) {
+			out = error_reply("%s", err);
+			goto out;
 		}
-		if (cmd->arg == ARG_GPA && strcmp(key, "latent") == 0) {
-			if (!json_is_boolean(v)) {
-				out = error_reply("field 'latent' must be a boolean, not %s",
-						  json_kind(v));
-				goto out;
-			}
-			args.latent = json_is_true(v);
-			continue;
+	}
+	for (unsigned i = 0; i < CTL_MAX_FIELDS && cmd->fields[i].name; i++)
+		if (cmd->fields[i].required && !args.has[i]) {
+			if (cmd->fields[i].help)
+				out = error_reply("command '%s' needs a \"%s\" field (%s)", cmd->name,
+						  cmd->fields[i].name, cmd->fields[i].help);
+			else
+				out = error_reply("command '%s' needs a \"%s\" field", cmd->name,
+						  cmd->fields[i].name);
+			goto out;
 		}
-		if (cmd->arg == ARG_GPA && strcmp(key, "gpa") == 0) {
-			if (parse_gpa(v, &args.gpa, err, sizeof(err))) {
-				out = error_reply("%s", err);
-				goto out;
-			}
-			continue;
-		}
-		out = error_reply("unknown field '%.64s' for command '%s'", key, cmd->name);
-		goto out;
-	}
-	if (cmd->arg == ARG_URI && !args.uri) {
-		out = error_reply("command '%s' needs a \"uri\" field (tcp:HOST:PORT)", cmd->name);
-		goto out;
-	}
-	if (cmd->arg == ARG_GPA && !json_object_get(o, "gpa")) {
-		out = error_reply("command '%s' needs a \"gpa\" field", cmd->name);
-		goto out;
-	}
-	memcpy(&fn, (const char *)ops + cmd->handler, sizeof(fn));
-	if (!fn) {
-		out = error_reply("command '%s' is not available in this VMM", cmd->name);
-		goto out;
-	}
 	result = json_object();
 	if (!result) {
 		out = NULL;
 		goto out;
 	}
-	rc = fn(ctx, &args, result, err, sizeof(err));
+	rc = cmd->fn(ctx, &args, result, err, sizeof(err));
 	if (rc) {
 		json_decref(result);
 		out = error_reply("%s: %s", cmd->name, err[0] ? err : strerror(-rc));

@@ -22,7 +22,6 @@ struct ctl_server {
 	int lfd;
 	int wake[2];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const struct ctl_ops *ops;
 	void *ctx;
 	pthread_t thread;
 	char *line;
@@ -100,14 +99,14 @@ static void serve_client(struct ctl_server *s, int fd)
 			if (s->line[i] != '\n')
 				continue;
 			if (reply(s, fd,
-				  ctl_handle_request(s->ops, s->ctx, s->line + start, i - start)))
+				  ctl_handle_request(s->ctx, s->line + start, i - start)))
 				return;
 			start = i + 1;
 		}
 		memmove(s->line, s->line + start, len - start);
 		len -= start;
 		if (len > CTL_MAX_REQUEST) {
-			reply(s, fd, ctl_handle_request(s->ops, s->ctx, s->line, len));
+			reply(s, fd, ctl_handle_request(s->ctx, s->line, len));
 			return;
 		}
 	}
@@ -137,8 +136,8 @@ static void *server_thread(void *arg)
 	return NULL;
 }
 
-int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
-		     struct ctl_server **out, char *err, size_t errlen)
+int ctl_server_start(const char *path, void *ctx, struct ctl_server **out, char *err,
+		     size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ctl_server *s;
@@ -175,7 +174,6 @@ int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 		goto err_free;
 	}
 	strcpy(s->path, path);
-	s->ops = ops;
 	s->ctx = ctx;
 	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

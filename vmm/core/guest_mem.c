@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "core/guest_mem.h"
 
+#include "core/safecopy.h"
+
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -54,6 +57,9 @@ void gmem_destroy(struct gmem *m)
 		munmap(m->base, m->size);
 	if (m->fd >= 0)
 		close(m->fd);
+	free(m->dirty);
+	m->dirty = NULL;
+	m->dirty_on = false;
 	m->base = NULL;
 	m->fd = -1;
 	m->size = 0;
@@ -88,22 +94,94 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
 	return r->host + off;
 }
 
+int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len)
+{
+	const uint8_t *p = gmem_ptr(m, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	return safe_copy(dst, p, len, NULL);
+}
+
+int gmem_write(struct gmem *m, uint64_t gpa, const void *src, size_t len)
+{
+	uint8_t *p = gmem_ptr(m, gpa, len);
+	int rc;
+
+	if (!p)
+		return -EFAULT;
+	rc = safe_copy(p, src, len, NULL);
+	/* even a failed copy may have changed bytes before the bad one */
+	gmem_mark_dirty(m, gpa, len);
+	return rc;
+}
+
 int gmem_strcpy(const struct gmem *m, uint64_t gpa, char *buf, size_t cap)
 {
-	const struct gmem_region *r = gmem_region_of(m, gpa);
-	uint64_t off, avail;
+	size_t got = 0;
 
-	if (cap == 0)
-		return -ENAMETOOLONG;
-	if (!r)
-		return -EFAULT;
-	off = gpa - r->gpa;
-	avail = r->size - off;
-	if (avail > cap)
-		avail = cap;
-	memcpy(buf, r->host + off, avail);
-	if (memchr(buf, '\0', avail))
+	/* a page at a time: bytes after the NUL are never read, so a string
+	 * that ends just before a poisoned page or the end of RAM is fine */
+	while (got < cap) {
+		uint64_t a = gpa + got;
+		size_t n = GMEM_PAGE_SIZE - a % GMEM_PAGE_SIZE;
+		int err;
+
+		if (a < gpa)
+			return -EFAULT; /* wrapped around */
+		if (n > cap - got)
+			n = cap - got;
+		err = gmem_read(m, a, buf + got, n);
+		if (err)
+			return err;
+		if (memchr(buf + got, '\0', n))
+			return 0;
+		got += n;
+	}
+	if (cap)
+		buf[0] = '\0';
+	return -ENAMETOOLONG;
+}
+
+static uint64_t dirty_npages(const struct gmem *m)
+{
+	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
+
+	return (top->gpa + top->size) / GMEM_PAGE_SIZE;
+}
+
+int gmem_dirty_track(struct gmem *m, bool on)
+{
+	if (on && !m->dirty) {
+		uint64_t *bits = calloc((dirty_npages(m) + 63) / 64, sizeof(uint64_t));
+
+		if (!bits)
+			return -ENOMEM;
+		m->dirty = bits; /* allocated once, freed by gmem_destroy() */
+	}
+	__atomic_store_n(&m->dirty_on, on, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len)
+{
+	uint64_t first, last, n;
+
+	if (!len || !__atomic_load_n(&m->dirty_on, __ATOMIC_ACQUIRE))
+		return;
+	n = dirty_npages(m);
+	first = gpa / GMEM_PAGE_SIZE;
+	last = (gpa + len - 1) / GMEM_PAGE_SIZE;
+	if (last < first)
+		last = UINT64_MAX / GMEM_PAGE_SIZE; /* wrapped: up to the end */
+	for (uint64_t p = first; p <= last && p < n; p++)
+		__atomic_fetch_or(&m->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
+}
+
+uint64_t gmem_dirty_take(struct gmem *m, uint64_t word)
+{
+	if (!m->dirty || word >= (dirty_npages(m) + 63) / 64 ||
+	    !__atomic_load_n(&m->dirty[word], __ATOMIC_ACQUIRE))
 		return 0;
-	buf[0] = '\0';
-	return avail < cap ? -EFAULT : -ENAMETOOLONG;
+	return __atomic_exchange_n(&m->dirty[word], 0, __ATOMIC_ACQ_REL);
 }

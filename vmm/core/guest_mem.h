@@ -6,12 +6,20 @@
  *   memfd offset 0 ............ low_size ............... size
  *                |  gpa [0, low_size) | gpa [4 GiB, 4 GiB + size - low_size)
  *
- * Every guest-supplied address goes through gmem_ptr()/gmem_strcpy(), which
- * check bounds and overflow once, at the boundary.
+ * The one way into guest memory for devices, hypercalls and dumps is
+ * gmem_read()/gmem_write()/gmem_strcpy(): bounds and overflow are checked
+ * once, at the boundary; the copy survives a page hit by an uncorrectable
+ * memory error (SIGBUS is turned into -EHWPOISON, see core/safecopy.h); and
+ * gmem_write() marks the pages dirty for a running migration (KVM's dirty
+ * log sees only the guest's own writes). gmem_ptr() gives a raw pointer,
+ * only for code that proves in a comment why that is safe (the loaders,
+ * before the VM runs; the migration sender, which copies through
+ * safe_copy() itself).
  */
 #ifndef VMM_CORE_GUEST_MEM_H
 #define VMM_CORE_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +43,10 @@ struct gmem {
 	uint64_t size; /* RAM bytes */
 	unsigned nr_regions;
 	struct gmem_region regions[GMEM_MAX_REGIONS];
+	/* pages the VMM wrote while tracking is on (gmem_dirty_track), one bit
+	 * per guest-physical page frame, accessed atomically */
+	uint64_t *dirty;
+	bool dirty_on;
 };
 
 /*
@@ -55,13 +67,44 @@ void gmem_destroy(struct gmem *m);
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
 
 /*
+ * gmem_read - copy guest-physical [gpa, gpa + len) into dst. Returns 0,
+ * -EFAULT if len is 0 or the range is not inside one RAM region, or
+ * -EHWPOISON if a page of it is poisoned (dst is then undefined). Safe on
+ * any thread once safe_copy_init() ran (vm_kvm_create does it).
+ */
+int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
+
+/*
+ * gmem_write - copy src into guest-physical [gpa, gpa + len) and mark the
+ * pages dirty (gmem_mark_dirty). Returns 0, -EFAULT or -EHWPOISON like
+ * gmem_read (on -EHWPOISON the bytes before the bad page may be written).
+ */
+int gmem_write(struct gmem *m, uint64_t gpa, const void *src, size_t len);
+
+/*
  * gmem_strcpy - copy the NUL-terminated guest string at gpa into buf (cap
- * bytes, NUL included). The copy is taken first and checked afterwards, so
- * another vCPU changing the string meanwhile cannot defeat the check.
- * Returns 0, -EFAULT if a byte before the NUL lies outside RAM, or
- * -ENAMETOOLONG if no NUL occurs within cap bytes.
+ * bytes, NUL included), a page at a time, so bytes after the NUL are never
+ * read. The copy is taken first and checked afterwards, so another vCPU
+ * changing the string meanwhile cannot defeat the check. Returns 0, -EFAULT
+ * if a byte before the NUL lies outside RAM, -EHWPOISON if one is on a
+ * poisoned page, or -ENAMETOOLONG if no NUL occurs within cap bytes.
  */
 int gmem_strcpy(const struct gmem *m, uint64_t gpa, char *buf, size_t cap);
+
+/*
+ * gmem_dirty_track - start (on) or stop recording the pages the VMM writes
+ * (migration turns it on for its passes). 0 or -ENOMEM.
+ */
+int gmem_dirty_track(struct gmem *m, bool on);
+
+/* gmem_mark_dirty - record [gpa, gpa + len) as written (no-op unless tracking). */
+void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len);
+
+/*
+ * gmem_dirty_take - take (and clear) word `word` of the VMM-dirty bitmap:
+ * bit i is page frame word * 64 + i. 0 when nothing is recorded there.
+ */
+uint64_t gmem_dirty_take(struct gmem *m, uint64_t word);
 
 /*
  * gmem_region_of - the region containing gpa, or NULL.

@@ -3,7 +3,6 @@
 #include "arch/x86/arch.h"
 #include "core/exit.h"
 #include "core/vm.h"
-#include "migrate/live/live.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -215,9 +214,9 @@ void *vcpu_thread(void *arg)
 			break;
 		}
 
-		live_vcpu_run_enter(v); /* a poisoned page -> SIGBUS -> machine check */
+		vm_hooks_run_enter(v); /* e.g. deliver a queued machine check */
 		rc = ioctl(v->fd, KVM_RUN, 0);
-		live_vcpu_run_exit(v);
+		vm_hooks_run_exit(v); /* e.g. a poisoned page -> SIGBUS -> machine check */
 		if (rc < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				count(v, VCPU_STAT_KICK);
@@ -229,7 +228,9 @@ void *vcpu_thread(void *arg)
 		}
 		__atomic_add_fetch(&v->exits, 1, __ATOMIC_RELAXED);
 		count(v, classify(v->run));
-		exit_dispatch(vm, v, v->run, &res);
+		memset(&res, 0, sizeof(res)); /* EXIT_CONTINUE */
+		if (!vm_hooks_exit(v, v->run, &res))
+			exit_dispatch(vm, v, v->run, &res);
 		v->io_pending =
 			v->run->exit_reason == KVM_EXIT_IO || v->run->exit_reason == KVM_EXIT_MMIO;
 		switch (res.action) {

@@ -3,6 +3,7 @@
 #include "arch/x86/arch.h"
 #include "core/elf.h"
 #include "core/hypercall.h"
+#include "core/memerr.h"
 #include "core/vcpu.h"
 #include "dev/device.h"
 
@@ -112,7 +113,7 @@ int vm_new(struct vm **out, const struct vm_config *cfg, char *errbuf, size_t er
 		}
 		vm->nr_vcpus++;
 	}
-	err = hypercall_register(vm);
+	err = hypercall_attach(vm);
 	if (err) {
 		vm_set_err(vm, err, "cannot register hypercall ports: %s", strerror(-err));
 		goto fail;
@@ -200,6 +201,12 @@ int vm_kvm_create(struct vm *vm)
 		if (err)
 			return err;
 	}
+	err = memerr_attach(vm);
+	if (err)
+		return err;
+	err = arch_mce_attach(vm);
+	if (err) /* the VM runs; a memory error will stop it */
+		vm_log(vm, "warning: %s: memory errors in the guest will stop the VM", vm->err);
 	return 0;
 }
 
@@ -293,6 +300,7 @@ int vm_start(struct vm *vm)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_mutex_lock(&vm->lock);
+	vm->hooks.sealed = true; /* vCPU threads read the list without a lock */
 	vm->vcpus[0]->started = true;
 	vm->state = VM_RUNNING;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -403,6 +411,8 @@ static int pause_vcpus(struct vm *vm, bool hold)
 		vm->state = VM_PAUSED;
 	}
 	pthread_mutex_unlock(&vm->lock);
+	if (!err)
+		vm_hooks_pause(vm);
 	return err;
 }
 
@@ -427,6 +437,7 @@ void vm_pause_release(struct vm *vm, bool resume)
 
 int vm_resume(struct vm *vm)
 {
+	vm_hooks_resume(vm);
 	pthread_mutex_lock(&vm->lock);
 	if (vm->stopping) {
 		pthread_mutex_unlock(&vm->lock);
@@ -464,9 +475,13 @@ void vm_destroy(struct vm *vm)
 
 		if (v->thread_alive) {
 			pthread_join(v->thread, NULL);
+			pthread_mutex_lock(&vm->lock);
 			v->thread_alive = false;
+			pthread_mutex_unlock(&vm->lock);
 		}
 	}
+	/* no vCPU runs any more: subsystems stop their threads and go */
+	vm_hooks_detach(vm);
 	devices_destroy(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vcpu_free(vm->vcpus[i]);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "core/guest_mem.h"
+#include "core/hooks.h"
 #include "core/iobus.h"
 
 #define VM_MAX_CPUS 64
@@ -36,6 +37,7 @@ struct vcpu;
 struct device;
 struct kvm_cpuid2;
 struct serial;
+struct memerr;
 
 struct vm_config {
 	unsigned cpus;	   /* vCPUs to create (1..VM_MAX_CPUS, capped by KVM) */
@@ -49,6 +51,13 @@ struct vm_config {
 	void *log_opaque;
 	/* a test SYNC pauses the whole VM and vm_wait() returns VM_EVENT_SYNC */
 	bool pause_on_sync;
+	/* device options (dev/device.h): each adds one instance of the device
+	 * registered with that option */
+	struct vm_device_arg {
+		const char *option; /* "--disk" */
+		const char *arg;    /* its value */
+	} device_args[16];
+	unsigned nr_device_args;
 };
 
 enum vm_state {
@@ -102,6 +111,9 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_CPUS];
 	unsigned nr_vcpus;
 
+	struct vm_hooks hooks;	/* subsystems taking part (core/hooks.h) */
+	struct memerr *memerr;	/* poison set, vCPU memory errors (core/memerr.h) */
+
 	/* boot: filled by vm_load_kernel()/vm_load_flat() */
 	uint64_t entry;
 	uint64_t image_lo, image_hi;
@@ -135,7 +147,8 @@ int vm_new(struct vm **out, const struct vm_config *cfg, char *errbuf, size_t er
 /*
  * vm_kvm_create - open /dev/kvm and create the KVM VM: in-kernel irqchip
  * (PIC, IOAPIC, LAPICs), PIT, memslots for the guest RAM regions and one
- * vCPU per cfg.cpus with CPUID and MSRs set. -ENOENT/-EACCES when /dev/kvm
+ * vCPU per cfg.cpus with CPUID and MSRs set; memory-error handling
+ * (core/memerr.h) and machine checks (arch_mce_attach) are attached. -ENOENT/-EACCES when /dev/kvm
  * is missing or not accessible (vm->err says what to do).
  */
 int vm_kvm_create(struct vm *vm);
@@ -220,7 +233,11 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...) __attribute__((for
 /* vm_is_stopping - whether vm_stop() was called (any thread). */
 bool vm_is_stopping(struct vm *vm);
 
-/* vm_destroy - stop, join every thread, release KVM objects, memory, devices. */
+/*
+ * vm_destroy - teardown in reverse: stop the VM, join every vCPU thread,
+ * detach the hooks (subsystems stop their threads and free their state),
+ * then release devices, KVM objects and memory. Safe on a half-built VM.
+ */
 void vm_destroy(struct vm *vm);
 
 /* vm_irq_line - set ISA/IOAPIC interrupt line `irq` to `level` (no-op without KVM). */

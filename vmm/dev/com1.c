@@ -30,7 +30,7 @@ static void com1_io(void *opaque, struct io_access *acc, struct exit_result *res
 		serial_access(opaque, (unsigned)acc->offset + i, acc->write, &acc->data[i]);
 }
 
-static int com1_create(struct vm *vm, void **priv)
+static int com1_create(struct vm *vm, const char *arg, void **priv)
 {
 	struct serial_callbacks cb = { .tx = com1_tx, .irq = com1_irq, .opaque = vm };
 	struct serial *s = serial_new(&cb);

@@ -3,6 +3,7 @@
 #include "core/vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,25 +11,68 @@
 extern const struct device_ops *const __start_vessel_devices[];
 extern const struct device_ops *const __stop_vessel_devices[];
 
+const struct device_ops *device_by_option(const char *option)
+{
+	for (const struct device_ops *const *p = __start_vessel_devices; p < __stop_vessel_devices;
+	     p++)
+		if ((*p)->option && !strcmp((*p)->option, option))
+			return *p;
+	return NULL;
+}
+
+void device_options_help(char *buf, size_t cap)
+{
+	size_t len = strlen(buf);
+
+	for (const struct device_ops *const *p = __start_vessel_devices; p < __stop_vessel_devices;
+	     p++) {
+		if (!(*p)->option || len >= cap)
+			continue;
+		len += (size_t)snprintf(buf + len, cap - len, "  %s %s\n                  %s\n",
+					(*p)->option, (*p)->option_arg ?: "VALUE",
+					(*p)->option_help ?: "");
+	}
+}
+
+static int create_one(struct vm *vm, struct device ***tail, const struct device_ops *ops,
+		      const char *arg)
+{
+	struct device *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return vm_set_err(vm, -ENOMEM, "out of memory");
+	d->ops = ops;
+	err = ops->create(vm, arg, &d->priv);
+	if (err) {
+		free(d);
+		/* a device that explains itself leaves vm->err set */
+		if (!vm->err[0])
+			vm_set_err(vm, err, "device %s: %s", ops->name, strerror(-err));
+		return err;
+	}
+	**tail = d;
+	*tail = &d->next;
+	return 0;
+}
+
 int devices_create(struct vm *vm)
 {
 	struct device **tail = &vm->devices;
 
 	for (const struct device_ops *const *p = __start_vessel_devices; p < __stop_vessel_devices;
 	     p++) {
-		struct device *d = calloc(1, sizeof(*d));
-		int err;
+		int err = 0;
 
-		if (!d)
-			return -ENOMEM;
-		d->ops = *p;
-		err = d->ops->create(vm, &d->priv);
-		if (err) {
-			free(d);
-			return vm_set_err(vm, err, "device %s: %s", (*p)->name, strerror(-err));
+		if (!(*p)->option) {
+			err = create_one(vm, &tail, *p, NULL);
+		} else {
+			for (unsigned i = 0; !err && i < vm->cfg.nr_device_args; i++)
+				if (!strcmp(vm->cfg.device_args[i].option, (*p)->option))
+					err = create_one(vm, &tail, *p, vm->cfg.device_args[i].arg);
 		}
-		*tail = d;
-		tail = &d->next;
+		if (err)
+			return err;
 	}
 	return 0;
 }

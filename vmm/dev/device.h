@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Device models register themselves with DEVICE_REGISTER(ops) (an init list
- * in a linker section), so adding a device touches no central table. Every
- * device has a save/restore pair (for live migration) whose round trip is
- * unit-tested.
+ * in a linker section), so adding a device touches no central table. A
+ * device either is always present (option NULL: one instance, like COM1) or
+ * names its own `vessel run` option (e.g. "--disk"), which adds one instance
+ * per use; `vessel run --help` lists the registered options and the run
+ * parser hands each value to the device's check() before anything is built.
+ * Every device has a save/restore pair (for live migration) whose round
+ * trip is unit-tested; instances are matched in creation order, so both
+ * ends of a migration need the same device options.
  */
 #ifndef VMM_DEV_DEVICE_H
 #define VMM_DEV_DEVICE_H
@@ -11,12 +16,22 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define DEVICE_MAX_ARGS 16 /* device options on one command line */
+
 struct vm;
 
 struct device_ops {
 	const char *name;
-	/* create the device and claim its I/O ranges; *priv is its state */
-	int (*create)(struct vm *vm, void **priv);
+	/* the `vessel run` option adding an instance ("--disk"), its value's
+	 * syntax ("PATH[,readonly]") and a one-line help; NULL: always present */
+	const char *option;
+	const char *option_arg;
+	const char *option_help;
+	/* validate an option value early; 0 or -EINVAL with err set (may be NULL) */
+	int (*check)(const char *arg, char *err, size_t errlen);
+	/* create an instance (arg: the option value, NULL when always present)
+	 * and claim its I/O ranges; *priv is its state */
+	int (*create)(struct vm *vm, const char *arg, void **priv);
 	void (*destroy)(void *priv);
 	/* save: serialise into buf (cap bytes); returns bytes written or -ENOSPC */
 	ssize_t (*save)(void *priv, void *buf, size_t cap);
@@ -34,7 +49,16 @@ struct device {
 	static const struct device_ops *const __vessel_device_##ops                                \
 		__attribute__((section("vessel_devices"), used, aligned(sizeof(void *)))) = &ops
 
-/* devices_create - create every registered device, in link order. */
+/* device_by_option - the registered device whose option is `option`, or NULL. */
+const struct device_ops *device_by_option(const char *option);
+
+/* device_options_help - append "  --opt ARG  help" lines for every device option. */
+void device_options_help(char *buf, size_t cap);
+
+/*
+ * devices_create - create every always-present device and one instance per
+ * device option in vm->cfg (in command-line order), in link order.
+ */
 int devices_create(struct vm *vm);
 
 /* devices_destroy - destroy them in reverse order. */

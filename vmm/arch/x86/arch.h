@@ -61,4 +61,41 @@ void arch_vcpu_dump(struct vcpu *v, char *buf, size_t len);
 struct vessel_boot_info;
 void arch_boot_info_fill(const struct vm *vm, struct vessel_boot_info *bi);
 
+/*
+ * Machine checks (mce.c). arch_mce_attach - KVM_X86_SETUP_MCE on every vCPU
+ * (10 banks, memory errors in bank 9 as QEMU reports them) and the queue of
+ * action-optional reports, attached as a VM hook. Called by vm_kvm_create();
+ * -ENOTSUP (vm->err says why) when KVM cannot emulate machine checks: the VM
+ * still runs, but a memory error then stops it.
+ */
+int arch_mce_attach(struct vm *vm);
+
+/*
+ * arch_mce_inject_ar - on v's own thread: inject the action-required
+ * machine check a load of poisoned memory at gpa raises (SRAR, RIPV clear).
+ * 0 or -errno (-ENOTSUP without machine-check support).
+ */
+int arch_mce_inject_ar(struct vcpu *v, uint64_t gpa);
+
+/*
+ * arch_mce_queue_ao - report gpa to the guest as an action-optional error
+ * (what a memory scrubber finds). Reports are queued without limit and
+ * delivered one at a time: to a vCPU with CR4.MCE set, and only once the
+ * guest has finished the previous report (MCG_STATUS.MCIP clear), because a
+ * machine check while MCIP is set shuts an x86 CPU down. Any thread.
+ * 0, -ENOMEM or -ENOTSUP.
+ */
+int arch_mce_queue_ao(struct vm *vm, uint64_t gpa);
+
+struct arch_mce_stats {
+	uint64_t ar_injected;  /* action-required machine checks injected */
+	uint64_t ao_queued;    /* action-optional reports queued */
+	uint64_t ao_delivered; /* ... and injected */
+	uint64_t ao_waits;     /* deliveries put off: the guest was still handling one */
+	uint64_t ao_pending;   /* queued, not delivered yet */
+};
+
+/* arch_mce_stats - the counters above (zeros without machine-check support). */
+void arch_mce_stats(struct vm *vm, struct arch_mce_stats *st);
+
 #endif

@@ -4,7 +4,6 @@
 #include "core/guest_mem.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
-#include "migrate/safecopy.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -45,7 +44,7 @@ void arch_vcpu_dump(struct vcpu *v, char *buf, size_t len)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	struct kvm_vcpu_events ev;
-	const uint8_t *code;
+	int rc;
 	uint8_t bytes[16];
 
 	if (len)
@@ -87,11 +86,10 @@ void arch_vcpu_dump(struct vcpu *v, char *buf, size_t len)
 		put(&o, "pending exception: vector %u error %#x\n", ev.exception.nr,
 		    ev.exception.error_code);
 	/* code bytes when RIP is identity-mapped RAM (early boot, test guests) */
-	code = gmem_ptr(&v->vm->mem, r.rip, sizeof(bytes));
-	if (code && mig_safe_copy(bytes, code, sizeof(bytes), NULL)) {
-		/* read safely: a poisoned page must not kill the VMM */
+	rc = gmem_read(&v->vm->mem, r.rip, bytes, sizeof(bytes));
+	if (rc == -EHWPOISON) {
 		put(&o, "code at RIP (if identity-mapped): on a poisoned page\n");
-	} else if (code) {
+	} else if (!rc) {
 		put(&o, "code at RIP (if identity-mapped):");
 		for (unsigned i = 0; i < sizeof(bytes); i++)
 			put(&o, " %02x", bytes[i]);

@@ -109,7 +109,7 @@ int dirty_start(struct dirty_log *d, struct vm *vm, bool manual, char *err, size
 	return 0;
 }
 
-int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, size_t errlen)
+int dirty_sync(struct dirty_log *d, uint64_t *count, char *err, size_t errlen)
 {
 	double t0 = now_ms();
 	uint64_t n = 0;
@@ -146,15 +146,8 @@ int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, 
 			s->bits[w] |= s->tmp[w];
 		/* pages the VMM itself wrote (not in KVM's log); slots start at
 		 * multiples of 64 pages, so the words line up */
-		if (l->vmm_dirty) {
-			uint64_t base = s->gpa / GMEM_PAGE_SIZE / 64;
-			uint64_t vwords = (l->vmm_dirty_npages + 63) / 64;
-
-			for (uint64_t w = 0; w < words && base + w < vwords; w++)
-				if (__atomic_load_n(&l->vmm_dirty[base + w], __ATOMIC_ACQUIRE))
-					s->bits[w] |= __atomic_exchange_n(&l->vmm_dirty[base + w],
-									  0, __ATOMIC_ACQ_REL);
-		}
+		for (uint64_t w = 0, base = s->gpa / GMEM_PAGE_SIZE / 64; w < words; w++)
+			s->bits[w] |= gmem_dirty_take(&d->vm->mem, base + w);
 		/* never look past the slot's last page */
 		if (s->npages % 64)
 			s->bits[words - 1] &= (1ull << (s->npages % 64)) - 1;

@@ -8,6 +8,7 @@
  */
 #include "migrate/live/internal.h"
 
+#include "core/memerr.h"
 #include "migrate/net.h"
 #include "migrate/recv.h"
 #include "migrate/stream.h"
@@ -67,7 +68,7 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 			 (unsigned long long)gpa);
 		return -ERANGE;
 	}
-	if (poison_set_contains(&l->poison, gpa)) {
+	if (memerr_is_poisoned(l->vm, gpa)) {
 		if (kind == MIG_PAGE_POISONED)
 			return 0;
 		snprintf(err, errlen,
@@ -90,7 +91,7 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 		}
 		return 0;
 	case MIG_PAGE_POISONED:
-		rc = live_poison_gpa(l, gpa, err, errlen);
+		rc = memerr_poison(l->vm, gpa, false, err, errlen);
 		if (rc < 0)
 			return rc;
 		rx->repoisoned++;
@@ -131,16 +132,22 @@ static void send_ack(int fd, int code, const char *msg)
 	mig_writer_free(&w);
 }
 
-int live_incoming(struct live *l, const char *uri, char *err, size_t errlen)
+int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 {
+	struct live *l = live_of(vm);
 	struct mig_recv_stats st;
 	struct mig_reader r;
 	struct net_addr a;
 	struct timespec t0, t1;
 	struct rx rx = { .l = l };
-	const struct gmem *m = &l->vm->mem;
+	const struct gmem *m = &vm->mem;
 	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
 	int lfd, fd, rc;
+
+	if (!l) {
+		snprintf(err, errlen, "live migration is not attached to this VM");
+		return -EINVAL;
+	}
 
 	rc = net_parse_uri(uri, &a, err, errlen);
 	if (rc)

@@ -10,7 +10,6 @@
 #include "control/ctl.h"
 #include "core/vm.h"
 #include "migrate/live/live.h"
-#include "migrate/poison.h"
 #include "migrate/stream.h"
 
 enum mig_status {
@@ -58,22 +57,6 @@ struct dirty_log {
 
 struct live {
 	struct vm *vm;
-	struct poison_set poison;
-	struct ctl_server *ctl;
-	bool mce_ok; /* KVM_X86_SETUP_MCE done on every vCPU */
-	uint64_t mcg_cap;
-
-	/* counters (atomic) */
-	uint64_t mce_injected, vcpu_sigbus, ume_injected, ao_injected;
-
-	/* action-optional machine checks waiting for vCPU 0 (under lock) */
-	uint64_t ao_queue[16];
-	unsigned ao_head, ao_tail;
-
-	/* pages the VMM wrote while a migration runs (atomic bitmap) */
-	uint64_t *vmm_dirty;
-	uint64_t vmm_dirty_npages;
-	int tracking; /* atomic flag */
 
 	/* migration (sender) */
 	pthread_mutex_t lock;
@@ -90,28 +73,9 @@ struct live {
 int dirty_start(struct dirty_log *d, struct vm *vm, bool manual, char *err, size_t errlen);
 /* Fetch the dirty pages since the last sync into d->slot[].bits (OR'ed
  * with the VMM's own writes); for manual mode also re-protects them. */
-int dirty_sync(struct dirty_log *d, struct live *l, uint64_t *count, char *err, size_t errlen);
+int dirty_sync(struct dirty_log *d, uint64_t *count, char *err, size_t errlen);
 void dirty_stop(struct dirty_log *d);
 void dirty_free(struct dirty_log *d);
-
-/* mce.c */
-int mce_setup(struct live *l, char *err, size_t errlen);
-int mce_install_sigbus(struct live *l);
-/* Inject an action-required memory-error machine check for gpa into v. */
-int mce_inject(struct live *l, struct vcpu *v, uint64_t gpa);
-/*
- * Tell the guest about a poisoned page nobody consumed yet, as a memory
- * scrubber would (action-optional machine check, delivered to vCPU 0 before
- * its next entry). 0 or -EAGAIN when too many are queued.
- */
-int live_queue_ao(struct live *l, uint64_t gpa);
-/* Host address -> gpa, or UINT64_MAX when it is not guest RAM. */
-uint64_t live_hva_to_gpa(struct live *l, const void *hva);
-/* Poison gpa for real (UFFDIO_POISON) and record it. 1 new, 0 already, -errno. */
-int live_poison_gpa(struct live *l, uint64_t gpa, char *err, size_t errlen);
-/* Poison gpa for real WITHOUT recording it: a latent error the VMM learns
- * of only when something reads the page (vCPU SIGBUS, migration read). */
-int live_poison_gpa_latent(struct live *l, uint64_t gpa, char *err, size_t errlen);
 
 /* vmstate.c */
 struct mig_writer;
@@ -132,7 +96,7 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 void live_migrate_progress(struct live *l, struct mig_progress *out);
 const char *mig_status_name(enum mig_status s);
 
-/* the one attached live (one VM per process), NULL if none */
-extern struct live *live_current;
+/* live_of - the live state attached to vm (live_attach), or NULL. */
+struct live *live_of(struct vm *vm);
 
 #endif

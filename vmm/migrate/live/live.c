@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Attaching migration and memory-error handling to a VM (see live.h). */
+/* Attaching live migration to a VM (see live.h). */
 #include "migrate/live/internal.h"
 
 #include <errno.h>
@@ -8,18 +8,37 @@
 #include <string.h>
 #include <sys/socket.h>
 
-int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen)
+/* Runs from vm_destroy() after every vCPU thread is joined. */
+static void live_detach(void *opaque)
 {
-	const struct gmem *m = &vm->mem;
-	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
-	struct live *l;
+	struct live *l = opaque;
+
+	__atomic_store_n(&l->cancel, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&l->lock);
+	if (l->sock >= 0)
+		shutdown(l->sock, SHUT_RDWR); /* a blocked send/recv returns at once */
+	pthread_mutex_unlock(&l->lock);
+	if (l->thread_alive)
+		pthread_join(l->thread, NULL);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+static const struct vm_hook_ops live_hooks = {
+	.name = "live migration",
+	.detach = live_detach,
+};
+
+struct live *live_of(struct vm *vm)
+{
+	return vm_hook_find(vm, &live_hooks);
+}
+
+int live_attach(struct vm *vm, char *err, size_t errlen)
+{
+	struct live *l = calloc(1, sizeof(*l));
 	int rc;
 
-	if (live_current) {
-		snprintf(err, errlen, "live migration is already attached to a VM");
-		return -EBUSY;
-	}
-	l = calloc(1, sizeof(*l));
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -28,47 +47,11 @@ int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen)
 	pthread_mutex_init(&l->lock, NULL);
 	l->prog.downtime_ms = -1;
 	l->sock = -1;
-	l->vmm_dirty_npages = (top->gpa + top->size) / GMEM_PAGE_SIZE;
-	l->vmm_dirty = calloc((l->vmm_dirty_npages + 63) / 64, sizeof(uint64_t));
-	rc = l->vmm_dirty ? poison_set_init(&l->poison, top->gpa + top->size) : -ENOMEM;
+	rc = vm_hook_attach(vm, &live_hooks, l);
 	if (rc) {
-		snprintf(err, errlen, "out of memory for the poison set");
-		goto fail;
+		snprintf(err, errlen, "cannot attach live migration: %s", strerror(-rc));
+		pthread_mutex_destroy(&l->lock);
+		free(l);
 	}
-	rc = mce_install_sigbus(l);
-	if (rc) {
-		snprintf(err, errlen, "cannot install the SIGBUS handler: %s", strerror(-rc));
-		goto fail;
-	}
-	rc = mce_setup(l, err, errlen);
-	if (rc)
-		vm_log(vm, "warning: %s: memory errors in the guest will stop the VM", err);
-	live_current = l;
-	*out = l;
-	return 0;
-fail:
-	poison_set_free(&l->poison);
-	free(l->vmm_dirty);
-	free(l);
 	return rc;
-}
-
-void live_detach(struct live *l)
-{
-	if (!l)
-		return;
-	ctl_server_stop(l->ctl);
-	__atomic_store_n(&l->cancel, true, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&l->lock);
-	if (l->sock >= 0)
-		shutdown(l->sock, SHUT_RDWR); /* a blocked send/recv returns at once */
-	pthread_mutex_unlock(&l->lock);
-	if (l->thread_alive)
-		pthread_join(l->thread, NULL);
-	if (live_current == l)
-		live_current = NULL;
-	poison_set_free(&l->poison);
-	free(l->vmm_dirty);
-	pthread_mutex_destroy(&l->lock);
-	free(l);
 }

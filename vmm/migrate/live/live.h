@@ -1,16 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Live migration and memory-error handling attached to a running VM: the
- * glue between the VMM core (core/vm.h) and the VMM-independent pieces in
- * vmm/migrate/ (stream, poison set, safe copy, userfaultfd, transport) and
- * vmm/control/ (the JSON control socket).
- *
- * One `struct live` per VM (the `vessel` process runs one VM). It owns:
- *   - the VM's poison set, fed by vCPU SIGBUS (KVM touching a poisoned
- *     page), by the migration reader and by `inject-ume`;
- *   - machine-check injection into the guest (KVM_X86_SET_MCE);
- *   - the migration sender thread and its progress;
- *   - the control socket server.
+ * Live migration attached to a VM: the glue between the VMM core
+ * (core/vm.h, core/memerr.h) and the VMM-independent pieces in vmm/migrate/
+ * (stream, receiver, transport). It attaches to the VM as a hook
+ * (core/hooks.h), so vm_destroy() cancels a running migration and frees it
+ * after the vCPUs are joined; its control commands (migrate,
+ * migrate-status) are registered in control.c.
  */
 #ifndef VESSEL_MIGRATE_LIVE_H
 #define VESSEL_MIGRATE_LIVE_H
@@ -19,47 +14,32 @@
 #include <stdint.h>
 
 struct vm;
-struct vcpu;
-struct live;
 
 /*
- * live_attach - set up memory-error handling for vm (after vm_kvm_create,
- * before vm_start): poison set, SIGBUS handlers, KVM_X86_SETUP_MCE on every
- * vCPU. Returns 0 with *out, or -errno with err set.
+ * live_attach - make vm migratable (after vm_kvm_create, before vm_start).
+ * Returns 0, or -errno with err set.
  */
-int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen);
-
-/* live_detach - stop the control server and any migration, free everything. */
-void live_detach(struct live *l);
-
-/* live_control_start - serve the JSON control socket at path. 0 or -errno + err. */
-int live_control_start(struct live *l, const char *path, char *err, size_t errlen);
+int live_attach(struct vm *vm, char *err, size_t errlen);
 
 /*
  * live_incoming - destination side: listen on uri (tcp:HOST:PORT), receive
  * one migration stream into the (not yet started) VM, restore every vCPU,
  * the irqchip, the clock and the devices, and acknowledge. After 0 the
  * caller starts the VM with vm_start(); on failure err says why and the VM
- * must not be started.
+ * must not be started. Needs live_attach().
  */
-int live_incoming(struct live *l, const char *uri, char *err, size_t errlen);
+int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen);
 
-/* The result of the last migration, for the source's exit path. */
-const char *live_migration_summary(struct live *l);
-
-/*
- * vCPU thread hooks (core/vcpu.c), around every KVM_RUN: a SIGBUS that KVM
- * raises for a poisoned guest page while the vCPU runs is turned into a
- * machine check injected into that vCPU. No-ops when no live is attached.
- */
-void live_vcpu_run_enter(struct vcpu *v);
-void live_vcpu_run_exit(struct vcpu *v);
+/* The result of the last migration of vm, for the source's exit path ("" if none). */
+const char *live_migration_summary(struct vm *vm);
 
 /*
- * live_note_write - the VMM itself wrote guest memory [gpa, gpa+len) (e.g. a
- * hypercall's OUT field). KVM's dirty log does not see such writes; during a
- * migration the pages are sent again. Cheap no-op otherwise.
+ * live_busy - -EBUSY with err set while vm is being handed over to the
+ * destination (stop-and-copy): pause/resume must wait. 0 otherwise.
  */
-void live_note_write(struct vm *vm, uint64_t gpa, uint64_t len);
+int live_busy(struct vm *vm, char *err, size_t errlen);
+
+/* live_status_name - "none", "precopy", ..., "completed", "failed". */
+const char *live_status_name(struct vm *vm);
 
 #endif /* VESSEL_MIGRATE_LIVE_H */

@@ -18,7 +18,8 @@
 #include "migrate/live/internal.h"
 
 #include "migrate/net.h"
-#include "migrate/safecopy.h"
+#include "core/memerr.h"
+#include "core/safecopy.h"
 #include "migrate/stream.h"
 
 #include <errno.h>
@@ -187,7 +188,7 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 	void *bad;
 	int rc;
 
-	if (poison_set_contains(&l->poison, gpa)) {
+	if (memerr_is_poisoned(l->vm, gpa)) {
 		rc = zero_flush(s);
 		if (!rc)
 			rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
@@ -195,8 +196,8 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 		p->poison_known++;
 	} else if (hole) {
 		rc = zero_add(s, gpa);
-	} else if (mig_safe_copy(s->bounce, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
-		poison_set_add(&l->poison, gpa);
+	} else if (safe_copy(s->bounce, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
+		memerr_record(l->vm, gpa);
 		vm_log(l->vm,
 		       "migration: memory error while reading guest page %#llx: sent as "
 		       "POISONED",
@@ -340,7 +341,9 @@ static int run_migration(struct sender *s, const char *uri)
 	if (rc)
 		return fail(s, rc, "%s", s->w.err);
 
-	__atomic_store_n(&l->tracking, 1, __ATOMIC_RELEASE);
+	rc = gmem_dirty_track(&vm->mem, true); /* the VMM's own writes */
+	if (rc)
+		return fail(s, rc, "out of memory for the VMM's dirty-page bitmap");
 	rc = dirty_start(&s->dirty, vm, !(mode && !strcmp(mode, "classic")), s->err,
 			 sizeof(s->err));
 	if (rc)
@@ -348,7 +351,7 @@ static int run_migration(struct sender *s, const char *uri)
 
 	/* pass 1: everything */
 	set_status(s, MIG_PRECOPY);
-	rc = dirty_sync(&s->dirty, l, &dirty, s->err, sizeof(s->err));
+	rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < s->dirty.nslots; i++)
@@ -370,7 +373,7 @@ static int run_migration(struct sender *s, const char *uri)
 		}
 		rc = send_dirty(s, pass == 1);
 		if (!rc)
-			rc = dirty_sync(&s->dirty, l, &dirty, s->err, sizeof(s->err));
+			rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 		if (!rc)
 			rc = mig_put_pass(&s->w, pass, s->pass_pages, dirty);
 		/* nothing of pre-copy may wait in our buffer into the downtime */
@@ -404,7 +407,7 @@ static int run_migration(struct sender *s, const char *uri)
 	if (rc)
 		return fail(s, rc, "cannot pause the VM: %s", vm->err);
 	t_paused = now_ms();
-	rc = dirty_sync(&s->dirty, l, &dirty, s->err, sizeof(s->err));
+	rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 	if (!rc) {
 		pthread_mutex_lock(&l->lock);
 		l->prog.pass++;
@@ -473,7 +476,7 @@ static void *sender_thread(void *arg)
 	}
 	dirty_stop(&s->dirty);
 	dirty_free(&s->dirty);
-	__atomic_store_n(&l->tracking, 0, __ATOMIC_RELEASE);
+	gmem_dirty_track(&l->vm->mem, false);
 	mig_writer_free(&s->w);
 	pthread_mutex_lock(&l->lock);
 	l->sock = -1;
@@ -574,7 +577,9 @@ void live_migrate_progress(struct live *l, struct mig_progress *out)
 	pthread_mutex_unlock(&l->lock);
 }
 
-const char *live_migration_summary(struct live *l)
+const char *live_migration_summary(struct vm *vm)
 {
+	struct live *l = live_of(vm);
+
 	return l && l->summary[0] ? l->summary : NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Per-VM poisoned-page set (see poison.h). */
-#include "poison.h"
-#include "stream.h"
+#include "core/poison.h"
+#include "core/guest_mem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,9 +12,9 @@ int poison_set_init(struct poison_set *ps, uint64_t limit)
 
 	ps->bits = NULL;
 	ps->count = 0;
-	if (limit == 0 || limit > MIG_MAX_MEM * 2)
+	if (limit == 0 || limit > GMEM_HIGH_BASE + GMEM_MAX_SIZE)
 		return -EINVAL;
-	ps->npages = (limit + MIG_PAGE_SIZE - 1) / MIG_PAGE_SIZE;
+	ps->npages = (limit + GMEM_PAGE_SIZE - 1) / GMEM_PAGE_SIZE;
 	words = (ps->npages + 63) / 64;
 	ps->bits = calloc(words, sizeof(uint64_t));
 	return ps->bits ? 0 : -ENOMEM;
@@ -29,7 +29,7 @@ void poison_set_free(struct poison_set *ps)
 
 int poison_set_add(struct poison_set *ps, uint64_t gpa)
 {
-	uint64_t pfn = gpa / MIG_PAGE_SIZE, bit = 1ull << (pfn % 64), old;
+	uint64_t pfn = gpa / GMEM_PAGE_SIZE, bit = 1ull << (pfn % 64), old;
 
 	if (pfn >= ps->npages)
 		return -ERANGE;
@@ -42,7 +42,7 @@ int poison_set_add(struct poison_set *ps, uint64_t gpa)
 
 bool poison_set_contains(const struct poison_set *ps, uint64_t gpa)
 {
-	uint64_t pfn = gpa / MIG_PAGE_SIZE;
+	uint64_t pfn = gpa / GMEM_PAGE_SIZE;
 
 	if (pfn >= ps->npages)
 		return false;
@@ -56,14 +56,14 @@ uint64_t poison_set_count(const struct poison_set *ps)
 
 uint64_t poison_set_next(const struct poison_set *ps, uint64_t gpa)
 {
-	uint64_t pfn = gpa / MIG_PAGE_SIZE, w;
+	uint64_t pfn = gpa / GMEM_PAGE_SIZE, w;
 
-	if (gpa % MIG_PAGE_SIZE)
+	if (gpa % GMEM_PAGE_SIZE)
 		pfn++;
 	while (pfn < ps->npages) {
 		w = __atomic_load_n(&ps->bits[pfn / 64], __ATOMIC_ACQUIRE) >> (pfn % 64);
 		if (w)
-			return (pfn + (uint64_t)__builtin_ctzll(w)) * MIG_PAGE_SIZE;
+			return (pfn + (uint64_t)__builtin_ctzll(w)) * GMEM_PAGE_SIZE;
 		pfn = (pfn / 64 + 1) * 64;
 	}
 	return POISON_NONE;

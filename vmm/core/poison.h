@@ -6,8 +6,8 @@
  * can add and test pages without a lock (the migration sender tests every
  * page it sends).
  */
-#ifndef VESSEL_MIGRATE_POISON_H
-#define VESSEL_MIGRATE_POISON_H
+#ifndef VMM_CORE_POISON_H
+#define VMM_CORE_POISON_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,4 +36,4 @@ uint64_t poison_set_count(const struct poison_set *ps);
 /* Lowest poisoned page address >= gpa, or POISON_NONE. */
 uint64_t poison_set_next(const struct poison_set *ps, uint64_t gpa);
 
-#endif /* VESSEL_MIGRATE_POISON_H */
+#endif /* VMM_CORE_POISON_H */

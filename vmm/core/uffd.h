@@ -17,8 +17,8 @@
  *     and close. The poison marker stays in the page table after the
  *     userfaultfd is gone, and poisoning a poisoned page again is harmless.
  */
-#ifndef VESSEL_MIGRATE_UFFD_H
-#define VESSEL_MIGRATE_UFFD_H
+#ifndef VMM_CORE_UFFD_H
+#define VMM_CORE_UFFD_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -32,9 +32,9 @@
  * err set (-ENOTSUP: the kernel lacks UFFDIO_POISON; -EPERM: no permission to
  * use userfaultfd).
  */
-int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen);
+int uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen);
 
 /* 0 if this kernel supports UFFDIO_POISON for us, else -errno + err. */
-int mig_uffd_probe(char *err, size_t errlen);
+int uffd_probe(char *err, size_t errlen);
 
-#endif /* VESSEL_MIGRATE_UFFD_H */
+#endif /* VMM_CORE_UFFD_H */

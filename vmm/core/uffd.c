@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Real poisoning of guest pages with UFFDIO_POISON (see uffd.h). */
-#include "uffd.h"
+#include "core/uffd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +94,7 @@ static int open_uffd(uint64_t optional, uint64_t *features, char *err, size_t er
 	return fd;
 }
 
-int mig_uffd_probe(char *err, size_t errlen)
+int uffd_probe(char *err, size_t errlen)
 {
 	int fd = open_uffd(0, NULL, err, errlen);
 
@@ -104,7 +104,7 @@ int mig_uffd_probe(char *err, size_t errlen)
 	return 0;
 }
 
-int mig_uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
+int uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen)
 {
 	struct uffdio_register reg = { .range = { (uintptr_t)hva, PAGE },
 				       .mode = UFFDIO_REGISTER_MODE_MISSING };

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Memory-exception-safe copy: per-thread SIGBUS recovery (see safecopy.h). */
-#include "safecopy.h"
+#include "core/safecopy.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -59,7 +59,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		raise(SIGBUS);
 }
 
-int mig_safecopy_init(void)
+int safe_copy_init(void)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct sigaction sa, cur;
@@ -95,7 +95,7 @@ static __attribute__((noinline)) void copy_bytes(void *dst, const void *src, siz
 	__asm__ volatile("" ::: "memory");
 }
 
-int mig_safe_copy(void *dst, const void *src, size_t len, void **bad_addr)
+int safe_copy(void *dst, const void *src, size_t len, void **bad_addr)
 {
 	arm.s_lo = (uintptr_t)src;
 	arm.s_hi = (uintptr_t)src + len;
@@ -114,7 +114,7 @@ int mig_safe_copy(void *dst, const void *src, size_t len, void **bad_addr)
 	return 0;
 }
 
-unsigned long mig_safecopy_recovered(void)
+unsigned long safe_copy_recovered(void)
 {
 	return __atomic_load_n(&recovered, __ATOMIC_RELAXED);
 }

@@ -3,9 +3,9 @@
  * Memory-exception-safe copy out of (or into) guest memory.
  *
  * Reading a page hit by an uncorrectable memory error raises SIGBUS in the
- * reading thread. A copy done through mig_safe_copy() is armed per thread:
+ * reading thread. A copy done through safe_copy() is armed per thread:
  * the SIGBUS handler sees the faulting address inside the range being copied
- * and jumps back (siglongjmp) into mig_safe_copy(), which reports the error
+ * and jumps back (siglongjmp) into safe_copy(), which reports the error
  * instead of letting the process die. A SIGBUS anywhere else is passed on to
  * the handler that was installed before (e.g. the VMM's vCPU handler) or, if
  * there was none, gets the default action.
@@ -15,8 +15,8 @@
  * what this host's kernel (6.18) delivers to a user-space read of a page
  * poisoned with UFFDIO_POISON (measured; see docs/migration.md).
  */
-#ifndef VESSEL_MIGRATE_SAFECOPY_H
-#define VESSEL_MIGRATE_SAFECOPY_H
+#ifndef VMM_CORE_SAFECOPY_H
+#define VMM_CORE_SAFECOPY_H
 
 #include <stddef.h>
 
@@ -27,18 +27,18 @@
  * re-installs ours in front of theirs. Call it after the program's own
  * SIGBUS handler is installed. Returns 0 or -errno.
  */
-int mig_safecopy_init(void);
+int safe_copy_init(void);
 
 /*
  * Copy len bytes from src to dst. Returns 0, or -EHWPOISON if a memory
  * error struck inside [src, src+len) or [dst, dst+len): then *bad_addr (if
  * not NULL) is the faulting address and dst's content is undefined. Source
  * pages are read into dst only: pass a bounce buffer, never a socket buffer.
- * mig_safecopy_init() must have been called.
+ * safe_copy_init() must have been called.
  */
-int mig_safe_copy(void *dst, const void *src, size_t len, void **bad_addr);
+int safe_copy(void *dst, const void *src, size_t len, void **bad_addr);
 
-/* Number of memory errors recovered by mig_safe_copy() in this process. */
-unsigned long mig_safecopy_recovered(void);
+/* Number of memory errors recovered by safe_copy() in this process. */
+unsigned long safe_copy_recovered(void);
 
-#endif /* VESSEL_MIGRATE_SAFECOPY_H */
+#endif /* VMM_CORE_SAFECOPY_H */

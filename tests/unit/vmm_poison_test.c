@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "migrate/poison.h"
-#include "migrate/safecopy.h"
-#include "migrate/uffd.h"
+#include "core/poison.h"
+#include "core/safecopy.h"
+#include "core/uffd.h"
 
 #define PAGE   4096u
 #define NPAGES 64u
@@ -30,7 +30,7 @@
 static int have_poison;
 static char probe_err[256];
 
-/* A SIGBUS handler installed before mig_safecopy_init(): must still get the
+/* A SIGBUS handler installed before safe_copy_init(): must still get the
  * faults that are not inside a safe copy. */
 static sigjmp_buf outer_jb;
 static volatile sig_atomic_t outer_armed, outer_hits;
@@ -72,7 +72,7 @@ static void guest_unmap(struct guest *g)
 static void poison(struct guest *g, unsigned page)
 {
 	char err[256];
-	int rc = mig_uffd_poison(g->mem + page * PAGE, g->fd, (off_t)page * PAGE, err, sizeof(err));
+	int rc = uffd_poison(g->mem + page * PAGE, g->fd, (off_t)page * PAGE, err, sizeof(err));
 
 	if (rc)
 		fail_msg("poisoning page %u: %s", page, err);
@@ -82,7 +82,7 @@ static void poison(struct guest *g, unsigned page)
  * around setup), so every test re-asserts ours first. */
 #define NEED_POISON()                                                                              \
 	do {                                                                                       \
-		assert_int_equal(mig_safecopy_init(), 0);                                          \
+		assert_int_equal(safe_copy_init(), 0);                                          \
 		if (!have_poison) {                                                                \
 			print_message("# SKIP %s\n", probe_err);                                   \
 			skip();                                                                    \
@@ -154,10 +154,10 @@ static void test_copy_clean(void **state)
 	struct guest g;
 	uint8_t bounce[PAGE];
 
-	assert_int_equal(mig_safecopy_init(), 0);
+	assert_int_equal(safe_copy_init(), 0);
 	guest_map(&g);
 	for (unsigned p = 0; p < NPAGES; p++) {
-		assert_int_equal(mig_safe_copy(bounce, g.mem + p * PAGE, PAGE, NULL), 0);
+		assert_int_equal(safe_copy(bounce, g.mem + p * PAGE, PAGE, NULL), 0);
 		assert_memory_equal(bounce, g.mem + p * PAGE, PAGE);
 	}
 	guest_unmap(&g);
@@ -168,28 +168,28 @@ static void test_copy_poisoned(void **state)
 {
 	struct guest g;
 	uint8_t bounce[PAGE];
-	unsigned long before = mig_safecopy_recovered();
+	unsigned long before = safe_copy_recovered();
 	void *bad = NULL;
 
 	NEED_POISON();
 	guest_map(&g);
 	poison(&g, 5);
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 4 * PAGE, PAGE, NULL), 0);
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 5 * PAGE, PAGE, &bad), -EHWPOISON);
+	assert_int_equal(safe_copy(bounce, g.mem + 4 * PAGE, PAGE, NULL), 0);
+	assert_int_equal(safe_copy(bounce, g.mem + 5 * PAGE, PAGE, &bad), -EHWPOISON);
 	assert_true((uintptr_t)bad >= (uintptr_t)(g.mem + 5 * PAGE) &&
 		    (uintptr_t)bad < (uintptr_t)(g.mem + 6 * PAGE));
 	/* the neighbours are intact, and the poison stays */
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 6 * PAGE, PAGE, NULL), 0);
+	assert_int_equal(safe_copy(bounce, g.mem + 6 * PAGE, PAGE, NULL), 0);
 	assert_int_equal(bounce[0], (uint8_t)(6 * PAGE * 13 + 1));
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 5 * PAGE, PAGE, &bad), -EHWPOISON);
+	assert_int_equal(safe_copy(bounce, g.mem + 5 * PAGE, PAGE, &bad), -EHWPOISON);
 	/* a copy spanning pages stops at the poisoned one */
 	{
 		static uint8_t big[4 * PAGE];
 
-		assert_int_equal(mig_safe_copy(big, g.mem + 3 * PAGE, 4 * PAGE, &bad), -EHWPOISON);
+		assert_int_equal(safe_copy(big, g.mem + 3 * PAGE, 4 * PAGE, &bad), -EHWPOISON);
 		assert_true((uintptr_t)bad >= (uintptr_t)(g.mem + 5 * PAGE));
 	}
-	assert_int_equal(mig_safecopy_recovered() - before, 3);
+	assert_int_equal(safe_copy_recovered() - before, 3);
 	guest_unmap(&g);
 }
 
@@ -216,12 +216,12 @@ static void test_poison_keeps_a_page(void **state)
 		char err[256];
 
 		assert_true(m2 != MAP_FAILED);
-		assert_int_equal(mig_uffd_poison(m2 + (NPAGES + 2) * PAGE, g.fd,
+		assert_int_equal(uffd_poison(m2 + (NPAGES + 2) * PAGE, g.fd,
 						 (off_t)(NPAGES + 2) * PAGE, err, sizeof(err)),
 				 0);
 		data = lseek(g.fd, NPAGES * PAGE, SEEK_DATA);
 		assert_int_equal(data, (off_t)(NPAGES + 2) * PAGE);
-		assert_int_equal(mig_safe_copy(bounce, m2 + (NPAGES + 2) * PAGE, PAGE, NULL),
+		assert_int_equal(safe_copy(bounce, m2 + (NPAGES + 2) * PAGE, PAGE, NULL),
 				 -EHWPOISON);
 		munmap(m2, (NPAGES + 8) * PAGE);
 	}
@@ -233,7 +233,7 @@ static void *copy_in_thread(void *arg)
 	uint8_t *src = arg, bounce[PAGE];
 	void *bad;
 
-	return (void *)(intptr_t)mig_safe_copy(bounce, src, PAGE, &bad);
+	return (void *)(intptr_t)safe_copy(bounce, src, PAGE, &bad);
 }
 
 /* Recovery is per thread: a worker thread's copy recovers too. */
@@ -269,7 +269,7 @@ static void test_chain_outside_copy(void **state)
 					.sa_flags = SA_SIGINFO | SA_NODEFER };
 
 		sigaction(SIGBUS, &sa, NULL);
-		assert_int_equal(mig_safecopy_init(), 0);
+		assert_int_equal(safe_copy_init(), 0);
 	}
 	outer_hits = 0;
 	if (sigsetjmp(outer_jb, 1) == 0) {
@@ -296,12 +296,12 @@ static void test_repoison_written_page(void **state)
 	guest_map(&g);
 	memset(g.mem + 20 * PAGE, 0x5a, PAGE);
 	poison(&g, 20);
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 20 * PAGE, PAGE, NULL), -EHWPOISON);
+	assert_int_equal(safe_copy(bounce, g.mem + 20 * PAGE, PAGE, NULL), -EHWPOISON);
 	/* poisoning it again is harmless and it stays poisoned */
-	assert_int_equal(mig_uffd_poison(g.mem + 20 * PAGE, g.fd, 20 * PAGE, err, sizeof(err)), 0);
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 20 * PAGE, PAGE, NULL), -EHWPOISON);
-	assert_int_equal(mig_safe_copy(bounce, g.mem + 21 * PAGE, PAGE, NULL), 0);
-	assert_int_equal(mig_uffd_poison(g.mem + 1, -1, 0, err, sizeof(err)), -EINVAL);
+	assert_int_equal(uffd_poison(g.mem + 20 * PAGE, g.fd, 20 * PAGE, err, sizeof(err)), 0);
+	assert_int_equal(safe_copy(bounce, g.mem + 20 * PAGE, PAGE, NULL), -EHWPOISON);
+	assert_int_equal(safe_copy(bounce, g.mem + 21 * PAGE, PAGE, NULL), 0);
+	assert_int_equal(uffd_poison(g.mem + 1, -1, 0, err, sizeof(err)), -EINVAL);
 	guest_unmap(&g);
 }
 
@@ -314,9 +314,9 @@ static void test_poison_anonymous(void **state)
 	NEED_POISON();
 	m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(m, 1, 4 * PAGE);
-	assert_int_equal(mig_uffd_poison(m + PAGE, -1, 0, err, sizeof(err)), 0);
-	assert_int_equal(mig_safe_copy(bounce, m + PAGE, PAGE, NULL), -EHWPOISON);
-	assert_int_equal(mig_safe_copy(bounce, m, PAGE, NULL), 0);
+	assert_int_equal(uffd_poison(m + PAGE, -1, 0, err, sizeof(err)), 0);
+	assert_int_equal(safe_copy(bounce, m + PAGE, PAGE, NULL), -EHWPOISON);
+	assert_int_equal(safe_copy(bounce, m, PAGE, NULL), 0);
 	munmap(m, 4 * PAGE);
 }
 
@@ -333,6 +333,6 @@ int main(void)
 		cmocka_unit_test(test_repoison_written_page),
 		cmocka_unit_test(test_poison_anonymous),
 	};
-	have_poison = mig_uffd_probe(probe_err, sizeof(probe_err)) == 0;
+	have_poison = uffd_probe(probe_err, sizeof(probe_err)) == 0;
 	return cmocka_run_group_tests_name("mig_poison", tests, NULL, NULL);
 }

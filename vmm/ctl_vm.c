@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Control commands of the VM itself (control/ctl.h): status, stats, pause,
+ * resume, quit, and inject-ume (memory errors, core/memerr.h). The server's
+ * context is the struct vm.
+ */
+#include "arch/x86/arch.h"
+#include "cmd.h"
+#include "control/ctl.h"
+#include "core/memerr.h"
+#include "core/safecopy.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "migrate/live/live.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *state_name(enum vm_state s)
+{
+	switch (s) {
+	case VM_CREATED:
+		return "created";
+	case VM_RUNNING:
+		return "running";
+	case VM_PAUSED:
+		return "paused";
+	case VM_STOPPED:
+		return "stopped";
+	}
+	return "unknown";
+}
+
+static int c_status(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+
+	pthread_mutex_lock(&vm->lock);
+	json_object_set_new(res, "state", json_string(state_name(vm->state)));
+	pthread_mutex_unlock(&vm->lock);
+	json_object_set_new(res, "vcpus", json_integer(vm->nr_vcpus));
+	json_object_set_new(res, "memory_mib", json_integer((json_int_t)(vm->mem.size >> 20)));
+	json_object_set_new(res, "migration", json_string(live_status_name(vm)));
+	json_object_set_new(res, "poisoned_pages",
+			    json_integer((json_int_t)poison_set_count(&vm->memerr->poison)));
+	return 0;
+}
+
+static json_t *counter(const uint64_t *p)
+{
+	return json_integer((json_int_t)__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	struct memerr *me = vm->memerr;
+	json_t *exits = json_array(), *pages = json_array();
+	struct arch_mce_stats mce;
+	uint64_t total = 0, g;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		uint64_t e = __atomic_load_n(&vm->vcpus[i]->exits, __ATOMIC_RELAXED);
+
+		json_array_append_new(exits, json_integer((json_int_t)e));
+		total += e;
+	}
+	for (g = poison_set_next(&me->poison, 0); g != POISON_NONE && n < 64;
+	     g = poison_set_next(&me->poison, g + 1), n++) {
+		char hex[24];
+
+		snprintf(hex, sizeof(hex), "%#llx", (unsigned long long)g);
+		json_array_append_new(pages, json_string(hex));
+	}
+	arch_mce_stats(vm, &mce);
+	json_object_set_new(res, "exits", json_integer((json_int_t)total));
+	json_object_set_new(res, "exits_per_vcpu", exits);
+	json_object_set_new(res, "poisoned_pages",
+			    json_integer((json_int_t)poison_set_count(&me->poison)));
+	json_object_set_new(res, "poisoned_gpas", pages);
+	json_object_set_new(res, "ume_injected", counter(&me->injected));
+	json_object_set_new(res, "vcpu_memory_errors", counter(&me->vcpu_consumed));
+	json_object_set_new(res, "machine_checks_injected", counter(&mce.ar_injected));
+	json_object_set_new(res, "scrub_reports_queued", counter(&mce.ao_queued));
+	json_object_set_new(res, "scrub_reports_injected", counter(&mce.ao_delivered));
+	json_object_set_new(res, "scrub_reports_pending", counter(&mce.ao_pending));
+	json_object_set_new(res, "scrub_report_waits", counter(&mce.ao_waits));
+	json_object_set_new(res, "copy_memory_errors",
+			    json_integer((json_int_t)safe_copy_recovered()));
+	return 0;
+}
+
+static int c_pause(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	int rc = live_busy(vm, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = vm_pause(vm);
+	if (rc)
+		snprintf(err, errlen, "%s", vm->err);
+	return rc;
+}
+
+static int c_resume(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	int rc = live_busy(vm, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = vm_resume(vm);
+	if (rc)
+		snprintf(err, errlen, "%s", vm->err);
+	return rc;
+}
+
+static int c_quit(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	vm_stop(ctx, 0, "quit requested on the control socket");
+	return 0;
+}
+
+static int c_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	struct vm *vm = ctx;
+	uint64_t gpa = ctl_arg_u64(a, "gpa") & ~(GMEM_PAGE_SIZE - 1);
+	bool latent = ctl_arg_bool(a, "latent");
+	int rc;
+
+	/* latent: poisoned for real, but the VMM is not told: found on the next read */
+	rc = memerr_poison(vm, gpa, latent, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rc > 0 && !latent)
+		/* like a memory scrubber: tell the guest before anyone consumes it */
+		arch_mce_queue_ao(vm, gpa);
+	vm_log(vm, "%suncorrectable memory error injected at guest page %#llx%s",
+	       latent ? "latent " : "", (unsigned long long)gpa, rc ? "" : " (already poisoned)");
+	json_object_set_new(res, "gpa", json_integer((json_int_t)gpa));
+	if (latent)
+		json_object_set_new(res, "latent", json_true());
+	else
+		json_object_set_new(res, "newly_poisoned", json_boolean(rc > 0));
+	return 0;
+}
+
+static const struct ctl_command status_cmd = {
+	"status", "run state, vCPUs, memory, migration, poisoned pages", {}, c_status
+};
+static const struct ctl_command stats_cmd = {
+	"stats", "counters: exits, poisoned pages, machine checks", {}, c_stats
+};
+static const struct ctl_command pause_cmd = { "pause", "stop all vCPUs", {}, c_pause };
+static const struct ctl_command resume_cmd = { "resume", "continue all vCPUs", {}, c_resume };
+static const struct ctl_command quit_cmd = { "quit", "stop the VM and exit", {}, c_quit };
+static const struct ctl_command inject_cmd = {
+	"inject-ume",
+	"poison the guest page at gpa for real (latent: do not tell the VMM)",
+	{ { "gpa", CTL_U64, true, "GPA" }, { "latent", CTL_BOOL, false, NULL } },
+	c_inject,
+};
+CTL_COMMAND(status_cmd);
+CTL_COMMAND(stats_cmd);
+CTL_COMMAND(pause_cmd);
+CTL_COMMAND(resume_cmd);
+CTL_COMMAND(quit_cmd);
+CTL_COMMAND(inject_cmd);
+
+/* The control server as a VM hook: stopped by vm_destroy() after the join. */
+static void control_detach(void *opaque)
+{
+	ctl_server_stop(opaque);
+}
+
+static const struct vm_hook_ops control_hooks = {
+	.name = "control socket",
+	.detach = control_detach,
+};
+
+int vm_control_start(struct vm *vm, const char *path, char *err, size_t errlen)
+{
+	struct ctl_server *srv;
+	int rc = ctl_server_start(path, vm, &srv, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = vm_hook_attach(vm, &control_hooks, srv);
+	if (rc) {
+		ctl_server_stop(srv);
+		snprintf(err, errlen, "cannot attach the control socket: %s", strerror(-rc));
+	}
+	return rc;
+}
