@@ -82,3 +82,9 @@ run: $(VESSEL_BIN)
 	$(Q)if [ ! -f "$(RUN_INITRD)" ]; then \
 		echo "make run: warning: no initrd at $(RUN_INITRD): booting without one" >&2; fi
 	$(Q)./$(VESSEL_BIN) run $(RUN_ARGS)
+
+# Memory-error bursts through real `vessel run` processes (tests/memerr/run.sh).
+CHECK_SUITES += memerr
+SUITE_CMD_memerr := B=$(B) sh tests/memerr/run.sh
+SUITE_DEPS_memerr = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_memerr := 600

@@ -108,8 +108,11 @@ static int proc_maps(struct proc *p, uint64_t pa, int unmap)
 	return s.found;
 }
 
-/* Action required in user mode: kill every process mapping pa, retire pa. */
-static void contain_user(struct trapframe *tf, uint64_t pa)
+/*
+ * Kill every process mapping pa and remove those mappings, so the frame is
+ * never freed and handed out again (retired). Returns how many were killed.
+ */
+static int kill_owners(uint64_t pa)
 {
 	int killed = 0;
 
@@ -122,10 +125,16 @@ static void contain_user(struct trapframe *tf, uint64_t pa)
 		count(&counts.killed);
 		killed++;
 	}
-	if (killed) {
+	if (killed)
 		count(&counts.retired_user);
+	return killed;
+}
+
+/* Action required in user mode: kill every process mapping pa, retire pa. */
+static void contain_user(struct trapframe *tf, uint64_t pa)
+{
+	if (kill_owners(pa))
 		return;
-	}
 	/* the interrupted process consumed it but no mapping was found: the
 	 * page table itself? Kill the process; the kernel cannot vouch for it */
 	if (current_proc()) {
@@ -176,6 +185,9 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 	if (rc > 0) {
 		count(&counts.retired_free);
 		printk("vessel: memory error at physical %#lx: free page retired\n", pa);
+	} else if (rc == 0 && kill_owners(pa)) {
+		/* a process's page: its owners are gone before they consume it
+		 * (Linux's "early kill"), and the frame is never reused */
 	} else if (rc < 0) {
 		count(&counts.deferred);
 		printk("vessel: memory error at physical %#lx: allocator busy, page not retired "

@@ -26,11 +26,15 @@ void page_free(uint64_t pa);
 void pages_free(uint64_t pa, uint64_t n);
 /*
  * Takes frame pa out of circulation for good (a memory error hit it): if it
- * is free it is reserved and 1 is returned; if it is in use, 0 (its owner
- * must make sure it is never freed, see kernel/mce.c); -EBUSY if the
- * allocator's lock could not be taken (the caller interrupted its holder).
+ * is free it is reserved and 1 is returned; if it is in use, 0, and the frame
+ * is marked so that page_free() keeps it instead of freeing it (retired when
+ * its owner lets go); -EBUSY if the allocator's lock could not be taken (the
+ * caller interrupted its holder).
  */
 int page_retire(uint64_t pa);
+
+/* Frames retired by page_free() after a page_retire() that found them in use. */
+uint64_t page_retired_on_free(void);
 /* Free and total page counts. */
 uint64_t page_free_count(void);
 uint64_t page_total_count(void);

@@ -13,6 +13,9 @@ extern char _image_phys_start[], _kernel_end_phys[];
 #define MAX_FRAMES (PHYSMAP_LIMIT / PAGE_SIZE)
 
 static uint64_t bitmap[MAX_FRAMES / 64];
+/* frames hit by a memory error while in use: retired when freed (under lock) */
+static uint64_t hwpoison[MAX_FRAMES / 64];
+static uint64_t retired_on_free;
 static struct pfa pfa;
 static struct spinlock lock = SPINLOCK_INIT;
 static uint64_t total;
@@ -89,8 +92,17 @@ uint64_t pages_alloc(uint64_t n)
 
 void page_free(uint64_t pa)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
-	int r = pfa_free(&pfa, pa / PAGE_SIZE);
+	uint64_t f = spin_lock_irqsave(&lock), pfn = pa / PAGE_SIZE;
+	int r;
+
+	if (pfn < MAX_FRAMES && (hwpoison[pfn / 64] & (1ull << (pfn % 64)))) {
+		/* poisoned while in use: it stays allocated for ever (retired) */
+		hwpoison[pfn / 64] &= ~(1ull << (pfn % 64));
+		retired_on_free++;
+		spin_unlock_irqrestore(&lock, f);
+		return;
+	}
+	r = pfa_free(&pfa, pfn);
 
 	spin_unlock_irqrestore(&lock, f);
 	if (r)
@@ -115,8 +127,15 @@ int page_retire(uint64_t pa)
 	}
 	was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&
 		   pfa_reserve_range(&pfa, pa / PAGE_SIZE, 1) == 1;
+	if (!was_free && pa / PAGE_SIZE < MAX_FRAMES)
+		hwpoison[pa / PAGE_SIZE / 64] |= 1ull << (pa / PAGE_SIZE % 64);
 	spin_unlock_irqrestore(&lock, f);
 	return was_free;
+}
+
+uint64_t page_retired_on_free(void)
+{
+	return __atomic_load_n(&retired_on_free, __ATOMIC_RELAXED);
 }
 
 void pages_free(uint64_t pa, uint64_t n)

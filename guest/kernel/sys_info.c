@@ -3,6 +3,8 @@
 #include "abi/syscalls.h"
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
+#include "kernel/mce.h"
+#include "kernel/mm.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/proc.h"
@@ -55,6 +57,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 {
 	struct vessel_stats *s;
 	struct counters sum;
+	struct mce_counts mc;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
 
@@ -83,6 +86,13 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
+	mce_counts(&mc);
+	add_named(s, "mce.events", mc.events);
+	add_named(s, "mce.killed", mc.killed);
+	add_named(s, "mce.retired_user", mc.retired_user);
+	add_named(s, "mce.retired_free", mc.retired_free);
+	add_named(s, "mce.deferred", mc.deferred);
+	add_named(s, "mce.retired_on_free", page_retired_on_free());
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
 	return r ? r : (int64_t)n;

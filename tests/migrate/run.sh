@@ -15,88 +15,12 @@ n=0
 rm -rf "$W"
 mkdir -p "$W"
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-notok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	shift
-	for f in "$@"; do [ -f "$f" ] && sed 's/^/#   /' "$f" | tail -n 15; done
-}
+. tests/lib/vm.sh
 
 # next_port: a fresh port in $PORT and its address in $uri (no subshell)
 next_port() {
 	PORT=$((PORT + 1))
 	uri=tcp:127.0.0.1:$PORT
-}
-
-# start_vm NAME ARGS...: `vessel run ARGS` with the console in $W/NAME.out,
-# stderr in $W/NAME.err and stdin from the fifo $W/NAME.in.
-start_vm() {
-	name=$1
-	shift
-	rm -f "$W/$name.in" "$W/$name.sock" "$W/$name.out" "$W/$name.err"
-	mkfifo "$W/$name.in"
-	: >"$W/$name.out"
-	: >"$W/$name.err"
-	$NS "$VESSEL" run "$@" <"$W/$name.in" >"$W/$name.out" 2>"$W/$name.err" &
-	echo $! >"$W/$name.pid"
-	sleep 1000 >"$W/$name.in" &
-	echo $! >"$W/$name.hold"
-}
-
-pid_of() { cat "$W/$1.pid"; }
-alive() { kill -0 "$(pid_of "$1")" 2>/dev/null; }
-say() { printf '%s\n' "$2" >"$W/$1.in"; }
-ctl() { name=$1; shift; "$VESSEL" ctl "$W/$name.sock" "$@"; }
-
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
-# wait_exit NAME SECONDS: the exit status in $status (124: still running, killed)
-wait_exit() {
-	i=0
-	while alive "$1" && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if alive "$1"; then
-		kill -9 "$(pid_of "$1")" 2>/dev/null
-		wait "$(pid_of "$1")" 2>/dev/null
-		status=124
-	else
-		wait "$(pid_of "$1")" 2>/dev/null
-		status=$?
-	fi
-	kill "$(cat "$W/$1.hold")" 2>/dev/null
-	return 0
-}
-
-stop_vm() {
-	if alive "$1"; then kill -9 "$(pid_of "$1")" 2>/dev/null; fi
-	wait "$(pid_of "$1")" 2>/dev/null
-	kill "$(cat "$W/$1.hold")" 2>/dev/null
-}
-
-# The guest answers on its console: a line in, new output out.
-responds() {
-	before=$(wc -c <"$W/$1.out")
-	say "$1" help
-	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(wc -c <"$W/$1.out")" -gt "$before" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 # boot_src NAME [ARGS]: a VM with a control socket, booted to "ready"
@@ -116,13 +40,6 @@ incoming() {
 	wait_for "$W/$name.err" "waiting for an incoming migration" 10
 }
 
-# boot_shell NAME [ARGS]: like boot_src, with the bundled initrd (init -> sh)
-boot_shell() {
-	name=$1
-	shift
-	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
-	wait_for "$W/$name.out" "ready" 60 && responds "$name"
-}
 
 # memtest lines after byte offset $2 of NAME's console
 memtest_rounds_after() {

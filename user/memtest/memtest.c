@@ -13,6 +13,7 @@
  *     -i  milliseconds between rounds (default 1000)
  *     -d  also re-write this many pages per round (same bytes: the page is
  *         dirtied for the VMM's dirty log, the checksum stays valid)
+ *     -g  print the "page" line for this many pages from -p on (default 1)
  *
  * Output lines (stable, parsed by tests):
  *   memtest: buffer va 0x... pages N checksum 0x...
@@ -49,7 +50,7 @@ static int arg_u64(const char *s, uint64_t *v)
 
 int main(int argc, char **argv)
 {
-	uint64_t mib = 16, page = ~0ull, rounds = 0, interval = 1000, dirty = 0;
+	uint64_t mib = 16, page = ~0ull, rounds = 0, interval = 1000, dirty = 0, shown = 1;
 	uint64_t size, pages, sum, x = 0x243f6a8885a308d3ull, dirty_next = 0;
 	uint64_t *buf;
 	long r, gpa;
@@ -67,9 +68,11 @@ int main(int argc, char **argv)
 			dst = &interval;
 		else if (!strcmp(argv[i], "-d"))
 			dst = &dirty;
+		else if (!strcmp(argv[i], "-g"))
+			dst = &shown;
 		if (!dst || i + 1 >= argc || arg_u64(argv[++i], dst)) {
 			fprintf(stderr, "usage: memtest [-m MIB] [-p PAGE] [-n ROUNDS] [-i MS] "
-					"[-d PAGES_PER_ROUND]\n");
+					"[-d PAGES_PER_ROUND] [-g PAGES_SHOWN]\n");
 			return 2;
 		}
 	}
@@ -85,6 +88,12 @@ int main(int argc, char **argv)
 	if (page >= pages) {
 		fprintf(stderr, "memtest: -p %llu: the buffer has %llu pages\n",
 			(unsigned long long)page, (unsigned long long)pages);
+		return 2;
+	}
+	if (shown == 0 || shown > pages - page) {
+		fprintf(stderr, "memtest: -g %llu: pages %llu.. of the buffer's %llu\n",
+			(unsigned long long)shown, (unsigned long long)page,
+			(unsigned long long)pages);
 		return 2;
 	}
 
@@ -105,13 +114,15 @@ int main(int argc, char **argv)
 	sum = checksum(buf, size / 8);
 	printf("memtest: buffer va %p pages %llu checksum 0x%016llx\n", (void *)buf,
 	       (unsigned long long)pages, (unsigned long long)sum);
-	gpa = sys_virt_to_phys((char *)buf + page * PAGE);
-	if (gpa < 0) {
-		fprintf(stderr, "memtest: virt_to_phys: %s\n", strerror((int)gpa));
-		return 1;
+	for (uint64_t p = page; p < page + shown; p++) {
+		gpa = sys_virt_to_phys((char *)buf + p * PAGE);
+		if (gpa < 0) {
+			fprintf(stderr, "memtest: virt_to_phys: %s\n", strerror((int)gpa));
+			return 1;
+		}
+		printf("memtest: page %llu va %p gpa 0x%llx\n", (unsigned long long)p,
+		       (void *)((char *)buf + p * PAGE), (unsigned long long)gpa);
 	}
-	printf("memtest: page %llu va %p gpa 0x%llx\n", (unsigned long long)page,
-	       (void *)((char *)buf + page * PAGE), (unsigned long long)gpa);
 
 	for (uint64_t round = 1; rounds == 0 || round <= rounds; round++) {
 		uint64_t now;
