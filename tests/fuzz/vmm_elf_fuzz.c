@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define MIN_GPA 0x100000ull
+#define MAX_GPA 0x100000000ull
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	err[0] = '\0';
-	rc = elf_load(&mem, data, size, MIN_GPA, &img, err, sizeof(err));
+	rc = elf_load(&mem, data, size, MIN_GPA, MAX_GPA, &img, err, sizeof(err));
 	if (rc) {
 		if (!err[0] || !memchr(err, '\0', sizeof(err)))
 			abort(); /* every rejection carries a reason */

@@ -15,6 +15,7 @@
 
 #define MEM   (8ull << 20)
 #define MIN   0x100000ull
+#define MAX   0x100000000ull /* what the boot page tables map */
 #define PADDR 0x200000ull
 
 struct image {
@@ -77,7 +78,7 @@ static void test_valid_load(void **state)
 	const uint8_t *p = gmem_ptr(&mem, PADDR, 0x2000);
 
 	make(&im);
-	assert_int_equal(elf_load(&mem, &im, sizeof(im), MIN, &out, err, sizeof(err)), 0);
+	assert_int_equal(elf_load(&mem, &im, sizeof(im), MIN, MAX, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.entry, PADDR + 4);
 	assert_int_equal(out.lo, PADDR);
 	assert_int_equal(out.hi, PADDR + 0x2000);
@@ -87,6 +88,30 @@ static void test_valid_load(void **state)
 		assert_int_equal(p[i], 0); /* bss zeroed */
 	assert_int_equal(p[0x2000], 0xaa); /* nothing written past p_memsz */
 	memset(mem.base, 0xaa, MEM);
+}
+
+/*
+ * RAM above 4 GiB exists (a VM with more than 3 GiB), but the boot page
+ * tables map only [0, 4 GiB): a kernel loaded there would triple-fault at
+ * its first instruction, so the loader refuses it with a reason.
+ */
+static void test_above_boot_map(void **state)
+{
+	struct gmem big;
+	struct image im;
+	char err[256] = "";
+
+	assert_int_equal(gmem_create(&big, GMEM_LOW_LIMIT + (8ull << 20)), 0);
+	make(&im);
+	im.ph[0].p_paddr = GMEM_HIGH_BASE + 0x100000;
+	im.eh.e_entry = im.ph[0].p_paddr + 4;
+	assert_int_equal(elf_load(&big, &im, sizeof(im), MIN, MAX, NULL, err, sizeof(err)),
+			 -ERANGE);
+	assert_non_null(strstr(err, "boot page tables do not map"));
+	/* the same image is fine where the loader's limit allows it */
+	assert_int_equal(elf_load(&big, &im, sizeof(im), MIN, UINT64_MAX, NULL, err, sizeof(err)),
+			 0);
+	gmem_destroy(&big);
 }
 
 /* Apply `mutate` to a valid image; loading must fail with `code` and `needle`, memory untouched. */
@@ -99,7 +124,7 @@ static void reject(void (*mutate)(struct image *), size_t size, int code, const 
 	make(&im);
 	if (mutate)
 		mutate(&im);
-	assert_int_equal(elf_load(&mem, &im, size ? size : sizeof(im), MIN, NULL, err, sizeof(err)),
+	assert_int_equal(elf_load(&mem, &im, size ? size : sizeof(im), MIN, MAX, NULL, err, sizeof(err)),
 			 code);
 	if (!strstr(err, needle))
 		fail_msg("error '%s' does not contain '%s'", err, needle);
@@ -240,7 +265,7 @@ static void test_two_segments(void **state)
 	im.ph[1].p_paddr = PADDR + 0x4000;
 	im.ph[1].p_filesz = 0; /* pure bss */
 	im.ph[2] = (Elf64_Phdr){ .p_type = PT_GNU_STACK };
-	assert_int_equal(elf_load(&mem, &im, sizeof(im), MIN, &out, err, sizeof(err)), 0);
+	assert_int_equal(elf_load(&mem, &im, sizeof(im), MIN, MAX, &out, err, sizeof(err)), 0);
 	assert_int_equal(out.nr_load, 2);
 	assert_int_equal(out.hi, PADDR + 0x6000);
 	assert_int_equal(*(uint8_t *)gmem_ptr(&mem, PADDR + 0x4000, 1), 0);
@@ -251,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_load),
+		cmocka_unit_test(test_above_boot_map),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_two_segments),
 	};

@@ -58,7 +58,7 @@ static void get_phdr(const uint8_t *img, const Elf64_Ehdr *eh, unsigned i, Elf64
 }
 
 static int check_segment(struct gmem *m, const Elf64_Phdr *ph, unsigned i, size_t size,
-			 uint64_t min_gpa, char *err, size_t errlen)
+			 uint64_t min_gpa, uint64_t max_gpa, char *err, size_t errlen)
 {
 	if (ph->p_filesz > ph->p_memsz)
 		return fail(-ENOEXEC, err, errlen, "segment %u: p_filesz %#llx > p_memsz %#llx", i,
@@ -81,11 +81,18 @@ static int check_segment(struct gmem *m, const Elf64_Phdr *ph, unsigned i, size_
 			    (unsigned long long)ph->p_paddr,
 			    (unsigned long long)(ph->p_paddr + ph->p_memsz),
 			    (unsigned long long)(m->size >> 20));
+	if (ph->p_paddr + ph->p_memsz > max_gpa)
+		return fail(-ERANGE, err, errlen,
+			    "segment %u: [%#llx, %#llx) ends above %#llx, which the boot page tables "
+			    "do not map",
+			    i, (unsigned long long)ph->p_paddr,
+			    (unsigned long long)(ph->p_paddr + ph->p_memsz),
+			    (unsigned long long)max_gpa);
 	return 0;
 }
 
-int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, struct elf_image *out,
-	     char *err, size_t errlen)
+int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, uint64_t max_gpa,
+	     struct elf_image *out, char *err, size_t errlen)
 {
 	const uint8_t *p = img;
 	Elf64_Ehdr eh;
@@ -107,7 +114,7 @@ int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, str
 		get_phdr(p, &eh, i, &ph);
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		rc = check_segment(m, &ph, i, size, min_gpa, err, errlen);
+		rc = check_segment(m, &ph, i, size, min_gpa, max_gpa, err, errlen);
 		if (rc)
 			return rc;
 		for (unsigned j = 0; j < i; j++) {

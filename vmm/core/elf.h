@@ -24,12 +24,12 @@ struct elf_image {
 
 /*
  * elf_load - validate the ELF64 x86-64 executable `img` (size bytes) and load
- * it into guest memory. Segments must lie in RAM at or above `min_gpa` and
- * must not overlap each other. On error returns -ENOEXEC (not a loadable
+ * it into guest memory. Segments must lie in RAM within [min_gpa, max_gpa)
+ * (the range the boot page tables map) and must not overlap each other. On error returns -ENOEXEC (not a loadable
  * ELF) or -ERANGE (does not fit in guest RAM) and writes a one-line reason
  * into err (errlen bytes); guest memory is then left untouched.
  */
-int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, struct elf_image *out,
-	     char *err, size_t errlen);
+int elf_load(struct gmem *m, const void *img, size_t size, uint64_t min_gpa, uint64_t max_gpa,
+	     struct elf_image *out, char *err, size_t errlen);
 
 #endif

@@ -228,7 +228,8 @@ int vm_load_elf(struct vm *vm, const void *elf, size_t elf_size)
 	char why[256];
 	int err;
 
-	err = elf_load(&vm->mem, elf, elf_size, ARCH_KERNEL_MIN, &img, why, sizeof(why));
+	err = elf_load(&vm->mem, elf, elf_size, ARCH_KERNEL_MIN, ARCH_BOOT_MAP_LIMIT, &img, why,
+		       sizeof(why));
 	if (err)
 		return vm_set_err(vm, err, "%s", why);
 	vm->entry = img.entry;

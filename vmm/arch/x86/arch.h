@@ -16,6 +16,7 @@ struct vcpu;
 #define ARCH_BOOT_PML4	 0x1000ull /* PML4, PDPT, 4 PDs: 0x1000..0x6fff */
 #define ARCH_BOOT_GDT	 0x9000ull
 #define ARCH_KERNEL_MIN	 0x100000ull   /* lowest address a kernel segment may use */
+#define ARCH_BOOT_MAP_LIMIT 0x100000000ull /* the boot page tables map [0, 4 GiB) */
 #define ARCH_TSS_ADDR	 0xfffbd000ull /* KVM's VMX real-mode TSS (3 pages) */
 #define ARCH_IOAPIC_BASE 0xfec00000ull
 #define ARCH_LAPIC_BASE	 0xfee00000ull
