@@ -81,7 +81,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	cpus[0].apic_id = lapic_id();
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
-	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* PLATFORM.md errata */
+	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */
 	console_init();					     /* COM1 receive interrupt */

@@ -2,7 +2,7 @@
 /*
  * memtest: fill a buffer with a known pattern, report where one chosen page
  * lives in guest-physical memory, then keep verifying the buffer's checksum.
- * Used by the migration and memory-error tests (issue 5): a host test reads
+ * Used by the migration and memory-error tests (tests/migrate): a host test reads
  * the "gpa" line, poisons that page or migrates the VM, and watches the
  * "round" lines (or this process's death by SIGBUS).
  *

@@ -209,7 +209,7 @@ syscall_entry_fast:
 	jmp trap_common_user
 
 /*
- * LSTAR on hosts with the erratum (PLATFORM.md) is USER_STUB_VA, a copy of
+ * LSTAR on hosts with the erratum (docs/kernel.md) is USER_STUB_VA, a copy of
  * user_stub_start mapped user-executable: on this host `syscall` reaches
  * LSTAR without leaving CPL3 (the fetch of a supervisor page faults, a
  * privileged instruction faults), so the entry is a ud2 whose #UD, taken

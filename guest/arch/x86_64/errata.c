@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Boot-time self-tests for the host errata in PLATFORM.md. Each runs a tiny
+ * Boot-time self-tests for the host errata (docs/platform.md). Each runs a tiny
  * user-mode program in a scratch address space and watches how the CPU comes
  * back into the kernel:
  *
