@@ -194,12 +194,28 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 	return 0;
 }
 
+/*
+ * What a kernel or initrd file must start with: checked on the first bytes
+ * read, so a wrong (or huge) file is refused before the rest is read.
+ */
+struct file_magic {
+	const char *bytes;
+	size_t len;
+	const char *bad; /* the message when it does not match */
+};
+
+static const struct file_magic elf_magic = { "\177ELF", 4, "not an ELF file" };
+static const struct file_magic initrd_magic = { "VSLINRD1", 8,
+						"not a Vessel initrd (no VSLINRD1 magic)" };
+
 /* Read a whole file; on failure print a message naming it. */
-static void *read_file(const char *what, const char *path, size_t *size)
+static void *read_file(const char *what, const char *path, const struct file_magic *magic,
+		       size_t *size)
 {
 	struct stat st;
 	void *buf = NULL;
 	size_t got = 0;
+	char head[16];
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
 	 * below); reads of a regular file are not affected by the flag */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -215,6 +231,11 @@ static void *read_file(const char *what, const char *path, size_t *size)
 	if ((unsigned long long)st.st_size > FILE_MAX) {
 		fprintf(stderr, "vessel: %s %s: too large (%lld bytes)\n", what, path,
 			(long long)st.st_size);
+		goto out;
+	}
+	if (pread(fd, head, magic->len, 0) != (ssize_t)magic->len ||
+	    memcmp(head, magic->bytes, magic->len)) {
+		fprintf(stderr, "vessel: %s %s: %s\n", what, path, magic->bad);
 		goto out;
 	}
 	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
@@ -453,7 +474,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vessel: cannot locate the bundled kernel; pass --kernel ELF\n");
 		goto out;
 	}
-	kernel = read_file("kernel", kernel_path, &kernel_size);
+	kernel = read_file("kernel", kernel_path, &elf_magic, &kernel_size);
 	if (!kernel) {
 		if (!o.kernel)
 			fprintf(stderr, "vessel: the bundled kernel is built by 'make guest'; or "
@@ -470,7 +491,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (initrd_path) {
-		initrd = read_file("initrd", initrd_path, &initrd_size);
+		initrd = read_file("initrd", initrd_path, &initrd_magic, &initrd_size);
 		if (!initrd)
 			goto out;
 	}

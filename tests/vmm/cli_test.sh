@@ -47,8 +47,24 @@ check "missing kernel names the file" 1 "kernel $tmp/nope.elf: No such file or d
 printf "not an elf at all, just text: %080d\n" 0 >"$tmp/text"
 check "invalid kernel names the file and problem" 1 "kernel $tmp/text: not an ELF file" \
 	$V run --kernel "$tmp/text"
+printf '\177ELF: the files are read (and their first bytes checked) first\n' >"$tmp/fake.elf"
 check "missing initrd names the file" 1 "initrd $tmp/nope.img: No such file" \
-	$V run --kernel "$tmp/text" --initrd "$tmp/nope.img"
+	$V run --kernel "$tmp/fake.elf" --initrd "$tmp/nope.img"
+check "--help=VALUE: the option takes no value" 2 "option --help takes no value" \
+	$V run --help=foo
+check "a bad --incoming address is a usage error before the VM is built" 2 \
+	"--incoming 'tcp:nope': bad address" $V run --incoming tcp:nope
+# a huge file that is not a kernel is refused from its first bytes: with
+# 256 MiB of address space, reading 900 MiB first would fail differently
+truncate -s 900M "$tmp/huge"
+check "a huge non-ELF kernel is refused before it is read" 1 \
+	"kernel $tmp/huge: not an ELF file" sh -c "ulimit -v 262144; exec $V run --kernel $tmp/huge"
+check "a non-initrd is refused from its magic" 1 "initrd $tmp/text: not a Vessel initrd" \
+	$V run --kernel "$tmp/fake.elf" --initrd "$tmp/text"
+check "vessel ctl: a u64 field is sent whole (no signed overflow)" 1 \
+	"cannot connect" $V ctl /nonexistent.sock inject-ume 0xffffffffffffffff
+check "vessel ctl: a bad number is named before connecting" 2 \
+	"'0xzz' is not a number for gpa" $V ctl /nonexistent.sock inject-ume 0xzz
 
 if ! as "$here/cli_guests.S" -o "$tmp/g.o" 2>"$tmp/as.log"; then
 	nok "assemble test kernels"
@@ -97,8 +113,8 @@ fi
 check "boot: console output and poweroff status" 7 "^hello from vessel" \
 	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M
 
-head -c $((5 * 1024 * 1024)) /dev/zero >"$tmp/big.img"
-check "initrd larger than RAM: clear error" 1 "initrd $tmp/big.img: initrd of 5242880 bytes does not fit in guest RAM" \
+{ printf VSLINRD1; head -c $((5 * 1024 * 1024)) /dev/zero; } >"$tmp/big.img"
+check "initrd larger than RAM: clear error" 1 "initrd $tmp/big.img: initrd of 5242888 bytes does not fit in guest RAM" \
 	$V run --kernel "$tmp/hello.elf" --initrd "$tmp/big.img" --mem 4M
 check "--stats counts exits by kind" 7 "vCPU 0: 19 exits: pio 18 hypercall 1 mmio 0" \
 	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M --stats
