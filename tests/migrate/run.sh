@@ -243,6 +243,40 @@ free_page_retired() {
 	grep -q "free page retired" "$W/a.out" || wait_for "$W/b.out" "free page retired" 10
 }
 
+# A slow first pass (the source capped at 4 MiB/s while memtest fills 64 MiB):
+# migrate-status shows the bytes sent so far during it; a quit then stops the
+# source, and its log says the migration was cancelled, not that the
+# destination closed the connection or that the VM keeps running.
+t_progress_quit() {
+	next_port
+	NS="env VESSEL_MIG_MAX_MIBS=4" boot_shell a || { notok "progress: setup" "$W/a.err"; stop_vm a; return; }
+	say a "memtest -m 64 -i 500 &"
+	wait_for "$W/a.out" "memtest: round 1 ok" 60
+	incoming b "$uri" || { notok "progress: destination" "$W/b.err"; stop_vm a; stop_vm b; return; }
+	ctl a migrate "$uri" >/dev/null
+	i=0 seen=
+	while [ $i -lt 100 ] && [ -z "$seen" ]; do
+		ctl a migrate-status >"$W/ms.json" 2>&1
+		if grep -q '"pass": 1,' "$W/ms.json" && grep -q '"status": "pre-copy"' "$W/ms.json" &&
+			grep -q '"bytes": [1-9]' "$W/ms.json"; then
+			seen=1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$seen" ] && ok "migrate-status shows the bytes sent during the first pass" ||
+		notok "migrate-status during the first pass" "$W/ms.json" "$W/a.err"
+	ctl a quit >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && grep -q "cancelled: the VM stopped here" "$W/a.err" &&
+		! grep -q "keeps running" "$W/a.err" && ! grep -q "closed the connection" "$W/a.err"; then
+		ok "quit during a migration: the source stops and says the migration was cancelled"
+	else
+		notok "quit during a migration (status $status)" "$W/a.err"
+	fi
+	stop_vm b
+}
+
 t_ume_free_page() {
 	next_port
 	boot_src a && incoming b "$uri" || { notok "UME free page: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
@@ -493,7 +527,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t

@@ -248,7 +248,7 @@ static int send_dirty(struct sender *s, bool skip_holes)
 			sl->bits[w] = 0;
 			if ((w & 15) == 15)
 				throttle(s);
-			if ((w & 1023) == 1023) {
+			if ((w & 15) == 15) { /* every 1024 pages: status shows progress */
 				update_progress(s);
 				if (__atomic_load_n(&s->l->cancel, __ATOMIC_ACQUIRE))
 					return -ECANCELED;
@@ -459,6 +459,7 @@ static void *sender_thread(void *arg)
 	struct live *l = s->l;
 	struct mig_progress p;
 	char uri[sizeof(l->prog.uri)];
+	bool stopped;
 	int rc;
 
 	pthread_mutex_lock(&l->lock);
@@ -484,8 +485,17 @@ static void *sender_thread(void *arg)
 	if (s->fd >= 0)
 		close(s->fd);
 	live_migrate_progress(l, &p);
+	stopped = rc && (__atomic_load_n(&l->cancel, __ATOMIC_ACQUIRE) || vm_is_stopping(l->vm));
 	pthread_mutex_lock(&l->lock);
-	if (rc) {
+	if (stopped) {
+		/* the VM is going away here (quit, poweroff, a signal): the
+		 * connection was shut by us, not by the destination */
+		l->prog.status = MIG_FAILED;
+		snprintf(l->prog.error, sizeof(l->prog.error), "cancelled: the VM stopped");
+		snprintf(l->summary, sizeof(l->summary),
+			 "migration to %s cancelled: the VM stopped here before the hand-over",
+			 uri);
+	} else if (rc) {
 		l->prog.status = MIG_FAILED;
 		snprintf(l->prog.error, sizeof(l->prog.error), "%s",
 			 s->err[0] ? s->err : strerror(-rc));
