@@ -92,30 +92,27 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	return 0;
 }
 
-static int c_pause(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+/* pause or resume, except while a migration hands the VM over */
+static int pause_or_resume(struct vm *vm, int (*fn)(struct vm *), char *err, size_t errlen)
 {
-	struct vm *vm = ctx;
 	int rc = live_busy(vm, err, errlen);
 
 	if (rc)
 		return rc;
-	rc = vm_pause(vm);
+	rc = fn(vm);
 	if (rc)
 		snprintf(err, errlen, "%s", vm->err);
 	return rc;
 }
 
+static int c_pause(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	return pause_or_resume(ctx, vm_pause, err, errlen);
+}
+
 static int c_resume(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
-	struct vm *vm = ctx;
-	int rc = live_busy(vm, err, errlen);
-
-	if (rc)
-		return rc;
-	rc = vm_resume(vm);
-	if (rc)
-		snprintf(err, errlen, "%s", vm->err);
-	return rc;
+	return pause_or_resume(ctx, vm_resume, err, errlen);
 }
 
 static int c_quit(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)

@@ -16,12 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#endif
-#ifndef BUS_MCEERR_AO
-#define BUS_MCEERR_AO 5
-#endif
 
 /* per vCPU thread: inside KVM_RUN, and the address a SIGBUS reported */
 static __thread volatile sig_atomic_t t_in_run, t_pending;

@@ -9,12 +9,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#ifndef BUS_MCEERR_AR
-#define BUS_MCEERR_AR 4
-#endif
-#ifndef BUS_MCEERR_AO
-#define BUS_MCEERR_AO 5
-#endif
 
 struct copy_arm {
 	volatile sig_atomic_t active;

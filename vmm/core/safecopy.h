@@ -18,7 +18,16 @@
 #ifndef VMM_CORE_SAFECOPY_H
 #define VMM_CORE_SAFECOPY_H
 
+#include <signal.h>
 #include <stddef.h>
+
+/* si_code of a SIGBUS for a hardware memory error (older libc headers lack them) */
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4 /* action required: the access consumed poisoned memory */
+#endif
+#ifndef BUS_MCEERR_AO
+#define BUS_MCEERR_AO 5 /* action optional: found, not consumed */
+#endif
 
 /*
  * Install the process-wide SIGBUS handler; the handler found in place is
