@@ -21,8 +21,8 @@ $(MIGRATE_LIB): $(MIGRATE_OBJS)
 
 # The VMM (whole-archive libvmm) links libmigrate after libvmm; every binary
 # linking VMM_LDLIBS needs it built.
-VMM_LDLIBS += $(MIGRATE_LIB) $(MIGRATE_LDLIBS)
-$(VESSEL_BIN) $(VMM_UNIT_BINS) $(VMM_GUEST_BIN): $(MIGRATE_LIB)
+VMM_LDLIBS += $(MIGRATE_LIB) $(EBPF_LIB) $(MIGRATE_LDLIBS)
+$(VESSEL_BIN) $(VMM_UNIT_BINS) $(VMM_GUEST_BIN): $(MIGRATE_LIB) $(EBPF_LIB)
 
 # Host unit tests (cmocka): tests/unit/mig_*.c and tests/unit/ctl_*.c, one
 # binary each.

@@ -17,6 +17,7 @@ struct run_opts {
 	const char *initrd; /* NULL: the bundled initrd if present */
 	bool no_initrd;
 	bool stats;	      /* --stats: print exit counts when the VM stops */
+	bool no_hcb;	      /* --no-hyper-callbacks */
 	const char *cmdline;  /* "" by default */
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */

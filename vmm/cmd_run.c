@@ -8,6 +8,7 @@
 #include "core/vm.h"
 #include "dev/device.h"
 #include "dev/serial.h"
+#include "hcb/hcb.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
 
@@ -48,6 +49,9 @@ static const char run_usage_head[] =
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
+	       "  --no-hyper-callbacks\n"
+	       "                  refuse the guest's eBPF callbacks (the baseline; see\n"
+	       "                  docs/hcb.md)\n"
 	       "  -h, --help      this text\n";
 
 static const char run_usage_tail[] =
@@ -94,7 +98,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		size_t n;
 
 		if (!strncmp(arg, "--help=", 7) || !strncmp(arg, "--stats=", 8) ||
-		    !strncmp(arg, "--no-initrd=", 12))
+		    !strncmp(arg, "--no-initrd=", 12) || !strncmp(arg, "--no-hyper-callbacks=", 21))
 			return bad(err, errlen, "option %.*s takes no value",
 				   (int)(strchr(arg, '=') - arg), arg);
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -107,6 +111,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		}
 		if (!strcmp(arg, "--no-initrd")) {
 			o->no_initrd = true;
+			continue;
+		}
+		if (!strcmp(arg, "--no-hyper-callbacks")) {
+			o->no_hcb = true;
 			continue;
 		}
 		if (strncmp(arg, "--", 2))
@@ -532,6 +540,11 @@ create:
 	rc = live_attach(vm, err, sizeof(err)); /* migration */
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", err);
+		goto out;
+	}
+	rc = hcb_attach(vm, !o.no_hcb); /* the guest's eBPF callbacks */
+	if (rc) {
+		fprintf(stderr, "vessel: %s\n", vm->err);
 		goto out;
 	}
 	if (o.incoming) {

@@ -11,6 +11,7 @@
 #include "core/safecopy.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "hcb/hcb.h"
 #include "migrate/live/live.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@ static const char *state_name(enum vm_state s)
 static int c_status(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
 	struct vm *vm = ctx;
+	struct hcb_counts hc;
 
 	pthread_mutex_lock(&vm->lock);
 	json_object_set_new(res, "state", json_string(state_name(vm->state)));
@@ -44,6 +46,10 @@ static int c_status(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 	json_object_set_new(res, "migration", json_string(live_status_name(vm)));
 	json_object_set_new(res, "poisoned_pages",
 			    json_integer((json_int_t)poison_set_count(&vm->memerr->poison)));
+	hcb_counts(vm, &hc);
+	json_object_set_new(res, "hyper_callbacks", json_string(hc.enabled ? "on" : "off"));
+	if (hc.last_owner[0]) /* who a poisoned page belonged to, by the guest's callback */
+		json_object_set_new(res, "last_memory_error_owner", json_string(hc.last_owner));
 	return 0;
 }
 
@@ -58,6 +64,7 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	struct memerr *me = vm->memerr;
 	json_t *exits = json_array(), *pages = json_array();
 	struct arch_mce_stats mce;
+	struct hcb_counts hc;
 	uint64_t total = 0, g;
 	unsigned n = 0;
 
@@ -89,6 +96,12 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "scrub_report_waits", counter(&mce.ao_waits));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)safe_copy_recovered()));
+	hcb_counts(vm, &hc);
+	json_object_set_new(res, "hcb_accepted", json_integer((json_int_t)hc.accepted));
+	json_object_set_new(res, "hcb_rejected", json_integer((json_int_t)hc.rejected));
+	json_object_set_new(res, "hcb_refused", json_integer((json_int_t)hc.refused));
+	json_object_set_new(res, "hcb_runs", json_integer((json_int_t)hc.runs));
+	json_object_set_new(res, "hcb_insns", json_integer((json_int_t)hc.insns));
 	return 0;
 }
 

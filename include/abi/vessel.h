@@ -115,6 +115,7 @@ enum vessel_hypercall {
 	VESSEL_HC_POWEROFF = 0,	 /* struct vessel_hc_poweroff */
 	VESSEL_HC_TEST = 1,	 /* struct vessel_hc_test */
 	VESSEL_HC_CPU_START = 2, /* struct vessel_hc_cpu_start */
+	VESSEL_HC_HCB_REGISTER = 3, /* struct vessel_hc_hcb_register */
 	VESSEL_HC_NR
 };
 
@@ -166,11 +167,96 @@ struct vessel_hc_cpu_start {
 	int64_t ret;  /* OUT: 0, -EINVAL (bad cpu), -EBUSY (already started) */
 };
 
+/*
+ * Hyper-callbacks: small eBPF programs the guest kernel hands the VMM, which
+ * verifies them once and runs them at its own events without entering the
+ * guest. They read guest memory only with helper VESSEL_HCB_HELPER_READ, and
+ * only inside the ranges given at registration; what they read is racy, so
+ * every answer is a hint the VMM may act on only where a wrong answer is
+ * harmless (see docs/hcb.md).
+ *
+ * The program runs with r1 = struct vessel_hcb_ctx (read-only, except the
+ * VESSEL_HCB_OUT_SIZE bytes `out` points to) and returns 0, or < 0 when it
+ * cannot answer (the VMM then assumes nothing).
+ *
+ *   FREE_PAGES  arg = chunk c: fill out[] as a bitmap of the page frames
+ *               [c * VESSEL_HCB_CHUNK_FRAMES, (c + 1) * VESSEL_HCB_CHUNK_FRAMES):
+ *               bit (f % 8) of byte (f / 8) set = frame c * CHUNK + f is
+ *               free, its content unused: the VMM may drop it.
+ *   PAGE_OWNER  arg = a guest-physical address: fill out[] with a
+ *               struct vessel_hcb_owner.
+ */
+enum vessel_hcb_event {
+	VESSEL_HCB_FREE_PAGES = 1,
+	VESSEL_HCB_PAGE_OWNER = 2,
+	VESSEL_HCB_EVENT_MAX = VESSEL_HCB_PAGE_OWNER,
+};
+
+#define VESSEL_HCB_MAX_RANGES	 8
+#define VESSEL_HCB_MAX_PARAMS	 6
+#define VESSEL_HCB_MAX_PROG	 (64u << 10) /* bytes of program (raw or ELF) */
+#define VESSEL_HCB_OUT_SIZE	 512u
+#define VESSEL_HCB_CHUNK_FRAMES	 (VESSEL_HCB_OUT_SIZE * 8u)
+#define VESSEL_HCB_HELPER_READ	 1 /* long read(void *dst, u64 size, u64 gpa): 0 or -errno;
+				    * dst zero-filled on failure */
+#define VESSEL_HCB_FMT_RAW	 0u /* prog: raw 8-byte instructions */
+#define VESSEL_HCB_FMT_ELF	 1u /* prog: clang -target bpf object, section "hcb" */
+
+struct vessel_hcb_ctx {
+	uint64_t out; /* pointer to the output buffer (VESSEL_HCB_OUT_SIZE bytes) */
+	uint64_t arg; /* the event's argument (above) */
+	uint64_t params[VESSEL_HCB_MAX_PARAMS]; /* from the registration */
+};
+
+enum vessel_hcb_owner_kind {
+	VESSEL_HCB_OWNER_UNKNOWN = 0,
+	VESSEL_HCB_OWNER_FREE = 1,
+	VESSEL_HCB_OWNER_KERNEL = 2,
+	VESSEL_HCB_OWNER_PROCESS = 3,
+};
+
+struct vessel_hcb_owner {
+	uint32_t kind; /* enum vessel_hcb_owner_kind */
+	int32_t pid;   /* PROCESS */
+	char name[16]; /* PROCESS: NUL-terminated unless 16 long */
+};
+
+struct vessel_hcb_range {
+	uint64_t gpa;
+	uint64_t len;
+};
+
+/*
+ * Register (or replace) the callback of `event`. ret: 0; -EINVAL rejected
+ * (err_insn and msg say where and why; err_insn -1 if no instruction is to
+ * blame); -E2BIG too large or too complex to verify; -EPERM hyper-callbacks
+ * are disabled (vessel run --no-hyper-callbacks) or a replacement was refused
+ * (VESSEL_HCB_F_FINAL on the first registration); -ENOSPC no room.
+ */
+#define VESSEL_HCB_F_FINAL 1u /* no later registration may replace this one */
+
+struct vessel_hc_hcb_register {
+	uint32_t event;	    /* IN: enum vessel_hcb_event */
+	uint32_t format;    /* IN: VESSEL_HCB_FMT_* */
+	uint32_t flags;	    /* IN: VESSEL_HCB_F_* */
+	uint32_t nr_ranges; /* IN: entries of ranges[] used */
+	uint64_t prog_gpa;  /* IN */
+	uint64_t prog_len;  /* IN: bytes, at most VESSEL_HCB_MAX_PROG */
+	uint64_t params[VESSEL_HCB_MAX_PARAMS];		     /* IN: ctx->params */
+	struct vessel_hcb_range ranges[VESSEL_HCB_MAX_RANGES]; /* IN: readable memory */
+	int64_t ret;	  /* OUT */
+	int64_t err_insn; /* OUT */
+	char msg[200];	  /* OUT: the verifier's reason, NUL-terminated */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) == 80 + 24 * VESSEL_BOOT_MMAP_MAX, "ABI");
 _Static_assert(sizeof(struct vessel_hc_poweroff) == 8, "ABI");
 _Static_assert(sizeof(struct vessel_hc_test) == 40, "ABI");
 _Static_assert(sizeof(struct vessel_hc_cpu_start) == 48, "ABI");
+_Static_assert(sizeof(struct vessel_hcb_ctx) == 64, "ABI");
+_Static_assert(sizeof(struct vessel_hcb_owner) == 24, "ABI");
+_Static_assert(sizeof(struct vessel_hc_hcb_register) == 32 + 48 + 128 + 16 + 200, "ABI");
 
 /* ------------------------------------------------------------------------
  * Devices and exit status

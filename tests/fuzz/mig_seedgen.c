@@ -29,7 +29,8 @@ static int stream(const char *path, int variant)
 	mig_put_page(&w, 0x2000, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
 	if (variant) {
 		mig_put_pass(&w, 1, 3, 0);
-		mig_put_zero_range(&w, 0x4000, 8);
+		mig_put_range(&w, MIG_PAGE_ZERO, 0x4000, 8);
+		mig_put_range(&w, MIG_PAGE_FREE, 0x10000, 4);
 		mig_put_page(&w, 0x3000, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
 		mig_put_state(&w, MIG_STATE_VCPU, 0, "vcpu", 1, "regs....", 8);
 		mig_put_state(&w, MIG_STATE_DEVICE, 0, "uart", 1, "u", 1);

@@ -133,7 +133,7 @@ static uint8_t *valid_stream(size_t *len)
 			 0);
 	assert_int_equal(mig_put_pass(&o.w, 1, 4, 1), 0);
 	assert_int_equal(mig_put_page(&o.w, 63 * 4096, MIG_PAGE_DATA, 0, page_a), 0);
-	assert_int_equal(mig_put_zero_range(&o.w, 4096, 2), 0); /* clears page 1 again */
+	assert_int_equal(mig_put_range(&o.w, MIG_PAGE_ZERO, 4096, 2), 0); /* clears page 1 again */
 	assert_int_equal(mig_put_state(&o.w, MIG_STATE_VCPU, 0, "vcpu.regs", 1, "hello", 5), 0);
 	assert_int_equal(mig_put_end(&o.w), 0);
 	return out_close(&o, len);
@@ -631,7 +631,7 @@ static void test_writer_rejects(void **state)
 	assert_int_equal(mig_put_state(&w, MIG_STATE_VCPU, 0, "x", 0, "", MIG_STATE_MAX + 1),
 			 -EINVAL);
 	assert_int_equal(mig_put_msg(&w, MIG_REC_PAGE, 0, "x"), -EINVAL);
-	assert_int_equal(mig_put_zero_range(&w, 0, 0), -EINVAL);
+	assert_int_equal(mig_put_range(&w, MIG_PAGE_ZERO, 0, 0), -EINVAL);
 	mig_writer_free(&w);
 }
 

@@ -61,19 +61,28 @@ int mig_recv_stream(struct mig_reader *r, const struct mig_recv_ops *ops, void *
 				stats->pages_data++;
 			else if (rec.u.page.kind == MIG_PAGE_ZERO)
 				stats->pages_zero++;
+			else if (rec.u.page.kind == MIG_PAGE_FREE)
+				stats->pages_free++;
 			else
 				stats->pages_poisoned++;
 			break;
 		case MIG_REC_ZERO_RANGE:
+		case MIG_REC_FREE_RANGE: {
+			uint32_t kind = rec.type == MIG_REC_ZERO_RANGE ? MIG_PAGE_ZERO : MIG_PAGE_FREE;
+
 			for (uint64_t i = 0; i < rec.u.zrange.npages; i++) {
-				rc = ops->page(ctx, rec.u.zrange.gpa + i * MIG_PAGE_SIZE,
-					       MIG_PAGE_ZERO, MIG_POISON_NONE, NULL, err, errlen);
+				rc = ops->page(ctx, rec.u.zrange.gpa + i * MIG_PAGE_SIZE, kind,
+					       MIG_POISON_NONE, NULL, err, errlen);
 				if (rc)
 					return rc;
 			}
 			pages++; /* one page record */
-			stats->pages_zero += rec.u.zrange.npages;
+			if (kind == MIG_PAGE_ZERO)
+				stats->pages_zero += rec.u.zrange.npages;
+			else
+				stats->pages_free += rec.u.zrange.npages;
 			break;
+		}
 		case MIG_REC_PASS:
 			stats->passes++;
 			if (ops->pass)

@@ -29,7 +29,7 @@ struct mig_recv_ops {
 };
 
 struct mig_recv_stats {
-	uint64_t pages_data, pages_zero, pages_poisoned;
+	uint64_t pages_data, pages_zero, pages_poisoned, pages_free;
 	uint64_t states, passes, bytes;
 };
 

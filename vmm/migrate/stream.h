@@ -43,18 +43,22 @@ enum mig_rec_type {
 	MIG_REC_ABORT = 6,	/* source gives up; destination exits with msg */
 	MIG_REC_ACK = 7,	/* destination -> source: restored (status 0) or not */
 	MIG_REC_ZERO_RANGE = 8, /* a run of all-zero pages: le64 gpa, le64 npages */
-	MIG_REC_TYPE_MAX = MIG_REC_ZERO_RANGE,
+	MIG_REC_FREE_RANGE = 9, /* a run of pages free in the guest: le64 gpa, le64 npages */
+	MIG_REC_TYPE_MAX = MIG_REC_FREE_RANGE,
 };
 
 enum mig_page_kind {
 	MIG_PAGE_DATA = 1,     /* 4096 bytes follow */
 	MIG_PAGE_ZERO = 2,     /* all zero, no data */
 	MIG_PAGE_POISONED = 3, /* uncorrectable memory error: no data, re-poison */
+	MIG_PAGE_FREE = 4,     /* free in the guest (its hyper-callback said so): no
+				* data; the destination leaves it unpopulated */
+	MIG_PAGE_KIND_MAX = MIG_PAGE_FREE,
 };
 
 /* Where the source learned that a page is poisoned (POISONED records only). */
 enum mig_poison_origin {
-	MIG_POISON_NONE = 0,	/* DATA and ZERO records */
+	MIG_POISON_NONE = 0,	/* DATA, ZERO and FREE records */
 	MIG_POISON_KNOWN = 1,	/* in the VM's poison set before the read */
 	MIG_POISON_ON_READ = 2, /* SIGBUS during the memory-exception-safe copy */
 	MIG_POISON_ORIGIN_MAX = MIG_POISON_ON_READ,
@@ -119,7 +123,7 @@ struct mig_record {
 		struct {
 			uint64_t gpa;
 			uint64_t npages; /* >= 1, the run ends at or below MIG_MAX_MEM */
-		} zrange;
+		} zrange; /* ZERO_RANGE and FREE_RANGE */
 		struct {
 			int32_t code;
 			char text[MIG_MSG_MAX + 1];
@@ -162,8 +166,8 @@ int mig_put_hello(struct mig_writer *w, const struct mig_hello *h);
 /* data: MIG_PAGE_SIZE bytes for DATA, ignored (may be NULL) otherwise. */
 int mig_put_page(struct mig_writer *w, uint64_t gpa, enum mig_page_kind kind,
 		 enum mig_poison_origin origin, const void *data);
-/* npages (>= 1) all-zero pages from gpa; counts as one page record. */
-int mig_put_zero_range(struct mig_writer *w, uint64_t gpa, uint64_t npages);
+/* npages (>= 1) ZERO or FREE pages from gpa (ZERO_RANGE / FREE_RANGE); one page record. */
+int mig_put_range(struct mig_writer *w, enum mig_page_kind kind, uint64_t gpa, uint64_t npages);
 int mig_put_pass(struct mig_writer *w, uint32_t pass, uint64_t pages, uint64_t dirty_left);
 /* name: at most MIG_STATE_NAME_LEN chars; len <= MIG_STATE_MAX. -EINVAL otherwise. */
 int mig_put_state(struct mig_writer *w, enum mig_state_kind kind, uint32_t instance,

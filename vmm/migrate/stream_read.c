@@ -178,6 +178,7 @@ static int check_length(struct mig_reader *r, uint32_t type, uint32_t len)
 		min = max = MIG_END_LEN;
 		break;
 	case MIG_REC_ZERO_RANGE:
+	case MIG_REC_FREE_RANGE:
 		min = max = MIG_ZRANGE_LEN;
 		break;
 	case MIG_REC_ABORT:
@@ -261,6 +262,7 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 			break;
 		case MIG_PAGE_ZERO:
 		case MIG_PAGE_POISONED:
+		case MIG_PAGE_FREE:
 			REQUIRE(len == MIG_PAGE_HDR_LEN,
 				"PAGE record #%llu (%s, gpa %#llx) must not carry data", seq,
 				mig_page_kind_name(rec->u.page.kind),
@@ -313,16 +315,17 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 		rec->u.end.state_records = le64(p + 8);
 		break;
 	case MIG_REC_ZERO_RANGE:
+	case MIG_REC_FREE_RANGE:
 		rec->u.zrange.gpa = le64(p);
 		rec->u.zrange.npages = le64(p + 8);
 		REQUIRE(rec->u.zrange.gpa % MIG_PAGE_SIZE == 0 && rec->u.zrange.gpa < MIG_MAX_MEM,
-			"ZERO_RANGE record #%llu: address %#llx is not page aligned below %#llx",
-			seq, (unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
+			"%s record #%llu: address %#llx is not page aligned below %#llx",
+			mig_rec_type_name(rec->type), seq, (unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
 		REQUIRE(rec->u.zrange.npages >= 1 &&
 				rec->u.zrange.npages <=
 					(MIG_MAX_MEM - rec->u.zrange.gpa) / MIG_PAGE_SIZE,
-			"ZERO_RANGE record #%llu: %llu pages from %#llx is empty or beyond %#llx",
-			seq, (unsigned long long)rec->u.zrange.npages,
+			"%s record #%llu: %llu pages from %#llx is empty or beyond %#llx",
+			mig_rec_type_name(rec->type), seq, (unsigned long long)rec->u.zrange.npages,
 			(unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
 		break;
 	case MIG_REC_ABORT:

@@ -26,6 +26,7 @@ const char *mig_rec_type_name(uint32_t type)
 		[MIG_REC_PASS] = "PASS",   [MIG_REC_STATE] = "STATE",
 		[MIG_REC_END] = "END",	   [MIG_REC_ABORT] = "ABORT",
 		[MIG_REC_ACK] = "ACK",	   [MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
+		[MIG_REC_FREE_RANGE] = "FREE_RANGE",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -42,6 +43,8 @@ const char *mig_page_kind_name(uint32_t kind)
 		return "ZERO";
 	case MIG_PAGE_POISONED:
 		return "POISONED";
+	case MIG_PAGE_FREE:
+		return "FREE";
 	}
 	return "unknown";
 }
@@ -170,7 +173,7 @@ int mig_put_page(struct mig_writer *w, uint64_t gpa, enum mig_page_kind kind,
 {
 	uint8_t p[MIG_PAGE_HDR_LEN] = { 0 };
 
-	if (kind < MIG_PAGE_DATA || kind > MIG_PAGE_POISONED || (kind == MIG_PAGE_DATA && !data))
+	if (kind < MIG_PAGE_DATA || kind > MIG_PAGE_KIND_MAX || (kind == MIG_PAGE_DATA && !data))
 		return -EINVAL;
 	le64_at(p, gpa);
 	le16_at(p + 8, (uint16_t)kind);
@@ -180,16 +183,17 @@ int mig_put_page(struct mig_writer *w, uint64_t gpa, enum mig_page_kind kind,
 			  kind == MIG_PAGE_DATA ? MIG_PAGE_SIZE : 0);
 }
 
-int mig_put_zero_range(struct mig_writer *w, uint64_t gpa, uint64_t npages)
+int mig_put_range(struct mig_writer *w, enum mig_page_kind kind, uint64_t gpa, uint64_t npages)
 {
 	uint8_t p[MIG_ZRANGE_LEN];
 
-	if (npages == 0)
+	if (npages == 0 || (kind != MIG_PAGE_ZERO && kind != MIG_PAGE_FREE))
 		return -EINVAL;
 	le64_at(p, gpa);
 	le64_at(p + 8, npages);
 	w->page_records++;
-	return put_record(w, MIG_REC_ZERO_RANGE, p, sizeof(p), NULL, 0);
+	return put_record(w, kind == MIG_PAGE_ZERO ? MIG_REC_ZERO_RANGE : MIG_REC_FREE_RANGE, p,
+			  sizeof(p), NULL, 0);
 }
 
 int mig_put_pass(struct mig_writer *w, uint32_t pass, uint64_t pages, uint64_t dirty_left)

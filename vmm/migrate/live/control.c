@@ -72,6 +72,7 @@ static int c_mstatus(void *ctx, const struct ctl_args *a, json_t *res, char *err
 	json_object_set_new(res, "pages_data", json_integer((json_int_t)p.pages_data));
 	json_object_set_new(res, "pages_zero", json_integer((json_int_t)p.pages_zero));
 	json_object_set_new(res, "pages_poisoned", json_integer((json_int_t)p.pages_poisoned));
+	json_object_set_new(res, "pages_free", json_integer((json_int_t)p.pages_free));
 	json_object_set_new(res, "poisoned_known", json_integer((json_int_t)p.poison_known));
 	json_object_set_new(res, "poisoned_on_read", json_integer((json_int_t)p.poison_on_read));
 	if (p.downtime_ms >= 0)

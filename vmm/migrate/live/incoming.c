@@ -14,6 +14,7 @@
 #include "migrate/stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,17 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 		/* fresh memory is zero: only a page we filled must be cleared */
 		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
 			memset(host, 0, MIG_PAGE_SIZE);
+			rx->written[pfn / 64] &= ~(1ull << (pfn % 64));
+		}
+		return 0;
+	case MIG_PAGE_FREE:
+		/* free in the guest: leave it unpopulated; drop what we wrote there */
+		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
+			const struct gmem_region *r = gmem_region_of(&l->vm->mem, gpa);
+
+			if (fallocate(l->vm->mem.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      (off_t)(r->offset + (gpa - r->gpa)), MIG_PAGE_SIZE) < 0)
+				memset(host, 0, MIG_PAGE_SIZE);
 			rx->written[pfn / 64] &= ~(1ull << (pfn % 64));
 		}
 		return 0;
@@ -189,10 +201,11 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
 		"vessel: incoming migration complete: %llu MiB in %.0f ms, %u passes, pages: "
-		"%llu data, %llu zero, %llu poisoned (re-poisoned here); VM state applied and "
-		"acknowledged %.1f ms after it began to arrive\n",
+		"%llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM state "
+		"applied and acknowledged %.1f ms after it began to arrive\n",
 		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), rx.last_pass + 1,
 		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
-		(unsigned long long)st.pages_poisoned, ms_between(&rx.t_state, &t1));
+		(unsigned long long)st.pages_free, (unsigned long long)st.pages_poisoned,
+		ms_between(&rx.t_state, &t1));
 	return 0;
 }

@@ -28,7 +28,7 @@ struct mig_progress {
 	unsigned pass;
 	uint64_t bytes;	     /* on the wire so far */
 	uint64_t pages_sent; /* page records, all passes */
-	uint64_t pages_data, pages_zero, pages_poisoned;
+	uint64_t pages_data, pages_zero, pages_poisoned, pages_free;
 	uint64_t dirty_left; /* pages dirty at the last sync */
 	double rate_mib_s;   /* over the whole migration so far */
 	double elapsed_ms;

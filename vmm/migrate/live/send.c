@@ -19,6 +19,7 @@
 
 #include "migrate/net.h"
 #include "core/memerr.h"
+#include "hcb/hcb.h"
 #include "core/safecopy.h"
 #include "migrate/stream.h"
 
@@ -48,7 +49,11 @@ struct sender {
 	long max_mib_s;		    /* bandwidth cap, 0 = none */
 	int timeout_ms;		    /* per network wait */
 	off_t data_start, data_end; /* memfd data range around the cursor (pass 1) */
-	uint64_t zero_gpa, zero_n;  /* run of zero pages not yet written */
+	uint64_t run_gpa, run_n;    /* run of ZERO or FREE pages not yet written */
+	enum mig_page_kind run_kind;
+	uint64_t *free_map;	    /* frames the guest's callback reported free */
+	uint64_t free_frames;	    /* bits in free_map */
+	bool free_valid;	    /* free_map answers for this pass */
 	bool verbose;
 	char err[512];
 };
@@ -151,33 +156,38 @@ static bool in_hole(struct sender *s, off_t off)
 	return off < s->data_start;
 }
 
-/* Write out the pending run of zero pages: one ZERO page or one ZERO_RANGE. */
+/* Write out the pending run of ZERO or FREE pages: one page record or a range. */
 static int zero_flush(struct sender *s)
 {
 	int rc;
 
-	if (!s->zero_n)
+	if (!s->run_n)
 		return 0;
-	if (s->zero_n == 1)
-		rc = mig_put_page(&s->w, s->zero_gpa, MIG_PAGE_ZERO, MIG_POISON_NONE, NULL);
+	if (s->run_n == 1)
+		rc = mig_put_page(&s->w, s->run_gpa, s->run_kind, MIG_POISON_NONE, NULL);
 	else
-		rc = mig_put_zero_range(&s->w, s->zero_gpa, s->zero_n);
-	s->zero_n = 0;
+		rc = mig_put_range(&s->w, s->run_kind, s->run_gpa, s->run_n);
+	s->run_n = 0;
 	return rc;
 }
 
-static int zero_add(struct sender *s, uint64_t gpa)
+/* Add a page without data (ZERO or FREE) to the pending run. */
+static int run_add(struct sender *s, uint64_t gpa, enum mig_page_kind kind)
 {
 	int rc = 0;
 
-	s->l->prog.pages_zero++;
-	if (s->zero_n && gpa == s->zero_gpa + s->zero_n * MIG_PAGE_SIZE) {
-		s->zero_n++;
+	if (kind == MIG_PAGE_ZERO)
+		s->l->prog.pages_zero++;
+	else
+		s->l->prog.pages_free++;
+	if (s->run_n && kind == s->run_kind && gpa == s->run_gpa + s->run_n * MIG_PAGE_SIZE) {
+		s->run_n++;
 		return 0;
 	}
 	rc = zero_flush(s);
-	s->zero_gpa = gpa;
-	s->zero_n = 1;
+	s->run_gpa = gpa;
+	s->run_kind = kind;
+	s->run_n = 1;
 	return rc;
 }
 
@@ -194,8 +204,13 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 			rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
 		p->pages_poisoned++;
 		p->poison_known++;
+	} else if (s->free_valid && gpa / MIG_PAGE_SIZE < s->free_frames &&
+		   (s->free_map[gpa / MIG_PAGE_SIZE / 64] >> (gpa / MIG_PAGE_SIZE % 64) & 1)) {
+		/* free in the guest: nothing to read or send (a hint: a page
+		 * allocated and written after the check is dirty, sent again) */
+		rc = run_add(s, gpa, MIG_PAGE_FREE);
 	} else if (hole) {
-		rc = zero_add(s, gpa);
+		rc = run_add(s, gpa, MIG_PAGE_ZERO);
 	} else if (safe_copy(s->bounce, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
 		memerr_record(l->vm, gpa);
 		vm_log(l->vm,
@@ -208,7 +223,7 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 		p->pages_poisoned++;
 		p->poison_on_read++;
 	} else if (is_zero(s->bounce)) {
-		rc = zero_add(s, gpa);
+		rc = run_add(s, gpa, MIG_PAGE_ZERO);
 	} else {
 		rc = zero_flush(s);
 		if (!rc)
@@ -220,9 +235,27 @@ static int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool h
 	return rc;
 }
 
+/*
+ * Ask the guest's free-pages callback (hcb/hcb.h) which frames are free, right
+ * after a dirty-log sync: a frame allocated and written after this is in the
+ * next sync's dirty set. Without a callback every page is sent as before.
+ */
+static void free_pages_refresh(struct sender *s)
+{
+	int64_t n;
+
+	s->free_valid = false;
+	if (!s->free_map)
+		return;
+	memset(s->free_map, 0, (s->free_frames + 63) / 64 * sizeof(uint64_t));
+	n = hcb_free_pages(s->l->vm, s->free_map, s->free_frames, NULL);
+	s->free_valid = n >= 0;
+}
+
 /* Send every page whose bit is set in the dirty bitmaps (pass 1: skip_holes). */
 static int send_dirty(struct sender *s, bool skip_holes)
 {
+	free_pages_refresh(s);
 	for (unsigned i = 0; i < s->dirty.nslots; i++) {
 		struct dirty_slot *sl = &s->dirty.slot[i];
 		uint64_t words = (sl->npages + 63) / 64;
@@ -508,15 +541,16 @@ static void *sender_thread(void *arg)
 			l->summary, sizeof(l->summary),
 			"migrated to %s: %u passes, %.1f MiB (%llu bytes) in %.0f ms (%.0f MiB/s), "
 			"downtime %.1f ms (stream sent after %.1f ms), %llu poisoned pages sent as "
-			"POISONED",
+			"POISONED, %llu free pages sent as FREE",
 			uri, p.pass, p.bytes / 1048576.0, (unsigned long long)p.bytes, p.elapsed_ms,
 			p.rate_mib_s, l->prog.downtime_ms, l->prog.downtime_src_ms,
-			(unsigned long long)p.pages_poisoned);
+			(unsigned long long)p.pages_poisoned, (unsigned long long)p.pages_free);
 	}
 	pthread_mutex_unlock(&l->lock);
 	vm_log(l->vm, "%s", l->summary);
 	if (!rc)
 		vm_stop(l->vm, 0, "%s", l->summary); /* hand-over: the destination runs it */
+	free(s->free_map);
 	free(s);
 	return NULL;
 }
@@ -557,6 +591,14 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 	}
 	s->l = l;
 	s->fd = -1;
+	if (hcb_registered(l->vm, VESSEL_HCB_FREE_PAGES)) {
+		/* the guest direct-maps (and can free) RAM below 4 GiB only */
+		const struct gmem_region *top = &l->vm->mem.regions[l->vm->mem.nr_regions - 1];
+		uint64_t end = top->gpa + top->size;
+
+		s->free_frames = (end < (1ull << 32) ? end : 1ull << 32) / MIG_PAGE_SIZE;
+		s->free_map = calloc((s->free_frames + 63) / 64, sizeof(uint64_t));
+	}
 	memset(&l->prog, 0, sizeof(l->prog));
 	l->prog.status = MIG_SETUP;
 	l->prog.downtime_ms = -1;
@@ -571,6 +613,7 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 	if (rc) {
 		l->prog.status = MIG_FAILED;
 		pthread_mutex_unlock(&l->lock);
+		free(s->free_map);
 		free(s);
 		snprintf(err, errlen, "cannot start the migration thread: %s", strerror(-rc));
 		return rc;
