@@ -15,7 +15,7 @@ GUEST_LDS := guest/arch/x86_64/kernel.ld
 VESSEL_KERNEL_VERSION := 0.1.0
 
 GUEST_SRCS := $(wildcard guest/arch/x86_64/*.S guest/arch/x86_64/*.c guest/kernel/*.c \
-	guest/lib/*.c)
+	guest/lib/*.c guest/hcb/*.S)
 GUEST_OBJS := $(patsubst %,$(B)/guest/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DEFS := -DVESSEL_KERNEL_VERSION='"$(VESSEL_KERNEL_VERSION)"'
 
@@ -42,6 +42,17 @@ $(KERNEL_ELF): $(GUEST_OBJS) $(GUEST_LDS)
 
 ALL_TARGETS += $(KERNEL_ELF)
 guest: $(KERNEL_ELF)
+
+# Hyper-callbacks: guest/hcb/*.bpf.c compiled for BPF, embedded with .incbin
+# by guest/hcb/embed.S, registered by guest/kernel/hcb.c (docs/hcb.md).
+HCB_BPF_SRCS := $(wildcard guest/hcb/*.bpf.c)
+HCB_BPF_OBJS := $(HCB_BPF_SRCS:guest/hcb/%.bpf.c=$(B)/guest/hcb/%.o)
+$(B)/guest/hcb/%.o: guest/hcb/%.bpf.c guest/hcb/hcb_bpf.h include/abi/vessel.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $< (bpf)")
+	$(Q)$(CLANG) -O2 -target bpf -ffreestanding -Iinclude -c $< -o $@
+$(B)/guest/obj/guest/hcb/embed.o: $(HCB_BPF_OBJS)
+$(B)/guest/obj/guest/hcb/embed.o: GUEST_CFLAGS += -Wa,-I$(B)/guest/hcb
 
 $(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
 

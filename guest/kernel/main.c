@@ -10,6 +10,8 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/hcb.h"
+#include "kernel/page_owner.h"
 #include "kernel/kshell.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
@@ -75,6 +77,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	idt_init();		 /* the shared IDT (stubs from entry.S) */
 	arch_cpu_init(&cpus[0]); /* GDT, TSS, IDT, GS, EFER, syscall MSRs */
 	page_alloc_init();	 /* frames from the memory map */
+	page_owner_init();	 /* who owns each frame, for the VMM's reports */
 	paging_map_user_stub();	 /* the syscall erratum stub page */
 	lapic_init();		 /* this CPU's local APIC */
 	ioapic_init();		 /* mask every pin and the 8259s */
@@ -87,6 +90,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	hcb_init();					     /* the VMM's eBPF callbacks */
 	banner();					     /* version, CPUs, memory, boot time */
 	kernel_enter();					     /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))

@@ -33,6 +33,14 @@ void pages_free(uint64_t pa, uint64_t n);
  */
 int page_retire(uint64_t pa);
 
+/*
+ * page_alloc_bitmap - where the allocator's bitmap is (physical address and
+ * size of the whole array) and how many frames it covers: bit f set = frame
+ * f in use. The allocator keeps nothing inside free frames, so the
+ * hyper-callbacks (guest/hcb/) may report a clear bit as "drop this page".
+ */
+void page_alloc_bitmap(uint64_t *pa, uint64_t *bytes, uint64_t *nframes);
+
 /* Frames retired by page_free() after a page_retire() that found them in use. */
 uint64_t page_retired_on_free(void);
 /* Free and total page counts. */

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
 #include "kernel/mm.h"
+#include "kernel/page_owner.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
@@ -103,6 +104,8 @@ void page_free(uint64_t pa)
 		return;
 	}
 	r = pfa_free(&pfa, pfn);
+	if (!r)
+		page_owner_clear(pa);
 
 	spin_unlock_irqrestore(&lock, f);
 	if (r)
@@ -131,6 +134,13 @@ int page_retire(uint64_t pa)
 		hwpoison[pa / PAGE_SIZE / 64] |= 1ull << (pa / PAGE_SIZE % 64);
 	spin_unlock_irqrestore(&lock, f);
 	return was_free;
+}
+
+void page_alloc_bitmap(uint64_t *pa, uint64_t *bytes, uint64_t *nframes)
+{
+	*pa = virt_to_phys(bitmap);
+	*bytes = sizeof(bitmap);
+	*nframes = pfa.nframes;
 }
 
 uint64_t page_retired_on_free(void)

@@ -9,6 +9,7 @@
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/page_owner.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/syscall.h"
@@ -152,6 +153,7 @@ static void proc_link(struct proc *p)
 
 static void proc_unlink_free(struct proc *p)
 {
+	page_owner_name_clear(p->pid);
 	for (struct proc **pp = &procs; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {
 			*pp = p->next;
@@ -205,6 +207,8 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 	strlcpy(p->name, name, sizeof(p->name));
 	for (int i = 0; i < 3; i++)
 		p->fds[i].kind = FD_CONSOLE;
+	vm_set_owner(&p->vm, p->pid);	       /* for the VMM's memory-error reports */
+	page_owner_name_set(p->pid, p->name);
 	proc_link(p);
 	return p->pid;
 }

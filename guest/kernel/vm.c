@@ -6,6 +6,7 @@
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/vm.h"
+#include "kernel/page_owner.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -239,7 +240,21 @@ int vm_fault(struct vm *vm, uint64_t addr, uint32_t access)
 		return -ENOMEM;
 	}
 	vm->pages++;
+	page_owner_set(pa, vm->owner);
 	return 0;
+}
+
+static void own_pte(uint64_t *pte, uint64_t va, void *arg)
+{
+	if (*pte & PTE_P)
+		page_owner_set(*pte & PTE_ADDR, *(int *)arg);
+}
+
+void vm_set_owner(struct vm *vm, int pid)
+{
+	vm->owner = pid;
+	for (struct vma *v = vm->vmas; v; v = v->next)
+		pt_walk_range(vm->pml4, v->start, v->end, own_pte, &pid);
 }
 
 int64_t vm_translate(struct vm *vm, uint64_t addr)

@@ -26,10 +26,13 @@ struct vm {
 	struct vma *vmas;
 	uint64_t brk_start, brk; /* program break (brk()) */
 	uint64_t pages;		 /* resident user pages */
+	int owner;		 /* pid recorded for its frames (kernel/page_owner.h) */
 };
 
 /* Creates an empty address space (kernel half shared). 0 or -ENOMEM. */
 int vm_init(struct vm *vm);
+/* vm_set_owner - record pid as the owner of vm's frames, now and later. */
+void vm_set_owner(struct vm *vm, int pid);
 /* Frees every page, page table and region of vm (not running on it). */
 void vm_destroy(struct vm *vm);
 /*

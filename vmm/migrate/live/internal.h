@@ -91,6 +91,10 @@ int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_reco
 		    size_t errlen);
 int vmstate_rx_complete(struct live *l, const struct vmstate_rx *rx, char *err, size_t errlen);
 
+/* checksums.c: test mode VESSEL_MIG_CHECKSUMS=FILE (0 when unset, or -errno) */
+int live_write_checksums(struct vm *vm, const uint64_t *free_map, uint64_t free_frames,
+			 const char *why);
+
 /* send.c */
 int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen);
 void live_migrate_progress(struct live *l, struct mig_progress *out);

@@ -451,6 +451,9 @@ static int run_migration(struct sender *s, const char *uri)
 			fail(s, rc, "%s", s->w.err);
 	}
 	t_pages = now_ms();
+	if (!rc) /* test mode only: what the destination must hold */
+		live_write_checksums(vm, s->free_valid ? s->free_map : NULL, s->free_frames,
+				     "source, at the hand-over");
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
 	t_state = now_ms();
