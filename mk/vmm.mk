@@ -88,3 +88,9 @@ CHECK_SUITES += memerr
 SUITE_CMD_memerr := B=$(B) sh tests/memerr/run.sh
 SUITE_DEPS_memerr = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_memerr := 600
+
+# Hyper-callbacks end to end (tests/hcb/run.sh, docs/hcb.md).
+CHECK_SUITES += hcb
+SUITE_CMD_hcb := B=$(B) sh tests/hcb/run.sh
+SUITE_DEPS_hcb = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_hcb := 900

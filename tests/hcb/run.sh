@@ -110,11 +110,11 @@ t_migrate_bytes() {
 		{ notok "migration bytes: boot" "$W/c.err" "$W/d.err"; stop_vm c; stop_vm d; return; }
 	say c "memtest -m 32 -n 1 -i 0"
 	say d "memtest -m 32 -n 1 -i 0"
-	if ! memtest_done c 1 240 || ! memtest_done d 1 240; then
+	# the shell answers again once memtest has exited and its memory is free
+	if ! memtest_done c 1 240 || ! memtest_done d 1 240 || ! responds c || ! responds d; then
 		notok "migration bytes: memtest" "$W/c.out" "$W/d.out"
 		stop_vm c; stop_vm d; return
 	fi
-	sleep 1
 	migrate c c2 && with=$bytes && migrate d d2 && without=$bytes
 	echo "# bytes on the wire after memtest -m 32: $with with callbacks, ${without:-?} without"
 	if [ -n "${with:-}" ] && [ -n "${without:-}" ] && [ $((with * 5)) -le "$without" ] &&
@@ -164,24 +164,23 @@ t_reclaim_start() {
 }
 
 t_reclaim_finish() {
-	if ! memtest_done g 1 400; then
+	if ! memtest_done g 1 400 || ! responds g; then
 		notok "reclaim: memtest" "$W/g.out"
 		stop_vm g
 		return
 	fi
-	sleep 1
-	before=$(rss_shmem_kib g)
+	rss_before=$(rss_shmem_kib g)
 	ctl g reclaim >"$W/reclaim.json" 2>&1
-	after=$(rss_shmem_kib g)
+	rss_after=$(rss_shmem_kib g)
 	mark=$(wc -c <"$W/g.out")
 	say g "memtest -m 16 -n 2 -i 0"
-	echo "# RssShmem $before KiB -> $after KiB; $(tr -d '\n ' <"$W/reclaim.json")"
-	if [ $((before - after)) -ge $((100 * 1024)) ] &&
+	echo "# RssShmem $rss_before KiB -> $rss_after KiB; $(tr -d '\n ' <"$W/reclaim.json")"
+	if [ $((rss_before - rss_after)) -ge $((100 * 1024)) ] &&
 		wait_for "$W/g.out" "memtest: round 2 ok" 120 &&
 		tail -c +"$((mark + 1))" "$W/g.out" | grep -q "memtest: round 2 ok" && responds g; then
-		ok "reclaim gives $(((before - after) / 1024)) MiB back to the host; memtest then runs fine on it"
+		ok "reclaim gives $(((rss_before - rss_after) / 1024)) MiB back to the host; memtest then runs fine on it"
 	else
-		notok "reclaim ($before -> $after KiB)" "$W/reclaim.json" "$W/g.err" "$W/g.out"
+		notok "reclaim ($rss_before -> $rss_after KiB)" "$W/reclaim.json" "$W/g.err" "$W/g.out"
 	fi
 	stop_vm g
 }
