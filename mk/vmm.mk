@@ -89,6 +89,10 @@ SUITE_CMD_memerr := B=$(B) sh tests/memerr/run.sh
 SUITE_DEPS_memerr = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_memerr := 600
 
+# the unit test of registration runs the kernel's own callback objects
+$(B)/host/tests/unit/vmm_hcb_test.o: HOST_CFLAGS_EXTRA += -DHCB_OBJ_DIR='"$(B)/guest/hcb"'
+$(B)/tests/unit/vmm_hcb_test: $(HCB_BPF_OBJS)
+
 # Hyper-callbacks end to end (tests/hcb/run.sh, docs/hcb.md).
 CHECK_SUITES += hcb
 SUITE_CMD_hcb := B=$(B) sh tests/hcb/run.sh

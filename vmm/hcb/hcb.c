@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#define LOG_REFUSALS 16 /* refused registrations logged; the rest only counted */
+
 struct hcb_slot {
 	struct ebpf_prog *prog; /* NULL: none registered */
 	uint32_t flags;
@@ -270,6 +272,7 @@ static void hc_register(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struct e
 		char msg[sizeof(a.msg)];
 	} reply = { .err_insn = -1 };
 	void *code = NULL;
+	bool quiet = false;
 	int rc;
 
 	if (hc_arg_read(vm, VESSEL_HC_HCB_REGISTER, gpa, &a, sizeof(a), res))
@@ -329,10 +332,16 @@ reply:
 			h->counts.refused++;
 		else
 			h->counts.rejected++;
+		/* a guest looping on bad registrations must not flood the log */
+		quiet = rc && h->counts.refused + h->counts.rejected > LOG_REFUSALS;
 		pthread_mutex_unlock(&h->lock);
 	}
-	vm_log(vm, "hyper-callback %s: %s%s%s", event_name(a.event), rc ? "refused: " : "",
-	       reply.msg, old ? " (replaces the previous one)" : "");
+	if (!quiet)
+		vm_log(vm, "hyper-callback %s: %s%s%s%s", event_name(a.event), rc ? "refused: " : "",
+		       reply.msg, old ? " (replaces the previous one)" : "",
+		       h && rc && h->counts.refused + h->counts.rejected == LOG_REFUSALS ?
+			       " (further refusals are only counted)" :
+			       "");
 	ebpf_prog_free(prog);
 	ebpf_prog_free(old);
 	free(code);
