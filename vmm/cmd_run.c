@@ -2,6 +2,7 @@
 /* `vessel run`: boot a kernel in a new VM with the console on this terminal. */
 #include "cmd.h"
 #include "core/guest_mem.h"
+#include "core/outbuf.h"
 #include "core/parse.h"
 #include "core/term.h"
 #include "core/vcpu.h"
@@ -24,6 +25,10 @@
 #include <unistd.h>
 
 #define FILE_MAX (1ull << 30) /* a kernel or initrd larger than this is a mistake */
+
+/* console output waiting for stdout: over 10 s of the fastest guest output here */
+#define CONSOLE_BUF_SIZE (1u << 20)
+#define CONSOLE_IDLE_MS	 2000 /* at exit, stdout taking nothing this long: drop the rest */
 
 const char *run_usage(void)
 {
@@ -259,23 +264,15 @@ static int signals_setup(void)
 	return 0;
 }
 
-/* opaque: the `struct vm *` variable of cmd_run() */
+/* opaque: the console's struct outbuf. Never waits for stdout (a vCPU calls it). */
 static void console_write(void *opaque, const void *buf, size_t len)
 {
-	struct vm *const *vmp = opaque;
-	const char *p = buf;
+	outbuf_write(opaque, buf, len);
+}
 
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, p, len);
-
-		/* a kick interrupts a write blocked on a full pipe: give up if stopping */
-		if (n < 0 && errno == EINTR && !(*vmp && vm_is_stopping(*vmp)))
-			continue;
-		if (n <= 0)
-			return; /* stdout gone: the guest keeps running, output is lost */
-		p += n;
-		len -= (size_t)n;
-	}
+static uint64_t console_dropped(void *opaque)
+{
+	return outbuf_dropped(opaque);
 }
 
 static void log_line(void *opaque, const char *line)
@@ -391,6 +388,8 @@ static void print_stats(struct vm *vm)
 		total += v->exits;
 	}
 	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
+	fprintf(stderr, "vessel: stats: console: %llu bytes of output dropped\n",
+		(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
 }
 
 int cmd_run(int argc, char **argv)
@@ -400,6 +399,7 @@ int cmd_run(int argc, char **argv)
 	struct vm_event ev;
 	struct vm *vm = NULL;
 	struct live *live = NULL;
+	struct outbuf *conout = NULL;
 	char err[512], *kernel_path = NULL, *initrd_path = NULL;
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
@@ -444,12 +444,18 @@ int cmd_run(int argc, char **argv)
 	}
 
 create:
+	rc = outbuf_new(STDOUT_FILENO, CONSOLE_BUF_SIZE, &conout);
+	if (rc) {
+		fprintf(stderr, "vessel: console output: %s\n", strerror(-rc));
+		goto out;
+	}
 	cfg = (struct vm_config){
 		.cpus = o.cpus,
 		.mem_size = o.mem,
 		.cmdline = o.cmdline,
 		.console_write = console_write,
-		.console_opaque = &vm,
+		.console_opaque = conout,
+		.console_dropped = console_dropped,
 		.log = log_line,
 	};
 	rc = vm_new(&vm, &cfg, err, sizeof(err));
@@ -515,6 +521,10 @@ create:
 	console_loop(vm, raw > 0);
 	vm_wait(vm, &ev);
 	term_restore();
+	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
+	if (outbuf_dropped(conout))
+		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
+			(unsigned long long)outbuf_dropped(conout));
 
 	status = vm->exit_status;
 	if (o.stats)
@@ -528,6 +538,7 @@ create:
 out:
 	live_detach(live);
 	vm_destroy(vm);
+	outbuf_free(conout, CONSOLE_IDLE_MS);
 	free(kernel);
 	free(initrd);
 	free(kernel_path);

@@ -86,7 +86,8 @@ fi
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
-		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "terminal restored" \
+		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "stdout blocked: ctl answers" \
+		"ls output complete" "triple fault" "terminal restored" \
 		"memory error on a terminal" "inject-ume on the page a vCPU executes"; do
 		skip "$t" "no /dev/kvm"
 	done
@@ -142,6 +143,69 @@ else
 fi
 kill $reader 2>/dev/null
 wait $reader 2>/dev/null
+
+# pause, resume and quit answer while stdout is blocked: before, the vCPU sat
+# in write() on the full pipe, vm_pause() waited for it and the control
+# thread waited in vm_pause(), so pause, then every request, hung for good
+mkfifo "$tmp/bfifo"
+sleep 120 <"$tmp/bfifo" &
+reader=$!
+$V run --kernel "$tmp/spam.elf" --mem 16M --stats --control "$tmp/blk.sock" \
+	</dev/null >"$tmp/bfifo" 2>"$tmp/blk.err" &
+pid=$!
+# wait (at most 20 s) until a thread of the VMM is blocked writing to the pipe
+i=0
+while [ $i -lt 200 ] && ! cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write; do
+	sleep 0.1
+	i=$((i + 1))
+done
+blocked_ok=1
+for c in pause status resume stats quit; do
+	timeout 10 $V ctl "$tmp/blk.sock" $c >"$tmp/blk.$c" 2>&1
+	rc=$?
+	if [ $rc != 0 ]; then
+		blocked_ok=0
+		echo "# ctl $c with stdout blocked: status $rc (124: no answer in 10 s): $(cat "$tmp/blk.$c")"
+	fi
+done
+grep -q '"state": "paused"' "$tmp/blk.status" || { blocked_ok=0; echo "# status: $(cat "$tmp/blk.status")"; }
+grep -q '"console_dropped"' "$tmp/blk.stats" || { blocked_ok=0; echo "# stats: no console_dropped"; }
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	blocked_ok=0
+	echo "# the VMM did not exit after quit"
+	kill -KILL $pid
+fi
+wait $pid
+st=$?
+if [ $blocked_ok = 1 ] && [ $st = 0 ] &&
+	grep -qE "stats: console: [1-9][0-9]* bytes of output dropped" "$tmp/blk.err"; then
+	ok "stdout blocked: pause, status, resume, stats, quit answer; exit 0, dropped bytes counted"
+else
+	nok "stdout blocked: pause, status, resume, stats, quit answer; exit 0, dropped bytes counted"
+	echo "# status $st"; sed 's/^/#   /' "$tmp/blk.err" | head -10
+fi
+kill $reader 2>/dev/null
+wait $reader 2>/dev/null
+
+# the console's output buffer loses nothing when stdout is read: the shell's
+# ls lists every file of the initrd, and poweroff's last words arrive
+kernel=$(dirname "$V")/guest/vessel.elf
+if [ -f "$kernel" ] && [ -f "$(dirname "$V")/user/initrd.img" ]; then
+	printf 'ls\npoweroff\n' | timeout 120 $V run | cat >"$tmp/ls.out" 2>&1
+	files=$(tr -d '\r' <"$tmp/ls.out" | sed -n 's/^initrd: \([0-9]*\) files.*/\1/p')
+	listed=$(tr -d '\r' <"$tmp/ls.out" | grep -cE '^(\$ )?[^ ]+ +[0-9]+ +(program|file)$')
+	if [ -n "$files" ] && [ "$files" = "$listed" ] &&
+		tr -d '\r' <"$tmp/ls.out" | grep -q 'powering off (status 0)$'; then
+		ok "ls, poweroff piped into vessel run | cat: output complete ($listed files listed)"
+	else
+		nok "ls, poweroff piped into vessel run | cat: output complete"
+		echo "# initrd files: $files, listed: $listed"; sed 's/^/#   /' "$tmp/ls.out" | tail -15
+	fi
+else
+	skip "ls, poweroff piped into vessel run | cat: output complete" "no bundled kernel/initrd"
+fi
 
 check "triple fault: register dump, status 125" 125 "RIP 0000000000" \
 	$V run --kernel "$tmp/triple.elf" --mem 16M

@@ -47,7 +47,7 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	struct live *l = ctx;
 	struct vm *vm = l->vm;
 	json_t *exits = json_array(), *pages = json_array();
-	uint64_t total = 0, g;
+	uint64_t total = 0, dropped = 0, g;
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -82,6 +82,9 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 		json_integer((json_int_t)__atomic_load_n(&l->mce_injected, __ATOMIC_RELAXED)));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)mig_safecopy_recovered()));
+	if (vm->cfg.console_dropped)
+		dropped = vm->cfg.console_dropped(vm->cfg.console_opaque);
+	json_object_set_new(res, "console_dropped", json_integer((json_int_t)dropped));
 	return 0;
 }
 
