@@ -15,7 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "control/ctl.h"
@@ -45,7 +47,25 @@ static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 	return 0;
 }
 
-static const struct ctl_ops ops = { .status = h_status, .quit = h_quit, .inject_ume = h_inject };
+/* pause: blocks until released (a long handler, like a real pause or migrate) */
+static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t block_cond = PTHREAD_COND_INITIALIZER;
+static bool block_entered, block_release;
+
+static int h_block(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&block_lock);
+	block_entered = true;
+	pthread_cond_broadcast(&block_cond);
+	while (!block_release)
+		pthread_cond_wait(&block_cond, &block_lock);
+	pthread_mutex_unlock(&block_lock);
+	return 0;
+}
+
+static const struct ctl_ops ops = {
+	.status = h_status, .quit = h_quit, .inject_ume = h_inject, .pause = h_block
+};
 
 static char path[128];
 
@@ -193,6 +213,203 @@ static void test_client_not_reading(void **state)
 	*state = NULL; /* stopped already */
 }
 
+static int connect_to(const char *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, p);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Whether the server has closed fd (EOF, perhaps after a parting error line). */
+static bool closed_by_server(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[512];
+	ssize_t n;
+
+	while (poll(&pfd, 1, 0) == 1) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			return n == 0 || errno != EAGAIN;
+	}
+	return false;
+}
+
+struct trickle {
+	int fd;
+	unsigned sent;
+	bool dropped; /* the server closed the connection */
+};
+
+/* A slowloris: one byte of a never-ending request line every 200 ms, for
+ * up to 60 s, until the server drops it. */
+static void *trickle_thread(void *arg)
+{
+	struct trickle *t = arg;
+	const char *head = "{\"command\":\"status\",\"pad\":\"";
+
+	for (t->sent = 0; t->sent < 300; t->sent++) {
+		char b = t->sent < strlen(head) ? head[t->sent] : 'a';
+
+		if (send(t->fd, &b, 1, MSG_NOSIGNAL) != 1 || closed_by_server(t->fd)) {
+			__atomic_store_n(&t->dropped, true, __ATOMIC_RELEASE);
+			break;
+		}
+		usleep(200 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * A client that connects and sends nothing, and one that sends a byte at a
+ * time, do not hold up a third client's status: it is answered while both
+ * are still connected (before, the single server thread served one client
+ * at a time, and the trickling one reset its idle timer with every byte,
+ * so the status waited for good). The trickler is then dropped after a
+ * fixed time, long before its line could complete.
+ */
+static void test_slow_clients_do_not_block(void **state)
+{
+	struct trickle t = { 0 };
+	struct ctl_server_stats st;
+	char err[256], *reply;
+	bool silent_closed, trickler_dropped;
+	pthread_t th;
+	int silent, rc;
+
+	silent = connect_to(path);
+	t.fd = connect_to(path);
+	assert_int_equal(pthread_create(&th, NULL, trickle_thread, &t), 0);
+	while (__atomic_load_n(&t.sent, __ATOMIC_RELAXED) < 3)
+		usleep(10 * 1000);
+	rc = ctl_request(path, "{\"command\":\"status\"}", &reply, 2000, err, sizeof(err));
+	silent_closed = closed_by_server(silent);
+	trickler_dropped = __atomic_load_n(&t.dropped, __ATOMIC_ACQUIRE);
+	if (rc) {
+		fprintf(stderr, "# %s\n", err);
+		shutdown(t.fd, SHUT_RDWR); /* end the trickler before failing */
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(rc, 0);
+	free(reply);
+	assert_false(silent_closed);
+	assert_false(trickler_dropped);
+	assert_true(t.dropped);
+	assert_true(t.sent < 300);
+	/* the silent one is dropped too (within 10 s here; 3 s in the server) */
+	for (int i = 0; i < 200 && !silent_closed; i++) {
+		usleep(50 * 1000);
+		silent_closed = closed_by_server(silent);
+	}
+	close(silent);
+	assert_true(silent_closed);
+	close(t.fd);
+	ctl_server_get_stats(*state, &st);
+	assert_int_equal(st.timed_out, 2);
+}
+
+static void *pause_request(void *arg)
+{
+	char err[256], *reply = NULL;
+
+	if (ctl_request(path, "{\"command\":\"pause\"}", &reply, 30000, err, sizeof(err)) == 0 &&
+	    strstr(reply, "\"ok\":true"))
+		*(bool *)arg = true;
+	free(reply);
+	return NULL;
+}
+
+/*
+ * A request waits behind a long handler; its client gives up (closes)
+ * meanwhile: the request must not run when its turn comes (before, a quit
+ * sent 35 s earlier by a client long gone stopped the VM).
+ */
+static void test_gone_client_not_executed(void **state)
+{
+	const char *quit = "{\"command\":\"quit\"}\n";
+	struct ctl_server_stats st;
+	char err[256], *reply;
+	bool paused = false;
+	pthread_t th;
+	int fd, i;
+
+	quits = 0;
+	block_entered = block_release = false;
+	assert_int_equal(pthread_create(&th, NULL, pause_request, &paused), 0);
+	pthread_mutex_lock(&block_lock);
+	while (!block_entered)
+		pthread_cond_wait(&block_cond, &block_lock);
+	pthread_mutex_unlock(&block_lock);
+
+	fd = connect_to(path);
+	assert_int_equal(send(fd, quit, strlen(quit), MSG_NOSIGNAL), (ssize_t)strlen(quit));
+	close(fd);
+
+	pthread_mutex_lock(&block_lock);
+	block_release = true;
+	pthread_cond_broadcast(&block_cond);
+	pthread_mutex_unlock(&block_lock);
+	pthread_join(th, NULL);
+	assert_true(paused);
+	/* a later client is served (the old server ran the quit first) */
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
+	free(reply);
+	assert_int_equal(quits, 0);
+	for (i = 0; i < 1000; i++) {
+		ctl_server_get_stats(*state, &st);
+		if (st.dropped_gone)
+			break;
+		usleep(10 * 1000);
+	}
+	assert_int_equal(st.dropped_gone, 1);
+	assert_int_equal(quits, 0);
+}
+
+/* A client that shut down only its sending side (echo REQ | socat) still
+ * gets its reply: it has not gone. */
+static void test_half_closed_client_answered(void **state)
+{
+	const char *req = "{\"command\":\"quit\"}\n";
+	char buf[256];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	quits = 0;
+	fd = connect_to(path);
+	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fd);
+	assert_string_equal(buf, "{\"ok\":true,\"result\":{}}\n");
+	assert_int_equal(quits, 1);
+}
+
+/* Over CTL_MAX_CLIENTS connections at once: the next one gets an error line. */
+static void test_too_many_clients(void **state)
+{
+	int fds[CTL_MAX_CLIENTS], fd, i;
+	char buf[256];
+	ssize_t n;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		fds[i] = connect_to(path);
+	fd = connect_to(path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "too many control clients"));
+	close(fd);
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		close(fds[i]);
+}
+
 /* The `vessel ctl` front end: exit status and argument checks. */
 static void test_client_main(void **state)
 {
@@ -283,6 +500,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipelined_and_abuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_main, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_not_reading, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_clients_do_not_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_client_not_executed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_closed_client_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
 		cmocka_unit_test(test_refuses_regular_file),
 		cmocka_unit_test_setup_teardown(test_socket_in_use, setup, teardown),
 	};

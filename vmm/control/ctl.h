@@ -35,7 +35,8 @@ struct ctl_args {
 
 /*
  * A command handler: fill `result` (an empty JSON object) and return 0, or
- * return -errno with a one-line message in err. Runs on the control thread.
+ * return -errno with a one-line message in err. Runs on a client's thread
+ * of the control server, never two handlers at once.
  */
 typedef int (*ctl_handler_fn)(void *ctx, const struct ctl_args *args, json_t *result, char *err,
 			      size_t errlen);
@@ -61,16 +62,40 @@ char *ctl_handle_request(const struct ctl_ops *ops, void *ctx, const char *req, 
 
 struct ctl_server;
 
+#define CTL_MAX_CLIENTS 16 /* connections served at once; more get an error line */
+
 /*
  * Serve `path` (a UNIX socket; a stale socket file there is replaced, one
  * that accepts connections is -EADDRINUSE, any other file is -EEXIST) on a
  * new thread, dispatching to ops/ctx.
+ *
+ * Clients are served concurrently (a thread each, CTL_MAX_CLIENTS at most):
+ * a client that is slow to send holds up nobody else. A request line must
+ * arrive within 3 s of the connection or of the previous reply, however the
+ * bytes trickle in; the client is dropped otherwise. Handlers run one at a
+ * time (a request may wait behind a long pause or migrate); a request whose
+ * client has closed its socket by the time its turn comes is dropped
+ * unexecuted, so a client must wait for its reply.
  * Returns 0 with *out set, or -errno with err set.
  */
 int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 		     struct ctl_server **out, char *err, size_t errlen);
 
-/* Stop serving, join the thread, remove the socket file. NULL is fine. */
+/* What a server has done with its clients so far. */
+struct ctl_server_stats {
+	unsigned long executed;	    /* requests dispatched (whatever the reply) */
+	unsigned long dropped_gone; /* requests not run: their client had gone */
+	unsigned long timed_out;    /* clients without a whole request line in time */
+	unsigned long refused_busy; /* connections over CTL_MAX_CLIENTS */
+};
+
+/* ctl_server_get_stats - a consistent copy of the counters (any thread). */
+void ctl_server_get_stats(struct ctl_server *s, struct ctl_server_stats *st);
+
+/*
+ * Stop serving, join every thread (waiting for a running handler), remove
+ * the socket file. Not from a handler. NULL is fine.
+ */
 void ctl_server_stop(struct ctl_server *s);
 
 /*
