@@ -21,6 +21,8 @@ struct run_opts {
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	bool help;
+
+	const char *control_group; /* --control-group GROUP: its members may use it too */
 };
 
 /*

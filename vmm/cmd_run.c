@@ -8,6 +8,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "dev/serial.h"
+#include "control/ctl.h"
 #include "migrate/live/live.h"
 
 #include "abi/vessel.h"
@@ -35,6 +36,7 @@ const char *run_usage(void)
 	return "usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
 	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
+	       "                  [--control-group GROUP]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -47,7 +49,10 @@ const char *run_usage(void)
 	       "                  if it exists)\n"
 	       "  --no-initrd     boot without an initrd\n"
 	       "  --cmdline STR   kernel command line (e.g. \"selftest\")\n"
-	       "  --control PATH  serve the JSON control socket at PATH (vessel ctl PATH ...)\n"
+	       "  --control PATH  serve the JSON control socket at PATH (vessel ctl PATH ...);\n"
+	       "                  only this user and root may use it (the socket is 0600)\n"
+	       "  --control-group GROUP\n"
+	       "                  members of GROUP (name or gid) may use it too (0660)\n"
 	       "  --incoming tcp:HOST:PORT\n"
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
@@ -105,7 +110,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		name[n] = '\0';
 		if (strcmp(name, "--cpus") && strcmp(name, "--mem") && strcmp(name, "--kernel") &&
 		    strcmp(name, "--initrd") && strcmp(name, "--cmdline") &&
-		    strcmp(name, "--control") && strcmp(name, "--incoming"))
+		    strcmp(name, "--control") && strcmp(name, "--incoming") &&
+		    strcmp(name, "--control-group"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -145,6 +151,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (!*val)
 				return bad(err, errlen, "--control: empty socket path");
 			o->control = val;
+		} else if (!strcmp(name, "--control-group")) {
+			if (!*val)
+				return bad(err, errlen, "--control-group: empty group name");
+			o->control_group = val;
 		} else if (!strcmp(name, "--incoming")) {
 			if (strncmp(val, "tcp:", 4))
 				return bad(err, errlen, "--incoming '%s': expected tcp:HOST:PORT",
@@ -163,6 +173,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 	}
 	if (o->initrd && o->no_initrd)
 		return bad(err, errlen, "--initrd and --no-initrd contradict each other");
+	if (o->control_group && !o->control)
+		return bad(err, errlen, "--control-group needs --control PATH");
 	return 0;
 }
 
@@ -400,6 +412,7 @@ int cmd_run(int argc, char **argv)
 	struct vm *vm = NULL;
 	struct live *live = NULL;
 	struct outbuf *conout = NULL;
+	gid_t control_gid = CTL_NO_GROUP;
 	char err[512], *kernel_path = NULL, *initrd_path = NULL;
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
@@ -412,6 +425,10 @@ int cmd_run(int argc, char **argv)
 	if (o.help) {
 		fputs(run_usage(), stdout);
 		return 0;
+	}
+	if (o.control_group && ctl_group_parse(o.control_group, &control_gid, err, sizeof(err))) {
+		fprintf(stderr, "vessel run: %s\n(see 'vessel run --help')\n", err);
+		return VESSEL_EXIT_USAGE;
 	}
 
 	if (o.incoming)
@@ -498,7 +515,7 @@ create:
 		}
 	}
 	if (o.control) {
-		rc = live_control_start(live, o.control, err, sizeof(err));
+		rc = live_control_start(live, o.control, control_gid, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "vessel: %s\n", err);
 			goto out;

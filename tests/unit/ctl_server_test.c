@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -69,13 +71,18 @@ static const struct ctl_ops ops = {
 
 static char path[128];
 
+static void init_path(void)
+{
+	snprintf(path, sizeof(path), "/tmp/vessel-ctl-test-%d.sock", getpid());
+}
+
 static int setup(void **state)
 {
 	struct ctl_server *s;
 	char err[256];
 
-	snprintf(path, sizeof(path), "/tmp/vessel-ctl-test-%d.sock", getpid());
-	if (ctl_server_start(path, &ops, NULL, &s, err, sizeof(err))) {
+	init_path();
+	if (ctl_server_start(path, CTL_NO_GROUP, &ops, NULL, &s, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -410,6 +417,162 @@ static void test_too_many_clients(void **state)
 		close(fds[i]);
 }
 
+#define NOBODY	   65534u
+#define TEST_GROUP 4242u /* need not exist: a numeric gid is enough */
+
+/*
+ * In a child running as uid NOBODY, gid `gid`, supplementary groups
+ * `groups`: connect to p, send a status request and read the reply into
+ * buf. Returns 0, or the child's connect errno (EACCES: the file mode said
+ * no), or -1 if the child could not become that user.
+ */
+static int status_as(const char *p, gid_t gid, const gid_t *groups, size_t ngroups, char *buf,
+		     size_t cap)
+{
+	const char *req = "{\"command\":\"status\"}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int pfd[2], status, fd;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	strcpy(sa.sun_path, p);
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		if (setgroups(ngroups, groups) || setgid(gid) || setuid(NOBODY))
+			_exit(255);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(errno);
+		if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+			_exit(254);
+		/* one reply line (then the server would wait for another request) */
+		while (len < cap && (n = read(fd, buf + len, cap - len)) > 0) {
+			len += (size_t)n;
+			if (memchr(buf, '\n', len))
+				break;
+		}
+		if (write(pfd[1], buf, len) != (ssize_t)len)
+			_exit(253);
+		_exit(0);
+	}
+	close(pfd[1]);
+	while (len < cap - 1 && (n = read(pfd[0], buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status) == 255 ? -1 : WEXITSTATUS(status);
+}
+
+static mode_t mode_of(const char *p, gid_t *gid)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	if (gid)
+		*gid = st.st_gid;
+	return st.st_mode & 07777;
+}
+
+/* The socket is 0600 even under umask 000 (before: srwxrwxrwx, anyone could
+ * quit or migrate the VM), and 0600 under a umask that takes the owner's
+ * own bits away. */
+static void test_socket_owner_only(void **state)
+{
+	static const mode_t masks[] = { 0, 022, 0277 };
+	struct ctl_server *s;
+	char err[256];
+
+	init_path();
+	for (unsigned i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		mode_t old = umask(masks[i]);
+		int rc = ctl_server_start(path, CTL_NO_GROUP, &ops, NULL, &s, err, sizeof(err));
+		mode_t mode;
+
+		umask(old);
+		assert_int_equal(rc, 0);
+		mode = mode_of(path, NULL);
+		ctl_server_stop(s);
+		assert_int_equal(mode, 0600);
+	}
+}
+
+/*
+ * Another user is refused: by the file mode, and by its credentials even
+ * when the socket was made world-writable by hand.
+ */
+static void test_other_user_refused(void **state)
+{
+	struct ctl_server_stats st;
+	char buf[512], err[256], *reply;
+
+	if (geteuid() != 0)
+		skip(); /* needs to become another user */
+	quits = 0;
+	assert_int_equal(status_as(path, NOBODY, NULL, 0, buf, sizeof(buf)), EACCES);
+	assert_int_equal(chmod(path, 0777), 0);
+	assert_int_equal(status_as(path, NOBODY, NULL, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "{\"ok\":false,\"error\":\"permission denied: uid 65534 is not "
+				 "the VM's owner\"}\n");
+	ctl_server_get_stats(*state, &st);
+	assert_int_equal(st.refused_perm, 1);
+	assert_int_equal(st.executed, 0);
+	/* the owner (root here) still is served */
+	assert_int_equal(
+		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
+	free(reply);
+}
+
+/* --control-group: the socket is 0660 with the group; a member (primary or
+ * supplementary group) is admitted, anyone else refused. */
+static void test_group_member_admitted(void **state)
+{
+	const gid_t member[] = { 100, TEST_GROUP };
+	const char *ok = "{\"ok\":true,\"result\":{\"state\":\"running\"}}\n";
+	struct ctl_server *s;
+	char buf[512], err[256];
+	gid_t gid;
+
+	if (geteuid() != 0)
+		skip();
+	ctl_server_stop(*state); /* this one serves the owner only */
+	*state = NULL;
+	assert_int_equal(ctl_server_start(path, TEST_GROUP, &ops, NULL, &s, err, sizeof(err)), 0);
+	*state = s;
+	assert_int_equal(mode_of(path, &gid), 0660);
+	assert_int_equal(gid, TEST_GROUP);
+	assert_int_equal(status_as(path, NOBODY, member, 2, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, ok);
+	assert_int_equal(status_as(path, TEST_GROUP, NULL, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, ok);
+	assert_int_equal(status_as(path, NOBODY, member, 1, buf, sizeof(buf)), EACCES);
+	assert_int_equal(chmod(path, 0777), 0);
+	assert_int_equal(status_as(path, NOBODY, member, 1, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "permission denied: uid 65534 is not the VM's owner nor in "
+				    "group 4242"));
+}
+
+static void test_group_parse(void **state)
+{
+	char err[256];
+	gid_t g;
+
+	assert_int_equal(ctl_group_parse("root", &g, err, sizeof(err)), 0);
+	assert_int_equal(g, 0);
+	assert_int_equal(ctl_group_parse("4242", &g, err, sizeof(err)), 0);
+	assert_int_equal(g, 4242);
+	assert_int_equal(ctl_group_parse("no-such-group-here", &g, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'no-such-group-here': no such group"));
+	assert_int_equal(ctl_group_parse("", &g, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ctl_group_parse("-1", &g, err, sizeof(err)), -EINVAL);
+}
+
 /* The `vessel ctl` front end: exit status and argument checks. */
 static void test_client_main(void **state)
 {
@@ -462,7 +625,8 @@ static void test_socket_in_use(void **state)
 	struct ctl_server *s;
 	int fd;
 
-	assert_int_equal(ctl_server_start(path, &ops, NULL, &s, err, sizeof(err)), -EADDRINUSE);
+	assert_int_equal(ctl_server_start(path, CTL_NO_GROUP, &ops, NULL, &s, err, sizeof(err)),
+			 -EADDRINUSE);
 	assert_non_null(strstr(err, "in use"));
 	assert_int_equal(
 		ctl_request(path, "{\"command\":\"status\"}", &reply, 5000, err, sizeof(err)), 0);
@@ -474,7 +638,7 @@ static void test_socket_in_use(void **state)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd); /* the file stays, nobody listens */
-	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), 0);
+	assert_int_equal(ctl_server_start(p, CTL_NO_GROUP, &ops, NULL, &s, err, sizeof(err)), 0);
 	ctl_server_stop(s);
 }
 
@@ -488,7 +652,8 @@ static void test_refuses_regular_file(void **state)
 	snprintf(p, sizeof(p), "/tmp/vessel-ctl-file-%d", getpid());
 	fd = open(p, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	assert_int_equal(ctl_server_start(p, &ops, NULL, &s, err, sizeof(err)), -EEXIST);
+	assert_int_equal(ctl_server_start(p, CTL_NO_GROUP, &ops, NULL, &s, err, sizeof(err)),
+			 -EEXIST);
 	assert_non_null(strstr(err, "not a socket"));
 	unlink(p);
 }
@@ -504,6 +669,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gone_client_not_executed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_closed_client_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
+		cmocka_unit_test(test_socket_owner_only),
+		cmocka_unit_test_setup_teardown(test_other_user_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_member_admitted, setup, teardown),
+		cmocka_unit_test(test_group_parse),
 		cmocka_unit_test(test_refuses_regular_file),
 		cmocka_unit_test_setup_teardown(test_socket_in_use, setup, teardown),
 	};

@@ -50,6 +50,12 @@ check "invalid kernel names the file and problem" 1 "kernel $tmp/text: not an EL
 check "missing initrd names the file" 1 "initrd $tmp/nope.img: No such file" \
 	$V run --kernel "$tmp/text" --initrd "$tmp/nope.img"
 
+check "--control-group: unknown group is a usage error" 2 \
+	"--control-group 'no-such-group-here': no such group" \
+	$V run --control "$tmp/x.sock" --control-group no-such-group-here
+check "--control-group needs --control" 2 "--control-group needs --control PATH" \
+	$V run --control-group 0
+
 if ! as "$here/cli_guests.S" -o "$tmp/g.o" 2>"$tmp/as.log"; then
 	nok "assemble test kernels"
 	cat "$tmp/as.log"
@@ -87,7 +93,7 @@ fi
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
 		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "stdout blocked: ctl answers" \
-		"ls output complete" "triple fault" "terminal restored" \
+		"ls output complete" "control socket owner-only" "--control-group member" "triple fault" "terminal restored" \
 		"memory error on a terminal" "inject-ume on the page a vCPU executes"; do
 		skip "$t" "no /dev/kvm"
 	done
@@ -188,6 +194,62 @@ else
 fi
 kill $reader 2>/dev/null
 wait $reader 2>/dev/null
+
+# who may drive the VM: the socket is owner-only whatever the umask, and a
+# client of another uid is refused by its credentials even when the file was
+# opened to everyone by hand; with --control-group, members are admitted
+# (before: srwxrwxrwx under umask 000, and any local user could quit it)
+as_nobody() { setpriv --reuid=65534 --regid=65534 "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 711 "$tmp" # others may reach the socket; its own mode decides
+	(umask 000 && exec $V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/own.sock" \
+		</dev/null >"$tmp/own.out" 2>&1) &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! [ -S "$tmp/own.sock" ]; do sleep 0.1; i=$((i + 1)); done
+	mode=$(stat -c %a "$tmp/own.sock" 2>/dev/null)
+	as_nobody --clear-groups $V ctl "$tmp/own.sock" quit >"$tmp/own.1" 2>&1
+	st1=$?
+	chmod 777 "$tmp/own.sock"
+	as_nobody --clear-groups $V ctl "$tmp/own.sock" quit >"$tmp/own.2" 2>&1
+	st2=$?
+	$V ctl "$tmp/own.sock" status >"$tmp/own.3" 2>&1
+	if [ "$mode" = 600 ] && [ $st1 = 1 ] && grep -q "Permission denied" "$tmp/own.1" &&
+		[ $st2 = 1 ] && grep -q "error: permission denied: uid 65534 is not the VM's owner" "$tmp/own.2" &&
+		grep -q '"state": "running"' "$tmp/own.3"; then
+		ok "control socket 0600 under umask 000; another uid refused, also with the file 0777"
+	else
+		nok "control socket 0600 under umask 000; another uid refused, also with the file 0777"
+		echo "# mode $mode; as nobody: $st1 $(cat "$tmp/own.1"); after chmod 777: $st2 $(cat "$tmp/own.2")"
+		sed 's/^/#   /' "$tmp/own.3"
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+
+	$V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/grp.sock" --control-group 4242 \
+		</dev/null >"$tmp/grp.out" 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! [ -S "$tmp/grp.sock" ]; do sleep 0.1; i=$((i + 1)); done
+	mode=$(stat -c %a:%g "$tmp/grp.sock" 2>/dev/null)
+	as_nobody --groups=4242 $V ctl "$tmp/grp.sock" status >"$tmp/grp.1" 2>&1
+	st1=$?
+	as_nobody --clear-groups $V ctl "$tmp/grp.sock" status >"$tmp/grp.2" 2>&1
+	st2=$?
+	if [ "$mode" = 660:4242 ] && [ $st1 = 0 ] && grep -q '"state": "running"' "$tmp/grp.1" &&
+		[ $st2 = 1 ]; then
+		ok "--control-group 4242: socket 0660 of group 4242, a member is admitted, others not"
+	else
+		nok "--control-group 4242: socket 0660 of group 4242, a member is admitted, others not"
+		echo "# mode $mode; member: $st1 $(cat "$tmp/grp.1"); non-member: $st2 $(cat "$tmp/grp.2")"
+		sed 's/^/#   /' "$tmp/grp.out" | head -5
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+else
+	skip "control socket 0600 under umask 000; another uid refused" "not root or no setpriv"
+	skip "--control-group: a member is admitted" "not root or no setpriv"
+fi
 
 # the console's output buffer loses nothing when stdout is read: the shell's
 # ls lists every file of the initrd, and poweroff's last words arrive

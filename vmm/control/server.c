@@ -4,7 +4,8 @@
  * client, at most CTL_MAX_CLIENTS at a time, so a client that is slow to
  * send (or sends nothing) holds only its own thread. Handlers run one at a
  * time under exec_lock; a request whose client has gone by the time its turn
- * comes is dropped, not executed.
+ * comes is dropped, not executed. Peers are admitted by their credentials
+ * (access.c) before they get a thread.
  */
 #include "ctl.h"
 
@@ -44,6 +45,8 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct ctl_ops *ops;
 	void *ctx;
+	uid_t owner;
+	gid_t group; /* CTL_NO_GROUP: the owner and root only */
 	pthread_t thread;
 	pthread_mutex_t exec_lock; /* one handler at a time */
 	pthread_mutex_t lock;	   /* clients[], stats */
@@ -140,12 +143,15 @@ static int reply(struct ctl_server *s, int fd, char *r)
 /* A last error line for a client being dropped, if its socket takes it at once. */
 static void parting_error(int fd, const char *msg)
 {
-	char line[CTL_ERR_MAX + 32];
-	int n = snprintf(line, sizeof(line), "{\"ok\":false,\"error\":\"%s\"}\n", msg);
+	json_t *o = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	if (line && send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) > 0 &&
+	    send(fd, "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* it is being dropped anyway */
 	}
+	free(line);
+	json_decref(o);
 }
 
 /* Whether the client closed its socket (not just its sending side). */
@@ -263,6 +269,7 @@ static void *server_thread(void *arg)
 	struct ctl_server *s = arg;
 	struct pollfd pfd[2] = { { .fd = s->lfd, .events = POLLIN },
 				 { .fd = s->wake[0], .events = POLLIN } };
+	char why[CTL_ERR_MAX];
 	struct client *c;
 	int fd;
 
@@ -277,6 +284,12 @@ static void *server_thread(void *arg)
 		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
+		if (ctl_peer_allowed(fd, s->owner, s->group, why, sizeof(why))) {
+			count(s, &s->stats.refused_perm);
+			parting_error(fd, why);
+			close(fd);
+			continue;
+		}
 		c = reap_clients(s);
 		if (!c) {
 			count(s, &s->stats.refused_busy);
@@ -298,7 +311,42 @@ static void *server_thread(void *arg)
 	return NULL;
 }
 
-int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
+/*
+ * The listening socket at path, born owner-only: its file takes the socket
+ * inode's mode (minus the umask) at bind(), so an fchmod() before bind()
+ * leaves no moment in which anyone else may connect. A group then gets
+ * read-write (connect needs write permission); nobody else ever does.
+ */
+static int listen_at(struct ctl_server *s, const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	const char *path = sa->sun_path;
+	mode_t mode = s->group == CTL_NO_GROUP ? 0600 : 0660;
+	int rc;
+
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0 || fchmod(s->lfd, 0600) < 0 ||
+	    bind(s->lfd, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
+		return fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
+			    strerror(errno));
+	if (s->group != CTL_NO_GROUP && lchown(path, (uid_t)-1, s->group) < 0) {
+		rc = fail(err, errlen, -errno,
+			  "control socket '%s': cannot give it to group %u: %s", path,
+			  (unsigned)s->group, strerror(errno));
+		goto err_unlink;
+	}
+	/* chmod also when a umask took the owner's own bits away */
+	if (chmod(path, mode) < 0 || listen(s->lfd, CTL_MAX_CLIENTS) < 0) {
+		rc = fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
+			  strerror(errno));
+		goto err_unlink;
+	}
+	return 0;
+err_unlink:
+	unlink(path); /* ours now: do not leave it behind */
+	return rc;
+}
+
+int ctl_server_start(const char *path, gid_t group, const struct ctl_ops *ops, void *ctx,
 		     struct ctl_server **out, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -315,15 +363,19 @@ int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 		if (!S_ISSOCK(st.st_mode))
 			return fail(err, errlen, -EEXIST,
 				    "control socket path '%s' exists and is not a socket", path);
-		/* a stale socket is replaced; one a live VMM still serves is not */
+		/* a stale socket (nobody listening) is replaced; one a live VMM
+		 * still serves is not, nor one we may not even try */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
+		if (probe < 0)
+			return fail(err, errlen, -errno, "control socket: %s", strerror(errno));
+		rc = connect(probe, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+		close(probe);
+		if (rc == 0)
 			return fail(err, errlen, -EADDRINUSE,
 				    "control socket '%s' is in use (another VM serves it)", path);
-		}
-		if (probe >= 0)
-			close(probe);
+		if (rc != ECONNREFUSED)
+			return fail(err, errlen, -rc, "control socket '%s' exists: %s", path,
+				    strerror(rc));
 		unlink(path);
 	}
 	s = calloc(1, sizeof(*s));
@@ -337,19 +389,13 @@ int ctl_server_start(const char *path, const struct ctl_ops *ops, void *ctx,
 	strcpy(s->path, path);
 	s->ops = ops;
 	s->ctx = ctx;
+	s->owner = geteuid();
+	s->group = group;
 	pthread_mutex_init(&s->exec_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
-	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
-			  strerror(errno));
+	rc = listen_at(s, &sa, err, errlen);
+	if (rc)
 		goto err_close;
-	}
-	if (listen(s->lfd, CTL_MAX_CLIENTS) < 0) {
-		rc = fail(err, errlen, -errno, "cannot serve control socket '%s': %s", path,
-			  strerror(errno));
-		goto err_unlink; /* ours now: do not leave it behind */
-	}
 	rc = pthread_create(&s->thread, NULL, server_thread, s);
 	if (rc) {
 		rc = fail(err, errlen, -rc, "control socket thread: %s", strerror(rc));

@@ -220,7 +220,7 @@ static const struct ctl_ops live_ops = {
 	.migrate_status = c_mstatus,
 };
 
-int live_control_start(struct live *l, const char *path, char *err, size_t errlen)
+int live_control_start(struct live *l, const char *path, gid_t group, char *err, size_t errlen)
 {
-	return ctl_server_start(path, &live_ops, l, &l->ctl, err, errlen);
+	return ctl_server_start(path, group, &live_ops, l, &l->ctl, err, errlen);
 }

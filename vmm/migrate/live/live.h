@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct vm;
 struct vcpu;
@@ -32,8 +33,12 @@ int live_attach(struct vm *vm, struct live **out, char *err, size_t errlen);
 /* live_detach - stop the control server and any migration, free everything. */
 void live_detach(struct live *l);
 
-/* live_control_start - serve the JSON control socket at path. 0 or -errno + err. */
-int live_control_start(struct live *l, const char *path, char *err, size_t errlen);
+/*
+ * live_control_start - serve the JSON control socket at path to its owner,
+ * root and members of `group` (CTL_NO_GROUP: nobody else; see ctl.h).
+ * 0 or -errno + err.
+ */
+int live_control_start(struct live *l, const char *path, gid_t group, char *err, size_t errlen);
 
 /*
  * live_incoming - destination side: listen on uri (tcp:HOST:PORT), receive
