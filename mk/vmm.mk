@@ -98,3 +98,7 @@ CHECK_SUITES += hcb
 SUITE_CMD_hcb := B=$(B) sh tests/hcb/run.sh
 SUITE_DEPS_hcb = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_hcb := 900
+
+BENCHES += hcb
+BENCH_CMD_hcb := sh bench/hcb.sh
+BENCH_DEPS_hcb = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define RUN_DEFAULT_CPUS 2u
 #define RUN_DEFAULT_MEM	 (256ull << 20)
@@ -28,6 +29,7 @@ struct run_opts {
 		const char *arg;
 	} devices[16];
 	unsigned nr_devices;
+	const char *control_group; /* --control-group GROUP: its members may use it too */
 };
 
 /*
@@ -45,10 +47,11 @@ int cmd_run(int argc, char **argv);
 
 struct vm;
 /*
- * vm_control_start - serve the JSON control socket of vm at path (ctl_vm.c);
- * vm_destroy() stops it. Before vm_start(). 0 or -errno with err set.
+ * vm_control_start - serve the JSON control socket of vm at path (ctl_vm.c),
+ * also to members of group (CTL_NO_GROUP: none); vm_destroy() stops it.
+ * Before vm_start(). 0 or -errno with err set.
  */
-int vm_control_start(struct vm *vm, const char *path, char *err, size_t errlen);
+int vm_control_start(struct vm *vm, const char *path, gid_t group, char *err, size_t errlen);
 
 /* cmd_ctl - `vessel ctl SOCKET COMMAND [ARG]`: the control-socket client. */
 int cmd_ctl(int argc, char **argv);

@@ -2,6 +2,7 @@
 /* `vessel run`: boot a kernel in a new VM with the console on this terminal. */
 #include "cmd.h"
 #include "core/guest_mem.h"
+#include "core/outbuf.h"
 #include "core/parse.h"
 #include "core/term.h"
 #include "core/vcpu.h"
@@ -9,6 +10,7 @@
 #include "dev/device.h"
 #include "dev/serial.h"
 #include "hcb/hcb.h"
+#include "control/ctl.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
 
@@ -28,10 +30,15 @@
 
 #define FILE_MAX (1ull << 30) /* a kernel or initrd larger than this is a mistake */
 
+/* console output waiting for stdout: over 10 s of the fastest guest output here */
+#define CONSOLE_BUF_SIZE (1u << 20)
+#define CONSOLE_IDLE_MS	 2000 /* at exit, stdout taking nothing this long: drop the rest */
+
 static const char run_usage_head[] =
 	"usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
 	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
+	       "                  [--control-group GROUP]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -44,7 +51,10 @@ static const char run_usage_head[] =
 	       "                  if it exists)\n"
 	       "  --no-initrd     boot without an initrd\n"
 	       "  --cmdline STR   kernel command line (e.g. \"selftest\")\n"
-	       "  --control PATH  serve the JSON control socket at PATH (vessel ctl PATH ...)\n"
+	       "  --control PATH  serve the JSON control socket at PATH (vessel ctl PATH ...);\n"
+	       "                  only this user and root may use it (the socket is 0600)\n"
+	       "  --control-group GROUP\n"
+	       "                  members of GROUP (name or gid) may use it too (0660)\n"
 	       "  --incoming tcp:HOST:PORT\n"
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
@@ -129,7 +139,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		if (!dev && strcmp(name, "--cpus") && strcmp(name, "--mem") &&
 		    strcmp(name, "--kernel") && strcmp(name, "--initrd") &&
 		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
-		    strcmp(name, "--incoming"))
+		    strcmp(name, "--incoming") && strcmp(name, "--control-group"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -179,6 +189,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (!*val)
 				return bad(err, errlen, "--control: empty socket path");
 			o->control = val;
+		} else if (!strcmp(name, "--control-group")) {
+			if (!*val)
+				return bad(err, errlen, "--control-group: empty group name");
+			o->control_group = val;
 		} else if (!strcmp(name, "--incoming")) {
 			struct net_addr na;
 			char why[NET_ERR_MAX];
@@ -199,6 +213,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 	}
 	if (o->initrd && o->no_initrd)
 		return bad(err, errlen, "--initrd and --no-initrd contradict each other");
+	if (o->control_group && !o->control)
+		return bad(err, errlen, "--control-group needs --control PATH");
 	return 0;
 }
 
@@ -321,23 +337,15 @@ static int signals_setup(void)
 	return 0;
 }
 
-/* opaque: the `struct vm *` variable of cmd_run() */
+/* opaque: the console's struct outbuf. Never waits for stdout (a vCPU calls it). */
 static void console_write(void *opaque, const void *buf, size_t len)
 {
-	struct vm *const *vmp = opaque;
-	const char *p = buf;
+	outbuf_write(opaque, buf, len);
+}
 
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, p, len);
-
-		/* a kick interrupts a write blocked on a full pipe: give up if stopping */
-		if (n < 0 && errno == EINTR && !(*vmp && vm_is_stopping(*vmp)))
-			continue;
-		if (n <= 0)
-			return; /* stdout gone: the guest keeps running, output is lost */
-		p += n;
-		len -= (size_t)n;
-	}
+static uint64_t console_dropped(void *opaque)
+{
+	return outbuf_dropped(opaque);
 }
 
 static void log_line(void *opaque, const char *line)
@@ -453,6 +461,8 @@ static void print_stats(struct vm *vm)
 		total += v->exits;
 	}
 	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
+	fprintf(stderr, "vessel: stats: console: %llu bytes of output dropped\n",
+		(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
 }
 
 int cmd_run(int argc, char **argv)
@@ -461,6 +471,8 @@ int cmd_run(int argc, char **argv)
 	struct vm_config cfg;
 	struct vm_event ev;
 	struct vm *vm = NULL;
+	struct outbuf *conout = NULL;
+	gid_t control_gid = CTL_NO_GROUP;
 	char err[512], *kernel_path = NULL, *initrd_path = NULL;
 	void *kernel = NULL, *initrd = NULL;
 	size_t kernel_size = 0, initrd_size = 0;
@@ -473,6 +485,10 @@ int cmd_run(int argc, char **argv)
 	if (o.help) {
 		fputs(run_usage(), stdout);
 		return 0;
+	}
+	if (o.control_group && ctl_group_parse(o.control_group, &control_gid, err, sizeof(err))) {
+		fprintf(stderr, "vessel run: %s\n(see 'vessel run --help')\n", err);
+		return VESSEL_EXIT_USAGE;
 	}
 
 	if (o.incoming)
@@ -505,12 +521,18 @@ int cmd_run(int argc, char **argv)
 	}
 
 create:
+	rc = outbuf_new(STDOUT_FILENO, CONSOLE_BUF_SIZE, &conout);
+	if (rc) {
+		fprintf(stderr, "vessel: console output: %s\n", strerror(-rc));
+		goto out;
+	}
 	cfg = (struct vm_config){
 		.cpus = o.cpus,
 		.mem_size = o.mem,
 		.cmdline = o.cmdline,
 		.console_write = console_write,
-		.console_opaque = &vm,
+		.console_opaque = conout,
+		.console_dropped = console_dropped,
 		.log = log_line,
 	};
 	for (unsigned i = 0; i < o.nr_devices; i++)
@@ -561,7 +583,7 @@ create:
 		}
 	}
 	if (o.control) {
-		rc = vm_control_start(vm, o.control, err, sizeof(err));
+		rc = vm_control_start(vm, o.control, control_gid, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "vessel: %s\n", err);
 			goto out;
@@ -584,6 +606,10 @@ create:
 	console_loop(vm, raw > 0);
 	vm_wait(vm, &ev);
 	term_restore();
+	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
+	if (outbuf_dropped(conout))
+		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
+			(unsigned long long)outbuf_dropped(conout));
 
 	status = vm->exit_status;
 	if (o.stats)
@@ -596,6 +622,7 @@ create:
 		fprintf(stderr, "vessel: %s\n", vm->stop_msg);
 out:
 	vm_destroy(vm); /* joins the vCPUs, then detaches migration and the control socket */
+	outbuf_free(conout, CONSOLE_IDLE_MS);
 	free(kernel);
 	free(initrd);
 	free(kernel_path);

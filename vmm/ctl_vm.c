@@ -96,12 +96,17 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "scrub_report_waits", counter(&mce.ao_waits));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)safe_copy_recovered()));
+	json_object_set_new(res, "console_dropped",
+			    json_integer(vm->cfg.console_dropped ?
+						 (json_int_t)vm->cfg.console_dropped(vm->cfg.console_opaque) :
+						 0));
 	hcb_counts(vm, &hc);
 	json_object_set_new(res, "hcb_accepted", json_integer((json_int_t)hc.accepted));
 	json_object_set_new(res, "hcb_rejected", json_integer((json_int_t)hc.rejected));
 	json_object_set_new(res, "hcb_refused", json_integer((json_int_t)hc.refused));
 	json_object_set_new(res, "hcb_runs", json_integer((json_int_t)hc.runs));
 	json_object_set_new(res, "hcb_insns", json_integer((json_int_t)hc.insns));
+	json_object_set_new(res, "hcb_ns", json_integer((json_int_t)hc.ns));
 	return 0;
 }
 
@@ -191,10 +196,10 @@ static const struct vm_hook_ops control_hooks = {
 	.detach = control_detach,
 };
 
-int vm_control_start(struct vm *vm, const char *path, char *err, size_t errlen)
+int vm_control_start(struct vm *vm, const char *path, gid_t group, char *err, size_t errlen)
 {
 	struct ctl_server *srv;
-	int rc = ctl_server_start(path, vm, &srv, err, errlen);
+	int rc = ctl_server_start(path, group, vm, &srv, err, errlen);
 
 	if (rc)
 		return rc;

@@ -109,9 +109,11 @@ t_migrate_bytes() {
 	boot_shell c && boot_shell d --no-hyper-callbacks ||
 		{ notok "migration bytes: boot" "$W/c.err" "$W/d.err"; stop_vm c; stop_vm d; return; }
 	say c "memtest -m 32 -n 1 -i 0"
-	say d "memtest -m 32 -n 1 -i 0"
-	# the shell answers again once memtest has exited and its memory is free
-	if ! memtest_done c 1 240 || ! memtest_done d 1 240 || ! responds c || ! responds d; then
+	run_fg d "memtest -m 32 -n 1 -i 0" 240
+	say c "echo FG-DONE-$$"
+	# FG-DONE: memtest has exited and its memory is free
+	if ! memtest_done c 1 240 || ! memtest_done d 1 240 || ! wait_for "$W/c.out" "^FG-DONE-$$" 60 ||
+		! wait_for "$W/d.out" "^FG-DONE-$$" 60; then
 		notok "migration bytes: memtest" "$W/c.out" "$W/d.out"
 		stop_vm c; stop_vm d; return
 	fi
@@ -161,10 +163,11 @@ t_identical() {
 t_reclaim_start() {
 	boot_shell g || { notok "reclaim: boot" "$W/g.err"; stop_vm g; return; }
 	say g "memtest -m 112 -n 1 -i 0"
+	say g "echo FG-DONE-$$"
 }
 
 t_reclaim_finish() {
-	if ! memtest_done g 1 400 || ! responds g; then
+	if ! memtest_done g 1 400 || ! wait_for "$W/g.out" "^FG-DONE-$$" 60; then
 		notok "reclaim: memtest" "$W/g.out"
 		stop_vm g
 		return

@@ -88,3 +88,13 @@ boot_shell() {
 	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
 	wait_for "$W/$name.out" "ready" 60 && responds "$name"
 }
+
+# run_fg NAME CMD SECONDS: run CMD in NAME's shell and wait until the shell
+# has read its next line, i.e. CMD has exited and been reaped (the console
+# echoes typed lines at once, so an echo of the line itself proves nothing:
+# the marker is matched at the start of a line, as only echo's output is)
+run_fg() {
+	say "$1" "$2"
+	say "$1" "echo FG-DONE-$$"
+	wait_for "$W/$1.out" "^FG-DONE-$$" "$3"
+}

@@ -66,6 +66,12 @@ check "vessel ctl: a u64 field is sent whole (no signed overflow)" 1 \
 check "vessel ctl: a bad number is named before connecting" 2 \
 	"'0xzz' is not a number for gpa" $V ctl /nonexistent.sock inject-ume 0xzz
 
+check "--control-group: unknown group is a usage error" 2 \
+	"--control-group 'no-such-group-here': no such group" \
+	$V run --control "$tmp/x.sock" --control-group no-such-group-here
+check "--control-group needs --control" 2 "--control-group needs --control PATH" \
+	$V run --control-group 0
+
 if ! as "$here/cli_guests.S" -o "$tmp/g.o" 2>"$tmp/as.log"; then
 	nok "assemble test kernels"
 	cat "$tmp/as.log"
@@ -102,7 +108,8 @@ fi
 
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
-		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "triple fault" "terminal restored" \
+		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "stdout blocked: ctl answers" \
+		"ls output complete" "control socket owner-only" "--control-group member" "triple fault" "terminal restored" \
 		"memory error on a terminal" "inject-ume on the page a vCPU executes"; do
 		skip "$t" "no /dev/kvm"
 	done
@@ -158,6 +165,125 @@ else
 fi
 kill $reader 2>/dev/null
 wait $reader 2>/dev/null
+
+# pause, resume and quit answer while stdout is blocked: before, the vCPU sat
+# in write() on the full pipe, vm_pause() waited for it and the control
+# thread waited in vm_pause(), so pause, then every request, hung for good
+mkfifo "$tmp/bfifo"
+sleep 120 <"$tmp/bfifo" &
+reader=$!
+$V run --kernel "$tmp/spam.elf" --mem 16M --stats --control "$tmp/blk.sock" \
+	</dev/null >"$tmp/bfifo" 2>"$tmp/blk.err" &
+pid=$!
+# wait (at most 20 s) until a thread of the VMM is blocked writing to the pipe
+i=0
+while [ $i -lt 200 ] && ! cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write; do
+	sleep 0.1
+	i=$((i + 1))
+done
+blocked_ok=1
+for c in pause status resume stats quit; do
+	timeout 10 $V ctl "$tmp/blk.sock" $c >"$tmp/blk.$c" 2>&1
+	rc=$?
+	if [ $rc != 0 ]; then
+		blocked_ok=0
+		echo "# ctl $c with stdout blocked: status $rc (124: no answer in 10 s): $(cat "$tmp/blk.$c")"
+	fi
+done
+grep -q '"state": "paused"' "$tmp/blk.status" || { blocked_ok=0; echo "# status: $(cat "$tmp/blk.status")"; }
+grep -q '"console_dropped"' "$tmp/blk.stats" || { blocked_ok=0; echo "# stats: no console_dropped"; }
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	blocked_ok=0
+	echo "# the VMM did not exit after quit"
+	kill -KILL $pid
+fi
+wait $pid
+st=$?
+if [ $blocked_ok = 1 ] && [ $st = 0 ] &&
+	grep -qE "stats: console: [1-9][0-9]* bytes of output dropped" "$tmp/blk.err"; then
+	ok "stdout blocked: pause, status, resume, stats, quit answer; exit 0, dropped bytes counted"
+else
+	nok "stdout blocked: pause, status, resume, stats, quit answer; exit 0, dropped bytes counted"
+	echo "# status $st"; sed 's/^/#   /' "$tmp/blk.err" | head -10
+fi
+kill $reader 2>/dev/null
+wait $reader 2>/dev/null
+
+# who may drive the VM: the socket is owner-only whatever the umask, and a
+# client of another uid is refused by its credentials even when the file was
+# opened to everyone by hand; with --control-group, members are admitted
+# (before: srwxrwxrwx under umask 000, and any local user could quit it)
+as_nobody() { setpriv --reuid=65534 --regid=65534 "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	chmod 711 "$tmp" # others may reach the socket; its own mode decides
+	(umask 000 && exec $V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/own.sock" \
+		</dev/null >"$tmp/own.out" 2>&1) &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! [ -S "$tmp/own.sock" ]; do sleep 0.1; i=$((i + 1)); done
+	mode=$(stat -c %a "$tmp/own.sock" 2>/dev/null)
+	as_nobody --clear-groups $V ctl "$tmp/own.sock" quit >"$tmp/own.1" 2>&1
+	st1=$?
+	chmod 777 "$tmp/own.sock"
+	as_nobody --clear-groups $V ctl "$tmp/own.sock" quit >"$tmp/own.2" 2>&1
+	st2=$?
+	$V ctl "$tmp/own.sock" status >"$tmp/own.3" 2>&1
+	if [ "$mode" = 600 ] && [ $st1 = 1 ] && grep -q "Permission denied" "$tmp/own.1" &&
+		[ $st2 = 1 ] && grep -q "error: permission denied: uid 65534 is not the VM's owner" "$tmp/own.2" &&
+		grep -q '"state": "running"' "$tmp/own.3"; then
+		ok "control socket 0600 under umask 000; another uid refused, also with the file 0777"
+	else
+		nok "control socket 0600 under umask 000; another uid refused, also with the file 0777"
+		echo "# mode $mode; as nobody: $st1 $(cat "$tmp/own.1"); after chmod 777: $st2 $(cat "$tmp/own.2")"
+		sed 's/^/#   /' "$tmp/own.3"
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+
+	$V run --kernel "$tmp/spin.elf" --mem 16M --control "$tmp/grp.sock" --control-group 4242 \
+		</dev/null >"$tmp/grp.out" 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 100 ] && ! [ -S "$tmp/grp.sock" ]; do sleep 0.1; i=$((i + 1)); done
+	mode=$(stat -c %a:%g "$tmp/grp.sock" 2>/dev/null)
+	as_nobody --groups=4242 $V ctl "$tmp/grp.sock" status >"$tmp/grp.1" 2>&1
+	st1=$?
+	as_nobody --clear-groups $V ctl "$tmp/grp.sock" status >"$tmp/grp.2" 2>&1
+	st2=$?
+	if [ "$mode" = 660:4242 ] && [ $st1 = 0 ] && grep -q '"state": "running"' "$tmp/grp.1" &&
+		[ $st2 = 1 ]; then
+		ok "--control-group 4242: socket 0660 of group 4242, a member is admitted, others not"
+	else
+		nok "--control-group 4242: socket 0660 of group 4242, a member is admitted, others not"
+		echo "# mode $mode; member: $st1 $(cat "$tmp/grp.1"); non-member: $st2 $(cat "$tmp/grp.2")"
+		sed 's/^/#   /' "$tmp/grp.out" | head -5
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid 2>/dev/null
+else
+	skip "control socket 0600 under umask 000; another uid refused" "not root or no setpriv"
+	skip "--control-group: a member is admitted" "not root or no setpriv"
+fi
+
+# the console's output buffer loses nothing when stdout is read: the shell's
+# ls lists every file of the initrd, and poweroff's last words arrive
+kernel=$(dirname "$V")/guest/vessel.elf
+if [ -f "$kernel" ] && [ -f "$(dirname "$V")/user/initrd.img" ]; then
+	printf 'ls\npoweroff\n' | timeout 120 $V run | cat >"$tmp/ls.out" 2>&1
+	files=$(tr -d '\r' <"$tmp/ls.out" | sed -n 's/^initrd: \([0-9]*\) files.*/\1/p')
+	listed=$(tr -d '\r' <"$tmp/ls.out" | grep -cE '^(\$ )?[^ ]+ +[0-9]+ +(program|file)$')
+	if [ -n "$files" ] && [ "$files" = "$listed" ] &&
+		tr -d '\r' <"$tmp/ls.out" | grep -q 'powering off (status 0)$'; then
+		ok "ls, poweroff piped into vessel run | cat: output complete ($listed files listed)"
+	else
+		nok "ls, poweroff piped into vessel run | cat: output complete"
+		echo "# initrd files: $files, listed: $listed"; sed 's/^/#   /' "$tmp/ls.out" | tail -15
+	fi
+else
+	skip "ls, poweroff piped into vessel run | cat: output complete" "no bundled kernel/initrd"
+fi
 
 check "triple fault: register dump, status 125" 125 "RIP 0000000000" \
 	$V run --kernel "$tmp/triple.elf" --mem 16M

@@ -33,6 +33,7 @@ int ctl_request(const char *path, const char *req, char **reply, int timeout_ms,
 	struct pollfd pfd;
 	size_t len = 0, n = strlen(req);
 	char *buf = NULL, *nl;
+	bool send_failed = false;
 	ssize_t r;
 	int fd, rc;
 
@@ -45,22 +46,18 @@ int ctl_request(const char *path, const char *req, char **reply, int timeout_ms,
 			  strerror(errno));
 		goto out;
 	}
-	while (n) {
+	/* a server that refuses us (permission denied) may close before we are
+	 * done sending: its one-line reason is still there to read */
+	while (n && !send_failed) {
 		r = send(fd, req, n, MSG_NOSIGNAL);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0) {
-			rc = fail(err, errlen, -EPIPE, "control socket '%s' closed while sending",
-				  path);
-			goto out;
-		}
-		req += r;
-		n -= (size_t)r;
+		send_failed = r <= 0;
+		req += r > 0 ? r : 0;
+		n -= r > 0 ? (size_t)r : 0;
 	}
-	if (send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		rc = fail(err, errlen, -EPIPE, "control socket '%s' closed while sending", path);
-		goto out;
-	}
+	if (!send_failed && send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+		send_failed = true;
 	buf = malloc(REPLY_MAX + 1);
 	if (!buf) {
 		rc = fail(err, errlen, -ENOMEM, "out of memory");
@@ -80,8 +77,8 @@ int ctl_request(const char *path, const char *req, char **reply, int timeout_ms,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			rc = fail(err, errlen, -EPIPE, "control socket '%s' closed without a reply",
-				  path);
+			rc = fail(err, errlen, -EPIPE, "control socket '%s' closed %s", path,
+				  send_failed ? "while sending" : "without a reply");
 			goto out;
 		}
 		len += (size_t)r;

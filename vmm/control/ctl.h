@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CTL_MAX_REQUEST (64u << 10)
 #define CTL_ERR_MAX	256
@@ -70,7 +71,8 @@ bool ctl_arg_bool(const struct ctl_args *a, const char *name);
 /*
  * A command handler: fill `result` (an empty JSON object) and return 0, or
  * return -errno with a one-line message in err. ctx is the server's context
- * (the VMM passes its struct vm). Runs on a control thread.
+ * (the VMM passes its struct vm). Runs on a client's thread of the control
+ * server, never two handlers at once.
  */
 typedef int (*ctl_handler_fn)(void *ctx, const struct ctl_args *args, json_t *result, char *err,
 			      size_t errlen);
@@ -101,17 +103,67 @@ char *ctl_handle_request(void *ctx, const char *req, size_t len);
 
 struct ctl_server;
 
+#define CTL_MAX_CLIENTS 16 /* connections served at once; more get an error line */
+#define CTL_NO_GROUP	((gid_t)-1)
+
 /*
  * Serve `path` (a UNIX socket; a stale socket file there is replaced, one
  * that accepts connections is -EADDRINUSE, any other file is -EEXIST) on a
  * new thread, dispatching to the registered commands with ctx.
+ *
+ * Who: the socket file is created 0600 whatever the umask (it never exists
+ * with a wider mode), and every client's credentials (SO_PEERCRED) are
+ * checked: root and the VMM's own user are admitted. With a `group` (not
+ * CTL_NO_GROUP) the file is 0660 with that group, and members of it (as
+ * primary or supplementary group of the client process) are admitted too.
+ * Anyone else gets one error line ("permission denied: uid N is not the
+ * VM's owner") and is closed.
+ *
+ * Clients are served concurrently (a thread each, CTL_MAX_CLIENTS at most):
+ * a client that is slow to send holds up nobody else. A request line must
+ * arrive within 3 s of the connection or of the previous reply, however the
+ * bytes trickle in; the client is dropped otherwise. Handlers run one at a
+ * time (a request may wait behind a long pause or migrate); a request whose
+ * client has closed its socket by the time its turn comes is dropped
+ * unexecuted, so a client must wait for its reply.
  * Returns 0 with *out set, or -errno with err set.
  */
-int ctl_server_start(const char *path, void *ctx, struct ctl_server **out, char *err,
-		     size_t errlen);
+int ctl_server_start(const char *path, gid_t group, void *ctx, struct ctl_server **out,
+		     char *err, size_t errlen);
 
-/* Stop serving, join the thread, remove the socket file. NULL is fine. */
+/* What a server has done with its clients so far. */
+struct ctl_server_stats {
+	unsigned long executed;	    /* requests dispatched (whatever the reply) */
+	unsigned long dropped_gone; /* requests not run: their client had gone */
+	unsigned long timed_out;    /* clients without a whole request line in time */
+	unsigned long refused_busy; /* connections over CTL_MAX_CLIENTS */
+	unsigned long refused_perm; /* peers neither owner, root nor in the group */
+};
+
+/* ctl_server_get_stats - a consistent copy of the counters (any thread). */
+void ctl_server_get_stats(struct ctl_server *s, struct ctl_server_stats *st);
+
+/*
+ * Stop serving, join every thread (waiting for a running handler), remove
+ * the socket file. Not from a handler. NULL is fine.
+ */
 void ctl_server_stop(struct ctl_server *s);
+
+/*
+ * ctl_group_parse - resolve `vessel run --control-group GROUP`: a group name
+ * from the group database or a numeric gid. 0 and *gid, or -EINVAL with a
+ * message naming the group.
+ */
+int ctl_group_parse(const char *name, gid_t *gid, char *err, size_t errlen);
+
+/*
+ * ctl_peer_allowed - whether the process at the other end of the connected
+ * UNIX socket fd may drive the VM: its uid is 0 or `owner`, or `group` (not
+ * CTL_NO_GROUP) is its primary group or one of its supplementary groups
+ * (SO_PEERGROUPS, as they were when it connected). 0 if so, else -EACCES
+ * (or the -errno of a failed query) with the one-line refusal in err.
+ */
+int ctl_peer_allowed(int fd, uid_t owner, gid_t group, char *err, size_t errlen);
 
 /*
  * Client: connect to path, send one request line, wait at most timeout_ms

@@ -46,6 +46,8 @@ struct vm_config {
 	/* where the console (COM1) output goes; NULL: discarded */
 	void (*console_write)(void *opaque, const void *buf, size_t len);
 	void *console_opaque;
+	/* bytes of console output lost so far (stdout stalled); NULL: none */
+	uint64_t (*console_dropped)(void *opaque);
 	/* diagnostics (test channel, warnings); NULL: stderr */
 	void (*log)(void *opaque, const char *line);
 	void *log_opaque;

@@ -99,6 +99,7 @@ static int64_t run_locked(struct hcb *h, unsigned event, uint64_t arg, uint64_t 
 	r = (int64_t)ebpf_prog_run_counted(s->prog, &ctx, &run, &n);
 	h->counts.runs++;
 	h->counts.insns += n;
+	h->counts.ns += (uint64_t)(now_ns() - t0);
 	if (st) {
 		st->runs++;
 		st->insns += n;

@@ -58,7 +58,7 @@ bool hcb_registered(struct vm *vm, unsigned event);
 struct hcb_counts {
 	bool enabled;
 	uint64_t accepted, rejected, refused; /* registrations */
-	uint64_t runs, insns;		      /* all program runs */
+	uint64_t runs, insns, ns;	      /* all program runs (host time) */
 	char last_owner[96]; /* the last memory error's page owner, "" if none */
 };
 
