@@ -112,8 +112,7 @@ t_migrate_bytes() {
 	run_fg d "memtest -m 32 -n 1 -i 0" 240
 	say c "echo FG-DONE-$$"
 	# FG-DONE: memtest has exited and its memory is free
-	if ! memtest_done c 1 240 || ! memtest_done d 1 240 || ! wait_for "$W/c.out" "^FG-DONE-$$" 60 ||
-		! wait_for "$W/d.out" "^FG-DONE-$$" 60; then
+	if ! memtest_done c 1 240 || ! memtest_done d 1 240 || ! fg_done c 60 || ! fg_done d 60; then
 		notok "migration bytes: memtest" "$W/c.out" "$W/d.out"
 		stop_vm c; stop_vm d; return
 	fi
@@ -167,7 +166,7 @@ t_reclaim_start() {
 }
 
 t_reclaim_finish() {
-	if ! memtest_done g 1 400 || ! wait_for "$W/g.out" "^FG-DONE-$$" 60; then
+	if ! memtest_done g 1 400 || ! fg_done g 60; then
 		notok "reclaim: memtest" "$W/g.out"
 		stop_vm g
 		return

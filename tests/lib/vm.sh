@@ -89,12 +89,18 @@ boot_shell() {
 	wait_for "$W/$name.out" "ready" 60 && responds "$name"
 }
 
-# run_fg NAME CMD SECONDS: run CMD in NAME's shell and wait until the shell
-# has read its next line, i.e. CMD has exited and been reaped (the console
-# echoes typed lines at once, so an echo of the line itself proves nothing:
-# the marker is matched at the start of a line, as only echo's output is)
+# fg_done NAME SECONDS: wait for the output of an `echo FG-DONE-<pid>` typed
+# after a foreground command: the shell runs it only once the command has
+# exited and been reaped. The console echoes typed lines at once, so the
+# typed line itself ("echo FG-DONE-...") must not match: the output stands at
+# the start of a line or after the prompt.
+fg_done() {
+	wait_for "$W/$1.out" "^\(\$ \)*FG-DONE-$$" "$2"
+}
+
+# run_fg NAME CMD SECONDS: run CMD in NAME's shell and wait until it is done
 run_fg() {
 	say "$1" "$2"
 	say "$1" "echo FG-DONE-$$"
-	wait_for "$W/$1.out" "^FG-DONE-$$" "$3"
+	fg_done "$1" "$3"
 }
