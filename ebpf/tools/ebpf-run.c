@@ -6,6 +6,7 @@
  * and exits 1. This is the plugin protocol of the eBPF conformance suite.
  * Helpers: see ebpf/tools/testenv.h.
  */
+#include <errno.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,8 +27,8 @@ static int hexval(int c)
 
 int main(int argc, char **argv)
 {
-	size_t cap = 4096, n = 0, r, memlen = 0;
-	uint8_t *code = malloc(cap), *mem = NULL;
+	size_t n = 0, memlen = 0;
+	uint8_t *code, *mem = NULL;
 	struct ebpf_error err;
 	struct ebpf_prog *prog;
 	struct testenv te;
@@ -55,10 +56,11 @@ int main(int argc, char **argv)
 		mem[memlen++] = (uint8_t)(hi << 4 | lo);
 		p += 2;
 	}
-	while ((r = fread(code + n, 1, cap - n, stdin)) > 0) {
-		n += r;
-		if (n == cap)
-			code = realloc(code, cap *= 2);
+	code = testenv_read_all(stdin, &n, &rc);
+	if (!code) {
+		fprintf(stderr, "ebpf-run: the program on stdin: %s\n",
+			rc == -EFBIG ? "too large (over 16 MiB)" : strerror(-rc));
+		return 1;
 	}
 	if (testenv_init(&te, LAYOUT_MEM, mem, memlen)) {
 		fprintf(stderr, "ebpf-run: out of memory\n");

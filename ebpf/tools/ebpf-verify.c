@@ -6,6 +6,7 @@
  * those of ebpf/tools/testenv.h. Prints `accept` and exits 0, or
  * `reject: instruction N: reason` and exits 1 (2 for usage errors).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@ int main(int argc, char **argv)
 	struct ebpf_prog *prog;
 	struct testenv te;
 	uint8_t *buf, *zero;
-	size_t n = 0, cap = 4096, r;
+	size_t n = 0;
 	FILE *f;
 	int opt, rc;
 
@@ -41,13 +42,13 @@ int main(int argc, char **argv)
 		perror(argv[optind]);
 		return 2;
 	}
-	buf = malloc(cap);
-	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap)
-			buf = realloc(buf, cap *= 2);
-	}
+	buf = testenv_read_all(f, &n, &rc);
 	fclose(f);
+	if (!buf) {
+		fprintf(stderr, "ebpf-verify: %s: %s\n", argv[optind],
+			rc == -EFBIG ? "too large for a program (over 16 MiB)" : strerror(-rc));
+		return 2;
+	}
 	zero = calloc(1, ctx + 1);
 	if (testenv_init(&te, LAYOUT_MEM, zero, ctx)) {
 		fprintf(stderr, "ebpf-verify: out of memory\n");

@@ -116,3 +116,38 @@ void testenv_free(struct testenv *t)
 	t->env = NULL;
 	t->mem = NULL;
 }
+
+uint8_t *testenv_read_all(FILE *f, size_t *n, int *err)
+{
+	size_t cap = 4096, r;
+	uint8_t *buf = malloc(cap), *bigger;
+
+	*n = 0;
+	if (!buf) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	while ((r = fread(buf + *n, 1, cap - *n, f)) > 0) {
+		*n += r;
+		if (*n > TESTENV_FILE_MAX) {
+			free(buf);
+			*err = -EFBIG;
+			return NULL;
+		}
+		if (*n == cap) {
+			bigger = realloc(buf, cap *= 2);
+			if (!bigger) {
+				free(buf);
+				*err = -ENOMEM;
+				return NULL;
+			}
+			buf = bigger;
+		}
+	}
+	if (ferror(f)) {
+		free(buf);
+		*err = -EIO;
+		return NULL;
+	}
+	return buf;
+}

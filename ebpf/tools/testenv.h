@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "ebpf/ebpf.h"
 
 enum testenv_layout { LAYOUT_MEM, LAYOUT_REGIONS, LAYOUT_REGIONS_RW };
@@ -37,5 +38,16 @@ int testenv_init(struct testenv *t, enum testenv_layout layout, const uint8_t *m
 /* The ctx pointer to pass to ebpf_prog_run. */
 void *testenv_ctx(struct testenv *t);
 void testenv_free(struct testenv *t);
+
+/* Largest program file the tools read: a full raw program is 512 KiB; an
+ * ELF object with debug info is bigger, but not by this much. */
+#define TESTENV_FILE_MAX (16u << 20)
+
+/*
+ * Read all of f (a program: raw instructions or ELF), refusing it as soon as
+ * it exceeds TESTENV_FILE_MAX instead of reading it whole first. Returns a
+ * malloc'd buffer and *n, or NULL with -errno in *err (-EFBIG: too large).
+ */
+uint8_t *testenv_read_all(FILE *f, size_t *n, int *err);
 
 #endif

@@ -55,5 +55,13 @@ out=$("$verify" -s nosuch "$B/ebpf/c/sum_bytes.o"); check "ebpf-verify: missing 
 	"no executable section" $? "$out"
 out=$("$verify" "$tmp/does-not-exist" 2>&1); check "ebpf-verify: missing file" 2 "" $? "$out"
 out=$("$verify" 2>&1); check "ebpf-verify: usage" 2 "usage" $? "$out"
+# a huge file is refused as soon as it passes the limit, not read whole first:
+# with 256 MiB of address space, reading 1 GiB would fail differently
+truncate -s 1G "$tmp/huge"
+out=$(sh -c "ulimit -v 262144; exec \"$verify\" \"$tmp/huge\"" 2>&1)
+check "ebpf-verify: a 1 GiB file is refused early" 2 "too large for a program" $? "$out"
+out=$(sh -c "ulimit -v 262144; exec \"$run\" <\"$tmp/huge\"" 2>&1)
+check "ebpf-run: a 1 GiB program is refused early" 1 "too large" $? "$out"
+rm -f "$tmp/huge"
 echo "1..$n"
 [ "$failed" = 0 ]
