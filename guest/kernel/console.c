@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <abi/vessel.h>
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/serial.h"
+#include "dev/serial.h"
 #include "kernel/console.h"
+#include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -33,7 +34,8 @@ static void input(char c)
 		wake_pending = 1;
 }
 
-void console_irq(void)
+/* Takes every byte the UART holds (interrupt or not: console_init drains too). */
+static void console_drain(void)
 {
 	uint64_t f = spin_lock_irqsave(&lock);
 	int c;
@@ -43,11 +45,20 @@ void console_irq(void)
 	spin_unlock_irqrestore(&lock, f);
 }
 
+/* COM1 receive interrupt (IOAPIC pin 4, to CPU 0). */
+static void console_irq(struct trapframe *tf)
+{
+	(void)tf;
+	console_drain();
+}
+
 void console_init(void)
 {
+	if (irq_register(VEC_COM1, console_irq))
+		panic("console: COM1 vector %#x taken", VEC_COM1);
 	ioapic_route(VESSEL_COM1_IRQ, VEC_COM1, cpus[0].apic_id);
 	serial_enable_rx_irq();
-	console_irq(); /* input that arrived before the interrupt was enabled */
+	console_drain(); /* input that arrived before the interrupt was enabled */
 }
 
 int console_wakeup_pending(void)

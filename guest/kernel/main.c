@@ -6,7 +6,7 @@
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/paging.h"
-#include "arch/x86_64/serial.h"
+#include "dev/serial.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"

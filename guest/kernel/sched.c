@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/console.h"
+#include "kernel/irq.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -481,6 +482,26 @@ void wakeup_thread(struct thread *t)
 
 /* ---- idle ---- */
 
+/* Reschedule IPI: another CPU queued work for this one. */
+static void resched_irq(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	(void)tf;
+	c->cnt.ipis_received++;
+	c->need_resched = 1;
+}
+
+/* TLB-shootdown IPI. */
+static void tlb_irq(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	(void)tf;
+	c->cnt.ipis_received++;
+	tlb_serve(c);
+}
+
 static void idle_thread_fn(void *arg)
 {
 	(void)arg;
@@ -493,6 +514,8 @@ void sched_init_cpu(struct cpu *c)
 	c->cr3 = read_cr3();
 	c->switch_tsc = rdtsc();
 	if (c->id == 0) {
+		if (irq_register(VEC_RESCHED, resched_irq) || irq_register(VEC_TLB, tlb_irq))
+			panic("sched: IPI vectors taken");
 		/* kmain continues as the boot kernel thread; idle gets a new stack */
 		boot_thread.tid = 0;
 		boot_thread.kname = "kmain";
@@ -559,11 +582,6 @@ static void tlb_serve(struct cpu *c)
 	}
 	if (what)
 		__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
-}
-
-void sched_tlb_ipi(void)
-{
-	tlb_serve(this_cpu());
 }
 
 /* Asks every other CPU with pml4 loaded to flush (or drop) it and waits. */

@@ -96,8 +96,6 @@ void wakeup(const void *chan);
 /* Wakes one thread (kill). */
 void wakeup_thread(struct thread *t);
 
-/* TLB shootdown IPI handler. */
-void sched_tlb_ipi(void);
 /* Flushes the TLB of every CPU with page table pml4 loaded (BKL held). */
 void tlb_shootdown(uint64_t pml4);
 /*

@@ -18,10 +18,10 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/text_patch.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
-#include "lib/string.h"
 
 extern char probe_syscall_stub[], probe_syscall_stub_end[];
 extern char probe_user_code[], probe_user_int80[], probe_user_after_int80[], probe_user_code_end[];
@@ -96,11 +96,11 @@ void errata_probe(int force_off)
 
 	if (!pml4 || !code || !stack || !kstack)
 		panic("errata: out of memory for the probes");
-	memcpy(phys_to_virt(code), probe_user_code,
-	       (uint64_t)(probe_user_code_end - probe_user_code));
-	if (pt_map(pml4, PROBE_CODE_VA, code, PTE_U) ||
+	if (text_poke(phys_to_virt(code), probe_user_code,
+		      (size_t)(probe_user_code_end - probe_user_code)) ||
+	    pt_map(pml4, PROBE_CODE_VA, code, PTE_U) ||
 	    pt_map(pml4, PROBE_STACK_VA, stack, PTE_U | PTE_W | PTE_NX))
-		panic("errata: cannot map the probe pages");
+		panic("errata: cannot write or map the probe pages");
 
 	write_cr3(pml4);
 	/* both GS bases point at this CPU: swapgs or not, GS stays valid */
