@@ -3,6 +3,7 @@
 #include "arch/x86_64/arch.h"
 #include "dev/serial.h"
 #include "kernel/console.h"
+#include "kernel/deferred.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -14,8 +15,15 @@
 
 static struct spinlock lock = SPINLOCK_INIT;
 static struct linedisc ld;
-static volatile int wake_pending;
 static int chan;
+
+/* Deferred work: wakes the readers once a line is complete. */
+static void wake_readers(void)
+{
+	wakeup(&chan);
+}
+
+static struct deferred_work wake_work = DEFERRED_WORK_INIT(wake_readers);
 
 /* One received byte: line editing, echo, and a wakeup when a line is complete. */
 static void input(char c)
@@ -31,7 +39,7 @@ static void input(char c)
 	if (n)
 		serial_write(echo, (unsigned long)n);
 	if (committed)
-		wake_pending = 1;
+		deferred_raise(&wake_work);
 }
 
 /* Takes every byte the UART holds (interrupt or not: console_init drains too). */
@@ -54,24 +62,12 @@ static void console_irq(struct trapframe *tf)
 
 void console_init(void)
 {
+	deferred_register(&wake_work);
 	if (irq_register(VEC_COM1, console_irq))
 		panic("console: COM1 vector %#x taken", VEC_COM1);
 	ioapic_route(VESSEL_COM1_IRQ, VEC_COM1, cpus[0].apic_id);
 	serial_enable_rx_irq();
 	console_drain(); /* input that arrived before the interrupt was enabled */
-}
-
-int console_wakeup_pending(void)
-{
-	return wake_pending;
-}
-
-void console_deliver_wakeups(void)
-{
-	if (wake_pending) {
-		wake_pending = 0;
-		wakeup(&chan);
-	}
 }
 
 int64_t console_read(char *buf, uint64_t len)

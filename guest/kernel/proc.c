@@ -10,6 +10,7 @@
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
+#include "kernel/tlb.h"
 #include "kernel/smp.h"
 #include "kernel/syscall.h"
 #include "lib/elf64.h"

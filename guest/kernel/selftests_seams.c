@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * Self-tests of the kernel's registration seams: interrupt handlers
- * (kernel/irq.h) and kernel text patching (arch/x86_64/text_patch.h).
+ * (kernel/irq.h), deferred work (kernel/deferred.h) and kernel text
+ * patching (arch/x86_64/text_patch.h).
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/text_patch.h"
+#include "kernel/bkl.h"
+#include "kernel/deferred.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
+#include "kernel/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/time.h"
 #include "lib/errno.h"
@@ -63,6 +67,42 @@ SELFTEST(irq_alloc_handler_runs)
 	ST_ASSERT(irq_unregister((unsigned int)v) == 0);
 	ST_ASSERT(irq_alloc(test_irq) == v); /* the lowest free vector again */
 	ST_ASSERT(irq_unregister((unsigned int)v) == 0);
+	return 0;
+}
+
+static volatile int test_work_runs, test_work_locked;
+
+static void test_work(void)
+{
+	test_work_runs++;
+	test_work_locked = kernel_locked();
+}
+
+static struct deferred_work test_work_item = DEFERRED_WORK_INIT(test_work);
+
+/*
+ * A raised work runs once, with the BKL, at the next safe point: here the
+ * idle loop taking the BKL while this thread sleeps. Fails if nothing runs
+ * raised work or if it runs once per raise.
+ */
+SELFTEST(deferred_work_runs_once_with_the_bkl)
+{
+	static int chan;
+	uint64_t deadline;
+
+	deferred_register(&test_work_item);
+	test_work_runs = 0;
+	deferred_raise(&test_work_item);
+	deferred_raise(&test_work_item);
+	ST_ASSERT(deferred_pending());
+	ST_ASSERT(test_work_runs == 0); /* not before a safe point */
+	/* a bound against a hang only: the loop ends as soon as it ran */
+	deadline = time_ns() + 2000000000ull;
+	while (!test_work_runs && time_ns() < deadline)
+		sleep_on_until(&chan, time_ns() + 10000000ull);
+	ST_ASSERT(test_work_runs == 1);
+	ST_ASSERT(test_work_locked);
+	ST_ASSERT(!test_work_item.pending);
 	return 0;
 }
 

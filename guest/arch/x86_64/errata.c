@@ -22,6 +22,7 @@
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/proc.h"
 
 extern char probe_syscall_stub[], probe_syscall_stub_end[];
 extern char probe_user_code[], probe_user_int80[], probe_user_after_int80[], probe_user_code_end[];
@@ -84,6 +85,29 @@ static long run_probe(int kind, uint64_t rip)
 	r = probe_run_user(rip, PROBE_STACK_VA + PAGE_SIZE);
 	probe_kind = PROBE_NONE;
 	return r;
+}
+
+/* 1 if the user bytes at tf->rip are `int $0x80` (CD 80). */
+static int at_int80(struct trapframe *tf)
+{
+	struct proc *p = current_proc();
+	uint8_t b[2];
+
+	return p && !copy_from_user(&p->vm, b, tf->rip, 2) && b[0] == 0xcd && b[1] == 0x80;
+}
+
+int errata_int80_fixup(struct trapframe *tf)
+{
+	if (tf->vector == 6) {
+		/* errata.int80_ud: int $0x80 arrives as #UD at the instruction */
+		if (!at_int80(tf))
+			return 0;
+		tf->rip += 2;
+		tf->vector = VEC_SYSCALL_INT;
+	} else if (tf->vector == VEC_SYSCALL_INT && errata.int80_rip) {
+		tf->rip += 2;
+	}
+	return 1;
 }
 
 void errata_probe(int force_off)

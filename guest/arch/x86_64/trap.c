@@ -2,11 +2,11 @@
 /* Dispatch of every kernel entry; register dumps. */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/bkl.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
-#include "kernel/syscall.h"
 #include "kernel/proc.h"
 #include "kernel/smp.h"
 #include "kernel/mce.h"
@@ -126,7 +126,7 @@ void trap_dispatch(struct trapframe *tf)
 	errata_probe_trap(tf);
 	if (tf->vector >= VEC_SYSCALL_FAST || tf->vector == VEC_SYSCALL_INT ||
 	    (tf->vector == 6 && errata.int80_ud && tf_from_user(tf))) {
-		syscall_entry(tf);
+		syscall_trap(tf);
 		return;
 	}
 	if (tf->vector < 32) {
