@@ -25,21 +25,47 @@ static void wake_readers(void)
 
 static struct deferred_work wake_work = DEFERRED_WORK_INIT(wake_readers);
 
-/* One received byte: line editing, echo, and a wakeup when a line is complete. */
+/*
+ * Deferred work for Ctrl-C: kills the programs that did not ask to survive
+ * it (the shell's foreground job); with nothing to kill, a blank line makes
+ * the reader (the shell at its prompt) prompt again.
+ */
+static void interrupt(void)
+{
+	uint64_t f;
+	int blank;
+
+	if (proc_interrupt() > 0)
+		return;
+	f = spin_lock_irqsave(&lock);
+	blank = ld_blank_line(&ld);
+	spin_unlock_irqrestore(&lock, f);
+	if (blank)
+		wakeup(&chan);
+}
+
+static struct deferred_work intr_work = DEFERRED_WORK_INIT(interrupt);
+
+/*
+ * One received byte: line editing, echo, and deferred work for a complete
+ * line (wake the readers) or Ctrl-C (interrupt).
+ */
 static void input(char c)
 {
 	char echo[3];
-	int committed, n;
+	int events, n;
 
 	if (c == 0x1c) { /* Ctrl-\: debugging dump */
 		sched_debug_dump();
 		return;
 	}
-	n = ld_input(&ld, c, echo, &committed);
+	n = ld_input(&ld, c, echo, &events);
 	if (n)
 		serial_write(echo, (unsigned long)n);
-	if (committed)
+	if (events & LD_COMMITTED)
 		deferred_raise(&wake_work);
+	if (events & LD_INTERRUPT)
+		deferred_raise(&intr_work);
 }
 
 /* Takes every byte the UART holds (interrupt or not: console_init drains too). */
@@ -63,6 +89,7 @@ static void console_irq(struct trapframe *tf)
 void console_init(void)
 {
 	deferred_register(&wake_work);
+	deferred_register(&intr_work);
 	if (irq_register(VEC_COM1, console_irq))
 		panic("console: COM1 vector %#x taken", VEC_COM1);
 	ioapic_route(VESSEL_COM1_IRQ, VEC_COM1, cpus[0].apic_id);

@@ -342,6 +342,19 @@ void proc_kill(struct proc *p, int wstatus)
 	kick_threads(p);
 }
 
+int proc_interrupt(void)
+{
+	int n = 0;
+
+	for (struct proc *p = procs; p; p = p->next) {
+		if (p->pid == 1 || p->zombie || p->killed || p->intr_ignore)
+			continue;
+		proc_kill(p, VESSEL_SIGINT);
+		n++;
+	}
+	return n;
+}
+
 /* The last thread left: free the address space, tell the parent. */
 static void proc_finish(struct proc *p)
 {

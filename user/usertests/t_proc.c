@@ -339,6 +339,24 @@ void test_kill_errors(void)
 	CHECK_EQ(ut_wait(pid), EXITED(0)); /* untouched by the bad calls */
 }
 
+/* setintr: who survives Ctrl-C; the caller or its own live children only. */
+void test_setintr(void)
+{
+	long pid;
+
+	CHECK_EQ(sys_setintr(0, 1), 0);		   /* the default: Ctrl-C kills it */
+	CHECK_EQ(sys_setintr(sys_getpid(), 0), 1); /* its own pid is the same as 0 */
+	CHECK_ERR(sys_setintr(0, 2), EINVAL);
+	CHECK_ERR(sys_setintr(-1, 1), EINVAL);
+	CHECK_ERR(sys_setintr(0x7fffffff, 1), ESRCH);
+	CHECK_ERR(sys_setintr(1, 1), ESRCH); /* init: not a child */
+	pid = ut_spawn_helper("sleep", "50", NULL);
+	CHECK_EQ(sys_setintr(pid, 1), 0);
+	CHECK_EQ(sys_setintr(pid, 1), 1);
+	CHECK_EQ(ut_wait(pid), EXITED(0));
+	CHECK_ERR(sys_setintr(pid, 0), ESRCH); /* reaped */
+}
+
 void test_yield(void)
 {
 	for (int i = 0; i < 20; i++)
