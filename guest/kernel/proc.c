@@ -200,6 +200,9 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 	t->tf->rsi = argv_va;
 	p->pid = t->tid;
 	p->parent = parent;
+	/* a job marked to survive Ctrl-C with its descendants passes it on */
+	if (parent && parent->intr_ignore == VESSEL_INTR_IGNORE_TREE)
+		p->intr_ignore = VESSEL_INTR_IGNORE_TREE;
 	p->threads = t;
 	p->nthreads = 1;
 	p->last_cpu = -1;

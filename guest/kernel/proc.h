@@ -30,7 +30,7 @@ struct proc {
 	struct thread *threads; /* linked by thread->proc_next */
 	int nthreads;		/* live (not dead) threads */
 	int killed;		/* being torn down: threads die at kernel exit */
-	int intr_ignore;	/* survives Ctrl-C on the console (setintr) */
+	int intr_ignore;	/* VESSEL_INTR_*: survives Ctrl-C on the console (setintr) */
 	int zombie;		/* all threads gone, waiting for the parent */
 	int wstatus;		/* wait() status once exiting */
 	int last_cpu;

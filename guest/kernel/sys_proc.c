@@ -138,7 +138,7 @@ int64_t sys_setintr(int64_t pid, int64_t ignore)
 	struct proc *self = current_proc(), *p;
 	int old;
 
-	if (pid < 0 || (ignore != 0 && ignore != 1))
+	if (pid < 0 || ignore < VESSEL_INTR_KILL || ignore > VESSEL_INTR_IGNORE_TREE)
 		return -EINVAL;
 	p = pid == 0 || pid == self->pid ? self : pid <= INT32_MAX ? proc_find((int)pid, 0) : NULL;
 	if (!p || (p != self && p->parent != self))

@@ -252,6 +252,11 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_SIGSEGV 11 /* killed by the kernel: bad access, #GP */
 #define VESSEL_SIGTERM 15 /* kill() */
 
+/* setintr() settings: what Ctrl-C on the console does to a process */
+#define VESSEL_INTR_KILL	0 /* killed with VESSEL_SIGINT (every new process) */
+#define VESSEL_INTR_IGNORE	1 /* survives */
+#define VESSEL_INTR_IGNORE_TREE 2 /* survives, and so do the children it spawns from now on */
+
 /* clock_gettime() clocks */
 #define VESSEL_CLOCK_REALTIME  0 /* same as MONOTONIC: there is no RTC */
 #define VESSEL_CLOCK_MONOTONIC 1 /* since boot */

@@ -10,7 +10,8 @@
 #  - Ctrl-C (issue 9): typed at a live console (a FIFO, each step sent once
 #    the previous one's output is there), it kills the program the shell
 #    waits for: one asleep (memtest -i), one computing (memtest -i 0), one
-#    reading the console (cat); the shell reports SIGINT and prompts again.
+#    reading the console (cat); the shell reports SIGINT and prompts again;
+#    a background job survives all of it.
 #    At the prompt Ctrl-C drops the line being typed and the shell prompts
 #    again. memtest refuses the arguments that used to hang the shell.
 set -u
@@ -71,7 +72,8 @@ ctrl_c() {
 	await 1 'Vessel shell' || why="the shell did not start"
 	step 'memtest -m 1 -n 1 -i 0 -d 18446744073709551615\n' 1 \
 		"memtest: -d 18446744073709551615: at most 256 pages per round"
-	step 'memtest -m 1 -i 3600000\n' 1 '^memtest: page '
+	step 'memtest -m 1 -i 3600000 &\n' 1 '^memtest: page ' # survives every Ctrl-C
+	step 'memtest -m 1 -i 3600000\n' 2 '^memtest: page '
 	step '\003' 1 '^sh: memtest \(pid [0-9]+\) killed by SIGINT \(2\)$'
 	step 'memtest -m 8 -n 0 -i 0\n' 1 '^memtest: round 1 ok'
 	step '\003' 2 '^sh: memtest \(pid [0-9]+\) killed by SIGINT \(2\)$'
@@ -80,6 +82,7 @@ ctrl_c() {
 	step '\003' 1 '^sh: cat \(pid [0-9]+\) killed by SIGINT \(2\)$'
 	step 'echo dropped-by-ctrl-c\003' 1 'dropped-by-ctrl-c\^C$'
 	step 'echo still-here\n' 1 '^(\$ )*still-here$'
+	step 'ps\n' 1 '^ +[0-9]+ +[0-9]+ +(sleep|ready|run) .* memtest$'
 	step 'poweroff\n' 1 'sh: powering off'
 	exec 3>&-
 	i=0
@@ -95,7 +98,7 @@ ctrl_c() {
 	if [ -z "$why" ] && [ "$st" != 0 ]; then
 		why="exit status $st"
 	elif [ -z "$why" ] && [ "$(tr -d '\r' <"$out" | grep -A1 'killed by SIGINT' | grep -c '^\$ ')" != 3 ]; then
-		why="no prompt after each kill"
+		why="not three kills, each followed by the prompt"
 	elif [ -z "$why" ] && lines 1 '^(\$ )*dropped-by-ctrl-c$'; then
 		why="the line cut by Ctrl-C ran"
 	fi
