@@ -15,7 +15,7 @@ GUEST_LDS := guest/arch/x86_64/kernel.ld
 VESSEL_KERNEL_VERSION := 0.1.0
 
 GUEST_SRCS := $(wildcard guest/arch/x86_64/*.S guest/arch/x86_64/*.c guest/kernel/*.c \
-	guest/lib/*.c guest/hcb/*.S)
+	guest/lib/*.c guest/dev/*.c guest/hcb/*.S)
 GUEST_OBJS := $(patsubst %,$(B)/guest/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DEFS := -DVESSEL_KERNEL_VERSION='"$(VESSEL_KERNEL_VERSION)"'
 
@@ -54,7 +54,8 @@ $(B)/guest/hcb/%.o: guest/hcb/%.bpf.c guest/hcb/hcb_bpf.h include/abi/vessel.h
 $(B)/guest/obj/guest/hcb/embed.o: $(HCB_BPF_OBJS)
 $(B)/guest/obj/guest/hcb/embed.o: GUEST_CFLAGS += -Wa,-I$(B)/guest/hcb
 
-$(B)/guest/obj/guest/kernel/selftests.o: GUEST_DEFS += -fno-toplevel-reorder
+$(B)/guest/obj/guest/kernel/selftests.o $(B)/guest/obj/guest/kernel/selftests_seams.o: \
+	GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
 # mk/user.mk (included later) sets the same path
@@ -85,7 +86,7 @@ $(B)/guest/unit/test_%.o: tests/unit/%.c
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) $(GUEST_UNIT_CFLAGS) -c $< -o $@
 
 $(B)/unit/guest_%: $(B)/guest/unit/test_guest_%.o \
-		$(patsubst %,$(B)/guest/unit/%.o,$(filter $(GUEST_UNIT_LIB),$(notdir $(basename $(wildcard guest/lib/*.c)))))
+		$(patsubst %,$(B)/guest/unit/%.o,$(filter $(GUEST_UNIT_LIB),$(notdir $(basename $(wildcard guest/lib/*.c guest/dev/*.c)))))
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $^ -fsanitize=address,undefined -lcmocka -o $@

@@ -8,14 +8,11 @@
 
 #include <stdint.h>
 
-/* Routes the COM1 interrupt to the BSP and enables it. */
+/*
+ * Registers the COM1 receive interrupt handler (it feeds the line
+ * discipline), routes the interrupt to the BSP and enables it.
+ */
 void console_init(void);
-/* COM1 receive interrupt: takes received bytes into the line buffer. */
-void console_irq(void);
-/* 1 if input arrived and readers are still to be woken. */
-int console_wakeup_pending(void);
-/* Called with the BKL held: wakes readers if input arrived meanwhile. */
-void console_deliver_wakeups(void);
 /*
  * Reads up to len bytes of the next line into kernel buffer buf, sleeping
  * (BKL held) until one is complete. Returns the count, 0 at end of file.

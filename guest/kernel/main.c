@@ -6,7 +6,8 @@
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/paging.h"
-#include "arch/x86_64/serial.h"
+#include "dev/serial.h"
+#include "kernel/bkl.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
@@ -22,6 +23,7 @@
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/tlb.h"
 #include "kernel/ubench.h"
 #include "lib/cmdline.h"
 #include "lib/errno.h"
@@ -84,6 +86,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	cpus[0].apic_id = lapic_id();
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
+	tlb_init();					     /* the TLB-shootdown IPI */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */

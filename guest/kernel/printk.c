@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "arch/x86_64/serial.h"
+#include "dev/serial.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "kernel/power.h"

@@ -11,6 +11,7 @@
 #include "kernel/proc.h"
 #include "kernel/page_owner.h"
 #include "kernel/sched.h"
+#include "kernel/tlb.h"
 #include "kernel/smp.h"
 #include "kernel/syscall.h"
 #include "lib/elf64.h"
@@ -201,6 +202,9 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 	t->tf->rsi = argv_va;
 	p->pid = t->tid;
 	p->parent = parent;
+	/* a job marked to survive Ctrl-C with its descendants passes it on */
+	if (parent && parent->intr_ignore == VESSEL_INTR_IGNORE_TREE)
+		p->intr_ignore = VESSEL_INTR_IGNORE_TREE;
 	p->threads = t;
 	p->nthreads = 1;
 	p->last_cpu = -1;
@@ -343,6 +347,19 @@ void proc_kill(struct proc *p, int wstatus)
 		p->wstatus = wstatus;
 	}
 	kick_threads(p);
+}
+
+int proc_interrupt(void)
+{
+	int n = 0;
+
+	for (struct proc *p = procs; p; p = p->next) {
+		if (p->pid == 1 || p->zombie || p->killed || p->intr_ignore)
+			continue;
+		proc_kill(p, VESSEL_SIGINT);
+		n++;
+	}
+	return n;
 }
 
 /* The last thread left: free the address space, tell the parent. */

@@ -30,6 +30,7 @@ struct proc {
 	struct thread *threads; /* linked by thread->proc_next */
 	int nthreads;		/* live (not dead) threads */
 	int killed;		/* being torn down: threads die at kernel exit */
+	int intr_ignore;	/* VESSEL_INTR_*: survives Ctrl-C on the console (setintr) */
 	int zombie;		/* all threads gone, waiting for the parent */
 	int wstatus;		/* wait() status once exiting */
 	int last_cpu;
@@ -71,6 +72,11 @@ int proc_spawn_raw(struct proc *parent, const char *name, const void *code, uint
 int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack_top);
 /* Terminates p with wait status `wstatus` (exit or signal). */
 void proc_kill(struct proc *p, int wstatus);
+/*
+ * Ctrl-C on the console: kills with VESSEL_SIGINT every live process that
+ * has not asked to survive it (setintr), never init. Returns how many.
+ */
+int proc_interrupt(void);
 /* The calling thread leaves: its process exits with wstatus. Never returns. */
 void proc_exit(int wstatus) __attribute__((noreturn));
 /* Ends the calling thread only (thread_exit). Never returns. */

@@ -1,64 +1,30 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The scheduler: per-CPU run queues, context switches, sleeping and waking,
+ * thread creation and exit, the idle loop. Locking is the BKL (bkl.h).
+ */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/paging.h"
-#include "kernel/console.h"
+#include "kernel/bkl.h"
+#include "kernel/deferred.h"
+#include "kernel/irq.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
-#include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 
 #define SLICE_TICKS 2
 
-static struct spinlock bkl = SPINLOCK_INIT;
 static struct thread *all_threads;
 static int next_tid = 1; /* pids and tids: one space, init is 1 */
 static int next_ktid = 1;
 static struct thread boot_thread;
-static volatile uint32_t tlb_acks;
 
 extern char boot_stack_top[];
-
-static void tlb_serve(struct cpu *c);
-
-enum { TLB_NONE, TLB_FLUSH, TLB_DROP };
-
-/* ---- the big kernel lock ---- */
-
-void kernel_enter(void)
-{
-	int id = this_cpu()->id;
-
-	while (!spin_trylock(&bkl)) {
-		/*
-		 * The holder may be waiting for our TLB-shootdown ack: serve it
-		 * from here (QEMU TCG never delivers an interrupt inside a short
-		 * sti; pause; cli window), and open a window for the others.
-		 */
-		tlb_serve(this_cpu());
-		irq_enable();
-		cpu_relax();
-		irq_disable();
-	}
-	bkl.owner_cpu = id;
-	console_deliver_wakeups();
-}
-
-static void kernel_unlock(void)
-{
-	bkl.owner_cpu = -1;
-	spin_unlock(&bkl);
-}
-
-int kernel_locked(void)
-{
-	return bkl.locked && bkl.owner_cpu == this_cpu()->id;
-}
 
 struct thread *current_thread(void)
 {
@@ -215,7 +181,7 @@ static void wake_expired(void)
 /* 1 if some work may be waiting for this CPU (read without the BKL: a hint). */
 static int work_hint(struct cpu *c)
 {
-	if (c->rq.len || c->need_resched || time_ns() >= next_deadline || console_wakeup_pending())
+	if (c->rq.len || c->need_resched || time_ns() >= next_deadline || deferred_pending())
 		return 1;
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		if (&cpus[i] != c && cpus[i].rq.len)
@@ -321,7 +287,7 @@ int kernel_exit_pending(void)
 	struct cpu *c = this_cpu();
 	struct thread *t = c->current;
 
-	return c->need_resched || (t->proc && t->proc->killed) || console_wakeup_pending();
+	return c->need_resched || (t->proc && t->proc->killed) || deferred_pending();
 }
 
 void kernel_exit(struct trapframe *tf)
@@ -329,7 +295,7 @@ void kernel_exit(struct trapframe *tf)
 	struct cpu *c = this_cpu();
 
 	(void)tf;
-	console_deliver_wakeups();
+	deferred_run();
 	for (;;) {
 		struct thread *t = c->current;
 
@@ -481,6 +447,16 @@ void wakeup_thread(struct thread *t)
 
 /* ---- idle ---- */
 
+/* Reschedule IPI: another CPU queued work for this one. */
+static void resched_irq(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	(void)tf;
+	c->cnt.ipis_received++;
+	c->need_resched = 1;
+}
+
 static void idle_thread_fn(void *arg)
 {
 	(void)arg;
@@ -493,6 +469,8 @@ void sched_init_cpu(struct cpu *c)
 	c->cr3 = read_cr3();
 	c->switch_tsc = rdtsc();
 	if (c->id == 0) {
+		if (irq_register(VEC_RESCHED, resched_irq))
+			panic("sched: reschedule IPI vector %#x taken", VEC_RESCHED);
 		/* kmain continues as the boot kernel thread; idle gets a new stack */
 		boot_thread.tid = 0;
 		boot_thread.kname = "kmain";
@@ -540,78 +518,11 @@ void sched_idle_loop(void)
 	}
 }
 
-/* ---- TLB shootdown ---- */
-
-/* Flushes and acks if a shootdown asked this CPU to. */
-static void tlb_serve(struct cpu *c)
-{
-	int what;
-
-	if (!c->tlb_pending)
-		return;
-	what = __atomic_exchange_n(&c->tlb_pending, 0, __ATOMIC_ACQ_REL);
-	if (what == TLB_DROP) {
-		/* only sent to a CPU keeping a dying address space lazily */
-		c->cr3 = kernel_pml4_pa;
-		write_cr3(kernel_pml4_pa);
-	} else if (what == TLB_FLUSH) {
-		write_cr3(read_cr3());
-	}
-	if (what)
-		__atomic_add_fetch(&tlb_acks, 1, __ATOMIC_RELEASE);
-}
-
-void sched_tlb_ipi(void)
-{
-	tlb_serve(this_cpu());
-}
-
-/* Asks every other CPU with pml4 loaded to flush (or drop) it and waits. */
-static void tlb_broadcast(uint64_t pml4, int what)
-{
-	struct cpu *self = this_cpu();
-	uint32_t want = 0;
-
-	tlb_acks = 0;
-	for (int i = 0; i < smp_cpu_count(); i++) {
-		if (&cpus[i] != self && cpus[i].cr3 == pml4) {
-			want++;
-			__atomic_store_n(&cpus[i].tlb_pending, what, __ATOMIC_RELEASE);
-			smp_send_ipi(i, VEC_TLB);
-		}
-	}
-	if (want && what == TLB_FLUSH)
-		self->cnt.tlb_shootdowns++;
-	while (__atomic_load_n(&tlb_acks, __ATOMIC_ACQUIRE) < want)
-		cpu_relax();
-}
-
-void tlb_shootdown(uint64_t pml4)
-{
-	struct cpu *self = this_cpu();
-
-	if (self->cr3 == pml4)
-		write_cr3(pml4);
-	tlb_broadcast(pml4, TLB_FLUSH);
-}
-
-void tlb_release(uint64_t pml4)
-{
-	struct cpu *self = this_cpu();
-
-	if (self->cr3 == pml4) {
-		self->cr3 = kernel_pml4_pa;
-		write_cr3(kernel_pml4_pa);
-	}
-	tlb_broadcast(pml4, TLB_DROP);
-}
-
 void sched_debug_dump(void)
 {
 	static const char *const names[] = { "new", "runnable", "running", "blocked", "dead" };
 
-	printk("\n-- scheduler state (BKL %s, owner cpu %d) --\n", bkl.locked ? "held" : "free",
-	       bkl.owner_cpu);
+	printk("\n-- scheduler state (BKL owner cpu %d, -1: free) --\n", bkl_owner());
 	for (int i = 0; i < smp_cpu_count(); i++)
 		printk("cpu%d: current %d (%s) rq %u need_resched %d ticks %lu cr3 %#lx\n", i,
 		       cpus[i].current ? cpus[i].current->tid : 0,

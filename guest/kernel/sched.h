@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Threads and the scheduler.
- *
- * Locking: one big kernel lock (BKL). A CPU takes it when it enters the
- * kernel from user mode (kernel_enter) and when its idle loop looks for
- * work; it drops it when it returns to user mode (kernel_exit) or halts.
- * Kernel code otherwise runs with interrupts off, so it is never preempted;
- * user code is preempted by the LAPIC timer. While waiting for the BKL a CPU
- * briefly enables interrupts, so IPIs (TLB shootdowns) are never blocked by
- * it. Each CPU has its own run queue; idle CPUs steal from the longest one.
+ * Threads and the scheduler: per-CPU run queues (idle CPUs steal from the
+ * longest one), sleep/wakeup with optional deadlines, thread creation and
+ * exit, the idle loop. Everything here runs under the big kernel lock
+ * (kernel/bkl.h) unless it says otherwise.
  */
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
@@ -46,17 +41,17 @@ struct thread {
 	uint64_t run_tsc;	  /* TSC ticks spent on a CPU (user + kernel) */
 };
 
-/* Takes the BKL (kernel entry from user mode). */
-void kernel_enter(void);
 /*
- * Leaves the kernel towards user mode: handles a pending kill or reschedule,
+ * Leaves the kernel towards user mode (the counterpart of kernel_enter in
+ * bkl.h): runs raised deferred work, handles a pending kill or reschedule,
  * then drops the BKL. tf is the frame about to be restored.
  */
 void kernel_exit(struct trapframe *tf);
-/* 1 if a return to user mode must go through kernel_exit (resched, kill, wakeups). */
+/*
+ * 1 if a return to user mode must go through kernel_exit (resched, kill,
+ * deferred work); no lock needed.
+ */
 int kernel_exit_pending(void);
-/* 1 if this CPU holds the BKL. */
-int kernel_locked(void);
 
 /* Makes c ready to schedule: its idle thread and (BSP) the boot thread. */
 void sched_init_cpu(struct cpu *c);
@@ -95,16 +90,6 @@ int sleep_on_until(const void *chan, uint64_t deadline_ns);
 void wakeup(const void *chan);
 /* Wakes one thread (kill). */
 void wakeup_thread(struct thread *t);
-
-/* TLB shootdown IPI handler. */
-void sched_tlb_ipi(void);
-/* Flushes the TLB of every CPU with page table pml4 loaded (BKL held). */
-void tlb_shootdown(uint64_t pml4);
-/*
- * Before pml4 is freed: every CPU still holding it (lazily, while idle or in
- * a kernel thread) switches to the kernel's page table (BKL held).
- */
-void tlb_release(uint64_t pml4);
 
 /* Iterates all threads (BKL held). */
 struct thread *thread_list(void);

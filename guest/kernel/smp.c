@@ -2,6 +2,7 @@
 #include <abi/vessel.h>
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/text_patch.h"
 #include "kernel/boot.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
@@ -66,9 +67,10 @@ int smp_boot_aps(void)
 		printk("smp: %u CPUs, using the first %d\n", want, MAX_CPUS);
 		want = MAX_CPUS;
 	}
-	if (boot.kind != BOOT_KIND_VESSEL && want > 1)
-		memcpy(phys_to_virt(AP_TRAMPOLINE_PHYS), ap_tramp_start,
-		       (uint64_t)(ap_tramp_end - ap_tramp_start));
+	if (boot.kind != BOOT_KIND_VESSEL && want > 1 &&
+	    text_poke(phys_to_virt(AP_TRAMPOLINE_PHYS), ap_tramp_start,
+		      (size_t)(ap_tramp_end - ap_tramp_start)))
+		panic("smp: cannot write the AP trampoline");
 	for (uint32_t i = 1; i < want; i++) {
 		uint64_t stack = pages_alloc(KSTACK_SIZE / PAGE_SIZE);
 

@@ -133,6 +133,21 @@ int64_t sys_kill(int64_t pid, int64_t sig)
 	return 0;
 }
 
+int64_t sys_setintr(int64_t pid, int64_t ignore)
+{
+	struct proc *self = current_proc(), *p;
+	int old;
+
+	if (pid < 0 || ignore < VESSEL_INTR_KILL || ignore > VESSEL_INTR_IGNORE_TREE)
+		return -EINVAL;
+	p = pid == 0 || pid == self->pid ? self : pid <= INT32_MAX ? proc_find((int)pid, 0) : NULL;
+	if (!p || (p != self && p->parent != self))
+		return -ESRCH;
+	old = p->intr_ignore;
+	p->intr_ignore = (int)ignore;
+	return old;
+}
+
 int64_t sys_thread_create(void *entry, void *arg, void *stack_top)
 {
 	uint64_t e = (uint64_t)entry, s = (uint64_t)stack_top;

@@ -4,7 +4,6 @@
 #define KERNEL_SYSCALL_H
 
 #include "abi/syscalls.h"
-#include "arch/x86_64/trapframe.h"
 
 /* sys_x for every call of the list (kernel/sys_*.c); docs/syscalls.md. */
 #define X(nr, name, n, ...) int64_t sys_##name(VESSEL_SC_PARAMS(n, __VA_ARGS__));
@@ -12,10 +11,18 @@ VESSEL_SYSCALLS(X)
 #undef X
 
 /*
- * Entry from the syscall instruction (either LSTAR path) or int $0x80:
- * counts, fixes the erratum RIP, takes the BKL, dispatches, returns the
- * result in tf->rax and leaves through kernel_exit.
+ * A call's uniform entry: args are the six argument registers in ABI order
+ * (rdi, rsi, rdx, r10, r8, r9); returns the result or -errno. BKL held.
  */
-void syscall_entry(struct trapframe *tf);
+typedef int64_t syscall_fn(const uint64_t *args);
+
+/* [SYS_x] = the entry of sys_x; NULL for a hole. */
+extern syscall_fn *const syscall_table[VESSEL_SYSCALL_COUNT];
+
+/* The entry of call nr, or NULL for an unknown number (the caller returns -ENOSYS). */
+static inline syscall_fn *syscall_lookup(uint64_t nr)
+{
+	return nr < VESSEL_SYSCALL_COUNT ? syscall_table[nr] : (syscall_fn *)0;
+}
 
 #endif

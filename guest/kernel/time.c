@@ -2,7 +2,10 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
+#include "kernel/irq.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/time.h"
 
 static uint64_t tsc_khz;
@@ -16,8 +19,20 @@ uint64_t tsc_to_ns(uint64_t delta)
 	return delta / tsc_khz * 1000000ull + (delta % tsc_khz) * 1000000ull / tsc_khz;
 }
 
+/* The LAPIC timer, on every CPU: the tick count and the scheduler's time slice. */
+static void timer_irq(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+
+	c->cnt.timer_ticks++;
+	c->ticks++;
+	sched_tick(tf);
+}
+
 void time_init(void)
 {
+	if (irq_register(VEC_TIMER, timer_irq))
+		panic("time: timer vector %#x taken", VEC_TIMER);
 	tsc_khz = boot.tsc_khz;
 	lapic_per_ms = lapic_timer_calibrate(&tsc_khz);
 	tsc_origin = boot.entry_tsc;

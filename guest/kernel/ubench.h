@@ -10,6 +10,8 @@
 #define KERNEL_UBENCH_H
 
 #include <stdint.h>
+#include "arch/x86_64/cpu.h"
+#include "kernel/proc.h"
 
 enum ubench_path {
 	UBENCH_SYSCALL,	    /* syscall, LSTAR as the errata probe chose */
@@ -23,6 +25,25 @@ enum ubench_path {
  * took the ud2 path (to check which path really ran).
  */
 int64_t ubench_run(enum ubench_path path, uint64_t n, uint64_t *syscalls_ud);
+/*
+ * Taken first thing at a system-call entry, before the BKL: the TSC if p
+ * (the caller's process, NULL for none) is being measured, else 0.
+ */
+static inline uint64_t ubench_entry_stamp(const struct proc *p)
+{
+	return p && p->tsc_trace ? rdtsc() : 0;
+}
+/*
+ * Records a non-zero entry stamp of call nr made by a measured process p:
+ * its first getpid's and its exit's are the measurement.
+ */
+static inline void ubench_entry_trace(struct proc *p, uint64_t stamp, uint64_t nr)
+{
+	if (nr == SYS_getpid && !p->tsc_trace[0])
+		p->tsc_trace[0] = stamp;
+	else if (nr == SYS_exit)
+		p->tsc_trace[1] = stamp;
+}
 /* Prints all three paths (command line `ubench`), min of several runs. */
 void ubench_report(void);
 

@@ -5,6 +5,7 @@
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/tlb.h"
 #include "kernel/vm.h"
 #include "kernel/page_owner.h"
 #include "lib/errno.h"

@@ -19,9 +19,9 @@ static void commit(struct linedisc *ld, char end)
 	ld->line_len = 0;
 }
 
-int ld_input(struct linedisc *ld, char c, char echo[3], int *committed)
+int ld_input(struct linedisc *ld, char c, char echo[3], int *events)
 {
-	*committed = 0;
+	*events = 0;
 	if (c == '\r')
 		c = '\n';
 	if (c == 0x08 || c == 0x7f) {
@@ -31,9 +31,16 @@ int ld_input(struct linedisc *ld, char c, char echo[3], int *committed)
 		echo[0] = '\b', echo[1] = ' ', echo[2] = '\b';
 		return 3;
 	}
+	if (c == LD_INTR) {
+		ld->line_len = 0;
+		ld->head = ld->tail; /* type-ahead goes too */
+		*events = LD_INTERRUPT;
+		echo[0] = '^', echo[1] = 'C', echo[2] = '\n';
+		return 3;
+	}
 	if (c == LD_EOF || c == '\n') {
 		commit(ld, c);
-		*committed = 1;
+		*events = LD_COMMITTED;
 		echo[0] = '\n';
 		return c == '\n';
 	}
@@ -43,8 +50,16 @@ int ld_input(struct linedisc *ld, char c, char echo[3], int *committed)
 	echo[0] = c;
 	if (ld->line_len == LD_LINE_MAX) {
 		commit(ld, LD_EOF); /* overlong: deliver what we have, no newline */
-		*committed = 1;
+		*events = LD_COMMITTED;
 	}
+	return 1;
+}
+
+int ld_blank_line(struct linedisc *ld)
+{
+	if (ld->line_len)
+		return 0;
+	commit(ld, '\n');
 	return 1;
 }
 

@@ -20,19 +20,32 @@ struct linedisc {
 	uint32_t line_len;
 };
 
-#define LD_EOF 0x04 /* Ctrl-D: ends a line without delivering a byte */
+#define LD_EOF	0x04 /* Ctrl-D: ends a line without delivering a byte */
+#define LD_INTR 0x03 /* Ctrl-C: interrupt */
+
+/* What ld_input reports in *events (bits). */
+#define LD_COMMITTED 1 /* a line (or EOF) was completed: readers may get data */
+#define LD_INTERRUPT 2 /* Ctrl-C: interrupt the foreground programs */
 
 /* Empties everything. */
 void ld_init(struct linedisc *ld);
 /*
  * Takes one input byte. Writes the bytes to echo into echo[0..3) and returns
- * how many (0..3). *committed becomes 1 when a line (or EOF) was completed,
- * i.e. readers may now get data. '\r' counts as '\n'; backspace/DEL erase
- * (echo "\b \b"); other control bytes except tab are dropped; a line
- * reaching LD_LINE_MAX is committed without a newline. When the ring is
- * full, further committed bytes are dropped.
+ * how many (0..3); *events gets LD_COMMITTED and/or LD_INTERRUPT (0: none).
+ * '\r' counts as '\n'; backspace/DEL erase (echo "\b \b"); Ctrl-C
+ * (LD_INTR) discards the line being edited and every committed byte not read
+ * yet, as a terminal does on an interrupt, echoes "^C\n" and reports
+ * LD_INTERRUPT; other control bytes except tab are dropped; a line reaching
+ * LD_LINE_MAX is committed without a newline. When the ring is full, further
+ * committed bytes are dropped.
  */
-int ld_input(struct linedisc *ld, char c, char echo[3], int *committed);
+int ld_input(struct linedisc *ld, char c, char echo[3], int *events);
+/*
+ * Commits an empty line ("\n", no echo) if no line is being edited, so a
+ * reader wakes up and, if it is a shell, prompts again. Returns 1 if it
+ * did, 0 if a line is being edited (it is left alone).
+ */
+int ld_blank_line(struct linedisc *ld);
 /* 1 if a read would not block (a committed line or EOF is waiting). */
 int ld_readable(const struct linedisc *ld);
 /*

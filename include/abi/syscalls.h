@@ -74,15 +74,16 @@ struct vessel_dirent;
 	X(24, virt_to_phys, 1, const void *, addr)                                                 \
 	X(25, getcpu, 0, void)                                                                     \
 	X(26, setaffinity, 2, int64_t, tid, int64_t, cpu)                                          \
-	X(27, lseek, 3, int64_t, fd, int64_t, offset, uint64_t, whence)
+	X(27, lseek, 3, int64_t, fd, int64_t, offset, uint64_t, whence)                            \
+	X(28, setintr, 2, int64_t, pid, int64_t, ignore)
 
 /* Numbers as constants: SYS_exit, SYS_write, ... and the table size. */
 #define VESSEL_SC_ENUM_(nr, name, n, ...) SYS_##name = nr,
 enum vessel_syscall_nr { VESSEL_SYSCALLS(VESSEL_SC_ENUM_) };
 #undef VESSEL_SC_ENUM_
-#define VESSEL_SYSCALL_COUNT 28 /* highest number + 1 */
+#define VESSEL_SYSCALL_COUNT 29 /* highest number + 1 */
 #define VESSEL_SYSCALL_SLOTS 64 /* per-syscall counter slots in vessel_stats */
-_Static_assert(SYS_lseek + 1 == VESSEL_SYSCALL_COUNT, "update VESSEL_SYSCALL_COUNT");
+_Static_assert(SYS_setintr + 1 == VESSEL_SYSCALL_COUNT, "update VESSEL_SYSCALL_COUNT");
 _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCALL_SLOTS");
 
 /* Helpers to turn an X() entry into a parameter list or an argument list. */
@@ -241,6 +242,7 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_W_TERMSIG(s)    ((s)&0x7f)
 
 /* Signals: there are no handlers; every one of these terminates. */
+#define VESSEL_SIGINT  2  /* Ctrl-C on the console (see setintr()) */
 #define VESSEL_SIGILL  4  /* killed by the kernel: #UD, bad instruction */
 #define VESSEL_SIGTRAP 5  /* killed by the kernel: #DB/#BP */
 #define VESSEL_SIGABRT 6  /* reserved for abort() (which uses exit(134)) */
@@ -249,6 +251,11 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_SIGKILL 9  /* kill() */
 #define VESSEL_SIGSEGV 11 /* killed by the kernel: bad access, #GP */
 #define VESSEL_SIGTERM 15 /* kill() */
+
+/* setintr() settings: what Ctrl-C on the console does to a process */
+#define VESSEL_INTR_KILL	0 /* killed with VESSEL_SIGINT (every new process) */
+#define VESSEL_INTR_IGNORE	1 /* survives */
+#define VESSEL_INTR_IGNORE_TREE 2 /* survives, and so do the children it spawns from now on */
 
 /* clock_gettime() clocks */
 #define VESSEL_CLOCK_REALTIME  0 /* same as MONOTONIC: there is no RTC */

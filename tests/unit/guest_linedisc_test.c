@@ -13,7 +13,7 @@
 static struct linedisc ld;
 static char echoed[8192];
 static size_t nechoed;
-static int commits;
+static int commits, interrupts;
 
 /* Types s into the discipline, collecting the echo. */
 static void type(const char *s, size_t n)
@@ -25,7 +25,8 @@ static void type(const char *s, size_t n)
 		assert_true(k >= 0 && k <= 3);
 		memcpy(echoed + nechoed, e, (size_t)k);
 		nechoed += (size_t)k;
-		commits += c;
+		commits += !!(c & LD_COMMITTED);
+		interrupts += !!(c & LD_INTERRUPT);
 	}
 }
 
@@ -35,6 +36,7 @@ static int setup(void **state)
 	ld_init(&ld);
 	nechoed = 0;
 	commits = 0;
+	interrupts = 0;
 	return 0;
 }
 
@@ -134,6 +136,40 @@ static void test_ring_full_drops(void **state)
 	assert_int_equal(total, LD_RING_SIZE); /* kept what fitted, dropped the rest */
 }
 
+static void test_interrupt(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	type("typed ahead\nhalf a li", 21);
+	type("\x03", 1); /* Ctrl-C: both lines go, "^C" and a newline are echoed */
+	assert_int_equal(interrupts, 1);
+	assert_int_equal(commits, 1); /* only the first line's newline */
+	assert_memory_equal(echoed + nechoed - 3, "^C\n", 3);
+	assert_false(ld_readable(&ld));
+	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), -EAGAIN);
+	type("ls\n", 3); /* editing starts afresh */
+	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "ls\n", 3);
+}
+
+static void test_blank_line(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(ld_blank_line(&ld), 1); /* nothing being edited: "\n" */
+	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), 1);
+	assert_int_equal(buf[0], '\n');
+	type("ab", 2);
+	assert_int_equal(ld_blank_line(&ld), 0); /* a line in progress is left alone */
+	assert_false(ld_readable(&ld));
+	type("\n", 1);
+	assert_int_equal(ld_read(&ld, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "ab\n", 3);
+	assert_int_equal(nechoed, 3); /* the blank line echoed nothing */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +179,8 @@ int main(void)
 		cmocka_unit_test_setup(test_partial_reads, setup),
 		cmocka_unit_test_setup(test_overlong_line, setup),
 		cmocka_unit_test_setup(test_ring_full_drops, setup),
+		cmocka_unit_test_setup(test_interrupt, setup),
+		cmocka_unit_test_setup(test_blank_line, setup),
 	};
 
 	return cmocka_run_group_tests_name("guest_linedisc", tests, NULL, NULL);

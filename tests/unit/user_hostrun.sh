@@ -88,6 +88,26 @@ fi
 "$run" "$img" memtest -m 0 >"$out" 2>&1
 expect "memtest: bad size refused" 2 $? "memtest: -m 0: size must be 1..1024 MiB"
 
+# issue 9: `-d 2^64-1` used to spin in one round for good (Ctrl-C could not stop it)
+"$run" "$img" memtest -m 1 -n 1 -i 0 -d 18446744073709551615 >"$out" 2>&1
+expect "memtest: -d beyond the buffer refused" 2 $? \
+	"memtest: -d 18446744073709551615: at most 256 pages per round (the buffer's size)"
+"$run" "$img" memtest -m 1 -i 99999999999999999999 >"$out" 2>&1
+expect "memtest: -i beyond an hour refused" 2 $? \
+	"memtest: -i 18446744073709551615: at most 3600000 ms between rounds"
+"$run" "$img" memtest -n 1000000001 >"$out" 2>&1
+expect "memtest: -n beyond 10^9 refused" 2 $? "memtest: -n 1000000001: at most 1000000000 rounds"
+"$run" "$img" memtest -n -1 >"$out" 2>&1
+expect "memtest: a negative count refused" 2 $? "memtest: -n -1: not a number" "usage: memtest"
+"$run" "$img" memtest -m 1 -n 1 -i 0 -d 256 -p 255 >"$out" 2>&1
+st=$?
+if [ $root = 0 ] && grep -q "virt_to_phys" "$out"; then
+	n=$((n + 1))
+	echo "ok $n - hostrun: memtest at its limits # SKIP not root: no physical addresses in pagemap"
+else
+	expect "memtest: the largest -d and -p still run" 0 $st "memtest: round 1 ok checksum"
+fi
+
 # usertests whose checked behaviour Linux provides the same way
 "$run" "$img" usertests read_args open_read_close open_errors fd_limit lseek \
 	readdir getpid_gettid regs_preserved unknown_syscall spawn_wait spawn_argv spawn_errors \

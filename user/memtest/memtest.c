@@ -9,11 +9,15 @@
  *   memtest [-m MIB] [-p PAGE] [-n ROUNDS] [-i MS] [-d PAGES_PER_ROUND]
  *     -m  buffer size in MiB (default 16)
  *     -p  index of the page whose address is printed (default: the middle)
- *     -n  verification rounds, 0 = forever (default 0)
- *     -i  milliseconds between rounds (default 1000)
+ *     -n  verification rounds, 0 = forever (default 0; at most 10^9)
+ *     -i  milliseconds between rounds (default 1000; at most 3600000)
  *     -d  also re-write this many pages per round (same bytes: the page is
- *         dirtied for the VMM's dirty log, the checksum stays valid)
+ *         dirtied for the VMM's dirty log, the checksum stays valid; at
+ *         most the buffer's page count)
  *     -g  print the "page" line for this many pages from -p on (default 1)
+ * Values outside these ranges (or not decimal/hex numbers) are refused
+ * with a message naming the option, before anything runs (status 2).
+ * Ctrl-C on the console stops it.
  *
  * Output lines (stable, parsed by tests):
  *   memtest: buffer va 0x... pages N checksum 0x...
@@ -27,7 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PAGE 4096ull
+#define PAGE	     4096ull
+#define MAX_ROUNDS   1000000000ull
+#define MAX_INTERVAL 3600000ull /* ms: one hour */
 
 static uint64_t checksum(const uint64_t *w, size_t words)
 {
@@ -40,12 +46,25 @@ static uint64_t checksum(const uint64_t *w, size_t words)
 	return h;
 }
 
+/* A non-negative number (strtoull alone would turn "-1" into 2^64 - 1). */
 static int arg_u64(const char *s, uint64_t *v)
 {
 	char *end;
 
+	if (*s < '0' || *s > '9')
+		return -1;
 	*v = strtoull(s, &end, 0);
-	return *s && !*end ? 0 : -1;
+	return *end ? -1 : 0;
+}
+
+/* 0 if v <= max, else -1 with a message naming the option. */
+static int at_most(char opt, uint64_t v, uint64_t max, const char *unit)
+{
+	if (v <= max)
+		return 0;
+	fprintf(stderr, "memtest: -%c %llu: at most %llu %s\n", opt, (unsigned long long)v,
+		(unsigned long long)max, unit);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -70,7 +89,11 @@ int main(int argc, char **argv)
 			dst = &dirty;
 		else if (!strcmp(argv[i], "-g"))
 			dst = &shown;
-		if (!dst || i + 1 >= argc || arg_u64(argv[++i], dst)) {
+		if (dst && i + 1 < argc && arg_u64(argv[i + 1], dst)) {
+			fprintf(stderr, "memtest: %s %s: not a number\n", argv[i], argv[i + 1]);
+			dst = NULL;
+		}
+		if (!dst || ++i >= argc) {
 			fprintf(stderr, "usage: memtest [-m MIB] [-p PAGE] [-n ROUNDS] [-i MS] "
 					"[-d PAGES_PER_ROUND] [-g PAGES_SHOWN]\n");
 			return 2;
@@ -90,6 +113,10 @@ int main(int argc, char **argv)
 			(unsigned long long)page, (unsigned long long)pages);
 		return 2;
 	}
+	if (at_most('n', rounds, MAX_ROUNDS, "rounds (0: forever)") ||
+	    at_most('i', interval, MAX_INTERVAL, "ms between rounds") ||
+	    at_most('d', dirty, pages, "pages per round (the buffer's size)"))
+		return 2;
 	if (shown == 0 || shown > pages - page) {
 		fprintf(stderr, "memtest: -g %llu: pages %llu.. of the buffer's %llu\n",
 			(unsigned long long)shown, (unsigned long long)page,

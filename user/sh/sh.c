@@ -16,6 +16,9 @@
  * `$?` is the status of the last command; a line starting with # is a
  * comment. At end of input (Ctrl-D, or the end of piped input when the
  * VMM signals it) the shell exits with status 0, and init powers off.
+ * Ctrl-C kills the program the shell waits for (the shell, its background
+ * jobs and what they start survive it: setintr); at the prompt it starts a
+ * new line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +103,8 @@ static void expand_status(struct cmd *c, char *buf, size_t size)
 static const char *signame(int sig)
 {
 	switch (sig) {
+	case VESSEL_SIGINT:
+		return "SIGINT";
 	case VESSEL_SIGILL:
 		return "SIGILL";
 	case VESSEL_SIGTRAP:
@@ -162,6 +167,8 @@ static int run(struct cmd *c)
 		return 126;
 	}
 	if (c->background) {
+		/* Ctrl-C is for the foreground (fails if the job is gone already) */
+		sys_setintr(pid, VESSEL_INTR_IGNORE_TREE);
 		printf("[%ld] %s\n", pid, c->argv[0]);
 		return 0;
 	}
@@ -351,6 +358,8 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* Ctrl-C kills the foreground program, not the shell (-ENOSYS off Vessel) */
+	sys_setintr(0, VESSEL_INTR_IGNORE);
 	printf("Vessel shell. `help` lists commands.\n");
 	while (!quit) {
 		reap_background();

@@ -339,6 +339,30 @@ void test_kill_errors(void)
 	CHECK_EQ(ut_wait(pid), EXITED(0)); /* untouched by the bad calls */
 }
 
+/* setintr: who survives Ctrl-C; the caller or its own live children only. */
+void test_setintr(void)
+{
+	long pid;
+
+	CHECK_EQ(sys_setintr(0, VESSEL_INTR_IGNORE), VESSEL_INTR_KILL);		   /* the default */
+	CHECK_EQ(sys_setintr(sys_getpid(), VESSEL_INTR_KILL), VESSEL_INTR_IGNORE); /* own pid */
+	CHECK_ERR(sys_setintr(0, 3), EINVAL);
+	CHECK_ERR(sys_setintr(0, -1), EINVAL);
+	CHECK_ERR(sys_setintr(-1, VESSEL_INTR_IGNORE), EINVAL);
+	CHECK_ERR(sys_setintr(0x7fffffff, VESSEL_INTR_IGNORE), ESRCH);
+	CHECK_ERR(sys_setintr(1, VESSEL_INTR_IGNORE), ESRCH); /* init: not a child */
+	pid = ut_spawn_helper("sleep", "50", NULL);
+	CHECK_EQ(sys_setintr(pid, VESSEL_INTR_IGNORE), VESSEL_INTR_KILL);
+	CHECK_EQ(sys_setintr(pid, VESSEL_INTR_IGNORE), VESSEL_INTR_IGNORE);
+	CHECK_EQ(ut_wait(pid), EXITED(0));
+	CHECK_ERR(sys_setintr(pid, VESSEL_INTR_KILL), ESRCH); /* reaped */
+	/* IGNORE is not inherited; IGNORE_TREE is */
+	CHECK_EQ(sys_setintr(0, VESSEL_INTR_IGNORE), VESSEL_INTR_KILL);
+	CHECK_EQ(ut_run_helper("intr", "0", NULL), EXITED(0));
+	CHECK_EQ(sys_setintr(0, VESSEL_INTR_IGNORE_TREE), VESSEL_INTR_IGNORE);
+	CHECK_EQ(ut_run_helper("intr", "2", NULL), EXITED(0));
+}
+
 void test_yield(void)
 {
 	for (int i = 0; i < 20; i++)

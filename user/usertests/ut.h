@@ -99,6 +99,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(spawn_many)                                                                              \
 	X(kill)                                                                                    \
 	X(kill_errors)                                                                             \
+	X(setintr)                                                                                 \
 	X(yield)                                                                                   \
 	X(nanosleep)                                                                               \
 	X(clock_gettime)                                                                           \

@@ -93,6 +93,30 @@ extern struct errata errata;
 void errata_probe(int force_off);
 /* Hook from trap_dispatch: returns only if tf is not a probe event. */
 void errata_probe_trap(struct trapframe *tf);
+/* errata_syscall_fixup's slow path. */
+int errata_int80_fixup(struct trapframe *tf);
+/*
+ * The int $0x80 erratum's fix-ups on a system-call entry (BKL held): a user
+ * #UD (vector 6, errata.int80_ud) on the bytes CD 80 becomes an int $0x80
+ * call resuming after the instruction; a vector-0x80 entry whose saved RIP
+ * is at the int (errata.int80_rip) gets + 2. Returns 1 if tf is a system
+ * call now, 0 if it is a genuine #UD.
+ */
+static inline int errata_syscall_fixup(struct trapframe *tf)
+{
+	if (tf->vector == 6 || (tf->vector == VEC_SYSCALL_INT && errata.int80_rip))
+		return errata_int80_fixup(tf);
+	return 1; /* nothing to fix */
+}
+
+/* ---- system calls (syscall_trap.c) ---- */
+/*
+ * Every system-call entry (syscall through LSTAR or the ud2 stub, int $0x80,
+ * a #UD that may be the int $0x80 erratum): takes the BKL, applies the
+ * erratum fix-ups, counts the entry, runs the call from the table, returns
+ * the result in tf->rax and leaves through kernel_exit.
+ */
+void syscall_trap(struct trapframe *tf);
 
 /* ---- entry.S ---- */
 extern char syscall_entry_fast[]; /* LSTAR without the erratum */

@@ -18,10 +18,11 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/text_patch.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
-#include "lib/string.h"
+#include "kernel/proc.h"
 
 extern char probe_syscall_stub[], probe_syscall_stub_end[];
 extern char probe_user_code[], probe_user_int80[], probe_user_after_int80[], probe_user_code_end[];
@@ -86,6 +87,29 @@ static long run_probe(int kind, uint64_t rip)
 	return r;
 }
 
+/* 1 if the user bytes at tf->rip are `int $0x80` (CD 80). */
+static int at_int80(struct trapframe *tf)
+{
+	struct proc *p = current_proc();
+	uint8_t b[2];
+
+	return p && !copy_from_user(&p->vm, b, tf->rip, 2) && b[0] == 0xcd && b[1] == 0x80;
+}
+
+int errata_int80_fixup(struct trapframe *tf)
+{
+	if (tf->vector == 6) {
+		/* errata.int80_ud: int $0x80 arrives as #UD at the instruction */
+		if (!at_int80(tf))
+			return 0;
+		tf->rip += 2;
+		tf->vector = VEC_SYSCALL_INT;
+	} else if (tf->vector == VEC_SYSCALL_INT && errata.int80_rip) {
+		tf->rip += 2;
+	}
+	return 1;
+}
+
 void errata_probe(int force_off)
 {
 	struct cpu *c = this_cpu();
@@ -96,11 +120,11 @@ void errata_probe(int force_off)
 
 	if (!pml4 || !code || !stack || !kstack)
 		panic("errata: out of memory for the probes");
-	memcpy(phys_to_virt(code), probe_user_code,
-	       (uint64_t)(probe_user_code_end - probe_user_code));
-	if (pt_map(pml4, PROBE_CODE_VA, code, PTE_U) ||
+	if (text_poke(phys_to_virt(code), probe_user_code,
+		      (size_t)(probe_user_code_end - probe_user_code)) ||
+	    pt_map(pml4, PROBE_CODE_VA, code, PTE_U) ||
 	    pt_map(pml4, PROBE_STACK_VA, stack, PTE_U | PTE_W | PTE_NX))
-		panic("errata: cannot map the probe pages");
+		panic("errata: cannot write or map the probe pages");
 
 	write_cr3(pml4);
 	/* both GS bases point at this CPU: swapgs or not, GS stays valid */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/text_patch.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "lib/errno.h"
@@ -31,7 +32,9 @@ void paging_map_user_stub(void)
 
 	if (!pdpt || !pd || !pt || !stub)
 		panic("paging: no memory for the syscall stub page");
-	memcpy(phys_to_virt(stub), user_stub_start, (uint64_t)(user_stub_end - user_stub_start));
+	if (text_poke(phys_to_virt(stub), user_stub_start,
+		      (size_t)(user_stub_end - user_stub_start)))
+		panic("paging: cannot write the syscall stub page");
 	((uint64_t *)phys_to_virt(pt))[(va >> 12) & 511] = stub | PTE_P | PTE_U;
 	((uint64_t *)phys_to_virt(pd))[(va >> 21) & 511] = pt | PTE_P | PTE_W | PTE_U;
 	((uint64_t *)phys_to_virt(pdpt))[(va >> 30) & 511] = pd | PTE_P | PTE_W | PTE_U;

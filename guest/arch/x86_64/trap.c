@@ -2,11 +2,11 @@
 /* Dispatch of every kernel entry; register dumps. */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
-#include "kernel/console.h"
+#include "kernel/bkl.h"
+#include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
-#include "kernel/syscall.h"
 #include "kernel/proc.h"
 #include "kernel/smp.h"
 #include "kernel/mce.h"
@@ -104,39 +104,21 @@ static void exception(struct trapframe *tf)
 	panic("unhandled kernel exception %lu at %#lx", tf->vector, tf->rip);
 }
 
+/*
+ * Device interrupts and IPIs: the handler its owner registered
+ * (kernel/irq.h), then the acknowledgement. The spurious vector is never in
+ * service, so it gets no EOI.
+ */
 static void interrupt(struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
 
 	c->cnt.interrupts++;
-	switch (tf->vector) {
-	case VEC_TIMER:
-		c->cnt.timer_ticks++;
-		c->ticks++;
-		lapic_eoi();
-		sched_tick(tf);
-		break;
-	case VEC_COM1:
-		console_irq();
-		lapic_eoi();
-		break;
-	case VEC_RESCHED:
-		c->cnt.ipis_received++;
-		lapic_eoi();
-		c->need_resched = 1;
-		break;
-	case VEC_TLB:
-		c->cnt.ipis_received++;
-		lapic_eoi();
-		sched_tlb_ipi();
-		break;
-	case VEC_SPURIOUS:
-		break;
-	default:
-		lapic_eoi();
+	if (tf->vector == VEC_SPURIOUS)
+		return;
+	if (!irq_handle(tf))
 		printk("unexpected interrupt %lu on cpu %d\n", tf->vector, c->id);
-		break;
-	}
+	lapic_eoi();
 }
 
 void trap_dispatch(struct trapframe *tf)
@@ -144,7 +126,7 @@ void trap_dispatch(struct trapframe *tf)
 	errata_probe_trap(tf);
 	if (tf->vector >= VEC_SYSCALL_FAST || tf->vector == VEC_SYSCALL_INT ||
 	    (tf->vector == 6 && errata.int80_ud && tf_from_user(tf))) {
-		syscall_entry(tf);
+		syscall_trap(tf);
 		return;
 	}
 	if (tf->vector < 32) {

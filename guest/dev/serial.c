@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <abi/vessel.h>
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/serial.h"
+#include "dev/serial.h"
 
 #define COM1 VESSEL_COM1_PORT
 #define THR  0 /* transmit holding (DLAB=0) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* 16550 UART on COM1: the kernel console. */
-#ifndef ARCH_X86_64_SERIAL_H
-#define ARCH_X86_64_SERIAL_H
+#ifndef GUEST_DEV_SERIAL_H
+#define GUEST_DEV_SERIAL_H
 
 /*
  * Programs COM1 for 115200 8N1, leaving the FIFOs off so that input already

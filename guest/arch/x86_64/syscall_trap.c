@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The arch side of a system call, shared by the three entry paths (syscall
+ * through LSTAR, syscall through the ud2 erratum stub, int $0x80): the BKL,
+ * the erratum fix-ups (errata.c), the entry counters, the checks of the
+ * frame a return will restore, the argument registers; then the call from
+ * the table (kernel/syscall.c).
+ */
+#include "abi/syscalls.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "kernel/bkl.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/proc.h"
+#include "kernel/sched.h"
+#include "kernel/syscall.h"
+#include "kernel/ubench.h"
+#include "lib/errno.h"
+
+/*
+ * Flags user code may set (what POPF at CPL3 can change); IF always on,
+ * IOPL 0, no VM. NT and RF are harmless in the frame iretq restores.
+ */
+#define USER_RFLAGS_MASK 0x254dd5ul /* CF PF AF ZF SF TF DF OF NT RF AC ID */
+
+/* Counts the call by entry path (docs/syscalls.md, "Counters"). */
+static void count_entry(struct cpu *c, uint64_t vector)
+{
+	c->cnt.syscalls++;
+	if (vector == VEC_SYSCALL_UD)
+		c->cnt.syscalls_ud++;
+	else if (vector == VEC_SYSCALL_INT)
+		c->cnt.syscalls_int80++;
+}
+
+void syscall_trap(struct trapframe *tf)
+{
+	struct cpu *c = this_cpu();
+	struct proc *tp = c->current->proc;
+	uint64_t nr, stamp = ubench_entry_stamp(tp);
+	syscall_fn *fn;
+
+	kernel_enter();
+	if (!errata_syscall_fixup(tf)) { /* a #UD that is not int $0x80 */
+		c->cnt.exceptions++;
+		proc_user_exception(tf, 0);
+		kernel_exit(tf);
+		return;
+	}
+	count_entry(c, tf->vector);
+	/* the ud2 stub can be reached by a plain jump: never trust RCX/R11 */
+	tf->rflags = (tf->rflags & USER_RFLAGS_MASK) | RFLAGS_IF | 0x2;
+	if (tf->rip >= VESSEL_USER_TOP) {
+		struct proc *p = current_proc();
+
+		printk("vessel: killed pid %d (%s): syscall return address %#lx not in user "
+		       "space\n",
+		       p->pid, p->name, tf->rip);
+		proc_kill(p, VESSEL_SIGSEGV);
+		kernel_exit(tf);
+		return;
+	}
+	nr = tf->rax;
+	if (stamp)
+		ubench_entry_trace(tp, stamp, nr);
+	fn = syscall_lookup(nr);
+	if (fn) {
+		/* the argument registers, in ABI order */
+		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+
+		c->cnt.per_syscall[nr]++;
+		tf->rax = (uint64_t)fn(args);
+	} else {
+		tf->rax = (uint64_t)-ENOSYS;
+	}
+	kernel_exit(tf);
+}
