@@ -185,9 +185,6 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 	if (rc > 0) {
 		count(&counts.retired_free);
 		printk("vessel: memory error at physical %#lx: free page retired\n", pa);
-	} else if (rc == 0 && kill_owners(pa)) {
-		/* a process's page: its owners are gone before they consume it
-		 * (Linux's "early kill"), and the frame is never reused */
 	} else if (rc < 0) {
 		count(&counts.deferred);
 		printk("vessel: memory error at physical %#lx: allocator busy, page not retired "

@@ -295,9 +295,12 @@ t_ume_free_page() {
 	stop_vm b
 }
 
+# The read path is what this tests: without the guest's free-pages callback
+# every page is read (t_ume_latent_free has the callback's case).
 t_ume_latent() {
 	next_port
-	boot_src a && incoming b "$uri" || { notok "latent UME: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	boot_src a --no-hyper-callbacks && incoming b "$uri" ||
+		{ notok "latent UME: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
 	ctl a inject-ume $FREE_GPA latent >/dev/null 2>&1
 	ctl a status >"$W/a.status"
 	ctl a migrate "$uri" >/dev/null
@@ -338,6 +341,26 @@ slow_memtest_source() {
 		stop_vm a
 		return 1
 	fi
+}
+
+# With the guest's free-pages callback, a free page is not read at all: a
+# latent error on it is never met, the page goes as FREE and the destination
+# gets a healthy one (the guest never had data there).
+t_ume_latent_free() {
+	next_port
+	boot_src a && incoming b "$uri" || { notok "latent UME, free page: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	ctl a inject-ume $FREE_GPA latent >/dev/null 2>&1
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && ! grep -q "memory error while reading" "$W/a.err" &&
+		grep -q "0 poisoned pages sent as POISONED, [1-9][0-9]* free pages sent as FREE" "$W/a.err" &&
+		grep -q '"poisoned_pages": 0' "$W/b.stats" && responds b; then
+		ok "latent UME on a free page: not read, sent as FREE, the destination's page is healthy"
+	else
+		notok "latent UME on a free page (status $status)" "$W/a.err" "$W/b.stats"
+	fi
+	stop_vm b
 }
 
 t_ume_in_flight() {
@@ -527,7 +550,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
 for t in $tests; do
 	echo "# $t"
 	$t
