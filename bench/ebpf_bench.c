@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "ebpf/ebpf.h"
+#include "ebpf/tools/testenv.h"
+#include "tests/ebpf/advgen.h"
 #include "tests/ebpf/asm.h"
 #include "tests/ebpf/kbpf.h"
 
@@ -234,8 +236,70 @@ static int bench_verify(void)
 	return 0;
 }
 
+static double cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/*
+ * Verification time of one generated adversarial program (tests/ebpf/advgen.h):
+ * best wall and CPU time of up to 5 loads (fewer if one takes over a second).
+ * Returns the best wall time in ms, or -1.
+ */
+static double bench_adversarial(const char *specstr)
+{
+	struct advgen_spec spec;
+	struct ebpf_insn *insns;
+	struct ebpf_error err;
+	struct testenv te;
+	char msg[256], *text;
+	double best = 1e30, bestcpu = 1e30;
+	int n, rc = 0;
+
+	if (advgen_parse(specstr, &spec, msg, sizeof(msg))) {
+		printf("%s\n", msg);
+		return -1;
+	}
+	text = advgen_asm(&spec);
+	n = text ? ebpf_asm(text, &insns, msg, sizeof(msg)) : -1;
+	free(text);
+	if (n < 0 || testenv_init(&te, LAYOUT_MEM, NULL, 0)) {
+		printf("%s: cannot build the program\n", specstr);
+		return -1;
+	}
+	for (int i = 0; i < 5; i++) {
+		struct ebpf_prog *prog = NULL;
+		double t0 = now_ns(), c0 = cpu_ns(), t;
+
+		rc = ebpf_prog_load(te.env, insns, (size_t)n * sizeof(*insns), &prog, &err);
+		t = now_ns() - t0;
+		if (t < best)
+			best = t;
+		if (cpu_ns() - c0 < bestcpu)
+			bestcpu = cpu_ns() - c0;
+		ebpf_prog_free(prog);
+		if (t > 1e9)
+			break;
+	}
+	printf("%-46s %5d %10.2f %10.2f  %s%s\n", specstr, n, best / 1e6, bestcpu / 1e6,
+	       rc ? "reject: " : "accept", rc ? err.msg : "");
+	free(insns);
+	testenv_free(&te);
+	return best / 1e6;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--adversarial")) {
+		printf("%-46s %5s %10s %10s  %s\n", "program (tests/ebpf/advgen.h)", "insns",
+		       "wall ms", "cpu ms", "result");
+		for (int i = 2; i < argc; i++)
+			bench_adversarial(argv[i]);
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--verify-only")) {
 		for (int i = 0; i < 20; i++)
 			bench_verify();

@@ -22,7 +22,7 @@ EBPF_LIB_SRCS := ebpf/env.c ebpf/loader.c ebpf/cfg.c ebpf/bounds.c ebpf/verifier
 EBPF_LIB_OBJS := $(EBPF_LIB_SRCS:%.c=$(B)/host/%.o)
 EBPF_TOOLENV_OBJ := $(B)/host/ebpf/tools/testenv.o
 EBPF_TEST_OBJS := $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/datatest.o \
-	$(B)/host/tests/ebpf/kbpf.o
+	$(B)/host/tests/ebpf/kbpf.o $(B)/host/tests/ebpf/advgen.o
 EBPF_UNIT_SRCS := $(wildcard tests/ebpf/unit_*.c)
 EBPF_UNIT_OBJS := $(EBPF_UNIT_SRCS:%.c=$(B)/host/%.o)
 EBPF_ALL_OBJS := $(EBPF_LIB_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_TEST_OBJS) $(EBPF_UNIT_OBJS) \
@@ -71,7 +71,7 @@ $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 		ebpf/tools/testenv.c
 
 $(B)/ebpf/bench: $(B)/host/bench/ebpf_bench.o $(B)/host/tests/ebpf/asm.o \
-		$(B)/host/tests/ebpf/kbpf.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
+		$(B)/host/tests/ebpf/kbpf.o $(B)/host/tests/ebpf/advgen.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^
 
