@@ -413,6 +413,7 @@ int ebpf_prog_load_elf(const struct ebpf_env *env, const void *elf, size_t len, 
 	int rc;
 
 	*out = NULL;
+	ebpf_verify_stats_reset();
 	rc = ebpf_elf_extract(elf, len, section, &insns, &n, err);
 	if (rc)
 		return rc;

@@ -17,7 +17,7 @@ EBPF_RUN := $(B)/ebpf-run
 EBPF_VERIFY := $(B)/ebpf-verify
 
 EBPF_LIB_SRCS := ebpf/env.c ebpf/loader.c ebpf/cfg.c ebpf/bounds.c ebpf/verifier.c \
-	ebpf/vstate.c ebpf/vmem.c \
+	ebpf/vstate.c ebpf/relevance.c ebpf/vmem.c \
 	ebpf/interp.c ebpf/elf.c
 EBPF_LIB_OBJS := $(EBPF_LIB_SRCS:%.c=$(B)/host/%.o)
 EBPF_TOOLENV_OBJ := $(B)/host/ebpf/tools/testenv.o
@@ -61,7 +61,7 @@ $(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ)
 EBPF_FUZZ := $(B)/ebpf/fuzz_ebpf
 # (a lower exploration budget keeps executions fast; the logic is the same)
 EBPF_FUZZ_FLAGS := -std=gnu11 -O1 -g -I. -Iinclude -D_GNU_SOURCE -DEBPF_RUNTIME_CHECKS \
-	-DEBPF_MAX_PROCESSED=100000 \
+	-DEBPF_MAX_WORK=600000 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 		$(wildcard ebpf/*.h) ebpf/tools/testenv.h

@@ -46,15 +46,17 @@ int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t e
 			spec->loop = atoi(val);
 		else if (!strcmp(key, "chain"))
 			spec->chain = atoi(val);
+		else if (!strcmp(key, "helper"))
+			spec->helper = atoi(val);
 		else
 			goto bad;
 	}
 	if (spec->frames < 1 || spec->frames > 8 || spec->branches < 0 || spec->branches > 63 ||
 	    spec->spills < 0 || spec->spills > 64 || spec->loop < 0 || spec->loop > 1 ||
-	    spec->chain < 0 || spec->chain > 60000) {
+	    spec->chain < 0 || spec->chain > 60000 || spec->helper < 0 || spec->helper > 512) {
 		snprintf(err, errlen,
 			 "gen: out of range (frames 1-8, spills 0-64, branches 0-63, loop 0-1, "
-			 "chain 0-60000): %s",
+			 "chain 0-60000, helper 0-512): %s",
 			 text);
 		return -1;
 	}
@@ -137,8 +139,15 @@ static void emit_innermost(struct out *o, const struct advgen_spec *sp)
 	for (int b = 0; b < sp->branches; b++)
 		emit(o, "jset r7, %u, b%d\nstdw [r10-%d], 1\nb%d:\n", 1u << (b % 31), b,
 		     8 * (b + 1), b);
-	if (sp->loop)
-		emit(o, "mov r8, 0\nloop:\nadd r8, 1\njlt r8, r7, loop\n");
+	if (sp->loop) {
+		emit(o, "mov r8, 0\nloop:\n");
+		if (sp->helper)
+			emit(o,
+			     "mov r1, r10\nadd r1, -%d\nmov r2, %d\ncall 4\n"
+			     "mov r1, r10\nadd r1, -%d\nmov r2, %d\ncall 2\n",
+			     sp->helper, sp->helper, sp->helper, sp->helper);
+		emit(o, "add r8, 1\njlt r8, r7, loop\n");
+	}
 	emit(o, "mov r0, 0\nexit\n");
 }
 
@@ -150,8 +159,8 @@ char *advgen_asm(const struct advgen_spec *sp)
 	if (!o.s)
 		return NULL;
 	o.s[0] = 0;
-	emit(&o, "# generated: frames=%d spills=%d branches=%d ids=%d loop=%d chain=%d\n",
-	     sp->frames, sp->spills, sp->branches, (int)sp->ids, sp->loop, sp->chain);
+	emit(&o, "# generated: frames=%d spills=%d branches=%d ids=%d loop=%d chain=%d helper=%d\n",
+	     sp->frames, sp->spills, sp->branches, (int)sp->ids, sp->loop, sp->chain, sp->helper);
 	if (sp->chain) {
 		/* executed top down: c<chain>, ..., c2, c1; r9 used only at c1 */
 		emit(&o, "mov r9, 0\nja32 top\nc1:\njeq r9, 0, +0\nja32 body\n");

@@ -33,16 +33,18 @@ struct advgen_spec {
 	int spills;   /* per frame (the innermost: at most 64 - branches) */
 	int branches; /* 0..63 in the innermost frame */
 	enum advgen_ids ids;
-	int loop;  /* 1: an unbounded loop in the innermost frame */
-	int chain; /* 0..60000 backward jumps executed one after the other
-		    * before main's body, a register used only at the last:
-		    * a backward data-flow pass needs one round per jump */
+	int loop;   /* 1: an unbounded loop in the innermost frame */
+	int chain;  /* 0..60000 backward jumps executed one after the other
+		     * before main's body, a register used only at the last:
+		     * a backward data-flow pass needs one round per jump */
+	int helper; /* loop=1: each iteration fills and sums this many bytes
+		     * of its stack (helpers 4 and 2 of ebpf/tools/testenv.h) */
 };
 
 /* Parse "frames=8 spills=34 branches=30 ids=distinct|shared|none loop=0|1
- * chain=N" (any order, omitted keys: frames=1 spills=0 branches=0
- * ids=distinct loop=0 chain=0). Returns 0, or -1 with a message in err for an unknown key or a
- * value out of range. */
+ * chain=N helper=N" (any order, omitted keys: frames=1 spills=0 branches=0
+ * ids=distinct loop=0 chain=0 helper=0). Returns 0, or -1 with a message in err for an unknown key
+ * or a value out of range. */
 int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t errlen);
 
 /* The program as assembler text (tests/ebpf/asm.h syntax), malloc'd; NULL
