@@ -24,8 +24,10 @@
  *                        a stack access or helper buffer check walks, per
  *                        instruction visit of the relevance pass
  *   1 / WORK_COPY_BYTES  per byte of state copied (branch, checkpoint)
- *   1 / WORK_FRESH_BYTES per byte of fresh memory the arena allocates (the
- *                        first touch of a page costs microseconds here)
+ *   1 / WORK_FRESH_BYTES per byte taken from the arena (the first touch of
+ *                        a fresh page costs microseconds here; charged
+ *                        also when the thread's cached chunk is reused, so
+ *                        that the charge depends on the program only)
  * The weights make one unit about the same time whatever it was charged
  * for (bench/ebpf_bench.c --adversarial measures the worst case).
  */

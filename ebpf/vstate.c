@@ -305,15 +305,14 @@ void vfy_path_done(struct verifier *v)
  * Checkpoints and working states come from an arena of 1 MiB chunks; each
  * thread keeps one chunk for its next load. Fresh memory is expensive here
  * (the first touch of a page costs microseconds in a nested VM): reusing it
- * makes loading a 1000-instruction program about five times faster, and
- * the first touch of each byte is charged (WORK_FRESH_BYTES).
+ * makes loading a 1000-instruction program about five times faster. Every
+ * byte taken from the arena is charged as if fresh (WORK_FRESH_BYTES).
  */
 #define ARENA_CHUNK (1u << 20)
 
 struct chunk {
 	struct chunk *next;
 	size_t used, cap;
-	size_t touched; /* bytes below this were used before (paged in) */
 	max_align_t data[];
 };
 
@@ -336,7 +335,6 @@ void *vfy_arena_alloc(struct verifier *v, size_t size)
 			if (!c)
 				return NULL;
 			c->cap = cap;
-			c->touched = 0;
 		}
 		c->used = 0;
 		c->next = v->chunks;
@@ -344,10 +342,9 @@ void *vfy_arena_alloc(struct verifier *v, size_t size)
 	}
 	p = (char *)c->data + c->used;
 	c->used += size;
-	if (c->used > c->touched) {
-		vfy_charge(v, (c->used - c->touched) / WORK_FRESH_BYTES);
-		c->touched = c->used;
-	}
+	/* as if fresh, also in the cached chunk: the charge of a program
+	 * must not depend on what the thread loaded before */
+	vfy_charge(v, size / WORK_FRESH_BYTES);
 	v->mem += size;
 	return p;
 }
