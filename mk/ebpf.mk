@@ -52,7 +52,8 @@ $(B)/ebpf/datatest: $(EBPF_TEST_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^
 
-$(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
+$(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/advgen.o \
+		$(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka -lelf
 
