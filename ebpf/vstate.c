@@ -18,7 +18,7 @@
  * comparison is linear in the registers and slots it visits; an entry is
  * valid only when its gen is the comparison's, so nothing is cleared between
  * comparisons. One comparison meets at most EBPF_MAX_FRAMES * (11 + 64) =
- * 600 ids: the tables stay at most 30% full.
+ * 600 ids: the tables (1024 entries) always have a free entry.
  */
 #define IDMAP_BITS 10
 #define IDMAP_SIZE (1u << IDMAP_BITS)
@@ -91,7 +91,7 @@ static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant, str
 	if (relevant && o->type == T_SCALAR && !ids_match(m, o->id, c->id))
 		return false;
 	/* a number whose value can influence no check and no branch from
-	 * here on (see compute_relevance) may differ arbitrarily */
+	 * here on (relevance.c) may differ arbitrarily */
 	if (!relevant && o->type == T_SCALAR)
 		return true;
 	return bounds_contains(&o->b, &c->b);
@@ -127,7 +127,7 @@ static const struct pframe *packed_frame(const struct packed *p, int f)
 static bool frame_leq(const struct vframe *c, const struct pframe *o, uint16_t rel, struct idmap *m,
 		      uint64_t *visited)
 {
-	const struct reg * or = o->r;
+	const struct reg *oreg = o->r;
 
 	*visited += 1;
 	if (c->callsite != o->callsite)
@@ -141,7 +141,7 @@ static bool frame_leq(const struct vframe *c, const struct pframe *o, uint16_t r
 		int r = __builtin_ctz(regs);
 
 		*visited += 1;
-		if (!reg_leq(&c->regs[r], or ++, rel & (1u << r), m))
+		if (!reg_leq(&c->regs[r], oreg++, rel & (1u << r), m))
 			return false;
 	}
 	/* ascending slots: old's spills come in the order they are packed */
@@ -150,7 +150,7 @@ static bool frame_leq(const struct vframe *c, const struct pframe *o, uint16_t r
 
 		*visited += 1;
 		if (o->spilled >> k & 1) {
-			if (!reg_leq(&c->spill[k], or ++, true, m))
+			if (!reg_leq(&c->spill[k], oreg++, true, m))
 				return false;
 		} else if (c->spilled >> k & 1) {
 			/* old has data bytes there: any spilled number will do */
