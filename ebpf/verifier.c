@@ -330,13 +330,14 @@ static void propagate_id(struct verifier *v, struct vstate *st, const struct reg
 	for (int f = 0; f < st->nframes; f++) {
 		struct vframe *fr = &st->fr[f];
 
-		vfy_charge(v, 11 + (uint64_t)__builtin_popcountll(fr->spilled));
+		vfy_charge(v, 11);
 		for (int k = 0; k < 11; k++)
 			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id)
 				fr->regs[k].b = r->b;
 		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1) {
 			int k = __builtin_ctzll(sl);
 
+			vfy_charge(v, 1);
 			if (fr->spill[k].type == T_SCALAR && fr->spill[k].id == r->id)
 				fr->spill[k].b = r->b;
 		}
