@@ -48,6 +48,18 @@ int vfy_check_readable(struct verifier *v, int r)
 	return 0;
 }
 
+int vfy_check_budget(struct verifier *v)
+{
+	if (v->work <= MAX_WORK)
+		return 0;
+	vfy_fail(v,
+		 "program too complex: verifying it takes more than %d work units "
+		 "(%" PRIu64 " instructions explored, %" PRIu64 " states stored): too many "
+		 "paths, or a loop not proven bounded",
+		 MAX_WORK, v->processed, v->nstates);
+	return -E2BIG;
+}
+
 int vfy_check_writable_reg(struct verifier *v, int r)
 {
 	if (r == 10)
@@ -200,9 +212,9 @@ static int do_local_call(struct verifier *v, const struct ebpf_insn *in)
 	if (s->nframes >= EBPF_MAX_FRAMES)
 		return vfy_fail(v, "call depth exceeds %d frames (recursion?)", EBPF_MAX_FRAMES);
 	callee = &s->fr[s->nframes++];
-	memset(callee, 0, sizeof(*callee));
+	memset(callee, 0, offsetof(struct vframe, spill)); /* no spills */
+	vfy_charge(v, offsetof(struct vframe, spill) / WORK_COPY_BYTES);
 	callee->callsite = v->idx;
-	callee->lo = EBPF_STACK_SIZE;
 	for (int r = 1; r <= 5; r++)
 		callee->regs[r] = caller->regs[r];
 	callee->regs[10].type = T_STACK;
@@ -233,6 +245,7 @@ static int do_exit(struct verifier *v)
 	s->insn = s->fr[s->nframes - 1].callsite + 1;
 	s->nframes--;
 	/* no register or slot of the caller may point into the dead frame */
+	vfy_charge(v, (uint64_t)s->nframes * 11);
 	for (int f = 0; f < s->nframes; f++) {
 		for (int r = 0; r < 11; r++)
 			if (s->fr[f].regs[r].type == T_STACK &&
@@ -310,20 +323,24 @@ static bool ptr_in_object(struct verifier *v, const struct reg *p)
 }
 
 /* give every copy of r (same id) the bounds just learned on r */
-static void propagate_id(struct vstate *st, const struct reg *r)
+static void propagate_id(struct verifier *v, struct vstate *st, const struct reg *r)
 {
 	if (r->type != T_SCALAR || !r->id)
 		return;
 	for (int f = 0; f < st->nframes; f++) {
 		struct vframe *fr = &st->fr[f];
 
+		vfy_charge(v, 11);
 		for (int k = 0; k < 11; k++)
 			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id)
 				fr->regs[k].b = r->b;
-		for (int k = fr->lo / 8; k < EBPF_STACK_SIZE / 8; k++)
-			if (fr->stype[k * 8] == S_SPILL && fr->spill[k].type == T_SCALAR &&
-			    fr->spill[k].id == r->id)
+		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1) {
+			int k = __builtin_ctzll(sl);
+
+			vfy_charge(v, 1);
+			if (fr->spill[k].type == T_SCALAR && fr->spill[k].id == r->id)
 				fr->spill[k].b = r->b;
+		}
 	}
 }
 
@@ -359,24 +376,24 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 			return vfy_fail(v, "comparison of pointers outside their object");
 	}
 	/* taken branch: a copy of the state with the condition assumed */
-	memcpy(taken, v->cur, state_size(v->cur->nframes));
+	vfy_copy_state(v, taken, v->cur);
 	{
 		struct reg *td = &taken->fr[taken->nframes - 1].regs[in->dst];
 		struct reg tsv = sv, *ts = x ? &taken->fr[taken->nframes - 1].regs[in->src] : &tsv;
 
 		t_ok = refine(op, j32, td, ts);
 		if (t_ok) {
-			propagate_id(taken, td);
+			propagate_id(v, taken, td);
 			if (x)
-				propagate_id(taken, ts);
+				propagate_id(v, taken, ts);
 		}
 	}
 	s = x ? R(v, in->src) : &sv;
 	f_ok = refine(jmp_negate(op), j32, d, s);
 	if (f_ok) {
-		propagate_id(v->cur, d);
+		propagate_id(v, v->cur, d);
 		if (x)
-			propagate_id(v->cur, s);
+			propagate_id(v, v->cur, s);
 	}
 	*taken_only = t_ok && !f_ok;
 	*fall_only = f_ok && !t_ok;
@@ -442,7 +459,7 @@ static int step(struct verifier *v, struct vstate *scratch)
 		if (rc)
 			return rc;
 		if (taken_only) {
-			memcpy(v->cur, scratch, state_size(scratch->nframes));
+			vfy_copy_state(v, v->cur, scratch);
 			v->cur->insn = target;
 			return 0;
 		}
@@ -461,7 +478,6 @@ static void init_state(struct verifier *v, struct vstate *s)
 	s->insn = 0;
 	s->nframes = 1;
 	s->fr[0].callsite = -1;
-	s->fr[0].lo = EBPF_STACK_SIZE;
 	s->fr[0].regs[1].type = T_CTX;
 	s->fr[0].regs[1].b = bounds_const(0);
 	set_scalar(&s->fr[0].regs[2], bounds_const(v->env->ctx_size));
@@ -485,14 +501,10 @@ static int explore(struct verifier *v)
 		bool ended = false;
 
 		v->idx = v->cur->insn;
-		if (++v->processed > MAX_PROCESSED) {
-			vfy_fail(v,
-				 "program too complex: more than %d instructions explored "
-				 "(loop not proven bounded?)",
-				 MAX_PROCESSED);
-			rc = -E2BIG;
+		v->processed++;
+		vfy_charge(v, WORK_INSN);
+		if ((rc = vfy_check_budget(v)))
 			goto out;
-		}
 		if (v->is_prune[v->idx]) {
 			rc = vfy_visit_prune_point(v);
 			if (rc < 0)
@@ -501,7 +513,7 @@ static int explore(struct verifier *v)
 		}
 		if (!ended) {
 			rc = step(v, scratch);
-			if (rc == -E2BIG)
+			if (rc == -E2BIG && !vfy_check_budget(v))
 				vfy_fail(v,
 					 "program too complex: more than %d branches pending or "
 					 "%u MiB of states (loop not proven bounded?)",
@@ -513,25 +525,18 @@ static int explore(struct verifier *v)
 		if (!ended)
 			continue;
 		vfy_path_done(v);
-		if (!v->nstack)
+		if (!vfy_pop_branch(v))
 			break;
-		v->nstack--;
-		memcpy(v->cur, v->stack[v->nstack].st, state_size(v->stack[v->nstack].st->nframes));
-		v->mem -= state_size(v->stack[v->nstack].st->nframes);
-		free(v->stack[v->nstack].st);
-		v->owner = v->stack[v->nstack].owner;
 	}
 	rc = 0;
 out:
 	if (rc == -ENOMEM)
 		vfy_fail(v, "out of memory");
-	while (v->nstack)
-		free(v->stack[--v->nstack].st);
 	return rc;
 }
 
 int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
-		struct ebpf_error *err, uint64_t *insns_processed, uint64_t *states_stored)
+		struct ebpf_error *err, struct ebpf_verify_stats *stats)
 {
 	struct verifier v = { .env = env, .insns = insns, .n = n, .err = err, .idx = -1 };
 	int rc = -ENOMEM;
@@ -543,9 +548,14 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 		ebpf_fail(err, -1, "out of memory");
 		goto out;
 	}
+	/* the structural pass and the per-instruction arrays of cfg.c, this
+	 * file and relevance.c: about 80 bytes of fresh memory per instruction */
+	vfy_charge(&v, (uint64_t)n * 80 / WORK_FRESH_BYTES);
 	rc = ebpf_check_cfg(env, insns, n, v.is_prune, err);
 	if (!rc) {
-		rc = vfy_compute_relevance(&v);
+		rc = vfy_idmap_init(&v);
+		if (!rc)
+			rc = vfy_compute_relevance(&v);
 		if (rc)
 			ebpf_fail(err, -1, "out of memory");
 	}
@@ -557,9 +567,11 @@ out:
 	free(v.rel);
 	free(v.seen);
 	free(v.stack);
-	if (insns_processed)
-		*insns_processed = v.processed;
-	if (states_stored)
-		*states_stored = v.nstates;
+	if (stats) {
+		stats->insns = v.processed;
+		stats->states = v.nstates;
+		stats->work = v.work;
+		stats->max_work = MAX_WORK;
+	}
 	return rc;
 }

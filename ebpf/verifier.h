@@ -12,11 +12,38 @@
 #include "internal.h"
 #include "bounds.h"
 
-#ifndef EBPF_MAX_PROCESSED
-#define EBPF_MAX_PROCESSED 1000000 /* abstract instructions per load */
+/*
+ * Work accounting. Every operation of the verifier is charged in proportion
+ * to what it touches, so that the budget bounds the time of a load whatever
+ * the program's shape (a comparison of two 8-frame states can touch hundreds
+ * of times more than one of two 1-frame states):
+ *   WORK_INSN            per abstract instruction executed
+ *   1                    per register or stack slot a state comparison, an
+ *                        id propagation or a frame scan visits, per probe of
+ *                        a comparison's id map, per 8 bytes a stack access or
+ *                        helper buffer check walks, per instruction visit of
+ *                        the relevance pass
+ *   1 / WORK_COPY_BYTES  per byte of state copied (branch, checkpoint)
+ *   1 / WORK_FRESH_BYTES per byte taken from the arena (the first touch of
+ *                        a fresh page costs microseconds here; charged
+ *                        also when the thread's cached chunk is reused, so
+ *                        that the charge depends on the program only), and
+ *                        80 bytes per instruction for the per-instruction
+ *                        arrays of the structural and relevance passes
+ * The weights make one unit take about the same time whatever it pays for:
+ * 2-3.5 ns on the project machine over 288 generated shapes and the
+ * verifier corpus (bench/ebpf_bench.c --adversarial-grid), so the budget is
+ * about 20 ms of CPU; docs/ebpf.md has the measurements.
+ */
+#ifndef EBPF_MAX_WORK
+#define EBPF_MAX_WORK 6000000 /* work units per load */
 #endif
-#define MAX_PROCESSED	 EBPF_MAX_PROCESSED
+#define MAX_WORK	 EBPF_MAX_WORK
+#define WORK_INSN	 8
+#define WORK_COPY_BYTES	 64
+#define WORK_FRESH_BYTES 4
 #define MAX_STATES_INSN	 32 /* newest checkpoints compared per instruction */
+#define MAX_LIVE_INSN	 8  /* of which still being explored (see vstate.c) */
 #define MAX_STATES_TOTAL 16384
 #define MAX_PTR_OFF	 (1 << 29) /* |offset| a pointer may ever carry */
 #define MAX_PENDING	 4096	   /* branches waiting to be explored */
@@ -37,13 +64,30 @@ struct reg {
 	struct bounds b; /* value (scalar) or offset (pointer) */
 };
 
+/*
+ * A call frame. Its stack is 64 slots of 8 bytes; slot k holds the bytes
+ * 8k..8k+7, at r10 - 512 + 8k. A slot holds either a spilled register (an
+ * aligned 8-byte store of a register: its full abstract value is kept) or
+ * data bytes (misc), each byte known initialised or not.
+ */
 struct vframe {
-	int callsite; /* index of the call that created it; -1 for main */
-	int lo;	      /* lowest stack byte that is not S_INVALID (512: none) */
+	int callsite;	  /* index of the call that created it; -1 for main */
+	uint64_t init;	  /* bit k: slot k holds a spill or some data byte */
+	uint64_t spilled; /* bit k: slot k holds the spilled register spill[k] */
 	struct reg regs[11];
-	uint8_t stype[EBPF_STACK_SIZE]; /* byte i is at fp - 512 + i */
-	struct reg spill[EBPF_STACK_SIZE / 8];
+	uint8_t misc[EBPF_STACK_SIZE / 8];     /* slot not spilled: bit j set if
+						* byte j holds data */
+	struct reg spill[EBPF_STACK_SIZE / 8]; /* valid only where spilled:
+						* the rest is not copied */
 };
+
+/* what byte i (0..511) of f's stack holds */
+static inline enum stype stack_byte(const struct vframe *f, int64_t i)
+{
+	if (f->spilled >> (i / 8) & 1)
+		return S_SPILL;
+	return f->misc[i / 8] >> (i % 8) & 1 ? S_MISC : S_INVALID;
+}
 
 struct vstate {
 	int insn;
@@ -51,17 +95,42 @@ struct vstate {
 	struct vframe fr[EBPF_MAX_FRAMES];
 };
 
+/* the part of a frame before its spilled registers */
+#define FRAME_HEAD offsetof(struct vframe, spill)
+
+/*
+ * A stored state (checkpoint or pending branch), packed (vstate.c): frames
+ * of variable size, without uninitialised registers and unused slots.
+ */
+struct packed {
+	uint32_t cap; /* bytes of the block that holds it (for recycling) */
+	int insn, nframes;
+	uint32_t off[EBPF_MAX_FRAMES]; /* each frame, from &packed */
+	max_align_t data[];
+};
+
 struct checkpoint {
 	struct checkpoint *parent; /* nearest enclosing checkpoint */
 	struct checkpoint *next;   /* same instruction */
 	long branches;		   /* live paths below; 0 = explored */
-	struct vstate st;	   /* truncated to st.nframes frames */
+	uint32_t hits, misses;	   /* comparisons since explored */
+	struct packed st;	   /* last: variable size */
 };
 
+/* a branch waiting to be explored */
 struct pending {
-	struct vstate *st;
+	struct packed *st;
 	struct checkpoint *owner;
 };
+
+/* stored states are allocated in multiples of BLOCK_ALIGN bytes and freed
+ * blocks are recycled by size */
+#define BLOCK_ALIGN 128
+#define NBLOCK_CLASS                                                                               \
+	((offsetof(struct checkpoint, st) + sizeof(struct packed) +                                \
+	  EBPF_MAX_FRAMES * sizeof(struct vframe)) /                                               \
+		 BLOCK_ALIGN +                                                                     \
+	 2)
 
 struct verifier {
 	const struct ebpf_env *env;
@@ -69,19 +138,26 @@ struct verifier {
 	size_t n;
 	struct ebpf_error *err;
 	uint8_t *is_prune;
-	uint16_t *rel;		  /* per instruction: registers whose values matter */
-	struct checkpoint **seen; /* per instruction */
-	struct chunk *chunks;	  /* arena: checkpoints and working states */
-	struct checkpoint *free_cp[EBPF_MAX_FRAMES + 1]; /* recycled, by frames */
+	uint16_t *rel;			 /* per instruction: registers whose values matter */
+	struct checkpoint **seen;	 /* per instruction */
+	struct chunk *chunks;		 /* arena: checkpoints and working states */
+	void *free_blocks[NBLOCK_CLASS]; /* recycled blocks, by size / BLOCK_ALIGN */
 	struct pending *stack;
 	size_t nstack, capstack;
 	uint64_t processed, nstates, nlive;
-	size_t mem; /* bytes of checkpoints, working and pending states */
+	uint64_t work;	     /* units charged so far (see WORK_INSN) */
+	struct idmap *idmap; /* scratch of state comparisons */
+	size_t mem;	     /* bytes of checkpoints, working and pending states (arena) */
 	uint32_t next_id;
 	struct vstate *cur;
 	struct checkpoint *owner;
 	int idx; /* instruction being checked */
 };
+
+static inline void vfy_charge(struct verifier *v, uint64_t units)
+{
+	v->work += units;
+}
 
 static inline size_t state_size(int nframes)
 {
@@ -136,13 +212,21 @@ static inline bool same_object(const struct reg *a, const struct reg *b)
 int vfy_fail(struct verifier *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vfy_check_readable(struct verifier *v, int r);
 int vfy_check_writable_reg(struct verifier *v, int r);
+/* 0, or -E2BIG (with the error set at the current instruction) once the
+ * work budget is spent */
+int vfy_check_budget(struct verifier *v);
 
 /* vstate.c */
+/* copy a state (src->nframes frames), charging for it */
+void vfy_copy_state(struct verifier *v, struct vstate *dst, const struct vstate *src);
 void vfy_path_done(struct verifier *v);
 /* 1: prune the path, 0: continue, <0: reject */
 int vfy_visit_prune_point(struct verifier *v);
 int vfy_push_branch(struct verifier *v, const struct vstate *st);
+/* continue with the newest pending branch; false if there is none */
+bool vfy_pop_branch(struct verifier *v);
 int vfy_compute_relevance(struct verifier *v);
+int vfy_idmap_init(struct verifier *v);
 void *vfy_arena_alloc(struct verifier *v, size_t size);
 void vfy_arena_release(struct verifier *v);
 

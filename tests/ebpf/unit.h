@@ -8,5 +8,7 @@ extern const char *unit_elf_dir;
 int unit_elf_tests(void);
 /* soundness of the verifier's abstract domain (unit_bounds.c) */
 int unit_bounds_tests(void);
+/* the verifier's work accounting on generated programs (unit_work.c) */
+int unit_work_tests(void);
 
 #endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Generator of adversarial programs for the verifier: shapes whose
+ * verification is expensive (many call frames with spilled scalars, many
+ * branches whose two sides leave different states, many distinct scalar ids,
+ * an unbounded loop in a deep frame). Used by the verifier corpus
+ * (`-- gen SPEC` in tests/ebpf/verifier/ data files), the unit tests, the fuzzer
+ * seeds and the benchmark.
+ *
+ * Shape: main calls f1, which calls f2, ... up to `frames` frames. Every
+ * frame first spills `spills` scalars to the bottom of its stack
+ * (r10-512 upwards). The innermost frame then makes r7 an unknown number (a
+ * helper result) and has `branches` conditional jumps on it; the fall-through
+ * side of branch b stores 1 into slot r10-8(b+1) (0 before), so the two
+ * sides differ and nothing can be pruned (2^branches paths). The innermost
+ * frame ends with `mov r0, 0; exit` or, with loop=1, an unbounded loop first
+ * (a counter compared with r7: rejected as too complex).
+ */
+#ifndef TESTS_EBPF_ADVGEN_H
+#define TESTS_EBPF_ADVGEN_H
+
+#include <stddef.h>
+
+enum advgen_ids {
+	ADV_IDS_DISTINCT, /* each spilled scalar has its own id (mov rX, k; stxdw) */
+	ADV_IDS_SHARED,	  /* all spills are copies of one unknown (one id, every
+			   * branch on it updates every copy in every frame) */
+	ADV_IDS_NONE,	  /* spilled constants without ids (stdw imm) */
+};
+
+struct advgen_spec {
+	int frames;   /* 1..8 */
+	int spills;   /* per frame (the innermost: at most 64 - branches) */
+	int branches; /* 0..63 in the innermost frame */
+	enum advgen_ids ids;
+	int loop;   /* 1: an unbounded loop in the innermost frame */
+	int chain;  /* 0..60000 backward jumps executed one after the other
+		     * before main's body, a register used only at the last:
+		     * a backward data-flow pass needs one round per jump */
+	int helper; /* loop=1: each iteration fills and sums this many bytes
+		     * of its stack (helpers 4 and 2 of ebpf/tools/testenv.h) */
+};
+
+/* Parse "frames=8 spills=34 branches=30 ids=distinct|shared|none loop=0|1
+ * chain=N helper=N" (any order, omitted keys: frames=1 spills=0 branches=0
+ * ids=distinct loop=0 chain=0 helper=0). Returns 0, or -1 with a message in err for an unknown key
+ * or a value out of range. */
+int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t errlen);
+
+/* The program as assembler text (tests/ebpf/asm.h syntax), malloc'd; NULL
+ * on allocation failure. spec must have passed advgen_parse's checks. */
+char *advgen_asm(const struct advgen_spec *spec);
+
+#endif
