@@ -69,12 +69,15 @@ stop_vm() {
 }
 
 # The guest answers on its console: a line in, new output out.
+# (the output of `help` itself, from the shell or the kernel prompt: the
+# console echoes the typed line at once, so new bytes alone prove nothing)
 responds() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" help
 	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(wc -c <"$W/$1.out")" -gt "$before" ] && return 0
+	while [ $i -lt 300 ]; do
+		tail -c +"$((before + 1))" "$W/$1.out" | grep -q "builtins: help\|commands: help" &&
+			return 0
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -22,7 +22,7 @@ mkdir -p "$W"
 guest_counter() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" stats
-	wait_for_after "$1" "$before" "mce.retired_on_free" 20 || { echo -1; return; }
+	wait_for_after "$1" "$before" "mce.retired_on_free" 60 || { echo -1; return; }
 	tail -c +"$((before + 1))" "$W/$1.out" | tr -d '\r' | awk -v c="$2" '$1 == c { print $2; exit }'
 }
 
