@@ -3,15 +3,18 @@
 #
 # libmigrate.a holds the parts that do not depend on the VMM's internals
 # (stream format, receiver state machine, poison set, safe copy, userfaultfd
-# poisoning, TCP transport, control protocol); vessel links it.
+# poisoning, TCP and TLS transports, the listener, control protocol); vessel
+# links it. TLS is GnuTLS (Debian's libgnutls28-dev); the tests make their
+# credentials with certtool (gnutls-bin).
 
 MIGRATE_SRCS := $(wildcard vmm/migrate/*.c vmm/control/*.c)
 # live/: the glue to the VMM core (needs libvmm): not in the fuzzers
 MIGRATE_LIVE_SRCS := $(wildcard vmm/migrate/live/*.c)
 MIGRATE_OBJS := $(MIGRATE_SRCS:%.c=$(B)/host/%.o) $(MIGRATE_LIVE_SRCS:%.c=$(B)/host/%.o)
 MIGRATE_LIB := $(B)/libmigrate.a
-MIGRATE_LDLIBS := -ljansson -lxxhash -lpthread
+MIGRATE_LDLIBS := -ljansson -lxxhash -lgnutls -lpthread
 MIGRATE_INC := -Ivmm
+DEB_PACKAGES += libgnutls28-dev gnutls-bin
 
 $(MIGRATE_OBJS): HOST_CFLAGS_EXTRA += $(MIGRATE_INC)
 
@@ -42,9 +45,12 @@ $(B)/tests/unit/ctl_%: $(B)/host/tests/unit/ctl_%.o $(MIGRATE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $< $(MIGRATE_LIB) -lcmocka $(MIGRATE_LDLIBS) -o $@
 
+# mig_tls_test needs credentials: made afresh for each run (never committed).
 CHECK_SUITES += mig-unit
-SUITE_CMD_mig-unit := for t in $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS)); do \
-	echo "\# $$t"; CMOCKA_MESSAGE_OUTPUT=TAP $$t || status=1; done; exit $${status:-0}
+SUITE_CMD_mig-unit := sh tests/migrate/tls-creds.sh $(B)/mig-unit-tls >/dev/null || exit 1; \
+	for t in $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS)); do \
+	echo "\# $$t"; VESSEL_TEST_TLS_CREDS=$(B)/mig-unit-tls CMOCKA_MESSAGE_OUTPUT=TAP $$t || \
+	status=1; done; exit $${status:-0}
 SUITE_DEPS_mig-unit := $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS))
 SUITE_TIMEOUT_mig-unit := 300
 

@@ -10,6 +10,8 @@
 #define RUN_DEFAULT_CPUS 2u
 #define RUN_DEFAULT_MEM	 (256ull << 20)
 
+#define RUN_DEFAULT_INCOMING_TIMEOUT 3600u /* seconds */
+
 struct run_opts {
 	unsigned cpus;
 	uint64_t mem;
@@ -21,6 +23,10 @@ struct run_opts {
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	bool help;
+
+	/* migration options (live_set_mig_opts) */
+	const char *tls_creds;	   /* --tls-creds DIR: for tls: migrations */
+	unsigned incoming_timeout; /* --incoming-timeout SECONDS (0: none) */
 };
 
 /*

@@ -112,7 +112,7 @@ static int usage(bool help)
 	fprintf(help ? stdout : stderr,
 		"usage: vessel ctl SOCKET COMMAND [ARG]\n"
 		"       vessel ctl SOCKET --json 'REQUEST'\n"
-		"commands: status, stats, pause, resume, quit, migrate tcp:HOST:PORT,\n"
+		"commands: status, stats, pause, resume, quit, migrate tcp|tls:HOST:PORT,\n"
 		"          inject-ume GPA [latent], migrate-status\n");
 	return help ? 0 : 2;
 }
@@ -168,7 +168,8 @@ static char *build_request(int argc, char **argv)
 		return NULL;
 	if (strcmp(cmd, "migrate") == 0) {
 		if (argc != 4) {
-			fprintf(stderr, "vessel ctl: migrate needs tcp:HOST:PORT\n");
+			fprintf(stderr,
+				"vessel ctl: migrate needs tcp:HOST:PORT or tls:HOST:PORT\n");
 			goto bad;
 		}
 		json_object_set_new(o, "uri", json_string(argv[3]));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* TCP transport helpers for migration (see net.h). */
 #include "net.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,15 +37,17 @@ int net_parse_uri(const char *uri, struct net_addr *a, char *err, size_t errlen)
 	long port;
 
 	memset(a, 0, sizeof(*a));
-	if (!uri || strncmp(uri, "tcp:", 4) != 0)
-		return seterr(err, errlen, -EINVAL, "bad address '%s': expected tcp:HOST:PORT",
+	if (!uri || (strncmp(uri, "tcp:", 4) != 0 && strncmp(uri, "tls:", 4) != 0))
+		return seterr(err, errlen, -EINVAL,
+			      "bad address '%s': expected tcp:HOST:PORT or tls:HOST:PORT",
 			      uri ? uri : "(null)");
+	a->tls = uri[1] == 'l';
 	p = uri + 4;
 	if (*p == '[') {
 		hend = strchr(p, ']');
 		if (!hend || hend[1] != ':')
 			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': expected tcp:[IPV6]:PORT", uri);
+				      "bad address '%s': expected %.3s:[IPV6]:PORT", uri, uri);
 		p++;
 		hlen = (size_t)(hend - p);
 		colon = hend + 1;
@@ -52,8 +55,8 @@ int net_parse_uri(const char *uri, struct net_addr *a, char *err, size_t errlen)
 		colon = strrchr(p, ':');
 		if (!colon)
 			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': missing :PORT (expected tcp:HOST:PORT)",
-				      uri);
+				      "bad address '%s': missing :PORT (expected %.3s:HOST:PORT)",
+				      uri, uri);
 		hlen = (size_t)(colon - p);
 		if (memchr(p, ':', hlen))
 			return seterr(err, errlen, -EINVAL,
@@ -182,7 +185,7 @@ int net_listen(const struct net_addr *a, char *err, size_t errlen)
 	return fd;
 }
 
-static int wait_fd(int fd, short events, int timeout_ms)
+int net_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int rc;
@@ -199,7 +202,7 @@ int net_accept(int lfd, int timeout_ms, char *err, size_t errlen)
 {
 	int fd, rc;
 
-	rc = wait_fd(lfd, POLLIN, timeout_ms);
+	rc = net_wait(lfd, POLLIN, timeout_ms);
 	if (rc)
 		return seterr(err, errlen, rc, "no incoming connection: %s", strerror(-rc));
 	do
@@ -209,6 +212,21 @@ int net_accept(int lfd, int timeout_ms, char *err, size_t errlen)
 		return seterr(err, errlen, -errno, "accept failed: %s", strerror(errno));
 	set_nodelay(fd);
 	return fd;
+}
+
+void net_peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, len, "an unknown peer");
+		return;
+	}
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
 int net_local_port(int fd)
@@ -243,7 +261,7 @@ int net_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			rc = wait_fd(fd, POLLOUT, timeout_ms);
+			rc = net_wait(fd, POLLOUT, timeout_ms);
 			if (rc)
 				return rc;
 			continue;
@@ -262,7 +280,7 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 
 	for (;;) {
 		if (timeout_ms >= 0) {
-			rc = wait_fd(fd, POLLIN, timeout_ms);
+			rc = net_wait(fd, POLLIN, timeout_ms);
 			if (rc)
 				return rc;
 		}
@@ -273,7 +291,7 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (timeout_ms < 0)
-				wait_fd(fd, POLLIN, -1);
+				net_wait(fd, POLLIN, -1);
 			continue;
 		}
 		return errno == ECONNRESET ? -EPIPE : -errno;
@@ -282,17 +300,8 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 
 int net_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	uint8_t *p = buf;
-	ssize_t n;
+	struct mig_conn c;
 
-	while (len) {
-		n = net_read_some(fd, p, len, timeout_ms);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	mig_conn_plain(&c, fd);
+	return mig_conn_read_full(&c, buf, len, timeout_ms);
 }

@@ -2,6 +2,9 @@
 /* Attaching migration and memory-error handling to a VM (see live.h). */
 #include "migrate/live/internal.h"
 
+#include "migrate/net.h"
+#include "migrate/tls.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,33 @@ fail:
 	return rc;
 }
 
+int live_set_mig_opts(struct live *l, const struct live_mig_opts *o, const char *incoming,
+		      char *err, size_t errlen)
+{
+	struct mig_tls_creds *cr = NULL;
+	bool server = incoming && !strncmp(incoming, "tls:", 4);
+	int rc;
+
+	if (server && !o->tls_creds) {
+		snprintf(err, errlen, "--incoming %s needs --tls-creds DIR", incoming);
+		return -EINVAL;
+	}
+	if (o->tls_creds) {
+		rc = mig_tls_creds_load(o->tls_creds, server ? MIG_TLS_SERVER : MIG_TLS_CLIENT, &cr,
+					err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (server) {
+		mig_tls_creds_free(l->tls_server);
+		l->tls_server = cr;
+	} else {
+		mig_tls_creds_free(cr); /* loaded again by each migration */
+	}
+	l->opts = *o;
+	return 0;
+}
+
 void live_detach(struct live *l)
 {
 	if (!l)
@@ -69,6 +99,7 @@ void live_detach(struct live *l)
 		live_current = NULL;
 	poison_set_free(&l->poison);
 	free(l->vmm_dirty);
+	mig_tls_creds_free(l->tls_server);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

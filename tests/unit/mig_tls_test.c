@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the migration TLS transport over real loopback sockets:
+ * credential loading, the handshake with certificates and with a pre-shared
+ * key, and refused peers (no TLS, a certificate of another CA, a server
+ * certificate for another host, a wrong key). The credentials are made at
+ * test time by tests/migrate/tls-creds.sh into $VESSEL_TEST_TLS_CREDS.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "migrate/net.h"
+#include "migrate/tls.h"
+
+static const char *creds_root;
+
+static char *dir_of(const char *name)
+{
+	static char path[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(path[i], sizeof(path[i]), "%s/%s", creds_root, name);
+	return path[i];
+}
+
+static int listen_any(struct net_addr *a)
+{
+	char err[256];
+	int fd;
+
+	assert_int_equal(net_parse_uri("tls:127.0.0.1:1", a, err, sizeof(err)), 0);
+	assert_true(a->tls);
+	strcpy(a->port, "0");
+	fd = net_listen(a, err, sizeof(err));
+	assert_true(fd >= 0);
+	snprintf(a->port, sizeof(a->port), "%d", net_local_port(fd));
+	return fd;
+}
+
+/* The destination's half, on its own thread. */
+struct server {
+	int lfd;
+	const char *dir; /* NULL: plain TCP */
+	int rc;
+	char err[256];
+	char got[64]; /* what the client sent after the handshake */
+	pthread_t t;
+};
+
+static void *server_run(void *arg)
+{
+	struct server *s = arg;
+	struct mig_tls_creds *cr = NULL;
+	struct mig_conn c;
+	int fd;
+
+	fd = net_accept(s->lfd, 5000, s->err, sizeof(s->err));
+	if (fd < 0) {
+		s->rc = fd;
+		return NULL;
+	}
+	s->rc = mig_tls_creds_load(s->dir, MIG_TLS_SERVER, &cr, s->err, sizeof(s->err));
+	if (!s->rc)
+		s->rc = mig_tls_open(cr, fd, NULL, &c, s->err, sizeof(s->err));
+	if (s->rc) {
+		mig_tls_creds_free(cr);
+		return NULL;
+	}
+	s->rc = mig_tls_handshake(&c, 5000, s->err, sizeof(s->err));
+	if (!s->rc) {
+		s->rc = mig_conn_read_full(&c, s->got, 5, 5000);
+		if (!s->rc)
+			s->rc = mig_conn_write_full(&c, "pong!", 5, 5000);
+	}
+	mig_conn_close(&c);
+	mig_tls_creds_free(cr);
+	return NULL;
+}
+
+static void server_start(struct server *s, const char *dir, struct net_addr *a)
+{
+	memset(s, 0, sizeof(*s));
+	s->lfd = listen_any(a);
+	s->dir = dir;
+	assert_int_equal(pthread_create(&s->t, NULL, server_run, s), 0);
+}
+
+static void server_join(struct server *s)
+{
+	pthread_join(s->t, NULL);
+	close(s->lfd);
+}
+
+/* The source's half: connect, handshake, ping, pong. 0 or the failure. */
+static int client_run(const char *dir, const struct net_addr *a, const char *peer, char *err,
+		      size_t errlen)
+{
+	struct mig_tls_creds *cr = NULL;
+	struct mig_conn c;
+	char buf[8] = { 0 };
+	int fd, rc;
+
+	rc = mig_tls_creds_load(dir, MIG_TLS_CLIENT, &cr, err, errlen);
+	if (rc)
+		return rc;
+	fd = net_connect(a, 5000, err, errlen);
+	if (fd < 0) {
+		mig_tls_creds_free(cr);
+		return fd;
+	}
+	rc = mig_tls_open(cr, fd, peer, &c, err, errlen);
+	if (!rc)
+		rc = mig_tls_handshake(&c, 5000, err, errlen);
+	if (!rc)
+		rc = mig_conn_write_full(&c, "ping!", 5, 5000);
+	if (!rc)
+		rc = mig_conn_read_full(&c, buf, 5, 5000);
+	if (!rc && strcmp(buf, "pong!"))
+		rc = -EBADMSG;
+	if (!rc)
+		assert_string_equal(c.ops->name, "tls");
+	mig_conn_close(&c);
+	mig_tls_creds_free(cr);
+	return rc;
+}
+
+static void test_x509_handshake(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256];
+
+	server_start(&s, dir_of("good"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "127.0.0.1", err, sizeof(err)), 0);
+	server_join(&s);
+	assert_int_equal(s.rc, 0);
+	assert_string_equal(s.got, "ping!");
+	/* the certificate also names localhost */
+	server_start(&s, dir_of("good"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "localhost", err, sizeof(err)), 0);
+	server_join(&s);
+	assert_int_equal(s.rc, 0);
+}
+
+static void test_psk_handshake(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256];
+
+	server_start(&s, dir_of("psk"), &a);
+	assert_int_equal(client_run(dir_of("psk"), &a, "127.0.0.1", err, sizeof(err)), 0);
+	server_join(&s);
+	assert_int_equal(s.rc, 0);
+	assert_string_equal(s.got, "ping!");
+}
+
+/* A source whose client certificate is signed by another CA is refused,
+ * and it learns so from the handshake (the admission byte never comes). */
+static void test_client_of_other_ca_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256] = "";
+	int rc;
+
+	server_start(&s, dir_of("good"), &a);
+	rc = client_run(dir_of("rogue-client"), &a, "127.0.0.1", err, sizeof(err));
+	server_join(&s);
+	assert_int_equal(s.rc, -EACCES);
+	/* the client sends none: the server asks for one issued by CA A */
+	assert_non_null(strstr(s.err, "presented no certificate issued by the CA"));
+	assert_int_equal(rc, -EACCES);
+	assert_non_null(strstr(err, "the destination refused this source"));
+	assert_string_equal(s.got, "");
+}
+
+/* The source refuses a destination whose certificate another CA signed. */
+static void test_server_of_other_ca_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256] = "";
+
+	server_start(&s, dir_of("rogue-server"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "127.0.0.1", err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "the destination's certificate is refused"));
+	assert_non_null(strstr(err, "issuer is unknown"));
+	server_join(&s);
+	assert_true(s.rc < 0);
+}
+
+/* ... and one whose certificate is for another host. */
+static void test_server_wrong_host_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256] = "";
+
+	server_start(&s, dir_of("wrong-host"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "127.0.0.1", err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "the destination's certificate is refused"));
+	assert_non_null(strstr(err, "name in the certificate does not match"));
+	server_join(&s);
+	assert_true(s.rc < 0);
+	/* the good certificate does not name 127.0.0.2 either */
+	server_start(&s, dir_of("good"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "127.0.0.2", err, sizeof(err)), -EACCES);
+	server_join(&s);
+}
+
+static void test_wrong_psk_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256] = "";
+
+	server_start(&s, dir_of("psk"), &a);
+	assert_int_equal(client_run(dir_of("psk-wrong"), &a, "127.0.0.1", err, sizeof(err)),
+			 -EACCES);
+	server_join(&s);
+	assert_int_equal(s.rc, -EACCES);
+	assert_string_equal(s.got, "");
+	/* a source with certificates does not get in with a PSK destination */
+	server_start(&s, dir_of("psk"), &a);
+	assert_true(client_run(dir_of("good"), &a, "127.0.0.1", err, sizeof(err)) < 0);
+	server_join(&s);
+	assert_true(s.rc < 0);
+}
+
+/* A plain TCP source (the migration preamble) is not a TLS client. */
+static void test_plain_client_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256];
+	int fd;
+
+	server_start(&s, dir_of("good"), &a);
+	fd = net_connect(&a, 5000, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_int_equal(net_write_full(fd, "VESSLMIG\1\0\0\0\0\0\0\0", 16, 5000), 0);
+	server_join(&s);
+	close(fd);
+	assert_int_equal(s.rc, -EPROTO);
+	assert_non_null(strstr(s.err, "does not speak TLS"));
+}
+
+/* A silent peer: the handshake gives up at its deadline. */
+static void test_handshake_timeout(void **state)
+{
+	struct mig_tls_creds *cr;
+	struct mig_conn c;
+	struct net_addr a;
+	char err[256];
+	int lfd = listen_any(&a), fd, sfd;
+
+	assert_int_equal(mig_tls_creds_load(dir_of("good"), MIG_TLS_CLIENT, &cr, err, sizeof(err)),
+			 0);
+	fd = net_connect(&a, 5000, err, sizeof(err));
+	sfd = net_accept(lfd, 5000, err, sizeof(err));
+	assert_true(fd >= 0 && sfd >= 0);
+	assert_int_equal(mig_tls_open(cr, fd, NULL, &c, err, sizeof(err)), 0);
+	assert_int_equal(mig_tls_handshake(&c, 100, err, sizeof(err)), -ETIMEDOUT);
+	assert_non_null(strstr(err, "did not complete within 100 ms"));
+	mig_conn_close(&c);
+	close(sfd);
+	close(lfd);
+	mig_tls_creds_free(cr);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int load(const char *dir, enum mig_tls_role role, char *err, size_t errlen)
+{
+	struct mig_tls_creds *cr = NULL;
+	int rc = mig_tls_creds_load(dir, role, &cr, err, errlen);
+
+	if (!rc) {
+		assert_non_null(cr);
+		mig_tls_creds_free(cr);
+	}
+	return rc;
+}
+
+/* Each credentials problem is named, with its file. */
+static void test_creds_errors(void **state)
+{
+	char tmp[] = "/tmp/vessel-tls-XXXXXX", path[600], err[512];
+
+	assert_int_equal(load(dir_of("good"), MIG_TLS_SERVER, err, sizeof(err)), 0);
+	assert_int_equal(load(dir_of("good"), MIG_TLS_CLIENT, err, sizeof(err)), 0);
+	assert_int_equal(load("/nonexistent/creds", MIG_TLS_CLIENT, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/creds"));
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(load(tmp, MIG_TLS_CLIENT, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "neither ca-cert.pem"));
+
+	/* certificates: a missing key, a CA file that is not a certificate */
+	snprintf(path, sizeof(path), "%s/ca-cert.pem", tmp);
+	write_file(path, "not a certificate\n");
+	assert_int_equal(load(tmp, MIG_TLS_SERVER, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "server-cert.pem"));
+	snprintf(path, sizeof(path), "cp %s/server-*.pem %s/", dir_of("good"), tmp);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(load(tmp, MIG_TLS_SERVER, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "ca-cert.pem"));
+	/* a key that does not belong to the certificate */
+	snprintf(path, sizeof(path),
+		 "cp %s/ca-cert.pem %s/ && cp %s/client-key.pem %s/server-key.pem", dir_of("good"),
+		 tmp, dir_of("good"), tmp);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(load(tmp, MIG_TLS_SERVER, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "server-cert.pem with"));
+	snprintf(path, sizeof(path), "rm -f %s/*.pem", tmp);
+	assert_int_equal(system(path), 0);
+
+	/* pre-shared keys */
+	snprintf(path, sizeof(path), "%s/keys.psk", tmp);
+	write_file(path, "\nvessel:00112233445566778899aabbccddeeff\n");
+	assert_int_equal(load(tmp, MIG_TLS_CLIENT, err, sizeof(err)), 0);
+	assert_int_equal(load(tmp, MIG_TLS_SERVER, err, sizeof(err)), 0);
+	static const char *const bad[] = {
+		"vessel\n",				      /* no key */
+		":00112233445566778899aabbccddeeff\n",	      /* no identity */
+		"vessel:0011223344556677\n",		      /* 8 bytes: too short */
+		"vessel:00112233445566778899aabbccddeefg\n",  /* not hex */
+		"vessel:00112233445566778899aabbccddeef\n",   /* odd length */
+		"ves sel:00112233445566778899aabbccddeeff\n", /* space in identity */
+		"",					      /* no key at all */
+		"a:00112233445566778899aabbccddeeff\nb:zz\n", /* line 2 */
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i]);
+		assert_int_equal(load(tmp, MIG_TLS_SERVER, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "keys.psk"));
+	}
+	assert_non_null(strstr(err, "line 2"));
+	unlink(path);
+	rmdir(tmp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_x509_handshake),
+		cmocka_unit_test(test_psk_handshake),
+		cmocka_unit_test(test_client_of_other_ca_refused),
+		cmocka_unit_test(test_server_of_other_ca_refused),
+		cmocka_unit_test(test_server_wrong_host_refused),
+		cmocka_unit_test(test_wrong_psk_refused),
+		cmocka_unit_test(test_plain_client_refused),
+		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_creds_errors),
+	};
+
+	creds_root = getenv("VESSEL_TEST_TLS_CREDS");
+	if (!creds_root) {
+		fprintf(stderr, "mig_tls_test: set VESSEL_TEST_TLS_CREDS to the output of "
+				"tests/migrate/tls-creds.sh\n");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("mig_tls", tests, NULL, NULL);
+}

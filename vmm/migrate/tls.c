@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: MIT
+/* TLS for the migration connection with GnuTLS (see tls.h). */
+#include "tls.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#define PSK_MAX_KEYS   64u
+#define PSK_ID_MAX     128u
+#define PSK_KEY_MIN    16u /* bytes: 128 bits */
+#define PSK_KEY_MAX    64u
+#define PSK_FILE_MAX   (64u << 10)
+#define ADMITTED       0x01 /* the destination's byte after the handshake */
+#define BYE_TIMEOUT_MS 100
+
+/* TLS 1.2/1.3 only; PSK only with a Diffie-Hellman exchange (forward secrecy). */
+#define PRIO_X509 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define PRIO_PSK  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-PSK:+DHE-PSK"
+
+struct psk_key {
+	char id[PSK_ID_MAX + 1];
+	uint8_t key[PSK_KEY_MAX];
+	unsigned len;
+};
+
+struct mig_tls_creds {
+	enum mig_tls_role role;
+	bool psk;
+	gnutls_certificate_credentials_t x509;
+	gnutls_psk_client_credentials_t psk_client;
+	gnutls_psk_server_credentials_t psk_server;
+	gnutls_priority_t prio;
+	struct psk_key *keys;
+	unsigned nkeys;
+};
+
+/* The state behind a TLS struct mig_conn (c->priv). */
+struct tls_conn {
+	gnutls_session_t s;
+	struct mig_tls_creds *cr;
+	int fd;
+	bool handshaken; /* the TLS handshake is over */
+	bool admitted;	 /* ... and the admission byte was exchanged */
+	char err[256];	 /* what the last TLS-level failure was */
+};
+
+static int seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* ---- credentials ---- */
+
+static int need_file(const char *dir, const char *name, char *path, size_t plen, char *err,
+		     size_t errlen)
+{
+	if ((size_t)snprintf(path, plen, "%s/%s", dir, name) >= plen)
+		return seterr(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+	if (access(path, R_OK) < 0)
+		return seterr(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int load_x509(struct mig_tls_creds *cr, const char *dir, char *err, size_t errlen)
+{
+	const char *who = cr->role == MIG_TLS_SERVER ? "server" : "client";
+	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], name[32];
+	int rc;
+
+	rc = need_file(dir, "ca-cert.pem", ca, sizeof(ca), err, errlen);
+	snprintf(name, sizeof(name), "%s-cert.pem", who);
+	if (!rc)
+		rc = need_file(dir, name, cert, sizeof(cert), err, errlen);
+	snprintf(name, sizeof(name), "%s-key.pem", who);
+	if (!rc)
+		rc = need_file(dir, name, key, sizeof(key), err, errlen);
+	if (rc)
+		return rc;
+	if (gnutls_certificate_allocate_credentials(&cr->x509) < 0)
+		return seterr(err, errlen, -ENOMEM, "out of memory");
+	rc = gnutls_certificate_set_x509_trust_file(cr->x509, ca, GNUTLS_X509_FMT_PEM);
+	if (rc <= 0)
+		return seterr(err, errlen, -EINVAL, "%s: %s", ca,
+			      rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
+	rc = gnutls_certificate_set_x509_key_file(cr->x509, cert, key, GNUTLS_X509_FMT_PEM);
+	if (rc < 0)
+		return seterr(err, errlen, -EINVAL, "%s with %s: %s", cert, key,
+			      gnutls_strerror(rc));
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One "IDENTITY:HEXKEY" line into k. */
+static int parse_psk_line(const char *line, struct psk_key *k)
+{
+	const char *colon = strchr(line, ':'), *h;
+	size_t idlen, hexlen;
+
+	if (!colon)
+		return -1;
+	idlen = (size_t)(colon - line);
+	if (idlen == 0 || idlen > PSK_ID_MAX)
+		return -1;
+	for (size_t i = 0; i < idlen; i++)
+		if (!isgraph((unsigned char)line[i]))
+			return -1;
+	memcpy(k->id, line, idlen);
+	k->id[idlen] = 0;
+	h = colon + 1;
+	hexlen = strlen(h);
+	if (hexlen % 2 || hexlen / 2 < PSK_KEY_MIN || hexlen / 2 > PSK_KEY_MAX)
+		return -1;
+	for (size_t i = 0; i < hexlen / 2; i++) {
+		int hi = hexval((unsigned char)h[2 * i]), lo = hexval((unsigned char)h[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		k->key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	k->len = (unsigned)(hexlen / 2);
+	return 0;
+}
+
+static int read_psk_file(struct mig_tls_creds *cr, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[PSK_ID_MAX + 2 * PSK_KEY_MAX + 8];
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (!f)
+		return seterr(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	cr->keys = calloc(PSK_MAX_KEYS, sizeof(*cr->keys));
+	if (!cr->keys) {
+		fclose(f);
+		return seterr(err, errlen, -ENOMEM, "out of memory");
+	}
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+
+		lineno++;
+		if (n && line[n - 1] != '\n' && !feof(f)) {
+			rc = seterr(err, errlen, -EINVAL, "%s line %u: too long", path, lineno);
+			break;
+		}
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = 0;
+		if (!n)
+			continue;
+		if (cr->nkeys == PSK_MAX_KEYS) {
+			rc = seterr(err, errlen, -EINVAL, "%s: more than %u keys", path,
+				    PSK_MAX_KEYS);
+			break;
+		}
+		if (parse_psk_line(line, &cr->keys[cr->nkeys])) {
+			rc = seterr(err, errlen, -EINVAL,
+				    "%s line %u: expected IDENTITY:HEXKEY (an identity of 1 to %u "
+				    "printable characters, a key of %u to %u bytes in hex)",
+				    path, lineno, PSK_ID_MAX, PSK_KEY_MIN, PSK_KEY_MAX);
+			break;
+		}
+		cr->nkeys++;
+	}
+	if (!rc && ferror(f))
+		rc = seterr(err, errlen, -EIO, "%s: read error", path);
+	if (!rc && !cr->nkeys)
+		rc = seterr(err, errlen, -EINVAL, "%s: no key in it", path);
+	fclose(f);
+	return rc;
+}
+
+/* The destination looks the source's identity up (gnutls calls this). */
+static int psk_lookup(gnutls_session_t s, const gnutls_datum_t *id, gnutls_datum_t *key)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(s);
+
+	for (unsigned i = 0; i < t->cr->nkeys; i++) {
+		const struct psk_key *k = &t->cr->keys[i];
+
+		if (strlen(k->id) != id->size || memcmp(k->id, id->data, id->size))
+			continue;
+		key->data = gnutls_malloc(k->len);
+		if (!key->data)
+			return -1;
+		memcpy(key->data, k->key, k->len);
+		key->size = k->len;
+		return 0;
+	}
+	snprintf(t->err, sizeof(t->err), "unknown PSK identity '%.*s'",
+		 (int)(id->size < 64 ? id->size : 64), (const char *)id->data);
+	return -1;
+}
+
+static int load_psk(struct mig_tls_creds *cr, const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	gnutls_datum_t key;
+	int rc;
+
+	rc = need_file(dir, "keys.psk", path, sizeof(path), err, errlen);
+	if (!rc)
+		rc = read_psk_file(cr, path, err, errlen);
+	if (rc)
+		return rc;
+	cr->psk = true;
+	if (cr->role == MIG_TLS_SERVER) {
+		if (gnutls_psk_allocate_server_credentials(&cr->psk_server) < 0)
+			return seterr(err, errlen, -ENOMEM, "out of memory");
+		gnutls_psk_set_server_credentials_function2(cr->psk_server, psk_lookup);
+		return 0;
+	}
+	if (gnutls_psk_allocate_client_credentials(&cr->psk_client) < 0)
+		return seterr(err, errlen, -ENOMEM, "out of memory");
+	key = (gnutls_datum_t){ .data = cr->keys[0].key, .size = cr->keys[0].len };
+	rc = gnutls_psk_set_client_credentials(cr->psk_client, cr->keys[0].id, &key,
+					       GNUTLS_PSK_KEY_RAW);
+	if (rc < 0)
+		return seterr(err, errlen, -EINVAL, "%s: %s", path, gnutls_strerror(rc));
+	return 0;
+}
+
+int mig_tls_creds_load(const char *dir, enum mig_tls_role role, struct mig_tls_creds **out,
+		       char *err, size_t errlen)
+{
+	struct mig_tls_creds *cr;
+	char path[PATH_MAX];
+	bool x509, psk;
+	int rc;
+
+	if (!dir || !*dir)
+		return seterr(err, errlen, -EINVAL, "no TLS credentials directory given");
+	if (access(dir, X_OK) < 0)
+		return seterr(err, errlen, -errno, "TLS credentials directory %s: %s", dir,
+			      strerror(errno));
+	snprintf(path, sizeof(path), "%s/ca-cert.pem", dir);
+	x509 = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/keys.psk", dir);
+	psk = access(path, F_OK) == 0;
+	if (!x509 && !psk)
+		return seterr(err, errlen, -ENOENT,
+			      "TLS credentials directory %s has neither ca-cert.pem (certificates) "
+			      "nor keys.psk (pre-shared keys)",
+			      dir);
+	cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return seterr(err, errlen, -ENOMEM, "out of memory");
+	cr->role = role;
+	rc = x509 ? load_x509(cr, dir, err, errlen) : load_psk(cr, dir, err, errlen);
+	if (!rc && gnutls_priority_init(&cr->prio, cr->psk ? PRIO_PSK : PRIO_X509, NULL) < 0)
+		rc = seterr(err, errlen, -EINVAL, "GnuTLS rejects the priority string");
+	if (rc) {
+		mig_tls_creds_free(cr);
+		return rc;
+	}
+	*out = cr;
+	return 0;
+}
+
+void mig_tls_creds_free(struct mig_tls_creds *cr)
+{
+	if (!cr)
+		return;
+	if (cr->x509)
+		gnutls_certificate_free_credentials(cr->x509);
+	if (cr->psk_client)
+		gnutls_psk_free_client_credentials(cr->psk_client);
+	if (cr->psk_server)
+		gnutls_psk_free_server_credentials(cr->psk_server);
+	if (cr->prio)
+		gnutls_priority_deinit(cr->prio);
+	if (cr->keys)
+		explicit_bzero(cr->keys, PSK_MAX_KEYS * sizeof(*cr->keys));
+	free(cr->keys);
+	free(cr);
+}
+
+const char *mig_tls_creds_kind(const struct mig_tls_creds *cr)
+{
+	return cr->psk ? "psk" : "x509";
+}
+
+/* ---- the connection ---- */
+
+/* Our own transport: never blocks, never raises SIGPIPE. */
+static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	struct tls_conn *t = p;
+	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (n < 0)
+		gnutls_transport_set_errno(t->s, errno);
+	return n;
+}
+
+static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls_conn *t = p;
+	ssize_t n = recv(t->fd, buf, len, MSG_DONTWAIT);
+
+	if (n < 0)
+		gnutls_transport_set_errno(t->s, errno);
+	return n;
+}
+
+static short direction(struct tls_conn *t)
+{
+	return gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN;
+}
+
+static bool again(int rc)
+{
+	return rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED;
+}
+
+/* A failed GnuTLS call -> -errno; keeps GnuTLS's reason in t->err. */
+static int tls_fail(struct tls_conn *t, int rc)
+{
+	switch (rc) {
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		return -EPIPE;
+	case GNUTLS_E_PREMATURE_TERMINATION:
+		snprintf(t->err, sizeof(t->err), "the peer closed the connection");
+		return -EPIPE;
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		snprintf(t->err, sizeof(t->err), "the peer ended the TLS session: %s",
+			 gnutls_alert_get_name(gnutls_alert_get(t->s)));
+		return -EACCES;
+	case GNUTLS_E_DECRYPTION_FAILED:
+		snprintf(t->err, sizeof(t->err),
+			 "TLS record failed its integrity check (data altered in transit)");
+		return -EBADMSG;
+	}
+	snprintf(t->err, sizeof(t->err), "TLS: %s", gnutls_strerror(rc));
+	return -EPROTO;
+}
+
+static ssize_t tls_read_some(struct mig_conn *c, void *buf, size_t len, int timeout_ms)
+{
+	struct tls_conn *t = c->priv;
+
+	for (;;) {
+		ssize_t n = gnutls_record_recv(t->s, buf, len);
+		int rc;
+
+		if (n >= 0)
+			return n;
+		if (n == GNUTLS_E_PREMATURE_TERMINATION)
+			return 0; /* cut without close_notify: the stream ended */
+		if (!again((int)n))
+			return tls_fail(t, (int)n);
+		rc = net_wait(t->fd, direction(t), timeout_ms);
+		if (rc)
+			return rc;
+	}
+}
+
+static int tls_write_full(struct mig_conn *c, const void *buf, size_t len, int timeout_ms)
+{
+	struct tls_conn *t = c->priv;
+	const uint8_t *p = buf;
+
+	while (len) {
+		/* after GNUTLS_E_AGAIN, the same p and len again */
+		ssize_t n = gnutls_record_send(t->s, p, len);
+		int rc;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (!again((int)n))
+			return n == 0 ? -EPIPE : tls_fail(t, (int)n);
+		rc = net_wait(t->fd, direction(t), timeout_ms);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void tls_close(struct mig_conn *c)
+{
+	struct tls_conn *t = c->priv;
+
+	if (t->admitted) {
+		/* close_notify, best effort: a peer that does not read is not waited for */
+		for (int i = 0; i < 3; i++) {
+			int rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
+
+			if (!again(rc) || net_wait(t->fd, direction(t), BYE_TIMEOUT_MS))
+				break;
+		}
+	}
+	gnutls_deinit(t->s);
+	close(t->fd);
+	free(t);
+}
+
+static const char *tls_last_error(struct mig_conn *c)
+{
+	struct tls_conn *t = c->priv;
+
+	return t && t->err[0] ? t->err : NULL;
+}
+
+static const struct mig_conn_ops tls_ops = {
+	.read_some = tls_read_some,
+	.write_full = tls_write_full,
+	.close = tls_close,
+	.last_error = tls_last_error,
+	.name = "tls",
+};
+
+int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct mig_conn *out,
+		 char *err, size_t errlen)
+{
+	bool server = cr->role == MIG_TLS_SERVER;
+	struct tls_conn *t = calloc(1, sizeof(*t));
+	int rc;
+
+	if (!t) {
+		close(fd);
+		return seterr(err, errlen, -ENOMEM, "out of memory");
+	}
+	t->cr = cr;
+	t->fd = fd;
+	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_TICKETS);
+	if (rc < 0) {
+		free(t);
+		close(fd);
+		return seterr(err, errlen, -ENOMEM, "TLS session: %s", gnutls_strerror(rc));
+	}
+	gnutls_session_set_ptr(t->s, t);
+	gnutls_priority_set(t->s, cr->prio);
+	if (cr->psk) {
+		rc = gnutls_credentials_set(t->s, GNUTLS_CRD_PSK,
+					    server ? (void *)cr->psk_server :
+						     (void *)cr->psk_client);
+	} else {
+		rc = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, cr->x509);
+		if (server)
+			gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUIRE);
+		/* the peer's chain must lead to our CA; a server's must name the host */
+		gnutls_session_set_verify_cert(t->s,
+					       server		       ? NULL :
+					       peer_name && *peer_name ? peer_name :
+									 "localhost",
+					       0);
+	}
+	if (rc < 0) {
+		gnutls_deinit(t->s);
+		free(t);
+		close(fd);
+		return seterr(err, errlen, -EINVAL, "TLS credentials: %s", gnutls_strerror(rc));
+	}
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_push_function(t->s, push);
+	gnutls_transport_set_pull_function(t->s, pull);
+	*out = (struct mig_conn){ .ops = &tls_ops, .fd = fd, .priv = t };
+	return 0;
+}
+
+/* Why the handshake failed, in words. */
+static int handshake_fail(struct tls_conn *t, int rc, char *err, size_t errlen)
+{
+	bool server = t->cr->role == MIG_TLS_SERVER;
+	const char *peer = server ? "source" : "destination";
+	gnutls_datum_t why = { 0 };
+	unsigned status;
+	int ret;
+
+	/* tell the peer why, so that it need not guess (best effort: never waits) */
+	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED && rc != GNUTLS_E_PREMATURE_TERMINATION &&
+	    rc != GNUTLS_E_PULL_ERROR && rc != GNUTLS_E_PUSH_ERROR)
+		gnutls_alert_send_appropriate(t->s, rc);
+	switch (rc) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+		status = gnutls_session_get_verify_cert_status(t->s);
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0) <
+		    0)
+			why.data = NULL;
+		if (why.data) /* GnuTLS ends it with a space */
+			for (size_t n = strlen((char *)why.data); n && why.data[n - 1] == ' ';)
+				why.data[--n] = 0;
+		ret = seterr(err, errlen, -EACCES, "the %s's certificate is refused: %s", peer,
+			     why.data ? (const char *)why.data : "verification failed");
+		gnutls_free(why.data);
+		return ret;
+	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+	case GNUTLS_E_CERTIFICATE_REQUIRED:
+		return seterr(err, errlen, -EACCES,
+			      "the %s presented no certificate issued by the CA in ca-cert.pem",
+			      peer);
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return seterr(err, errlen, -EACCES, "the %s refused the TLS handshake: %s", peer,
+			      gnutls_alert_get_name(gnutls_alert_get(t->s)));
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PUSH_ERROR:
+		return seterr(err, errlen, -EPIPE,
+			      "the %s closed the connection during the TLS handshake", peer);
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
+		return seterr(err, errlen, -EPROTO, "the %s does not speak TLS as expected: %s",
+			      peer, gnutls_strerror(rc));
+	}
+	if (t->err[0]) /* e.g. the PSK lookup said why */
+		return seterr(err, errlen, -EACCES, "TLS handshake with the %s failed: %s (%s)",
+			      peer, t->err, gnutls_strerror(rc));
+	return seterr(err, errlen, t->cr->psk ? -EACCES : -EPROTO,
+		      "TLS handshake with the %s failed: %s%s", peer, gnutls_strerror(rc),
+		      t->cr->psk ? " (is the pre-shared key the same at both ends?)" : "");
+}
+
+int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen)
+{
+	struct tls_conn *t = c->priv;
+	uint8_t b = ADMITTED;
+	ssize_t n;
+	int rc;
+
+	if (!t->handshaken) {
+		rc = gnutls_handshake(t->s);
+		if (again(rc)) {
+			*events = direction(t);
+			return -EAGAIN;
+		}
+		if (rc < 0)
+			return handshake_fail(t, rc, err, errlen);
+		t->handshaken = true;
+		t->err[0] = 0;
+	}
+	if (t->admitted)
+		return 0;
+	if (t->cr->role == MIG_TLS_SERVER)
+		n = gnutls_record_send(t->s, &b, 1);
+	else
+		n = gnutls_record_recv(t->s, &b, 1);
+	if (again((int)n)) {
+		*events = direction(t);
+		return -EAGAIN;
+	}
+	if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		return seterr(err, errlen, -EACCES, "the %s refused this %s (TLS alert: %s)",
+			      t->cr->role == MIG_TLS_SERVER ? "source" : "destination",
+			      t->cr->role == MIG_TLS_SERVER ? "destination" : "source",
+			      gnutls_alert_get_name(gnutls_alert_get(t->s)));
+	if (n < 0 && n != GNUTLS_E_PREMATURE_TERMINATION && n != GNUTLS_E_PULL_ERROR &&
+	    n != GNUTLS_E_PUSH_ERROR) {
+		tls_fail(t, (int)n);
+		return seterr(err, errlen, -EPROTO, "after the TLS handshake: %s", t->err);
+	}
+	if (n <= 0)
+		return seterr(err, errlen, -EPIPE,
+			      "the %s closed the connection right after the TLS handshake",
+			      t->cr->role == MIG_TLS_SERVER ? "source" : "destination");
+	if (b != ADMITTED)
+		return seterr(err, errlen, -EPROTO,
+			      "the destination sent %#x instead of its admission byte", b);
+	t->admitted = true;
+	return 0;
+}
+
+int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errlen)
+{
+	double end = mig_conn_now_ms() + timeout_ms;
+	short ev = POLLIN;
+	int rc;
+
+	for (;;) {
+		double left;
+
+		rc = mig_tls_step(c, &ev, err, errlen);
+		if (rc != -EAGAIN)
+			return rc;
+		left = end - mig_conn_now_ms();
+		rc = left > 0 ? net_wait(c->fd, ev, (int)left + 1) : -ETIMEDOUT;
+		if (rc == -ETIMEDOUT)
+			return seterr(err, errlen, rc,
+				      "the TLS handshake did not complete within %d ms",
+				      timeout_ms);
+		if (rc)
+			return seterr(err, errlen, rc, "waiting for the TLS handshake: %s",
+				      strerror(-rc));
+	}
+}
