@@ -321,9 +321,17 @@ t_idle_and_back() {
 
 # The guest's #MC handler (kernel code, emulated here: milliseconds) may
 # still be printing when the migration hands the VM over: its message then
-# appears on the destination's console. Wait for it there.
+# appears on the destination's console, or begins on the source's and ends
+# on the destination's ("free page reti" + "red"). Wait for it on the two
+# consoles joined.
 free_page_retired() {
-	grep -q "free page retired" "$W/a.out" || wait_for "$W/b.out" "free page retired" 10
+	i=0
+	while [ $i -lt 100 ]; do
+		cat "$W/a.out" "$W/b.out" | grep -q "free page retired" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
 }
 
 t_ume_free_page() {
