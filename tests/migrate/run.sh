@@ -1,6 +1,7 @@
 #!/bin/sh
-# Live-migration integration tests: real `vessel run` processes, real TCP,
-# real poison (UFFDIO_POISON). Prints TAP. Needs /dev/kvm (skips without).
+# Live-migration integration tests: real `vessel run` processes, real TCP
+# and TLS, real poison (UFFDIO_POISON). Prints TAP. Needs /dev/kvm (skips
+# without). TLS credentials are made for the run by tls-creds.sh in $W/tls.
 #   B=build sh tests/migrate/run.sh [TEST...]
 set -u
 B=${B:-build}
@@ -10,6 +11,7 @@ W=$B/migrate-work
 PORT=$((20000 + $$ % 20000))
 MEM=256M
 FREE_GPA=0xc800000 # 200 MiB: not used by an idle kernel
+TLS=$W/tls
 NS= # command prefix for start_vm, e.g. "ip netns exec NAME"
 n=0
 rm -rf "$W"
@@ -519,13 +521,24 @@ t_bad_streams() {
 		garbage)
 			file=$W/garbage.bin
 			head -c 100000 /dev/urandom >"$file"
-			want="bad magic"
 			;;
 		wrongmem) mem=128M want="same --mem" ;;
 		esac
 		start_vm d --mem $mem --incoming "$uri"
 		wait_for "$W/d.err" "waiting for an incoming migration" 10
 		"$PEER" send $PORT "$file" $limit >"$W/send.out" 2>&1
+		if [ $variant = garbage ]; then
+			# not a source: turned away, and the real one still gets in
+			"$PEER" send $PORT "$W/stream.bin" >"$W/send2.out" 2>&1
+			if grep -q "turned away a connection from 127.0.0.1:[0-9]*: not a Vessel migration stream (bad magic)" "$W/d.err" &&
+				wait_for "$W/d.err" "incoming migration complete" 10 && responds d; then
+				ok "garbage from a stray connection is turned away; the destination then takes a real stream"
+			else
+				notok "garbage, then a real stream" "$W/d.err" "$W/send.out" "$W/send2.out"
+			fi
+			stop_vm d
+			continue
+		fi
 		if [ $variant = valid ]; then
 			if wait_for "$W/d.err" "incoming migration complete" 10 && responds d; then
 				ok "replayed valid stream: destination runs the VM"
@@ -580,11 +593,214 @@ t_netns() {
 	ip netns del vessel-mig-b 2>/dev/null
 }
 
+# ---- TLS (tls:HOST:PORT, --tls-creds) and the listener ----
+
+# A string of the kernel's read-only data: in guest memory, so in every
+# stream that carries guest memory in clear.
+KSTRING="page in use, its owner is killed if it touches it"
+
+# A VM migrated over TLS (certificates) while memtest dirties its memory; a
+# silent stray connection made before the source does not keep it out; on
+# the wire (recorded by a relay) neither the stream nor guest memory is
+# readable, while the same checks find both in a tcp: migration.
+t_tls_memtest() {
+	next_port
+	if ! boot_shell a --tls-creds "$TLS/good"; then
+		notok "TLS migration: boot" "$W/a.err" "$W/a.out"
+		stop_vm a
+		return
+	fi
+	say a "memtest -m 16 -i 300 -d 64 &"
+	if ! wait_for "$W/a.out" "memtest: round 2 ok" 30; then
+		skip "migration over TLS with memtest running" "no memtest in the initrd"
+		stop_vm a
+		return
+	fi
+	incoming b "tls:127.0.0.1:$PORT" --tls-creds "$TLS/good"
+	"$PEER" stray $PORT 60 >"$W/stray.out" 2>&1 &
+	stray=$!
+	wait_for "$W/stray.out" connected 5
+	dport=$PORT
+	next_port
+	"$PEER" relay $PORT $dport "$W/wire-tls.bin" >"$W/relay.out" 2>&1 &
+	relay=$!
+	wait_for "$W/relay.out" listening 5
+	ctl a migrate "tls:127.0.0.1:$PORT" >/dev/null
+	wait_exit a 60
+	wait_for "$W/b.err" "incoming migration complete" 10
+	mark=$(wc -c <"$W/b.out")
+	i=0
+	while [ "$(memtest_rounds_after b "$mark")" -lt 3 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ $status = 0 ] && [ "$(memtest_rounds_after b "$mark")" -ge 3 ] &&
+		! grep -q MISMATCH "$W/b.out" && grep -q "migrated to tls:127.0.0.1:$PORT" "$W/a.err" &&
+		grep -q "incoming migration complete: .* over tls" "$W/b.err"; then
+		ok "TLS with certificates: a VM migrated while memtest dirties memory, its checksum holds"
+	else
+		notok "TLS migration under memtest (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
+	fi
+	wait $stray
+	if grep -q "closed by the destination" "$W/stray.out" &&
+		grep -q "turned away a connection from 127.0.0.1:[0-9]*: another source was admitted first" "$W/b.err"; then
+		ok "a silent stray connection made before the source did not keep the source out"
+	else
+		notok "silent stray connection" "$W/stray.out" "$W/b.err"
+	fi
+	wait $relay
+	# back over plain TCP through a relay too: the control for the wire check
+	next_port
+	incoming c "tcp:127.0.0.1:$PORT"
+	dport=$PORT
+	next_port
+	"$PEER" relay $PORT $dport "$W/wire-tcp.bin" >"$W/relay.out" 2>&1 &
+	relay=$!
+	wait_for "$W/relay.out" listening 5
+	ctl b migrate "tcp:127.0.0.1:$PORT" >/dev/null
+	wait_exit b 60
+	wait $relay
+	tls_size=$(wc -c <"$W/wire-tls.bin")
+	if [ "$tls_size" -gt 1000000 ] && ! grep -qa VESSLMIG "$W/wire-tls.bin" &&
+		! grep -qa "$KSTRING" "$W/wire-tls.bin" &&
+		grep -qa VESSLMIG "$W/wire-tcp.bin" && grep -qa "$KSTRING" "$W/wire-tcp.bin"; then
+		ok "on the wire a tls: stream ($tls_size bytes) shows neither the stream nor guest memory; a tcp: one shows both"
+	else
+		notok "wire contents (tls $tls_size bytes)" "$W/relay.out"
+	fi
+	if [ $status = 0 ] && wait_for "$W/c.err" "incoming migration complete: .* over tcp" 10 &&
+		responds c; then
+		ok "the VM that came over TLS migrates on over plain TCP"
+	else
+		notok "TLS then TCP (status $status)" "$W/b.err" "$W/c.err"
+	fi
+	stop_vm c
+}
+
+# migrate_fails URI: ask VM a to migrate to URI and wait until that has
+# failed; the reason is then in $W/a.mstat
+migrate_fails() {
+	ctl a migrate "$1" >"$W/a.reply" 2>&1 || { cp "$W/a.reply" "$W/a.mstat"; return 0; }
+	wait_source_failed
+}
+
+# Refused peers: a source with a certificate of another CA, a plain TCP
+# source and (the other way round) a destination with a certificate of
+# another CA. Each side says why, the sources keep running, and the
+# destination then admits the real source. The source reads its --tls-creds
+# directory again for every migration, so one source plays every part.
+t_tls_refused() {
+	mkdir -p "$W/acreds"
+	cp "$TLS"/rogue-client/* "$W/acreds/"
+	next_port
+	durl=tls:127.0.0.1:$PORT
+	boot_src a --tls-creds "$W/acreds" && incoming d "$durl" --tls-creds "$TLS/good" ||
+		{ notok "refused peers: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
+	migrate_fails "$durl"
+	if grep -q '"error": "the destination refused this source (TLS alert: Certificate is required)"' "$W/a.mstat" &&
+		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: the source presented no certificate issued by the CA" 5 &&
+		alive d && responds a; then
+		ok "TLS: a source whose certificate another CA issued is refused; it says why and keeps running"
+	else
+		notok "source of another CA" "$W/a.mstat" "$W/a.err" "$W/d.err"
+	fi
+	migrate_fails "tcp:127.0.0.1:$PORT"
+	if grep -q '"status": "failed"' "$W/a.mstat" &&
+		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: the source does not speak TLS" 5 &&
+		alive d && responds a; then
+		ok "TLS: a plain TCP source is turned away; it fails and keeps running"
+	else
+		notok "plain TCP source to a TLS destination" "$W/a.mstat" "$W/a.err" "$W/d.err"
+	fi
+	cp "$TLS"/good/* "$W/acreds/"
+	next_port
+	incoming e "tls:127.0.0.1:$PORT" --tls-creds "$TLS/rogue-server"
+	migrate_fails "tls:127.0.0.1:$PORT"
+	if grep -q "the destination's certificate is refused: The certificate is NOT trusted. The certificate issuer is unknown." "$W/a.mstat" &&
+		alive e && responds a; then
+		ok "TLS: the source refuses a destination whose certificate another CA issued"
+	else
+		notok "destination of another CA" "$W/a.mstat" "$W/e.err"
+	fi
+	stop_vm e
+	ctl a migrate "$durl" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && wait_for "$W/d.err" "incoming migration complete: .* over tls" 5 &&
+		responds d; then
+		ok "after the refused peers the destination admits the real source"
+	else
+		notok "real source after refused peers (status $status)" "$W/a.err" "$W/d.err"
+	fi
+	stop_vm d
+}
+
+# A pre-shared key: a wrong key is refused at both ends, the right one migrates.
+t_tls_psk() {
+	mkdir -p "$W/pcreds"
+	cp "$TLS/psk-wrong/keys.psk" "$W/pcreds/"
+	next_port
+	boot_src a --tls-creds "$W/pcreds" && incoming d "tls:127.0.0.1:$PORT" --tls-creds "$TLS/psk" ||
+		{ notok "PSK: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
+	grep -q "(TLS, pre-shared key)" "$W/d.err" || notok "PSK: listener kind" "$W/d.err"
+	migrate_fails "tls:127.0.0.1:$PORT"
+	if grep -q '"error": "the destination refused the TLS handshake' "$W/a.mstat" &&
+		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: TLS handshake with the source failed" 5 &&
+		alive d && responds a; then
+		ok "TLS: a source with the wrong pre-shared key is refused and keeps running"
+	else
+		notok "wrong PSK" "$W/a.mstat" "$W/a.err" "$W/d.err"
+	fi
+	cp "$TLS/psk/keys.psk" "$W/pcreds/"
+	ctl a migrate "tls:127.0.0.1:$PORT" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && wait_for "$W/d.err" "incoming migration complete: .* over tls" 5 &&
+		responds d; then
+		ok "TLS with a pre-shared key: the VM migrates"
+	else
+		notok "PSK migration (status $status)" "$W/a.err" "$W/d.err"
+	fi
+	stop_vm d
+}
+
+# The overall deadline (--incoming-timeout): nobody real comes (only a
+# silent stray), or the source is too slow: the destination exits 1 and says
+# why; the slow source keeps its VM.
+t_incoming_deadline() {
+	next_port
+	start_vm d --mem $MEM --incoming "tls:127.0.0.1:$PORT" --tls-creds "$TLS/good" --incoming-timeout 2
+	wait_for "$W/d.err" "waiting for an incoming migration" 10
+	"$PEER" stray $PORT 30 >"$W/stray.out" 2>&1
+	wait_exit d 30
+	if [ $status = 1 ] && grep -q "no migration source arrived within the --incoming-timeout of 2 s" "$W/d.err" &&
+		grep -q "closed by the destination" "$W/stray.out"; then
+		ok "--incoming-timeout: with no source (only a silent stray) the destination exits 1 and says why"
+	else
+		notok "incoming deadline, no source (status $status)" "$W/d.err" "$W/stray.out"
+	fi
+	next_port
+	# 16 MiB of memtest data at 4 MiB/s: at least 4 s, twice the deadline
+	slow_memtest_source "--incoming-timeout during a slow migration" || return
+	start_vm d --mem $MEM --incoming "tcp:127.0.0.1:$PORT" --incoming-timeout 2
+	wait_for "$W/d.err" "waiting for an incoming migration" 10
+	ctl a migrate "tcp:127.0.0.1:$PORT" >/dev/null
+	wait_exit d 30
+	wait_source_failed
+	if [ $status = 1 ] && grep -q "within the --incoming-timeout of 2 s" "$W/d.err" &&
+		! grep -q "incoming migration complete" "$W/d.err" &&
+		grep -q '"status": "failed"' "$W/a.mstat" && responds a; then
+		ok "--incoming-timeout: a migration still running at the deadline is abandoned (exit 1), the source keeps its VM"
+	else
+		notok "incoming deadline mid-stream (status $status)" "$W/d.err" "$W/a.mstat" "$W/a.err"
+	fi
+	stop_vm a
+}
+
 if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
+sh "$(dirname "$0")/tls-creds.sh" "$TLS" >/dev/null || { echo "not ok 1 - TLS credentials (tls-creds.sh)"; exit 1; }
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline}
 for t in $tests; do
 	echo "# $t"
 	$t

@@ -157,8 +157,10 @@ static int admit_source(struct live *l, const struct net_addr *a, const char *ur
 	lfd = net_listen(a, err, errlen);
 	if (lfd < 0)
 		return lfd;
-	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s%s\n", uri,
-		ao.tls ? " with TLS, " : "", ao.tls ? mig_tls_creds_kind(ao.tls) : "");
+	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s\n", uri,
+		!ao.tls						     ? "" :
+		ao.tls && !strcmp(mig_tls_creds_kind(ao.tls), "psk") ? " (TLS, pre-shared key)" :
+								       " (TLS, certificates)");
 	rc = mig_admit(lfd, &ao, c, pre, err, errlen);
 	close(lfd);
 	return rc;
