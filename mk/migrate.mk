@@ -113,6 +113,13 @@ $(B)/bench/migrate_qmp: $(B)/host/bench/migrate_qmp.o
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -ljansson -o $@
 
+# The transports alone (plain TCP vs TLS), for the cost of TLS.
+$(B)/host/bench/migrate_transport.o: HOST_CFLAGS_EXTRA += $(MIGRATE_INC)
+$(B)/bench/migrate_transport: $(B)/host/bench/migrate_transport.o $(MIGRATE_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $< $(MIGRATE_LIB) $(MIGRATE_LDLIBS) -o $@
+
 BENCHES += migrate
 BENCH_CMD_migrate := sh bench/migrate.sh
-BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp
+BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp \
+	$(B)/bench/migrate_transport

@@ -25,10 +25,18 @@
 #define PSK_FILE_MAX   (64u << 10)
 #define ADMITTED       0x01 /* the destination's byte after the handshake */
 #define BYE_TIMEOUT_MS 100
+#define READ_AHEAD     (256u << 10)
 
-/* TLS 1.2/1.3 only; PSK only with a Diffie-Hellman exchange (forward secrecy). */
-#define PRIO_X509 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define PRIO_PSK  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-PSK:+DHE-PSK"
+/*
+ * TLS 1.2/1.3 only; PSK only with a Diffie-Hellman exchange (forward
+ * secrecy). AES-GCM first (AES-NI: several GB/s here, ChaCha20 0.5 GB/s);
+ * an external PSK is bound to SHA-256, which rules out AES-256-GCM-SHA384
+ * in TLS 1.3, so without the explicit order it would get ChaCha20.
+ */
+#define PRIO_CIPHERS "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
+#define PRIO_X509    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" PRIO_CIPHERS
+#define PRIO_PSK                                                                                   \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-PSK:+DHE-PSK:" PRIO_CIPHERS
 
 struct psk_key {
 	char id[PSK_ID_MAX + 1];
@@ -55,6 +63,14 @@ struct tls_conn {
 	bool handshaken; /* the TLS handshake is over */
 	bool admitted;	 /* ... and the admission byte was exchanged */
 	char err[256];	 /* what the last TLS-level failure was */
+	/*
+	 * Read-ahead: GnuTLS asks for a record's 5-byte header, then for its
+	 * body, two system calls per 16 KiB; pull() fills this buffer with
+	 * whatever has arrived instead. It is empty whenever pull() says
+	 * EAGAIN, so waiting for the socket after GNUTLS_E_AGAIN stays right.
+	 */
+	uint8_t *ra;
+	size_t ra_start, ra_end;
 };
 
 static int seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -322,16 +338,40 @@ static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
 	struct tls_conn *t = p;
-	ssize_t n = recv(t->fd, buf, len, MSG_DONTWAIT);
+	ssize_t n;
 
-	if (n < 0)
-		gnutls_transport_set_errno(t->s, errno);
+	if (t->ra_start == t->ra_end) {
+		n = recv(t->fd, t->ra, READ_AHEAD, MSG_DONTWAIT);
+		if (n <= 0) {
+			if (n < 0)
+				gnutls_transport_set_errno(t->s, errno);
+			return n;
+		}
+		t->ra_start = 0;
+		t->ra_end = (size_t)n;
+	}
+	n = (ssize_t)(len < t->ra_end - t->ra_start ? len : t->ra_end - t->ra_start);
+	memcpy(buf, t->ra + t->ra_start, (size_t)n);
+	t->ra_start += (size_t)n;
 	return n;
 }
 
 static short direction(struct tls_conn *t)
 {
 	return gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN;
+}
+
+/* GnuTLS wants to read, and pull() still holds bytes it has not asked for
+ * yet: go on at once, the socket may stay silent. */
+static bool ready(struct tls_conn *t)
+{
+	return direction(t) == POLLIN && t->ra_start < t->ra_end;
+}
+
+/* Wait until GnuTLS can go on: 0, -ETIMEDOUT or -errno. */
+static int wait_io(struct tls_conn *t, int timeout_ms)
+{
+	return ready(t) ? 0 : net_wait(t->fd, direction(t), timeout_ms);
 }
 
 static bool again(int rc)
@@ -376,7 +416,7 @@ static ssize_t tls_read_some(struct mig_conn *c, void *buf, size_t len, int time
 			return 0; /* cut without close_notify: the stream ended */
 		if (!again((int)n))
 			return tls_fail(t, (int)n);
-		rc = net_wait(t->fd, direction(t), timeout_ms);
+		rc = wait_io(t, timeout_ms);
 		if (rc)
 			return rc;
 	}
@@ -399,7 +439,7 @@ static int tls_write_full(struct mig_conn *c, const void *buf, size_t len, int t
 		}
 		if (!again((int)n))
 			return n == 0 ? -EPIPE : tls_fail(t, (int)n);
-		rc = net_wait(t->fd, direction(t), timeout_ms);
+		rc = wait_io(t, timeout_ms);
 		if (rc)
 			return rc;
 	}
@@ -415,12 +455,13 @@ static void tls_close(struct mig_conn *c)
 		for (int i = 0; i < 3; i++) {
 			int rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
 
-			if (!again(rc) || net_wait(t->fd, direction(t), BYE_TIMEOUT_MS))
+			if (!again(rc) || wait_io(t, BYE_TIMEOUT_MS))
 				break;
 		}
 	}
 	gnutls_deinit(t->s);
 	close(t->fd);
+	free(t->ra);
 	free(t);
 }
 
@@ -446,7 +487,11 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	struct tls_conn *t = calloc(1, sizeof(*t));
 	int rc;
 
-	if (!t) {
+	if (t)
+		t->ra = malloc(READ_AHEAD);
+	if (!t || !t->ra) {
+		if (t)
+			free(t);
 		close(fd);
 		return seterr(err, errlen, -ENOMEM, "out of memory");
 	}
@@ -454,6 +499,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	t->fd = fd;
 	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_TICKETS);
 	if (rc < 0) {
+		free(t->ra);
 		free(t);
 		close(fd);
 		return seterr(err, errlen, -ENOMEM, "TLS session: %s", gnutls_strerror(rc));
@@ -477,6 +523,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	}
 	if (rc < 0) {
 		gnutls_deinit(t->s);
+		free(t->ra);
 		free(t);
 		close(fd);
 		return seterr(err, errlen, -EINVAL, "TLS credentials: %s", gnutls_strerror(rc));
@@ -486,6 +533,18 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	gnutls_transport_set_pull_function(t->s, pull);
 	*out = (struct mig_conn){ .ops = &tls_ops, .fd = fd, .priv = t };
 	return 0;
+}
+
+void mig_tls_describe(const struct mig_conn *c, char *buf, size_t len)
+{
+	const struct tls_conn *t = c->priv;
+
+	if (c->ops != &tls_ops || !t) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "%s %s", gnutls_protocol_get_name(gnutls_protocol_get_version(t->s)),
+		 gnutls_cipher_get_name(gnutls_cipher_get(t->s)));
 }
 
 /* Why the handshake failed, in words. */
@@ -542,7 +601,7 @@ static int handshake_fail(struct tls_conn *t, int rc, char *err, size_t errlen)
 		      t->cr->psk ? " (is the pre-shared key the same at both ends?)" : "");
 }
 
-int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen)
+static int step_once(struct mig_conn *c, short *events, char *err, size_t errlen)
 {
 	struct tls_conn *t = c->priv;
 	uint8_t b = ADMITTED;
@@ -589,6 +648,16 @@ int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen)
 			      "the destination sent %#x instead of its admission byte", b);
 	t->admitted = true;
 	return 0;
+}
+
+int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen)
+{
+	int rc;
+
+	do
+		rc = step_once(c, events, err, errlen);
+	while (rc == -EAGAIN && ready(c->priv));
+	return rc;
 }
 
 int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errlen)

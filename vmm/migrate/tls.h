@@ -82,4 +82,11 @@ int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen);
  */
 int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errlen);
 
+/*
+ * mig_tls_describe - the protocol version and cipher of c's session after
+ * the handshake (e.g. "TLS1.3 AES-256-GCM"); "" for a connection that is
+ * not TLS.
+ */
+void mig_tls_describe(const struct mig_conn *c, char *buf, size_t len);
+
 #endif /* VESSEL_MIGRATE_TLS_H */

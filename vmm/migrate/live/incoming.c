@@ -179,7 +179,7 @@ int live_incoming(struct live *l, const char *uri, char *err, size_t errlen)
 	unsigned limit = l->opts.incoming_timeout_s;
 	double deadline = limit ? mig_conn_now_ms() + limit * 1e3 : 0;
 	uint8_t pre[MIG_PREAMBLE_LEN];
-	const char *via;
+	char via[96], desc[64];
 	int rc;
 
 	rc = net_parse_uri(uri, &a, err, errlen);
@@ -210,7 +210,9 @@ int live_incoming(struct live *l, const char *uri, char *err, size_t errlen)
 	if (!rc)
 		rc = vmstate_rx_complete(l, &rx.vs, err, errlen);
 	mig_reader_free(&r);
-	via = c.ops->name;
+	mig_tls_describe(&c, desc, sizeof(desc));
+	snprintf(via, sizeof(via), "%s%s%s%s", c.ops->name, desc[0] ? " (" : "", desc,
+		 desc[0] ? ")" : "");
 	c.deadline = 0; /* the ACK (or the reason) still goes out */
 	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
 		snprintf(err, errlen,
