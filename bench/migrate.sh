@@ -161,6 +161,10 @@ measure() { # LABEL WORKLOAD FUNC: medians of RUNS runs of each of the 4 fields
 		"$(cut -d' ' -f3 "$W/runs" | median) $(cut -d' ' -f4 "$W/runs" | median)"
 }
 
+# the transports alone first: what TLS costs per byte, without a VM
+if [ -x "$B/bench/migrate_transport" ]; then
+	"$B/bench/migrate_transport" "$W/tls" "${TRANSPORT_MIB:-1024}" || echo "migrate bench: transport measurement failed"
+fi
 echo "total_ms: migrate command to completion; downtime_ms: vCPUs paused until the stream is"
 echo "sent (QEMU's definition); resume_ms: paused until the destination acknowledged, i.e. the"
 echo "guest runs again (Vessel only: QEMU does not wait for its destination)"

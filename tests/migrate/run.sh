@@ -131,6 +131,17 @@ memtest_rounds_after() {
 	tail -c +"$(($2 + 1))" "$W/$1.out" | grep -c "memtest: round [0-9]* ok"
 }
 
+# memtest_verifies NAME MARK N: wait (10 s at most) until NAME's console has
+# N memtest rounds after byte MARK; false if fewer came or one MISMATCHed
+memtest_verifies() {
+	i=0
+	while [ "$(memtest_rounds_after "$1" "$2")" -lt "$3" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(memtest_rounds_after "$1" "$2")" -ge "$3" ] && ! grep -q MISMATCH "$W/$1.out"
+}
+
 t_memtest() {
 	next_port
 	if ! boot_shell a; then
@@ -150,13 +161,7 @@ t_memtest() {
 	wait_exit a 60
 	wait_for "$W/b.err" "incoming migration complete" 10
 	mark=$(wc -c <"$W/b.out")
-	i=0
-	while [ "$(memtest_rounds_after b "$mark")" -lt 3 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $status = 0 ] && [ "$(memtest_rounds_after b "$mark")" -ge 3 ] &&
-		! grep -q MISMATCH "$W/b.out" && grep -q "migrated to" "$W/a.err"; then
+	if [ $status = 0 ] && memtest_verifies b "$mark" 3 && grep -q "migrated to" "$W/a.err"; then
 		ok "migration while memtest dirties memory: its checksum holds on the destination"
 	else
 		notok "memtest across migration (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
@@ -172,12 +177,7 @@ t_memtest() {
 	ctl b migrate "$uri" >/dev/null
 	wait_exit b 60
 	mark=$(wc -c <"$W/c.out")
-	i=0
-	while [ "$(memtest_rounds_after c "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $status = 0 ] && [ "$(memtest_rounds_after c "$mark")" -ge 2 ] && ! grep -q MISMATCH "$W/c.out"; then
+	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
 		ok "migrated back again: memtest still verifies"
 	else
 		notok "memtest after migrating back (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
@@ -207,13 +207,7 @@ t_hops() {
 		ctl $cur migrate "$uri" >/dev/null
 		wait_exit $cur 60
 		mark=$(wc -c <"$W/h$hop.out")
-		i=0
-		while [ "$(memtest_rounds_after "h$hop" "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		[ $status = 0 ] && [ "$(memtest_rounds_after "h$hop" "$mark")" -ge 2 ] &&
-			! grep -q MISMATCH "$W/h$hop.out" && good=$((good + 1))
+		[ $status = 0 ] && memtest_verifies "h$hop" "$mark" 2 && good=$((good + 1))
 		cur=h$hop
 	done
 	if [ $good = 4 ] && responds $cur; then
@@ -599,6 +593,17 @@ t_netns() {
 # stream that carries guest memory in clear.
 KSTRING="page in use, its owner is killed if it touches it"
 
+# relay_to FILE: a relay (mig_peer relay) on a fresh $PORT to the current
+# one, recording what goes through it towards the destination in FILE; its
+# pid in $relay
+relay_to() {
+	dport=$PORT
+	next_port
+	"$PEER" relay $PORT $dport "$1" >"$W/relay.out" 2>&1 &
+	relay=$!
+	wait_for "$W/relay.out" listening 5
+}
+
 # A VM migrated over TLS (certificates) while memtest dirties its memory; a
 # silent stray connection made before the source does not keep it out; on
 # the wire (recorded by a relay) neither the stream nor guest memory is
@@ -620,22 +625,13 @@ t_tls_memtest() {
 	"$PEER" stray $PORT 60 >"$W/stray.out" 2>&1 &
 	stray=$!
 	wait_for "$W/stray.out" connected 5
-	dport=$PORT
-	next_port
-	"$PEER" relay $PORT $dport "$W/wire-tls.bin" >"$W/relay.out" 2>&1 &
-	relay=$!
-	wait_for "$W/relay.out" listening 5
+	relay_to "$W/wire-tls.bin"
 	ctl a migrate "tls:127.0.0.1:$PORT" >/dev/null
 	wait_exit a 60
 	wait_for "$W/b.err" "incoming migration complete" 10
 	mark=$(wc -c <"$W/b.out")
-	i=0
-	while [ "$(memtest_rounds_after b "$mark")" -lt 3 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $status = 0 ] && [ "$(memtest_rounds_after b "$mark")" -ge 3 ] &&
-		! grep -q MISMATCH "$W/b.out" && grep -q "migrated to tls:127.0.0.1:$PORT" "$W/a.err" &&
+	if [ $status = 0 ] && memtest_verifies b "$mark" 3 &&
+		grep -q "migrated to tls:127.0.0.1:$PORT" "$W/a.err" &&
 		grep -q "incoming migration complete: .* over tls" "$W/b.err"; then
 		ok "TLS with certificates: a VM migrated while memtest dirties memory, its checksum holds"
 	else
@@ -652,11 +648,7 @@ t_tls_memtest() {
 	# back over plain TCP through a relay too: the control for the wire check
 	next_port
 	incoming c "tcp:127.0.0.1:$PORT"
-	dport=$PORT
-	next_port
-	"$PEER" relay $PORT $dport "$W/wire-tcp.bin" >"$W/relay.out" 2>&1 &
-	relay=$!
-	wait_for "$W/relay.out" listening 5
+	relay_to "$W/wire-tcp.bin"
 	ctl b migrate "tcp:127.0.0.1:$PORT" >/dev/null
 	wait_exit b 60
 	wait $relay
@@ -677,11 +669,38 @@ t_tls_memtest() {
 	stop_vm c
 }
 
+# tls_migrates DEST URI WHAT: VM a migrates to URI, DEST runs it, over TLS
+tls_migrates() {
+	ctl a migrate "$2" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && wait_for "$W/$1.err" "incoming migration complete: .* over tls" 5 &&
+		responds "$1"; then
+		ok "$3"
+	else
+		notok "$3 (status $status)" "$W/a.err" "$W/$1.err"
+	fi
+	stop_vm "$1"
+}
+
 # migrate_fails URI: ask VM a to migrate to URI and wait until that has
 # failed; the reason is then in $W/a.mstat
 migrate_fails() {
 	ctl a migrate "$1" >"$W/a.reply" 2>&1 || { cp "$W/a.reply" "$W/a.mstat"; return 0; }
 	wait_source_failed
+}
+
+# refused URI SOURCE_SAYS DEST_SAYS WHAT: VM a's migration to URI fails with
+# SOURCE_SAYS in its migrate-status, VM d turns the connection away saying
+# DEST_SAYS, and both go on
+refused() {
+	migrate_fails "$1"
+	if grep -q -- "$2" "$W/a.mstat" &&
+		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: $3" 5 &&
+		alive d && responds a; then
+		ok "$4"
+	else
+		notok "$4" "$W/a.mstat" "$W/a.err" "$W/d.err"
+	fi
 }
 
 # Refused peers: a source with a certificate of another CA, a plain TCP
@@ -696,22 +715,11 @@ t_tls_refused() {
 	durl=tls:127.0.0.1:$PORT
 	boot_src a --tls-creds "$W/acreds" && incoming d "$durl" --tls-creds "$TLS/good" ||
 		{ notok "refused peers: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
-	migrate_fails "$durl"
-	if grep -q '"error": "the destination refused this source (TLS alert: Certificate is required)"' "$W/a.mstat" &&
-		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: the source presented no certificate issued by the CA" 5 &&
-		alive d && responds a; then
-		ok "TLS: a source whose certificate another CA issued is refused; it says why and keeps running"
-	else
-		notok "source of another CA" "$W/a.mstat" "$W/a.err" "$W/d.err"
-	fi
-	migrate_fails "tcp:127.0.0.1:$PORT"
-	if grep -q '"status": "failed"' "$W/a.mstat" &&
-		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: the source does not speak TLS" 5 &&
-		alive d && responds a; then
-		ok "TLS: a plain TCP source is turned away; it fails and keeps running"
-	else
-		notok "plain TCP source to a TLS destination" "$W/a.mstat" "$W/a.err" "$W/d.err"
-	fi
+	refused "$durl" '"error": "the destination refused this source (TLS alert: Certificate is required)"' \
+		"the source presented no certificate issued by the CA" \
+		"TLS: a source whose certificate another CA issued is refused; it says why and keeps running"
+	refused "tcp:127.0.0.1:$PORT" '"status": "failed"' "the source does not speak TLS" \
+		"TLS: a plain TCP source is turned away; it fails and keeps running"
 	cp "$TLS"/good/* "$W/acreds/"
 	next_port
 	incoming e "tls:127.0.0.1:$PORT" --tls-creds "$TLS/rogue-server"
@@ -723,15 +731,7 @@ t_tls_refused() {
 		notok "destination of another CA" "$W/a.mstat" "$W/e.err"
 	fi
 	stop_vm e
-	ctl a migrate "$durl" >/dev/null
-	wait_exit a 30
-	if [ $status = 0 ] && wait_for "$W/d.err" "incoming migration complete: .* over tls" 5 &&
-		responds d; then
-		ok "after the refused peers the destination admits the real source"
-	else
-		notok "real source after refused peers (status $status)" "$W/a.err" "$W/d.err"
-	fi
-	stop_vm d
+	tls_migrates d "$durl" "after the refused peers the destination admits the real source"
 }
 
 # A pre-shared key: a wrong key is refused at both ends, the right one migrates.
@@ -742,24 +742,11 @@ t_tls_psk() {
 	boot_src a --tls-creds "$W/pcreds" && incoming d "tls:127.0.0.1:$PORT" --tls-creds "$TLS/psk" ||
 		{ notok "PSK: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
 	grep -q "(TLS, pre-shared key)" "$W/d.err" || notok "PSK: listener kind" "$W/d.err"
-	migrate_fails "tls:127.0.0.1:$PORT"
-	if grep -q '"error": "the destination refused the TLS handshake' "$W/a.mstat" &&
-		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: TLS handshake with the source failed" 5 &&
-		alive d && responds a; then
-		ok "TLS: a source with the wrong pre-shared key is refused and keeps running"
-	else
-		notok "wrong PSK" "$W/a.mstat" "$W/a.err" "$W/d.err"
-	fi
+	refused "tls:127.0.0.1:$PORT" '"error": "the destination refused the TLS handshake' \
+		"TLS handshake with the source failed" \
+		"TLS: a source with the wrong pre-shared key is refused and keeps running"
 	cp "$TLS/psk/keys.psk" "$W/pcreds/"
-	ctl a migrate "tls:127.0.0.1:$PORT" >/dev/null
-	wait_exit a 30
-	if [ $status = 0 ] && wait_for "$W/d.err" "incoming migration complete: .* over tls" 5 &&
-		responds d; then
-		ok "TLS with a pre-shared key: the VM migrates"
-	else
-		notok "PSK migration (status $status)" "$W/a.err" "$W/d.err"
-	fi
-	stop_vm d
+	tls_migrates d "tls:127.0.0.1:$PORT" "TLS with a pre-shared key: the VM migrates"
 }
 
 # The overall deadline (--incoming-timeout): nobody real comes (only a

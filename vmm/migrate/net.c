@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int seterr(char *err, size_t errlen, int ret, const char *fmt, ...)
+int net_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,40 +38,40 @@ int net_parse_uri(const char *uri, struct net_addr *a, char *err, size_t errlen)
 
 	memset(a, 0, sizeof(*a));
 	if (!uri || (strncmp(uri, "tcp:", 4) != 0 && strncmp(uri, "tls:", 4) != 0))
-		return seterr(err, errlen, -EINVAL,
-			      "bad address '%s': expected tcp:HOST:PORT or tls:HOST:PORT",
-			      uri ? uri : "(null)");
+		return net_fail(err, errlen, -EINVAL,
+				"bad address '%s': expected tcp:HOST:PORT or tls:HOST:PORT",
+				uri ? uri : "(null)");
 	a->tls = uri[1] == 'l';
 	p = uri + 4;
 	if (*p == '[') {
 		hend = strchr(p, ']');
 		if (!hend || hend[1] != ':')
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': expected %.3s:[IPV6]:PORT", uri, uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': expected %.3s:[IPV6]:PORT", uri, uri);
 		p++;
 		hlen = (size_t)(hend - p);
 		colon = hend + 1;
 	} else {
 		colon = strrchr(p, ':');
 		if (!colon)
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': missing :PORT (expected %.3s:HOST:PORT)",
-				      uri, uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': missing :PORT (expected %.3s:HOST:PORT)",
+					uri, uri);
 		hlen = (size_t)(colon - p);
 		if (memchr(p, ':', hlen))
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': put an IPv6 host in brackets", uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': put an IPv6 host in brackets", uri);
 	}
 	if (hlen >= sizeof(a->host))
-		return seterr(err, errlen, -EINVAL, "bad address '%s': host name too long", uri);
+		return net_fail(err, errlen, -EINVAL, "bad address '%s': host name too long", uri);
 	memcpy(a->host, p, hlen);
 	a->host[hlen] = 0;
 	errno = 0;
 	port = strtol(colon + 1, &endp, 10);
 	if (colon[1] == 0 || *endp || errno || port < 1 || port > 65535)
-		return seterr(err, errlen, -EINVAL,
-			      "bad address '%s': port '%s' is not a number in 1..65535", uri,
-			      colon + 1);
+		return net_fail(err, errlen, -EINVAL,
+				"bad address '%s': port '%s' is not a number in 1..65535", uri,
+				colon + 1);
 	snprintf(a->port, sizeof(a->port), "%ld", port);
 	return 0;
 }
@@ -87,8 +87,8 @@ static int resolve(const struct net_addr *a, int passive, struct addrinfo **res,
 	rc = getaddrinfo(a->host[0] ? a->host : (passive ? NULL : "localhost"), a->port, &hints,
 			 res);
 	if (rc)
-		return seterr(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s", a->host,
-			      gai_strerror(rc));
+		return net_fail(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s", a->host,
+				gai_strerror(rc));
 	return 0;
 }
 
@@ -152,8 +152,8 @@ int net_connect(const struct net_addr *a, int timeout_ms, char *err, size_t errl
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return seterr(err, errlen, fd, "cannot connect to %s port %s: %s",
-			      a->host[0] ? a->host : "localhost", a->port, strerror(-fd));
+		return net_fail(err, errlen, fd, "cannot connect to %s port %s: %s",
+				a->host[0] ? a->host : "localhost", a->port, strerror(-fd));
 	return fd;
 }
 
@@ -180,8 +180,8 @@ int net_listen(const struct net_addr *a, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return seterr(err, errlen, fd, "cannot listen on %s port %s: %s",
-			      a->host[0] ? a->host : "*", a->port, strerror(-fd));
+		return net_fail(err, errlen, fd, "cannot listen on %s port %s: %s",
+				a->host[0] ? a->host : "*", a->port, strerror(-fd));
 	return fd;
 }
 
@@ -204,12 +204,12 @@ int net_accept(int lfd, int timeout_ms, char *err, size_t errlen)
 
 	rc = net_wait(lfd, POLLIN, timeout_ms);
 	if (rc)
-		return seterr(err, errlen, rc, "no incoming connection: %s", strerror(-rc));
+		return net_fail(err, errlen, rc, "no incoming connection: %s", strerror(-rc));
 	do
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		return seterr(err, errlen, -errno, "accept failed: %s", strerror(errno));
+		return net_fail(err, errlen, -errno, "accept failed: %s", strerror(errno));
 	set_nodelay(fd);
 	return fd;
 }

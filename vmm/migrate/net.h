@@ -16,6 +16,13 @@
 #define NET_HOST_MAX 256
 #define NET_ERR_MAX  256
 
+/*
+ * net_fail - the error convention of the migration library: write the
+ * printf-style reason into err (when err is not NULL) and return rc.
+ */
+int net_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 struct net_addr {
 	char host[NET_HOST_MAX]; /* name, IPv4, or IPv6 without brackets */
 	char port[8];		 /* decimal 1..65535 */

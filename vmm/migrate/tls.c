@@ -73,27 +73,15 @@ struct tls_conn {
 	size_t ra_start, ra_end;
 };
 
-static int seterr(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---- credentials ---- */
 
 static int need_file(const char *dir, const char *name, char *path, size_t plen, char *err,
 		     size_t errlen)
 {
 	if ((size_t)snprintf(path, plen, "%s/%s", dir, name) >= plen)
-		return seterr(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return net_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	if (access(path, R_OK) < 0)
-		return seterr(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return net_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -113,15 +101,15 @@ static int load_x509(struct mig_tls_creds *cr, const char *dir, char *err, size_
 	if (rc)
 		return rc;
 	if (gnutls_certificate_allocate_credentials(&cr->x509) < 0)
-		return seterr(err, errlen, -ENOMEM, "out of memory");
+		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	rc = gnutls_certificate_set_x509_trust_file(cr->x509, ca, GNUTLS_X509_FMT_PEM);
 	if (rc <= 0)
-		return seterr(err, errlen, -EINVAL, "%s: %s", ca,
-			      rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
+		return net_fail(err, errlen, -EINVAL, "%s: %s", ca,
+				rc == 0 ? "no certificate in it" : gnutls_strerror(rc));
 	rc = gnutls_certificate_set_x509_key_file(cr->x509, cert, key, GNUTLS_X509_FMT_PEM);
 	if (rc < 0)
-		return seterr(err, errlen, -EINVAL, "%s with %s: %s", cert, key,
-			      gnutls_strerror(rc));
+		return net_fail(err, errlen, -EINVAL, "%s with %s: %s", cert, key,
+				gnutls_strerror(rc));
 	return 0;
 }
 
@@ -172,18 +160,18 @@ static int read_psk_file(struct mig_tls_creds *cr, const char *path, char *err, 
 	int rc = 0;
 
 	if (!f)
-		return seterr(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return net_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	cr->keys = calloc(PSK_MAX_KEYS, sizeof(*cr->keys));
 	if (!cr->keys) {
 		fclose(f);
-		return seterr(err, errlen, -ENOMEM, "out of memory");
+		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strlen(line);
 
 		lineno++;
 		if (n && line[n - 1] != '\n' && !feof(f)) {
-			rc = seterr(err, errlen, -EINVAL, "%s line %u: too long", path, lineno);
+			rc = net_fail(err, errlen, -EINVAL, "%s line %u: too long", path, lineno);
 			break;
 		}
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -191,23 +179,24 @@ static int read_psk_file(struct mig_tls_creds *cr, const char *path, char *err, 
 		if (!n)
 			continue;
 		if (cr->nkeys == PSK_MAX_KEYS) {
-			rc = seterr(err, errlen, -EINVAL, "%s: more than %u keys", path,
-				    PSK_MAX_KEYS);
+			rc = net_fail(err, errlen, -EINVAL, "%s: more than %u keys", path,
+				      PSK_MAX_KEYS);
 			break;
 		}
 		if (parse_psk_line(line, &cr->keys[cr->nkeys])) {
-			rc = seterr(err, errlen, -EINVAL,
-				    "%s line %u: expected IDENTITY:HEXKEY (an identity of 1 to %u "
-				    "printable characters, a key of %u to %u bytes in hex)",
-				    path, lineno, PSK_ID_MAX, PSK_KEY_MIN, PSK_KEY_MAX);
+			rc = net_fail(
+				err, errlen, -EINVAL,
+				"%s line %u: expected IDENTITY:HEXKEY (an identity of 1 to %u "
+				"printable characters, a key of %u to %u bytes in hex)",
+				path, lineno, PSK_ID_MAX, PSK_KEY_MIN, PSK_KEY_MAX);
 			break;
 		}
 		cr->nkeys++;
 	}
 	if (!rc && ferror(f))
-		rc = seterr(err, errlen, -EIO, "%s: read error", path);
+		rc = net_fail(err, errlen, -EIO, "%s: read error", path);
 	if (!rc && !cr->nkeys)
-		rc = seterr(err, errlen, -EINVAL, "%s: no key in it", path);
+		rc = net_fail(err, errlen, -EINVAL, "%s: no key in it", path);
 	fclose(f);
 	return rc;
 }
@@ -248,17 +237,17 @@ static int load_psk(struct mig_tls_creds *cr, const char *dir, char *err, size_t
 	cr->psk = true;
 	if (cr->role == MIG_TLS_SERVER) {
 		if (gnutls_psk_allocate_server_credentials(&cr->psk_server) < 0)
-			return seterr(err, errlen, -ENOMEM, "out of memory");
+			return net_fail(err, errlen, -ENOMEM, "out of memory");
 		gnutls_psk_set_server_credentials_function2(cr->psk_server, psk_lookup);
 		return 0;
 	}
 	if (gnutls_psk_allocate_client_credentials(&cr->psk_client) < 0)
-		return seterr(err, errlen, -ENOMEM, "out of memory");
+		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	key = (gnutls_datum_t){ .data = cr->keys[0].key, .size = cr->keys[0].len };
 	rc = gnutls_psk_set_client_credentials(cr->psk_client, cr->keys[0].id, &key,
 					       GNUTLS_PSK_KEY_RAW);
 	if (rc < 0)
-		return seterr(err, errlen, -EINVAL, "%s: %s", path, gnutls_strerror(rc));
+		return net_fail(err, errlen, -EINVAL, "%s: %s", path, gnutls_strerror(rc));
 	return 0;
 }
 
@@ -271,26 +260,27 @@ int mig_tls_creds_load(const char *dir, enum mig_tls_role role, struct mig_tls_c
 	int rc;
 
 	if (!dir || !*dir)
-		return seterr(err, errlen, -EINVAL, "no TLS credentials directory given");
+		return net_fail(err, errlen, -EINVAL, "no TLS credentials directory given");
 	if (access(dir, X_OK) < 0)
-		return seterr(err, errlen, -errno, "TLS credentials directory %s: %s", dir,
-			      strerror(errno));
+		return net_fail(err, errlen, -errno, "TLS credentials directory %s: %s", dir,
+				strerror(errno));
 	snprintf(path, sizeof(path), "%s/ca-cert.pem", dir);
 	x509 = access(path, F_OK) == 0;
 	snprintf(path, sizeof(path), "%s/keys.psk", dir);
 	psk = access(path, F_OK) == 0;
 	if (!x509 && !psk)
-		return seterr(err, errlen, -ENOENT,
-			      "TLS credentials directory %s has neither ca-cert.pem (certificates) "
-			      "nor keys.psk (pre-shared keys)",
-			      dir);
+		return net_fail(
+			err, errlen, -ENOENT,
+			"TLS credentials directory %s has neither ca-cert.pem (certificates) "
+			"nor keys.psk (pre-shared keys)",
+			dir);
 	cr = calloc(1, sizeof(*cr));
 	if (!cr)
-		return seterr(err, errlen, -ENOMEM, "out of memory");
+		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	cr->role = role;
 	rc = x509 ? load_x509(cr, dir, err, errlen) : load_psk(cr, dir, err, errlen);
 	if (!rc && gnutls_priority_init(&cr->prio, cr->psk ? PRIO_PSK : PRIO_X509, NULL) < 0)
-		rc = seterr(err, errlen, -EINVAL, "GnuTLS rejects the priority string");
+		rc = net_fail(err, errlen, -EINVAL, "GnuTLS rejects the priority string");
 	if (rc) {
 		mig_tls_creds_free(cr);
 		return rc;
@@ -493,7 +483,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 		if (t)
 			free(t);
 		close(fd);
-		return seterr(err, errlen, -ENOMEM, "out of memory");
+		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	t->cr = cr;
 	t->fd = fd;
@@ -502,7 +492,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 		free(t->ra);
 		free(t);
 		close(fd);
-		return seterr(err, errlen, -ENOMEM, "TLS session: %s", gnutls_strerror(rc));
+		return net_fail(err, errlen, -ENOMEM, "TLS session: %s", gnutls_strerror(rc));
 	}
 	gnutls_session_set_ptr(t->s, t);
 	gnutls_priority_set(t->s, cr->prio);
@@ -526,7 +516,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 		free(t->ra);
 		free(t);
 		close(fd);
-		return seterr(err, errlen, -EINVAL, "TLS credentials: %s", gnutls_strerror(rc));
+		return net_fail(err, errlen, -EINVAL, "TLS credentials: %s", gnutls_strerror(rc));
 	}
 	gnutls_transport_set_ptr(t->s, t);
 	gnutls_transport_set_push_function(t->s, push);
@@ -569,36 +559,36 @@ static int handshake_fail(struct tls_conn *t, int rc, char *err, size_t errlen)
 		if (why.data) /* GnuTLS ends it with a space */
 			for (size_t n = strlen((char *)why.data); n && why.data[n - 1] == ' ';)
 				why.data[--n] = 0;
-		ret = seterr(err, errlen, -EACCES, "the %s's certificate is refused: %s", peer,
-			     why.data ? (const char *)why.data : "verification failed");
+		ret = net_fail(err, errlen, -EACCES, "the %s's certificate is refused: %s", peer,
+			       why.data ? (const char *)why.data : "verification failed");
 		gnutls_free(why.data);
 		return ret;
 	case GNUTLS_E_NO_CERTIFICATE_FOUND:
 	case GNUTLS_E_CERTIFICATE_REQUIRED:
-		return seterr(err, errlen, -EACCES,
-			      "the %s presented no certificate issued by the CA in ca-cert.pem",
-			      peer);
+		return net_fail(err, errlen, -EACCES,
+				"the %s presented no certificate issued by the CA in ca-cert.pem",
+				peer);
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		return seterr(err, errlen, -EACCES, "the %s refused the TLS handshake: %s", peer,
-			      gnutls_alert_get_name(gnutls_alert_get(t->s)));
+		return net_fail(err, errlen, -EACCES, "the %s refused the TLS handshake: %s", peer,
+				gnutls_alert_get_name(gnutls_alert_get(t->s)));
 	case GNUTLS_E_PREMATURE_TERMINATION:
 	case GNUTLS_E_PULL_ERROR:
 	case GNUTLS_E_PUSH_ERROR:
-		return seterr(err, errlen, -EPIPE,
-			      "the %s closed the connection during the TLS handshake", peer);
+		return net_fail(err, errlen, -EPIPE,
+				"the %s closed the connection during the TLS handshake", peer);
 	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
 	case GNUTLS_E_UNEXPECTED_PACKET:
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
-		return seterr(err, errlen, -EPROTO, "the %s does not speak TLS as expected: %s",
-			      peer, gnutls_strerror(rc));
+		return net_fail(err, errlen, -EPROTO, "the %s does not speak TLS as expected: %s",
+				peer, gnutls_strerror(rc));
 	}
 	if (t->err[0]) /* e.g. the PSK lookup said why */
-		return seterr(err, errlen, -EACCES, "TLS handshake with the %s failed: %s (%s)",
-			      peer, t->err, gnutls_strerror(rc));
-	return seterr(err, errlen, t->cr->psk ? -EACCES : -EPROTO,
-		      "TLS handshake with the %s failed: %s%s", peer, gnutls_strerror(rc),
-		      t->cr->psk ? " (is the pre-shared key the same at both ends?)" : "");
+		return net_fail(err, errlen, -EACCES, "TLS handshake with the %s failed: %s (%s)",
+				peer, t->err, gnutls_strerror(rc));
+	return net_fail(err, errlen, t->cr->psk ? -EACCES : -EPROTO,
+			"TLS handshake with the %s failed: %s%s", peer, gnutls_strerror(rc),
+			t->cr->psk ? " (is the pre-shared key the same at both ends?)" : "");
 }
 
 static int step_once(struct mig_conn *c, short *events, char *err, size_t errlen)
@@ -630,22 +620,22 @@ static int step_once(struct mig_conn *c, short *events, char *err, size_t errlen
 		return -EAGAIN;
 	}
 	if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
-		return seterr(err, errlen, -EACCES, "the %s refused this %s (TLS alert: %s)",
-			      t->cr->role == MIG_TLS_SERVER ? "source" : "destination",
-			      t->cr->role == MIG_TLS_SERVER ? "destination" : "source",
-			      gnutls_alert_get_name(gnutls_alert_get(t->s)));
+		return net_fail(err, errlen, -EACCES, "the %s refused this %s (TLS alert: %s)",
+				t->cr->role == MIG_TLS_SERVER ? "source" : "destination",
+				t->cr->role == MIG_TLS_SERVER ? "destination" : "source",
+				gnutls_alert_get_name(gnutls_alert_get(t->s)));
 	if (n < 0 && n != GNUTLS_E_PREMATURE_TERMINATION && n != GNUTLS_E_PULL_ERROR &&
 	    n != GNUTLS_E_PUSH_ERROR) {
 		tls_fail(t, (int)n);
-		return seterr(err, errlen, -EPROTO, "after the TLS handshake: %s", t->err);
+		return net_fail(err, errlen, -EPROTO, "after the TLS handshake: %s", t->err);
 	}
 	if (n <= 0)
-		return seterr(err, errlen, -EPIPE,
-			      "the %s closed the connection right after the TLS handshake",
-			      t->cr->role == MIG_TLS_SERVER ? "source" : "destination");
+		return net_fail(err, errlen, -EPIPE,
+				"the %s closed the connection right after the TLS handshake",
+				t->cr->role == MIG_TLS_SERVER ? "source" : "destination");
 	if (b != ADMITTED)
-		return seterr(err, errlen, -EPROTO,
-			      "the destination sent %#x instead of its admission byte", b);
+		return net_fail(err, errlen, -EPROTO,
+				"the destination sent %#x instead of its admission byte", b);
 	t->admitted = true;
 	return 0;
 }
@@ -675,11 +665,11 @@ int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errl
 		left = end - mig_conn_now_ms();
 		rc = left > 0 ? net_wait(c->fd, ev, (int)left + 1) : -ETIMEDOUT;
 		if (rc == -ETIMEDOUT)
-			return seterr(err, errlen, rc,
-				      "the TLS handshake did not complete within %d ms",
-				      timeout_ms);
+			return net_fail(err, errlen, rc,
+					"the TLS handshake did not complete within %d ms",
+					timeout_ms);
 		if (rc)
-			return seterr(err, errlen, rc, "waiting for the TLS handshake: %s",
-				      strerror(-rc));
+			return net_fail(err, errlen, rc, "waiting for the TLS handshake: %s",
+					strerror(-rc));
 	}
 }
