@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -280,6 +281,100 @@ static void test_handshake_timeout(void **state)
 	mig_tls_creds_free(cr);
 }
 
+/* A man in the middle: relays client <-> server, flipping one bit of the
+ * client's bytes at offset flip_at. */
+struct mitm {
+	int lfd, cfd, sfd;
+	struct net_addr to;
+	size_t flip_at;
+	pthread_t t;
+};
+
+static void *mitm_run(void *arg)
+{
+	struct mitm *m = arg;
+	char err[256], buf[4096];
+	size_t seen = 0;
+
+	m->cfd = net_accept(m->lfd, 5000, err, sizeof(err));
+	m->sfd = net_connect(&m->to, 5000, err, sizeof(err));
+	if (m->cfd < 0 || m->sfd < 0)
+		return NULL;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = m->cfd, .events = POLLIN },
+				       { .fd = m->sfd, .events = POLLIN } };
+		int from;
+		ssize_t n;
+
+		if (poll(p, 2, 5000) <= 0)
+			break;
+		from = p[0].revents ? 0 : 1;
+		n = read(p[from].fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		if (from == 0 && m->flip_at >= seen && m->flip_at < seen + (size_t)n)
+			buf[m->flip_at - seen] ^= 0x10;
+		if (from == 0)
+			seen += (size_t)n;
+		if (net_write_full(p[!from].fd, buf, (size_t)n, 5000))
+			break;
+	}
+	return NULL;
+}
+
+/* A record altered in transit is detected, and said so. */
+static void test_tampered_record_detected(void **state)
+{
+	static char big[64 << 10];
+	struct mig_tls_creds *cr, *scr;
+	struct mig_conn c, sc;
+	struct net_addr a;
+	struct mitm m = { .flip_at = 40000 };
+	int done = 0;
+	char err[256];
+	int lfd = listen_any(&m.to), fd, sfd, rc;
+
+	m.lfd = listen_any(&a);
+	assert_int_equal(pthread_create(&m.t, NULL, mitm_run, &m), 0);
+	fd = net_connect(&a, 5000, err, sizeof(err));
+	sfd = net_accept(lfd, 5000, err, sizeof(err));
+	assert_true(fd >= 0 && sfd >= 0);
+	/* both ends in this thread: the handshake is driven step by step */
+	assert_int_equal(mig_tls_creds_load(dir_of("good"), MIG_TLS_CLIENT, &cr, err, sizeof(err)),
+			 0);
+	assert_int_equal(mig_tls_creds_load(dir_of("good"), MIG_TLS_SERVER, &scr, err, sizeof(err)),
+			 0);
+	assert_int_equal(mig_tls_open(cr, fd, "127.0.0.1", &c, err, sizeof(err)), 0);
+	assert_int_equal(mig_tls_open(scr, sfd, NULL, &sc, err, sizeof(err)), 0);
+	for (int i = 0; i < 10000 && !done; i++) {
+		short ev;
+		int rc1 = mig_tls_step(&c, &ev, err, sizeof(err));
+		int rc2 = mig_tls_step(&sc, &ev, err, sizeof(err));
+
+		assert_true(rc1 == 0 || rc1 == -EAGAIN);
+		assert_true(rc2 == 0 || rc2 == -EAGAIN);
+		done = !rc1 && !rc2;
+		if (!done)
+			usleep(1000);
+	}
+	assert_true(done);
+	assert_int_equal(mig_conn_write_full(&c, big, sizeof(big), 5000), 0);
+	do
+		rc = (int)mig_conn_read_some(&sc, big, sizeof(big), 5000);
+	while (rc > 0);
+	assert_int_equal(rc, -EBADMSG);
+	assert_non_null(strstr(mig_conn_error(&sc), "integrity check"));
+	mig_conn_close(&c);
+	mig_conn_close(&sc);
+	pthread_join(m.t, NULL);
+	close(m.cfd);
+	close(m.sfd);
+	close(m.lfd);
+	close(lfd);
+	mig_tls_creds_free(cr);
+	mig_tls_creds_free(scr);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -369,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_psk_refused),
 		cmocka_unit_test(test_plain_client_refused),
 		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_tampered_record_detected),
 		cmocka_unit_test(test_creds_errors),
 	};
 
