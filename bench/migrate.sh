@@ -193,7 +193,7 @@ for wl in $WORKLOADS; do
 			tb / 1048576 / (tt / 1000), vb / 1048576 / (vt / 1000), (tb / tt) / (vb / vt) }'
 	set -- $q
 	awk -v vt="$vt" -v vd="$vd" -v vb="$vb" -v vr="$vr" -v qt="$1" -v qd="$4" -v qb="$3" -v wl="$wl" 'BEGIN {
-		if (vt == "-" || qt == "-") { print wl ": no ratio (a migration failed)"; exit }
+		if (vt == "-" || qt == "-") { print wl ": no qemu/vessel ratio (a migration failed or was not run)"; exit }
 		printf "%s: qemu/vessel total time %.2fx, downtime %.2fx, bytes %.2fx (higher: vessel better)\n",
 			wl, qt / vt, (vd > 0 ? qd / vd : 0), (vb > 0 ? qb / vb : 0)
 		printf "%s: qemu downtime / vessel resume (Vessel counting until its guest runs again) %.2fx\n",

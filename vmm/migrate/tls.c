@@ -26,6 +26,7 @@
 #define ADMITTED       0x01 /* the destination's byte after the handshake */
 #define BYE_TIMEOUT_MS 100
 #define READ_AHEAD     (256u << 10)
+#define WRITE_BEHIND   (256u << 10)
 
 /*
  * TLS 1.2/1.3 only; PSK only with a Diffie-Hellman exchange (forward
@@ -71,6 +72,14 @@ struct tls_conn {
 	 */
 	uint8_t *ra;
 	size_t ra_start, ra_end;
+	/*
+	 * Write-behind, only inside tls_write_full(): push() gathers records
+	 * here and sends them in large pieces (one system call per 16 KiB
+	 * record otherwise); tls_write_full() sends the rest before it returns.
+	 */
+	uint8_t *wb;
+	size_t wb_len;
+	bool batching;
 };
 
 /* ---- credentials ---- */
@@ -314,12 +323,49 @@ const char *mig_tls_creds_kind(const struct mig_tls_creds *cr)
 
 /* ---- the connection ---- */
 
+/* Send what the write-behind holds, as far as the socket takes it now:
+ * 0 (all or part of it went), or -errno (-EAGAIN: nothing went). */
+static int wb_send(struct tls_conn *t)
+{
+	ssize_t n;
+
+	if (!t->wb_len)
+		return 0;
+	n = send(t->fd, t->wb, t->wb_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	memmove(t->wb, t->wb + n, t->wb_len - (size_t)n);
+	t->wb_len -= (size_t)n;
+	return 0;
+}
+
 /* Our own transport: never blocks, never raises SIGPIPE. */
 static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 {
 	struct tls_conn *t = p;
-	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t n;
+	int rc;
 
+	if (t->batching && len <= WRITE_BEHIND) {
+		if (t->wb_len + len > WRITE_BEHIND) {
+			rc = wb_send(t);
+			if (rc || t->wb_len + len > WRITE_BEHIND) {
+				gnutls_transport_set_errno(t->s, rc ? -rc : EAGAIN);
+				return -1;
+			}
+		}
+		memcpy(t->wb + t->wb_len, buf, len);
+		t->wb_len += len;
+		return (ssize_t)len;
+	}
+	rc = wb_send(t); /* what is gathered goes first */
+	if (!rc && t->wb_len)
+		rc = -EAGAIN;
+	if (rc) {
+		gnutls_transport_set_errno(t->s, -rc);
+		return -1;
+	}
+	n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0)
 		gnutls_transport_set_errno(t->s, errno);
 	return n;
@@ -416,24 +462,35 @@ static int tls_write_full(struct mig_conn *c, const void *buf, size_t len, int t
 {
 	struct tls_conn *t = c->priv;
 	const uint8_t *p = buf;
+	int rc = 0;
 
+	t->batching = true;
 	while (len) {
 		/* after GNUTLS_E_AGAIN, the same p and len again */
 		ssize_t n = gnutls_record_send(t->s, p, len);
-		int rc;
 
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
 			continue;
 		}
-		if (!again((int)n))
-			return n == 0 ? -EPIPE : tls_fail(t, (int)n);
+		if (!again((int)n)) {
+			rc = n == 0 ? -EPIPE : tls_fail(t, (int)n);
+			break;
+		}
 		rc = wait_io(t, timeout_ms);
 		if (rc)
-			return rc;
+			break;
 	}
-	return 0;
+	t->batching = false;
+	while (!rc && t->wb_len) {
+		rc = wb_send(t);
+		if (rc == -EAGAIN)
+			rc = net_wait(t->fd, POLLOUT, timeout_ms);
+		else if (rc)
+			rc = rc == -ECONNRESET ? -EPIPE : rc;
+	}
+	return rc;
 }
 
 static void tls_close(struct mig_conn *c)
@@ -452,6 +509,7 @@ static void tls_close(struct mig_conn *c)
 	gnutls_deinit(t->s);
 	close(t->fd);
 	free(t->ra);
+	free(t->wb);
 	free(t);
 }
 
@@ -477,11 +535,16 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	struct tls_conn *t = calloc(1, sizeof(*t));
 	int rc;
 
-	if (t)
+	if (t) {
 		t->ra = malloc(READ_AHEAD);
-	if (!t || !t->ra) {
-		if (t)
+		t->wb = malloc(WRITE_BEHIND);
+	}
+	if (!t || !t->ra || !t->wb) {
+		if (t) {
+			free(t->ra);
+			free(t->wb);
 			free(t);
+		}
 		close(fd);
 		return net_fail(err, errlen, -ENOMEM, "out of memory");
 	}
@@ -490,6 +553,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_TICKETS);
 	if (rc < 0) {
 		free(t->ra);
+		free(t->wb);
 		free(t);
 		close(fd);
 		return net_fail(err, errlen, -ENOMEM, "TLS session: %s", gnutls_strerror(rc));
@@ -514,6 +578,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 	if (rc < 0) {
 		gnutls_deinit(t->s);
 		free(t->ra);
+		free(t->wb);
 		free(t);
 		close(fd);
 		return net_fail(err, errlen, -EINVAL, "TLS credentials: %s", gnutls_strerror(rc));
