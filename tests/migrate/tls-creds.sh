@@ -10,6 +10,8 @@
 #   OUT/rogue-server  trusts CA A, but its server certificate is signed by
 #                   CA B (the source must refuse it)
 #   OUT/wrong-host  CA A; the server certificate is for another host name
+#   OUT/swapped     CA A; the client certificate is good/'s server one and
+#                   the other way round (each is refused in the other role)
 #   OUT/psk         keys.psk with one random 32-byte key
 #   OUT/psk-wrong   keys.psk: the same identity, another key
 # The CA keys stay in OUT/ca-a and OUT/ca-b. Certificates expire in 2 days.
@@ -72,6 +74,13 @@ cert ca-b rogue-server server
 cert ca-a rogue-server client
 cert ca-a wrong-host server elsewhere.invalid
 cert ca-a wrong-host client
+
+mkdir -p "$out/swapped"
+cp "$out/ca-a/ca-cert.pem" "$out/swapped/"
+cp "$out/good/server-cert.pem" "$out/swapped/client-cert.pem"
+cp "$out/good/server-key.pem" "$out/swapped/client-key.pem"
+cp "$out/good/client-cert.pem" "$out/swapped/server-cert.pem"
+cp "$out/good/client-key.pem" "$out/swapped/server-key.pem"
 
 hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 mkdir -p "$out/psk" "$out/psk-wrong"

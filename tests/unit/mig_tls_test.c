@@ -221,6 +221,26 @@ static void test_server_wrong_host_refused(void **state)
 	server_join(&s);
 }
 
+/* A certificate works only in its role: a destination's (TLS server) does
+ * not authenticate a source, nor a source's a destination. */
+static void test_certificate_in_wrong_role_refused(void **state)
+{
+	struct server s;
+	struct net_addr a;
+	char err[256] = "";
+
+	server_start(&s, dir_of("good"), &a);
+	assert_int_equal(client_run(dir_of("swapped"), &a, "127.0.0.1", err, sizeof(err)),
+			 -EACCES);
+	server_join(&s);
+	assert_int_equal(s.rc, -EACCES);
+	assert_non_null(strstr(s.err, "does not match the intended purpose"));
+	server_start(&s, dir_of("swapped"), &a);
+	assert_int_equal(client_run(dir_of("good"), &a, "localhost", err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, "the destination's certificate is refused"));
+	server_join(&s);
+}
+
 static void test_wrong_psk_refused(void **state)
 {
 	struct server s;
@@ -461,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_client_of_other_ca_refused),
 		cmocka_unit_test(test_server_of_other_ca_refused),
 		cmocka_unit_test(test_server_wrong_host_refused),
+		cmocka_unit_test(test_certificate_in_wrong_role_refused),
 		cmocka_unit_test(test_wrong_psk_refused),
 		cmocka_unit_test(test_plain_client_refused),
 		cmocka_unit_test(test_handshake_timeout),

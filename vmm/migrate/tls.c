@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #define PSK_MAX_KEYS   64u
 #define PSK_ID_MAX     128u
@@ -64,6 +65,9 @@ struct tls_conn {
 	bool handshaken; /* the TLS handshake is over */
 	bool admitted;	 /* ... and the admission byte was exchanged */
 	char err[256];	 /* what the last TLS-level failure was */
+	/* what the peer's certificate must say (GnuTLS keeps a pointer) */
+	gnutls_typed_vdata_st vdata[2];
+	char host[NET_HOST_MAX];
 	/*
 	 * Read-ahead: GnuTLS asks for a record's 5-byte header, then for its
 	 * body, two system calls per 16 KiB; pull() fills this buffer with
@@ -528,6 +532,29 @@ static const struct mig_conn_ops tls_ops = {
 	.name = "tls",
 };
 
+/*
+ * The peer's chain must lead to our CA, its certificate must be meant for
+ * its role (a destination's cannot authenticate a source, nor the other way
+ * round), and a destination's must name the host the source connects to.
+ */
+static void set_verify(struct tls_conn *t, bool server, const char *peer_name)
+{
+	unsigned n = 0;
+
+	t->vdata[n++] = (gnutls_typed_vdata_st){
+		.type = GNUTLS_DT_KEY_PURPOSE_OID,
+		.data = (unsigned char *)(server ? GNUTLS_KP_TLS_WWW_CLIENT :
+						   GNUTLS_KP_TLS_WWW_SERVER),
+	};
+	if (!server) {
+		snprintf(t->host, sizeof(t->host), "%s",
+			 peer_name && *peer_name ? peer_name : "localhost");
+		t->vdata[n++] = (gnutls_typed_vdata_st){ .type = GNUTLS_DT_DNS_HOSTNAME,
+							 .data = (unsigned char *)t->host };
+	}
+	gnutls_session_set_verify_cert2(t->s, t->vdata, n, 0);
+}
+
 int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct mig_conn *out,
 		 char *err, size_t errlen)
 {
@@ -568,12 +595,7 @@ int mig_tls_open(struct mig_tls_creds *cr, int fd, const char *peer_name, struct
 		rc = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, cr->x509);
 		if (server)
 			gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUIRE);
-		/* the peer's chain must lead to our CA; a server's must name the host */
-		gnutls_session_set_verify_cert(t->s,
-					       server		       ? NULL :
-					       peer_name && *peer_name ? peer_name :
-									 "localhost",
-					       0);
+		set_verify(t, server, peer_name);
 	}
 	if (rc < 0) {
 		gnutls_deinit(t->s);
