@@ -148,6 +148,7 @@ static int admit_source(struct live *l, const struct net_addr *a, const char *ur
 				     .handshake_ms = HANDSHAKE_TIMEOUT_MS,
 				     .deadline = deadline,
 				     .log = log_turned_away };
+	const char *how;
 	int lfd, rc;
 
 	if (a->tls && !ao.tls) {
@@ -157,10 +158,13 @@ static int admit_source(struct live *l, const struct net_addr *a, const char *ur
 	lfd = net_listen(a, err, errlen);
 	if (lfd < 0)
 		return lfd;
-	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s\n", uri,
-		!ao.tls						     ? "" :
-		ao.tls && !strcmp(mig_tls_creds_kind(ao.tls), "psk") ? " (TLS, pre-shared key)" :
-								       " (TLS, certificates)");
+	if (!ao.tls)
+		how = "";
+	else if (!strcmp(mig_tls_creds_kind(ao.tls), "psk"))
+		how = " (TLS, pre-shared key)";
+	else
+		how = " (TLS, certificates)";
+	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s\n", uri, how);
 	rc = mig_admit(lfd, &ao, c, pre, err, errlen);
 	close(lfd);
 	return rc;
