@@ -107,3 +107,19 @@ run_fg() {
 	say "$1" "echo FG-DONE-$$"
 	fg_done "$1" "$3"
 }
+
+# next_port: a fresh port in $PORT (set by the script) and its address in
+# $uri (no subshell)
+next_port() {
+	PORT=$((PORT + 1))
+	uri=tcp:127.0.0.1:$PORT
+}
+
+# incoming NAME URI [ARGS]: a destination waiting for a migration at URI
+incoming() {
+	name=$1
+	uri=$2
+	shift 2
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
+	wait_for "$W/$name.err" "waiting for an incoming migration" 10
+}
