@@ -75,7 +75,7 @@ responds() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" help
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 1200 ]; do # at most 2 minutes: the machine may be loaded
 		tail -c +"$((before + 1))" "$W/$1.out" | grep -q "builtins: help\|commands: help" &&
 			return 0
 		sleep 0.1
@@ -89,7 +89,7 @@ boot_shell() {
 	name=$1
 	shift
 	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
-	wait_for "$W/$name.out" "ready" 60 && responds "$name"
+	wait_for "$W/$name.out" "ready" 180 && responds "$name"
 }
 
 # fg_done NAME SECONDS: wait for the output of an `echo FG-DONE-<pid>` typed

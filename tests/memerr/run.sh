@@ -22,7 +22,7 @@ mkdir -p "$W"
 guest_counter() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" stats
-	wait_for_after "$1" "$before" "mce.retired_on_free" 60 || { echo -1; return; }
+	wait_for_after "$1" "$before" "mce.retired_on_free" 180 || { echo -1; return; }
 	tail -c +"$((before + 1))" "$W/$1.out" | tr -d '\r' | awk -v c="$2" '$1 == c { print $2; exit }'
 }
 
@@ -45,7 +45,7 @@ host_stat() {
 # wait_delivered NAME COUNT: until COUNT scrub reports are injected and none waits
 wait_delivered() {
 	i=0
-	while [ $i -lt 600 ]; do
+	while [ $i -lt 3000 ]; do # an upper bound only: a loaded machine is slow
 		[ "$(host_stat "$1" scrub_reports_injected)" = "$2" ] &&
 			[ "$(host_stat "$1" scrub_reports_pending)" = 0 ] && return 0
 		alive "$1" || return 1
