@@ -21,19 +21,15 @@ static uint64_t retired_on_free;
 
 static struct pfa pfa;
 static struct spinlock lock = SPINLOCK_INIT;
-static volatile int lock_owner = -1; /* CPU holding lock, for page_retire() */
 
+/* owner-recording, for page_retire() in a machine check */
 static uint64_t alloc_lock(void)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
-
-	__atomic_store_n(&lock_owner, smp_cpu_id(), __ATOMIC_RELAXED);
-	return f;
+	return spin_lock_owner_irqsave(&lock, (uint32_t)smp_cpu_id());
 }
 
 static void alloc_unlock(uint64_t f)
 {
-	__atomic_store_n(&lock_owner, -1, __ATOMIC_RELAXED);
 	spin_unlock_irqrestore(&lock, f);
 }
 static uint64_t total;
@@ -137,7 +133,7 @@ int page_retire(uint64_t pa)
 	/* called from the #MC handler, which may have interrupted this very
 	 * CPU inside the allocator: then the lock cannot be had now (another
 	 * CPU holding it lets go soon) */
-	if (__atomic_load_n(&lock_owner, __ATOMIC_RELAXED) == smp_cpu_id())
+	if (spin_held_by(&lock, (uint32_t)smp_cpu_id()))
 		return -EBUSY;
 	f = alloc_lock();
 	was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&

@@ -6,25 +6,22 @@
 #include "kernel/smp.h"
 #include "lib/fmt.h"
 
-static struct spinlock console_lock = SPINLOCK_INIT;
-static volatile int console_owner = -1; /* CPU holding console_lock */
+static struct spinlock console_lock = SPINLOCK_INIT; /* owner-recording */
 
 void console_write(const char *s, unsigned long n)
 {
-	int me = smp_cpu_id();
+	uint32_t me = (uint32_t)smp_cpu_id();
 	uint64_t f;
 
 	/* A machine check (or an NMI) that interrupted this very CPU inside
 	 * console_write must not wait for the lock it holds itself: it writes
 	 * without it (its text may land inside the interrupted line). */
-	if (__atomic_load_n(&console_owner, __ATOMIC_ACQUIRE) == me) {
+	if (spin_held_by(&console_lock, me)) {
 		serial_write(s, n);
 		return;
 	}
-	f = spin_lock_irqsave(&console_lock);
-	__atomic_store_n(&console_owner, me, __ATOMIC_RELEASE);
+	f = spin_lock_owner_irqsave(&console_lock, me);
 	serial_write(s, n);
-	__atomic_store_n(&console_owner, -1, __ATOMIC_RELEASE);
 	spin_unlock_irqrestore(&console_lock, f);
 }
 
@@ -59,7 +56,6 @@ void panic(const char *fmt, ...)
 	}
 	smp_stop_others();
 	/* the lock may be held by a CPU we just stopped */
-	console_owner = -1;
 	console_lock.locked = 0;
 	printk("\nkernel panic on cpu %d: ", smp_cpu_id());
 	va_start(ap, fmt);
