@@ -18,6 +18,8 @@ GUEST_SRCS := $(wildcard guest/arch/x86_64/*.S guest/arch/x86_64/*.c guest/kerne
 	guest/lib/*.c guest/dev/*.c guest/hcb/*.S)
 GUEST_OBJS := $(patsubst %,$(B)/guest/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DEFS := -DVESSEL_KERNEL_VERSION='"$(VESSEL_KERNEL_VERSION)"'
+# the flags live in mk/config.mk (retpolines among them): a change rebuilds
+$(GUEST_OBJS): mk/config.mk
 
 $(B)/guest/obj/%.o: %.c
 	@mkdir -p $(@D)
