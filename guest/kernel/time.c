@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
 #include "kernel/irq.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -26,6 +27,8 @@ static void timer_irq(struct trapframe *tf)
 
 	c->cnt.timer_ticks++;
 	c->ticks++;
+	if (tf_from_user(tf) || c->current == c->idle)
+		jumpswitch_quiescent(c->id); /* outside every trampoline */
 	sched_tick(tf);
 }
 

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The system-call search trampoline: learning the hot calls and installing
+ * a new trampoline while other CPUs may be running the old one.
+ *
+ * Install protocol (docs/jumpswitch.md has the argument): js_sys_entry
+ * jumps to buffer 0 or 1 by the data flag js_sys_sel. A step machine,
+ * advanced every `period` calls on some CPU, never waits:
+ *   IDLE     learn the hot set; if it changed, write the new trampoline into
+ *            the dead buffer with text_poke, then wait for a grace period
+ *   WRITTEN  every other CPU has passed a quiescent point (and so an
+ *            interrupt return, which serialises) since the write: flip the
+ *            flag, wait for another grace period
+ *   FLIPPED  every other CPU has passed a quiescent point since the flip:
+ *            none can still be in the old buffer; it is dead, back to IDLE
+ * A quiescent point is the end of a dispatch (jumpswitch_sys_done) or a
+ * tick that interrupted user mode or the idle thread; each is followed by
+ * an iretq before that CPU can enter the trampoline again.
+ */
+#include "kernel/jumpswitch.h"
+#include "arch/x86_64/text_patch.h"
+#include "kernel/boot.h"
+#include "kernel/counters.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "lib/cmdline.h"
+#include "lib/errno.h"
+#include "lib/jswitch.h"
+#include "lib/string.h"
+
+#define JS_DEFAULT_ENTRIES 6
+#define JS_DEFAULT_PERIOD  256
+#define JS_BUF_BYTES	   256
+
+extern char js_sys_buf0[], js_sys_buf1[];
+extern volatile uint8_t js_sys_sel;
+
+int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr);
+
+int jumpswitch_on = 1;
+
+struct js_cpu {
+	uint64_t calls, misses;
+	volatile uint64_t qs; /* quiescent points passed */
+	uint32_t countdown;
+} __attribute__((aligned(64)));
+
+static struct js_cpu js_cpu[MAX_CPUS];
+
+enum js_stage { JS_IDLE, JS_WRITTEN, JS_FLIPPED };
+
+static struct {
+	int lock; /* one step at a time; a CPU that finds it taken skips */
+	int entries;
+	uint32_t period;
+	enum js_stage stage;
+	uint32_t live[JSW_MAX_ENTRIES], pending[JSW_MAX_ENTRIES];
+	int nlive, npending;
+	uint64_t snap[MAX_CPUS];
+	uint64_t seen[COUNTERS_MAX_SYSCALLS]; /* call counts at the last learning */
+	uint64_t rewrites;
+} js;
+
+/* A cmdline value 0 .. max, or def when absent or malformed (with a message). */
+static uint64_t js_param(const char *key, uint64_t def, uint64_t max)
+{
+	char val[24];
+	const char *end;
+	uint64_t v;
+
+	if (cmdline_get(boot.cmdline, key, val, sizeof(val)) < 0)
+		return def;
+	if (parse_u64(val, &end, &v) || *end || v > max) {
+		printk("jumpswitch: ignoring %s%s (0..%lu)\n", key, val, max);
+		return def;
+	}
+	return v;
+}
+
+void jumpswitch_init(void)
+{
+	char val[8];
+
+	if (cmdline_get(boot.cmdline, "jumpswitch=", val, sizeof(val)) >= 0 && !strcmp(val, "off"))
+		jumpswitch_on = 0;
+	js.entries = (int)js_param("jumpswitch.entries=", JS_DEFAULT_ENTRIES, JSW_MAX_ENTRIES);
+	js.period = (uint32_t)js_param("jumpswitch.period=", JS_DEFAULT_PERIOD, 1u << 30);
+	if (!js.period)
+		js.period = 1;
+	for (int i = 0; i < MAX_CPUS; i++)
+		js_cpu[i].countdown = js.period;
+	printk("jumpswitch: %s, %d entries, learning every %u calls per CPU\n",
+	       jumpswitch_on ? "on" : "off (retpolined table calls)", js.entries, js.period);
+}
+
+int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr)
+{
+	js_cpu[this_cpu()->id].misses++;
+	if (nr >= VESSEL_SYSCALL_COUNT || !syscall_table[nr])
+		return -ENOSYS;
+	return syscall_table[nr](args); /* retpolined */
+}
+
+/* Every online CPU but self, to be waited for. */
+static void take_snapshot(int self)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the write is visible first */
+	for (int i = 0; i < MAX_CPUS; i++)
+		js.snap[i] = i == self ? 0 : js_cpu[i].qs;
+}
+
+/* 1 when every other online CPU has passed a quiescent point since the snapshot. */
+static int grace_done(int self)
+{
+	for (int i = 0; i < MAX_CPUS; i++)
+		if (i != self && cpus[i].online && js_cpu[i].qs == js.snap[i])
+			return 0;
+	return 1;
+}
+
+/* The hot calls since the last learning into keys; returns how many. */
+static int learn(uint32_t *keys)
+{
+	uint64_t delta[COUNTERS_MAX_SYSCALLS] = { 0 };
+	int n;
+
+	for (int i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			for (int s = 0; s < COUNTERS_MAX_SYSCALLS; s++)
+				delta[s] += cpus[i].cnt.per_syscall[s];
+	for (int s = 0; s < COUNTERS_MAX_SYSCALLS; s++) {
+		uint64_t now = delta[s];
+
+		delta[s] = s < VESSEL_SYSCALL_COUNT && syscall_table[s] ? now - js.seen[s] : 0;
+		js.seen[s] = now;
+	}
+	n = jsw_pick_hot(delta, COUNTERS_MAX_SYSCALLS, js.entries, keys);
+	return n < 0 ? 0 : n;
+}
+
+/* Writes the trampoline for js.pending into the dead buffer; 0 or -errno. */
+static int write_dead_buffer(void)
+{
+	uint8_t code[JS_BUF_BYTES];
+	uint64_t targets[JSW_MAX_ENTRIES];
+	char *buf = (js_sys_sel & 1) ? js_sys_buf0 : js_sys_buf1;
+	int len;
+
+	for (int i = 0; i < js.npending; i++)
+		targets[i] = (uint64_t)syscall_table[js.pending[i]];
+	len = jsw_emit(code, sizeof(code), (uint64_t)buf, js.pending, targets, js.npending,
+		       (uint64_t)jumpswitch_sys_miss);
+	if (len < 0)
+		return len;
+	return text_poke(buf, code, (size_t)len);
+}
+
+static void step(int self)
+{
+	switch (js.stage) {
+	case JS_IDLE:
+		js.npending = learn(js.pending);
+		if (jsw_same_keys(js.pending, js.npending, js.live, js.nlive))
+			return;
+		if (write_dead_buffer()) {
+			printk("jumpswitch: cannot write the trampoline; staying with the old "
+			       "one\n");
+			return;
+		}
+		take_snapshot(self);
+		js.stage = JS_WRITTEN;
+		return;
+	case JS_WRITTEN:
+		if (!grace_done(self))
+			return;
+		__atomic_store_n(&js_sys_sel, (uint8_t)(js_sys_sel ^ 1), __ATOMIC_RELEASE);
+		memcpy(js.live, js.pending, sizeof(js.live));
+		js.nlive = js.npending;
+		js.rewrites++;
+		take_snapshot(self);
+		js.stage = JS_FLIPPED;
+		return;
+	case JS_FLIPPED:
+		if (grace_done(self))
+			js.stage = JS_IDLE;
+		return;
+	}
+}
+
+void jumpswitch_sys_done(int cpu)
+{
+	struct js_cpu *jc = &js_cpu[cpu];
+
+	jc->calls++;
+	jc->qs++;
+	if (--jc->countdown)
+		return;
+	jc->countdown = js.period;
+	if (__atomic_exchange_n(&js.lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	step(cpu);
+	__atomic_store_n(&js.lock, 0, __ATOMIC_RELEASE);
+}
+
+void jumpswitch_quiescent(int cpu)
+{
+	js_cpu[cpu].qs++;
+}
+
+void jumpswitch_counts(struct jumpswitch_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < MAX_CPUS; i++) {
+		out->calls += js_cpu[i].calls;
+		out->misses += js_cpu[i].misses;
+	}
+	out->rewrites = js.rewrites;
+	out->entries = (uint64_t)js.nlive;
+}
