@@ -25,7 +25,11 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-omit-frame-pointer -Iinclude -Iguest -MMD -MP
 # Spectre v2: every indirect call/jump in kernel C goes through the kernel's
 # own retpolines (guest/arch/x86_64/retpoline.S); the jumpswitch=off baseline.
+# GUEST_RETPOLINE=0 builds plain indirect calls (only for the benchmark).
+GUEST_RETPOLINE ?= 1
+ifeq ($(GUEST_RETPOLINE),1)
 GUEST_CFLAGS += -mindirect-branch=thunk-extern -mindirect-branch-register
+endif
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-dynamic-linker
 
 # Guest user programs: static ELF64, our own libc, no SSE assumption needed.

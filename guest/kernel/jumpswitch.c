@@ -14,8 +14,10 @@
  *   FLIPPED  every other CPU has passed a quiescent point since the flip:
  *            none can still be in the old buffer; it is dead, back to IDLE
  * A quiescent point is the end of a dispatch (jumpswitch_sys_done) or a
- * tick that interrupted user mode or the idle thread; each is followed by
- * an iretq before that CPU can enter the trampoline again.
+ * timer tick that interrupted code outside the trampoline (user mode, idle,
+ * a wait for the BKL, anything); each is followed by an iretq before that
+ * CPU can enter the trampoline again. A CPU found running its idle thread
+ * needs none (grace_done).
  */
 #include "kernel/jumpswitch.h"
 #include "arch/x86_64/text_patch.h"
@@ -23,6 +25,7 @@
 #include "kernel/counters.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "lib/cmdline.h"
 #include "lib/errno.h"
 #include "lib/jswitch.h"
@@ -32,7 +35,7 @@
 #define JS_DEFAULT_PERIOD  256
 #define JS_BUF_BYTES	   256
 
-extern char js_sys_buf0[], js_sys_buf1[];
+extern char js_sys_buf0[], js_sys_buf1[], js_sys_end[];
 extern volatile uint8_t js_sys_sel;
 
 int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr);
@@ -40,7 +43,7 @@ int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr);
 int jumpswitch_on = 1;
 
 struct js_cpu {
-	uint64_t calls, misses;
+	uint64_t misses;
 	volatile uint64_t qs; /* quiescent points passed */
 	uint32_t countdown;
 } __attribute__((aligned(64)));
@@ -101,7 +104,13 @@ int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr)
 	return syscall_table[nr](args); /* retpolined */
 }
 
-/* Every online CPU but self, to be waited for. */
+/* 1 if CPU i runs (the BSP never sets `online`: it is the one that boots). */
+static int cpu_up(int i)
+{
+	return i == 0 || cpus[i].online;
+}
+
+/* Every CPU's quiescent count (self's does not matter). */
 static void take_snapshot(int self)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the write is visible first */
@@ -109,12 +118,23 @@ static void take_snapshot(int self)
 		js.snap[i] = i == self ? 0 : js_cpu[i].qs;
 }
 
-/* 1 when every other online CPU has passed a quiescent point since the snapshot. */
+/*
+ * 1 when every other online CPU has passed a quiescent point since the
+ * snapshot, or runs its idle thread now: the trampoline runs only in a
+ * user thread's system call, and an idle CPU reaches one only through an
+ * iretq to user mode, which comes after this check (had it come before,
+ * its store of `current` would be visible: iretq drains the store buffer).
+ */
 static int grace_done(int self)
 {
-	for (int i = 0; i < MAX_CPUS; i++)
-		if (i != self && cpus[i].online && js_cpu[i].qs == js.snap[i])
+	for (int i = 0; i < MAX_CPUS; i++) {
+		struct cpu *c = &cpus[i];
+
+		if (i == self || !cpu_up(i) || js_cpu[i].qs != js.snap[i])
+			continue;
+		if (__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) != c->idle)
 			return 0;
+	}
 	return 1;
 }
 
@@ -125,7 +145,7 @@ static int learn(uint32_t *keys)
 	int n;
 
 	for (int i = 0; i < MAX_CPUS; i++)
-		if (cpus[i].online)
+		if (cpu_up(i))
 			for (int s = 0; s < COUNTERS_MAX_SYSCALLS; s++)
 				delta[s] += cpus[i].cnt.per_syscall[s];
 	for (int s = 0; s < COUNTERS_MAX_SYSCALLS; s++) {
@@ -157,7 +177,13 @@ static int write_dead_buffer(void)
 
 static void step(int self)
 {
+	if (js.stage == JS_FLIPPED) {
+		if (!grace_done(self))
+			return;
+		js.stage = JS_IDLE; /* and learn at once */
+	}
 	switch (js.stage) {
+	case JS_FLIPPED:
 	case JS_IDLE:
 		js.npending = learn(js.pending);
 		if (jsw_same_keys(js.pending, js.npending, js.live, js.nlive))
@@ -180,10 +206,6 @@ static void step(int self)
 		take_snapshot(self);
 		js.stage = JS_FLIPPED;
 		return;
-	case JS_FLIPPED:
-		if (grace_done(self))
-			js.stage = JS_IDLE;
-		return;
 	}
 }
 
@@ -191,7 +213,6 @@ void jumpswitch_sys_done(int cpu)
 {
 	struct js_cpu *jc = &js_cpu[cpu];
 
-	jc->calls++;
 	jc->qs++;
 	if (--jc->countdown)
 		return;
@@ -202,18 +223,25 @@ void jumpswitch_sys_done(int cpu)
 	__atomic_store_n(&js.lock, 0, __ATOMIC_RELEASE);
 }
 
-void jumpswitch_quiescent(int cpu)
+void jumpswitch_quiescent(int cpu, uint64_t rip)
 {
-	js_cpu[cpu].qs++;
+	if (rip < (uint64_t)js_sys_entry || rip >= (uint64_t)js_sys_end)
+		js_cpu[cpu].qs++;
 }
 
 void jumpswitch_counts(struct jumpswitch_counts *out)
 {
+	struct counters sum;
+
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < MAX_CPUS; i++) {
-		out->calls += js_cpu[i].calls;
-		out->misses += js_cpu[i].misses;
+	if (jumpswitch_on) { /* then every call since boot went through it */
+		counters_sum(&sum);
+		for (int s = 0; s < COUNTERS_MAX_SYSCALLS; s++)
+			if (s < VESSEL_SYSCALL_COUNT && syscall_table[s])
+				out->calls += sum.per_syscall[s];
 	}
+	for (int i = 0; i < MAX_CPUS; i++)
+		out->misses += js_cpu[i].misses;
 	out->rewrites = js.rewrites;
 	out->entries = (uint64_t)js.nlive;
 }

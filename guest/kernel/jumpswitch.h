@@ -29,10 +29,11 @@ void jumpswitch_init(void);
 void jumpswitch_sys_done(int cpu);
 
 /*
- * A timer tick on CPU cpu that interrupted user mode or the idle thread: the
- * CPU is outside every trampoline, and the interrupt return serialises it.
+ * A timer tick on CPU cpu that interrupted the code at rip: if rip is outside
+ * the trampoline code, the CPU was not in it, and the interrupt return
+ * (iretq) serialises it before it can enter again: a quiescent point.
  */
-void jumpswitch_quiescent(int cpu);
+void jumpswitch_quiescent(int cpu, uint64_t rip);
 
 /* Dispatches system call nr (fn = its table entry) with the trampoline or without. */
 static inline int64_t jumpswitch_syscall(int cpu, syscall_fn *fn, const uint64_t *args, uint64_t nr)

@@ -27,8 +27,7 @@ static void timer_irq(struct trapframe *tf)
 
 	c->cnt.timer_ticks++;
 	c->ticks++;
-	if (tf_from_user(tf) || c->current == c->idle)
-		jumpswitch_quiescent(c->id); /* outside every trampoline */
+	jumpswitch_quiescent(c->id, tf->rip);
 	sched_tick(tf);
 }
 

@@ -31,6 +31,8 @@ js_sys_buf0:
 js_sys_buf1:
 	jmp jumpswitch_sys_miss
 	.fill 256 - 5, 1, 0xcc
+	.globl js_sys_end
+js_sys_end:
 
 	.data
 	.globl js_sys_sel
