@@ -28,9 +28,12 @@ $(B)/bench/js/%.o: bench/jumpswitch_%.c
 $(B)/bench/js/jswitch.o: guest/lib/jswitch.c
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iguest -c $< -o $@
-$(JS_NATIVE): $(B)/bench/js/native.o $(B)/bench/js/targets.o $(B)/bench/js/jswitch.o
+$(JS_NATIVE): $(B)/bench/js/native.o $(B)/bench/js/targets.o $(B)/bench/js/jswitch.o \
+		$(B)/bench/js/page.o
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 ALL_TARGETS += $(JS_NATIVE)
+# the unit test runs emitted code in the same kind of page
+$(B)/unit/guest_jswitch_test: $(B)/bench/js/page.o
 
 BENCHES += jumpswitch
 BENCH_CMD_jumpswitch := sh bench/jumpswitch.sh

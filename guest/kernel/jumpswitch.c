@@ -42,13 +42,7 @@ int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr);
 
 int jumpswitch_on = 1;
 
-struct js_cpu {
-	uint64_t misses;
-	volatile uint64_t qs; /* quiescent points passed */
-	uint32_t countdown;
-} __attribute__((aligned(64)));
-
-static struct js_cpu js_cpu[MAX_CPUS];
+struct jumpswitch_cpu jumpswitch_cpus[MAX_CPUS];
 
 enum js_stage { JS_IDLE, JS_WRITTEN, JS_FLIPPED };
 
@@ -91,14 +85,14 @@ void jumpswitch_init(void)
 	if (!js.period)
 		js.period = 1;
 	for (int i = 0; i < MAX_CPUS; i++)
-		js_cpu[i].countdown = js.period;
+		jumpswitch_cpus[i].countdown = js.period;
 	printk("jumpswitch: %s, %d entries, learning every %u calls per CPU\n",
 	       jumpswitch_on ? "on" : "off (retpolined table calls)", js.entries, js.period);
 }
 
 int64_t jumpswitch_sys_miss(const uint64_t *args, uint64_t nr)
 {
-	js_cpu[this_cpu()->id].misses++;
+	jumpswitch_cpus[this_cpu()->id].misses++;
 	if (nr >= VESSEL_SYSCALL_COUNT || !syscall_table[nr])
 		return -ENOSYS;
 	return syscall_table[nr](args); /* retpolined */
@@ -115,7 +109,7 @@ static void take_snapshot(int self)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the write is visible first */
 	for (int i = 0; i < MAX_CPUS; i++)
-		js.snap[i] = i == self ? 0 : js_cpu[i].qs;
+		js.snap[i] = i == self ? 0 : jumpswitch_cpus[i].qs;
 }
 
 /*
@@ -130,7 +124,7 @@ static int grace_done(int self)
 	for (int i = 0; i < MAX_CPUS; i++) {
 		struct cpu *c = &cpus[i];
 
-		if (i == self || !cpu_up(i) || js_cpu[i].qs != js.snap[i])
+		if (i == self || !cpu_up(i) || jumpswitch_cpus[i].qs != js.snap[i])
 			continue;
 		if (__atomic_load_n(&c->current, __ATOMIC_ACQUIRE) != c->idle)
 			return 0;
@@ -209,14 +203,9 @@ static void step(int self)
 	}
 }
 
-void jumpswitch_sys_done(int cpu)
+void jumpswitch_step(int cpu)
 {
-	struct js_cpu *jc = &js_cpu[cpu];
-
-	jc->qs++;
-	if (--jc->countdown)
-		return;
-	jc->countdown = js.period;
+	jumpswitch_cpus[cpu].countdown = js.period;
 	if (__atomic_exchange_n(&js.lock, 1, __ATOMIC_ACQUIRE))
 		return;
 	step(cpu);
@@ -226,7 +215,7 @@ void jumpswitch_sys_done(int cpu)
 void jumpswitch_quiescent(int cpu, uint64_t rip)
 {
 	if (rip < (uint64_t)js_sys_entry || rip >= (uint64_t)js_sys_end)
-		js_cpu[cpu].qs++;
+		jumpswitch_cpus[cpu].qs++;
 }
 
 void jumpswitch_counts(struct jumpswitch_counts *out)
@@ -241,7 +230,7 @@ void jumpswitch_counts(struct jumpswitch_counts *out)
 				out->calls += sum.per_syscall[s];
 	}
 	for (int i = 0; i < MAX_CPUS; i++)
-		out->misses += js_cpu[i].misses;
+		out->misses += jumpswitch_cpus[i].misses;
 	out->rewrites = js.rewrites;
 	out->entries = (uint64_t)js.nlive;
 }

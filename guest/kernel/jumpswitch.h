@@ -10,6 +10,7 @@
 #define KERNEL_JUMPSWITCH_H
 
 #include <stdint.h>
+#include "kernel/percpu.h"
 #include "kernel/syscall.h"
 
 /* 1 when the trampoline dispatches system calls (`jumpswitch=on`, the default). */
@@ -25,8 +26,27 @@ int64_t js_sys_entry(const uint64_t *args, uint64_t nr);
  */
 void jumpswitch_init(void);
 
-/* After a system call dispatched through the trampoline on CPU cpu (BKL held). */
-void jumpswitch_sys_done(int cpu);
+/* Per CPU: quiescent points passed, calls until the next learning step. */
+struct jumpswitch_cpu {
+	volatile uint64_t qs;
+	uint32_t countdown;
+	uint64_t misses; /* calls that took the table call */
+} __attribute__((aligned(64)));
+
+extern struct jumpswitch_cpu jumpswitch_cpus[MAX_CPUS];
+
+/* One learning step, taken by CPU cpu outside the trampoline. */
+void jumpswitch_step(int cpu);
+
+/* After a system call dispatched through the trampoline on CPU cpu. */
+static inline void jumpswitch_sys_done(int cpu)
+{
+	struct jumpswitch_cpu *jc = &jumpswitch_cpus[cpu];
+
+	jc->qs++; /* a quiescent point: the return to user is an iretq */
+	if (!--jc->countdown)
+		jumpswitch_step(cpu);
+}
 
 /*
  * A timer tick on CPU cpu that interrupted the code at rip: if rip is outside

@@ -13,6 +13,7 @@
 
 #include "lib/errno.h"
 #include "lib/jswitch.h"
+#include "../../bench/jumpswitch_page.h"
 
 static void test_pick_hot(void **state)
 {
@@ -78,27 +79,12 @@ static int64_t t_miss(const uint64_t *a, uint64_t key)
 	return -(int64_t)key - (int64_t)a[0];
 }
 
-/* An executable page within rel32 reach of this program's code. */
-static uint8_t *near_code_page(void)
-{
-	uintptr_t base = ((uintptr_t)t_a & ~(uintptr_t)0xfffff) - 0x10000000;
-
-	for (int i = 0; i < 64; i++, base -= 0x100000) {
-		void *p = mmap((void *)base, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-		if (p != MAP_FAILED)
-			return p;
-	}
-	return NULL;
-}
-
 static void test_emitted_code_runs(void **state)
 {
 	const uint32_t keys[2] = { 7, 3 };
 	const uint64_t targets[2] = { (uint64_t)t_a, (uint64_t)t_b };
 	const uint64_t args[6] = { 5 };
-	uint8_t *page = near_code_page();
+	uint8_t *page = jsw_code_page_near((const void *)t_a);
 	tramp_fn *f = (tramp_fn *)(void *)page;
 
 	(void)state;
