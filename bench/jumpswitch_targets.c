@@ -14,7 +14,8 @@
 		return (int64_t)a[0] + k;                                                          \
 	}
 T(0)
-T(1) T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) T(12) T(13) T(14) T(15)
+T(1)
+T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) T(12) T(13) T(14) T(15)
 #undef T
 
 	native_fn *const native_table[NATIVE_KEYS] = {
