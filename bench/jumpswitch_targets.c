@@ -7,22 +7,21 @@
  */
 #include "jumpswitch_native.h"
 
+#define TARGETS(X)                                                                                 \
+	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+
 #define T(k)                                                                                       \
 	__attribute__((noinline)) static int64_t target_##k(const uint64_t *a)                     \
 	{                                                                                          \
 		__asm__ volatile("" ::: "memory");                                                 \
 		return (int64_t)a[0] + k;                                                          \
 	}
-T(0)
-T(1)
-T(2) T(3) T(4) T(5) T(6) T(7) T(8) T(9) T(10) T(11) T(12) T(13) T(14) T(15)
+TARGETS(T)
 #undef T
 
-	native_fn *const native_table[NATIVE_KEYS] = {
-		target_0,  target_1,  target_2,	 target_3,  target_4,  target_5,
-		target_6,  target_7,  target_8,	 target_9,  target_10, target_11,
-		target_12, target_13, target_14, target_15,
-	};
+#define T(k) target_##k,
+native_fn *const native_table[NATIVE_KEYS] = { TARGETS(T) };
+#undef T
 
 __attribute__((noinline)) int64_t native_direct(const uint64_t *a)
 {
