@@ -33,4 +33,4 @@ printf '  %-48s %s\n' "trampoline hit (getpid learned)" "$hit" \
 	"retpolined table call (jumpswitch=off)" "$retp" \
 	"plain indirect call (GUEST_RETPOLINE=0 kernel)" "$plain"
 echo
-"$B/bench/jumpswitch_native" "${JS_NATIVE_CALLS:-20000000}"
+"$B/bench/jumpswitch_native" "${JS_NATIVE_CALLS:-200000}"

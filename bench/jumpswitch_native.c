@@ -22,7 +22,7 @@
 typedef int64_t tramp_fn(const uint64_t *a, uint64_t key);
 
 #define ENTRIES 6
-#define ROUNDS	7
+#define ROUNDS	31
 #define MIX_LEN 4096
 
 static uint64_t now_ns(void)
@@ -111,7 +111,7 @@ static void fill_mix(uint32_t *mix, const uint32_t *weights, uint32_t seed)
 
 int main(int argc, char **argv)
 {
-	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000000ull;
+	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 200000ull;
 	static uint32_t hit[MIX_LEN], miss[MIX_LEN], trace[MIX_LEN], first[MIX_LEN];
 	uint32_t keys[ENTRIES];
 	uint64_t targets[ENTRIES], counts[NATIVE_KEYS];
