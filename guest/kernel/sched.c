@@ -306,6 +306,8 @@ void kernel_exit(struct trapframe *tf)
 		schedule();
 		c = this_cpu();
 	}
+	/* a 32-bit process must not reach 64-bit mode (kernel/compat.h) */
+	gdt_user_cs64(c, !(c->current->proc && c->current->proc->compat));
 	kernel_unlock();
 }
 

@@ -23,7 +23,8 @@
 #define USER_DS	    0x1b /* 0x18 | RPL 3 */
 #define USER_CS	    0x23 /* 0x20 | RPL 3 */
 #define TSS_SEL	    0x28 /* 16-byte system descriptor: slots 5 and 6 */
-#define GDT_ENTRIES 7
+#define USER_CS32   0x3b /* 0x38 | RPL 3: 32-bit (compatibility mode) user code */
+#define GDT_ENTRIES 8
 
 /* Interrupt vectors */
 #define VEC_TIMER	 0x20

@@ -10,6 +10,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/bkl.h"
+#include "kernel/compat.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -48,6 +49,10 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
+	if (compat_check_entry(tp, tf)) { /* a 32-bit process: int $0x80 only */
+		kernel_exit(tf);
+		return;
+	}
 	count_entry(c, tf->vector);
 	/* the ud2 stub can be reached by a plain jump: never trust RCX/R11 */
 	tf->rflags = (tf->rflags & USER_RFLAGS_MASK) | RFLAGS_IF | 0x2;
@@ -61,14 +66,16 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
-	nr = tf->rax;
+	nr = tp->compat ? (uint32_t)tf->rax : tf->rax; /* eax in 32-bit mode */
 	if (stamp)
 		ubench_entry_trace(tp, stamp, nr);
 	fn = syscall_lookup(nr);
 	if (fn) {
-		/* the argument registers, in ABI order */
-		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+		/* the argument registers, in ABI order (i386 ones for a 32-bit process) */
+		uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
 
+		if (tp->compat)
+			compat_syscall_args(tf, nr, args);
 		c->cnt.per_syscall[nr]++;
 		tf->rax = (uint64_t)fn(args);
 	} else {

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * 32-bit processes: static ELF32 i386 programs running in compatibility
+ * mode (docs/kernel.md, "32-bit processes"). Their system call is
+ * `int $0x80` with the i386 registers; every argument is one 32-bit
+ * register, widened by the type of the call's parameter.
+ */
+#ifndef KERNEL_COMPAT_H
+#define KERNEL_COMPAT_H
+
+#include <stdint.h>
+#include "arch/x86_64/trapframe.h"
+
+struct proc;
+
+/* Top of the main stack of p: below 4 GiB for a 32-bit process. */
+uint64_t proc_stack_top(const struct proc *p);
+/* The mmap() area [*lo, *hi) of p. */
+void proc_mmap_area(const struct proc *p, uint64_t *lo, uint64_t *hi);
+/* Width of a user pointer in p's memory (argv arrays): 4 or 8. */
+unsigned proc_ptr_size(const struct proc *p);
+
+/*
+ * The arguments of call nr (a valid number) from a 32-bit process's frame:
+ * ebx, ecx, edx, esi, edi, ebp, each sign-extended where the parameter's
+ * type is signed and zero-extended otherwise (pointers, sizes).
+ */
+void compat_syscall_args(const struct trapframe *tf, uint64_t nr, uint64_t args[6]);
+
+/*
+ * Decides whether a kernel entry from a 32-bit process may proceed as a
+ * system call: only `int $0x80` may. Returns 0, or kills the process with
+ * one line naming the entry (the frame must not return in 64-bit mode)
+ * and returns -1.
+ */
+int compat_check_entry(struct proc *p, const struct trapframe *tf);
+
+#endif
