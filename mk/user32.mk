@@ -52,3 +52,14 @@ $(B)/user/bin/%: $(B)/user32/%.elf
 	$(Q)$(USER_OBJCOPY) --strip-debug $< $@
 
 $(INITRD_IMG): $(USER32_BINS)
+
+# ut32 in the VM on both platforms (tests/guest/usertests.sh types `ut32`).
+CHECK_SUITES += compat32-vessel compat32-qemu
+SUITE_CMD_compat32-vessel := UT_CMD=ut32 UT_NAME=ut32 USERTESTS_TIMEOUT=240 sh tests/guest/usertests.sh --kvm \
+	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG)
+SUITE_DEPS_compat32-vessel = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_compat32-vessel := 300
+SUITE_CMD_compat32-qemu := UT_CMD=ut32 UT_NAME=ut32 USERTESTS_TIMEOUT=240 sh tests/guest/usertests.sh \
+	sh scripts/qemu-run.sh --initrd $(INITRD_IMG) $(KERNEL_ELF)
+SUITE_DEPS_compat32-qemu = $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_compat32-qemu := 300

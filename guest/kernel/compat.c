@@ -3,8 +3,13 @@
 #include "kernel/compat.h"
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/text_patch.h"
+#include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "lib/string.h"
 
 uint64_t proc_stack_top(const struct proc *p)
 {
@@ -56,4 +61,56 @@ int compat_check_entry(struct proc *p, const struct trapframe *tf)
 	       p->pid, p->name, tf->rip);
 	proc_kill(p, VESSEL_SIGILL);
 	return -1;
+}
+
+const char *compat_fault_note(const struct proc *p, const struct trapframe *tf)
+{
+	if (!p->compat || (tf->vector != 11 && tf->vector != 13))
+		return "";
+	switch (tf->error & ~3ull) { /* the selector without the EXT and IDT bits */
+	case USER_CS & ~3:
+		return " (32-bit process: far transfer to the 64-bit code segment 0x23)";
+	case KERNEL_CS:
+		return " (32-bit process: far transfer to the kernel code segment)";
+	case TSS_SEL:
+		return " (32-bit process: far transfer to the TSS)";
+	default:
+		return tf->error ? " (32-bit process: bad selector)" : "";
+	}
+}
+
+/* The CSTAR page's frame, made at the first address space. */
+static uint64_t syscall_page;
+
+int compat_syscall_page_map(uint64_t pml4)
+{
+	uint64_t *pte;
+
+	if (!syscall_page) {
+		/* jmp *0(%rip); .quad syscall_entry_fast */
+		uint8_t code[14] = { 0xff, 0x25, 0, 0, 0, 0 };
+		uint64_t target = (uint64_t)syscall_entry_fast, frame = page_alloc_zeroed();
+
+		if (!frame)
+			return -ENOMEM;
+		memcpy(code + 6, &target, 8);
+		if (text_poke(phys_to_virt(frame), code, sizeof(code))) {
+			page_free(frame);
+			return -ENOMEM;
+		}
+		syscall_page = frame;
+	}
+	if (pt_map(pml4, COMPAT_SYSCALL_VA, syscall_page, 0))
+		return -ENOMEM;
+	pte = pt_lookup(pml4, COMPAT_SYSCALL_VA);
+	*pte &= ~PTE_OWNED; /* shared by every address space */
+	return 0;
+}
+
+void compat_syscall_page_unmap(uint64_t pml4)
+{
+	uint64_t *pte = pt_lookup(pml4, COMPAT_SYSCALL_VA);
+
+	if (pte)
+		*pte = 0;
 }

@@ -35,4 +35,21 @@ void compat_syscall_args(const struct trapframe *tf, uint64_t nr, uint64_t args[
  */
 int compat_check_entry(struct proc *p, const struct trapframe *tf);
 
+/*
+ * The end of the kill message of a user exception: for a 32-bit process
+ * whose #NP/#GP names a code segment it may not use, what it tried
+ * ("(32-bit process: far transfer to 64-bit code segment 0x23)"); else "".
+ */
+const char *compat_fault_note(const struct proc *p, const struct trapframe *tf);
+
+/*
+ * Maps the CSTAR page (COMPAT_SYSCALL_VA, supervisor-only, executable) into
+ * a new address space. `syscall` in compatibility mode enters there at CPL0
+ * and it jumps to the LSTAR entry (syscall_entry_fast), so the call reaches
+ * syscall_trap on every platform. Returns 0 or -ENOMEM.
+ */
+int compat_syscall_page_map(uint64_t pml4);
+/* Removes that mapping (before the address space frees its pages). */
+void compat_syscall_page_unmap(uint64_t pml4);
+
 #endif

@@ -532,8 +532,8 @@ void proc_user_exception(struct trapframe *tf, uint64_t cr2)
 					  "read",
 		       (tf->error & 1) ? ", protection" : "");
 	} else {
-		printk("vessel: killed pid %d (%s): %s rip %#lx\n", p->pid, p->name,
-		       trap_name(tf->vector), tf->rip);
+		printk("vessel: killed pid %d (%s): %s rip %#lx%s\n", p->pid, p->name,
+		       trap_name(tf->vector), tf->rip, compat_fault_note(p, tf));
 	}
 	proc_kill(p, exception_signal(tf->vector));
 }

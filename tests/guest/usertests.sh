@@ -31,30 +31,30 @@ mkdir -p "$B/test-logs"
 log="$B/test-logs/usertests-console-$$.log"
 timeout_s=${USERTESTS_TIMEOUT:-1500}
 
-printf 'usertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
+printf '%s\npoweroff\n' "${UT_CMD:-usertests ${USERTESTS_ARGS:-}}" |
 	timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1
 status=$?
 tr -d '\r' <"$log" >"$log.txt"
 
-awk -v status="$status" -v logf="$log" '
+awk -v status="$status" -v logf="$log" -v name="${UT_NAME:-usertests}" '
 { sub(/^(\$ )+/, "") }   # output that follows a shell prompt on the same line
 /^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; next }
 /^(not )?ok [0-9]+ - / {
 	n++
 	line = $0
 	sub(/^(not )?ok [0-9]+ - /, "", line)
-	if ($1 == "not") { print "not ok " n " - usertests: " line; bad++ }
-	else print "ok " n " - usertests: " line
+	if ($1 == "not") { print "not ok " n " - " name ": " line; bad++ }
+	else print "ok " n " - " name ": " line
 	next
 }
 /^#/ { sub(/[ \t]+$/, ""); print; next }
 END {
 	results = n
-	if (!plan) print "not ok " ++n " - usertests: no plan line (did the shell start usertests? see " logf ")"
-	else if (results < plan) print "not ok " ++n " - usertests: only " results " of " plan " results (guest died or hung? see " logf ")"
-	if (status == 0) print "ok " ++n " - usertests: VM powered off with status 0"
-	else if (status == 124 || status == 137) print "not ok " ++n " - usertests: VM timed out (see " logf ")"
-	else print "not ok " ++n " - usertests: VM exited with status " status " (see " logf ")"
+	if (!plan) print "not ok " ++n " - " name ": no plan line (did the shell start " name "? see " logf ")"
+	else if (results < plan) print "not ok " ++n " - " name ": only " results " of " plan " results (guest died or hung? see " logf ")"
+	if (status == 0) print "ok " ++n " - " name ": VM powered off with status 0"
+	else if (status == 124 || status == 137) print "not ok " ++n " - " name ": VM timed out (see " logf ")"
+	else print "not ok " ++n " - " name ": VM exited with status " status " (see " logf ")"
 	exit (bad > 0 || !plan || results < plan || status != 0) ? 1 : 0
 }' "$log.txt"
 rc=$?

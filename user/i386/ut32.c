@@ -179,6 +179,11 @@ static void test_exit_status(void)
 	long st = run_wait("echo32", argv);
 
 	ok(st == 0, "echo32 runs and exits 0", "status %#lx%.0ld", st, 0);
+	st = run_wait("cat32", (const char *const[]){ "cat32", "hello.txt", NULL });
+	ok(st == 0, "cat32 hello.txt exits 0", "status %#lx%.0ld", st, 0);
+	st = run_wait("cat32", (const char *const[]){ "cat32", "no-such-file", NULL });
+	ok(st > 0 && VESSEL_W_EXITED(st), "cat32 of a missing file exits non-zero",
+	   "status %#lx%.0ld", st, 0);
 	ok(sys_getpid() > 1 && sys_gettid() == sys_getpid(), "getpid and gettid", "%ld%.0ld", 0, 0);
 }
 

@@ -21,7 +21,6 @@ void arch_set_syscall_entry(int erratum_stub)
 {
 	lstar_value = erratum_stub ? USER_STUB_VA : (uint64_t)syscall_entry_fast;
 	wrmsr(MSR_LSTAR, lstar_value);
-	wrmsr(MSR_CSTAR, lstar_value);
 }
 
 void arch_cpu_init(struct cpu *c)
@@ -45,11 +44,11 @@ void arch_cpu_init(struct cpu *c)
 	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_LSTAR, lstar_value ? lstar_value : (uint64_t)syscall_entry_fast);
 	/*
-	 * `syscall` from compatibility mode (AMD; Intel raises #UD) enters at
-	 * CSTAR: the same entry, where syscall_trap kills a 32-bit process
-	 * (only int $0x80 is its system call) so it cannot return in 64-bit mode.
+	 * `syscall` from compatibility mode enters at CSTAR (AMD; Intel raises
+	 * #UD): a page that jumps to the LSTAR entry, where syscall_trap kills
+	 * a 32-bit process (kernel/compat.c).
 	 */
-	wrmsr(MSR_CSTAR, lstar_value ? lstar_value : (uint64_t)syscall_entry_fast);
+	wrmsr(MSR_CSTAR, COMPAT_SYSCALL_VA);
 	if (c->id == 0) {
 		__asm__ volatile("fninit; fxsave64 %0" : "=m"(fpu_initial_state));
 		*(uint32_t *)&fpu_initial_state[24] = 0x1f80; /* MXCSR: all masked */

@@ -59,6 +59,12 @@
  * syscall erratum stub (see entry.S); mapped in every address space.
  */
 #define USER_STUB_VA	    0xffffff0000000000
+/*
+ * CSTAR (syscall from compatibility mode): a supervisor-only page below the
+ * program image in every address space (kernel/compat.c). This host enters
+ * at CSTAR truncated to 32 bits, so the target must lie below 4 GiB.
+ */
+#define COMPAT_SYSCALL_VA 0x3ff000
 #define USER_STUB_PROBE_OFF 16
 
 /* AP trampoline for INIT-SIPI-SIPI (QEMU): must be below 1 MiB, page aligned */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A 64-bit process may enter compatibility mode (USER_CS32 is in the GDT
+ * for the 32-bit processes): nothing it does there may hurt the kernel.
+ * int $0x80 from compatibility mode is its usual call and returns there;
+ * `syscall` enters at CSTAR (AMD, this host, QEMU) and returns in 64-bit
+ * mode, or is a #UD (Intel) that kills it. The 32-bit processes' own tests
+ * and escape attempts are the ut32 program.
+ */
+#include "ut.h"
+
+#define USER_CS32 0x3b
+#define USER_CS64 0x23
+
+/*
+ * getpid through int $0x80 executed in compatibility mode; back to 64-bit.
+ * A kernel entry from compatibility mode saves only ESP (QEMU zero-extends
+ * it): RSP is kept in r12 (saved by the kernel as a 64-bit register).
+ */
+static long getpid_in_compat_mode(void)
+{
+	long pid;
+
+	__asm__ volatile("movq %%rsp, %%r12\n\t"
+			 "pushq $0x3b\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n\t"
+			 ".code32\n"
+			 "1:\n\t"
+			 "movl %1, %%eax\n\t"
+			 "int $0x80\n\t"
+			 "ljmp $0x23, $2f\n\t"
+			 ".code64\n"
+			 "2:\n\t"
+			 "movq %%r12, %%rsp"
+			 : "=a"(pid)
+			 : "i"(SYS_getpid)
+			 : "rcx", "r11", "r12", "memory");
+	return pid;
+}
+
+void test_compat_mode(void)
+{
+	int32_t st;
+
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(getpid_in_compat_mode(), sys_getpid());
+	st = ut_run_helper("compat-syscall", NULL);
+	if (st != EXITED(42) && st != KILLED(VESSEL_SIGILL))
+		ut_fail(__FILE__, __LINE__, "syscall in compatibility mode: wait status %#x",
+			(unsigned)st);
+	ut_note("syscall in compatibility mode: %s",
+		st == EXITED(42) ? "returned in 64-bit mode" : "#UD, killed");
+	/* and the kernel is fine */
+	CHECK_EQ(ut_run_helper("exit", "0", NULL), EXITED(0));
+}
+
+int h_compat_syscall(void)
+{
+	long pid;
+
+	/* the code after `syscall` runs in 64-bit mode: sysret/iret go to USER_CS */
+	__asm__ volatile("movq %%rsp, %%r12\n\t"
+			 "pushq $0x3b\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n\t"
+			 ".code32\n"
+			 "1:\n\t"
+			 "movl %1, %%eax\n\t"
+			 "syscall\n\t"
+			 ".code64\n\t"
+			 "movq %%r12, %%rsp"
+			 : "=a"(pid)
+			 : "i"(SYS_getpid)
+			 : "rcx", "r11", "r12", "memory");
+	return pid == sys_getpid() ? 42 : 1;
+}
