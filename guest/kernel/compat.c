@@ -9,6 +9,7 @@
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/sched.h"
 #include "lib/string.h"
 
 uint64_t proc_stack_top(const struct proc *p)
@@ -61,6 +62,12 @@ int compat_check_entry(struct proc *p, const struct trapframe *tf)
 	       p->pid, p->name, tf->rip);
 	proc_kill(p, VESSEL_SIGILL);
 	return -1;
+}
+
+void compat_make_32bit(struct proc *p)
+{
+	p->compat = 1;
+	p->threads->tf->cs = USER_CS32;
 }
 
 const char *compat_fault_note(const struct proc *p, const struct trapframe *tf)

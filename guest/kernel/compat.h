@@ -36,6 +36,12 @@ void compat_syscall_args(const struct trapframe *tf, uint64_t nr, uint64_t args[
 int compat_check_entry(struct proc *p, const struct trapframe *tf);
 
 /*
+ * Turns p, made by proc_spawn_raw from 32-bit code and not run yet, into a
+ * 32-bit process: compat, its thread starts in compatibility mode.
+ */
+void compat_make_32bit(struct proc *p);
+
+/*
  * The end of the kill message of a user exception: for a 32-bit process
  * whose #NP/#GP names a code segment it may not use, what it tried
  * ("(32-bit process: far transfer to 64-bit code segment 0x23)"); else "".
