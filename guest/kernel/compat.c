@@ -9,6 +9,9 @@
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/syscall.h"
+#include "kernel/ubench.h"
+#include "lib/errno.h"
 #include "kernel/sched.h"
 #include "lib/string.h"
 
@@ -53,15 +56,28 @@ void compat_syscall_args(const struct trapframe *tf, uint64_t nr, uint64_t args[
 							 (uint64_t)(uint32_t)regs[i];
 }
 
-int compat_check_entry(struct proc *p, const struct trapframe *tf)
+void compat_syscall(struct cpu *c, struct proc *p, struct trapframe *tf, uint64_t stamp)
 {
-	if (!p || !p->compat || tf->vector == VEC_SYSCALL_INT)
-		return 0;
-	printk("vessel: killed pid %d (%s): syscall instruction in a 32-bit process "
-	       "(int $0x80 is its system call) at rip %#lx\n",
-	       p->pid, p->name, tf->rip);
-	proc_kill(p, VESSEL_SIGILL);
-	return -1;
+	uint64_t nr = (uint32_t)tf->rax, args[6];
+	syscall_fn *fn;
+
+	if (tf->vector != VEC_SYSCALL_INT) {
+		printk("vessel: killed pid %d (%s): syscall instruction in a 32-bit process "
+		       "(int $0x80 is its system call) at rip %#lx\n",
+		       p->pid, p->name, tf->rip);
+		proc_kill(p, VESSEL_SIGILL);
+		return;
+	}
+	if (stamp)
+		ubench_entry_trace(p, stamp, nr);
+	fn = syscall_lookup(nr);
+	if (!fn) {
+		tf->rax = (uint64_t)-ENOSYS;
+		return;
+	}
+	compat_syscall_args(tf, nr, args);
+	c->cnt.per_syscall[nr]++;
+	tf->rax = (uint64_t)fn(args);
 }
 
 void compat_make_32bit(struct proc *p)

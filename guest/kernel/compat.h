@@ -9,7 +9,9 @@
 #define KERNEL_COMPAT_H
 
 #include <stdint.h>
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/trapframe.h"
+#include "kernel/percpu.h"
 
 struct proc;
 
@@ -28,12 +30,31 @@ unsigned proc_ptr_size(const struct proc *p);
 void compat_syscall_args(const struct trapframe *tf, uint64_t nr, uint64_t args[6]);
 
 /*
- * Decides whether a kernel entry from a 32-bit process may proceed as a
- * system call: only `int $0x80` may. Returns 0, or kills the process with
- * one line naming the entry (the frame must not return in 64-bit mode)
- * and returns -1.
+ * The rest of a system call of 32-bit process p on CPU c after syscall_trap's
+ * common checks (BKL held; stamp from ubench_entry_stamp): an entry other
+ * than `int $0x80` kills p with one line naming it (the frame must not
+ * return in 64-bit mode); else the call eax with the widened i386 registers
+ * (compat_syscall_args), its result in tf->rax. The caller leaves through
+ * kernel_exit.
  */
-int compat_check_entry(struct proc *p, const struct trapframe *tf);
+void compat_syscall(struct cpu *c, struct proc *p, struct trapframe *tf, uint64_t stamp);
+
+/*
+ * When c switches to another process's page table (sched.c), with compat =
+ * whether that process is 32-bit: c's 64-bit user code descriptor (USER_CS)
+ * is not present while a 32-bit address space is loaded, so a far jump, far
+ * call, far return or iret to it faults (#NP) instead of entering 64-bit
+ * mode. Lazy CPUs (idle, kernel threads) keep the table and the descriptor
+ * together, so a process always returns to user mode with its own state.
+ * Written only when the state changes; sysret does not read it.
+ */
+static inline void compat_switch_mm(struct cpu *c, int compat)
+{
+	uint64_t want = compat ? USER_CODE64_DESC & ~DESC_PRESENT : USER_CODE64_DESC;
+
+	if (c->gdt[USER_CS >> 3] != want)
+		c->gdt[USER_CS >> 3] = want;
+}
 
 /*
  * Turns p, made by proc_spawn_raw from 32-bit code and not run yet, into a

@@ -14,13 +14,6 @@ struct cpu;
 void gdt_init_cpu(struct cpu *c);
 /* Sets the stack the CPU switches to on entry from user mode. */
 void tss_set_rsp0(struct cpu *c, uint64_t rsp0);
-/*
- * Marks c's 64-bit user code descriptor (USER_CS) present or not present.
- * Called on every return to user mode: not present while a 32-bit process
- * runs, so a far jump, far call, far return or iret to USER_CS faults
- * (#NP) instead of entering 64-bit mode. sysret does not read the GDT.
- */
-void gdt_user_cs64(struct cpu *c, int present);
 /* Fills the shared IDT (once, on the BSP). */
 void idt_init(void);
 /* Loads the shared IDT on this CPU. */

@@ -5,9 +5,7 @@
 #include "kernel/percpu.h"
 #include "lib/string.h"
 
-#define IST_SIZE	 8192
-#define USER_CODE64_DESC 0x00affa000000ffffull /* DPL3, L=1 */
-#define DESC_PRESENT	 (1ull << 47)
+#define IST_SIZE 8192
 
 static uint8_t ist_stacks[MAX_CPUS][4][IST_SIZE] __attribute__((aligned(16)));
 
@@ -58,12 +56,4 @@ void tss_set_rsp0(struct cpu *c, uint64_t rsp0)
 {
 	c->tss.rsp0 = rsp0;
 	c->kstack_top = rsp0;
-}
-
-void gdt_user_cs64(struct cpu *c, int present)
-{
-	uint64_t want = present ? USER_CODE64_DESC : USER_CODE64_DESC & ~DESC_PRESENT;
-
-	if (c->gdt[USER_CS >> 3] != want)
-		c->gdt[USER_CS >> 3] = want;
 }

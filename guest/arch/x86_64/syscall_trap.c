@@ -4,7 +4,8 @@
  * through LSTAR, syscall through the ud2 erratum stub, int $0x80): the BKL,
  * the erratum fix-ups (errata.c), the entry counters, the checks of the
  * frame a return will restore, the argument registers; then the call from
- * the table (kernel/syscall.c).
+ * the table (kernel/syscall.c). A 32-bit process's call goes on in
+ * compat_syscall (kernel/compat.c).
  */
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
@@ -49,10 +50,6 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
-	if (compat_check_entry(tp, tf)) { /* a 32-bit process: int $0x80 only */
-		kernel_exit(tf);
-		return;
-	}
 	count_entry(c, tf->vector);
 	/* the ud2 stub can be reached by a plain jump: never trust RCX/R11 */
 	tf->rflags = (tf->rflags & USER_RFLAGS_MASK) | RFLAGS_IF | 0x2;
@@ -66,16 +63,19 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
-	nr = tp->compat ? (uint32_t)tf->rax : tf->rax; /* eax in 32-bit mode */
+	if (__builtin_expect(tp->compat, 0)) { /* 32-bit process: kernel/compat.c */
+		compat_syscall(c, tp, tf, stamp);
+		kernel_exit(tf);
+		return;
+	}
+	nr = tf->rax;
 	if (stamp)
 		ubench_entry_trace(tp, stamp, nr);
 	fn = syscall_lookup(nr);
 	if (fn) {
-		/* the argument registers, in ABI order (i386 ones for a 32-bit process) */
-		uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+		/* the argument registers, in ABI order */
+		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
 
-		if (tp->compat)
-			compat_syscall_args(tf, nr, args);
 		c->cnt.per_syscall[nr]++;
 		tf->rax = (uint64_t)fn(args);
 	} else {
