@@ -9,34 +9,35 @@
  */
 #include "ut.h"
 
-#define USER_CS32 0x3b
-#define USER_CS64 0x23
 
 /*
- * getpid through int $0x80 executed in compatibility mode; back to 64-bit.
- * A kernel entry from compatibility mode saves only ESP (QEMU zero-extends
- * it): RSP is kept in r12 (saved by the kernel as a 64-bit register).
+ * Far return to USER_CS32, then eax = SYS_getpid in compatibility mode and
+ * `tail` (which must end in 64-bit mode). A kernel entry from compatibility
+ * mode saves only ESP (QEMU zero-extends it): RSP is kept in r12 (saved by
+ * the kernel as a 64-bit register). Result: rax.
  */
+#define GETPID_IN_COMPAT_MODE(pid, tail)                                                           \
+	__asm__ volatile("movq %%rsp, %%r12\n\t"                                                   \
+			 "pushq $0x3b\n\t"                                                         \
+			 "leaq 1f(%%rip), %%rax\n\t"                                               \
+			 "pushq %%rax\n\t"                                                         \
+			 "lretq\n\t"                                                               \
+			 ".code32\n"                                                               \
+			 "1:\n\t"                                                                  \
+			 "movl %1, %%eax\n\t" tail "movq %%r12, %%rsp"                             \
+			 : "=a"(pid)                                                               \
+			 : "i"(SYS_getpid)                                                         \
+			 : "rcx", "r11", "r12", "memory")
+
+/* getpid through int $0x80 executed in compatibility mode; back to 64-bit. */
 static long getpid_in_compat_mode(void)
 {
 	long pid;
 
-	__asm__ volatile("movq %%rsp, %%r12\n\t"
-			 "pushq $0x3b\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n\t"
-			 ".code32\n"
-			 "1:\n\t"
-			 "movl %1, %%eax\n\t"
-			 "int $0x80\n\t"
-			 "ljmp $0x23, $2f\n\t"
-			 ".code64\n"
-			 "2:\n\t"
-			 "movq %%r12, %%rsp"
-			 : "=a"(pid)
-			 : "i"(SYS_getpid)
-			 : "rcx", "r11", "r12", "memory");
+	GETPID_IN_COMPAT_MODE(pid, "int $0x80\n\t"
+				   "ljmp $0x23, $2f\n\t"
+				   ".code64\n"
+				   "2:\n\t");
 	return pid;
 }
 
@@ -61,19 +62,7 @@ int h_compat_syscall(void)
 	long pid;
 
 	/* the code after `syscall` runs in 64-bit mode: sysret/iret go to USER_CS */
-	__asm__ volatile("movq %%rsp, %%r12\n\t"
-			 "pushq $0x3b\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n\t"
-			 ".code32\n"
-			 "1:\n\t"
-			 "movl %1, %%eax\n\t"
-			 "syscall\n\t"
-			 ".code64\n\t"
-			 "movq %%r12, %%rsp"
-			 : "=a"(pid)
-			 : "i"(SYS_getpid)
-			 : "rcx", "r11", "r12", "memory");
+	GETPID_IN_COMPAT_MODE(pid, "syscall\n\t"
+				   ".code64\n\t");
 	return pid == sys_getpid() ? 42 : 1;
 }

@@ -3,7 +3,8 @@
  * Program entry of a 32-bit program (ELF32 i386, run in compatibility
  * mode). The kernel leaves (docs/syscalls.md, "32-bit processes"):
  *   (%esp) = argc, 4(%esp) = argv[0], ..., argv[argc] = NULL.
- * __libc_start(argc, argv) runs main and exits with its result.
+ * __libc_start(argc, argv) runs main and exits with its result. The
+ * registers at entry are not recorded (no __start_regs, vessel/start.h).
  */
 	.text
 	.globl _start
@@ -34,14 +35,5 @@ __thread_entry:
 	call __thread_main		/* (struct start *) -> never returns */
 	ud2
 	.size __thread_entry, . - __thread_entry
-
-	/* vessel/start.h: not recorded by 32-bit programs (all zero) */
-	.bss
-	.balign 16
-	.globl __start_regs
-	.type __start_regs, @object
-	.size __start_regs, 144
-__start_regs:
-	.zero 144
 
 	.section .note.GNU-stack, "", @progbits
