@@ -179,6 +179,9 @@ static void test_exit_status(void)
 	long st = run_wait("echo32", argv);
 
 	ok(st == 0, "echo32 runs and exits 0", "status %#lx%.0ld", st, 0);
+	st = run_wait("echo",
+		      (const char *const[]){ "echo", "64-bit", "echo", "from", "ut32", NULL });
+	ok(st == 0, "a 32-bit process spawns a 64-bit one", "status %#lx%.0ld", st, 0);
 	st = run_wait("cat32", (const char *const[]){ "cat32", "hello.txt", NULL });
 	ok(st == 0, "cat32 hello.txt exits 0", "status %#lx%.0ld", st, 0);
 	st = run_wait("cat32", (const char *const[]){ "cat32", "no-such-file", NULL });
