@@ -68,6 +68,7 @@ void compat_syscall(struct cpu *c, struct proc *p, struct trapframe *tf, uint64_
 		proc_kill(p, VESSEL_SIGILL);
 		return;
 	}
+	c->cnt.syscalls_compat++;
 	if (stamp)
 		ubench_entry_trace(p, stamp, nr);
 	fn = syscall_lookup(nr);

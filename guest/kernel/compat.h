@@ -52,8 +52,10 @@ static inline void compat_switch_mm(struct cpu *c, int compat)
 {
 	uint64_t want = compat ? USER_CODE64_DESC & ~DESC_PRESENT : USER_CODE64_DESC;
 
-	if (c->gdt[USER_CS >> 3] != want)
+	if (c->gdt[USER_CS >> 3] != want) {
 		c->gdt[USER_CS >> 3] = want;
+		c->cnt.compat_gdt_switches++;
+	}
 }
 
 /*

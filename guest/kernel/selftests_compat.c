@@ -85,7 +85,10 @@ SELFTEST(compat_program)
 	counters_sum(&c1);
 	ST_ASSERT(VESSEL_W_EXITED(st) && VESSEL_W_EXITSTATUS(st) == 0);
 	ST_ASSERT(c1.per_syscall[SYS_write] > c0.per_syscall[SYS_write]);
-	ST_ASSERT(c1.syscalls_int80 > c0.syscalls_int80); /* its only entry */
+	ST_ASSERT(c1.syscalls_int80 > c0.syscalls_int80);	 /* its only entry */
+	ST_ASSERT(c1.syscalls_compat - c0.syscalls_compat >= 2); /* write, exit */
+	/* its CPU loaded a 32-bit address space: the 64-bit descriptor went away */
+	ST_ASSERT(c1.compat_gdt_switches > c0.compat_gdt_switches);
 	return 0;
 }
 

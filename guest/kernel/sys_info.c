@@ -86,6 +86,8 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
+	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
+	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

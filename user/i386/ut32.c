@@ -173,6 +173,33 @@ static void test_threads(void)
 		   "value %ld%.0ld", v, 0);
 }
 
+/* Named counter `name` from stats(), or -1. */
+static long long named_counter(const char *name)
+{
+	static struct vessel_stats st;
+	long n = sys_stats(&st, sizeof(st));
+
+	if (n != (long)sizeof(st))
+		return -1;
+	for (uint32_t i = 0; i < st.nnamed && i < VESSEL_STATS_NAMED; i++)
+		if (!strcmp(st.named[i].name, name))
+			return (long long)st.named[i].value;
+	return -1;
+}
+
+static void test_stats(void)
+{
+	long long before = named_counter("syscall.from_32bit"), after;
+
+	for (int i = 0; i < 10; i++)
+		sys_getpid();
+	after = named_counter("syscall.from_32bit");
+	ok(before >= 0 && after - before >= 11, "stats counts the calls of 32-bit processes",
+	   "%ld calls counted%.0ld", (long)(after - before), 0);
+	ok(named_counter("compat.gdt_switches") > 0, "stats counts descriptor switches", "%ld%.0ld",
+	   (long)named_counter("compat.gdt_switches"), 0);
+}
+
 static void test_exit_status(void)
 {
 	const char *argv[] = { "echo32", "echo32", "runs", NULL };
@@ -201,6 +228,7 @@ int main(int argc, char **argv)
 	test_files();
 	test_memory();
 	test_threads();
+	test_stats();
 	test_exit_status();
 	test_escapes();
 	printf("1..%d\n# ut32: %d failed\n", count, failures);
