@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
+ * Relevance and liveness of registers, computed once per program.
+ *
+ * Liveness: live[i] has bit r set if register r may be read (its type or
+ * value checked) on some path from instruction i before it is written.
+ * Explored checkpoints are compared on live registers only (vstate.c).
+ *
  * Relevance: rel[i] has bit r set if the value register r holds before
  * instruction i may, on some path, flow into something the verifier checks
  * or decides on: a jump condition, a memory access base or pointer offset,
@@ -7,14 +13,16 @@
  * reloaded with its bounds), or a function's result. Everything else (e.g. an
  * accumulator that only ends up in r0 of the main program) cannot change
  * which paths are feasible or whether a check passes, so states that differ
- * only there are equivalent for pruning (vstate.c).
+ * only there are equivalent for infinite-loop detection (vstate.c; explored
+ * checkpoints use the finer marks of precision.c).
  *
- * A backward may-analysis to a fixpoint, solved with a worklist: when an
- * instruction's set grows, only its predecessors are looked at again. Sets
- * only grow (11 bits), so each instruction is visited at most 12 times per
- * predecessor edge: linear in the program. (Repeated sweeps over the whole
- * program needed one sweep per backward jump on the way from a use to a
- * definition: quadratic, 20 s for a chain of 60000 jumps.)
+ * Both are backward may-analyses to a fixpoint, solved together with a
+ * worklist: when an instruction's sets grow, only its predecessors are
+ * looked at again. Sets only grow (2 x 11 bits), so each instruction is
+ * visited at most 23 times per predecessor edge: linear in the program.
+ * (Repeated sweeps over the whole program needed one sweep per backward
+ * jump on the way from a use to a definition: quadratic, 20 s for a chain
+ * of 60000 jumps.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +67,59 @@ static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out,
 	if (op == EBPF_CALL) {
 		*kill = 0x3f; /* r0-r5 are replaced or clobbered */
 		return 0x3e;  /* r1-r5: arguments */
+	}
+	return (uint16_t)(d | (x ? s : 0));
+}
+
+/*
+ * Liveness: the registers instruction `in` reads (its type or value, for
+ * any check), and in *kill those it overwrites without reading.
+ */
+static uint16_t live_uses(const struct verifier *v, const struct ebpf_insn *in, uint16_t *kill)
+{
+	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
+	bool x = EBPF_SRC(in->code) == EBPF_X;
+
+	*kill = 0;
+	switch (cls) {
+	case EBPF_ALU:
+	case EBPF_ALU64:
+		if (op == EBPF_MOV) {
+			*kill = d;
+			return x ? s : 0;
+		}
+		return (uint16_t)(d | (x ? s : 0));
+	case EBPF_LD:
+		*kill = d;
+		return 0;
+	case EBPF_LDX:
+		*kill = d;
+		return s;
+	case EBPF_ST:
+		return d;
+	case EBPF_STX:
+		if (EBPF_MODE(in->code) == EBPF_ATOMIC && in->imm == EBPF_CMPXCHG)
+			return (uint16_t)(d | s | 1u);
+		return (uint16_t)(d | s);
+	}
+	if (op == EBPF_JA)
+		return 0;
+	if (op == EBPF_EXIT)
+		return 1u;
+	if (op == EBPF_CALL) {
+		uint16_t use = 0x3e; /* a local call: r1-r5 may be arguments */
+
+		*kill = 0x3f;
+		if (in->src != EBPF_PSEUDO_CALL_LOCAL) {
+			const struct ebpf_helper *h = ebpf_env_helper(v->env, (uint32_t)in->imm);
+
+			use = 0;
+			for (int a = 0; a < 5; a++)
+				if (h->args[a] != EBPF_ARG_NONE)
+					use |= (uint16_t)(2u << a);
+		}
+		return use;
 	}
 	return (uint16_t)(d | (x ? s : 0));
 }
@@ -146,6 +207,7 @@ int vfy_compute_relevance(struct verifier *v)
 	vfy_charge(v, 2 * n);
 	/* every instruction once, the last first (popped in reverse order) */
 	memset(v->rel, 0, n * sizeof(*v->rel));
+	memset(v->live, 0, n * sizeof(*v->live));
 	for (size_t k = 0; k < n; k++) {
 		if (half[k])
 			continue;
@@ -155,17 +217,22 @@ int vfy_compute_relevance(struct verifier *v)
 	while (nwork) {
 		size_t k = work[--nwork], succ[2];
 		int ns = successors(insns, n, k, succ);
-		uint16_t out = 0, kill, use, nv;
+		uint16_t out = 0, lout = 0, kill, use, nv, nl;
 
 		queued[k] = 0;
 		vfy_charge(v, 1);
-		for (int s = 0; s < ns; s++)
+		for (int s = 0; s < ns; s++) {
 			out |= v->rel[succ[s]];
+			lout |= v->live[succ[s]];
+		}
 		use = rel_uses(&insns[k], in_main[k], out, &kill);
 		nv = (uint16_t)((out & ~kill) | use);
-		if (nv == v->rel[k])
+		use = live_uses(v, &insns[k], &kill);
+		nl = (uint16_t)((lout & ~kill) | use);
+		if (nv == v->rel[k] && nl == v->live[k])
 			continue;
 		v->rel[k] = nv;
+		v->live[k] = nl;
 		for (uint32_t p = pstart[k]; p < pstart[k + 1]; p++) {
 			if (queued[preds[p]])
 				continue;
