@@ -564,6 +564,28 @@ out:
 	return rc;
 }
 
+/*
+ * A prune point (where checkpoints are stored) at least every PRUNE_EVERY
+ * instructions of straight-line code, besides jump targets: backtracking
+ * (precision.c) walks a path back to the nearest checkpoint at least, so
+ * with no checkpoint in a long stretch, every value the verifier relies on
+ * there would walk back all of it (quadratic: 15,000 instructions of
+ * index arithmetic ran out of budget).
+ */
+#define PRUNE_EVERY 64
+
+static void add_prune_points(struct verifier *v)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < v->n; i += v->insns[i].code == EBPF_OPC_LDDW ? 2 : 1) {
+		if (v->is_prune[i] || i - last >= PRUNE_EVERY) {
+			v->is_prune[i] = v->is_prune[i] ? v->is_prune[i] : 1;
+			last = i;
+		}
+	}
+}
+
 int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
 		struct ebpf_error *err, struct ebpf_verify_stats *stats)
 {
@@ -583,6 +605,7 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 	vfy_charge(&v, (uint64_t)n * 80 / WORK_FRESH_BYTES);
 	rc = ebpf_check_cfg(env, insns, n, v.is_prune, err);
 	if (!rc) {
+		add_prune_points(&v);
 		rc = vfy_idmap_init(&v);
 		if (!rc)
 			rc = vfy_compute_relevance(&v);
