@@ -8,8 +8,8 @@
  * use the counter as an index: there it is precise, and the one that reads
  * out of bounds on exactly one of the 2^40 paths must be rejected.
  *
- * The context (layout "mem") is at least 72 bytes, written back by some
- * programs at offset 64.
+ * The context (layout "mem") is at least 72 bytes; most programs also write
+ * the counter at offset 64 and return it.
  */
 #define SEC(name) __attribute__((section(name), used))
 
@@ -41,7 +41,7 @@ SEC("blocks/if20") int if20(unsigned char *ctx)
 
 	X20(COUNT)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 SEC("blocks/if40") int if40(unsigned char *ctx)
@@ -50,7 +50,7 @@ SEC("blocks/if40") int if40(unsigned char *ctx)
 
 	X40(COUNT)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 SEC("blocks/if64") int if64(unsigned char *ctx)
@@ -59,7 +59,7 @@ SEC("blocks/if64") int if64(unsigned char *ctx)
 
 	X64(COUNT)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 /* branches on the bits of a word loaded from the context */
@@ -69,7 +69,7 @@ SEC("blocks/bits40") int bits40(unsigned char *ctx)
 
 	X40(BIT)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 /* nested: 20 outer blocks, each with an inner block (40 ifs) */
@@ -85,7 +85,7 @@ SEC("blocks/nested40") int nested40(unsigned char *ctx)
 
 	X20(NEST)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 /* the counter is computed by a local function and returned through it */
@@ -99,8 +99,10 @@ static __attribute__((noinline)) unsigned long count40(unsigned char *ctx)
 
 SEC("blocks/call40") int call40(unsigned char *ctx)
 {
-	OUT(ctx) = count40(ctx) + 1;
-	return 0;
+	unsigned long n = count40(ctx) + 1;
+
+	OUT(ctx) = n;
+	return n;
 }
 
 /* the counter lives on the stack (spilled and reloaded in every block) */
@@ -128,7 +130,7 @@ SEC("blocks/helper40") int helper40(unsigned char *ctx)
 
 	X40(FETCH)
 	OUT(ctx) = n;
-	return 0;
+	return n;
 }
 
 /* the counter (0..40) indexes the context: precise, 41 values per join;
