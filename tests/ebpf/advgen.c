@@ -52,6 +52,10 @@ int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t e
 			spec->ifs = atoi(val);
 		else if (!strcmp(key, "use"))
 			spec->use = atoi(val);
+		else if (!strcmp(key, "marks"))
+			spec->marks = atoi(val);
+		else if (!strcmp(key, "straight"))
+			spec->straight = atoi(val);
 		else
 			goto bad;
 	}
@@ -59,10 +63,12 @@ int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t e
 	    spec->spills < 0 || spec->spills > 64 || spec->loop < 0 || spec->loop > 1 ||
 	    spec->chain < 0 || spec->chain > 60000 || spec->helper < 0 || spec->helper > 512 ||
 	    spec->ifs < 0 || spec->ifs > 500 || spec->use < 0 || spec->use > 2 ||
-	    (spec->use && spec->ifs < 2)) {
+	    (spec->use && spec->ifs < 2) || spec->marks < 0 || spec->marks > 60000 ||
+	    spec->straight < 0 || spec->straight > 10000) {
 		snprintf(err, errlen,
 			 "gen: out of range (frames 1-8, spills 0-64, branches 0-63, loop 0-1, "
-			 "chain 0-60000, helper 0-512, ifs 0-500, use 0-2 with ifs >= 2): %s",
+			 "chain 0-60000, helper 0-512, ifs 0-500, use 0-2 with ifs >= 2, marks "
+			 "0-60000, straight 0-10000): %s",
 			 text);
 		return -1;
 	}
@@ -101,12 +107,18 @@ static void emit(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/* how many filler spills frame f has: the innermost frame keeps the top
+ * `branches` slots for itself */
+static int spill_count(const struct advgen_spec *sp, int f)
+{
+	return f == sp->frames - 1 && sp->spills > 64 - sp->branches ? 64 - sp->branches :
+								       sp->spills;
+}
+
 /* the filler spills of frame f: slot s at r10-512+8s */
 static void emit_spills(struct out *o, const struct advgen_spec *sp, int f)
 {
-	/* the innermost frame keeps the top `branches` slots for itself */
-	int n = f == sp->frames - 1 && sp->spills > 64 - sp->branches ? 64 - sp->branches :
-									sp->spills;
+	int n = spill_count(sp, f);
 
 	for (int s = 0; s < n; s++) {
 		int off = 512 - 8 * s;
@@ -152,8 +164,30 @@ static void emit_ifs(struct out *o, const struct advgen_spec *sp)
 	     sp->use == 1 ? sp->ifs : sp->ifs - 1);
 }
 
+/* marks=N: N checkpoints, then each of the frame's n spills relied on */
+static void emit_marks(struct out *o, const struct advgen_spec *sp, int n)
+{
+	for (int i = 0; i < sp->marks; i++)
+		emit(o, "ja +0\n");
+	for (int s = 0; s < n; s++)
+		emit(o, "ldxdw r1, [r10-%d]\nmov r2, r10\nadd r2, r1\n", 512 - 8 * s);
+}
+
+/* straight=N: N blocks of index arithmetic, each relying on all before */
+static void emit_straight(struct out *o, const struct advgen_spec *sp)
+{
+	emit(o, "stdw [r10-8], 0\nmov r3, 0\n");
+	for (int i = 0; i < sp->straight; i++)
+		emit(o, "add r3, 1\nand r3, 7\nmov r2, r10\nadd r2, -8\nadd r2, r3\n"
+			"ldxb r0, [r2+0]\n");
+}
+
 static void emit_innermost(struct out *o, const struct advgen_spec *sp)
 {
+	if (sp->straight)
+		emit_straight(o, sp);
+	if (sp->marks)
+		emit_marks(o, sp, spill_count(sp, sp->frames - 1));
 	if (sp->ifs)
 		emit_ifs(o, sp);
 	for (int b = 0; b < sp->branches; b++)
@@ -189,9 +223,9 @@ char *advgen_asm(const struct advgen_spec *sp)
 	o.s[0] = 0;
 	emit(&o,
 	     "# generated: frames=%d spills=%d branches=%d ids=%d loop=%d chain=%d helper=%d "
-	     "ifs=%d use=%d\n",
+	     "ifs=%d use=%d marks=%d straight=%d\n",
 	     sp->frames, sp->spills, sp->branches, (int)sp->ids, sp->loop, sp->chain, sp->helper,
-	     sp->ifs, sp->use);
+	     sp->ifs, sp->use, sp->marks, sp->straight);
 	if (sp->chain) {
 		/* executed top down: c<chain>, ..., c2, c1; r9 used only at c1 */
 		emit(&o, "mov r9, 0\nja32 top\nc1:\njeq r9, 0, +0\nja32 body\n");

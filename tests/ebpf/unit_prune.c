@@ -18,7 +18,6 @@
 #include <cmocka.h>
 #include "ebpf/ebpf.h"
 #include "ebpf/tools/testenv.h"
-#include "tests/ebpf/asm.h"
 #include "tests/ebpf/unit.h"
 
 /*
@@ -122,57 +121,23 @@ static void test_ifs_linear(void **state)
 	assert_non_null(strstr(b.err.msg, "out of bounds"));
 }
 
-/* L blocks of index arithmetic in straight-line code, each relying on a
- * value computed from all the blocks before */
-static char *straight_line(int blocks)
-{
-	size_t cap = (size_t)blocks * 80 + 100, len = 0;
-	char *s = malloc(cap);
-
-	assert_non_null(s);
-	len += (size_t)snprintf(s + len, cap - len, "mov r6, r1\nmov r3, 0\n");
-	for (int i = 0; i < blocks; i++)
-		len += (size_t)snprintf(s + len, cap - len,
-					"add r3, 1\nand r3, 7\nmov r2, r6\nadd r2, r3\n"
-					"ldxb r0, [r2+0]\n");
-	snprintf(s + len, cap - len, "mov r0, 0\nexit\n");
-	return s;
-}
-
-static uint64_t straight_line_work(int blocks)
-{
-	char msg[256], *text = straight_line(blocks);
-	struct ebpf_insn *insns;
-	int n = ebpf_asm(text, &insns, msg, sizeof(msg));
-	uint8_t mem[8] = { 0 };
-	struct ebpf_prog *prog = NULL;
-	struct ebpf_verify_stats st;
-	struct ebpf_error err;
-	struct testenv te;
-
-	assert_true(n > 0);
-	assert_int_equal(testenv_init(&te, LAYOUT_MEM, mem, sizeof(mem)), 0);
-	assert_int_equal(ebpf_prog_load(te.env, insns, (size_t)n * sizeof(*insns), &prog, &err), 0);
-	ebpf_verify_last_stats(&st);
-	ebpf_prog_free(prog);
-	testenv_free(&te);
-	free(insns);
-	free(text);
-	return st.work;
-}
-
 /*
  * Backtracking walks back to a checkpoint at least: with none in a long
- * stretch of straight-line code it was quadratic (3,000 blocks, 15,000
- * instructions, ran out of the budget). A prune point every 64 straight
- * instructions keeps it linear: twice the blocks, about twice the work.
+ * stretch of straight-line code it was quadratic (advgen straight=N;
+ * 15,000 instructions ran out of the budget). A prune point every 64
+ * straight instructions keeps it linear: twice the blocks, about twice the
+ * work.
  */
 static void test_backtracking_linear(void **state)
 {
-	uint64_t a = straight_line_work(3000), b = straight_line_work(6000);
+	struct gen_result a, b;
 
-	assert_true(a < 1000000);
-	assert_true(b < 2 * a + a / 4);
+	unit_load_gen("straight=2500", &a);
+	unit_load_gen("straight=5000", &b);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	assert_true(a.st.work < 1000000);
+	assert_true(b.st.work < 2 * a.st.work + a.st.work / 4);
 }
 
 int unit_prune_tests(void)
