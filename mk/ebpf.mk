@@ -106,5 +106,5 @@ $(B)/ebpf/bench_progs.o: bench/ebpf_progs.c
 	$(Q)$(CLANG) -O2 -target bpf -c $< -o $@
 
 BENCHES += ebpf
-BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
-BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
+BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o
+BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o
