@@ -28,6 +28,7 @@
  * precise too.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "verifier.h"
@@ -63,9 +64,10 @@ struct need {
 	uint64_t slots[EBPF_MAX_FRAMES];
 };
 
-static bool need_empty(const struct need *n)
+/* nothing is needed in frames 0..top (no frame above exists there) */
+static bool need_empty(const struct need *n, int top)
 {
-	for (int f = 0; f < EBPF_MAX_FRAMES; f++)
+	for (int f = 0; f <= top; f++)
 		if (n->regs[f] || n->slots[f])
 			return false;
 	return true;
@@ -188,15 +190,15 @@ static void mark_checkpoint(struct verifier *v, struct checkpoint *c, struct nee
 static int backtrack(struct verifier *v, size_t pos, struct need *n)
 {
 	struct checkpoint *c = v->owner;
+	size_t next = c ? c->hpos : SIZE_MAX; /* checkpoints precede pos */
 
 	for (;;) {
-		while (c && c->hpos > pos)
-			c = c->parent; /* cannot happen: checkpoints precede */
-		if (c && c->hpos == pos) {
+		if (pos == next) {
 			mark_checkpoint(v, c, n);
 			c = c->parent;
+			next = c ? c->hpos : SIZE_MAX;
 		}
-		if (need_empty(n) || pos == 0)
+		if (pos == 0 || need_empty(n, v->hist[pos].frame))
 			return 0;
 		pos--;
 		vfy_charge(v, 1);
