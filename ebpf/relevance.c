@@ -29,48 +29,6 @@
 #include <string.h>
 #include "verifier.h"
 
-static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out, uint16_t *kill)
-{
-	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
-	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
-	bool x = EBPF_SRC(in->code) == EBPF_X;
-
-	*kill = 0;
-	switch (cls) {
-	case EBPF_ALU:
-	case EBPF_ALU64:
-		if (op == EBPF_MOV) {
-			*kill = d;
-			return (out & d) && x ? s : 0;
-		}
-		if (!(out & d))
-			return 0; /* the result matters nowhere (even if a pointer) */
-		return (uint16_t)(d | (x ? s : 0));
-	case EBPF_LD:
-		*kill = d;
-		return 0;
-	case EBPF_LDX:
-		*kill = d;
-		return s;
-	case EBPF_ST:
-		return d;
-	case EBPF_STX:
-		if (EBPF_MODE(in->code) == EBPF_ATOMIC && in->imm == EBPF_CMPXCHG)
-			return (uint16_t)(d | s | 1u);
-		return (uint16_t)(d | s);
-	}
-	/* jumps */
-	if (op == EBPF_JA)
-		return 0;
-	if (op == EBPF_EXIT)
-		return in_main ? 0 : 1u;
-	if (op == EBPF_CALL) {
-		*kill = 0x3f; /* r0-r5 are replaced or clobbered */
-		return 0x3e;  /* r1-r5: arguments */
-	}
-	return (uint16_t)(d | (x ? s : 0));
-}
-
 /*
  * Liveness: the registers instruction `in` reads (its type or value, for
  * any check), and in *kill those it overwrites without reading.
@@ -89,6 +47,8 @@ static uint16_t live_uses(const struct verifier *v, const struct ebpf_insn *in, 
 			*kill = d;
 			return x ? s : 0;
 		}
+		if (op == EBPF_NEG || op == EBPF_END)
+			return d; /* END's source bit is the byte order */
 		return (uint16_t)(d | (x ? s : 0));
 	case EBPF_LD:
 		*kill = d;
@@ -110,7 +70,7 @@ static uint16_t live_uses(const struct verifier *v, const struct ebpf_insn *in, 
 	if (op == EBPF_CALL) {
 		uint16_t use = 0x3e; /* a local call: r1-r5 may be arguments */
 
-		*kill = 0x3f;
+		*kill = 0x3f; /* r0-r5 are replaced or clobbered */
 		if (in->src != EBPF_PSEUDO_CALL_LOCAL) {
 			const struct ebpf_helper *h = ebpf_env_helper(v->env, (uint32_t)in->imm);
 
@@ -122,6 +82,27 @@ static uint16_t live_uses(const struct verifier *v, const struct ebpf_insn *in, 
 		return use;
 	}
 	return (uint16_t)(d | (x ? s : 0));
+}
+
+/*
+ * Relevance: of the registers instruction `in` reads (live_use), those whose
+ * values it passes on to something that may matter, given the registers
+ * that matter after it (out): an ALU result that matters nowhere makes its
+ * inputs irrelevant (even a pointer's), main's r0 at exit is irrelevant, a
+ * call passes on r1-r5.
+ */
+static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out, uint16_t live_use)
+{
+	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+	bool jmp = cls == EBPF_JMP || cls == EBPF_JMP32;
+
+	if (cls == EBPF_ALU || cls == EBPF_ALU64)
+		return out & (1u << in->dst) ? live_use : 0;
+	if (jmp && op == EBPF_EXIT)
+		return in_main ? 0 : live_use;
+	if (jmp && op == EBPF_CALL)
+		return 0x3e;
+	return live_use;
 }
 
 /*
@@ -225,10 +206,10 @@ int vfy_compute_relevance(struct verifier *v)
 			out |= v->rel[succ[s]];
 			lout |= v->live[succ[s]];
 		}
-		use = rel_uses(&insns[k], in_main[k], out, &kill);
-		nv = (uint16_t)((out & ~kill) | use);
 		use = live_uses(v, &insns[k], &kill);
 		nl = (uint16_t)((lout & ~kill) | use);
+		use = rel_uses(&insns[k], in_main[k], out, use);
+		nv = (uint16_t)((out & ~kill) | use);
 		if (nv == v->rel[k] && nl == v->live[k])
 			continue;
 		v->rel[k] = nv;

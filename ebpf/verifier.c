@@ -530,8 +530,10 @@ static int explore(struct verifier *v)
 			goto out;
 		if ((rc = vfy_hist_push(v))) {
 			if (rc == -E2BIG)
-				vfy_fail(v, "program too complex: a path of %zu instructions",
-					 v->nhist);
+				vfy_fail(v,
+					 "program too complex: more than %u MiB of states and "
+					 "path history (a path of %zu instructions)",
+					 MAX_MEMORY >> 20, v->nhist);
 			goto out;
 		}
 		if (v->is_prune[v->idx]) {

@@ -457,12 +457,14 @@ static void block_free(struct verifier *v, void *b, uint32_t cap)
  * the current state, of them at most MAX_LIVE_INSN still being explored (an
  * ancestor on the current path: a match means an infinite loop, so they
  * matter only for that, and a loop's own iterations fill the window with
- * them). An explored checkpoint that keeps missing (more than 3 misses per
- * hit, plus 3; as Linux does) is dropped, and the one just past the window
- * is recycled if explored: in a loop, the states of early iterations do not
- * match again. Explored checkpoints are referenced by nothing live:
- * vfy_path_done() only walks up from live owners, whose ancestors are all
- * live.
+ * them). An explored checkpoint that contains the current state prunes it,
+ * and what its paths read and relied on becomes read and relied on by the
+ * current path (liveness.c, precision.c). An explored checkpoint that keeps
+ * missing (more than 3 misses per hit, plus 3; as Linux does) is dropped,
+ * and the one just past the window is recycled if explored: in a loop, the
+ * states of early iterations do not match again. Explored checkpoints are
+ * referenced by nothing live: vfy_path_done() only walks up from live
+ * owners, whose ancestors are all live.
  */
 int vfy_visit_prune_point(struct verifier *v)
 {
