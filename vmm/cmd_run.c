@@ -9,6 +9,7 @@
 #include "dev/device.h"
 #include "dev/serial.h"
 #include "hcb/hcb.h"
+#include "pttrace/pttrace.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
 
@@ -31,7 +32,7 @@
 static const char run_usage_head[] =
 	"usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
-	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
+	       "                  [--incoming tcp:HOST:PORT] [--stats] [--pt-trace FILE]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -49,6 +50,8 @@ static const char run_usage_head[] =
 	       "                  wait there for a live migration and run the migrated VM\n"
 	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
+	       "  --pt-trace FILE write the page-table trace of a kernel booted with\n"
+	       "                  pttrace=on to FILE (docs/sptmodel.md)\n"
 	       "  --no-hyper-callbacks\n"
 	       "                  refuse the guest's eBPF callbacks (the baseline; see\n"
 	       "                  docs/hcb.md)\n"
@@ -129,7 +132,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		if (!dev && strcmp(name, "--cpus") && strcmp(name, "--mem") &&
 		    strcmp(name, "--kernel") && strcmp(name, "--initrd") &&
 		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
-		    strcmp(name, "--incoming"))
+		    strcmp(name, "--incoming") && strcmp(name, "--pt-trace"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -186,6 +189,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (net_parse_uri(val, &na, why, sizeof(why)))
 				return bad(err, errlen, "--incoming '%s': %s", val, why);
 			o->incoming = val;
+		} else if (!strcmp(name, "--pt-trace")) {
+			if (!*val)
+				return bad(err, errlen, "--pt-trace: empty file name");
+			o->pt_trace = val;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
 				return bad(err, errlen, "--initrd: empty file name");
@@ -199,6 +206,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 	}
 	if (o->initrd && o->no_initrd)
 		return bad(err, errlen, "--initrd and --no-initrd contradict each other");
+	if (o->pt_trace && o->incoming)
+		return bad(err, errlen, "--pt-trace records from boot: not with --incoming");
 	return 0;
 }
 
@@ -544,6 +553,10 @@ create:
 	}
 	rc = hcb_attach(vm, !o.no_hcb); /* the guest's eBPF callbacks */
 	if (rc) {
+		fprintf(stderr, "vessel: %s\n", vm->err);
+		goto out;
+	}
+	if (o.pt_trace && pttrace_attach(vm, o.pt_trace)) { /* page-table trace */
 		fprintf(stderr, "vessel: %s\n", vm->err);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include "kernel/mm.h"
 #include "kernel/page_owner.h"
 #include "kernel/printk.h"
+#include "kernel/pttrace.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
 #include "lib/pfa.h"
@@ -67,6 +68,8 @@ uint64_t page_alloc(void)
 	int64_t pfn = pfa_alloc(&pfa);
 
 	spin_unlock_irqrestore(&lock, f);
+	if (__builtin_expect(pttrace_on, 0) && pfn >= 0)
+		pttrace_alloc((uint64_t)pfn * PAGE_SIZE, 1);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 
@@ -88,6 +91,8 @@ uint64_t pages_alloc(uint64_t n)
 	int64_t pfn = pfa_alloc_contig(&pfa, n, 1);
 
 	spin_unlock_irqrestore(&lock, f);
+	if (__builtin_expect(pttrace_on, 0) && pfn >= 0)
+		pttrace_alloc((uint64_t)pfn * PAGE_SIZE, n);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 
