@@ -24,3 +24,51 @@ $(SPTMODEL): $(B)/host/tools/sptmodel/main.o $(SPTMODEL_LIB_OBJS)
 ALL_TARGETS += $(SPTMODEL)
 .PHONY: sptmodel
 sptmodel: $(SPTMODEL)
+
+# ---- tests ----
+SPTMODEL_TEST := $(B)/tests/unit/sptmodel_test
+SPTMODEL_TEST_SRCS := tests/unit/sptmodel_test.c $(SPTMODEL_LIB_SRCS) vmm/pttrace/trace_file.c
+SPTMODEL_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+$(SPTMODEL_TEST): $(SPTMODEL_TEST_SRCS) $(wildcard tools/sptmodel/*.h) vmm/pttrace/trace_file.h \
+		include/abi/pttrace.h include/abi/vessel.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) $(SPTMODEL_SAN) -Itools/sptmodel -Ivmm \
+		$(filter %.c,$^) -lcmocka -o $@
+
+CHECK_SUITES += sptmodel-unit
+SUITE_CMD_sptmodel-unit := CMOCKA_MESSAGE_OUTPUT=TAP $(SPTMODEL_TEST)
+SUITE_DEPS_sptmodel-unit := $(SPTMODEL_TEST)
+SUITE_TIMEOUT_sptmodel-unit := 120
+
+# The VMM side through the real hypercall path; it reads its file back with
+# the model's reader (an explicit rule: the vmm_% pattern links one object).
+$(B)/tests/unit/vmm_pttrace_test: $(B)/host/tests/unit/vmm_pttrace_test.o $(B)/host/tools/sptmodel/trace.o \
+		$(VMM_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LDLIBS) -lcmocka
+$(B)/host/tests/unit/vmm_pttrace_test.o: HOST_CFLAGS_EXTRA += -Itools/sptmodel
+
+# libFuzzer (ASan + UBSan) on the trace reader and the model; seeds come from
+# the VMM's trace writer (tests/fuzz/pttrace_seedgen.c).
+SPTMODEL_FUZZ := $(B)/fuzz/pttrace_fuzz
+SPTMODEL_SEEDGEN := $(B)/fuzz/pttrace_seedgen
+$(SPTMODEL_FUZZ): tests/fuzz/pttrace_fuzz.c $(SPTMODEL_LIB_SRCS) $(wildcard tools/sptmodel/*.h) \
+		include/abi/pttrace.h include/abi/vessel.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CLANG) -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -D_GNU_SOURCE -Iinclude -Itools/sptmodel \
+		$(filter %.c,$^) -o $@
+$(SPTMODEL_SEEDGEN): tests/fuzz/pttrace_seedgen.c vmm/pttrace/trace_file.c vmm/pttrace/trace_file.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) -Ivmm $(filter %.c,$^) -o $@
+
+SPTMODEL_FUZZ_SECONDS ?= 15
+CHECK_SUITES += sptmodel-fuzz
+SUITE_CMD_sptmodel-fuzz := B=$(B) SPTMODEL_FUZZ_SECONDS=$(SPTMODEL_FUZZ_SECONDS) \
+	sh tests/fuzz/pttrace_run.sh $(SPTMODEL_FUZZ) $(SPTMODEL_SEEDGEN)
+SUITE_DEPS_sptmodel-fuzz := $(SPTMODEL_FUZZ) $(SPTMODEL_SEEDGEN)
+SUITE_TIMEOUT_sptmodel-fuzz := 120

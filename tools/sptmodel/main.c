@@ -237,15 +237,17 @@ struct vrow {
 static const struct vrow vrows[] = {
 	VR("pf_guest", "guest page faults reflected (user #PF records)", k_pf_guest),
 	VR("pf_fixed", "shadow faults fixed (first use of each used mapping)", k_pf_fixed),
+	VR("pf_spurious", "shadow faults that only relink (a new root, shared tables)",
+	   k_pf_spurious),
 	VR("mmu_cache_miss", "shadow pages created", k_sp_created),
 	VR("mmu_flooded", "shadow pages zapped by write flooding", k_flooded),
 	VR("mmu_shadow_zapped", "shadow pages zapped", k_zapped),
 	VR("mmu_pde_zapped", "non-zero writes to shadowed upper-level entries", k_pde_zapped),
 	VR("pages_4k", "leaf shadow entries present at the mark", k_sptes),
-	VR("mmu_unsync", "unsync pages at the mark (kernel writes are emulated)", k_unsync),
+	VR("mmu_unsync", "unsync shadow pages at the mark (stale ones user code writes)", k_unsync),
+	VR("remote_tlb_flush_requests", "zaps of present shadow entries or pages", k_remote_flush),
 	VR("invlpg", "invlpg (trace records)", invlpg),
-	VR("tlb_flush", "CR3 loads (trace records)", cr3),
-	VR("mmu_pte_write", "page-table writes in the trace (KVM counts every emulated write)",
+	VR("mmu_pte_write", "page-table writes (not comparable: KVM counts every emulated write)",
 	   writes),
 };
 #define NVROWS (sizeof(vrows) / sizeof(vrows[0]))

@@ -35,7 +35,9 @@ struct table {
 	uint64_t parent; /* frame of the table whose entry points here, or NO_PARENT */
 	uint16_t pidx;
 	uint64_t resident;   /* root: accessed leaf mappings present now */
-	uint64_t spte[8];    /* (k) leaf shadow entries present (bitmap) */
+	bool unsync;	     /* (k) a stale level-1 shadow page KVM let user code write */
+	uint64_t spte[8];    /* (k) shadow entries present (bitmap): leaves at level 1,
+				links to child shadow pages above */
 	uint64_t counted[8]; /* leaf entries counted in their root's `resident` */
 	uint64_t e[512];     /* the guest's entries as the trace wrote them */
 	uint64_t *pending;   /* root: virtual addresses first touched at its next load */
@@ -155,29 +157,6 @@ static struct table *table_at(struct model *m, uint64_t frame, unsigned level)
 	return t;
 }
 
-/* t becomes a live page table of `level` (first write, link, or CR3 load). */
-static void make_live(struct model *m, struct table *t, unsigned level)
-{
-	if (t->live && t->level == level)
-		return;
-	if (t->level != level) {
-		/* another role: KVM keys shadow pages by level; the old one is an orphan */
-		t->sp = false;
-		t->flood = 0;
-		m->c->k_sptes -=
-			(uint64_t)__builtin_popcountll(t->spte[0]) +
-			__builtin_popcountll(t->spte[1]) + __builtin_popcountll(t->spte[2]) +
-			__builtin_popcountll(t->spte[3]) + __builtin_popcountll(t->spte[4]) +
-			__builtin_popcountll(t->spte[5]) + __builtin_popcountll(t->spte[6]) +
-			__builtin_popcountll(t->spte[7]);
-		memset(t->spte, 0, sizeof(t->spte));
-		memset(t->counted, 0, sizeof(t->counted));
-	}
-	t->level = (uint8_t)level;
-	t->live = true;
-	m->c->new_tables++;
-}
-
 static unsigned sptes_of(const struct table *t)
 {
 	unsigned n = 0;
@@ -185,6 +164,42 @@ static unsigned sptes_of(const struct table *t)
 	for (int i = 0; i < 8; i++)
 		n += (unsigned)__builtin_popcountll(t->spte[i]);
 	return n;
+}
+
+/* Drop t's shadow entries (the instant count is of leaf entries only). */
+static void clear_sptes(struct model *m, struct table *t)
+{
+	if (t->level == 1)
+		m->c->k_sptes -= sptes_of(t);
+	memset(t->spte, 0, sizeof(t->spte));
+}
+
+static void set_unsync(struct model *m, struct table *t, bool on)
+{
+	if (t->unsync != on)
+		m->c->k_unsync += on ? 1 : (uint64_t)-1;
+	t->unsync = on;
+}
+
+/* t becomes a live page table of `level` (first write, link, or CR3 load). */
+static void make_live(struct model *m, struct table *t, unsigned level)
+{
+	if (t->live && t->level == level)
+		return;
+	if (t->level != level) {
+		/* another role: KVM keys shadow pages by level; the old one stays as
+		 * an orphan no counter sees, unless it was unsync: then it is zapped */
+		if (t->sp && t->unsync)
+			m->c->k_zapped++;
+		set_unsync(m, t, false);
+		t->sp = false;
+		t->flood = 0;
+		clear_sptes(m, t);
+		memset(t->counted, 0, sizeof(t->counted));
+	}
+	t->level = (uint8_t)level;
+	t->live = true;
+	m->c->new_tables++;
 }
 
 static bool bit(const uint64_t *bm, unsigned i)
@@ -245,21 +260,29 @@ static void k_new_sp(struct model *m, struct table *t)
 
 static void k_zap(struct model *m, struct table *t)
 {
+	struct table *p = t->parent == NO_PARENT ? NULL : table_get(m, t->parent);
+
 	t->sp = false;
 	t->flood = 0;
-	m->c->k_sptes -= sptes_of(t);
-	memset(t->spte, 0, sizeof(t->spte));
+	set_unsync(m, t, false);
+	clear_sptes(m, t);
+	if (p && p->level == t->level + 1)
+		set_bit(p->spte, t->pidx, false); /* unlinked from its parent */
 	m->c->k_zapped++;
 }
 
 /*
- * User code touches va under root r: KVM walks the guest tables, creates
- * the missing shadow pages (resetting flood counts on the way) and fills
- * the leaf shadow entry: one fixed shadow fault.
+ * User code touches va under root r. Where the shadow tables already
+ * translate it, nothing happens; otherwise KVM walks the guest tables,
+ * creates the missing shadow pages (resetting flood counts on the way) and
+ * links them: a fixed shadow fault if the leaf entry had to be filled, a
+ * spurious one if only links were missing (a new root reaching shared
+ * tables, or a path whose upper page was zapped).
  */
 static void k_walk(struct model *m, struct table *r, uint64_t va)
 {
 	struct table *t = r;
+	bool missing = false;
 
 	for (unsigned level = 4; t && level >= 1; level--) {
 		unsigned idx = (unsigned)(va >> (12 + 9 * (level - 1))) & 511;
@@ -268,12 +291,18 @@ static void k_walk(struct model *m, struct table *r, uint64_t va)
 			return;
 		k_new_sp(m, t);
 		t->flood = 0;
-		if (level == 1) {
-			if (!bit(t->spte, idx)) {
-				set_bit(t->spte, idx, true);
+		if (!bit(t->spte, idx)) {
+			missing = true;
+			set_bit(t->spte, idx, true);
+			if (level == 1) {
 				m->c->k_sptes++;
+				m->c->k_pf_fixed++;
+				return;
 			}
-			m->c->k_pf_fixed++;
+		}
+		if (level == 1) {
+			if (missing)
+				m->c->k_pf_spurious++;
 			return;
 		}
 		t = child_of(m, t, idx);
@@ -296,25 +325,30 @@ static void k_pending(struct model *m, struct table *r, uint64_t va)
 	r->pending[r->npending++] = va;
 }
 
-/* An emulated write of entry idx of t (KVM's kvm_mmu_track_write). */
+/*
+ * An emulated write of entry idx of t (KVM's kvm_mmu_track_write): an upper
+ * level shadow page written `flood` times without being used is zapped;
+ * otherwise the shadow entry is dropped. Zapping anything present asks
+ * every vCPU to flush its TLB (one remote flush request).
+ */
 static void k_track_write(struct model *m, struct table *t, unsigned idx, uint64_t new_val)
 {
 	if (!t->sp)
 		return;
 	m->c->k_tracked_writes++;
-	if (t->level > 1) {
-		if (++t->flood >= m->p->flood) {
-			m->c->k_flooded++;
-			k_zap(m, t);
-			return;
-		}
-		if (new_val)
-			m->c->k_pde_zapped++;
+	if (t->level > 1 && ++t->flood >= m->p->flood) {
+		m->c->k_flooded++;
+		m->c->k_remote_flush++;
+		k_zap(m, t);
 		return;
 	}
+	if (t->level > 1 && new_val)
+		m->c->k_pde_zapped++;
 	if (bit(t->spte, idx)) {
 		set_bit(t->spte, idx, false);
-		m->c->k_sptes--;
+		if (t->level == 1)
+			m->c->k_sptes--;
+		m->c->k_remote_flush++;
 	}
 }
 
@@ -408,10 +442,18 @@ static void on_write(struct model *m, const struct vessel_pt_rec *r, uint8_t ann
 	m->c->epochs_accessed++;
 	if (ann & ANN_DIRTY)
 		m->c->epochs_dirty++;
-	if (!root)
-		return;
+	if (!root || (va >> 47))
+		return; /* the kernel half: user code only enters it at the stub */
 	set_bit(t->counted, idx, true);
 	root->resident++;
+	if (ann & ANN_DIRTY) {
+		/* user code writes a frame KVM still shadows as a page table (a
+		 * freed one): a level-1 shadow page goes unsync instead of trapping */
+		struct table *f = table_get(m, r->new_val & SPT_ADDR);
+
+		if (f && f->sp && f->level == 1 && !f->live)
+			set_unsync(m, f, true);
+	}
 	/* (b): the device writes the shadow entry of a mapping written into a
 	 * table it holds, under shadow pages all the way up: no first fault */
 	if (path_shadowed(m, root, va))
@@ -439,11 +481,14 @@ static void on_alloc(struct model *m, const struct vessel_pt_rec *r)
 		if (t->level > 1) {
 			m->c->k_tracked_writes += m->p->flood;
 			m->c->k_flooded++;
+			m->c->k_remote_flush++;
 			k_zap(m, t);
 		} else {
+			/* zeroing drops the shadow entries; the page stays shadowed */
 			m->c->k_tracked_writes += 512;
-			m->c->k_sptes -= sptes_of(t);
-			memset(t->spte, 0, sizeof(t->spte));
+			if (sptes_of(t))
+				m->c->k_remote_flush++;
+			clear_sptes(m, t);
 		}
 	}
 	memset(t->e, 0, sizeof(t->e));
@@ -512,7 +557,7 @@ int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_co
 {
 	struct model m = { .p = p };
 	uint8_t **ann = calloc(t->nseg ? t->nseg : 1, sizeof(*ann));
-	uint64_t sptes = 0;
+	uint64_t sptes = 0, unsync = 0;
 	int rc = 0;
 
 	if (!ann)
@@ -527,12 +572,14 @@ int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_co
 	for (size_t s = 0; s < t->nseg && !rc; s++) {
 		memset(&out[s], 0, sizeof(out[s]));
 		m.c = &out[s];
-		m.c->k_sptes = sptes; /* an instant value: carried over */
+		m.c->k_sptes = sptes; /* instant values: carried over */
+		m.c->k_unsync = unsync;
 		m.c->records = t->seg[s].nrec;
 		m.c->lost = t->seg[s].lost;
 		replay(&m, &t->seg[s], ann[s]);
 		modes(m.c, p);
 		sptes = m.c->k_sptes;
+		unsync = m.c->k_unsync;
 		rc = m.err;
 	}
 	for (size_t i = 0; i < m.tables.cap; i++) {
@@ -554,11 +601,10 @@ void spt_counts_add(struct spt_counts *sum, const struct spt_counts *c)
 {
 	uint64_t *d = (uint64_t *)sum;
 	const uint64_t *s = (const uint64_t *)c;
-	uint64_t sptes = c->k_sptes;
-
 	for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
 		d[i] += s[i];
-	sum->k_sptes = sptes;
+	sum->k_sptes = c->k_sptes; /* instant values: the last one */
+	sum->k_unsync = c->k_unsync;
 }
 
 void spt_price(const struct spt_counts *c, const struct spt_params *p, struct spt_price *out)

@@ -103,13 +103,16 @@ struct spt_counts {
 	/* (k) this host's KVM shadow MMU, predicted */
 	uint64_t k_pf_guest;	   /* guest page faults KVM reflects */
 	uint64_t k_pf_fixed;	   /* shadow faults KVM fixes (first access of a mapping) */
+	uint64_t k_pf_spurious;	   /* shadow faults that only relink existing shadow pages */
 	uint64_t k_sp_created;	   /* shadow pages created (mmu_cache_miss) */
 	uint64_t k_flooded;	   /* shadow pages zapped for write flooding (mmu_flooded) */
 	uint64_t k_zapped;	   /* shadow pages zapped (mmu_shadow_zapped) */
 	uint64_t k_pde_zapped;	   /* non-leaf shadowed entries written non-zero */
 	uint64_t k_sptes;	   /* leaf shadow entries present at the end (pages_4k) */
 	uint64_t k_tracked_writes; /* emulated writes to shadowed tables KVM inspected */
-	uint64_t k_unsync;	   /* pages made unsync (0: kernel writes are emulated) */
+	uint64_t k_unsync;	   /* unsync shadow pages at the end (mmu_unsync): stale
+				      level-1 ones user code was let write */
+	uint64_t k_remote_flush;   /* remote TLB flush requests (zaps of present entries) */
 };
 
 /*
@@ -119,7 +122,7 @@ struct spt_counts {
  */
 int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_counts *out);
 
-/* spt_counts_add - *sum += *c, field by field (k_sptes: the last value). */
+/* spt_counts_add - *sum += *c, field by field (instant k_sptes, k_unsync: c's). */
 void spt_counts_add(struct spt_counts *sum, const struct spt_counts *c);
 
 struct spt_price {
