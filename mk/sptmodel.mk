@@ -72,3 +72,9 @@ SUITE_CMD_sptmodel-fuzz := B=$(B) SPTMODEL_FUZZ_SECONDS=$(SPTMODEL_FUZZ_SECONDS)
 	sh tests/fuzz/pttrace_run.sh $(SPTMODEL_FUZZ) $(SPTMODEL_SEEDGEN)
 SUITE_DEPS_sptmodel-fuzz := $(SPTMODEL_FUZZ) $(SPTMODEL_SEEDGEN)
 SUITE_TIMEOUT_sptmodel-fuzz := 120
+
+# End to end: real VMs with pttrace=on (tests/sptmodel/run.sh).
+CHECK_SUITES += sptmodel
+SUITE_CMD_sptmodel := B=$(B) sh tests/sptmodel/run.sh
+SUITE_DEPS_sptmodel = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(SPTMODEL)
+SUITE_TIMEOUT_sptmodel := 900
