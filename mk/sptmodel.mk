@@ -78,3 +78,10 @@ CHECK_SUITES += sptmodel
 SUITE_CMD_sptmodel := B=$(B) sh tests/sptmodel/run.sh
 SUITE_DEPS_sptmodel = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(SPTMODEL)
 SUITE_TIMEOUT_sptmodel := 900
+
+# The benchmark (bench/sptmodel.sh): workloads, the three modes, the
+# validation and docs/sptmodel.png; gnuplot draws the plot.
+DEB_PACKAGES += gnuplot-nox
+BENCHES += sptmodel
+BENCH_CMD_sptmodel := sh bench/sptmodel.sh
+BENCH_DEPS_sptmodel = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(SPTMODEL)

@@ -503,6 +503,11 @@ static void test_model_one_process(void **state)
 	assert_int_equal(c.b_moves_out, 0);
 	assert_int_equal(c.b_exits, 1 + 1 + 1); /* shadow fault, CR3, guest fault */
 	assert_int_equal(c.c_exits, 0);
+	/* unsync variant: leaf writes 6 and 7 hit PT, one trap; invlpg syncs it */
+	assert_int_equal(c.a_traps_leaf, 2);
+	assert_int_equal(c.a_unsync_traps, 1);
+	assert_int_equal(c.a_syncs, 1);
+	assert_int_equal(c.b_load_fills, 0);
 
 	spt_price(&c, &p, &pr);
 	assert_true(pr.tlb_misses == 3); /* 2 first uses + 1 invlpg */
@@ -511,6 +516,14 @@ static void test_model_one_process(void **state)
 	/* 6 x (5 + 2 x 1) + 1 x 1010 + 4 moves x 50 + CR3 1000 + fault 1000 + 6 */
 	assert_true(pr.b == 42 + 1010 + 200 + 2000 + 6);
 	assert_true(pr.c == 3 * 7);
+	/* (6 - 2 + 1) traps + 1 sync x c_sync + the same shadow faults and exits */
+	assert_true(pr.a_unsync == 5 * 1110 + p.c_sync + 2 * 1010 + 3000 + 6);
+	assert_true(pr.b_fill == pr.b);
+	/* (a - c) / (2 used mappings x (7 - 2) cycles more per miss) */
+	assert_true(pr.breakeven == (pr.a - pr.c) / 10);
+	p.capacity = pr.breakeven;
+	spt_price(&c, &p, &pr);
+	assert_true(pr.c > pr.a - 1e-6 && pr.c < pr.a + 1e-6);
 	ptr_free(&t);
 }
 
@@ -592,6 +605,12 @@ static void test_model_exec_exit_reuse(void **state)
 	assert_int_equal(c.k_remote_flush, 2 + 1);
 	/* the 0x30000 root is never loaded: its data page's first use waits */
 	assert_int_equal(c.k_sptes, 3 - 2);
+	/* (b) could fill all three first uses at the load; unsync variant: the
+	 * two leaf clears hit one table, synced at the next CR3 load */
+	assert_int_equal(c.b_load_fills, 3);
+	assert_int_equal(c.a_traps_leaf, 2);
+	assert_int_equal(c.a_unsync_traps, 1);
+	assert_int_equal(c.a_syncs, 1);
 	ptr_free(&t);
 }
 

@@ -65,6 +65,8 @@ static const struct pdesc pdescs[] = {
 	PD(c_walk1, P_D, "cycles: TLB miss, 1-D walk"),
 	PD(c_walk2, P_D, "cycles: TLB miss, 2-D walk (nested)"),
 	PD(refill, P_D, "fraction of resident pages re-missed after a flush"),
+	PD(capacity, P_D, "TLB misses per used mapping after its first use"),
+	PD(c_sync, P_D, "cycles: (a, unsync variant) re-checking one unsync table"),
 	PD(b_cr3_exit, P_B, "(b) CR3 loads exit"),
 	PD(b_invlpg_exit, P_B, "(b) invlpg exits"),
 	PD(b_pf_exit, P_B, "(b) guest page faults exit"),
@@ -329,14 +331,34 @@ static void print_sensitivity(const struct spt_counts *total, const struct spt_p
 	}
 	{
 		struct spt_params p = *base;
-		struct spt_price pr;
+		struct spt_price pr, pr2;
 
+		spt_price(total, base, &pr);
+		printf("\nVariants (all workloads, base costs):\n\n");
+		printf("- (a) with KVM's unsync optimisation (a leaf table traps once between TLB "
+		       "flushes and is re-checked at the flush, c_sync %g): %.1f Mcycles instead "
+		       "of "
+		       "%.1f; (b) saves %.1f%% against it.\n",
+		       base->c_sync, pr.a_unsync / 1e6, pr.a / 1e6, pct_saved(pr.a_unsync, pr.b));
+		printf("- (b) also filling a new address space's shadow at its first load: saves "
+		       "%.1f%% against (a).\n",
+		       pct_saved(pr.a, pr.b_fill));
 		p.b_cr3_exit = false;
 		p.b_pf_exit = false;
-		spt_price(total, &p, &pr);
-		printf("\n(b) with CR3 loads and guest page faults handled without exits as well: "
-		       "saves %.1f%% against (a).\n\n",
-		       pct_saved(pr.a, pr.b));
+		spt_price(total, &p, &pr2);
+		printf("- (b) with CR3 loads and guest page faults handled without exits as well: "
+		       "saves %.1f%% against (a).\n",
+		       pct_saved(pr2.a, pr2.b));
+		printf("- (c) nested paging costs as much as (a) once every used mapping misses "
+		       "the TLB %.0f more times (capacity = %.0f); at capacity 10, 100, 1000:",
+		       pr.breakeven, pr.breakeven);
+		for (double cap = 10; cap <= 1000; cap *= 10) {
+			p = *base;
+			p.capacity = cap;
+			spt_price(total, &p, &pr2);
+			printf(" %.1f%%", pct_saved(pr2.a, pr2.c));
+		}
+		printf(" saved against (a).\n\n");
 	}
 }
 
@@ -350,17 +372,17 @@ static int write_csv(const char *path, const struct ptr_trace *t, const struct s
 		return -1;
 	}
 	fprintf(f, "workload,writes,cr3,invlpg,faults_user,a_exits,b_exits,c_exits,a_mcyc,b_mcyc,"
-		   "c_mcyc,tlb_misses\n");
+		   "c_mcyc,tlb_misses,a_unsync_mcyc,b_fill_mcyc\n");
 	for (size_t s = 0; s < t->nseg; s++) {
 		struct spt_price pr;
 
 		spt_price(&c[s], p, &pr);
 		fprintf(f,
 			"%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%.4f,%.4f,%.4f,%.0f\n",
+			",%" PRIu64 ",%.4f,%.4f,%.4f,%.0f,%.4f,%.4f\n",
 			seg_name(&t->seg[s]), c[s].writes, c[s].cr3, c[s].invlpg, c[s].faults_user,
 			c[s].a_exits, c[s].b_exits, c[s].c_exits, pr.a / 1e6, pr.b / 1e6,
-			pr.c / 1e6, pr.tlb_misses);
+			pr.c / 1e6, pr.tlb_misses, pr.a_unsync / 1e6, pr.b_fill / 1e6);
 	}
 	if (fclose(f)) {
 		fprintf(stderr, "sptmodel: %s: %s\n", path, strerror(errno));

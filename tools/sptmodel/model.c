@@ -36,6 +36,7 @@ struct table {
 	uint16_t pidx;
 	uint64_t resident;   /* root: accessed leaf mappings present now */
 	bool unsync;	     /* (k) a stale level-1 shadow page KVM let user code write */
+	bool a_unsynced;     /* (a, unsync variant) written since the last sync */
 	uint64_t spte[8];    /* (k) shadow entries present (bitmap): leaves at level 1,
 				links to child shadow pages above */
 	uint64_t counted[8]; /* leaf entries counted in their root's `resident` */
@@ -49,6 +50,8 @@ struct model {
 	struct u64map tables;		   /* frame -> struct table * */
 	uint64_t cur[VESSEL_PTF_MAX_CPUS]; /* CR3 per CPU */
 	struct spt_counts *c;		   /* the segment being replayed */
+	struct table **unsynced;	   /* (a, unsync variant) tables written since a sync */
+	size_t nunsynced, cap_unsynced;
 	int err;
 };
 
@@ -69,6 +72,8 @@ void spt_params_default(struct spt_params *p)
 		.c_walk1 = 30,
 		.c_walk2 = 100,
 		.refill = 0.5,
+		.capacity = 0,
+		.c_sync = 2000,
 		.b_cr3_exit = true,
 		.b_invlpg_exit = false,
 		.b_pf_exit = true,
@@ -378,17 +383,49 @@ static bool user_half(const struct table *r)
 	return false;
 }
 
+/* (a, unsync variant): a TLB flush makes the hypervisor sync the written tables */
+static void a_sync(struct model *m)
+{
+	m->c->a_syncs += m->nunsynced;
+	for (size_t i = 0; i < m->nunsynced; i++)
+		m->unsynced[i]->a_unsynced = false;
+	m->nunsynced = 0;
+}
+
+static void a_leaf_write(struct model *m, struct table *t)
+{
+	m->c->a_traps_leaf++;
+	if (t->a_unsynced)
+		return;
+	if (m->nunsynced == m->cap_unsynced) {
+		size_t cap = m->cap_unsynced ? m->cap_unsynced * 2 : 64;
+		struct table **n = realloc(m->unsynced, cap * sizeof(*n));
+
+		if (!n) {
+			m->err = -ENOMEM;
+			return;
+		}
+		m->unsynced = n;
+		m->cap_unsynced = cap;
+	}
+	t->a_unsynced = true;
+	m->unsynced[m->nunsynced++] = t;
+	m->c->a_unsync_traps++;
+}
+
 static void on_cr3(struct model *m, const struct vessel_pt_rec *r)
 {
 	struct table *root = table_at(m, r->new_val & SPT_ADDR, 4);
-	uint64_t cap;
+	uint64_t cap, fixed;
 
 	m->c->cr3++;
+	a_sync(m);
 	m->cur[r->cpu] = r->new_val & SPT_ADDR;
 	if (!root)
 		return;
 	make_live(m, root, 4);
 	k_new_sp(m, root);
+	fixed = m->c->k_pf_fixed;
 	if (!root->stub_done && m->p->stub_va && user_half(root)) {
 		root->stub_done = true;
 		k_walk(m, root, m->p->stub_va);
@@ -396,6 +433,7 @@ static void on_cr3(struct model *m, const struct vessel_pt_rec *r)
 	for (size_t i = 0; i < root->npending; i++)
 		k_walk(m, root, root->pending[i]);
 	root->npending = 0;
+	m->c->b_load_fills += m->c->k_pf_fixed - fixed;
 	cap = m->p->tlb_entries;
 	m->c->refill_pages += root->resident < cap ? root->resident : cap;
 }
@@ -415,8 +453,11 @@ static void on_write(struct model *m, const struct vessel_pt_rec *r, uint8_t ann
 		return;
 	make_live(m, t, r->level);
 	t->e[idx] = r->new_val;
-	if (t->sp)
+	if (t->sp) {
 		m->c->a_traps++; /* write-protected: (a) traps, (b) the device takes it */
+		if (t->level == 1)
+			a_leaf_write(m, t);
+	}
 	k_track_write(m, t, idx, r->new_val);
 	child = child_of(m, t, idx);
 	if (child) {
@@ -522,6 +563,7 @@ static void replay(struct model *m, const struct ptr_segment *seg, const uint8_t
 			break;
 		case VESSEL_PT_INVLPG:
 			m->c->invlpg++;
+			a_sync(m);
 			break;
 		case VESSEL_PT_FAULT:
 			m->c->faults++;
@@ -591,6 +633,7 @@ int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_co
 		}
 	}
 	u64map_free(&m.tables);
+	free(m.unsynced);
 	for (size_t s = 0; s < t->nseg; s++)
 		free(ann[s]);
 	free(ann);
@@ -609,20 +652,32 @@ void spt_counts_add(struct spt_counts *sum, const struct spt_counts *c)
 
 void spt_price(const struct spt_counts *c, const struct spt_params *p, struct spt_price *out)
 {
-	double tlb = (double)c->epochs_accessed + (double)c->invlpg +
+	double tlb = (double)c->epochs_accessed * (1 + p->capacity) + (double)c->invlpg +
 		     p->refill * (double)c->refill_pages;
 	double reflect = (double)(c->faults_user + c->cr3 + c->invlpg);
+	double trap = p->c_exit + p->c_emul + p->c_update;
+	double b_exits_other = (double)(p->b_cr3_exit ? c->cr3 : 0) * p->c_exit +
+			       (double)(p->b_invlpg_exit ? c->invlpg : 0) * p->c_exit +
+			       (double)(p->b_pf_exit ? c->faults_user : 0) * p->c_exit;
+	double b_common =
+		(double)c->b_dev_writes * (p->c_acc + p->reads_per_write * p->c_dev_read) +
+		(double)c->b_moves_in * p->c_move +
+		(double)c->b_moves_out * (p->c_exit + p->c_move) + tlb * p->c_walk1;
+	double a_rest = (double)c->a_hidden * (p->c_exit + p->c_update) + reflect * p->c_exit +
+			tlb * p->c_walk1;
+	uint64_t load_fills = c->b_load_fills < c->b_hidden ? c->b_load_fills : c->b_hidden;
 
 	out->tlb_misses = tlb;
-	out->a = (double)c->a_traps * (p->c_exit + p->c_emul + p->c_update) +
-		 (double)c->a_hidden * (p->c_exit + p->c_update) + reflect * p->c_exit +
-		 tlb * p->c_walk1;
-	out->b = (double)c->b_dev_writes * (p->c_acc + p->reads_per_write * p->c_dev_read) +
-		 (double)c->b_hidden * (p->c_exit + p->c_update) +
-		 (double)c->b_moves_in * p->c_move +
-		 (double)c->b_moves_out * (p->c_exit + p->c_move) +
-		 (double)(p->b_cr3_exit ? c->cr3 : 0) * p->c_exit +
-		 (double)(p->b_invlpg_exit ? c->invlpg : 0) * p->c_exit +
-		 (double)(p->b_pf_exit ? c->faults_user : 0) * p->c_exit + tlb * p->c_walk1;
+	out->a = (double)c->a_traps * trap + a_rest;
+	out->a_unsync = (double)(c->a_traps - c->a_traps_leaf + c->a_unsync_traps) * trap +
+			(double)c->a_syncs * p->c_sync + a_rest;
+	out->b = b_common + (double)c->b_hidden * (p->c_exit + p->c_update) + b_exits_other;
+	out->b_fill = b_common + (double)(c->b_hidden - load_fills) * (p->c_exit + p->c_update) +
+		      (double)load_fills * p->c_acc + b_exits_other;
 	out->c = tlb * p->c_walk2;
+	/* nested costs more than (a) once every used mapping misses this often */
+	out->breakeven = c->epochs_accessed && p->c_walk2 > p->c_walk1 ?
+				 (out->a - out->c) /
+					 ((double)c->epochs_accessed * (p->c_walk2 - p->c_walk1)) :
+				 0;
 }

@@ -66,6 +66,9 @@ struct spt_params {
 	double c_walk2;		/* a TLB miss, two-dimensional walk (nested paging) */
 	double refill;		/* fraction of an address space's resident pages re-missed
 				   after a full TLB flush */
+	double capacity;	/* TLB misses per used mapping beyond its first use (the
+				   trace has no access sample: a stated rate) */
+	double c_sync;		/* (a, unsync variant) re-checking one unsync table */
 	bool b_cr3_exit;	/* (b): CR3 loads still exit (the hypervisor picks the root) */
 	bool b_invlpg_exit;	/* (b): invlpg still exits */
 	bool b_pf_exit;		/* (b): guest page faults still exit and are reflected */
@@ -87,16 +90,20 @@ struct spt_counts {
 	uint64_t refill_pages;	  /* sum over full TLB flushes of the resident pages
 				     (capped at tlb_entries) */
 	/* (a) trapping shadow paging = the shadow MMU below, priced */
-	uint64_t a_traps;  /* writes to shadowed (write-protected) tables; a freed
-			      table reused traps `flood` times, then is let go */
-	uint64_t a_hidden; /* first uses of mappings: shadow faults */
-	uint64_t a_exits;  /* traps + shadow faults + guest faults + CR3 + invlpg */
+	uint64_t a_traps;	 /* writes to shadowed (write-protected) tables; a freed
+				    table reused traps `flood` times, then is let go */
+	uint64_t a_hidden;	 /* first uses of mappings: shadow faults */
+	uint64_t a_exits;	 /* traps + shadow faults + guest faults + CR3 + invlpg */
+	uint64_t a_traps_leaf;	 /* ... of the traps, writes to level-1 tables */
+	uint64_t a_unsync_traps; /* unsync variant: first leaf-table write per sync */
+	uint64_t a_syncs;	 /* unsync variant: tables synced at CR3 loads and invlpg */
 	/* (b) trapless accelerator */
 	uint64_t b_dev_writes; /* writes the device intercepted (no exit) */
 	uint64_t b_prefilled;  /* mappings the device filled at the write: no first fault */
 	uint64_t b_hidden;     /* shadow faults left */
 	uint64_t b_moves_in;   /* pages moved into device memory (new shadow pages) */
 	uint64_t b_moves_out;  /* freed tables moved out when reused (an exit each) */
+	uint64_t b_load_fills; /* first uses the device could fill at a root's load */
 	uint64_t b_exits;
 	/* (c) nested paging */
 	uint64_t c_exits;
@@ -126,8 +133,12 @@ int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_co
 void spt_counts_add(struct spt_counts *sum, const struct spt_counts *c);
 
 struct spt_price {
-	double a, b, c; /* modelled cycles of MMU virtualisation per mode */
+	double a, b, c;	 /* modelled cycles of MMU virtualisation per mode */
+	double a_unsync; /* (a) with KVM's unsync: a leaf table traps once per TLB flush
+			    and is re-checked at the flush */
+	double b_fill;	 /* (b) also filling a new root's shadow at its first load */
 	double tlb_misses;
+	double breakeven; /* capacity misses per used mapping at which (c) costs as much as (a) */
 };
 
 /* spt_price - price counts c under p. */
