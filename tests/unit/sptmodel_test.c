@@ -653,6 +653,71 @@ static void test_model_segments(void **state)
 	ptr_free(&t);
 }
 
+/*
+ * A demand fault on a read whose page is later written faults twice on a
+ * shadow-paging host (KVM maps it read-only until it sets the guest's D
+ * bit); a demand fault on a write, once.
+ */
+static void test_model_dirty_after_read(void **state)
+{
+	struct spt_params p = hand_params();
+	struct vessel_pt_rec r[10];
+	struct spt_counts c;
+	struct ptr_trace t;
+
+	next_seq = 0;
+	r[0] = CR3(0, R);
+	r[1] = W(4, R + 0, 0, P3 | PF);
+	r[2] = W(3, P3 + 0, 0, PD | PF);
+	r[3] = W(2, PD + 0, 0, PT | PF);
+	r[4] = rec(VESSEL_PT_FAULT, 0, 0x5008, 4, R, 0); /* user read, not present */
+	r[5] = W(1, PT + 5 * 8, 0, PG | PF);
+	r[6] = W(1, PT + 5 * 8, PG | PF | AD, 0);
+	r[7] = rec(VESSEL_PT_FAULT, 0, 0x6010, 6, R, 0); /* user write */
+	r[8] = W(1, PT + 6 * 8, 0, (PG + 0x1000) | PF);
+	r[9] = W(1, PT + 6 * 8, (PG + 0x1000) | PF | AD, 0);
+	run_one("dirty", r, 10, &p, &c, &t);
+	assert_int_equal(c.k_pf_guest, 2);
+	assert_int_equal(c.k_pf_fixed, 2 + 1);
+	assert_int_equal(c.k_d_faults, 1);
+	assert_int_equal(c.a_hidden, 3);
+	ptr_free(&t);
+}
+
+/*
+ * KVM's root cache: a vCPU keeps its current root and 3 previous ones. A
+ * freed PML4 reused while a vCPU still caches its root is zapped twice
+ * (marked invalid, then freed: two mmu_shadow_zapped, two remote flushes);
+ * one that has left every cache, once.
+ */
+static void test_model_root_cache(void **state)
+{
+	struct spt_params p = hand_params();
+	struct vessel_pt_rec r[16];
+	struct spt_counts c;
+	struct ptr_trace t;
+	uint32_t n = 0;
+
+	next_seq = 0;
+	r[n++] = CR3(0, 0x40000);
+	r[n++] = CR3(0x40000, 0x41000); /* cache: 41 | 40 */
+	r[n++] = rec(VESSEL_PT_FREE, 4, 0x40000, 0, 0, 0);
+	r[n++] = rec(VESSEL_PT_ALLOC, 0, 0x40000, 0, 0, 0); /* zeroed: flood zap */
+	r[n++] = CR3(0x41000, 0x42000);
+	r[n++] = CR3(0x42000, 0x43000);
+	r[n++] = CR3(0x43000, 0x44000);
+	r[n++] = CR3(0x44000, 0x45000); /* cache: 45 | 44 43 42; 41 has left */
+	r[n++] = rec(VESSEL_PT_FREE, 4, 0x41000, 0, 0, 0);
+	r[n++] = rec(VESSEL_PT_ALLOC, 0, 0x41000, 0, 0, 0);
+	r[n++] = CR3(0x45000, 0x40000); /* a new root at the old frame */
+	run_one("roots", r, n, &p, &c, &t);
+	assert_int_equal(c.k_flooded, 2);
+	assert_int_equal(c.k_zapped, 2 + 1);
+	assert_int_equal(c.k_remote_flush, 2 + 1);
+	assert_int_equal(c.k_sp_created, 6 + 1);
+	ptr_free(&t);
+}
+
 /* A trace of nonsense (valid format, impossible page tables) replays safely. */
 static void test_model_nonsense(void **state)
 {
@@ -699,6 +764,8 @@ int main(void)
 		cmocka_unit_test(test_model_one_process),
 		cmocka_unit_test(test_model_exec_exit_reuse),
 		cmocka_unit_test(test_model_segments),
+		cmocka_unit_test(test_model_dirty_after_read),
+		cmocka_unit_test(test_model_root_cache),
 		cmocka_unit_test(test_model_nonsense),
 	};
 

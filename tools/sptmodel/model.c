@@ -23,7 +23,9 @@
 #define ANN_DIRTY   4 /* ... and written */
 #define ANN_UNKNOWN 8 /* ... its end is not in the trace */
 
-#define NO_PARENT UINT64_MAX
+#define NO_PARENT  UINT64_MAX
+#define NO_ROOT	   UINT64_MAX
+#define ROOT_CACHE 4 /* KVM keeps a vCPU's current root and 3 previous ones */
 
 struct table {
 	uint64_t frame;
@@ -49,8 +51,10 @@ struct model {
 	const struct spt_params *p;
 	struct u64map tables;		   /* frame -> struct table * */
 	uint64_t cur[VESSEL_PTF_MAX_CPUS]; /* CR3 per CPU */
-	struct spt_counts *c;		   /* the segment being replayed */
-	struct table **unsynced;	   /* (a, unsync variant) tables written since a sync */
+	uint64_t fault_va[VESSEL_PTF_MAX_CPUS], fault_err[VESSEL_PTF_MAX_CPUS]; /* last user #PF */
+	uint64_t roots[VESSEL_PTF_MAX_CPUS][ROOT_CACHE]; /* (k) each vCPU's root cache */
+	struct spt_counts *c;				 /* the segment being replayed */
+	struct table **unsynced; /* (a, unsync variant) tables written since a sync */
 	size_t nunsynced, cap_unsynced;
 	int err;
 };
@@ -263,6 +267,35 @@ static void k_new_sp(struct model *m, struct table *t)
 	}
 }
 
+/*
+ * A zapped root that a vCPU still holds in its root cache is only marked
+ * invalid; every vCPU drops it before it runs again, and freeing it zaps it
+ * a second time (another mmu_shadow_zapped, another remote flush). A vCPU
+ * whose current root it was loads a new one for the same CR3.
+ */
+static void k_drop_cached_root(struct model *m, struct table *t)
+{
+	bool held = false;
+
+	for (unsigned cpu = 0; cpu < VESSEL_PTF_MAX_CPUS; cpu++) {
+		for (unsigned i = 0; i < ROOT_CACHE; i++) {
+			if (m->roots[cpu][i] != t->frame)
+				continue;
+			held = true;
+			if (i > 0)
+				m->roots[cpu][i] = NO_ROOT;
+		}
+	}
+	if (!held)
+		return;
+	m->c->k_zapped++;
+	m->c->k_remote_flush++;
+	for (unsigned cpu = 0; cpu < VESSEL_PTF_MAX_CPUS; cpu++) {
+		if (m->roots[cpu][0] == t->frame)
+			k_new_sp(m, t);
+	}
+}
+
 static void k_zap(struct model *m, struct table *t)
 {
 	struct table *p = t->parent == NO_PARENT ? NULL : table_get(m, t->parent);
@@ -274,6 +307,29 @@ static void k_zap(struct model *m, struct table *t)
 	if (p && p->level == t->level + 1)
 		set_bit(p->spte, t->pidx, false); /* unlinked from its parent */
 	m->c->k_zapped++;
+	if (t->level == 4)
+		k_drop_cached_root(m, t);
+}
+
+/*
+ * A CR3 load on cpu: KVM looks for the root in the vCPU's cache (rotating
+ * it: the current root and 3 previous ones); a miss drops the oldest.
+ */
+static void k_root_switch(struct model *m, unsigned cpu, uint64_t frame)
+{
+	uint64_t *c = m->roots[cpu];
+
+	if (c[0] == frame)
+		return;
+	for (unsigned i = 1; i < ROOT_CACHE; i++) {
+		uint64_t x = c[0];
+
+		c[0] = c[i];
+		c[i] = x;
+		if (c[0] == frame)
+			return;
+	}
+	c[0] = frame; /* the oldest goes; a valid root just stays in KVM's hash */
 }
 
 /*
@@ -424,6 +480,7 @@ static void on_cr3(struct model *m, const struct vessel_pt_rec *r)
 	if (!root)
 		return;
 	make_live(m, root, 4);
+	k_root_switch(m, r->cpu, root->frame);
 	k_new_sp(m, root);
 	fixed = m->c->k_pf_fixed;
 	if (!root->stub_done && m->p->stub_va && user_half(root)) {
@@ -504,6 +561,13 @@ static void on_write(struct model *m, const struct vessel_pt_rec *r, uint8_t ann
 		k_walk(m, root, va);
 	else
 		k_pending(m, root, va);
+	/* a demand fault on a read, later written: the shadow entry is read-only
+	 * until the guest's D bit is set, so the write faults again */
+	if ((ann & ANN_DIRTY) && (m->fault_va[r->cpu] >> 12) == (va >> 12) &&
+	    (m->fault_err[r->cpu] & 4) && !(m->fault_err[r->cpu] & 2)) {
+		m->c->k_pf_fixed++;
+		m->c->k_d_faults++;
+	}
 }
 
 /* A frame handed out again: its new owner writes it (zeroes it, mostly). */
@@ -571,6 +635,8 @@ static void replay(struct model *m, const struct ptr_segment *seg, const uint8_t
 				m->c->faults_user++;
 				m->c->k_pf_guest++;
 			}
+			m->fault_va[r->cpu] = r->addr;
+			m->fault_err[r->cpu] = r->old_val;
 			break;
 		case VESSEL_PT_FREE:
 			on_free(m, r);
@@ -604,6 +670,7 @@ int spt_run(const struct ptr_trace *t, const struct spt_params *p, struct spt_co
 
 	if (!ann)
 		return -ENOMEM;
+	memset(m.roots, 0xff, sizeof(m.roots)); /* NO_ROOT everywhere */
 	for (size_t s = 0; s < t->nseg; s++) {
 		ann[s] = calloc(t->seg[s].nrec ? t->seg[s].nrec : 1, 1);
 		if (!ann[s])

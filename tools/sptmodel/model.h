@@ -111,6 +111,8 @@ struct spt_counts {
 	uint64_t k_pf_guest;	   /* guest page faults KVM reflects */
 	uint64_t k_pf_fixed;	   /* shadow faults KVM fixes (first access of a mapping) */
 	uint64_t k_pf_spurious;	   /* shadow faults that only relink existing shadow pages */
+	uint64_t k_d_faults;	   /* ... of pf_fixed, second faults to set the D bit after a
+				      demand fault on a read */
 	uint64_t k_sp_created;	   /* shadow pages created (mmu_cache_miss) */
 	uint64_t k_flooded;	   /* shadow pages zapped for write flooding (mmu_flooded) */
 	uint64_t k_zapped;	   /* shadow pages zapped (mmu_shadow_zapped) */
