@@ -421,6 +421,16 @@ static struct spt_params hand_params(void)
 #define PF  0x3ull     /* present + writable */
 #define AD  0x60ull    /* accessed + dirty */
 
+/* r[0..3]: CR3 <- R, then R[0] -> P3 -> PD -> PT on cpu 0; returns 4. */
+static uint32_t one_path(struct vessel_pt_rec *r)
+{
+	r[0] = CR3(0, R);
+	r[1] = W(4, R + 0, 0, P3 | PF);
+	r[2] = W(3, P3 + 0, 0, PD | PF);
+	r[3] = W(2, PD + 0, 0, PT | PF);
+	return 4;
+}
+
 static void run_one(const char *name, const struct vessel_pt_rec *r, uint32_t n,
 		    const struct spt_params *p, struct spt_counts *c, struct ptr_trace *t)
 {
@@ -455,10 +465,7 @@ static void test_model_one_process(void **state)
 	struct ptr_trace t;
 
 	next_seq = 0;
-	r[0] = CR3(0, R);
-	r[1] = W(4, R + 0, 0, P3 | PF);
-	r[2] = W(3, P3 + 0, 0, PD | PF);
-	r[3] = W(2, PD + 0, 0, PT | PF);
+	one_path(r);
 	r[4] = W(1, PT + 8, 0, PG | PF);
 	r[5] = W(1, PT + 8, PG | PF | AD, 0);
 	r[6] = W(1, PT + 16, 0, (PG + 0x1000) | PF);
@@ -624,10 +631,7 @@ static void test_model_segments(void **state)
 	struct ptr_trace t;
 
 	next_seq = 0;
-	r[0] = CR3(0, R);
-	r[1] = W(4, R + 0, 0, P3 | PF);
-	r[2] = W(3, P3 + 0, 0, PD | PF);
-	r[3] = W(2, PD + 0, 0, PT | PF);
+	one_path(r);
 	r[4] = W(1, PT + 0, 0, PG | PF); /* used: see r[5] in the next segment */
 	r[5] = W(1, PT + 0, PG | PF | 0x20, 0);
 	assert_int_equal(ptf_create(&w, path_of("segs"), 1, 1 << 20), 0);
@@ -666,10 +670,7 @@ static void test_model_dirty_after_read(void **state)
 	struct ptr_trace t;
 
 	next_seq = 0;
-	r[0] = CR3(0, R);
-	r[1] = W(4, R + 0, 0, P3 | PF);
-	r[2] = W(3, P3 + 0, 0, PD | PF);
-	r[3] = W(2, PD + 0, 0, PT | PF);
+	one_path(r);
 	r[4] = rec(VESSEL_PT_FAULT, 0, 0x5008, 4, R, 0); /* user read, not present */
 	r[5] = W(1, PT + 5 * 8, 0, PG | PF);
 	r[6] = W(1, PT + 5 * 8, PG | PF | AD, 0);

@@ -17,6 +17,7 @@
 #include "core/vm.h"
 #include "pttrace/pttrace.h"
 #include "trace.h"
+#include "vmm_hctest.h"
 
 #include "abi/vessel.h"
 
@@ -34,28 +35,19 @@
 #define BUFSZ 0x1000ull	  /* 127 records */
 
 struct ctx {
-	struct vm *vm;
-	struct kvm_run *run;
+	struct hctest h; /* h.vm, h.run */
 	char path[64];
 };
-
-static void no_log(void *opaque, const char *line)
-{
-	(void)opaque, (void)line;
-}
 
 static int setup_with(void **state, bool trace)
 {
 	struct ctx *c = calloc(1, sizeof(*c));
-	struct vm_config cfg = { .cpus = 2, .mem_size = MEM, .log = no_log };
-	char err[256];
 
-	if (!c || vm_new(&c->vm, &cfg, err, sizeof(err)))
+	if (!c || hctest_new(&c->h, 2, MEM))
 		return -1;
 	snprintf(c->path, sizeof(c->path), "/tmp/vmm-pttrace-%d", (int)getpid());
-	if (trace && pttrace_attach(c->vm, c->path))
+	if (trace && pttrace_attach(c->h.vm, c->path))
 		return -1;
-	c->run = calloc(1, 8192);
 	*state = c;
 	return 0;
 }
@@ -74,19 +66,15 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	vm_destroy(c->vm);
+	hctest_free(&c->h);
 	unlink(c->path);
-	free(c->run);
 	free(c);
 	return 0;
 }
 
 static void *g(struct ctx *c, uint64_t gpa, size_t len)
 {
-	void *p = gmem_ptr(&c->vm->mem, gpa, len);
-
-	assert_non_null(p);
-	return p;
+	return hctest_mem(&c->h, gpa, len);
 }
 
 /* VESSEL_HC_PTTRACE from vCPU `from`; returns ret as the VMM wrote it. */
@@ -94,18 +82,9 @@ static int64_t hc(struct ctx *c, unsigned from, uint32_t op, uint32_t cpu, uint6
 		  uint64_t size, struct exit_result *res)
 {
 	struct vessel_hc_pttrace *a = g(c, ARG, sizeof(*a));
-	uint32_t gpa = (uint32_t)ARG;
 
 	*a = (struct vessel_hc_pttrace){ op, cpu, buf, size, 12345 };
-	memset(c->run, 0, sizeof(*c->run));
-	c->run->exit_reason = KVM_EXIT_IO;
-	c->run->io.direction = KVM_EXIT_IO_OUT;
-	c->run->io.size = 4;
-	c->run->io.port = (uint16_t)(VESSEL_HC_PORT_BASE + VESSEL_HC_PTTRACE);
-	c->run->io.count = 1;
-	c->run->io.data_offset = 4096;
-	memcpy((uint8_t *)c->run + 4096, &gpa, 4);
-	exit_dispatch(c->vm, c->vm->vcpus[from], c->run, res);
+	hctest_call(&c->h, from, VESSEL_HC_PTTRACE, ARG, res);
 	return a->ret;
 }
 
@@ -137,7 +116,7 @@ static void test_no_trace(void **state)
 	init_buf(c, BUF0, 127);
 	assert_int_equal(hc(c, 0, VESSEL_PTTRACE_REGISTER, 0, BUF0, BUFSZ, &res), -ENODEV);
 	assert_int_equal(res.action, EXIT_CONTINUE);
-	assert_int_equal(pttrace_mark(c->vm, "x", err, sizeof(err)), -ENODEV);
+	assert_int_equal(pttrace_mark(c->h.vm, "x", err, sizeof(err)), -ENODEV);
 	assert_non_null(strstr(err, "--pt-trace"));
 }
 
@@ -206,9 +185,9 @@ static void test_drain_mark_recover(void **state)
 	assert_int_equal(b0->lost, 0);
 	fill(c, BUF1, 1, 5, 0x2000, &seq);
 	fill(c, BUF0, 0, 5, 0x3000, &seq);
-	assert_int_equal(pttrace_mark(c->vm, "first", err, sizeof(err)), 0);
+	assert_int_equal(pttrace_mark(c->h.vm, "first", err, sizeof(err)), 0);
 	assert_int_equal(b1->count, 0);
-	assert_int_equal(pttrace_counts(c->vm, &pc), 0);
+	assert_int_equal(pttrace_counts(c->h.vm, &pc), 0);
 	assert_int_equal(pc.records, 137);
 	assert_int_equal(pc.lost, 3);
 	assert_int_equal(pc.marks, 1);
@@ -216,8 +195,7 @@ static void test_drain_mark_recover(void **state)
 	fill(c, BUF0, 0, 2, 0x4000, &seq);
 	fill(c, BUF1, 1, 2, 0x5000, &seq);
 
-	vm_destroy(c->vm); /* detach: the rest, a mark "end", END */
-	c->vm = NULL;
+	hctest_free(&c->h); /* detach: the rest, a mark "end", END */
 	assert_int_equal(ptr_read_file(c->path, &t, err, sizeof(err)), 0);
 	assert_true(t.complete);
 	assert_true(t.recovered);
@@ -243,8 +221,8 @@ static void test_bad_path(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(pttrace_attach(c->vm, "/nonexistent/dir/t"), -ENOENT);
-	assert_non_null(strstr(c->vm->err, "--pt-trace /nonexistent/dir/t"));
+	assert_int_equal(pttrace_attach(c->h.vm, "/nonexistent/dir/t"), -ENOENT);
+	assert_non_null(strstr(c->h.vm->err, "--pt-trace /nonexistent/dir/t"));
 }
 
 int main(void)

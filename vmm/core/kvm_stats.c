@@ -120,20 +120,6 @@ int kvm_stats_read(int vm_sfd, const int *vcpu_sfds, unsigned nr_vcpus, struct k
 	return rc;
 }
 
-uint64_t kvm_stats_get(const struct kvm_stats_snap *snap, const char *name, bool *found)
-{
-	for (unsigned i = 0; i < snap->n; i++) {
-		if (!strcmp(snap->s[i].name, name)) {
-			if (found)
-				*found = true;
-			return snap->s[i].value;
-		}
-	}
-	if (found)
-		*found = false;
-	return 0;
-}
-
 int vm_kvm_stats(struct vm *vm, struct kvm_stats_snap *out)
 {
 	int fds[VM_MAX_CPUS];

@@ -54,7 +54,4 @@ struct vm;
 /* vm_kvm_stats - kvm_stats_read() of vm and every vCPU it created. */
 int vm_kvm_stats(struct vm *vm, struct kvm_stats_snap *out);
 
-/* kvm_stats_get - the value of `name` in snap, or 0 (and *found false) if absent. */
-uint64_t kvm_stats_get(const struct kvm_stats_snap *snap, const char *name, bool *found);
-
 #endif
