@@ -11,7 +11,9 @@ VMM_LIB := $(B)/vmm/libvmm.a
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
 	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c))
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
-VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread
+VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring
+# virtio-blk's io_uring backend (vmm/dev/blk_uring.c)
+DEB_PACKAGES += liburing-dev
 
 $(B)/host/vmm/%.o $(B)/host/tests/unit/vmm_%.o $(B)/host/tests/vmm/%.o: HOST_CFLAGS_EXTRA += -Ivmm -Iebpf
 

@@ -7,10 +7,12 @@
 #include "arch/x86/arch.h"
 #include "cmd.h"
 #include "control/ctl.h"
+#include "core/kvm_stats.h"
 #include "core/memerr.h"
 #include "core/safecopy.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "dev/device.h"
 #include "hcb/hcb.h"
 #include "migrate/live/live.h"
 
@@ -56,6 +58,51 @@ static int c_status(void *ctx, const struct ctl_args *a, json_t *res, char *err,
 static json_t *counter(const uint64_t *p)
 {
 	return json_integer((json_int_t)__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+/* What KVM counted for every vCPU (KVM_GET_STATS_FD), summed. */
+static json_t *kvm_counters(struct vm *vm)
+{
+	static const char *const names[] = { "exits",	    "io_exits",	      "mmio_exits",
+					     "halt_exits",  "irq_injections", "irq_exits",
+					     "signal_exits" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	uint64_t sum[N] = { 0 }, v[N];
+	json_t *o = json_object();
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i]->fd < 0 || kvm_stats_read(vm->vcpus[i]->fd, names, v, N))
+			continue;
+		for (unsigned k = 0; k < N; k++)
+			sum[k] += v[k];
+	}
+	for (unsigned k = 0; k < N; k++)
+		json_object_set_new(o, names[k], json_integer((json_int_t)sum[k]));
+	return o;
+}
+
+/* Every device instance that has counters: {"device", "label", counters...}. */
+static json_t *device_counters(struct vm *vm)
+{
+	json_t *a = json_array();
+
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct device_stat st[DEVICE_STATS_MAX];
+		char label[32] = "";
+		unsigned n;
+		json_t *o;
+
+		if (!d->ops->stats)
+			continue;
+		n = d->ops->stats(d->priv, label, sizeof(label), st, DEVICE_STATS_MAX);
+		o = json_object();
+		json_object_set_new(o, "device", json_string(d->ops->name));
+		json_object_set_new(o, "label", json_string(label));
+		for (unsigned i = 0; i < n; i++)
+			json_object_set_new(o, st[i].name, json_integer((json_int_t)st[i].value));
+		json_array_append_new(a, o);
+	}
+	return a;
 }
 
 static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
@@ -107,6 +154,8 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "hcb_runs", json_integer((json_int_t)hc.runs));
 	json_object_set_new(res, "hcb_insns", json_integer((json_int_t)hc.insns));
 	json_object_set_new(res, "hcb_ns", json_integer((json_int_t)hc.ns));
+	json_object_set_new(res, "kvm", kvm_counters(vm));
+	json_object_set_new(res, "devices", device_counters(vm));
 	return 0;
 }
 
@@ -167,7 +216,10 @@ static const struct ctl_command status_cmd = {
 	"status", "run state, vCPUs, memory, migration, poisoned pages", {}, c_status
 };
 static const struct ctl_command stats_cmd = {
-	"stats", "counters: exits, poisoned pages, machine checks", {}, c_stats
+	"stats",
+	"counters: exits (ours and KVM's), poisoned pages, machine checks, devices",
+	{},
+	c_stats
 };
 static const struct ctl_command pause_cmd = { "pause", "stop all vCPUs", {}, c_pause };
 static const struct ctl_command resume_cmd = { "resume", "continue all vCPUs", {}, c_resume };
