@@ -7,6 +7,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/paging.h"
 #include "dev/serial.h"
+#include "dev/virtio_blk.h"
 #include "kernel/bkl.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
@@ -93,6 +94,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	vblk_init();					     /* virtio disks: /dev/vda, ... */
 	hcb_init();					     /* the VMM's eBPF callbacks */
 	banner();					     /* version, CPUs, memory, boot time */
 	kernel_enter();					     /* from here on: the big kernel lock */

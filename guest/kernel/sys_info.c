@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Information system calls: clock_gettime, stats, ps. */
 #include "abi/syscalls.h"
+#include "dev/virtio_blk.h"
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
 #include "kernel/mce.h"
@@ -58,6 +59,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct vessel_stats *s;
 	struct counters sum;
 	struct mce_counts mc;
+	struct vblk_counts blk;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
 
@@ -93,6 +95,14 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "mce.retired_free", mc.retired_free);
 	add_named(s, "mce.deferred", mc.deferred);
 	add_named(s, "mce.retired_on_free", page_retired_on_free());
+	vblk_counts(&blk);
+	add_named(s, "blk.requests", blk.requests);
+	add_named(s, "blk.completions", blk.completions);
+	add_named(s, "blk.interrupts", blk.interrupts);
+	add_named(s, "blk.spurious_irqs", blk.spurious);
+	add_named(s, "blk.kicks", blk.kicks);
+	add_named(s, "blk.urgent", blk.urgent);
+	add_named(s, "blk.barrier", blk.barrier);
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
 	return r ? r : (int64_t)n;

@@ -39,6 +39,16 @@ static inline long close(int fd)
 	return sys_close(fd);
 }
 
+static inline long lseek(int fd, int64_t offset, int whence)
+{
+	return sys_lseek(fd, offset, (uint64_t)whence);
+}
+
+static inline long fsync(int fd)
+{
+	return sys_fsync(fd);
+}
+
 static inline long getpid(void)
 {
 	return sys_getpid();
