@@ -71,7 +71,7 @@ static json_t *kvm_counters(struct vm *vm)
 	json_t *o = json_object();
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i]->fd < 0 || kvm_stats_read(vm->vcpus[i]->fd, names, v, N))
+		if (kvm_stats_read(vm->vcpus[i]->stats_fd, names, v, N))
 			continue;
 		for (unsigned k = 0; k < N; k++)
 			sum[k] += v[k];

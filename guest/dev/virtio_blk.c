@@ -42,7 +42,8 @@ struct vblk_disk {
 	int vector;
 	uint64_t capacity; /* sectors */
 	int readonly;
-	int cintr; /* the device accepted calibrated interrupts */
+	int cintr;     /* the device accepted calibrated interrupts */
+	int event_idx; /* VIRTIO_F_EVENT_IDX: used_event / avail_event */
 	int broken;
 	uint16_t num; /* queue entries */
 	int nslots;
@@ -112,11 +113,23 @@ static void fail_all(struct vblk_disk *d)
 	}
 }
 
+/* used_event (after the available ring) and avail_event (after the used ring) */
+static volatile uint16_t *used_event(struct vblk_disk *d)
+{
+	return &d->avail->ring[d->num];
+}
+
+static volatile uint16_t *avail_event(struct vblk_disk *d)
+{
+	return (volatile uint16_t *)&d->used->ring[d->num];
+}
+
 /* Takes the used entries off the ring. Lock held. Returns how many. */
 static int harvest(struct vblk_disk *d)
 {
 	int n = 0;
 
+again:
 	while (d->last_used != __atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE)) {
 		struct virtq_used_elem *e = &d->used->ring[d->last_used % d->num];
 		uint32_t s = e->id / 3;
@@ -133,6 +146,13 @@ static int harvest(struct vblk_disk *d)
 		r->done_next = d->done;
 		d->done = r;
 		n++;
+	}
+	if (d->event_idx) {
+		/* interrupt me for the next entry; look again in case it came */
+		*used_event(d) = d->last_used;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (d->last_used != __atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE))
+			goto again;
 	}
 	return n;
 }
@@ -210,6 +230,7 @@ void vblk_put(struct vblk_req *r)
 void vblk_submit(struct vblk_disk *d, struct vblk_req **reqs, int n, int sync)
 {
 	uint64_t f;
+	uint16_t old;
 
 	if (d->broken) {
 		f = spin_lock_irqsave(&d->lock);
@@ -223,6 +244,7 @@ void vblk_submit(struct vblk_disk *d, struct vblk_req **reqs, int n, int sync)
 		return;
 	}
 	f = spin_lock_irqsave(&d->lock);
+	old = d->avail_idx;
 	for (int i = 0; i < n; i++) {
 		struct vblk_req *r = reqs[i];
 		int s = r->slot;
@@ -264,7 +286,10 @@ void vblk_submit(struct vblk_disk *d, struct vblk_req **reqs, int n, int sync)
 	spin_unlock_irqrestore(&d->lock, f);
 	/* the index before the check of the device's hint */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&d->used->flags, __ATOMIC_ACQUIRE) & VIRTQ_USED_F_NO_NOTIFY)) {
+	if (d->event_idx ? (uint16_t)(d->avail_idx - *avail_event(d) - 1) <
+				   (uint16_t)(d->avail_idx - old) :
+			   !(__atomic_load_n(&d->used->flags, __ATOMIC_ACQUIRE) &
+			     VIRTQ_USED_F_NO_NOTIFY)) {
 		d->cnt.kicks++;
 		vmmio_notify(&d->mm, 0);
 	}
@@ -345,8 +370,11 @@ static const char *mode_name(enum irq_mode m)
 /* Queue memory, slot chains, interrupt: 0 or -errno. */
 static int setup(struct vblk_disk *d)
 {
+	/* every: the standard device's interrupt per completion (no EVENT_IDX) */
 	uint64_t want = (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_FLUSH) |
-			(mode != MODE_EVERY ? 1ull << VESSEL_VIRTIO_BLK_F_CINTR : 0);
+			(mode != MODE_EVERY ? (1ull << VESSEL_VIRTIO_BLK_F_CINTR) |
+						      (1ull << VIRTIO_F_EVENT_IDX) :
+					      0);
 	uint64_t got, ring_pa;
 	uint32_t max;
 	int r;
@@ -356,6 +384,7 @@ static int setup(struct vblk_disk *d)
 		return r;
 	d->readonly = (got >> VIRTIO_BLK_F_RO) & 1;
 	d->cintr = (got >> VESSEL_VIRTIO_BLK_F_CINTR) & 1;
+	d->event_idx = (got >> VIRTIO_F_EVENT_IDX) & 1;
 	d->capacity = vmmio_config_read64(&d->mm, 0);
 	max = vmmio_queue_max(&d->mm, 0);
 	if (max < 3)

@@ -64,7 +64,7 @@
 
 /* Transport and ring feature bits (section 6) */
 #define VIRTIO_F_INDIRECT_DESC 28 /* not offered by the Vessel VMM */
-#define VIRTIO_F_EVENT_IDX     29 /* not offered by the Vessel VMM */
+#define VIRTIO_F_EVENT_IDX     29 /* used_event / avail_event after the rings */
 #define VIRTIO_F_VERSION_1     32 /* required: a virtio 1.x device */
 
 /* ------------------------------------------------------------------------

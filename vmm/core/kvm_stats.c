@@ -5,22 +5,20 @@
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define DESC_MAX_BYTES (1u << 20) /* far more than KVM's few hundred descriptors */
 
-int kvm_stats_read(int fd, const char *const names[], uint64_t vals[], unsigned n)
+int kvm_stats_read(int sfd, const char *const names[], uint64_t vals[], unsigned n)
 {
 	struct kvm_stats_header h;
 	size_t each, total;
 	uint8_t *descs = NULL;
-	int sfd, rc = 0;
+	int rc = 0;
 
 	memset(vals, 0, n * sizeof(*vals));
-	sfd = ioctl(fd, KVM_GET_STATS_FD, NULL);
 	if (sfd < 0)
-		return -errno;
+		return -EBADF;
 	if (pread(sfd, &h, sizeof(h), 0) != sizeof(h)) {
 		rc = -EIO;
 		goto out;
@@ -53,6 +51,5 @@ int kvm_stats_read(int fd, const char *const names[], uint64_t vals[], unsigned 
 	}
 out:
 	free(descs);
-	close(sfd);
 	return rc;
 }

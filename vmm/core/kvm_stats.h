@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 /*
- * kvm_stats_read - for the KVM object `fd` (a vCPU or the VM), the values of
- * the `n` statistics named in names[] into vals[] (the first u64 of each;
- * 0 for a name KVM does not have). Returns 0 or -errno (no
- * KVM_CAP_BINARY_STATS_FD, a malformed header).
+ * kvm_stats_read - from a KVM statistics fd (KVM_GET_STATS_FD of a vCPU or
+ * the VM; vcpu->stats_fd), the values of the `n` statistics named in
+ * names[] into vals[] (the first u64 of each; 0 for a name KVM does not
+ * have). Never blocks on the vCPU. Returns 0 or -errno (a malformed file).
  */
-int kvm_stats_read(int fd, const char *const names[], uint64_t vals[], unsigned n);
+int kvm_stats_read(int stats_fd, const char *const names[], uint64_t vals[], unsigned n);
 
 #endif

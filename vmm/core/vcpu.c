@@ -21,6 +21,7 @@ struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
 	v->vm = vm;
 	v->id = id;
 	v->fd = -1;
+	v->stats_fd = -1;
 	return v;
 }
 
@@ -38,6 +39,9 @@ int vcpu_kvm_create(struct vcpu *v)
 		return vm_set_err(vm, -errno, "mmap of vCPU %u's kvm_run failed: %s", v->id,
 				  strerror(errno));
 	v->run = run;
+	/* opened now: KVM_GET_STATS_FD waits for the vCPU mutex, which KVM_RUN
+	 * holds while the vCPU halts in the kernel; reading the fd does not */
+	v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 	return arch_vcpu_init(v);
 }
 
@@ -47,6 +51,8 @@ void vcpu_free(struct vcpu *v)
 		return;
 	if (v->run)
 		munmap(v->run, (size_t)v->vm->run_size);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
 	if (v->fd >= 0)
 		close(v->fd);
 	free(v);

@@ -136,13 +136,6 @@ void cintr_fired(struct cintr *c, enum cintr_reason why, uint64_t now_ns)
 	c->pending_avail_ns = 0;
 }
 
-void cintr_drop(struct cintr *c)
-{
-	c->pending = 0;
-	c->pending_since_ns = 0;
-	c->pending_avail_ns = 0;
-}
-
 const char *cintr_reason_name(enum cintr_reason r)
 {
 	static const char *const names[CINTR_NR] = {

@@ -98,14 +98,9 @@ enum cintr_reason cintr_poll(const struct cintr *c, uint64_t now_ns);
 /*
  * cintr_fired - an interrupt for `why` was raised at now_ns: every pending
  * completion is signalled (latencies recorded), the count starts over.
+ * CINTR_NONE: they are covered without one (the driver has them already).
  */
 void cintr_fired(struct cintr *c, enum cintr_reason why, uint64_t now_ns);
-
-/*
- * cintr_drop - the pending completions are covered without an interrupt
- * (the driver asked for none with VIRTQ_AVAIL_F_NO_INTERRUPT).
- */
-void cintr_drop(struct cintr *c);
 
 /* cintr_reason_name - "every", "urgent", ... */
 const char *cintr_reason_name(enum cintr_reason r);

@@ -42,8 +42,9 @@ struct vblk_req {
 struct vblk_counters {
 	uint64_t requests, reads, writes, flushes, others;
 	uint64_t bytes_read, bytes_written;
-	uint64_t errors; /* completed with IOERR or UNSUPP */
-	uint64_t kicks;	 /* notifications the device saw */
+	uint64_t errors;	 /* completed with IOERR or UNSUPP */
+	uint64_t kicks;		 /* notifications the device saw */
+	uint64_t irq_suppressed; /* interrupts due but not needed (EVENT_IDX) */
 	uint64_t resets_needed;
 };
 
@@ -202,14 +203,18 @@ static int vblk_check(const char *arg, char *err, size_t errlen)
 
 static void maybe_interrupt(struct vblk *d, enum cintr_reason why)
 {
+	struct virtq *q = &d->t->vq[0];
+
 	if (why == CINTR_NONE)
 		return;
-	/* the driver may ask for no interrupt (a hint, standard mode only) */
-	if (why == CINTR_EVERY &&
-	    (vq_avail_flags(&d->t->vq[0], &d->vm->mem) & VIRTQ_AVAIL_F_NO_INTERRUPT)) {
-		cintr_drop(&d->ci);
+	/* the driver may need none: it consumed these already (EVENT_IDX) or
+	 * asked for none (NO_INTERRUPT) */
+	if (!vq_need_interrupt(q, &d->vm->mem)) {
+		cintr_fired(&d->ci, CINTR_NONE, now_ns());
+		d->cnt.irq_suppressed++;
 		return;
 	}
+	q->signalled_used = q->used_idx;
 	virtio_mmio_signal(d->t, VIRTIO_MMIO_INT_VRING);
 	cintr_fired(&d->ci, why, now_ns());
 }
@@ -374,8 +379,12 @@ static bool serving(const struct vblk *d)
 
 static void take_all(struct vblk *d)
 {
-	while (serving(d) && d->inflight < VQ_NUM_MAX && take_one(d))
-		;
+	do {
+		while (serving(d) && d->inflight < VQ_NUM_MAX && take_one(d))
+			;
+		/* with EVENT_IDX, ask for the next kick and look once more */
+	} while (serving(d) && d->inflight < VQ_NUM_MAX &&
+		 vq_enable_kick(&d->t->vq[0], &d->vm->mem));
 	d->be_ops->commit(d->be);
 }
 
@@ -703,11 +712,15 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 	STAT("in_flight", d->inflight);
 	STAT("kicks", d->cnt.kicks);
 	STAT("interrupts", d->t->irqs_raised);
+	STAT("eois", d->t->resamples);
+	STAT("reasserts", d->t->reasserts);
+	STAT("early_eois", d->t->early_eois);
 	STAT("irq_every", d->ci.fired[CINTR_EVERY]);
 	STAT("irq_urgent", d->ci.fired[CINTR_URGENT]);
 	STAT("irq_barrier", d->ci.fired[CINTR_BARRIER]);
 	STAT("irq_threshold", d->ci.fired[CINTR_THRESHOLD]);
 	STAT("irq_timeout", d->ci.fired[CINTR_TIMEOUT]);
+	STAT("irq_suppressed", d->cnt.irq_suppressed);
 	STAT("latency_count", d->ci.lat_count);
 	STAT("latency_sum_ns", d->ci.lat_sum_ns);
 	STAT("latency_max_ns", d->ci.lat_max_ns);
@@ -724,7 +737,7 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 /* ---------------------------------------------------------------- save / restore */
 
 #define VBLK_MAGIC   0x4b4c4256u /* "VBLK" */
-#define VBLK_VERSION 1u
+#define VBLK_VERSION 2u
 
 struct vblk_blob {
 	uint32_t magic, version;

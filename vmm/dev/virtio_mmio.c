@@ -88,12 +88,18 @@ static void line_set(struct virtio_mmio *t, bool high)
 	if (t->kvm_wired) {
 		uint64_t one = 1;
 
-		if (high && write(t->irq_fd, &one, sizeof(one)) < 0) {
+		if (!high)
+			return; /* KVM lowers the line at the EOI */
+		if (write(t->irq_fd, &one, sizeof(one)) < 0) {
 			/* the counter cannot overflow in practice; nothing to undo */
 		}
-		if (high)
-			t->irqs_raised++;
-		return; /* KVM lowers the line at the EOI */
+		t->irqs_raised++;
+		/* a rise from low delivers an interrupt whose handler will read
+		 * INTERRUPT_STATUS; into a high line it merges */
+		if (!t->line_up)
+			t->delivery_pending = true;
+		t->line_up = true;
+		return;
 	}
 	if (high == t->line_high)
 		return;
@@ -106,7 +112,17 @@ static void line_set(struct virtio_mmio *t, bool high)
 void virtio_mmio_signal(struct virtio_mmio *t, uint32_t bits)
 {
 	t->isr |= bits;
+	t->unseen = true;
 	line_set(t, true);
+}
+
+/* Whether some ready queue has used entries the driver has not consumed. */
+static bool behind(const struct virtio_mmio *t)
+{
+	for (unsigned i = 0; i < t->ops->nqueues; i++)
+		if (t->vq[i].ready && (!t->vq[i].event_idx || !vq_consumed(&t->vq[i], &t->vm->mem)))
+			return true;
+	return false;
 }
 
 void virtio_mmio_resample(struct virtio_mmio *t)
@@ -115,8 +131,26 @@ void virtio_mmio_resample(struct virtio_mmio *t)
 
 	if (read(t->resample_fd, &n, sizeof(n)) < 0)
 		return; /* EAGAIN: nothing */
-	if (t->isr)
-		line_set(t, true);
+	t->resamples++;
+	t->line_up = false; /* KVM lowered it */
+	/* an interrupt was delivered whose handler has not read the status
+	 * yet: it will, and see every bit; raising the line again would only
+	 * run the handler twice. On this host that is the common case: KVM
+	 * takes each guest EOI write twice (docs/platform.md), and the second
+	 * one ends an interrupt delivered meanwhile before its handler ran. */
+	if (t->delivery_pending) {
+		t->early_eois++;
+		return;
+	}
+	/* bits set after the driver last read the status, merged into a line
+	 * that was already up: nobody will see them unless the line rises */
+	if (!t->unseen || !t->isr)
+		return;
+	/* ...unless the driver caught up with the used ring anyway (EVENT_IDX) */
+	if (!(t->isr & VIRTIO_MMIO_INT_CONFIG) && !behind(t))
+		return;
+	t->reasserts++;
+	line_set(t, true);
 }
 
 /* The fast paths: ioeventfd on QUEUE_NOTIFY, irqfd with resample on the line. */
@@ -205,7 +239,8 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *name, const char *why)
 
 static uint64_t offered(const struct virtio_mmio *t)
 {
-	return t->ops->features(t->dev) | (1ull << VIRTIO_F_VERSION_1);
+	return t->ops->features(t->dev) | (1ull << VIRTIO_F_VERSION_1) |
+	       (1ull << VIRTIO_F_EVENT_IDX);
 }
 
 static void reset(struct virtio_mmio *t)
@@ -215,6 +250,7 @@ static void reset(struct virtio_mmio *t)
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	t->drv_features = 0;
 	t->isr = 0;
+	t->unseen = false;
 	memset(t->vq, 0, sizeof(t->vq));
 	line_set(t, false);
 }
@@ -248,11 +284,13 @@ static void set_status(struct virtio_mmio *t, uint32_t v)
 			virtio_mmio_fail(t, "virtio-mmio", "DRIVER_OK without FEATURES_OK");
 			return;
 		}
-		for (unsigned i = 0; i < t->ops->nqueues; i++)
+		for (unsigned i = 0; i < t->ops->nqueues; i++) {
 			if (t->vq[i].ready && vq_check(&t->vq[i], &t->vm->mem, why, sizeof(why))) {
 				virtio_mmio_fail(t, "virtio-mmio", why);
 				return;
 			}
+			t->vq[i].event_idx = virtio_mmio_has(t, VIRTIO_F_EVENT_IDX);
+		}
 		wire_kvm(t);
 		err = t->ops->activate(t->dev);
 		if (err)
@@ -280,6 +318,9 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_READY:
 		return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		/* the driver sees every bit set so far */
+		t->unseen = false;
+		t->delivery_pending = false;
 		return t->isr;
 	case VIRTIO_MMIO_STATUS:
 		return t->status;
@@ -325,7 +366,7 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 			char why[160];
 
 			q->ready = true;
-			q->last_avail = q->used_idx = 0;
+			q->last_avail = q->used_idx = q->signalled_used = 0;
 			if (vq_check(q, &t->vm->mem, why, sizeof(why)))
 				virtio_mmio_fail(t, "virtio-mmio", why);
 		}
@@ -493,9 +534,14 @@ void virtio_mmio_save(const struct virtio_mmio *t, struct virtio_mmio_state *s)
 	for (unsigned i = 0; i < VIRTIO_MMIO_QUEUES_MAX; i++) {
 		const struct virtq *q = &t->vq[i];
 
-		s->vq[i] =
-			(struct virtio_mmio_vq_state){ q->desc,	      q->avail,	   q->used, q->num,
-						       q->last_avail, q->used_idx, q->ready };
+		s->vq[i] = (struct virtio_mmio_vq_state){ .desc = q->desc,
+							  .avail = q->avail,
+							  .used = q->used,
+							  .num = q->num,
+							  .last_avail = q->last_avail,
+							  .used_idx = q->used_idx,
+							  .ready = q->ready,
+							  .signalled_used = q->signalled_used };
 	}
 }
 
@@ -518,7 +564,11 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s
 					.avail = v->avail,
 					.used = v->used,
 					.last_avail = v->last_avail,
-					.used_idx = v->used_idx };
+					.used_idx = v->used_idx,
+					.signalled_used = v->signalled_used,
+					.event_idx =
+						(s->status & VIRTIO_STATUS_DRIVER_OK) &&
+						((s->drv_features >> VIRTIO_F_EVENT_IDX) & 1) };
 		if (v->ready > 1 || (i >= t->ops->nqueues && (v->ready || v->num)))
 			return -EINVAL;
 		if (vq[i].ready && vq_check(&vq[i], &t->vm->mem, why, sizeof(why)))
@@ -536,7 +586,9 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s
 		wire_kvm(t);
 	/* a line the source had up: raise it here (a spurious interrupt at
 	 * worst, which a virtio driver tolerates) */
-	if (t->isr)
+	if (t->isr) {
+		t->unseen = true;
 		line_set(t, true);
+	}
 	return 0;
 }

@@ -14,8 +14,11 @@
  *   - the interrupt is a KVM irqfd with a resample fd: writing irq_fd
  *     asserts the level-triggered line, KVM lowers it at the guest's EOI and
  *     signals resample_fd, and the device asserts it again while
- *     INTERRUPT_STATUS is still non-zero (virtio_mmio_resample()). That is
- *     the level semantics of virtio-mmio without a KVM_IRQ_LINE per change.
+ *     INTERRUPT_STATUS has bits the driver has not seen
+ *     (virtio_mmio_resample()). That is the level semantics of virtio-mmio
+ *     without a KVM_IRQ_LINE per change. With VIRTIO_F_EVENT_IDX (offered
+ *     for every device: the ring code does it) the line is not raised
+ *     again for used buffers the driver consumed already.
  * Without KVM (unit tests) or if KVM refuses them, the MMIO handler writes
  * kick_fd itself and the line follows INTERRUPT_STATUS through
  * vm_irq_line().
@@ -76,12 +79,20 @@ struct virtio_mmio {
 	uint32_t config_generation;
 	struct virtq vq[VIRTIO_MMIO_QUEUES_MAX];
 
-	int kick_fd;	      /* eventfd: queue notifications */
-	int irq_fd;	      /* eventfd: KVM irqfd (level, with resample) */
-	int resample_fd;      /* eventfd: KVM lowered the line at the guest's EOI */
-	bool kvm_wired;	      /* ioeventfd and irqfd registered with KVM */
-	bool line_high;	      /* fallback: what vm_irq_line() was last told */
+	int kick_fd;	 /* eventfd: queue notifications */
+	int irq_fd;	 /* eventfd: KVM irqfd (level, with resample) */
+	int resample_fd; /* eventfd: KVM lowered the line at the guest's EOI */
+	bool kvm_wired;	 /* ioeventfd and irqfd registered with KVM */
+	bool line_high;	 /* fallback: what vm_irq_line() was last told */
+	/* irqfd: the line as KVM has it (up since our last write, down since
+	 * its last resample), whether that rise delivered an interrupt whose
+	 * handler has not read INTERRUPT_STATUS yet, and whether bits were set
+	 * since the driver last read it */
+	bool line_up, delivery_pending, unseen;
 	uint64_t irqs_raised; /* interrupts asserted (irqfd writes or line raises) */
+	uint64_t resamples;   /* EOIs KVM reported (resample_fd) */
+	uint64_t reasserts;   /* ... after which the line was raised again */
+	uint64_t early_eois;  /* ... that ended an interrupt before its handler read the status */
 };
 
 /*
@@ -113,8 +124,9 @@ void virtio_mmio_signal(struct virtio_mmio *t, uint32_t bits);
 
 /*
  * virtio_mmio_resample - call when resample_fd is readable (the guest
- * EOI'd): reads it and asserts the line again if INTERRUPT_STATUS is still
- * set (lock held).
+ * EOI'd): reads it and asserts the line again if INTERRUPT_STATUS has bits
+ * set since the driver last read it and no interrupt is on its way to the
+ * driver already (lock held).
  */
 void virtio_mmio_resample(struct virtio_mmio *t);
 
@@ -138,6 +150,7 @@ struct virtio_mmio_state {
 	struct virtio_mmio_vq_state {
 		uint64_t desc, avail, used;
 		uint16_t num, last_avail, used_idx, ready;
+		uint16_t signalled_used, pad[3];
 	} vq[VIRTIO_MMIO_QUEUES_MAX];
 };
 

@@ -173,14 +173,50 @@ int vq_push(struct virtq *q, struct gmem *m, uint16_t head, uint32_t len)
 	return 0;
 }
 
-uint16_t vq_avail_flags(const struct virtq *q, const struct gmem *m)
+/* The standard's vring_need_event(): event in [old, new) modulo 2^16. */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
-	uint16_t flags;
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+bool vq_need_interrupt(const struct virtq *q, const struct gmem *m)
+{
+	uint16_t v;
 
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (gmem_read(m, q->avail, &flags, sizeof(flags)))
-		return 0;
-	return flags;
+	if (q->event_idx) {
+		/* used_event: after the available ring's num entries */
+		if (gmem_read(m, q->avail + 4 + 2ull * q->num, &v, sizeof(v)))
+			return true;
+		return need_event(v, q->used_idx, q->signalled_used);
+	}
+	if (gmem_read(m, q->avail, &v, sizeof(v)))
+		return true;
+	return !(v & VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+bool vq_consumed(const struct virtq *q, const struct gmem *m)
+{
+	uint16_t v;
+
+	if (!q->event_idx)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !gmem_read(m, q->avail + 4 + 2ull * q->num, &v, sizeof(v)) && v == q->used_idx;
+}
+
+bool vq_enable_kick(struct virtq *q, struct gmem *m)
+{
+	uint16_t idx;
+
+	if (!q->event_idx)
+		return false;
+	/* avail_event: after the used ring's num entries */
+	if (gmem_write(m, q->used + 4 + 8ull * q->num, &q->last_avail, sizeof(q->last_avail)))
+		return false;
+	/* the request before the look: a driver adding an entry now sees it */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !gmem_read(m, q->avail + 2, &idx, sizeof(idx)) && idx != q->last_avail;
 }
 
 /* Calls fn on the pieces of [off, off + len) of the readable or writable part. */

@@ -24,13 +24,15 @@ struct gmem;
 #define VQ_BYTES_MAX (2u << 20) /* bytes one chain may describe */
 
 struct virtq {
-	uint16_t num;	     /* entries, a power of 2; 0: not configured */
-	bool ready;	     /* QUEUE_READY written 1 */
-	uint64_t desc;	     /* guest-physical descriptor table */
-	uint64_t avail;	     /* guest-physical available ring (driver area) */
-	uint64_t used;	     /* guest-physical used ring (device area) */
-	uint16_t last_avail; /* next available entry to take */
-	uint16_t used_idx;   /* next used entry to fill */
+	uint16_t num;		 /* entries, a power of 2; 0: not configured */
+	bool ready;		 /* QUEUE_READY written 1 */
+	uint64_t desc;		 /* guest-physical descriptor table */
+	uint64_t avail;		 /* guest-physical available ring (driver area) */
+	uint64_t used;		 /* guest-physical used ring (device area) */
+	uint16_t last_avail;	 /* next available entry to take */
+	uint16_t used_idx;	 /* next used entry to fill */
+	bool event_idx;		 /* VIRTIO_F_EVENT_IDX negotiated */
+	uint16_t signalled_used; /* used_idx when the driver was last interrupted */
 };
 
 /* One descriptor of a chain, checked: [gpa, gpa + len) lies in one RAM region. */
@@ -73,11 +75,28 @@ int vq_pop(struct virtq *q, const struct gmem *m, struct vq_chain *c, char *why,
 int vq_push(struct virtq *q, struct gmem *m, uint16_t head, uint32_t len);
 
 /*
- * vq_avail_flags - the driver's available-ring flags (VIRTQ_AVAIL_F_*), read
- * after a full barrier so that a used.idx just written is ordered before
- * the read. 0 when unreadable.
+ * vq_need_interrupt - whether the driver wants an interrupt for the used
+ * entries added since the last one (read after a full barrier, so the
+ * used.idx just written is ordered before): with VIRTIO_F_EVENT_IDX, if
+ * used_event lies in [signalled_used, used_idx) (a driver that already
+ * consumed everything wants none); else unless it set
+ * VIRTQ_AVAIL_F_NO_INTERRUPT. True when the ring is unreadable.
  */
-uint16_t vq_avail_flags(const struct virtq *q, const struct gmem *m);
+bool vq_need_interrupt(const struct virtq *q, const struct gmem *m);
+
+/*
+ * vq_consumed - with VIRTIO_F_EVENT_IDX: whether the driver has consumed
+ * every used entry (its used_event equals used_idx). Always false without.
+ */
+bool vq_consumed(const struct virtq *q, const struct gmem *m);
+
+/*
+ * vq_enable_kick - with VIRTIO_F_EVENT_IDX: ask for a notification at the
+ * next available entry (avail_event = last_avail). Returns true if entries
+ * became available meanwhile (take them: no kick will come for them).
+ * Without EVENT_IDX: false, nothing written.
+ */
+bool vq_enable_kick(struct virtq *q, struct gmem *m);
 
 /*
  * vq_chain_read - read `len` bytes of the chain's readable part starting
