@@ -479,6 +479,7 @@ void vblk_init(void)
 		printk("%s: virtio-blk at %#lx irq %u: %lu sectors (%lu MiB)%s, interrupts %s%s\n",
 		       d->name, d->mm.base, d->mm.irq, d->capacity, d->capacity >> 11,
 		       d->readonly ? ", read-only" : "", mode_name(mode),
-		       mode != MODE_EVERY && !d->cintr ? " (not offered: every)" : "");
+		       mode != MODE_EVERY && !d->cintr ? " (not offered by the device: standard)" :
+							 "");
 	}
 }

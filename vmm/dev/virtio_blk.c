@@ -46,6 +46,7 @@ struct vblk_counters {
 	uint64_t kicks;		 /* notifications the device saw */
 	uint64_t irq_suppressed; /* interrupts due but not needed (EVENT_IDX) */
 	uint64_t resets_needed;
+	uint64_t drained; /* requests a VM pause waited for (migration) */
 };
 
 struct vblk {
@@ -541,6 +542,7 @@ static void vblk_pause(void *dev)
 
 	pthread_mutex_lock(&d->t->lock);
 	d->paused = true;
+	d->cnt.drained += d->inflight; /* requests the pause waits for */
 	wake(d);
 	while (d->inflight && d->thread_alive)
 		pthread_cond_wait(&d->idle, &d->t->lock);
@@ -728,6 +730,7 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 	STAT("threshold", d->ci.threshold);
 	STAT("timeout_us", d->ci.timeout_us);
 	STAT("resets_needed", d->cnt.resets_needed);
+	STAT("drained_at_pause", d->cnt.drained);
 	STAT("kvm_fast_paths", d->t->kvm_wired);
 #undef STAT
 	pthread_mutex_unlock(&d->t->lock);

@@ -1,0 +1,245 @@
+#!/bin/sh
+# virtio-blk end to end (docs/blk.md): real `vessel run` processes with
+# raw image files, the guest's blktest/blkbench through the console, the
+# images checked from the host after power-off. Prints TAP.
+#   B=build sh tests/blk/run.sh [t_name...]
+set -u
+B=${B:-build}
+VESSEL=${VESSEL:-$B/vessel}
+W=$B/blk-work
+MEM=128M
+NS=
+n=0
+PORT=$((23000 + $$ % 20000))
+rm -rf "$W"
+mkdir -p "$W"
+
+. tests/lib/vm.sh
+
+CHECK="python3 tests/blk/check.py"
+k=0
+
+# run NAME CMD SECONDS: run CMD in NAME's shell and wait until it is done
+# (a marker of its own each time: run_fg's would match an earlier one)
+run() {
+	k=$((k + 1))
+	say "$1" "$2"
+	say "$1" "echo CMD-DONE-$$-$k"
+	wait_for "$W/$1.out" "^\(\$ \)*CMD-DONE-$$-$k" "$3"
+}
+
+image() { rm -f "$1" && truncate -s "$2" "$1"; }
+
+# devstat NAME KEY [INSTANCE]: a virtio-blk counter from `vessel ctl NAME stats`
+devstat() {
+	ctl "$1" stats | python3 -c 'import json, sys
+d = [x for x in json.load(sys.stdin)["devices"] if x["device"] == "virtio-blk"]
+print(d[int(sys.argv[2])][sys.argv[1]])' "$2" "${3:-0}"
+}
+
+# guest_stats NAME: the shell's `stats` output into $W/NAME.stats;
+# named COUNTER: a kernel named counter from it
+guest_stats() {
+	mark=$(wc -c <"$W/$1.out")
+	run "$1" stats 60
+	tail -c +"$((mark + 1))" "$W/$1.out" | tr -d '\r' >"$W/$1.stats"
+}
+named() { awk -v k="$2" '$1 == k { print $2 }' "$W/$1.stats" | tail -n 1; }
+
+# poweroff NAME: power the guest off and wait for the VMM to exit ($status)
+poweroff() {
+	say "$1" poweroff
+	wait_exit "$1" 60
+}
+
+t_suite() {
+	image "$W/a.img" 16M
+	boot_shell a --disk "$W/a.img" || { notok "boot with a disk" "$W/a.err" "$W/a.out"; stop_vm a; return; }
+	if grep -q "vda: virtio-blk at 0xfeb00000 irq 16: 32768 sectors (16 MiB), interrupts calibrated" "$W/a.out"; then
+		ok "the kernel finds the disk in the boot info: vda, 16 MiB, calibrated interrupts"
+	else
+		notok "vda found at boot" "$W/a.out"
+	fi
+	run a "blktest" 600
+	if grep -q "^8 passed, 0 failed" "$W/a.out"; then
+		ok "blktest in the guest: 8 passed (sync, random, split, 32 async in flight, fsync, errors, reclaim)"
+	else
+		notok "blktest" "$W/a.out"
+	fi
+	run a "blktest fill /dev/vda 42 16384 2048" 300
+	poweroff a
+	if [ "$status" = 0 ] && grep -q "blktest: fill done /dev/vda seed 42" "$W/a.out" &&
+		$CHECK verify "$W/a.img" 42 16384 2048 >"$W/check" 2>&1; then
+		ok "1 MiB written by the guest (32 requests in flight) is in the image file after power-off"
+	else
+		notok "image content after power-off (status $status)" "$W/check" "$W/a.out" "$W/a.err"
+	fi
+}
+
+t_two_disks() {
+	image "$W/a.img" 8M
+	image "$W/b.img" 12M
+	boot_shell a --disk "$W/a.img" --disk "$W/b.img,io=threads" ||
+		{ notok "boot with two disks" "$W/a.err"; stop_vm a; return; }
+	run a "blktest -d /dev/vdb -s 5" 600
+	suite=$(grep -c "^8 passed, 0 failed" "$W/a.out")
+	run a "blktest fill /dev/vda 1 0 512" 120
+	run a "blktest fill /dev/vdb 2 0 512" 120
+	label=$(devstat a label 1)
+	poweroff a
+	if grep -q "vdb: virtio-blk at 0xfeb01000 irq 17: 24576 sectors" "$W/a.out" && [ "$suite" = 1 ] &&
+		[ "$label" = vdb ] && $CHECK verify "$W/a.img" 1 0 512 >"$W/check" 2>&1 &&
+		$CHECK verify "$W/b.img" 2 0 512 >>"$W/check" 2>&1; then
+		ok "two disks (io_uring and worker-pool backends): blktest on vdb, each image holds its own data"
+	else
+		notok "two disks" "$W/check" "$W/a.out"
+	fi
+}
+
+t_readonly() {
+	image "$W/a.img" 8M
+	image "$W/r.img" 1M
+	$CHECK fill "$W/r.img" 7 0 2048
+	ro_sum=$(sha256sum <"$W/r.img")
+	boot_shell a --disk "$W/a.img" --disk "$W/r.img,readonly" ||
+		{ notok "boot with a read-only disk" "$W/a.err"; stop_vm a; return; }
+	run a "blktest -r -d /dev/vdb" 120
+	run a "blktest verify /dev/vdb 7 0 2048" 120
+	poweroff a
+	after=$(sha256sum <"$W/r.img")
+	echo "# read-only image before: $ro_sum, after: $after"
+	if grep -q "vdb: .*, read-only," "$W/a.out" && grep -q "^2 passed, 0 failed" "$W/a.out" &&
+		grep -q "blktest: verify ok /dev/vdb seed 7" "$W/a.out" && [ "$after" = "$ro_sum" ]; then
+		ok "read-only disk: opening for writing is EROFS, writes EBADF, the guest reads the host's bytes, image unchanged"
+	else
+		notok "read-only disk" "$W/a.out"
+	fi
+}
+
+t_refused() {
+	image "$W/a.img" 1M
+	mkdir -p "$W/dir"
+	res=
+	for spec in "$W/missing.img:No such file" "$W/dir:Is a directory" "$W/a.img,bogus:unknown option 'bogus'"; do
+		arg=${spec%%:*}
+		want=${spec#*:}
+		"$VESSEL" run --mem $MEM --disk "$arg" </dev/null >"$W/r.out" 2>"$W/r.err"
+		rc=$?
+		if [ $rc = 2 ] && grep -q -- "--disk '$arg'.*$want" "$W/r.err" && ! grep -q ready "$W/r.out"; then
+			res="$res ok"
+		else
+			res="$res bad($arg:$rc)"
+			cat "$W/r.err" >>"$W/refused"
+		fi
+	done
+	set --
+	for i in 1 2 3 4 5 6 7 8 9; do set -- "$@" --disk "$W/a.img"; done
+	"$VESSEL" run --mem $MEM "$@" </dev/null >"$W/r.out" 2>"$W/r.err"
+	rc=$?
+	if [ "$res" = " ok ok ok" ] && [ $rc = 1 ] && grep -q "at most 8 virtio devices" "$W/r.err"; then
+		ok "--disk refuses a missing file, a directory, an unknown option (status 2) and a ninth disk, before boot"
+	else
+		notok "refused disks:$res, nine disks: $rc" "$W/refused" "$W/r.err"
+	fi
+}
+
+# irq MODE: a batch of 32 asynchronous writes and sync reads; counts only
+# (the timeout is 1 s, so it never fires inside the batch)
+t_irq_mode() {
+	mode=$1
+	image "$W/a.img" 8M
+	boot_shell a --disk "$W/a.img" --cmdline "blk.irq=$mode blk.timeout_us=1000000" ||
+		{ notok "boot blk.irq=$mode" "$W/a.err"; stop_vm a; return; }
+	every0=$(devstat a irq_every)
+	run a "blktest batch /dev/vda 32" 120
+	line=$(tr -d '\r' <"$W/a.out" | grep -o "blktest: batch 32 interrupts [0-9]* completions [0-9]*" | tail -n 1)
+	irqs=$(echo "$line" | awk '{ print $5 }')
+	done=$(echo "$line" | awk '{ print $7 }')
+	barrier=$(devstat a irq_barrier)
+	threshold=$(devstat a irq_threshold)
+	every=$(($(devstat a irq_every) - every0))
+	n_sync=8
+	[ "$mode" = coalesce ] && n_sync=3 # each waits for the 1-s timeout
+	run a "blkbench -m sync -o read -n $n_sync" 120
+	sync_irqs=$(tr -d '\r' <"$W/a.out" | grep -o "blkbench: mode=sync .* interrupts=[0-9]*" | sed 's/.*interrupts=//' | tail -n 1)
+	urgent=$(devstat a irq_urgent)
+	timeout=$(devstat a irq_timeout)
+	stop_vm a
+	echo "# blk.irq=$mode: batch of 32 -> $irqs guest interrupts ($done completions; device: barrier $barrier threshold $threshold every $every); $n_sync sync reads -> $sync_irqs (urgent $urgent timeout $timeout)"
+	case $mode in
+	calibrated) want="$irqs $done $barrier $threshold $sync_irqs $urgent" expect="1 32 1 0 $n_sync $n_sync" ;;
+	coalesce) want="$irqs $done $barrier $threshold $sync_irqs $timeout" expect="1 32 0 1 $n_sync $n_sync" ;;
+	every) want="$done $every ${sync_irqs:-x}" expect="32 32 $n_sync"
+		[ -n "$irqs" ] && [ "$irqs" -ge 1 ] && [ "$irqs" -le 32 ] || expect=bad ;;
+	esac
+	if [ "$want" = "$expect" ]; then
+		ok "blk.irq=$mode: interrupts follow the policy (batch of 32: $irqs; $n_sync sync: $sync_irqs)"
+	else
+		notok "blk.irq=$mode: got '$want', want '$expect'" "$W/a.out"
+	fi
+}
+
+t_irq() {
+	for m in calibrated coalesce every; do
+		t_irq_mode $m
+	done
+}
+
+next_port() {
+	PORT=$((PORT + 1))
+	uri=tcp:127.0.0.1:$PORT
+}
+
+# A guest writes 4 MiB with 32 requests in flight while it migrates to a
+# second VMM on the same image: no request lost (the fill completes on the
+# destination), none done twice (the device's request count, which travels
+# with its state, equals the guest's), the image holds exactly the data.
+t_migrate() {
+	image "$W/m.img" 8M
+	boot_shell m --disk "$W/m.img" || { notok "migration: boot" "$W/m.err"; stop_vm m; return; }
+	say m "blktest fill /dev/vda 77 0 8192 &"
+	i=0
+	while [ $i -lt 300 ] && [ "$(devstat m requests 2>/dev/null || echo 0)" -lt 64 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	next_port
+	start_vm n --mem $MEM --control "$W/n.sock" --disk "$W/m.img" --incoming "$uri"
+	wait_for "$W/n.err" "waiting for an incoming migration" 10
+	at_start=$(devstat m requests)
+	ctl m migrate "$uri" >/dev/null
+	wait_exit m 120
+	msrc=$status
+	wait_for "$W/n.out" "blktest: fill done /dev/vda seed 77" 300
+	run n "echo" 60
+	run n "blktest verify /dev/vda 77 0 8192" 300
+	guest_stats n
+	greq=$(named n blk.requests)
+	gdone=$(named n blk.completions)
+	dreq=$(devstat n requests)
+	drained=$(devstat n drained_at_pause)
+	poweroff n
+	echo "# device had taken $at_start requests when the migration started, the pause waited for $drained in flight; guest: $greq requests, $gdone completions; device (source + destination): $dreq"
+	if [ "$msrc" = 0 ] && [ "${at_start:-0}" -ge 64 ] && [ "${at_start:-0}" -lt 1024 ] &&
+		grep -q "blktest: fill done /dev/vda seed 77 sectors 0..8192 requests 1024" "$W/n.out" &&
+		grep -q "blktest: verify ok /dev/vda seed 77" "$W/n.out" &&
+		[ -n "$greq" ] && [ "$greq" = "$gdone" ] && [ "$greq" = "$dreq" ] &&
+		! grep -q "not in flight" "$W/n.out" &&
+		$CHECK verify "$W/m.img" 77 0 8192 >"$W/check" 2>&1; then
+		ok "migration with I/O in flight: no request lost or done twice ($greq = $dreq), image identical"
+	else
+		notok "migration with I/O in flight (source $msrc, at $at_start)" "$W/check" "$W/m.err" "$W/n.err" "$W/n.out"
+	fi
+}
+
+if [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	skip "virtio-blk tests" "no /dev/kvm"
+	echo "1..$n"
+	exit 0
+fi
+tests=${*:-"t_refused t_suite t_two_disks t_readonly t_irq t_migrate"}
+for t in $tests; do
+	echo "# $t"
+	$t
+done
+echo "1..$n"
