@@ -10,7 +10,7 @@ CHECK_SUITES += blk blk-qemu
 SUITE_CMD_blk := B=$(B) sh tests/blk/run.sh
 SUITE_DEPS_blk = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_blk := 1200
-SUITE_CMD_blk-qemu := B=$(B) sh tests/blk/qemu.sh $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_CMD_blk-qemu = B=$(B) sh tests/blk/qemu.sh $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_DEPS_blk-qemu = $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_blk-qemu := 900
 

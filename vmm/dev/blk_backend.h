@@ -7,6 +7,9 @@
  *   uring    io_uring (liburing): one submission syscall per batch, the
  *            kernel completes the I/O asynchronously (the default)
  *   threads  a pool of worker threads doing pread/pwrite/fdatasync
+ *            (test mode: the environment variable VESSEL_BLK_TEST_DELAY_US
+ *            makes each request wait that long first, a slow disk that
+ *            keeps requests in flight, for the migration test)
  *
  * The device thread submits with submit(), starts the batch with commit(),
  * polls event_fd() and collects finished requests with reap(). A request

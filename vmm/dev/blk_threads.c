@@ -28,6 +28,7 @@ struct blk_backend {
 	bool stop;
 	pthread_t th[WORKERS];
 	unsigned nth;
+	unsigned delay_us; /* test mode: VESSEL_BLK_TEST_DELAY_US per request */
 };
 
 static ssize_t transfer(int fd, struct blk_io *io)
@@ -72,6 +73,8 @@ static void *worker(void *arg)
 			b->todo_tail = &b->todo;
 		b->running++;
 		pthread_mutex_unlock(&b->lock);
+		if (b->delay_us)
+			usleep(b->delay_us); /* a slow disk: requests stay in flight */
 		io->res = transfer(b->fd, io);
 		pthread_mutex_lock(&b->lock);
 		b->running--;
@@ -99,6 +102,9 @@ static int threads_open(int fd, unsigned depth, struct blk_backend **out, char *
 		return -ENOMEM;
 	b->fd = fd;
 	b->depth = depth;
+	if (getenv("VESSEL_BLK_TEST_DELAY_US"))
+		b->delay_us =
+			(unsigned)strtoul(getenv("VESSEL_BLK_TEST_DELAY_US"), NULL, 10) % 1000000;
 	b->staged_tail = &b->staged;
 	b->todo_tail = &b->todo;
 	b->done_tail = &b->done;
