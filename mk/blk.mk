@@ -17,3 +17,12 @@ SUITE_TIMEOUT_blk-qemu := 900
 BENCHES += blk
 BENCH_CMD_blk := sh bench/blk.sh
 BENCH_DEPS_blk = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+
+# the two disk backends against each other, on the host (bench/blk.sh runs it)
+BLK_BACKEND_BENCH := $(B)/bench/blk_backend
+$(B)/host/bench/blk_backend.o: HOST_CFLAGS_EXTRA += -Ivmm
+$(BLK_BACKEND_BENCH): $(B)/host/bench/blk_backend.o $(VMM_LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(VMM_LDLIBS)
+BENCH_DEPS_blk += $(BLK_BACKEND_BENCH)

@@ -60,6 +60,21 @@ static json_t *counter(const uint64_t *p)
 	return json_integer((json_int_t)__atomic_load_n(p, __ATOMIC_RELAXED));
 }
 
+/* The VMM's exits by kind (vcpu->stats[]), all vCPUs summed. */
+static json_t *exits_by_kind(struct vm *vm)
+{
+	json_t *o = json_object();
+
+	for (unsigned s = 0; s < VCPU_STAT_NR; s++) {
+		uint64_t sum = 0;
+
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			sum += __atomic_load_n(&vm->vcpus[i]->stats[s], __ATOMIC_RELAXED);
+		json_object_set_new(o, vcpu_stat_name(s), json_integer((json_int_t)sum));
+	}
+	return o;
+}
+
 /* What KVM counted for every vCPU (KVM_GET_STATS_FD), summed. */
 static json_t *kvm_counters(struct vm *vm)
 {
@@ -131,6 +146,7 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	arch_mce_stats(vm, &mce);
 	json_object_set_new(res, "exits", json_integer((json_int_t)total));
 	json_object_set_new(res, "exits_per_vcpu", exits);
+	json_object_set_new(res, "exits_by_kind", exits_by_kind(vm));
 	json_object_set_new(res, "poisoned_pages",
 			    json_integer((json_int_t)poison_set_count(&me->poison)));
 	json_object_set_new(res, "poisoned_gpas", pages);

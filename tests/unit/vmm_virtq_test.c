@@ -406,6 +406,8 @@ static void test_cintr_urgent(void **state)
 	assert_int_equal(c.lat_count, 2);
 	assert_int_equal(c.lat_sum_ns, 350);
 	assert_int_equal(c.lat_max_ns, 200);
+	assert_int_equal(cintr_percentile(&c, 0), 150);
+	assert_int_equal(cintr_percentile(&c, 100), 200);
 	assert_int_equal(cintr_complete(&c, 2, 0, 0, 400), CINTR_NONE);
 }
 

@@ -4,6 +4,7 @@
 #include "abi/virtio.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cintr_init(struct cintr *c)
@@ -89,6 +90,8 @@ enum cintr_reason cintr_complete(struct cintr *c, unsigned slot, uint32_t flags,
 	} else if (avail_ns < c->pending_min_avail_ns) {
 		c->pending_min_avail_ns = avail_ns;
 	}
+	if (c->pending < CINTR_WAIT)
+		c->waiting[c->pending] = avail_ns;
 	c->pending++;
 	c->pending_avail_ns += avail_ns;
 	if (!c->calibrated)
@@ -126,6 +129,8 @@ void cintr_fired(struct cintr *c, enum cintr_reason why, uint64_t now_ns)
 		uint64_t total = c->pending * now_ns - c->pending_avail_ns;
 		uint64_t longest = now_ns - c->pending_min_avail_ns;
 
+		for (uint32_t i = 0; i < c->pending && i < CINTR_WAIT; i++)
+			c->recent[(c->lat_count + i) % CINTR_RECENT] = now_ns - c->waiting[i];
 		c->lat_count += c->pending;
 		c->lat_sum_ns += total;
 		if (longest > c->lat_max_ns)
@@ -145,4 +150,23 @@ const char *cintr_reason_name(enum cintr_reason r)
 	};
 
 	return r < CINTR_NR ? names[r] : "?";
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t cintr_percentile(const struct cintr *c, unsigned p)
+{
+	uint64_t v[CINTR_RECENT];
+	unsigned n = c->lat_count < CINTR_RECENT ? (unsigned)c->lat_count : CINTR_RECENT;
+
+	if (!n)
+		return 0;
+	memcpy(v, c->recent, n * sizeof(v[0]));
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	return v[(n - 1) * (p > 100 ? 100 : p) / 100];
 }

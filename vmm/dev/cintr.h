@@ -37,7 +37,9 @@ enum cintr_reason {
 	CINTR_NR
 };
 
-#define CINTR_SLOTS VQ_NUM_MAX /* requests in flight at most (slot = chain head) */
+#define CINTR_SLOTS  VQ_NUM_MAX /* requests in flight at most (slot = chain head) */
+#define CINTR_RECENT 128	/* latencies kept for the percentiles */
+#define CINTR_WAIT   1024	/* unsignalled completions whose times are kept */
 
 struct cintr {
 	bool calibrated;     /* the driver accepted the feature */
@@ -54,12 +56,21 @@ struct cintr {
 	uint64_t pending_avail_ns;     /* sum of their "made available" times */
 	uint64_t pending_min_avail_ns; /* the earliest of them */
 
+	uint64_t waiting[CINTR_WAIT]; /* "made available" times of the unsignalled */
+
 	/* statistics (kept across resets) */
 	uint64_t fired[CINTR_NR]; /* interrupts by reason */
 	uint64_t lat_count;	  /* requests whose interrupt was raised */
 	uint64_t lat_sum_ns;	  /* total time available -> interrupt */
 	uint64_t lat_max_ns;
+	uint64_t recent[CINTR_RECENT]; /* the last latencies, a ring */
 };
+
+/*
+ * cintr_percentile - the p-th percentile (0..100) of the last CINTR_RECENT
+ * latencies (fewer if not that many yet), 0 if none.
+ */
+uint64_t cintr_percentile(const struct cintr *c, unsigned p);
 
 /* cintr_init - defaults (threshold, timeout from the ABI), feature off, zero stats. */
 void cintr_init(struct cintr *c);

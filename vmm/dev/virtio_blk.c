@@ -726,6 +726,8 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 	STAT("latency_count", d->ci.lat_count);
 	STAT("latency_sum_ns", d->ci.lat_sum_ns);
 	STAT("latency_max_ns", d->ci.lat_max_ns);
+	STAT("latency_p50_recent_ns", cintr_percentile(&d->ci, 50));
+	STAT("latency_p90_recent_ns", cintr_percentile(&d->ci, 90));
 	STAT("calibrated", d->ci.calibrated);
 	STAT("threshold", d->ci.threshold);
 	STAT("timeout_us", d->ci.timeout_us);
