@@ -487,7 +487,7 @@ int x86_decode(const uint8_t *code, size_t avail, struct x86_insn *in)
 	for (;;) { /* legacy prefixes */
 		b = next8(&d);
 		if (d.err)
-			return d.err;
+			return avail >= X86_MAX_LEN ? -EINVAL : d.err;
 		if (b == 0x66)
 			d.p66 = 1;
 		else if (b == 0xf3)
@@ -499,19 +499,19 @@ int x86_decode(const uint8_t *code, size_t avail, struct x86_insn *in)
 		d.rex = b;
 		b = next8(&d);
 		if (d.err)
-			return d.err;
+			return avail >= X86_MAX_LEN ? -EINVAL : d.err;
 	}
 	if (f3) { /* only endbr64: F3 0F 1E FA */
 		if (d.p66 || d.rex || b != 0x0f || next8(&d) != 0x1e || next8(&d) != 0xfa)
-			return d.err ? d.err : -EINVAL;
+			return d.err && avail < X86_MAX_LEN ? d.err : -EINVAL;
 		in->op = X86_OP_NOP;
 		in->osize = 8;
 		in->len = (uint8_t)d.pos;
 		return in->len;
 	}
 	r = b == 0x0f ? decode_0f(&d, in) : decode_op(&d, in, b);
-	if (d.err)
-		return d.err; /* truncated: ran out of bytes before knowing what it is */
+	if (d.err) /* ran out of bytes: truncated, or longer than any instruction */
+		return avail >= X86_MAX_LEN ? -EINVAL : d.err;
 	if (r) {
 		*in = (struct x86_insn){ 0 };
 		return r;

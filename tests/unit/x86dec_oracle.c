@@ -19,67 +19,7 @@
 
 #include "lib/errno.h"
 #include "lib/x86dec.h"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: reproducible from the seed */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-/* Opcodes the subset covers (and neighbours it must refuse). */
-static const uint8_t one_byte[] = {
-	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x10, 0x11,
-	0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x20, 0x21, 0x22, 0x23,
-	0x24, 0x25, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35,
-	0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x50, 0x53, 0x55, 0x57, 0x58, 0x5b, 0x5d, 0x5f,
-	0x63, 0x68, 0x69, 0x6a, 0x6b, 0x70, 0x74, 0x75, 0x7c, 0x7f, 0x80, 0x81, 0x83, 0x84,
-	0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8d, 0x8f, 0x90, 0x91, 0x98, 0x99, 0xa8,
-	0xa9, 0xb0, 0xb4, 0xb8, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc6, 0xc7, 0xc9, 0xcc, 0xcd,
-	0xd0, 0xd1, 0xd2, 0xd3, 0xe8, 0xe9, 0xeb, 0xf6, 0xf7, 0xfe, 0xff,
-};
-static const uint8_t two_byte[] = { 0x05, 0x1f, 0x1e, 0x40, 0x44, 0x45, 0x4f, 0x80,
-				    0x84, 0x85, 0x8f, 0x90, 0x94, 0x95, 0x9f, 0xaf,
-				    0xb6, 0xb7, 0xbe, 0xbf, 0xa3, 0xbc };
-
-static size_t gen(uint8_t *b)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < X86_MAX_LEN; i++)
-		b[i] = (uint8_t)rnd();
-	if (rnd() & 1)
-		return X86_MAX_LEN; /* uniform */
-	switch (rnd() % 8) {	    /* prefixes */
-	case 0:
-		b[n++] = 0x66;
-		break;
-	case 1:
-	case 2:
-		b[n++] = (uint8_t)(0x40 | (rnd() & 15));
-		break;
-	case 3:
-		b[n++] = 0x66;
-		b[n++] = (uint8_t)(0x40 | (rnd() & 15));
-		break;
-	case 4:
-		b[n++] = 0xf3;
-		break;
-	}
-	if (rnd() % 4 == 0) {
-		b[n++] = 0x0f;
-		b[n++] = two_byte[rnd() % sizeof(two_byte)];
-		if (b[n - 1] == 0x1e && rnd() % 2)
-			b[n] = 0xfa;
-	} else {
-		b[n++] = one_byte[rnd() % sizeof(one_byte)];
-	}
-	return X86_MAX_LEN;
-}
+#include "x86gen.h"
 
 static const ZydisMnemonic jcc_m[16] = {
 	ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB,  ZYDIS_MNEMONIC_JNB,
@@ -326,12 +266,12 @@ int main(int argc, char **argv)
 	unsigned long count = 1000000, accepted = 0, bad = 0, per_op[X86_OP_COUNT] = { 0 };
 	ZydisDecoder dec;
 
-	rng_state = 1;
+	x86gen_seed(1);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			count = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
-			rng_state = strtoull(argv[++i], NULL, 0) | 1;
+			x86gen_seed(strtoull(argv[++i], NULL, 0));
 		else {
 			fprintf(stderr, "usage: x86dec_oracle [-n COUNT] [-s SEED]\n");
 			return 2;
@@ -343,7 +283,7 @@ int main(int argc, char **argv)
 		struct x86_insn in, in2;
 		ZydisDecodedInstruction z;
 		ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
-		size_t avail = gen(b);
+		size_t avail = x86gen_insn(b);
 		int len = x86_decode(b, avail, &in);
 		const char *why;
 		char buf[256];
