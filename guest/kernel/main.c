@@ -15,6 +15,7 @@
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
 #include "kernel/kshell.h"
+#include "kernel/lookahead.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
@@ -94,10 +95,11 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
-	free_report_init();				     /* ... and the round trip they replace */
-	banner();					     /* version, CPUs, memory, boot time */
-	kernel_enter();					     /* from here on: the big kernel lock */
+	free_report_init(); /* ... and the round trip they replace */
+	banner();	    /* version, CPUs, memory, boot time */
+	kernel_enter();	    /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {

@@ -26,6 +26,7 @@ static void timer_irq(struct trapframe *tf)
 
 	c->cnt.timer_ticks++;
 	c->ticks++;
+	c->tick_tsc = rdtsc();
 	sched_tick(tf);
 }
 
