@@ -139,7 +139,11 @@ static int mem_read(void *ctx, uint64_t addr, uint64_t *val, unsigned size)
 	if (!p)
 		return -EFAULT;
 	if ((addr & ~PAGE_MASK) + size <= PAGE_SIZE) {
-		/* one access of the operand's size: as atomic as the CPU's */
+		/*
+		 * One access of the operand's size, as atomic as the CPU's own
+		 * (latest's thread case checks it against a writer on another
+		 * CPU, on this host where kernel code is emulated too).
+		 */
 		switch (size) {
 		case 1:
 			v = *(volatile uint8_t *)p;
