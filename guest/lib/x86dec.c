@@ -324,11 +324,25 @@ static int decode_op(struct dstate *d, struct x86_insn *in, uint8_t op)
 		in->osize = (uint8_t)v;
 		in->nopnd = 2;
 		return 0;
-	case 0x90: /* nop (not xchg r8, rax) */
-		if (d->rex & 1)
-			return -EINVAL;
-		in->op = X86_OP_NOP;
+	case 0x90: /* nop, or xchg r8, rax with REX.B */
+		if (!(d->rex & 1)) {
+			in->op = X86_OP_NOP;
+			in->osize = (uint8_t)v;
+			return 0;
+		}
+		/* fall through */
+	case 0x91: /* xchg r, rax */
+	case 0x92:
+	case 0x93:
+	case 0x94:
+	case 0x95:
+	case 0x96:
+	case 0x97:
+		set_reg(d, &in->opnd[0], (op & 7) | ((d->rex & 1) ? 8 : 0), v);
+		set_reg(d, &in->opnd[1], X86_RAX, v);
+		in->op = X86_OP_XCHG;
 		in->osize = (uint8_t)v;
+		in->nopnd = 2;
 		return 0;
 	case 0x98: /* cbw / cwde / cdqe */
 	case 0x99: /* cwd / cdq / cqo */
@@ -413,7 +427,7 @@ static int decode_op(struct dstate *d, struct x86_insn *in, uint8_t op)
 		imm(d, in, 0, op == 0xeb ? 1 : 4, 8);
 		in->nopnd = 1;
 		return 0;
-	case 0xf6: /* test/not/neg r/m8 */
+	case 0xf6: /* test/not/neg/mul/imul/div/idiv r/m8 */
 	case 0xf7: {
 		unsigned size = (op & 1) ? v : 1;
 
@@ -431,6 +445,18 @@ static int decode_op(struct dstate *d, struct x86_insn *in, uint8_t op)
 			return 0;
 		case 3:
 			in->op = X86_OP_NEG;
+			return 0;
+		case 4:
+			in->op = X86_OP_MUL;
+			return 0;
+		case 5:
+			in->op = X86_OP_IMUL1;
+			return 0;
+		case 6:
+			in->op = X86_OP_DIV;
+			return 0;
+		case 7:
+			in->op = X86_OP_IDIV;
 			return 0;
 		}
 		return -EINVAL;
@@ -545,20 +571,21 @@ int x86_insn_has_mem(const struct x86_insn *in)
 const char *x86_op_name(unsigned op)
 {
 	static const char *const names[X86_OP_COUNT] = {
-		[X86_OP_NONE] = "(none)",     [X86_OP_ADD] = "add",	[X86_OP_OR] = "or",
-		[X86_OP_ADC] = "adc",	      [X86_OP_SBB] = "sbb",	[X86_OP_AND] = "and",
-		[X86_OP_SUB] = "sub",	      [X86_OP_XOR] = "xor",	[X86_OP_CMP] = "cmp",
-		[X86_OP_TEST] = "test",	      [X86_OP_ROL] = "rol",	[X86_OP_ROR] = "ror",
-		[X86_OP_SHL] = "shl",	      [X86_OP_SHR] = "shr",	[X86_OP_SAR] = "sar",
-		[X86_OP_INC] = "inc",	      [X86_OP_DEC] = "dec",	[X86_OP_NEG] = "neg",
-		[X86_OP_NOT] = "not",	      [X86_OP_MOV] = "mov",	[X86_OP_MOVZX] = "movzx",
-		[X86_OP_MOVSX] = "movsx",     [X86_OP_LEA] = "lea",	[X86_OP_CMOV] = "cmovcc",
-		[X86_OP_SETCC] = "setcc",     [X86_OP_XCHG] = "xchg",	[X86_OP_CWDE] = "cwde",
-		[X86_OP_CDQ] = "cdq",	      [X86_OP_IMUL] = "imul",	[X86_OP_PUSH] = "push",
-		[X86_OP_POP] = "pop",	      [X86_OP_LEAVE] = "leave", [X86_OP_CALL] = "call",
-		[X86_OP_CALL_IND] = "call",   [X86_OP_RET] = "ret",	[X86_OP_JMP] = "jmp",
-		[X86_OP_JMP_IND] = "jmp",     [X86_OP_JCC] = "jcc",	[X86_OP_NOP] = "nop",
-		[X86_OP_SYSCALL] = "syscall", [X86_OP_INT80] = "int",
+		[X86_OP_NONE] = "(none)", [X86_OP_ADD] = "add",		[X86_OP_OR] = "or",
+		[X86_OP_ADC] = "adc",	  [X86_OP_SBB] = "sbb",		[X86_OP_AND] = "and",
+		[X86_OP_SUB] = "sub",	  [X86_OP_XOR] = "xor",		[X86_OP_CMP] = "cmp",
+		[X86_OP_TEST] = "test",	  [X86_OP_ROL] = "rol",		[X86_OP_ROR] = "ror",
+		[X86_OP_SHL] = "shl",	  [X86_OP_SHR] = "shr",		[X86_OP_SAR] = "sar",
+		[X86_OP_INC] = "inc",	  [X86_OP_DEC] = "dec",		[X86_OP_NEG] = "neg",
+		[X86_OP_NOT] = "not",	  [X86_OP_MOV] = "mov",		[X86_OP_MOVZX] = "movzx",
+		[X86_OP_MOVSX] = "movsx", [X86_OP_LEA] = "lea",		[X86_OP_CMOV] = "cmovcc",
+		[X86_OP_SETCC] = "setcc", [X86_OP_XCHG] = "xchg",	[X86_OP_CWDE] = "cwde",
+		[X86_OP_CDQ] = "cdq",	  [X86_OP_IMUL] = "imul",	[X86_OP_PUSH] = "push",
+		[X86_OP_MUL] = "mul",	  [X86_OP_IMUL1] = "imul1",	[X86_OP_DIV] = "div",
+		[X86_OP_IDIV] = "idiv",	  [X86_OP_POP] = "pop",		[X86_OP_LEAVE] = "leave",
+		[X86_OP_CALL] = "call",	  [X86_OP_CALL_IND] = "call",	[X86_OP_RET] = "ret",
+		[X86_OP_JMP] = "jmp",	  [X86_OP_JMP_IND] = "jmp",	[X86_OP_JCC] = "jcc",
+		[X86_OP_NOP] = "nop",	  [X86_OP_SYSCALL] = "syscall", [X86_OP_INT80] = "int",
 	};
 
 	return op < X86_OP_COUNT && names[op] ? names[op] : "?";

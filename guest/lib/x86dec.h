@@ -75,6 +75,10 @@ enum x86_op {
 	X86_OP_CWDE,  /* cbw/cwde/cdqe: rax = sign-extend the lower half, by osize */
 	X86_OP_CDQ,   /* cwd/cdq/cqo: rdx = sign of rax, by osize */
 	X86_OP_IMUL,  /* 3 operands: opnd[0] = opnd[1] * opnd[2]; 2: opnd[0] *= opnd[1] */
+	X86_OP_MUL,   /* one operand: rdx:rax = rax * opnd[0] (ax = al * r/m8) */
+	X86_OP_IMUL1, /* the same, signed */
+	X86_OP_DIV,   /* rax, rdx = rdx:rax / opnd[0], remainder (al, ah = ax / r/m8) */
+	X86_OP_IDIV,  /* the same, signed */
 	/* stack and control flow (64-bit operand size) */
 	X86_OP_PUSH,
 	X86_OP_POP,

@@ -260,6 +260,112 @@ static void shift(unsigned op, uint64_t a, unsigned count, unsigned size, uint64
 	*res = r;
 }
 
+/* The accumulator and rdx of `size` bytes (al and ah for size 1). */
+static struct x86_opnd acc_reg(unsigned reg, unsigned size)
+{
+	struct x86_opnd o = { X86_OPND_REG, (uint8_t)size, (uint8_t)reg, 0 };
+
+	if (size == 1 && reg == X86_RDX) { /* the high half of ax */
+		o.reg = X86_RAX;
+		o.high8 = 1;
+	}
+	return o;
+}
+
+/* hi:lo / d, unsigned; -1 if the quotient does not fit 64 bits (or d is 0). */
+static int udiv128(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *q, uint64_t *r)
+{
+	if (hi >= d)
+		return -1;
+	__asm__("divq %4" : "=a"(*q), "=d"(*r) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+	return 0;
+}
+
+/*
+ * mul, imul (one operand), div, idiv of `size` bytes. Returns 0, or
+ * -EINVAL where the CPU raises #DE (zero divisor, quotient too wide): the
+ * CPU must do that itself. Sets *ovf (CF and OF) for the multiplications.
+ */
+static int muldiv(struct x86emu_state *s, unsigned op, uint64_t src, unsigned size, int *ovf,
+		  uint64_t *lo_out)
+{
+	struct x86_opnd ax = acc_reg(X86_RAX, size), dx = acc_reg(X86_RDX, size);
+	uint64_t m = size_mask(size), a = reg_get(s, &ax), d = reg_get(s, &dx), lo, hi, q, r;
+	unsigned bits = 8 * size;
+
+	if (op == X86_OP_MUL || op == X86_OP_IMUL1) {
+		if (op == X86_OP_MUL) {
+			unsigned __int128 p = (unsigned __int128)a * src;
+
+			lo = (uint64_t)p;
+			hi = size == 8 ? (uint64_t)(p >> 64) : (uint64_t)(p >> bits);
+			*ovf = (hi & m) != 0;
+		} else {
+			__int128 p = (__int128)(int64_t)sext(a, size) * (int64_t)sext(src, size);
+
+			lo = (uint64_t)p;
+			hi = size == 8 ? (uint64_t)(p >> 64) : (uint64_t)(p >> bits);
+			*ovf = (__int128)(int64_t)sext(lo & m, size) != p;
+		}
+		*lo_out = lo;
+		if (size == 1) { /* ax = al * r/m8 */
+			struct x86_opnd ax16 = { X86_OPND_REG, 2, X86_RAX, 0 };
+
+			reg_set(s, &ax16, lo);
+			return 0;
+		}
+		reg_set(s, &ax, lo);
+		reg_set(s, &dx, hi);
+		return 0;
+	}
+	/* the dividend: dx:ax, or ax for bytes */
+	if (size == 1) {
+		d = (s->r[X86_RAX] >> 8) & 0xff;
+		a = s->r[X86_RAX] & 0xff;
+	}
+	if (size == 8) {
+		hi = d;
+		lo = a;
+	} else {
+		hi = 0;
+		lo = (d << bits) | a;
+	}
+	if (op == X86_OP_DIV) {
+		if (udiv128(hi, lo, src, &q, &r) || q > m)
+			return -EINVAL;
+	} else {
+		int neg, dneg = (int)msb(src, size);
+		uint64_t dm = dneg ? (0 - sext(src, size)) : src;
+
+		if (size < 8) /* sign-extend the 2*bits dividend to 128 bits */
+			hi = (uint64_t)((int64_t)(lo << (64 - 2 * bits)) >> 63),
+			lo = sext(lo, 2 * size);
+		neg = (int)(hi >> 63);
+		if (neg) { /* the magnitude of hi:lo */
+			lo = 0 - lo;
+			hi = ~hi + (lo == 0);
+		}
+		if (udiv128(hi, lo, dm, &q, &r))
+			return -EINVAL;
+		if (neg != dneg) {
+			if (q > (1ull << (bits - 1)))
+				return -EINVAL;
+			q = 0 - q;
+		} else if (q > (1ull << (bits - 1)) - 1) {
+			return -EINVAL;
+		}
+		if (neg)
+			r = 0 - r;
+	}
+	if (size == 1) {
+		s->r[X86_RAX] = (s->r[X86_RAX] & ~0xffffull) | ((r & 0xff) << 8) | (q & 0xff);
+		return 0;
+	}
+	reg_set(s, &ax, q);
+	reg_set(s, &dx, r);
+	return 0;
+}
+
 static int push64(struct x86emu_state *s, const struct x86emu_env *env, uint64_t v)
 {
 	int r = env->write(env->ctx, s->r[X86_RSP] - 8, v, 8);
@@ -396,6 +502,28 @@ int x86emu_exec(struct x86emu_state *s, const struct x86_insn *in, const struct 
 		dest = 1;
 		break;
 	}
+	case X86_OP_MUL:
+	case X86_OP_IMUL1:
+	case X86_OP_DIV:
+	case X86_OP_IDIV: {
+		struct x86emu_state t = *s;
+		int ovf = 0;
+
+		if ((r = opnd_get(s, in, 0, env, &b)))
+			return r;
+		if ((r = muldiv(&t, in->op, b, in->osize, &ovf, &res)))
+			return r;
+		*s = t;
+		wr = X86_ARITH_FLAGS;
+		if (in->op == X86_OP_MUL || in->op == X86_OP_IMUL1) {
+			set = (ovf ? X86_CF | X86_OF : 0) | szp(res, in->osize);
+			*undef = X86_SF | X86_ZF | X86_AF | X86_PF;
+		} else {
+			set = (uint32_t)s->rflags; /* kept, but all undefined */
+			*undef = X86_ARITH_FLAGS;
+		}
+		break;
+	}
 	case X86_OP_MOV:
 		if ((r = opnd_get(s, in, 1, env, &res)))
 			return r;
@@ -525,7 +653,12 @@ static uint32_t may_undef(const struct x86_insn *in)
 
 	switch (in->op) {
 	case X86_OP_IMUL:
+	case X86_OP_MUL:
+	case X86_OP_IMUL1:
 		return X86_SF | X86_ZF | X86_AF | X86_PF;
+	case X86_OP_DIV:
+	case X86_OP_IDIV:
+		return X86_ARITH_FLAGS;
 	case X86_OP_ROL:
 	case X86_OP_ROR:
 		if (in->opnd[1].kind != X86_OPND_IMM)
@@ -559,6 +692,10 @@ static uint32_t always_writes(const struct x86_insn *in)
 	case X86_OP_TEST:
 	case X86_OP_NEG:
 	case X86_OP_IMUL:
+	case X86_OP_MUL:
+	case X86_OP_IMUL1:
+	case X86_OP_DIV:
+	case X86_OP_IDIV:
 		return X86_ARITH_FLAGS;
 	case X86_OP_INC:
 	case X86_OP_DEC:

@@ -104,7 +104,14 @@ static int mnemonic_ok(const struct x86_insn *in, ZydisMnemonic m)
 			     in->osize == 4 ? ZYDIS_MNEMONIC_CDQ :
 					      ZYDIS_MNEMONIC_CQO);
 	case X86_OP_IMUL:
+	case X86_OP_IMUL1:
 		return m == ZYDIS_MNEMONIC_IMUL;
+	case X86_OP_MUL:
+		return m == ZYDIS_MNEMONIC_MUL;
+	case X86_OP_DIV:
+		return m == ZYDIS_MNEMONIC_DIV;
+	case X86_OP_IDIV:
+		return m == ZYDIS_MNEMONIC_IDIV;
 	case X86_OP_PUSH:
 		return m == ZYDIS_MNEMONIC_PUSH;
 	case X86_OP_POP:

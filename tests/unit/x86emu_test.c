@@ -250,6 +250,49 @@ static void test_undefined_flags_rule(void **state)
 	assert_int_equal(s.r[X86_RAX], 2);
 }
 
+static void test_divide(void **state)
+{
+	struct x86emu_env env;
+	struct x86emu_state s = { 0 };
+	struct x86_insn in;
+	uint32_t undef;
+	/* idiv %rcx; div %bl; cqto; idiv %rcx; mov %rax,%rdi; xor %edx,%edx; syscall */
+	static const uint8_t w[] = { 0x48, 0x99, 0x48, 0xf7, 0xf9, 0x48,
+				     0x89, 0xc7, 0x31, 0xd2, 0x0f, 0x05 };
+	unsigned n;
+
+	(void)state;
+	x86_testenv_init(&t, &env, w, sizeof(w));
+	assert_int_equal(DEC(&in, 0x48, 0xf7, 0xf9), 3); /* idiv %rcx */
+	s.r[X86_RDX] = ~0ull;
+	s.r[X86_RAX] = 0x8000000000000000ull;
+	s.r[X86_RCX] = ~0ull; /* INT64_MIN / -1 does not fit: #DE */
+	assert_int_equal(x86emu_exec(&s, &in, &env, &undef), -EINVAL);
+	assert_int_equal(s.r[X86_RAX], 0x8000000000000000ull); /* unchanged */
+	s.r[X86_RCX] = 0;				       /* by zero */
+	assert_int_equal(x86emu_exec(&s, &in, &env, &undef), -EINVAL);
+	s.r[X86_RCX] = 2;
+	assert_int_equal(x86emu_exec(&s, &in, &env, &undef), 0);
+	assert_int_equal(s.r[X86_RAX], 0xc000000000000000ull);
+	assert_int_equal(s.r[X86_RDX], 0);
+	assert_int_equal(undef, X86_ARITH_FLAGS);
+	assert_int_equal(DEC(&in, 0xf6, 0xf3), 2); /* div %bl: al, ah = ax / bl */
+	s.r[X86_RAX] = 0x1234000003e9ull;	   /* ax = 1001 */
+	s.r[X86_RBX] = 10;
+	assert_int_equal(x86emu_exec(&s, &in, &env, &undef), 0);
+	assert_int_equal(s.r[X86_RAX], 0x123400000164ull); /* al = 100, ah = 1 */
+	s.r[X86_RAX] = 0x0a00;				   /* 2560 / 10 = 256: too wide */
+	assert_int_equal(x86emu_exec(&s, &in, &env, &undef), -EINVAL);
+	/* in a window: the undefined flags are overwritten by the xor */
+	memset(&s, 0, sizeof(s));
+	s.r[X86_RAX] = (uint64_t)-100;
+	s.r[X86_RCX] = 7;
+	s.rflags = 0x202;
+	assert_int_equal(run(w, sizeof(w), &s, 40, &n), X86EMU_SYSCALL);
+	assert_int_equal(s.r[X86_RDI], (uint64_t)-14);
+	assert_int_equal(s.rflags, 0x202 | X86_ZF | X86_PF);
+}
+
 static void test_conditions(void **state)
 {
 	(void)state;
@@ -273,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_window_stops),
 		cmocka_unit_test(test_int80_keeps_rcx_r11),
 		cmocka_unit_test(test_undefined_flags_rule),
+		cmocka_unit_test(test_divide),
 		cmocka_unit_test(test_conditions),
 	};
 

@@ -51,7 +51,8 @@ void win_regs(uint64_t *out, uint64_t seed);
 __asm__(".text\n"
 	".globl win_regs\n"
 	"win_regs:\n"
-	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n	push %r14\n	push %r15\n"
+	"	push %rbx\n	push %rbp\n	push %r12\n	push %r13\n	push %r14\n	"
+	"push %r15\n"
 	"	mov %rdi, %r15\n"
 	"	mov %rsi, %rbx\n"
 	"	mov %rsi, %rbp\n"
@@ -180,7 +181,8 @@ __asm__(".text\n"
 	"	mov %rsp, %rax\n"
 	"	and $0xff, %eax\n"
 	"	mov %rax, 232(%r15)\n"
-	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	pop %rbx\n"
+	"	pop %r15\n	pop %r14\n	pop %r13\n	pop %r12\n	pop %rbp\n	"
+	"pop %rbx\n"
 	"	ret\n"
 	/* called from window 3: returns rax * 3 in rax */
 	"1:	lea (%rax,%rax,2), %rax\n"
@@ -207,7 +209,8 @@ static void case_regs(void)
 		win_regs(out, (i % 5 == 0) ? (uint64_t)i : lcg(&x));
 		h = fnv(h, out, OUT_WORDS);
 		if (i % 100 == 0)
-			printf("latest: regs %d windows: checksum %016llx flags %llx %llx %llx %llx\n",
+			printf("latest: regs %d windows: checksum %016llx flags %llx %llx %llx "
+			       "%llx\n",
 			       i, (unsigned long long)h, (unsigned long long)out[0],
 			       (unsigned long long)out[7], (unsigned long long)out[14],
 			       (unsigned long long)out[19]);
@@ -273,7 +276,7 @@ __asm__(".text\n"
 	"	mov %rdi, %r8\n"
 	"	mov $5, %eax\n"
 	"	syscall\n"
-	"	mov %rax, (%r8)\n"  /* done before the fault */
+	"	mov %rax, (%r8)\n" /* done before the fault */
 	"	addq $1, 8(%r8)\n"
 	"	movq $1, (%rsi)\n" /* faults (read-only) */
 	"	mov $5, %eax\n"
@@ -444,7 +447,9 @@ int main(int argc, char **argv)
 		{ "regs", case_regs },	 { "riprel", case_riprel }, { "cloop", case_cloop },
 		{ "fault", case_fault }, { "kill", case_kill },	    { "thread", case_thread },
 	};
-	static struct vessel_stats a, b;
+	static struct vessel_stats a, b, c;
+	static const char *const stops[] = { "insn",	"fault", "window", "flags",
+					     "pending", "timer", "chain",  "skipped" };
 	int all = argc < 2;
 
 	if (argc == 3 && !strcmp(argv[1], "fault-child"))
@@ -461,11 +466,28 @@ int main(int argc, char **argv)
 
 		for (int k = 1; k < argc; k++)
 			run |= !strcmp(argv[k], cases[i].name);
-		if (run)
-			cases[i].fn();
+		if (!run)
+			continue;
+		sys_stats(&c, sizeof(c));
+		cases[i].fn();
+		sys_stats(&b, sizeof(b));
+		printf("latest-stats: %s saved %llu emulated %llu, stops:", cases[i].name,
+		       (unsigned long long)(named(&b, "lookahead.saved") -
+					    named(&c, "lookahead.saved")),
+		       (unsigned long long)(named(&b, "lookahead.emulated") -
+					    named(&c, "lookahead.emulated")));
+		for (unsigned k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
+			char name[VESSEL_STATS_NAME_MAX];
+
+			snprintf(name, sizeof(name), "lookahead.%s%s", k < 7 ? "stop_" : "",
+				 stops[k]);
+			printf(" %s %llu", stops[k],
+			       (unsigned long long)(named(&b, name) - named(&c, name)));
+		}
+		printf("\n");
 	}
 	sys_stats(&b, sizeof(b));
-	printf("latest-stats: saved %llu emulated %llu\n",
+	printf("latest-stats: all saved %llu emulated %llu\n",
 	       (unsigned long long)(named(&b, "lookahead.saved") - named(&a, "lookahead.saved")),
 	       (unsigned long long)(named(&b, "lookahead.emulated") -
 				    named(&a, "lookahead.emulated")));
