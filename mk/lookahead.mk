@@ -72,3 +72,10 @@ SUITE_CMD_lookahead-fuzz := sh tests/fuzz/x86_run.sh $(X86_FUZZ) $(B)/fuzz/x86-s
 	$(LOOKAHEAD_FUZZ_SECONDS)
 SUITE_DEPS_lookahead-fuzz = $(X86_FUZZ) $(B)/fuzz/x86-seeds/.stamp
 SUITE_TIMEOUT_lookahead-fuzz := $(shell echo $$(($(LOOKAHEAD_FUZZ_SECONDS) + 120)))
+
+# ---------------------------------------------------------------- differential
+CHECK_SUITES += lookahead-diff
+SUITE_CMD_lookahead-diff := sh tests/guest/lookahead-diff.sh $(VESSEL_BIN) $(KERNEL_ELF) \
+	$(INITRD_IMG)
+SUITE_DEPS_lookahead-diff = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_lookahead-diff := 1500

@@ -35,7 +35,7 @@ boot() { # boot PLATFORM MODE LOG
 # the kernel's kill lines, cat's output.
 extract() { # extract LOG PREFIX
 	sed 's/^\(\$ \)*//' "$1" >"$2.all"
-	for c in regs riprel cloop copy fault kill selfkill thread; do
+	for c in regs riprel cloop copy fault kill selfkill thread recode; do
 		grep -a "^latest: \(fault \)*$c" "$2.all" >"$2.$c"
 	done
 	grep -a "^vessel: killed" "$2.all" >"$2.killed"
@@ -60,7 +60,7 @@ for platform in vessel qemu; do
 	[ "$ok" = 1 ] || continue
 	on="$B/test-logs/lookahead-diff-$platform-on"
 	off="$B/test-logs/lookahead-diff-$platform-off"
-	for c in regs riprel cloop copy fault kill selfkill thread killed cat; do
+	for c in regs riprel cloop copy fault kill selfkill thread recode killed cat; do
 		n=$((n + 1))
 		lines=$(wc -l <"$on.$c")
 		if [ "$lines" -gt 0 ] && cmp -s "$on.$c" "$off.$c"; then

@@ -19,6 +19,8 @@
  *   kill      a child in an endless chain of calls killed by its parent, and
  *             one that kills itself in the middle of a chain
  *   thread    a thread writes a counter that the main thread's windows read
+ *   recode    code rewritten (mprotect, munmap + mmap) under the decoded-
+ *             instruction cache
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +268,71 @@ static void case_cloop(void)
 	close((int)fd);
 }
 
+/*
+ * Code that changes under the decoded-instruction cache: a function whose
+ * window loads an immediate, rewritten through mprotect and through
+ * munmap + mmap at the same address. Each version runs a few times (the
+ * second run decodes from the cache); a stale cache would return the old
+ * immediate.
+ */
+static const uint8_t recode_fn[] = {
+	0x53,			      /* push %rbx */
+	0xb8, 0x05, 0x00, 0x00, 0x00, /* mov $5, %eax (getpid) */
+	0x0f, 0x05,		      /* syscall */
+	0xbb, 0x00, 0x00, 0x00, 0x00, /* mov $IMM, %ebx (the window) */
+	0xb8, 0x05, 0x00, 0x00, 0x00, /* mov $5, %eax */
+	0x0f, 0x05,		      /* syscall */
+	0x48, 0x89, 0xd8,	      /* mov %rbx, %rax */
+	0x5b,			      /* pop %rbx */
+	0xc3,			      /* ret */
+};
+#define RECODE_IMM 9
+
+static void recode_write(uint8_t *code, uint32_t imm)
+{
+	memcpy(code, recode_fn, sizeof(recode_fn));
+	memcpy(code + RECODE_IMM, &imm, 4);
+}
+
+static void case_recode(void)
+{
+	const uint64_t rw = VESSEL_PROT_READ | VESSEL_PROT_WRITE;
+	const uint64_t rx = VESSEL_PROT_READ | VESSEL_PROT_EXEC;
+	const uint64_t flags = VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS;
+	long p = sys_mmap(NULL, 4096, rw, flags);
+	uint64_t (*fn)(void) = (uint64_t(*)(void))p;
+	uint64_t got[3][3];
+
+	if (p < 0) {
+		printf("latest: recode: mmap failed\n");
+		return;
+	}
+	recode_write((uint8_t *)p, 101);
+	sys_mprotect((void *)p, 4096, rx);
+	for (int i = 0; i < 3; i++)
+		got[0][i] = fn();
+	sys_mprotect((void *)p, 4096, rw);
+	recode_write((uint8_t *)p, 202);
+	sys_mprotect((void *)p, 4096, rx);
+	for (int i = 0; i < 3; i++)
+		got[1][i] = fn();
+	sys_munmap((void *)p, 4096);
+	if (sys_mmap((void *)p, 4096, rw, flags | VESSEL_MAP_FIXED) != p) {
+		printf("latest: recode: mmap fixed failed\n");
+		return;
+	}
+	recode_write((uint8_t *)p, 303);
+	sys_mprotect((void *)p, 4096, rx);
+	for (int i = 0; i < 3; i++)
+		got[2][i] = fn();
+	printf("latest: recode");
+	for (int v = 0; v < 3; v++)
+		for (int i = 0; i < 3; i++)
+			printf(" %llu", (unsigned long long)got[v][i]);
+	printf("\n");
+	sys_munmap((void *)p, 4096);
+}
+
 static const uint64_t ro_word = 7;
 
 /* fault children: a window with a faulting instruction after a store */
@@ -444,8 +511,9 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} cases[] = {
-		{ "regs", case_regs },	 { "riprel", case_riprel }, { "cloop", case_cloop },
-		{ "fault", case_fault }, { "kill", case_kill },	    { "thread", case_thread },
+		{ "regs", case_regs },	   { "riprel", case_riprel }, { "cloop", case_cloop },
+		{ "fault", case_fault },   { "kill", case_kill },     { "thread", case_thread },
+		{ "recode", case_recode },
 	};
 	static struct vessel_stats a, b, c;
 	static const char *const stops[] = { "insn",	"fault", "window", "flags",
