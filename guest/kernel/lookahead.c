@@ -326,12 +326,16 @@ static void state_to_tf(const struct x86emu_state *s, struct trapframe *tf)
 
 /* ---- the chain ---- */
 
-/* 1 if this CPU's next timer tick is due (its interrupt waits for us). */
+/*
+ * 1 if this CPU's next timer tick is due (its interrupt waits for us). A
+ * CPU that never ticked has none to wait for (under QEMU -icount the LAPIC
+ * timer does not fire at all: total.timer_ticks stays 0).
+ */
 static int tick_due(const struct cpu *c)
 {
 	uint64_t per_tick = time_tsc_khz() * 1000 / HZ;
 
-	return per_tick && rdtsc() - c->tick_tsc >= per_tick;
+	return per_tick && c->tick_tsc && rdtsc() - c->tick_tsc >= per_tick;
 }
 
 int lookahead_next(struct trapframe *tf, unsigned served)
