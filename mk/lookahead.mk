@@ -79,3 +79,8 @@ SUITE_CMD_lookahead-diff := sh tests/guest/lookahead-diff.sh $(VESSEL_BIN) $(KER
 	$(INITRD_IMG)
 SUITE_DEPS_lookahead-diff = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_lookahead-diff := 1500
+
+# ---------------------------------------------------------------- benchmark
+BENCHES += lookahead
+BENCH_CMD_lookahead := sh bench/lookahead.sh
+BENCH_DEPS_lookahead = $(KERNEL_ELF) $(INITRD_IMG) $(VESSEL_BIN)
