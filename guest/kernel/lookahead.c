@@ -54,6 +54,7 @@ struct la_space {
 struct la_mem {
 	struct vm *vm;
 	struct la_space *sp;
+	struct x86_insn insn; /* an instruction that is not cached */
 	struct {
 		uint64_t page; /* user page address, or 1 (never a page): empty */
 		uint8_t *p;    /* its kernel (direct-map) address */
@@ -224,10 +225,11 @@ static struct icache_slot *icache_slot(struct la_space *sp, uint64_t rip)
  * allows VM_EXEC); an instruction that runs into a page that is not is
  * refused (the CPU takes that fault itself).
  */
-static int fetch(void *ctx, uint64_t rip, struct x86_insn *in)
+static int fetch(void *ctx, uint64_t rip, const struct x86_insn **out)
 {
 	struct la_mem *m = ctx;
 	struct icache_slot *slot = icache_slot(m->sp, rip);
+	struct x86_insn *in = &m->insn;
 	uint8_t buf[X86_MAX_LEN];
 	uint32_t prot, prot2 = 0;
 	uint64_t n = PAGE_SIZE - (rip & ~PAGE_MASK);
@@ -235,7 +237,7 @@ static int fetch(void *ctx, uint64_t rip, struct x86_insn *in)
 	int r;
 
 	if (slot->gen == m->vm->map_gen + 1 && slot->rip == rip) {
-		*in = slot->in;
+		*out = &slot->in;
 		return 0;
 	}
 	if (rip >= VESSEL_USER_TOP)
@@ -256,6 +258,7 @@ static int fetch(void *ctx, uint64_t rip, struct x86_insn *in)
 	}
 	if (r < 0)
 		return r;
+	*out = in;
 	if (!((prot | prot2) & VM_WRITE)) { /* code that cannot change under us */
 		slot->rip = rip;
 		slot->gen = m->vm->map_gen + 1;

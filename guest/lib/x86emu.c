@@ -757,16 +757,16 @@ static int group_len(const struct x86emu_state *s, const struct x86emu_env *env,
 		     const struct x86_insn *first, uint32_t taint, unsigned budget)
 {
 	uint64_t rip = s->rip + first->len;
-	struct x86_insn in;
+	const struct x86_insn *in;
 
 	for (int k = 1; k <= GROUP_MAX && (unsigned)k <= budget; k++) {
-		if (env->fetch(env->ctx, rip, &in) || !group_member_ok(&in) ||
-		    (reads_flags(&in) & taint))
+		if (env->fetch(env->ctx, rip, &in) || !group_member_ok(in) ||
+		    (reads_flags(in) & taint))
 			return -1;
-		taint = (taint & ~always_writes(&in)) | may_undef(&in);
+		taint = (taint & ~always_writes(in)) | may_undef(in);
 		if (!taint)
 			return k;
-		rip += in.len;
+		rip += in->len;
 	}
 	return -1;
 }
@@ -778,7 +778,8 @@ enum x86emu_stop x86emu_run(struct x86emu_state *s, const struct x86emu_env *env
 	enum x86emu_stop stop;
 
 	for (;;) {
-		struct x86_insn in;
+		const struct x86_insn *in;
+		struct x86_insn producer;
 		uint32_t taint, u;
 		int r, k;
 
@@ -791,9 +792,11 @@ enum x86emu_stop x86emu_run(struct x86emu_state *s, const struct x86emu_env *env
 			stop = r == -EFAULT ? X86EMU_FAULT : X86EMU_UNSUPPORTED;
 			break;
 		}
-		if (in.op == X86_OP_SYSCALL || in.op == X86_OP_INT80) {
-			s->rip += in.len;
-			if (in.op == X86_OP_SYSCALL) {
+		if (in->op == X86_OP_SYSCALL || in->op == X86_OP_INT80) {
+			int sc = in->op == X86_OP_SYSCALL;
+
+			s->rip += in->len;
+			if (sc) {
 				s->r[X86_RCX] = s->rip;
 				s->r[X86_R11] = s->rflags;
 			}
@@ -801,16 +804,18 @@ enum x86emu_stop x86emu_run(struct x86emu_state *s, const struct x86emu_env *env
 			stop = X86EMU_SYSCALL;
 			break;
 		}
-		taint = may_undef(&in);
+		taint = may_undef(in);
 		k = 0;
 		if (taint) {
-			k = group_len(s, env, &in, taint, max - n - 1);
+			producer = *in; /* the fetches below may reuse *in */
+			in = &producer;
+			k = group_len(s, env, in, taint, max - n - 1);
 			if (k < 0) {
 				stop = X86EMU_FLAGS;
 				break;
 			}
 		}
-		r = x86emu_exec(s, &in, env, &u);
+		r = x86emu_exec(s, in, env, &u);
 		if (r) {
 			stop = r == -EFAULT ? X86EMU_FAULT : X86EMU_UNSUPPORTED;
 			break;
@@ -818,7 +823,7 @@ enum x86emu_stop x86emu_run(struct x86emu_state *s, const struct x86emu_env *env
 		n++;
 		/* the group: register-only instructions that cannot fail */
 		while (k-- > 0) {
-			if (env->fetch(env->ctx, s->rip, &in) || x86emu_exec(s, &in, env, &u))
+			if (env->fetch(env->ctx, s->rip, &in) || x86emu_exec(s, in, env, &u))
 				break; /* not reached: group_len decoded and vetted them */
 			n++;
 		}

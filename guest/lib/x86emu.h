@@ -45,13 +45,14 @@ struct x86emu_state {
  * Where the emulated code and data come from. Each returns 0 or a negative
  * errno (-EFAULT: the access would fault; the CPU must take that fault
  * itself, so emulation stops before the instruction).
- *   fetch: decode the instruction at rip into *in (x86_decode's -EINVAL and
- *          -ERANGE pass through; -EFAULT if the code cannot be fetched);
+ *   fetch: the decoded instruction at rip in *in, valid until the next
+ *          fetch (x86_decode's -EINVAL and -ERANGE pass through; -EFAULT if
+ *          the code cannot be fetched);
  *   read/write: size 1, 2, 4 or 8 bytes at addr (may be unaligned and cross
  *          a page; a write must check every page before writing any byte).
  */
 struct x86emu_env {
-	int (*fetch)(void *ctx, uint64_t rip, struct x86_insn *in);
+	int (*fetch)(void *ctx, uint64_t rip, const struct x86_insn **in);
 	int (*read)(void *ctx, uint64_t addr, uint64_t *val, unsigned size);
 	int (*write)(void *ctx, uint64_t addr, uint64_t val, unsigned size);
 	void *ctx;

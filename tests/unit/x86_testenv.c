@@ -5,7 +5,7 @@
 #include "lib/errno.h"
 #include "x86_testenv.h"
 
-static int fetch(void *p, uint64_t rip, struct x86_insn *in)
+static int fetch(void *p, uint64_t rip, const struct x86_insn **in)
 {
 	struct x86_testenv *t = p;
 	int r;
@@ -13,7 +13,11 @@ static int fetch(void *p, uint64_t rip, struct x86_insn *in)
 	t->fetches++;
 	if (rip < X86T_CODE_VA || rip >= X86T_CODE_VA + t->code_len)
 		return -EFAULT;
-	r = x86_decode(t->code + (rip - X86T_CODE_VA), t->code_len - (rip - X86T_CODE_VA), in);
+	/* one buffer, scribbled over first: a caller keeping a stale pointer reads garbage */
+	memset(&t->insn, 0xa5, sizeof(t->insn));
+	r = x86_decode(t->code + (rip - X86T_CODE_VA), t->code_len - (rip - X86T_CODE_VA),
+		       &t->insn);
+	*in = &t->insn;
 	return r < 0 ? r : 0;
 }
 

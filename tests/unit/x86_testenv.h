@@ -18,7 +18,8 @@ struct x86_testenv {
 	const uint8_t *code;
 	size_t code_len;
 	uint8_t data[X86T_DATA_LEN];
-	unsigned fetches; /* fetch calls, for tests that count decoding */
+	unsigned fetches;     /* fetch calls, for tests that count decoding */
+	struct x86_insn insn; /* what fetch hands out */
 };
 
 /* x86_testenv_init - env's callbacks on t, with code[0..len) at X86T_CODE_VA. */

@@ -63,7 +63,7 @@ static int mem_write(void *ctx, uint64_t addr, uint64_t val, unsigned size)
 	return 0;
 }
 
-static int no_fetch(void *ctx, uint64_t rip, struct x86_insn *in)
+static int no_fetch(void *ctx, uint64_t rip, const struct x86_insn **in)
 {
 	(void)ctx;
 	(void)rip;
