@@ -73,7 +73,7 @@ GUEST_UNIT_RENAME := -Dmemcpy=vlib_memcpy -Dmemmove=vlib_memmove -Dmemset=vlib_m
 GUEST_UNIT_CFLAGS := -Iguest -fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(GUEST_UNIT_RENAME)
 GUEST_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/guest_*.c))
-GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc
+GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc shootdown
 
 $(B)/guest/unit/%.o: guest/lib/%.c
 	@mkdir -p $(@D)

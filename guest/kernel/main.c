@@ -87,7 +87,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	cpus[0].apic_id = lapic_id();
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
-	tlb_init();					     /* the TLB-shootdown IPI */
+	tlb_init();					     /* cross-CPU calls, TLB shootdowns */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */

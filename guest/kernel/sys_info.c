@@ -11,6 +11,7 @@
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/tlb.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -86,6 +87,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
+	tlb_report(add_named, s);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

@@ -10,6 +10,7 @@
 #define KERNEL_VM_H
 
 #include <stdint.h>
+#include "lib/shootdown.h"
 
 #define VM_READ	 1u /* = VESSEL_PROT_READ */
 #define VM_WRITE 2u
@@ -27,6 +28,7 @@ struct vm {
 	uint64_t brk_start, brk; /* program break (brk()) */
 	uint64_t pages;		 /* resident user pages */
 	int owner;		 /* pid recorded for its frames (kernel/page_owner.h) */
+	struct sd_mm tlb;	 /* shootdown generation, CPUs holding it (kernel/tlb.h) */
 };
 
 /* Creates an empty address space (kernel half shared). 0 or -ENOMEM. */
