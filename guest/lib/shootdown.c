@@ -26,6 +26,7 @@ _Static_assert(offsetof(struct sd_sys, q) % SD_LINE == 0 &&
 	       "per-CPU arrays start on a line");
 _Static_assert(sizeof(struct sd_mm) == 16, "an address space's part fits a line");
 _Static_assert(SD_MAX_CPUS <= 64, "cpumask is 64 bits");
+_Static_assert(offsetof(struct sd_sys, run) % SD_LINE == 0, "run lists start on a line");
 
 /* ---- traced accessors ---- */
 
@@ -153,22 +154,33 @@ int sd_queue_pending(struct sd_sys *s, int self)
 
 int sd_run_queue(struct sd_sys *s, int self)
 {
-	struct sd_csd *c, *fifo = NULL, *next;
+	struct sd_runlist *run = &s->run[self];
+	struct sd_csd *c, *next, *fifo = NULL, *last = NULL;
 	int n = 0;
 
-	if (!sd_queue_pending(s, self))
-		return 0;
-	c = XCHG(&s->q[self].head, NULL);
-	/* the queue is last-in first-out: reverse it */
-	for (; c; c = next) {
-		next = LD(&c->next);
-		ST(&c->next, fifo);
-		fifo = c;
+	if (sd_queue_pending(s, self)) {
+		c = XCHG(&s->q[self].head, NULL);
+		/* the queue is last-in first-out: reverse it */
+		for (; c; c = next) {
+			next = LD(&c->next);
+			ST(&c->next, fifo);
+			if (!fifo)
+				last = c;
+			fifo = c;
+		}
+		if (run->tail)
+			ST(&run->tail->next, fifo);
+		else
+			run->head = fifo;
+		run->tail = last;
 	}
-	for (c = fifo; c; c = next) {
+	while ((c = run->head)) {
 		sd_call_fn *fn = LD(&c->fn);
 
-		next = LD(&c->next); /* the entry is the sender's again after the ack */
+		/* unlinked before it runs: the entry is the sender's again after the ack */
+		run->head = LD(&c->next);
+		if (!run->head)
+			run->tail = NULL;
 		fn(s, self, c);
 		ST(&c->flags, 0u); /* the acknowledgement */
 		n++;

@@ -35,8 +35,9 @@
  * Every access to shared state goes through an accessor that, when a trace
  * is attached (sd_sys.trace), records the cache line it touches for the CPU
  * making it: that is how the lines touched per shootdown are counted.
- * Read-only configuration (layout, ops) and the per-CPU statistics are not
- * shared state and are not traced.
+ * Read-only configuration (layout, ops) and what no other CPU ever reads or
+ * writes (a CPU's run list and statistics) are not shared state and are not
+ * traced.
  *
  * Not a lock: callers serialise sd_switch_mm/sd_release per CPU themselves
  * (the kernel runs them with interrupts off); sd_shootdown and the call
@@ -125,6 +126,11 @@ struct sd_stats {
 	uint64_t flush_notloaded; /* flush requests for an address space switched away */
 } __attribute__((aligned(SD_LINE)));
 
+/* A CPU's run list: entries taken from its queue and not started yet (private). */
+struct sd_runlist {
+	struct sd_csd *head, *tail;
+} __attribute__((aligned(SD_LINE)));
+
 /* Cache lines one CPU touched while a trace was attached. */
 #define SD_TRACE_LINES 48
 struct sd_trace_cpu {
@@ -159,6 +165,7 @@ struct sd_sys {
 	struct sd_tlbstate ts[SD_MAX_CPUS];
 	struct sd_cfd cfd[SD_MAX_CPUS];
 	/* private per CPU */
+	struct sd_runlist run[SD_MAX_CPUS];
 	struct sd_stats st[SD_MAX_CPUS];
 } __attribute__((aligned(SD_LINE)));
 
@@ -187,7 +194,9 @@ void sd_call(struct sd_sys *s, int self, int cpu, sd_call_fn *fn, void *arg);
 /*
  * Runs every entry queued for CPU self, oldest first, acknowledging each
  * after its function returned. Returns the number run. Call it from the
- * kick handler and from wait loops.
+ * kick handler and from wait loops. A function that waits (and so runs the
+ * queue again from inside) does not let later entries start before the
+ * ones taken with it: they go on one run list.
  */
 int sd_run_queue(struct sd_sys *s, int self);
 /* 1 if CPU self's queue is not empty (a hint). */
