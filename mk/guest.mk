@@ -56,7 +56,7 @@ $(B)/guest/obj/guest/hcb/embed.o: $(HCB_BPF_OBJS)
 $(B)/guest/obj/guest/hcb/embed.o: GUEST_CFLAGS += -Wa,-I$(B)/guest/hcb
 
 $(B)/guest/obj/guest/kernel/selftests.o $(B)/guest/obj/guest/kernel/selftests_seams.o \
-		$(B)/guest/obj/guest/kernel/selftests_tlb.o: \
+		$(B)/guest/obj/guest/kernel/selftests_tlb.o $(B)/guest/obj/guest/kernel/selftests_priv.o: \
 	GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
@@ -111,7 +111,7 @@ SUITE_TIMEOUT_guest-selftest-qemu := 560
 # The same with 4 CPUs (cross-CPU calls and shootdowns with 3 targets), booted
 # in the split TLB layout (the tests switch layouts themselves too).
 SUITE_CMD_guest-selftest-qemu4 := $(QEMU_RUN) --cpus 4 --timeout 500 \
-	--cmdline "selftest tlb.layout=split tlb.rounds=300" --initrd $(INITRD_IMG) $(KERNEL_ELF)
+	--cmdline "selftest tlb.layout=split tlb.rounds=200" --initrd $(INITRD_IMG) $(KERNEL_ELF)
 SUITE_DEPS_guest-selftest-qemu4 = $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_guest-selftest-qemu4 := 560
 

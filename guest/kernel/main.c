@@ -19,6 +19,7 @@
 #include "kernel/percpu.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
@@ -88,6 +89,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
 	tlb_init();					     /* cross-CPU calls, TLB shootdowns */
+	priv_init();					     /* the privileged mode, its region */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */

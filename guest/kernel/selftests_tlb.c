@@ -8,7 +8,7 @@
  *  - user threads on every other CPU read (or write) a page while the
  *    kernel unmaps (or write-protects) it: the first access each thread
  *    begins after the shootdown returned faults, round after round, in both
- *    layouts (tlb.rounds=N; default 1000 under QEMU, 100 under Vessel, where
+ *    layouts (tlb.rounds=N; default 1000 under QEMU, 50 under Vessel, where
  *    kernel code is emulated);
  *  - lazy TLB mode: a shootdown skips an idle CPU holding the space, which
  *    flushes when its thread comes back, and freeing the space takes it away
@@ -84,7 +84,7 @@ static int rounds(void)
 	if (cmdline_get(boot.cmdline, "tlb.rounds=", v, sizeof(v)) > 0 &&
 	    parse_u64(v, NULL, &n) == 0 && n > 0 && n < 1000000)
 		return (int)n;
-	return boot.kind == BOOT_KIND_VESSEL ? 100 : 1000;
+	return boot.kind == BOOT_KIND_VESSEL ? 50 : 1000;
 }
 
 /* ---- cross-CPU calls ---- */

@@ -7,6 +7,7 @@
 #include "kernel/mm.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
@@ -88,6 +89,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
 	tlb_report(add_named, s);
+	priv_report(add_named, s);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

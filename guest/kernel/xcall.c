@@ -5,6 +5,7 @@
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/smp.h"
 #include "kernel/tlb.h"
 #include "kernel/xcall.h"
@@ -36,6 +37,7 @@ static const struct sd_ops xcall_ops = {
 void smp_poll(void)
 {
 	sd_run_queue(&xcall_sys, this_cpu()->id);
+	priv_poll();
 }
 
 /* VEC_CALL and VEC_TLB: run this CPU's queue. */
