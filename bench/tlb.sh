@@ -10,7 +10,9 @@
 #     thread per other CPU computing, or sleeping so its CPU idles lazily,
 #     while CPU 0 maps and unmaps a page ROUNDS times): shootdowns, IPIs per
 #     shootdown and CPUs skipped by lazy mode, on the Vessel VMM (2 CPUs)
-#     and QEMU TCG (4 CPUs), in both layouts.
+#     and QEMU TCG (4 CPUs), in both layouts;
+#  3. the privileged mode (K6): one entry's cost in IPIs and stopped TSC
+#     cycles (the kernel's `privbench`), Vessel and QEMU -icount.
 #   B=build sh bench/tlb.sh            ROUNDS=200
 set -u
 B=${B:-build}
@@ -64,4 +66,19 @@ for layout in consolidated split; do
 	fi
 	guest sh scripts/qemu-run.sh --cpus 4 --cmdline "tlb.layout=$layout" --initrd "$initrd" \
 		"$kernel" | rows qemu-tcg $layout
+done
+
+echo
+echo "privileged mode (K6): one entry of a privileged function that does nothing, 20 entries"
+echo "(IPIs: the entry's own VEC_PRIV, a stop IPI and a release NMI per other CPU; TSC cycles"
+echo "count guest instructions under QEMU -icount, emulated-kernel time under Vessel)"
+if [ -w /dev/kvm ]; then
+	printf 'vessel 2 CPUs:    '
+	timeout -k 5 300 "$B/vessel" run --cpus 2 --mem 256M --kernel "$kernel" --cmdline privbench \
+		</dev/null 2>&1 | tr -d '\r' | sed -n 's/^privbench: //p'
+fi
+for n in 2 4; do
+	printf 'qemu -icount %s:  ' $n
+	sh scripts/qemu-run.sh --icount --cpus $n --timeout 300 --cmdline privbench "$kernel" \
+		</dev/null 2>&1 | tr -d '\r' | sed -n 's/^privbench: //p'
 done

@@ -106,6 +106,10 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);
 	}
+	if (cmdline_has(boot.cmdline, "privbench")) {
+		priv_bench_report(); /* one privileged-mode entry's cost */
+		power_off(0);
+	}
 	if (cmdline_has(boot.cmdline, "selftest"))
 		selftest_run(); /* TAP, then power off */
 	start_userspace();	/* /init (or init=...), else the kernel prompt */

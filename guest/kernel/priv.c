@@ -220,6 +220,32 @@ int priv_text_write(void *dst, const void *src, size_t len)
 	return err;
 }
 
+void priv_bench_report(void)
+{
+	enum { N = 20 };
+	uint64_t cyc[N], t;
+	struct priv_counts c0, c1;
+
+	priv_counts(&c0);
+	for (int i = 0; i < N; i++) {
+		t = rdtsc();
+		if (priv_call(priv_nop_fn, NULL)) {
+			printk("privbench: the privileged mode is not available\n");
+			return;
+		}
+		cyc[i] = rdtsc() - t;
+	}
+	priv_counts(&c1);
+	for (int i = 1; i < N; i++) /* insertion sort, for the median */
+		for (int k = i; k > 0 && cyc[k - 1] > cyc[k]; k--)
+			t = cyc[k], cyc[k] = cyc[k - 1], cyc[k - 1] = t;
+	printk("privbench: %d entries on cpu %d, %d other CPUs: %lu IPIs per entry, "
+	       "%lu TSC cycles per entry on the entering CPU (median), %lu stopped TSC cycles "
+	       "per entry (all stopped CPUs)\n",
+	       N, this_cpu()->id, smp_cpu_count() - 1, (c1.ipis - c0.ipis) / N, cyc[N / 2],
+	       (c1.stopped_cycles - c0.stopped_cycles) / N);
+}
+
 void priv_counts(struct priv_counts *out)
 {
 	*out = (struct priv_counts){ 0, 0, 0, 0, 0, 0 };

@@ -86,6 +86,13 @@ int priv_text_write(void *dst, const void *src, size_t len);
 /* Adds the priv.* counters through add. */
 void priv_report(named_counter_fn *add, struct vessel_stats *s);
 
+/*
+ * Command line `privbench`: enters the mode 20 times with a privileged
+ * function that does nothing and prints one entry's cost: IPIs, TSC cycles
+ * on the CPU in the mode, TSC cycles the others spent stopped (BKL held).
+ */
+void priv_bench_report(void);
+
 struct priv_counts {
 	uint64_t entries, waits, ipis, stopped_cycles, stops, text_writes;
 };

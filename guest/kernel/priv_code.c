@@ -10,6 +10,11 @@
 
 PRIV_DATA struct priv_text_log priv_text_log;
 
+PRIV_TEXT void priv_nop_fn(void *arg)
+{
+	(void)arg;
+}
+
 PRIV_TEXT void priv_text_write_fn(void *arg)
 {
 	struct priv_text_write *w = arg;

@@ -18,6 +18,8 @@ struct priv_text_log {
 };
 extern struct priv_text_log priv_text_log;
 
+/* Does nothing (the mode's own cost: privbench). */
+void priv_nop_fn(void *arg);
 /* Writes w->len bytes from w->src to w->dst and serialises (arg: struct priv_text_write). */
 void priv_text_write_fn(void *arg);
 
