@@ -168,6 +168,13 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Median TSC ticks of an empty timed interval (what the timing itself adds). */
 static uint64_t timer_overhead(void)
 {
@@ -244,6 +251,30 @@ int main(int argc, char **argv)
 	       "doorbell instead of IPI),\n%d alternating batches x %ld round trips per layout, "
 	       "each timed alone (ns)\n",
 	       batches, rounds);
+	if (only < 0) {
+		/*
+		 * Paired: each batch of one layout against the other's batch run
+		 * right next to it (where the host placed the two threads the
+		 * same way; this host's round trips have two modes, about 300
+		 * and about 1000 ns, by placement), the ratio of their medians.
+		 */
+		static double ratio[10000];
+
+		for (int b = 0; b < batches; b++) {
+			uint64_t *c = ns[SD_CONSOLIDATED] + (long)b * rounds;
+			uint64_t *s = ns[SD_SPLIT] + (long)b * rounds;
+
+			qsort(c, (size_t)rounds, sizeof(uint64_t), cmp);
+			qsort(s, (size_t)rounds, sizeof(uint64_t), cmp);
+			ratio[b] = (double)c[rounds / 2] / (double)s[rounds / 2];
+		}
+		qsort(ratio, (size_t)batches, sizeof(double), cmp_double);
+		printf("  paired batches, consolidated / split of the batch medians: median %.2f "
+		       "(%.0f%% faster), quartiles %.2f .. %.2f\n",
+		       ratio[batches / 2], 100.0 * (1.0 - ratio[batches / 2]), ratio[batches / 4],
+		       ratio[batches * 3 / 4]);
+	}
+	printf("  all round trips:\n");
 	printf("  %-12s %8s %8s %8s %8s\n", "layout", "p10", "median", "p90", "mean");
 	for (int layout = 0; layout < 2; layout++) {
 		size_t n = (size_t)(rounds * batches);
