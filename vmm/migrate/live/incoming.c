@@ -59,6 +59,59 @@ static int rx_hello(void *ctx, const struct mig_hello *h, char *err, size_t errl
 	return 0;
 }
 
+/*
+ * Put npages of DATA from gpa into guest memory: written into the memfd
+ * (pwrite) rather than through our mapping, which would take a page fault
+ * and clear each fresh page before the copy (measured: about half the cost).
+ * The range must be RAM in one region (checked by the caller).
+ */
+static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint8_t *data,
+			char *err, size_t errlen)
+{
+	struct vm *vm = rx->l->vm;
+	const struct gmem_region *r = gmem_region_of(&vm->mem, gpa);
+	size_t len = (size_t)npages * MIG_PAGE_SIZE, done = 0;
+	off_t off = (off_t)(r->offset + (gpa - r->gpa));
+	uint64_t pfn = gpa / MIG_PAGE_SIZE;
+
+	for (uint32_t i = 0; i < npages; i++) {
+		if (memerr_is_poisoned(vm, gpa + (uint64_t)i * MIG_PAGE_SIZE)) {
+			snprintf(err, errlen,
+				 "DATA for page %#llx, which the source reported poisoned before",
+				 (unsigned long long)(gpa + (uint64_t)i * MIG_PAGE_SIZE));
+			return -EPROTO;
+		}
+	}
+	while (done < len) {
+		ssize_t n = pwrite(vm->mem.fd, data + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "writing guest page %#llx: %s",
+				 (unsigned long long)(gpa + done), n ? strerror(errno) : "no space");
+			return n ? -errno : -ENOSPC;
+		}
+		done += (size_t)n;
+	}
+	for (uint64_t f = pfn; f < pfn + npages && f < rx->written_npages; f++)
+		rx->written[f / 64] |= 1ull << (f % 64);
+	return 0;
+}
+
+static int rx_pages(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *data, char *err,
+		    size_t errlen)
+{
+	struct rx *rx = ctx;
+
+	if (!gmem_ptr(&rx->l->vm->mem, gpa, (uint64_t)npages * MIG_PAGE_SIZE)) {
+		snprintf(err, errlen, "PAGES record for %u pages from %#llx: not guest RAM in this VM",
+			 npages, (unsigned long long)gpa);
+		return -ERANGE;
+	}
+	return install_data(rx, gpa, npages, data, err, errlen);
+}
+
 static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const uint8_t *data,
 		   char *err, size_t errlen)
 {
@@ -84,10 +137,7 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 	}
 	switch (kind) {
 	case MIG_PAGE_DATA:
-		memcpy(host, data, MIG_PAGE_SIZE);
-		if (pfn < rx->written_npages)
-			rx->written[pfn / 64] |= 1ull << (pfn % 64);
-		return 0;
+		return install_data(rx, gpa, 1, data, err, errlen);
 	case MIG_PAGE_ZERO:
 		/* fresh memory is zero: only a page we filled must be cleared */
 		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
@@ -134,7 +184,7 @@ static void rx_pass(void *ctx, const struct mig_record *rec)
 }
 
 static const struct mig_recv_ops rx_ops = {
-	.hello = rx_hello, .page = rx_page, .state = rx_state, .pass = rx_pass
+	.hello = rx_hello, .page = rx_page, .pages = rx_pages, .state = rx_state, .pass = rx_pass
 };
 
 static void send_ack(struct mig_conn *c, int code, const char *msg)
@@ -190,7 +240,7 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	struct mig_reader r;
 	struct net_addr a;
 	struct mig_conn c;
-	struct timespec t0, t1;
+	struct timespec t0, t1, cpu0, cpu1;
 	struct rx rx = { .l = l };
 	const struct gmem *m = &vm->mem;
 	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
@@ -227,6 +277,7 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 		return rc;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	rc = mig_reader_init_conn(&r, &c, STREAM_TIMEOUT_MS);
 	if (!rc)
 		rc = mig_reader_push(&r, pre, sizeof(pre));
@@ -256,13 +307,15 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	mig_conn_close(&c);
 	free(rx.written);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	fprintf(stderr,
 		"vessel: incoming migration complete: %llu MiB in %.0f ms over %s, %u passes, "
 		"pages: %llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM "
-		"state applied and acknowledged %.1f ms after it began to arrive\n",
+		"state applied and acknowledged %.1f ms after it began to arrive; receiver CPU "
+		"%.0f ms\n",
 		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), via, rx.last_pass + 1,
 		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
 		(unsigned long long)st.pages_free, (unsigned long long)st.pages_poisoned,
-		ms_between(&rx.t_state, &t1));
+		ms_between(&rx.t_state, &t1), ms_between(&cpu0, &cpu1));
 	return 0;
 }

@@ -35,6 +35,7 @@ struct mig_progress {
 	double downtime_ms;	/* pause to ACK (the guest runs again); < 0 until known */
 	double downtime_src_ms; /* pause to the last byte handed to TCP (QEMU's measure) */
 	uint64_t poison_known, poison_on_read;
+	double cpu_ms; /* CPU time of the sender thread (user + system) */
 	char error[512];
 };
 
