@@ -16,7 +16,7 @@ int live_busy(struct vm *vm, char *err, size_t errlen)
 	if (!l)
 		return 0;
 	live_migrate_progress(l, &p);
-	if (p.status == MIG_STOP_COPY || p.status == MIG_HANDOVER) {
+	if (p.status == MIG_STOP_COPY || p.status == MIG_HANDOVER || p.status == MIG_POSTCOPY) {
 		snprintf(err, errlen, "the VM is being handed over to %s", p.uri);
 		return -EBUSY;
 	}
@@ -37,18 +37,37 @@ const char *live_status_name(struct vm *vm)
 static int c_migrate(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
 	struct live *l = live_of(ctx);
-	const char *uri = ctl_arg_str(a, "uri");
+	struct live_migrate_args args = { .uri = ctl_arg_str(a, "uri"),
+					  .postcopy = ctl_arg_bool(a, "postcopy"),
+					  .max_downtime_ms = ctl_arg_u64(a, "max_downtime_ms") };
 	int rc;
 
 	if (!l) {
 		snprintf(err, errlen, "this VM cannot migrate");
 		return -ENOTSUP;
 	}
-	rc = live_migrate_start(l, uri, err, errlen);
+	rc = live_migrate_start(l, &args, err, errlen);
 	if (!rc) {
 		json_object_set_new(res, "started", json_true());
-		json_object_set_new(res, "uri", json_string(uri));
+		json_object_set_new(res, "uri", json_string(args.uri));
+		json_object_set_new(res, "postcopy", json_boolean(args.postcopy));
 	}
+	return rc;
+}
+
+static int c_start_postcopy(void *ctx, const struct ctl_args *a, json_t *res, char *err,
+			    size_t errlen)
+{
+	struct live *l = live_of(ctx);
+	int rc;
+
+	if (!l) {
+		snprintf(err, errlen, "this VM cannot migrate");
+		return -ENOTSUP;
+	}
+	rc = live_migrate_start_postcopy(l, err, errlen);
+	if (!rc)
+		json_object_set_new(res, "switching", json_true());
 	return rc;
 }
 
@@ -75,6 +94,8 @@ static int c_mstatus(void *ctx, const struct ctl_args *a, json_t *res, char *err
 	json_object_set_new(res, "pages_free", json_integer((json_int_t)p.pages_free));
 	json_object_set_new(res, "poisoned_known", json_integer((json_int_t)p.poison_known));
 	json_object_set_new(res, "poisoned_on_read", json_integer((json_int_t)p.poison_on_read));
+	json_object_set_new(res, "postcopy_pages", json_integer((json_int_t)p.postcopy_pages));
+	json_object_set_new(res, "requests", json_integer((json_int_t)p.requests));
 	if (p.downtime_ms >= 0)
 		json_object_set_new(res, "downtime_ms", json_real(p.downtime_ms));
 	if (p.downtime_src_ms >= 0)
@@ -86,12 +107,22 @@ static int c_mstatus(void *ctx, const struct ctl_args *a, json_t *res, char *err
 
 static const struct ctl_command migrate_cmd = {
 	"migrate",
-	"start a live migration to uri",
-	{ { "uri", CTL_STR, true, "tcp:HOST:PORT or tls:HOST:PORT" } },
+	"start a live migration to uri (postcopy: the VM runs there at once, its pages follow; "
+	"max_downtime_ms: pre-copy waits until it can keep to it)",
+	{ { "uri", CTL_STR, true, "tcp:HOST:PORT or tls:HOST:PORT" },
+	  { "postcopy", CTL_BOOL, false, NULL },
+	  { "max_downtime_ms", CTL_U64, false, "MAX_DOWNTIME_MS" } },
 	c_migrate,
+};
+static const struct ctl_command migrate_postcopy_cmd = {
+	"migrate-start-postcopy",
+	"switch the running pre-copy migration to post-copy",
+	{},
+	c_start_postcopy,
 };
 static const struct ctl_command migrate_status_cmd = {
 	"migrate-status", "progress of the current migration", {}, c_mstatus
 };
 CTL_COMMAND(migrate_cmd);
+CTL_COMMAND(migrate_postcopy_cmd);
 CTL_COMMAND(migrate_status_cmd);

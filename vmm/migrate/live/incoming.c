@@ -8,13 +8,11 @@
  * records are applied as they come (the sender orders them). Only after a
  * valid END and a complete set of states does the destination ACK and run.
  */
-#include "migrate/live/internal.h"
+#include "migrate/live/incoming.h"
 
 #include "core/memerr.h"
 #include "migrate/admit.h"
 #include "migrate/net.h"
-#include "migrate/recv.h"
-#include "migrate/stream.h"
 #include "migrate/tls.h"
 
 #include <errno.h>
@@ -27,18 +25,9 @@
 
 #define HANDSHAKE_TIMEOUT_MS 10000 /* a connection proves itself within this */
 #define STREAM_TIMEOUT_MS    60000 /* a started stream must keep flowing */
+#define REPLY_TIMEOUT_MS     5000  /* our records to the source */
 
-struct rx {
-	struct live *l;
-	struct vmstate_rx vs;
-	uint64_t *written; /* pages holding data (a later ZERO must clear them) */
-	uint64_t written_npages;
-	uint64_t repoisoned;
-	unsigned last_pass;
-	struct timespec t_state; /* first STATE record: the source is paused */
-};
-
-static double ms_between(const struct timespec *a, const struct timespec *b)
+double rx_ms_between(const struct timespec *a, const struct timespec *b)
 {
 	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
 }
@@ -89,12 +78,13 @@ static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint
 			continue;
 		if (n <= 0) {
 			snprintf(err, errlen, "writing guest page %#llx: %s",
-				 (unsigned long long)(gpa + done), n ? strerror(errno) : "no space");
+				 (unsigned long long)(gpa + done),
+				 n ? strerror(errno) : "no space");
 			return n ? -errno : -ENOSPC;
 		}
 		done += (size_t)n;
 	}
-	for (uint64_t f = pfn; f < pfn + npages && f < rx->written_npages; f++)
+	for (uint64_t f = pfn; f < pfn + npages && f < rx->npages; f++)
 		rx->written[f / 64] |= 1ull << (f % 64);
 	return 0;
 }
@@ -104,9 +94,12 @@ static int rx_pages(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *dat
 {
 	struct rx *rx = ctx;
 
+	if (pcd_running(rx))
+		return pcd_data(rx, gpa, npages, data, err, errlen);
 	if (!gmem_ptr(&rx->l->vm->mem, gpa, (uint64_t)npages * MIG_PAGE_SIZE)) {
-		snprintf(err, errlen, "PAGES record for %u pages from %#llx: not guest RAM in this VM",
-			 npages, (unsigned long long)gpa);
+		snprintf(err, errlen,
+			 "PAGES record for %u pages from %#llx: not guest RAM in this VM", npages,
+			 (unsigned long long)gpa);
 		return -ERANGE;
 	}
 	return install_data(rx, gpa, npages, data, err, errlen);
@@ -121,6 +114,9 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 	uint64_t pfn = gpa / MIG_PAGE_SIZE;
 	int rc;
 
+	if (pcd_running(rx))
+		return kind == MIG_PAGE_DATA ? pcd_data(rx, gpa, 1, data, err, errlen) :
+					       pcd_page(rx, gpa, kind, err, errlen);
 	if (!host) {
 		snprintf(err, errlen, "PAGE record for %#llx: not guest RAM in this VM",
 			 (unsigned long long)gpa);
@@ -140,14 +136,14 @@ static int rx_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, cons
 		return install_data(rx, gpa, 1, data, err, errlen);
 	case MIG_PAGE_ZERO:
 		/* fresh memory is zero: only a page we filled must be cleared */
-		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
+		if (pfn < rx->npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
 			memset(host, 0, MIG_PAGE_SIZE);
 			rx->written[pfn / 64] &= ~(1ull << (pfn % 64));
 		}
 		return 0;
 	case MIG_PAGE_FREE:
 		/* free in the guest: leave it unpopulated; drop what we wrote there */
-		if (pfn < rx->written_npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
+		if (pfn < rx->npages && (rx->written[pfn / 64] & (1ull << (pfn % 64)))) {
 			const struct gmem_region *r = gmem_region_of(&l->vm->mem, gpa);
 
 			if (fallocate(l->vm->mem.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -176,26 +172,121 @@ static int rx_state(void *ctx, const struct mig_record *rec, char *err, size_t e
 	return vmstate_restore(rx->l, &rx->vs, rec, err, errlen);
 }
 
+/* End of a pre-copy pass: tell the source it is in (it waits before the pause). */
 static void rx_pass(void *ctx, const struct mig_record *rec)
 {
 	struct rx *rx = ctx;
 
 	rx->last_pass = rec->u.pass.pass;
+	rx_send_sync(rx, rec->u.pass.pass); /* a broken connection shows on the next read */
 }
 
-static const struct mig_recv_ops rx_ops = {
-	.hello = rx_hello, .page = rx_page, .pages = rx_pages, .state = rx_state, .pass = rx_pass
+static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	return pcd_pending(ctx, rec, err, errlen);
+}
+
+static const struct mig_recv_ops rx_ops = { .hello = rx_hello,
+					    .page = rx_page,
+					    .pages = rx_pages,
+					    .state = rx_state,
+					    .pass = rx_pass,
+					    .pending = rx_pending };
+
+/* One record to the source, written out at once (callers on any thread). */
+static int rx_send(struct rx *rx, int (*put)(struct rx *, const void *), const void *arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&rx->wlock);
+	rc = put(rx, arg);
+	if (!rc)
+		rc = mig_flush(&rx->w);
+	pthread_mutex_unlock(&rx->wlock);
+	return rc;
+}
+
+static int put_sync(struct rx *rx, const void *arg)
+{
+	return mig_put_sync(&rx->w, *(const uint32_t *)arg, rx->r.bytes);
+}
+
+int rx_send_sync(struct rx *rx, uint32_t pass)
+{
+	return rx_send(rx, put_sync, &pass);
+}
+
+struct req_arg {
+	uint64_t gpa;
+	uint32_t npages;
 };
 
-static void send_ack(struct mig_conn *c, int code, const char *msg)
+static int put_request(struct rx *rx, const void *arg)
 {
-	struct mig_writer w;
+	const struct req_arg *q = arg;
 
-	if (mig_writer_init_conn(&w, c, 5000))
-		return;
-	if (mig_put_msg(&w, MIG_REC_ACK, code, msg) == 0)
-		mig_flush(&w);
-	mig_writer_free(&w);
+	return mig_put_request(&rx->w, q->gpa, q->npages);
+}
+
+int rx_send_request(struct rx *rx, uint64_t gpa, uint32_t npages)
+{
+	struct req_arg q = { gpa, npages };
+
+	return rx_send(rx, put_request, &q);
+}
+
+struct ack_arg {
+	int code;
+	const char *msg;
+};
+
+static int put_ack(struct rx *rx, const void *arg)
+{
+	const struct ack_arg *a = arg;
+
+	return mig_put_msg(&rx->w, MIG_REC_ACK, a->code, a->msg);
+}
+
+int rx_send_ack(struct rx *rx, int code, const char *msg)
+{
+	struct ack_arg a = { code, msg };
+
+	return rx_send(rx, put_ack, &a);
+}
+
+static struct rx *rx_new(struct live *l, char *err, size_t errlen)
+{
+	const struct gmem *m = &l->vm->mem;
+	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
+	struct rx *rx = calloc(1, sizeof(*rx));
+
+	if (rx) {
+		rx->l = l;
+		rx->c.fd = -1;
+		rx->npages = (top->gpa + top->size) / MIG_PAGE_SIZE;
+		rx->written = calloc((rx->npages + 63) / 64, sizeof(uint64_t));
+		pthread_mutex_init(&rx->wlock, NULL);
+		mig_recv_init(&rx->rv, &rx_ops, rx);
+	}
+	if (!rx || !rx->written) {
+		if (rx)
+			rx_free(rx);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return rx;
+}
+
+void rx_free(struct rx *rx)
+{
+	pcd_discard(rx);
+	mig_reader_free(&rx->r);
+	mig_writer_free(&rx->w);
+	if (rx->c.ops)
+		mig_conn_close(&rx->c);
+	pthread_mutex_destroy(&rx->wlock);
+	free(rx->written);
+	free(rx);
 }
 
 static void log_turned_away(void *ctx, const char *line)
@@ -233,21 +324,42 @@ static int admit_source(struct live *l, const struct net_addr *a, const char *ur
 	return rc;
 }
 
+/* The stream up to END (all in: 0) or POSTCOPY (the VM runs now: 1). */
+static int receive(struct live *l, struct rx *rx, double deadline, unsigned limit, char *err,
+		   size_t errlen)
+{
+	int rc;
+
+	rc = mig_recv_run(&rx->rv, &rx->r, err, errlen);
+	if (rc >= 0) {
+		int vrc = vmstate_rx_complete(l, &rx->vs, err, errlen);
+
+		rc = vrc ? vrc : rc;
+	}
+	if (rc == 0) /* test mode only: what the guest will find here */
+		live_write_checksums(l->vm, NULL, 0, "destination, before it runs");
+	rx->c.deadline = 0; /* the ACK (or the reason) still goes out */
+	rx->r.conn.deadline = 0;
+	rx->w.conn.deadline = 0;
+	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
+		snprintf(err, errlen,
+			 "the migration did not complete within the --incoming-timeout of %u s "
+			 "(%llu MiB arrived)",
+			 limit, (unsigned long long)(rx->r.bytes >> 20));
+	return rc;
+}
+
 int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 {
 	struct live *l = live_of(vm);
-	struct mig_recv_stats st;
-	struct mig_reader r;
+	const struct mig_recv_stats *st;
 	struct net_addr a;
-	struct mig_conn c;
-	struct timespec t0, t1, cpu0, cpu1;
-	struct rx rx = { .l = l };
-	const struct gmem *m = &vm->mem;
-	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
+	struct timespec t1, cpu1;
+	struct rx *rx;
 	unsigned limit;
 	double deadline;
 	uint8_t pre[MIG_PREAMBLE_LEN];
-	char via[96], desc[64];
+	char desc[64];
 	int rc;
 
 	if (!l) {
@@ -260,62 +372,65 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	rc = net_parse_uri(uri, &a, err, errlen);
 	if (rc)
 		return rc;
-	rx.written_npages = (top->gpa + top->size) / MIG_PAGE_SIZE;
-	rx.written = calloc((rx.written_npages + 63) / 64, sizeof(uint64_t));
-	if (!rx.written) {
-		snprintf(err, errlen, "out of memory");
+	rx = rx_new(l, err, errlen);
+	if (!rx)
 		return -ENOMEM;
-	}
-	rc = admit_source(l, &a, uri, deadline, &c, pre, err, errlen);
+	rc = admit_source(l, &a, uri, deadline, &rx->c, pre, err, errlen);
 	if (rc) {
 		if (rc == -ETIMEDOUT)
 			snprintf(
 				err, errlen,
 				"no migration source arrived within the --incoming-timeout of %u s",
 				limit);
-		free(rx.written);
+		rx_free(rx);
 		return rc;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
-	rc = mig_reader_init_conn(&r, &c, STREAM_TIMEOUT_MS);
-	if (!rc)
-		rc = mig_reader_push(&r, pre, sizeof(pre));
-	if (!rc)
-		rc = mig_recv_stream(&r, &rx_ops, &rx, &st, err, errlen);
-	if (!rc)
-		rc = vmstate_rx_complete(l, &rx.vs, err, errlen);
-	if (!rc) /* test mode only: what the guest will find here */
-		live_write_checksums(vm, NULL, 0, "destination, before it runs");
-	mig_reader_free(&r);
-	mig_tls_describe(&c, desc, sizeof(desc));
-	snprintf(via, sizeof(via), "%s%s%s%s", c.ops->name, desc[0] ? " (" : "", desc,
+	clock_gettime(CLOCK_MONOTONIC, &rx->t0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &rx->cpu0);
+	mig_tls_describe(&rx->c, desc, sizeof(desc));
+	snprintf(rx->via, sizeof(rx->via), "%s%s%s%s", rx->c.ops->name, desc[0] ? " (" : "", desc,
 		 desc[0] ? ")" : "");
-	c.deadline = 0; /* the ACK (or the reason) still goes out */
-	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
-		snprintf(err, errlen,
-			 "the migration did not complete within the --incoming-timeout of %u s "
-			 "(%llu MiB arrived)",
-			 limit, (unsigned long long)(r.bytes >> 20));
+	rc = mig_reader_init_conn(&rx->r, &rx->c, STREAM_TIMEOUT_MS);
+	if (!rc)
+		rc = mig_writer_init_conn(&rx->w, &rx->c, REPLY_TIMEOUT_MS);
+	if (!rc)
+		rc = mig_reader_push(&rx->r, pre, sizeof(pre));
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = receive(l, rx, deadline, limit, err, errlen);
+	if (rc == MIG_RECV_POSTCOPY) {
+		rc = pcd_start(rx, err, errlen);
+		if (rc == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fprintf(stderr,
+				"vessel: incoming migration switched to post-copy: %llu MiB so far "
+				"over %s; VM state applied and acknowledged %.1f ms after it began "
+				"to arrive; the VM runs while the rest of its pages follow\n",
+				(unsigned long long)(rx->r.bytes >> 20), rx->via,
+				rx_ms_between(&rx->t_state, &t1));
+			return 0; /* rx belongs to the post-copy threads now */
+		}
+	}
 	if (rc) {
-		send_ack(&c, rc, err);
-		mig_conn_close(&c);
-		free(rx.written);
+		rx_send_ack(rx, rc, err);
+		rx_free(rx);
 		return rc;
 	}
-	send_ack(&c, 0, "restored");
-	mig_conn_close(&c);
-	free(rx.written);
+	rx_send_ack(rx, 0, "restored");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	st = &rx->rv.st;
 	fprintf(stderr,
 		"vessel: incoming migration complete: %llu MiB in %.0f ms over %s, %u passes, "
 		"pages: %llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM "
 		"state applied and acknowledged %.1f ms after it began to arrive; receiver CPU "
 		"%.0f ms\n",
-		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), via, rx.last_pass + 1,
-		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
-		(unsigned long long)st.pages_free, (unsigned long long)st.pages_poisoned,
-		ms_between(&rx.t_state, &t1), ms_between(&cpu0, &cpu1));
+		(unsigned long long)(st->bytes >> 20), rx_ms_between(&rx->t0, &t1), rx->via,
+		rx->last_pass + 1, (unsigned long long)st->pages_data,
+		(unsigned long long)st->pages_zero, (unsigned long long)st->pages_free,
+		(unsigned long long)st->pages_poisoned, rx_ms_between(&rx->t_state, &t1),
+		rx_ms_between(&rx->cpu0, &cpu1));
+	rx_free(rx);
 	return 0;
 }

@@ -35,8 +35,8 @@ struct live_mig_opts {
  * (server) files when incoming is a tls: address, else the source's
  * (client) files. 0, or -errno with err naming the file.
  */
-int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming,
-		      char *err, size_t errlen);
+int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming, char *err,
+		      size_t errlen);
 
 /*
  * live_incoming - destination side: listen on uri (tcp:HOST:PORT or

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Post-copy, the source's side (see sender.h and docs/migration.md):
+ *
+ *   vCPUs paused (held), dirty log synced: the bits left in s->dirty are the
+ *   pages the destination does not have (never sent, or dirtied since)
+ *   those that need no data go now: POISONED, FREE, memfd holes as ZERO
+ *   PENDING (the rest), STATE records, POSTCOPY; the destination runs the VM
+ *   and says so (ACK 1): from here on the source never resumes on its own
+ *   the pending pages, in address order, in PAGES records; pages the
+ *   destination asks for (REQUEST, read by the return channel) go first
+ *   END; the destination has them all (ACK 2): the hand-over is complete
+ *
+ * The source's copy of the VM is frozen from the switch on, so a page sent
+ * twice (asked for while on its way) is the same both times, and a memory
+ * error striking now is found by the safe copy (POISONED, ON_READ) like in
+ * pre-copy; one recorded in the poison set meanwhile goes as KNOWN.
+ */
+#include "migrate/live/sender.h"
+
+#include "core/memerr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACK_TIMEOUT_MS 60000
+#define BATCH_PAGES    MIG_RUN_MAX /* background pages between looks at the requests */
+
+static struct dirty_slot *slot_of(struct sender *s, uint64_t gpa, uint64_t *page)
+{
+	for (unsigned i = 0; i < s->dirty.nslots; i++) {
+		struct dirty_slot *sl = &s->dirty.slot[i];
+
+		if (gpa >= sl->gpa && gpa < sl->gpa + sl->npages * MIG_PAGE_SIZE) {
+			*page = (gpa - sl->gpa) / MIG_PAGE_SIZE;
+			return sl;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Send now what needs no data (poisoned, free, memfd holes); the bits left
+ * are the pages the destination will wait for. Returns their number.
+ */
+static uint64_t settle_dataless(struct sender *s, int *rc)
+{
+	uint64_t pending = 0;
+
+	send_free_refresh(s);
+	for (unsigned i = 0; i < s->dirty.nslots && !*rc; i++) {
+		struct dirty_slot *sl = &s->dirty.slot[i];
+		off_t base = (off_t)s->l->vm->mem.regions[i].offset;
+
+		s->data_start = s->data_end = 0;
+		for (uint64_t p = 0; p < sl->npages && !*rc; p++) {
+			uint64_t gpa = sl->gpa + p * MIG_PAGE_SIZE, f = gpa / MIG_PAGE_SIZE;
+			bool is_free = s->free_valid && f < s->free_frames &&
+				       (s->free_map[f / 64] >> (f % 64) & 1);
+
+			if (!(sl->bits[p / 64] >> (p % 64) & 1))
+				continue;
+			if (!memerr_is_poisoned(s->l->vm, gpa) && !is_free &&
+			    !send_in_hole(s, base + (off_t)(p * MIG_PAGE_SIZE))) {
+				pending++;
+				continue;
+			}
+			*rc = send_page(s, gpa, sl->host + p * MIG_PAGE_SIZE, true);
+			sl->bits[p / 64] &= ~(1ull << (p % 64));
+		}
+	}
+	if (!*rc)
+		*rc = send_runs_flush(s);
+	return pending;
+}
+
+/* PENDING records: the bitmaps of s->dirty, in pieces of at most MIG_PENDING_MAX pages. */
+static int send_pending(struct sender *s)
+{
+	for (unsigned i = 0; i < s->dirty.nslots; i++) {
+		struct dirty_slot *sl = &s->dirty.slot[i];
+
+		for (uint64_t p = 0; p < sl->npages; p += MIG_PENDING_MAX) {
+			uint64_t n =
+				sl->npages - p < MIG_PENDING_MAX ? sl->npages - p : MIG_PENDING_MAX;
+			int rc;
+
+			/* bit i of the bitmap words, LSB first, is byte i/8 bit i%8
+			 * on a little-endian host; MIG_PENDING_MAX is a multiple of 64 */
+			rc = mig_put_pending(&s->w, sl->gpa + p * MIG_PAGE_SIZE, n,
+					     (const uint8_t *)(sl->bits + p / 64));
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Send the pending pages among npages from gpa (asked for, or the next batch). */
+static int send_range(struct sender *s, uint64_t gpa, uint64_t npages, uint64_t *left)
+{
+	uint64_t p;
+	struct dirty_slot *sl = slot_of(s, gpa, &p);
+	int rc = 0;
+
+	for (uint64_t i = 0; sl && i < npages && p + i < sl->npages && !rc; i++) {
+		uint64_t q = p + i;
+
+		if (!(sl->bits[q / 64] >> (q % 64) & 1))
+			continue;
+		rc = send_page(s, sl->gpa + q * MIG_PAGE_SIZE, sl->host + q * MIG_PAGE_SIZE, false);
+		sl->bits[q / 64] &= ~(1ull << (q % 64));
+		(*left)--;
+	}
+	if (!rc)
+		rc = send_runs_flush(s);
+	return rc;
+}
+
+/* The next BATCH_PAGES pending pages from the cursor (slot *si, page *pi). */
+static int send_batch(struct sender *s, unsigned *si, uint64_t *pi, uint64_t *left)
+{
+	unsigned sent = 0;
+	int rc = 0;
+
+	while (*si < s->dirty.nslots && sent < BATCH_PAGES && !rc) {
+		struct dirty_slot *sl = &s->dirty.slot[*si];
+		uint64_t w = *pi / 64, bits;
+
+		if (*pi >= sl->npages) {
+			(*si)++;
+			*pi = 0;
+			continue;
+		}
+		bits = sl->bits[w] & (~0ull << (*pi % 64));
+		if (!bits) {
+			*pi = (w + 1) * 64;
+			continue;
+		}
+		*pi = w * 64 + (uint64_t)__builtin_ctzll(bits);
+		rc = send_range(s, sl->gpa + *pi * MIG_PAGE_SIZE, 1, left);
+		sent++;
+	}
+	return rc;
+}
+
+/* What migrate-status shows during post-copy. */
+static void progress(struct sender *s, uint64_t sent, uint64_t left)
+{
+	uint64_t requests;
+
+	pthread_mutex_lock(&s->rp.lock);
+	requests = s->rp.requests;
+	pthread_mutex_unlock(&s->rp.lock);
+	pthread_mutex_lock(&s->l->lock);
+	s->l->prog.dirty_left = left;
+	s->l->prog.postcopy_pages = sent;
+	s->l->prog.requests = requests;
+	pthread_mutex_unlock(&s->l->lock);
+}
+
+/* Pages asked for first, then a batch of the rest, until none is left. */
+static int serve(struct sender *s, uint64_t left)
+{
+	const uint64_t total = left;
+	unsigned si = 0;
+	uint64_t pi = 0, gpa;
+	uint32_t n;
+	int rc = 0;
+
+	while (left && !rc) {
+		progress(s, total - left, left);
+		while (!rc && retpath_pop(&s->rp, &gpa, &n)) {
+			rc = send_range(s, gpa, n, &left);
+			if (!rc)
+				rc = mig_flush(&s->w);
+		}
+		if (rc || !left)
+			break;
+		retpath_idle(&s->rp, send_throttle_ms(s)); /* the cap; a request ends the wait */
+		if (send_throttle_ms(s) > 0)
+			continue;
+		rc = send_batch(s, &si, &pi, &left);
+		if (!rc)
+			rc = mig_flush(&s->w);
+		send_update_progress(s);
+		if (!rc && retpath_failed(&s->rp, s->err, sizeof(s->err)))
+			rc = -EPIPE;
+		if (!rc && __atomic_load_n(&s->l->cancel, __ATOMIC_ACQUIRE))
+			rc = -ECANCELED;
+	}
+	progress(s, total - left, left);
+	return rc;
+}
+
+int postcopy_source(struct sender *s, double t_pause)
+{
+	struct live *l = s->l;
+	uint64_t pending;
+	int rc = 0;
+
+	pending = settle_dataless(s, &rc);
+	if (!rc)
+		rc = send_pending(s);
+	if (!rc)
+		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
+	if (!rc)
+		rc = mig_put_postcopy(&s->w, pending);
+	if (!rc)
+		rc = mig_flush(&s->w);
+	if (rc) {
+		if (!s->err[0])
+			snprintf(s->err, sizeof(s->err), "%s", s->w.err);
+		return rc;
+	}
+	pthread_mutex_lock(&l->lock);
+	l->prog.downtime_src_ms = send_now_ms() - t_pause;
+	l->prog.dirty_left = pending;
+	pthread_mutex_unlock(&l->lock);
+	rc = retpath_wait_ack(&s->rp, 1, ACK_TIMEOUT_MS, s->err, sizeof(s->err));
+	if (rc)
+		return rc; /* the destination does not run it: ours to resume */
+	pthread_mutex_lock(&l->lock);
+	l->prog.downtime_ms = send_now_ms() - t_pause;
+	l->prog.status = MIG_POSTCOPY;
+	pthread_mutex_unlock(&l->lock);
+	fprintf(stderr,
+		"\rvessel: migration switched to post-copy: the destination runs the VM after a "
+		"pause of %.1f ms; %llu pages follow\r\n",
+		l->prog.downtime_ms, (unsigned long long)pending);
+
+	rc = serve(s, pending);
+	if (!rc)
+		rc = mig_put_end(&s->w);
+	if (!rc)
+		rc = mig_flush(&s->w);
+	if (rc && !s->err[0])
+		snprintf(s->err, sizeof(s->err), "%s", rc == -ECANCELED ? "cancelled" : s->w.err);
+	if (!rc)
+		rc = retpath_wait_ack(&s->rp, 2, ACK_TIMEOUT_MS, s->err, sizeof(s->err));
+	return rc ? MIG_POSTCOPY_BROKEN : 0;
+}
