@@ -55,8 +55,11 @@ static void *retpath_thread(void *arg)
 		pthread_mutex_unlock(&rp->lock);
 	}
 	pthread_mutex_lock(&rp->lock);
-	rp->rc = rc == -ENOMEM ? rc : rc ? rc : -EPIPE;
-	snprintf(rp->err, sizeof(rp->err), "%s", rc == -ENOMEM ? "out of memory" : r.err);
+	rp->rc = rc ? rc : -EPIPE;
+	snprintf(rp->err, sizeof(rp->err), "%s",
+		 rc == -ENOMEM ? "out of memory" :
+		 rc == -EPIPE  ? "the connection to the destination was closed" :
+				 r.err);
 	pthread_cond_broadcast(&rp->cond);
 	pthread_mutex_unlock(&rp->lock);
 	mig_reader_free(&r);
