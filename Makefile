@@ -12,6 +12,7 @@ include mk/vmm.mk
 include mk/migrate.mk
 include mk/guest.mk
 include mk/user.mk
+include mk/sptmodel.mk
 include mk/tests.mk
 include mk/bench.mk
 

@@ -20,6 +20,7 @@
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/pttrace.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
@@ -80,6 +81,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	idt_init();		 /* the shared IDT (stubs from entry.S) */
 	arch_cpu_init(&cpus[0]); /* GDT, TSS, IDT, GS, EFER, syscall MSRs */
 	page_alloc_init();	 /* frames from the memory map */
+	pttrace_init();		 /* page-table tracing (pttrace=on, docs/sptmodel.md) */
 	page_owner_init();	 /* who owns each frame, for the VMM's reports */
 	paging_map_user_stub();	 /* the syscall erratum stub page */
 	lapic_init();		 /* this CPU's local APIC */

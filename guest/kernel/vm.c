@@ -85,7 +85,7 @@ static void free_pte(uint64_t *pte, uint64_t va, void *arg)
 
 	(void)va;
 	page_free(*pte & PTE_ADDR);
-	*pte = 0;
+	pt_set(pte, 0, 1);
 	ctx->vm->pages--;
 	ctx->freed++;
 }
@@ -155,7 +155,7 @@ static void set_pte_prot(uint64_t *pte, uint64_t va, void *arg)
 	struct prot_ctx *ctx = arg;
 
 	(void)va;
-	*pte = (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags;
+	pt_set(pte, (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags, 1);
 }
 
 static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
@@ -163,7 +163,7 @@ static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
 	(void)va;
 	(void)arg;
 	/* PROT_NONE: keep the frame (the region still owns it) but not present */
-	*pte &= ~PTE_P;
+	pt_set(pte, *pte & ~PTE_P, 1);
 }
 
 int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
