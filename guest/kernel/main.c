@@ -11,6 +11,7 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/free_report.h"
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
@@ -97,9 +98,10 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
 	hcb_init();					     /* the VMM's eBPF callbacks */
-	free_report_init();				     /* ... and the round trip they replace */
-	banner();					     /* version, CPUs, memory, boot time */
-	kernel_enter();					     /* from here on: the big kernel lock */
+	free_report_init(); /* ... and the round trip they replace */
+	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */
+	banner();	    /* version, CPUs, memory, boot time */
+	kernel_enter();	    /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {

@@ -130,7 +130,8 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(ps)                                                                                      \
 	X(bad_pointers)                                                                            \
 	X(reclaim)                                                                                 \
-	X(reclaim_mixed)
+	X(reclaim_mixed)                                                                           \
+	X(jumpswitch_stress)
 
 #define UT_DECL(name) void test_##name(void);
 UT_TESTS(UT_DECL)
