@@ -68,8 +68,9 @@ $(USER_LIBC): $(USER_LIBC_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# Programs: every directory user/NAME/ (except libc and hostrun) with its .c files.
-USER_PROGS := $(sort $(filter-out libc hostrun,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
+# Programs: every directory user/NAME/ (except libc, hostrun and the 32-bit
+# user/i386 of mk/user32.mk) with its .c files.
+USER_PROGS := $(sort $(filter-out libc hostrun i386,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
 USER_BINS := $(addprefix $(B)/user/bin/,$(USER_PROGS))
 # Plain data files packed next to the programs.
 USER_FILES := $(sort $(wildcard user/files/*))
@@ -91,7 +92,7 @@ $(B)/user/bin/%: $(B)/user/%.elf
 INITRD_IMG := $(B)/user/initrd.img
 $(INITRD_IMG): $(MKINITRD) $(USER_BINS) $(USER_FILES)
 	@$(if $(Q),echo "  INITRD  $@")
-	$(Q)$(MKINITRD) -o $@ $(USER_BINS) $(USER_FILES)
+	$(Q)$(MKINITRD) -o $@ $(USER_BINS) $(USER32_BINS) $(USER_FILES)
 
 ALL_TARGETS += $(INITRD_IMG)
 user: $(INITRD_IMG)

@@ -94,6 +94,8 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "jumpswitch.sys.misses", js.misses);
 	add_named(s, "jumpswitch.sys.rewrites", js.rewrites);
 	add_named(s, "jumpswitch.sys.entries", js.entries);
+	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
+	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

@@ -2,6 +2,7 @@
 #include "abi/syscalls.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "kernel/compat.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -26,6 +27,10 @@ int vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->pml4 = pt_create();
+	if (vm->pml4 && compat_syscall_page_map(vm->pml4)) {
+		pt_destroy(vm->pml4);
+		vm->pml4 = 0;
+	}
 	return vm->pml4 ? 0 : -ENOMEM;
 }
 
@@ -385,6 +390,7 @@ void vm_destroy(struct vm *vm)
 		kfree(v);
 	}
 	if (vm->pml4) {
+		compat_syscall_page_unmap(vm->pml4); /* shared: not the process's to free */
 		pt_walk_range(vm->pml4, 0, VESSEL_USER_TOP, free_pte, &ctx);
 		pt_destroy(vm->pml4);
 		vm->pml4 = 0;

@@ -10,6 +10,7 @@
 #define MSR_EFER	   0xC0000080
 #define MSR_STAR	   0xC0000081
 #define MSR_LSTAR	   0xC0000082
+#define MSR_CSTAR	   0xC0000083
 #define MSR_FMASK	   0xC0000084
 #define MSR_FS_BASE	   0xC0000100
 #define MSR_GS_BASE	   0xC0000101

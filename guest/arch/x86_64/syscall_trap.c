@@ -5,13 +5,15 @@
  * the erratum fix-ups (errata.c), the entry counters, the checks of the
  * frame a return will restore, the argument registers; then the call from
  * the table (kernel/syscall.c), through the search trampoline when
- * jumpswitch is on (kernel/jumpswitch.c).
+ * jumpswitch is on (kernel/jumpswitch.c). A 32-bit process's call goes on
+ * in compat_syscall (kernel/compat.c).
  */
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/bkl.h"
 #include "kernel/jumpswitch.h"
+#include "kernel/compat.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -60,6 +62,11 @@ void syscall_trap(struct trapframe *tf)
 		       "space\n",
 		       p->pid, p->name, tf->rip);
 		proc_kill(p, VESSEL_SIGSEGV);
+		kernel_exit(tf);
+		return;
+	}
+	if (__builtin_expect(tp->compat, 0)) { /* 32-bit process: kernel/compat.c */
+		compat_syscall(c, tp, tf, stamp);
 		kernel_exit(tf);
 		return;
 	}
