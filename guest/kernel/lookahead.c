@@ -15,6 +15,7 @@
  */
 #include "abi/syscalls.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mcsafe.h"
 #include "kernel/lookahead.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
@@ -53,6 +54,7 @@ struct la_space {
 /* One window's view of user memory. */
 struct la_mem {
 	struct vm *vm;
+	const int *killed; /* the process's killed flag */
 	struct la_space *sp;
 	struct x86_insn insn; /* an instruction that is not cached */
 	struct {
@@ -109,11 +111,21 @@ void lookahead_counts(struct lookahead_counts *out)
 
 /* ---- user memory ---- */
 
-/* Kernel address of user byte addr for `access`, through a per-window TLB. */
+/*
+ * Kernel address of user byte addr for `access`, through a per-window TLB.
+ * NULL once the process is being killed: a machine check handled on another
+ * CPU (kernel/mce.c, without the BKL) kills the owners of a poisoned page
+ * and unmaps it, and a kernel-mode read of a poisoned page stops this VM
+ * (the VMM sees an access to no RAM), where the program's own access would
+ * only have killed it.
+ */
 static uint8_t *user_ptr(struct la_mem *m, uint64_t addr, uint32_t access)
 {
 	uint64_t page = addr & PAGE_MASK;
 	uint8_t *p;
+
+	if (__atomic_load_n(m->killed, __ATOMIC_ACQUIRE))
+		return NULL;
 
 	for (unsigned i = 0; i < TLB_SLOTS; i++) {
 		if (m->tlb[i].page == page && (m->tlb[i].access & access) == access)
@@ -131,44 +143,33 @@ static uint8_t *user_ptr(struct la_mem *m, uint64_t addr, uint32_t access)
 	return p + (addr - page);
 }
 
+/*
+ * User data, one access of the operand's size (as atomic as the CPU's own;
+ * latest's thread case checks it against a writer on another CPU), through
+ * the machine-check-safe accessors: a page poisoned under the program stops
+ * the window, and the program's own access takes the machine check.
+ */
 static int mem_read(void *ctx, uint64_t addr, uint64_t *val, unsigned size)
 {
 	struct la_mem *m = ctx;
 	uint8_t *p = user_ptr(m, addr, VM_READ), *q;
-	uint64_t v = 0;
+	uint64_t v = 0, b;
 
 	if (!p)
 		return -EFAULT;
-	if ((addr & ~PAGE_MASK) + size <= PAGE_SIZE) {
-		/*
-		 * One access of the operand's size, as atomic as the CPU's own
-		 * (latest's thread case checks it against a writer on another
-		 * CPU, on this host where kernel code is emulated too).
-		 */
-		switch (size) {
-		case 1:
-			v = *(volatile uint8_t *)p;
-			break;
-		case 2:
-			v = *(volatile uint16_t *)p;
-			break;
-		case 4:
-			v = *(volatile uint32_t *)p;
-			break;
-		default:
-			v = *(volatile uint64_t *)p;
-		}
-		*val = v;
-		return 0;
-	}
+	if ((addr & ~PAGE_MASK) + size <= PAGE_SIZE)
+		return mc_safe_load(p, val, size);
 	q = user_ptr(m, (addr & PAGE_MASK) + PAGE_SIZE, VM_READ);
 	if (!q || addr + size < addr)
 		return -EFAULT;
 	for (unsigned i = 0; i < size; i++) {
 		uint64_t a = addr + i;
-		uint8_t b = (a & PAGE_MASK) == (addr & PAGE_MASK) ? p[i] : q[a & ~PAGE_MASK];
 
-		v |= (uint64_t)b << (8 * i);
+		if (mc_safe_load((a & PAGE_MASK) == (addr & PAGE_MASK) ? p + i :
+									 q + (a & ~PAGE_MASK),
+				 &b, 1))
+			return -EFAULT;
+		v |= b << (8 * i);
 	}
 	*val = v;
 	return 0;
@@ -181,34 +182,32 @@ static int mem_write(void *ctx, uint64_t addr, uint64_t val, unsigned size)
 
 	if (!p)
 		return -EFAULT;
-	if ((addr & ~PAGE_MASK) + size <= PAGE_SIZE) {
-		switch (size) {
-		case 1:
-			*(volatile uint8_t *)p = (uint8_t)val;
-			break;
-		case 2:
-			*(volatile uint16_t *)p = (uint16_t)val;
-			break;
-		case 4:
-			*(volatile uint32_t *)p = (uint32_t)val;
-			break;
-		default:
-			*(volatile uint64_t *)p = val;
-		}
-		return 0;
-	}
+	if ((addr & ~PAGE_MASK) + size <= PAGE_SIZE)
+		return mc_safe_store(p, val, size);
 	/* split across two pages: both must be writable before a byte changes */
 	q = user_ptr(m, (addr & PAGE_MASK) + PAGE_SIZE, VM_WRITE);
 	if (!q || addr + size < addr)
 		return -EFAULT;
 	for (unsigned i = 0; i < size; i++) {
 		uint64_t a = addr + i;
-		uint8_t b = (uint8_t)(val >> (8 * i));
 
-		if ((a & PAGE_MASK) == (addr & PAGE_MASK))
-			p[i] = b;
-		else
-			q[a & ~PAGE_MASK] = b;
+		if (mc_safe_store((a & PAGE_MASK) == (addr & PAGE_MASK) ? p + i :
+									  q + (a & ~PAGE_MASK),
+				  (uint8_t)(val >> (8 * i)), 1))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* n code bytes from p (one page), machine-check-safe. */
+static int code_copy(uint8_t *dst, const uint8_t *p, uint64_t n)
+{
+	uint64_t b;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (mc_safe_load(p + i, &b, 1))
+			return -EFAULT;
+		dst[i] = (uint8_t)b;
 	}
 	return 0;
 }
@@ -247,13 +246,13 @@ static int fetch(void *ctx, uint64_t rip, const struct x86_insn **out)
 		return -EFAULT;
 	if (n > X86_MAX_LEN)
 		n = X86_MAX_LEN;
-	memcpy(buf, p, n);
+	if (code_copy(buf, p, n))
+		return -EFAULT;
 	r = x86_decode(buf, n, in);
 	if (r == -ERANGE && rip + n < VESSEL_USER_TOP) { /* continues on the next page */
 		p = vm_user_page(m->vm, rip + n, VM_EXEC, &prot2);
-		if (!p)
+		if (!p || code_copy(buf + n, p, X86_MAX_LEN - n))
 			return -EFAULT;
-		memcpy(buf + n, p, X86_MAX_LEN - n);
 		r = x86_decode(buf, X86_MAX_LEN, in);
 	}
 	if (r < 0)
@@ -378,6 +377,7 @@ int lookahead_next(struct trapframe *tf, unsigned served)
 		return 0;
 	}
 	m.vm = &p->vm;
+	m.killed = &p->killed;
 	m.sp = p->vm.la;
 	m.next = 0;
 	for (unsigned i = 0; i < TLB_SLOTS; i++)
