@@ -14,6 +14,7 @@ include mk/guest.mk
 include mk/user.mk
 include mk/sptmodel.mk
 include mk/user32.mk
+include mk/lookahead.mk
 include mk/tests.mk
 include mk/bench.mk
 

@@ -16,6 +16,7 @@
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
 #include "kernel/kshell.h"
+#include "kernel/lookahead.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
@@ -97,6 +98,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
 	free_report_init(); /* ... and the round trip they replace */
 	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */

@@ -4,6 +4,7 @@
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
 #include "kernel/jumpswitch.h"
+#include "kernel/lookahead.h"
 #include "kernel/mce.h"
 #include "kernel/mm.h"
 #include "kernel/mm.h"
@@ -60,6 +61,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct counters sum;
 	struct mce_counts mc;
 	struct jumpswitch_counts js;
+	struct lookahead_counts la;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
 
@@ -84,7 +86,10 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 		fill_cpu(&s->cpu[i], &cpus[i].cnt);
 	for (int i = 0; i < VESSEL_SYSCALL_SLOTS && i < COUNTERS_MAX_SYSCALLS; i++)
 		s->syscalls[i] = sum.per_syscall[i];
-	add_named(s, "syscall.entry_syscall", sum.syscalls - sum.syscalls_ud - sum.syscalls_int80);
+	lookahead_counts(&la);
+	/* total.syscalls counts calls; those lookahead served had no entry of their own */
+	add_named(s, "syscall.entry_syscall",
+		  sum.syscalls - sum.syscalls_ud - sum.syscalls_int80 - la.saved);
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
@@ -103,6 +108,16 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "mce.retired_free", mc.retired_free);
 	add_named(s, "mce.deferred", mc.deferred);
 	add_named(s, "mce.retired_on_free", page_retired_on_free());
+	add_named(s, "lookahead.saved", la.saved);
+	add_named(s, "lookahead.emulated", la.emulated);
+	add_named(s, "lookahead.stop_insn", la.stop[X86EMU_UNSUPPORTED]);
+	add_named(s, "lookahead.stop_fault", la.stop[X86EMU_FAULT]);
+	add_named(s, "lookahead.stop_window", la.stop[X86EMU_WINDOW]);
+	add_named(s, "lookahead.stop_flags", la.stop[X86EMU_FLAGS]);
+	add_named(s, "lookahead.stop_pending", la.pending);
+	add_named(s, "lookahead.stop_timer", la.timer);
+	add_named(s, "lookahead.stop_chain", la.chain);
+	add_named(s, "lookahead.skipped", la.skipped);
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
 	return r ? r : (int64_t)n;
