@@ -15,6 +15,7 @@ include mk/user.mk
 include mk/sptmodel.mk
 include mk/user32.mk
 include mk/lookahead.mk
+include mk/tlb.mk
 include mk/tests.mk
 include mk/bench.mk
 

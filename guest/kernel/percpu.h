@@ -38,7 +38,6 @@ struct cpu {
 	uint32_t apic_id;
 	volatile int online;
 	volatile int need_resched;
-	int tlb_pending; /* a TLB shootdown waits for this CPU's flush + ack */
 	struct thread *current;
 	struct thread *idle;
 	struct thread *dead; /* exited thread whose stack is freed after the switch */

@@ -377,7 +377,7 @@ static void proc_finish(struct proc *p)
 	struct thread *self = current_thread();
 	struct proc *init = proc_find(1, 1);
 
-	tlb_release(p->pml4); /* no CPU may keep it loaded once it is freed */
+	tlb_release(&p->vm); /* no CPU may keep it loaded once it is freed */
 	vm_destroy(&p->vm);
 	p->pml4 = 0;
 	for (struct thread *t = p->threads, *n; t; t = n) {

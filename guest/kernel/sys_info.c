@@ -9,10 +9,12 @@
 #include "kernel/mm.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/tlb.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -101,6 +103,8 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "jumpswitch.sys.entries", js.entries);
 	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
+	tlb_report(add_named, s);
+	priv_report(add_named, s);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

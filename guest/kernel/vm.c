@@ -134,7 +134,7 @@ int vm_map(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		return (int)r;
 	}
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 	n->start = start;
 	n->end = start + len;
 	n->prot = prot;
@@ -149,7 +149,7 @@ void vm_unmap(struct vm *vm, uint64_t start, uint64_t len)
 	if (r < 0)
 		printk("vm: out of memory splitting a region for munmap\n");
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 }
 
 struct prot_ctx {
@@ -197,7 +197,7 @@ int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		pt_walk_range(vm->pml4, start, end, clear_pte_present, NULL);
 	else
 		pt_walk_range(vm->pml4, start, end, set_pte_prot, &ctx);
-	tlb_shootdown(vm->pml4);
+	tlb_flush_range(vm, start, end);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #define KERNEL_VM_H
 
 #include <stdint.h>
+#include "lib/shootdown.h"
 
 #define VM_READ	 1u /* = VESSEL_PROT_READ */
 #define VM_WRITE 2u
@@ -31,6 +32,7 @@ struct vm {
 	int owner;		 /* pid recorded for its frames (kernel/page_owner.h) */
 	uint64_t map_gen;	 /* bumped by every map/unmap/protect (decoded-code caches) */
 	struct la_space *la;	 /* system-call lookahead's caches (kernel/lookahead.c), kfree'd */
+	struct sd_mm tlb;	 /* shootdown generation, CPUs holding it (kernel/tlb.h) */
 };
 
 /* Creates an empty address space (kernel half shared). 0 or -ENOMEM. */
