@@ -21,6 +21,7 @@
 #include "arch/x86_64/priv_map.h"
 #include "arch/x86_64/text_patch.h"
 #include "kernel/boot.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -269,6 +270,7 @@ SELFTEST(priv_requests_from_every_cpu_serialise)
 	memset(&t, 0, sizeof(t));
 	t.op = OP_MUTEX;
 	mutex_inside = mutex_max = 0;
+	jumpswitch_hold(); /* no trampoline rewrite enters the mode meanwhile */
 	priv_counts(&c0);
 	for (int k = 0; k < rounds; k++) {
 		for (int i = 0; i < n; i++) {
@@ -286,6 +288,7 @@ SELFTEST(priv_requests_from_every_cpu_serialise)
 		}
 	}
 	priv_counts(&c1);
+	jumpswitch_release();
 	printk("# %d rounds of %d CPUs asking at once: %lu entries, %lu waited\n", rounds, n,
 	       c1.entries - c0.entries, c1.waits - c0.waits);
 	ST_ASSERT(mutex_max == 1);
@@ -341,9 +344,11 @@ SELFTEST(priv_text_patch_stops_the_world)
 	smp_call_async(other, &csd, call_target_fn, NULL);
 	while (!poke_go)
 		smp_poll();
+	jumpswitch_hold(); /* the only text write is ours */
 	priv_counts(&c0);
 	ST_ASSERT(text_poke((void *)priv_poke_target, ret2, sizeof(ret2)) == 0);
 	priv_counts(&c1);
+	jumpswitch_release();
 	smp_call_wait(&csd); /* it saw 2 and returned */
 	ST_ASSERT(poke_seen2 && !poke_bad);
 	ST_ASSERT(c1.entries == c0.entries + 1 && c1.text_writes == c0.text_writes + 1);

@@ -7,8 +7,8 @@
 #include "kernel/lookahead.h"
 #include "kernel/mce.h"
 #include "kernel/mm.h"
-#include "kernel/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/printk.h"
 #include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
@@ -48,12 +48,19 @@ static void fill_cpu(struct vessel_cpu_stats *o, const struct counters *c)
 	o->timer_ticks = c->timer_ticks;
 }
 
+/* A counter with no room left is dropped and said once (raise VESSEL_STATS_NAMED). */
 static void add_named(struct vessel_stats *s, const char *name, uint64_t v)
 {
+	static int warned;
+
 	if (s->nnamed < VESSEL_STATS_NAMED) {
 		strlcpy(s->named[s->nnamed].name, name, VESSEL_STATS_NAME_MAX);
 		s->named[s->nnamed].value = v;
 		s->nnamed++;
+	} else if (!warned) {
+		warned = 1;
+		printk("stats: no room for counter %s (VESSEL_STATS_NAMED %d)\n", name,
+		       VESSEL_STATS_NAMED);
 	}
 }
 

@@ -464,9 +464,12 @@ static int map_touch_unmap(int n)
 	return 0;
 }
 
-static volatile int lazy_ready;
+static volatile int lazy_ready, lazy_unmapped;
 
-/* Touches the page, sleeps (its CPU idles, lazily keeping our space), touches it again. */
+/*
+ * Touches the page, sleeps until the main thread has unmapped it (its CPU
+ * idles, lazily keeping our space, between the naps), touches it again.
+ */
 static long lazy_sleeper_fn(void *arg)
 {
 	volatile uint64_t *page = arg;
@@ -474,7 +477,8 @@ static long lazy_sleeper_fn(void *arg)
 	sys_setaffinity(0, 1);
 	(void)*page;
 	lazy_ready = 1;
-	msleep(300);
+	while (!lazy_unmapped)
+		msleep(20);
 	(void)*page; /* unmapped meanwhile: must fault */
 	return 0;
 }
@@ -501,14 +505,15 @@ static int h_tlblazy(void)
 		return 3;
 	while (!lazy_ready)
 		sys_yield();
-	msleep(50); /* it sleeps now (the result does not depend on it) */
+	msleep(50); /* it naps now (the result does not depend on it) */
 	if (sys_stats(&a, sizeof(a)) < 0)
 		return 4;
 	sys_munmap((void *)p, 4096);
 	if (map_touch_unmap(20) || sys_stats(&b, sizeof(b)) < 0)
 		return 5;
 	print_tlb_deltas("tlblazy: 21 munmaps while the other thread slept", &a, &b);
-	msleep(2000);
+	lazy_unmapped = 1;
+	thread_wait(&t, NULL); /* returns only if its read did not fault */
 	printf("# tlblazy helper: the thread read the unmapped page after its sleep\n");
 	return 0;
 }
