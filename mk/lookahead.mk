@@ -68,8 +68,8 @@ $(B)/fuzz/x86-seeds/.stamp: tests/fuzz/x86_seeds.sh
 	@touch $@
 
 CHECK_SUITES += lookahead-fuzz
-SUITE_CMD_lookahead-fuzz := sh tests/fuzz/x86_run.sh $(X86_FUZZ) $(B)/fuzz/x86-seeds \
-	$(LOOKAHEAD_FUZZ_SECONDS)
+SUITE_CMD_lookahead-fuzz := sh tests/fuzz/seeds_run.sh x86 $(X86_FUZZ) $(B)/fuzz/x86-seeds \
+	$(LOOKAHEAD_FUZZ_SECONDS) 64
 SUITE_DEPS_lookahead-fuzz = $(X86_FUZZ) $(B)/fuzz/x86-seeds/.stamp
 SUITE_TIMEOUT_lookahead-fuzz := $(shell echo $$(($(LOOKAHEAD_FUZZ_SECONDS) + 120)))
 
