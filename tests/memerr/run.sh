@@ -75,7 +75,8 @@ burst_free() {
 		ok "burst of $count memory errors on free pages: every page retired, VM fine"
 	else
 		ctl a stats >"$W/a.stats" 2>&1
-		notok "burst of $count on free pages" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
+		ctl a regs >"$W/a.regs" 2>&1 # where each vCPU is
+		notok "burst of $count on free pages" "$W/a.regs" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
 	fi
 	say a poweroff
 	wait_exit a 20
@@ -116,9 +117,10 @@ burst_process() {
 		ok "burst of $count memory errors on a process's pages: owner killed, every page retired"
 	else
 		ctl a stats >"$W/a.stats" 2>&1
+		ctl a regs >"$W/a.regs" 2>&1 # where each vCPU is
 		say a stats
 		sleep 1
-		notok "burst of $count on a process" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
+		notok "burst of $count on a process" "$W/a.regs" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
 	fi
 	say a poweroff
 	wait_exit a 20
