@@ -92,6 +92,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "mce.retired_user", mc.retired_user);
 	add_named(s, "mce.retired_free", mc.retired_free);
 	add_named(s, "mce.deferred", mc.deferred);
+	add_named(s, "mce.nested", mc.nested);
 	add_named(s, "mce.retired_on_free", page_retired_on_free());
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
