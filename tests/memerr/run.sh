@@ -81,6 +81,14 @@ wait_delivered() {
 	return 1
 }
 
+# fail NAME MESSAGE: a failed test with what explains it: the VMM's
+# counters, every vCPU's registers (where a stuck one spins), the logs
+fail() {
+	ctl "$1" stats >"$W/$1.stats" 2>&1
+	ctl "$1" regs >"$W/$1.regs" 2>&1
+	notok "$2" "$W/$1.regs" "$W/$1.err" "$W/$1.stats" "$W/$1.ctl" "$W/$1.out"
+}
+
 # burst_free COUNT: COUNT free pages poisoned back to back
 burst_free() {
 	count=$1
@@ -104,9 +112,7 @@ burst_free() {
 		[ "$poisoned" = "$count" ] && [ $alive = 0 ] && ! grep -q "triple fault" "$W/a.err"; then
 		ok "burst of $count memory errors on free pages: every page retired, VM fine"
 	else
-		ctl a stats >"$W/a.stats" 2>&1
-		ctl a regs >"$W/a.regs" 2>&1 # where each vCPU is
-		notok "burst of $count on free pages" "$W/a.regs" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
+		fail a "burst of $count on free pages"
 	fi
 	say a poweroff
 	wait_exit a 20
@@ -150,11 +156,9 @@ burst_process() {
 		[ "$killed" -ge 1 ] && [ $alive = 0 ] && ! grep -q "triple fault" "$W/a.err"; then
 		ok "burst of $count memory errors on a process's pages: owner killed, every page retired"
 	else
-		ctl a stats >"$W/a.stats" 2>&1
-		ctl a regs >"$W/a.regs" 2>&1 # where each vCPU is
 		say a stats
 		sleep 1
-		notok "burst of $count on a process" "$W/a.regs" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
+		fail a "burst of $count on a process"
 	fi
 	say a poweroff
 	wait_exit a 20
@@ -195,9 +199,7 @@ t_nested() {
 		[ "$retired" = "$count" ] && [ $alive = 0 ] && ! grep -q "triple fault" "$W/a.err"; then
 		ok "machine checks delivered in the tail of the previous handler: all handled, VM fine"
 	else
-		ctl a stats >"$W/a.stats" 2>&1
-		ctl a regs >"$W/a.regs" 2>&1 # where each vCPU is
-		notok "nested machine checks" "$W/a.regs" "$W/a.err" "$W/a.stats" "$W/a.ctl" "$W/a.out"
+		fail a "nested machine checks"
 	fi
 	# the dump used above on failures: every vCPU, and the VM runs on
 	ctl a regs >"$W/a.regs" 2>&1

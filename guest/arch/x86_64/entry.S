@@ -219,20 +219,10 @@ mc_kernel:
 	jmp 2f
 1:	lea (IST_SIZE - MC_LANDING)(%rbx), %rax
 2:	sub $56, %rax
-	mov 16(%rsp), %rbx
-	mov %rbx, 0(%rax)
-	mov 24(%rsp), %rbx
-	mov %rbx, 8(%rax)
-	mov 32(%rsp), %rbx
-	mov %rbx, 16(%rax)
-	mov 40(%rsp), %rbx
-	mov %rbx, 24(%rax)
-	mov 48(%rsp), %rbx
-	mov %rbx, 32(%rax)
-	mov 56(%rsp), %rbx
-	mov %rbx, 40(%rax)
-	mov 64(%rsp), %rbx
-	mov %rbx, 48(%rax)
+	.irp off, 0, 8, 16, 24, 32, 40, 48
+	mov (16 + \off)(%rsp), %rbx
+	mov %rbx, \off(%rax)
+	.endr
 	mov %rsp, %rbx
 	mov %rax, %rsp
 	mov 8(%rbx), %rax
