@@ -25,6 +25,7 @@ struct mce_counts {
 	uint64_t retired_free; /* free pages retired */
 	uint64_t deferred;     /* action optional on a page in use: left to late kill */
 	uint64_t corrected;    /* corrected errors (logged only) */
+	uint64_t nested;       /* #MC taken while the handler of another finished */
 };
 
 /* Per CPU at boot: CR4.MCE and the bank controls, where the CPU has them. */
@@ -33,5 +34,12 @@ void mce_cpu_init(void);
 void mce_handle(struct trapframe *tf);
 /* A copy of the counters. */
 void mce_counts(struct mce_counts *out);
+/*
+ * Self-test seam: the next #MC taken on this CPU (`int $18`) reads this
+ * report (MCG_STATUS mcg, bank status and address) instead of the banks;
+ * with nest, its handler raises a second one right after clearing MCIP, the
+ * moment a VMM may deliver the next report. Interrupts off until the #MC.
+ */
+void mce_selftest_arm(uint64_t mcg, uint64_t status, uint64_t addr, int nest);
 
 #endif

@@ -118,6 +118,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "mce.retired_user", mc.retired_user);
 	add_named(s, "mce.retired_free", mc.retired_free);
 	add_named(s, "mce.deferred", mc.deferred);
+	add_named(s, "mce.nested", mc.nested);
 	add_named(s, "mce.retired_on_free", page_retired_on_free());
 	add_named(s, "lookahead.saved", la.saved);
 	add_named(s, "lookahead.emulated", la.emulated);

@@ -161,7 +161,7 @@ trap_common_user:
  * moved to the thread's kernel stack first (the handler may kill or switch,
  * and the next event on this CPU would overwrite the IST stack).
  */
-.macro IST_STUB v, errcode
+.macro IST_STUB v, errcode, kernel
 	.globl ist_stub_\v
 ist_stub_\v:
 	.if \errcode == 0
@@ -169,7 +169,7 @@ ist_stub_\v:
 	.endif
 	pushq $\v
 	testb $3, 24(%rsp)
-	jz trap_common
+	jz \kernel
 	swapgs
 	mov %rax, %gs:CPU_SCRATCH
 	mov %rbx, %gs:CPU_SCRATCH2
@@ -187,9 +187,47 @@ ist_stub_\v:
 	jmp trap_common_user
 .endm
 
-	IST_STUB 2, 0
-	IST_STUB 8, 1
-	IST_STUB 18, 0
+	IST_STUB 2, 0, trap_common
+	IST_STUB 8, 1, trap_common
+	IST_STUB 18, 0, mc_kernel
+
+/*
+ * #MC taken in kernel mode. The CPU pushes its frame at the top of the IST
+ * stack every time, and the handler clears MCG_STATUS.MCIP before it has
+ * returned; a VMM (or hardware) may deliver the next machine check as soon
+ * as MCIP is clear, so one can arrive on this CPU while the handler of the
+ * previous one is still finishing. Had that handler run at the top, the new
+ * frame would overwrite its return frame and stack: it would iretq into its
+ * own tail for ever, interrupts off (a burst of memory errors stopped the
+ * guest that way). So no handler runs in the landing zone (MC_LANDING bytes
+ * at the top): the frame is copied below it, or, when this machine check
+ * interrupted a handler on this stack, below the interrupted RSP, as for an
+ * exception without IST. MCIP is set until the handler clears it, so no
+ * machine check can arrive while this copies.
+ */
+mc_kernel:
+	push %rax
+	push %rbx
+	/* vector 16(%rsp), error 24, rip 32, cs 40, rflags 48, rsp 56, ss 64 */
+	lea (72 - IST_SIZE)(%rsp), %rbx	/* the bottom of this IST stack */
+	mov 56(%rsp), %rax
+	sub %rbx, %rax
+	cmp $(IST_SIZE - MC_LANDING), %rax
+	jae 1f
+	add %rbx, %rax			/* nested: below the interrupted RSP */
+	and $~15, %rax
+	jmp 2f
+1:	lea (IST_SIZE - MC_LANDING)(%rbx), %rax
+2:	sub $56, %rax
+	.irp off, 0, 8, 16, 24, 32, 40, 48
+	mov (16 + \off)(%rsp), %rbx
+	mov %rbx, \off(%rax)
+	.endr
+	mov %rsp, %rbx
+	mov %rax, %rsp
+	mov 8(%rbx), %rax
+	mov 0(%rbx), %rbx
+	jmp trap_common
 
 /* ---- syscall instruction ------------------------------------------- */
 

@@ -5,8 +5,6 @@
 #include "kernel/percpu.h"
 #include "lib/string.h"
 
-#define IST_SIZE 8192
-
 static uint8_t ist_stacks[MAX_CPUS][4][IST_SIZE] __attribute__((aligned(16)));
 
 void gdt_init_cpu(struct cpu *c)

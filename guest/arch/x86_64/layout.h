@@ -47,10 +47,17 @@
 #define VEC_SYSCALL_UD	 0x101 /* LSTAR stub -> ud2 -> #UD (erratum path) */
 
 /* Interrupt stack table slots (TSS.IST1..7) */
-#define IST_UD	1
-#define IST_DF	2
-#define IST_NMI 3
-#define IST_MC	4
+#define IST_UD	   1
+#define IST_DF	   2
+#define IST_NMI	   3
+#define IST_MC	   4
+/* Size of each IST stack (arch/x86_64/gdt.c) */
+#define IST_SIZE   8192
+/*
+ * The top of the #MC stack where the CPU pushes a frame: no handler runs
+ * there (entry.S, mc_kernel). Holds the CPU's 5 words, the stub's 4.
+ */
+#define MC_LANDING 128
 
 /* Boot kinds passed from the entry code to kmain */
 #define BOOT_KIND_VESSEL    1

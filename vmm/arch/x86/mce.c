@@ -114,6 +114,7 @@ int arch_mce_inject_ar(struct vcpu *v, uint64_t gpa)
 		.mcg_status = MCG_STATUS_MCIP | MCG_STATUS_EIPV,
 		.bank = MCE_UME_BANK,
 	};
+	uint64_t mcg;
 
 	if (!c)
 		return -ENOTSUP;
@@ -121,6 +122,11 @@ int arch_mce_inject_ar(struct vcpu *v, uint64_t gpa)
 		vm_log(v->vm,
 		       "vCPU %u: guest has CR4.MCE clear: this machine check shuts the VM down, "
 		       "as on hardware",
+		       v->id);
+	else if (!read_mcg_status(v, &mcg) && (mcg & MCG_STATUS_MCIP))
+		vm_log(v->vm,
+		       "vCPU %u: the guest has not finished its last machine check (MCIP set): "
+		       "this one shuts the vCPU down, as on hardware",
 		       v->id);
 	if (ioctl(v->fd, KVM_X86_SET_MCE, &m) < 0)
 		return -errno;
