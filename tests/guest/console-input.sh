@@ -38,9 +38,11 @@ check() { # name status
 	fi
 }
 
-# lines N REGEX: 0 if at least N console lines match REGEX (extended)
+# lines N REGEX: 0 if at least N console lines match REGEX (extended). The
+# shell's prompts ("$ ") are taken out first: a prompt printed while a line
+# is typed ahead lands inside that line's echo.
 lines() {
-	[ "$(tr -d '\r' <"$out" | grep -cE -- "$2")" -ge "$1" ]
+	[ "$(tr -d '\r' <"$out" | sed 's/\$ //g' | grep -cE -- "$2")" -ge "$1" ]
 }
 
 # await N REGEX: until `lines N REGEX` holds; fails when the VM is gone or
@@ -100,10 +102,11 @@ ctrl_c() {
 	wait "$vm"
 	st=$?
 	n=$((n + 1))
-	# every kill report is followed by the prompt, no typed-ahead line ran
+	# every kill report is followed by the prompt (maybe inside the echo of a
+	# line typed ahead), no typed-ahead line ran
 	if [ -z "$why" ] && [ "$st" != 0 ]; then
 		why="exit status $st"
-	elif [ -z "$why" ] && [ "$(tr -d '\r' <"$out" | grep -A1 'killed by SIGINT' | grep -c '^\$ ')" != 3 ]; then
+	elif [ -z "$why" ] && [ "$(tr -d '\r' <"$out" | grep -A1 'killed by SIGINT' | grep -c '\$ ')" != 3 ]; then
 		why="not three kills, each followed by the prompt"
 	elif [ -z "$why" ] && lines 1 '^(\$ )*dropped-by-ctrl-c$'; then
 		why="the line cut by Ctrl-C ran"

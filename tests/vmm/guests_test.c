@@ -7,6 +7,7 @@
  * test-report channel and how bad guests are stopped. Prints TAP.
  */
 #include "arch/x86/arch.h"
+#include "core/hooks.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "dev/device.h"
@@ -849,6 +850,57 @@ static int t_teardown_order(void)
 }
 
 /*
+ * An action-optional report waits for a vCPU that is inside a machine check
+ * of its own (MCG_STATUS.MCIP set by an action-required check, which does
+ * not go through the queue), not only for the vCPU that took the last
+ * report: a machine check while MCIP is set shuts the vCPU down (memerr
+ * bursts on a process's pages triple-faulted this way). The vCPU does not
+ * run: its run_enter step is called here, and MCIP is set and cleared as the
+ * guest's handler would.
+ */
+static int set_mcg_status(struct vcpu *v, uint64_t val)
+{
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e;
+	} m = { .h.nmsrs = 1, .e.index = 0x17a /* IA32_MCG_STATUS */, .e.data = val };
+
+	return ioctl(v->fd, KVM_SET_MSRS, &m) == 1 ? 0 : -1;
+}
+
+static int t_mce_ao_waits_for_mcip(void)
+{
+	struct capture cap;
+	struct vm *vm = make_vm(&cap, 1, false);
+	struct arch_mce_stats st;
+	struct kvm_sregs sr;
+	struct vcpu *v;
+
+	CHECK(vm);
+	v = vm->vcpus[0];
+	CHECK(ioctl(v->fd, KVM_GET_SREGS, &sr) == 0);
+	sr.cr4 |= 1ull << 6; /* CR4.MCE: the guest takes machine checks */
+	CHECK(ioctl(v->fd, KVM_SET_SREGS, &sr) == 0);
+	CHECK(set_mcg_status(v, 1ull << 2) == 0); /* MCIP: inside a machine check */
+	CHECK(arch_mce_queue_ao(vm, 0x3000) == 0);
+	vm_hooks_run_enter(v);
+	arch_mce_stats(vm, &st);
+	if (st.ao_delivered != 0 || st.ao_waits != 1 || st.ao_pending != 1) {
+		printf("# with MCIP set: delivered %llu, waits %llu, pending %llu\n",
+		       (unsigned long long)st.ao_delivered, (unsigned long long)st.ao_waits,
+		       (unsigned long long)st.ao_pending);
+		vm_destroy(vm);
+		return 0;
+	}
+	CHECK(set_mcg_status(v, 0) == 0); /* the handler finished */
+	vm_hooks_run_enter(v);
+	arch_mce_stats(vm, &st);
+	CHECK(st.ao_delivered == 1 && st.ao_pending == 0);
+	vm_destroy(vm);
+	return 1;
+}
+
+/*
  * A VMM write to guest memory (here a hypercall's OUT field, as a device's
  * DMA would be) goes through gmem_write(), which marks the page dirty for a
  * running migration: KVM's dirty log never sees it, so without the mark a
@@ -927,6 +979,8 @@ static const struct test tests[] = {
 	{ "a held pause refuses resume until released", t_pause_hold },
 	{ "save at SYNC, restore into a new VM, continue", t_save_restore },
 	{ "vm_destroy joins the vCPUs before it detaches the hooks", t_teardown_order },
+	{ "an action-optional report waits while the vCPU is inside a machine check (MCIP)",
+	  t_mce_ao_waits_for_mcip },
 	{ "a VMM write to guest memory reaches the migration's dirty set", t_vmm_write_dirty },
 };
 

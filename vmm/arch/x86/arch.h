@@ -82,8 +82,10 @@ int arch_mce_inject_ar(struct vcpu *v, uint64_t gpa);
  * arch_mce_queue_ao - report gpa to the guest as an action-optional error
  * (what a memory scrubber finds). Reports are queued without limit and
  * delivered one at a time: to a vCPU with CR4.MCE set, and only once the
- * guest has finished the previous report (MCG_STATUS.MCIP clear), because a
- * machine check while MCIP is set shuts an x86 CPU down. Any thread.
+ * guest has finished the previous report (MCG_STATUS.MCIP clear), and never
+ * to a vCPU whose MCIP is set for another reason (an action-required check),
+ * because a machine check while MCIP is set shuts an x86 CPU down. Any
+ * thread.
  * 0, -ENOMEM or -ENOTSUP.
  */
 int arch_mce_queue_ao(struct vm *vm, uint64_t gpa);

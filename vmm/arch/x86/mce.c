@@ -199,6 +199,12 @@ static void run_enter(void *opaque, struct vcpu *v)
 	}
 	if (c->busy_cpu >= 0 || !c->len || !cr4_mce(v))
 		goto out;
+	/* this vCPU may be inside a machine check of its own (an action-required
+	 * one, injected on its thread without going through the queue) */
+	if (read_mcg_status(v, &mcg) || (mcg & MCG_STATUS_MCIP)) {
+		c->st.ao_waits++;
+		goto out;
+	}
 	gpa = c->queue[c->head];
 	rc = inject_ao(v, gpa);
 	if (rc) {
