@@ -22,6 +22,13 @@ struct selftest {
 
 #define ST_SKIP 1
 
+/*
+ * Upper bound of a test's wait for another CPU to make progress: generous,
+ * because vCPUs of a loaded host (or kernel code under emulation) can stall
+ * for seconds; a bound against a hang, never a timing check.
+ */
+#define SELFTEST_WAIT_NS 30000000000ull
+
 /* Sets the reason printed for a skipped test (returns ST_SKIP). */
 int selftest_skip(const char *why);
 /* Reports the failure of `what` at file:line (used by ST_ASSERT). */

@@ -390,6 +390,22 @@ SELFTEST(syscall_entry_paths)
  * translation and the thread would write on (into a freed frame) forever;
  * with it, its next write faults and the process dies with SIGSEGV.
  */
+/*
+ * Reads the counter a user process keeps at addr until it is past v0 (the
+ * process runs on another CPU), at most SELFTEST_WAIT_NS; 1 if it advanced.
+ */
+static int user_counter_advances(struct proc *p, uint64_t addr, uint64_t v0, uint64_t *v1)
+{
+	uint64_t end = time_ns() + SELFTEST_WAIT_NS;
+
+	do {
+		sleep_ms(20);
+		if (copy_from_user(&p->vm, v1, addr, 8))
+			return 0;
+	} while (*v1 <= v0 && time_ns() < end);
+	return *v1 > v0;
+}
+
 SELFTEST(tlb_shootdown_stops_remote_writer)
 {
 	extern char tlb_spin_code[], tlb_spin_code_end[];
@@ -407,9 +423,7 @@ SELFTEST(tlb_shootdown_stops_remote_writer)
 	ST_ASSERT(p && vm_map(&p->vm, addr, PAGE_SIZE, VM_READ | VM_WRITE) == 0);
 	sleep_ms(50); /* it runs on the other CPU and the page is in that TLB */
 	ST_ASSERT(copy_from_user(&p->vm, &v0, addr, 8) == 0);
-	sleep_ms(20);
-	ST_ASSERT(copy_from_user(&p->vm, &v1, addr, 8) == 0);
-	ST_ASSERT(v1 > v0); /* really running, really writing */
+	ST_ASSERT(user_counter_advances(p, addr, v0, &v1)); /* really running, writing */
 	counters_sum(&c0);
 	vm_unmap(&p->vm, addr, PAGE_SIZE);
 	counters_sum(&c1);
@@ -502,12 +516,17 @@ SELFTEST(nmi_in_user_mode_is_harmless)
 	counters_sum(&c);
 	n0 = c.nmis;
 	for (int i = 0; i < 3; i++) {
+		/* one at a time: a second NMI sent while one is pending merges */
+		uint64_t sent = c.nmis, end = time_ns() + SELFTEST_WAIT_NS;
+
 		lapic_send_nmi(cpus[other].apic_id);
-		sleep_ms(10);
+		do {
+			sleep_ms(10);
+			counters_sum(&c);
+		} while (c.nmis == sent && time_ns() < end);
 	}
 	ST_ASSERT(copy_from_user(&p->vm, &v0, addr, 8) == 0);
-	sleep_ms(20);
-	ST_ASSERT(copy_from_user(&p->vm, &v1, addr, 8) == 0);
+	user_counter_advances(p, addr, v0, &v1); /* checked below */
 	counters_sum(&c);
 	n1 = c.nmis;
 	proc_kill(p, VESSEL_SIGKILL);

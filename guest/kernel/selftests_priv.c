@@ -208,7 +208,7 @@ SELFTEST(priv_stops_every_other_cpu)
 		t.spin[i] = phys_to_virt((uint64_t)pa);
 	}
 	/* let them run (we hold the BKL: sleep) */
-	end = time_ns() + 5000000000ull;
+	end = time_ns() + SELFTEST_WAIT_NS;
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		while (t.spin[i] && *t.spin[i] < 1000 && time_ns() < end)
 			sleep_on_until(&t, time_ns() + 2000000ull);
@@ -237,7 +237,7 @@ SELFTEST(priv_stops_every_other_cpu)
 	/* entry (self-IPI), a stop IPI and a release NMI per other CPU */
 	ST_ASSERT(c1.ipis == c0.ipis + 1 + 2 * ((uint64_t)smp_cpu_count() - 1));
 	/* after the release the pending timer interrupts come in, the spinners run */
-	end = time_ns() + 5000000000ull;
+	end = time_ns() + SELFTEST_WAIT_NS;
 	for (int i = 0; i < smp_cpu_count(); i++) {
 		if (i == self)
 			continue;
@@ -280,7 +280,7 @@ SELFTEST(priv_requests_from_every_cpu_serialise)
 		}
 		ST_ASSERT(priv_call(priv_test_fn, &t) == 0);
 		for (int i = 0; i < n; i++) {
-			uint64_t end = time_ns() + 5000000000ull;
+			uint64_t end = time_ns() + SELFTEST_WAIT_NS;
 
 			while (i != self && !req[i].done && time_ns() < end)
 				smp_poll(); /* the others stop us in turn */

@@ -395,7 +395,7 @@ static int wp_round(struct stress *s)
 	for (int r = 0; r < s->n; r++)
 		s->a0[r] = s->rec[r].attempts;
 	for (int r = 0; r < s->n; r++) {
-		uint64_t end = time_ns() + 5000000000ull;
+		uint64_t end = time_ns() + SELFTEST_WAIT_NS;
 
 		while (!in_write_fault(s, r) && s->rec[r].done <= s->a0[r] && time_ns() < end) {
 			smp_poll();
@@ -532,7 +532,7 @@ static int lazy_now(struct lazy *l)
 
 static int wait_lazy(struct lazy *l)
 {
-	uint64_t end = time_ns() + 5000000000ull;
+	uint64_t end = time_ns() + SELFTEST_WAIT_NS;
 
 	while (!lazy_now(l)) {
 		if (time_ns() > end)
@@ -579,7 +579,7 @@ SELFTEST(tlb_lazy_skip_catchup_release)
 	frame = (uint64_t)vm_translate(&l.p->vm, WATCH);
 	l.counter = phys_to_virt(frame);
 	/* it has run and touched the page, and sleeps: its CPU is lazy */
-	for (uint64_t end = time_ns() + 5000000000ull; *l.counter < 2 || !lazy_now(&l);) {
+	for (uint64_t end = time_ns() + SELFTEST_WAIT_NS; *l.counter < 2 || !lazy_now(&l);) {
 		ST_ASSERT(time_ns() < end);
 		wait_unlocked(never, NULL, 1);
 	}

@@ -44,7 +44,7 @@ exec 3>"$fifo"
 # timeout above bounds a hang)
 await() {
 	until tr -d '\r' <"$log" | grep -qE -- "$1"; do
-		kill -0 "$vm" 2>/dev/null || return 1
+		kill -0 "$vm" 2>/dev/null || { tr -d '\r' <"$log" | grep -qE -- "$1"; return; }
 		sleep 0.2
 	done
 }
