@@ -187,7 +187,7 @@ static int grace_done(struct js_table *t, int self)
  * The hot keys since the last learning, with their targets, into
  * t->pending; the removal count read before the targets into built_gen.
  */
-static void learn(struct js_table *t)
+static __attribute__((noinline)) void learn(struct js_table *t)
 {
 	uint64_t delta[256];
 	int n;
@@ -362,7 +362,13 @@ void jumpswitch_counts(const struct js_table *t, struct jumpswitch_counts *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < MAX_CPUS; i++) {
-		out->calls += t->cpu[i].calls;
+		/* the counts are the learning input: with jumpswitch on, every dispatch */
+		if (jumpswitch_on && cpu_up(i)) {
+			const uint64_t *cnt = t->counts(i);
+
+			for (int k = 0; k < t->nkeys; k++)
+				out->calls += cnt[k];
+		}
 		out->misses += t->cpu[i].misses;
 	}
 	out->rewrites = t->rewrites;

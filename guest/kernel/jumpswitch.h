@@ -25,8 +25,7 @@ extern int jumpswitch_on;
 struct js_cpu {
 	volatile uint64_t qs;
 	uint32_t countdown;
-	uint64_t calls;	 /* dispatched through the trampoline */
-	uint64_t misses; /* ... of which took the table call */
+	uint64_t misses; /* dispatches that took the table call */
 } __attribute__((aligned(64)));
 
 enum js_stage { JS_IDLE, JS_WRITTEN, JS_FLIPPED };
@@ -143,7 +142,6 @@ static inline void jumpswitch_done(struct js_table *t, int cpu)
 {
 	struct js_cpu *jc = &t->cpu[cpu];
 
-	jc->calls++;
 	jc->qs++; /* a quiescent point: an iretq comes before the next entry */
 	if (!--jc->countdown) {
 		if (t->step_elsewhere) {
@@ -184,7 +182,7 @@ static inline int64_t jumpswitch_syscall(int cpu, syscall_fn *fn, const uint64_t
 }
 
 struct jumpswitch_counts {
-	uint64_t calls;	   /* dispatched through the trampoline */
+	uint64_t calls;	   /* dispatched through the trampoline (its counts, while on) */
 	uint64_t misses;   /* ... of which took the table call */
 	uint64_t rewrites; /* trampolines installed (switches of the live buffer) */
 	uint64_t entries;  /* hot entries in the live trampoline */
