@@ -98,7 +98,7 @@ void jumpswitch_init(void);
 
 /*
  * Sets t up from the command line (as jumpswitch_init) and links it for
- * jumpswitch_hold and jumpswitch_table_counts. Once per table, at boot,
+ * jumpswitch_hold and jumpswitch_report. Once per table, at boot,
  * after jumpswitch_init and before its first dispatch.
  */
 void jumpswitch_table_init(struct js_table *t);
