@@ -58,7 +58,8 @@ $(B)/guest/obj/guest/hcb/embed.o: $(HCB_BPF_OBJS)
 $(B)/guest/obj/guest/hcb/embed.o: GUEST_CFLAGS += -Wa,-I$(B)/guest/hcb
 
 $(B)/guest/obj/guest/kernel/selftests.o $(B)/guest/obj/guest/kernel/selftests_seams.o \
-		$(B)/guest/obj/guest/kernel/selftests_tlb.o $(B)/guest/obj/guest/kernel/selftests_priv.o: \
+		$(B)/guest/obj/guest/kernel/selftests_tlb.o $(B)/guest/obj/guest/kernel/selftests_priv.o \
+		$(B)/guest/obj/guest/kernel/selftests_jumpswitch.o: \
 	GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh

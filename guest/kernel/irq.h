@@ -43,7 +43,24 @@ int irq_alloc(irq_handler_fn *fn);
  * -EINVAL (no handler there).
  */
 int irq_unregister(unsigned int vector);
-/* Runs the handler of tf->vector. Returns 1 if there was one, 0 if not. */
+/*
+ * Runs the handler of tf->vector (through the interrupt table's search
+ * trampoline when jumpswitch is on). Returns 1 if there was one, 0 if not.
+ */
 int irq_handle(struct trapframe *tf);
+
+/*
+ * Sets up the table's search trampoline (kernel/jumpswitch.h), after
+ * jumpswitch_init and before the first interrupt. Counters in stats:
+ * jumpswitch.irq.{hits,misses,rewrites,entries}.
+ */
+void irq_init(void);
+
+struct js_table;
+/* The interrupt handler table's search trampoline (for self-tests). */
+extern struct js_table js_irq;
+
+/* Its entry (arch/x86_64/jumpswitch.S): runs the handler of vector, which must exist. */
+void js_irq_entry(struct trapframe *tf, uint64_t vector);
 
 #endif

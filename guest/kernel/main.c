@@ -11,6 +11,7 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/irq.h"
 #include "kernel/jumpswitch.h"
 #include "kernel/free_report.h"
 #include "kernel/hcb.h"
@@ -90,10 +91,12 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	lapic_init();		 /* this CPU's local APIC */
 	ioapic_init();		 /* mask every pin and the 8259s */
 	cpus[0].apic_id = lapic_id();
-	time_init();					     /* TSC and LAPIC timer calibration */
-	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
-	tlb_init();					     /* cross-CPU calls, TLB shootdowns */
-	priv_init();					     /* the privileged mode, its region */
+	jumpswitch_init();	  /* search trampolines: jumpswitch= */
+	irq_init();		  /* the interrupt table and its trampoline */
+	time_init();		  /* TSC and LAPIC timer calibration */
+	sched_init_cpu(&cpus[0]); /* kmain becomes a kernel thread */
+	tlb_init();		  /* cross-CPU calls, TLB shootdowns */
+	priv_init();		  /* the privileged mode, its region */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */
@@ -103,7 +106,6 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
 	free_report_init(); /* ... and the round trip they replace */
-	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */
 	banner();	    /* version, CPUs, memory, boot time */
 	kernel_enter();	    /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))

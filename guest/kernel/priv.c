@@ -53,7 +53,7 @@ static void stop_here(struct priv_cpu *pc)
 	__atomic_store_n(&pc->stopped, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&nstopped, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&release_gen, __ATOMIC_ACQUIRE) == gen)
-		halt_for_nmi();
+		halt_for_nmi(&release_gen, gen);
 	priv_flush_local(); /* nothing of the region may stay in our TLB */
 	__atomic_store_n(&pc->stopped, 0, __ATOMIC_RELAXED);
 	lapic_set_tpr(tpr);

@@ -69,7 +69,6 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct vessel_stats *s;
 	struct counters sum;
 	struct mce_counts mc;
-	struct jumpswitch_counts js;
 	struct lookahead_counts la;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
@@ -102,12 +101,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
-	jumpswitch_counts(&js);
-	add_named(s, "jumpswitch.on", (uint64_t)jumpswitch_on);
-	add_named(s, "jumpswitch.sys.hits", js.calls - js.misses);
-	add_named(s, "jumpswitch.sys.misses", js.misses);
-	add_named(s, "jumpswitch.sys.rewrites", js.rewrites);
-	add_named(s, "jumpswitch.sys.entries", js.entries);
+	jumpswitch_report(add_named, s);
 	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	tlb_report(add_named, s);

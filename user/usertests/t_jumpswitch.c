@@ -100,7 +100,7 @@ void test_jumpswitch_stress(void)
 	struct thread t[VESSEL_STATS_CPUS];
 	struct vessel_stats s0, s1;
 	long calls = 0, v;
-	long long on, hits, misses, rewrites;
+	long long on, hits, misses, rewrites, irq_calls, irq_rewrites;
 
 	ut_stats(&s0);
 	on = named(&s0, "jumpswitch.on");
@@ -124,16 +124,24 @@ void test_jumpswitch_stress(void)
 	hits = named(&s1, "jumpswitch.sys.hits") - named(&s0, "jumpswitch.sys.hits");
 	misses = named(&s1, "jumpswitch.sys.misses") - named(&s0, "jumpswitch.sys.misses");
 	rewrites = named(&s1, "jumpswitch.sys.rewrites") - named(&s0, "jumpswitch.sys.rewrites");
+	/* the interrupt table's trampoline: the timer ticks on every CPU meanwhile */
+	irq_calls = named(&s1, "jumpswitch.irq.hits") + named(&s1, "jumpswitch.irq.misses") -
+		    named(&s0, "jumpswitch.irq.hits") - named(&s0, "jumpswitch.irq.misses");
+	irq_rewrites =
+		named(&s1, "jumpswitch.irq.rewrites") - named(&s0, "jumpswitch.irq.rewrites");
 	ut_note("%ld calls checked on %u CPUs; trampoline %s: %lld rewrites, %lld hits, %lld "
-		"misses (total rewrites %lld)",
+		"misses (total rewrites %lld); interrupt table: %lld dispatches, %lld rewrites",
 		calls, ncpus, on ? "on" : "off", rewrites, hits, misses,
-		named(&s1, "jumpswitch.sys.rewrites"));
+		named(&s1, "jumpswitch.sys.rewrites"), irq_calls, irq_rewrites);
 	if (on) {
 		CHECK(hits + misses >= calls); /* every call went through it */
 		CHECK(hits > 0);
 		CHECK(rewrites > 0); /* the hot set moved: re-learned */
+		CHECK(irq_calls > 0);
 	} else {
 		CHECK_EQ(hits + misses, 0);
 		CHECK_EQ(rewrites, 0);
+		CHECK_EQ(irq_calls, 0);
+		CHECK_EQ(irq_rewrites, 0);
 	}
 }

@@ -2,7 +2,7 @@
 /* Trap fix-ups for fixup_insn.S.s instructions (see fixup.h). */
 #include "arch/x86_64/fixup.h"
 
-extern char probe_load[], probe_fault[], halt_insn[];
+extern char probe_load[], probe_fault[], halt_insn[], halt_done[];
 
 int probe_fixup(struct trapframe *tf)
 {
@@ -14,8 +14,8 @@ int probe_fixup(struct trapframe *tf)
 
 int halt_nmi_fixup(struct trapframe *tf)
 {
-	if (tf->vector != 2 || tf->rip != (uint64_t)halt_insn)
+	if (tf->vector != 2 || tf->rip < (uint64_t)halt_for_nmi || tf->rip > (uint64_t)halt_insn)
 		return 0;
-	tf->rip += 1; /* hlt is one byte */
+	tf->rip = (uint64_t)halt_done; /* the caller checks its word again */
 	return 1;
 }

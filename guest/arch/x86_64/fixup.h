@@ -16,19 +16,22 @@
  */
 int probe_read_u64(const void *addr, uint64_t *out);
 /*
- * sti; hlt; cli: waits for an interrupt with interrupts enabled for just
- * the hlt. For a caller that has raised the TPR so that only an NMI can
- * come: an NMI that arrives just before the hlt does not leave it halted
- * (halt_nmi_fixup).
+ * If *word == old: sti; hlt; cli: waits for an interrupt with interrupts
+ * enabled for just the hlt. For a caller that has raised the TPR so that
+ * only an NMI can come, and whose waker changes *word before it sends the
+ * NMI: an NMI that arrives after the compare read the old value but before
+ * the hlt does not leave it halted (halt_nmi_fixup). Returns at once if
+ * *word changed; the caller loops until it sees the change.
  */
-void halt_for_nmi(void);
+void halt_for_nmi(const volatile uint64_t *word, uint64_t old);
 /*
  * From the kernel-mode exception path: a fault on probe_read_u64's load
  * resumes at its -EFAULT return. Returns 1 if tf was fixed up.
  */
 int probe_fixup(struct trapframe *tf);
 /*
- * From the NMI path: an NMI taken at halt_for_nmi's hlt resumes after it.
+ * From the NMI path: an NMI taken in halt_for_nmi from its compare to its
+ * hlt resumes after the hlt.
  * Returns 1 if tf was moved.
  */
 int halt_nmi_fixup(struct trapframe *tf);

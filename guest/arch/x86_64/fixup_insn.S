@@ -22,16 +22,22 @@ probe_fault:
 	ret
 
 /*
- * void halt_for_nmi(void): sti; hlt; cli. The caller masks every other
- * interrupt (TPR): only an NMI wakes it. An NMI taken after the sti but
- * before the hlt would return to the hlt and sleep for ever, so the NMI
- * path skips the hlt (halt_nmi_fixup).
+ * void halt_for_nmi(const volatile uint64_t *word, uint64_t old):
+ * if *word == old, sti; hlt; cli. The caller masks every other interrupt
+ * (TPR): only an NMI wakes it, and the NMI is sent after *word changed. An
+ * NMI taken anywhere from the compare to the hlt would return there and
+ * halt for ever (the compare already read the old value), so the NMI path
+ * resumes such an NMI at halt_done (halt_nmi_fixup); the caller checks
+ * *word again.
  */
-	.globl halt_for_nmi, halt_insn
+	.globl halt_for_nmi, halt_insn, halt_done
 halt_for_nmi:
+	cmp %rsi, (%rdi)
+	jne halt_done
 	sti
 halt_insn:
 	hlt
+halt_done:
 	cli
 	ret
 

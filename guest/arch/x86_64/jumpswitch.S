@@ -1,42 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The system-call search trampoline's fixed parts (kernel/jumpswitch.c,
- * docs/jumpswitch.md): the entry every dispatch calls directly, and two
- * code buffers in .text. The entry picks the live buffer by a data flag
- * (one byte, bit 0), with two direct jumps: a flip of the flag is a data
- * write, never a change to code another CPU may be running. A buffer is
- * rewritten (text_poke) only while it is not live and no CPU can still be
- * in it; at boot both hold just the jump to the miss path.
+ * The fixed parts of the search trampolines (kernel/jumpswitch.c,
+ * docs/jumpswitch.md), one set per table: the entry every dispatch calls
+ * directly, and two code buffers in .text. The entry picks the live buffer
+ * by a data word (bit 0), with direct jumps only: a flip of the word is a
+ * data write, never a change to code another CPU may be running. A buffer
+ * is rewritten (text_poke) only while it is not live and no CPU can still
+ * be in it; at boot both hold just the jump to the miss path.
  *
- * int64_t js_sys_entry(const uint64_t *args, uint64_t nr)
- *   args in %rdi (passed through to the target), nr in %esi.
+ * A table whose entries can be removed (bypass=1) also tests bit 1 of the
+ * word: set when a target was removed, it sends every call to the miss
+ * path until a trampoline built after the removal is live.
+ *
+ * The key is in %esi; every other argument register passes through.
+ *   int64_t js_sys_entry(const uint64_t *args, uint64_t nr)
+ *   void js_irq_entry(struct trapframe *tf, uint64_t vector)
  */
 	.section .note.GNU-stack, "", @progbits
+
+	.macro JS_TABLE name, miss, bypass
 	.text
-
-	.globl js_sys_entry
-	.type js_sys_entry, @function
+	.globl js_\name\()_entry
+	.type js_\name\()_entry, @function
 	.balign 64
-js_sys_entry:
-	testb $1, js_sys_sel(%rip)
-	jnz js_sys_buf1
-	jmp js_sys_buf0
-	.size js_sys_entry, . - js_sys_entry
+js_\name\()_entry:
+	.if \bypass
+	testb $2, js_\name\()_sel(%rip)
+	jnz \miss
+	.endif
+	testb $1, js_\name\()_sel(%rip)
+	jnz js_\name\()_buf1
+	jmp js_\name\()_buf0
+	.size js_\name\()_entry, . - js_\name\()_entry
 
-	.globl js_sys_buf0, js_sys_buf1
+	.globl js_\name\()_buf0, js_\name\()_buf1, js_\name\()_end
 	.balign 64
-js_sys_buf0:
-	jmp jumpswitch_sys_miss
+js_\name\()_buf0:
+	jmp \miss
 	.fill 256 - 5, 1, 0xcc
-js_sys_buf1:
-	jmp jumpswitch_sys_miss
+js_\name\()_buf1:
+	jmp \miss
 	.fill 256 - 5, 1, 0xcc
-	.globl js_sys_end
-js_sys_end:
+js_\name\()_end:
 
 	.data
-	.globl js_sys_sel
+	.globl js_\name\()_sel
 	.balign 64
-js_sys_sel:
-	.byte 0
+js_\name\()_sel:
+	.long 0
 	.balign 64
+	.endm
+
+	JS_TABLE sys, jumpswitch_sys_miss, 0
+	JS_TABLE irq, irq_jumpswitch_miss, 1
