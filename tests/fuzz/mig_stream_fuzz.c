@@ -74,6 +74,20 @@ static int f_pages(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *data
 	return 0;
 }
 
+static int f_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		   size_t errlen)
+{
+	if (gpa % MIG_PAGE_SIZE || !npages || npages > (MIG_MAX_MEM - gpa) / MIG_PAGE_SIZE ||
+	    (kind != MIG_PAGE_ZERO && kind != MIG_PAGE_FREE))
+		abort();
+	if (gpa + npages * MIG_PAGE_SIZE > FUZZ_MEM) {
+		snprintf(err, errlen, "not RAM");
+		return -34;
+	}
+	memset(mem + gpa, 0, npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
 static int f_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
 {
 	uint64_t n = rec->u.pending.npages;
@@ -91,7 +105,8 @@ static int f_pending(void *ctx, const struct mig_record *rec, char *err, size_t 
 
 /* even inputs: a destination that takes PAGES runs and post-copy; odd: page by page */
 static const struct mig_recv_ops ops = {
-	.hello = f_hello, .page = f_page, .pages = f_pages, .state = f_state, .pending = f_pending
+	.hello = f_hello,   .page = f_page,	  .pages = f_pages,
+	.range = f_range,   .state = f_state, .pending = f_pending
 };
 static const struct mig_recv_ops ops_plain = { .hello = f_hello, .page = f_page, .state = f_state };
 

@@ -654,6 +654,7 @@ static void test_writer_rejects(void **state)
 
 struct runs_sink {
 	struct sink s;
+	uint64_t range_pages; /* pages of ZERO_RANGE / FREE_RANGE records */
 	uint32_t runs[8]; /* npages of each PAGES callback */
 	unsigned nruns;
 	uint8_t pending[8];
@@ -687,9 +688,25 @@ static int runs_pending(void *ctx, const struct mig_record *rec, char *err, size
 	return 0;
 }
 
+static int runs_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		      size_t errlen)
+{
+	struct runs_sink *rs = ctx;
+
+	if (gpa + npages * 4096 > MEM) {
+		snprintf(err, errlen, "run outside the guest memory");
+		return -ERANGE;
+	}
+	memset(rs->s.mem + gpa, 0, npages * 4096);
+	memset(rs->s.kind + gpa / 4096, (int)kind, npages);
+	rs->range_pages += npages;
+	return 0;
+}
+
 static const struct mig_recv_ops runs_ops = { .hello = sink_hello,
 					      .page = sink_page,
 					      .pages = runs_pages,
+					      .range = runs_range,
 					      .state = sink_state,
 					      .pending = runs_pending };
 
@@ -835,6 +852,8 @@ static void test_postcopy_stream(void **state)
 	assert_memory_equal(rs.s.mem + 63 * 4096, page_b, 4096);
 	assert_memory_equal(rs.s.mem + 8 * 4096, page_b, 4096);
 	assert_int_equal(rs.s.kind[15], MIG_PAGE_POISONED);
+	assert_int_equal(rs.s.kind[9], MIG_PAGE_ZERO);
+	assert_int_equal(rs.range_pages, 6); /* one range() call, not six page() */
 	assert_int_equal(rv.st.pages_data, 3);
 	assert_int_equal(rv.st.pages_zero, 6);
 	assert_int_equal(rv.st.pages_poisoned, 1);

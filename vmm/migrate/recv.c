@@ -57,7 +57,10 @@ static int page_record(struct mig_recv *rv, const struct mig_record *rec, char *
 		break;
 	default: /* ZERO_RANGE, FREE_RANGE */
 		kind = rec->type == MIG_REC_ZERO_RANGE ? MIG_PAGE_ZERO : MIG_PAGE_FREE;
-		for (uint64_t i = 0; !rc && i < rec->u.zrange.npages; i++)
+		if (ops->range)
+			rc = ops->range(rv->ctx, rec->u.zrange.gpa, rec->u.zrange.npages, kind, err,
+					errlen);
+		for (uint64_t i = 0; !ops->range && !rc && i < rec->u.zrange.npages; i++)
 			rc = ops->page(rv->ctx, rec->u.zrange.gpa + i * MIG_PAGE_SIZE, kind,
 				       MIG_POISON_NONE, NULL, err, errlen);
 		if (kind == MIG_PAGE_ZERO)

@@ -37,6 +37,13 @@ struct mig_recv_ops {
 	 */
 	int (*pages)(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *data, char *err,
 		     size_t errlen);
+	/*
+	 * Optional: npages (>= 1) ZERO or FREE pages from gpa (a ZERO_RANGE or
+	 * FREE_RANGE record; the run ends at or below MIG_MAX_MEM). Without
+	 * it, page() is called for each.
+	 */
+	int (*range)(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		     size_t errlen);
 	/* One state record (rec->type == MIG_REC_STATE). */
 	int (*state)(void *ctx, const struct mig_record *rec, char *err, size_t errlen);
 	/* Optional: end of a pre-copy pass, for progress output. */

@@ -11,6 +11,7 @@
 #include "migrate/live/incoming.h"
 
 #include "core/memerr.h"
+#include "core/poison.h"
 #include "migrate/admit.h"
 #include "migrate/net.h"
 #include "migrate/tls.h"
@@ -172,6 +173,43 @@ static int rx_state(void *ctx, const struct mig_record *rec, char *err, size_t e
 	return vmstate_restore(rx->l, &rx->vs, rec, err, errlen);
 }
 
+/*
+ * A run of ZERO or FREE pages: only the pages we wrote before need anything
+ * (fresh memory is zero), so look at the bitmap a word at a time. A run that
+ * is not RAM in one piece, or holds a page reported poisoned, goes page by
+ * page (for the exact error).
+ */
+static int rx_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		    size_t errlen)
+{
+	struct rx *rx = ctx;
+	const struct poison_set *ps = &rx->l->vm->memerr->poison;
+	uint64_t f0 = gpa / MIG_PAGE_SIZE, end = f0 + npages, p;
+	int rc = 0;
+
+	p = poison_set_next(ps, gpa);
+	if (pcd_running(rx) || !gmem_ptr(&rx->l->vm->mem, gpa, npages * MIG_PAGE_SIZE) ||
+	    (p != POISON_NONE && p < end * MIG_PAGE_SIZE)) {
+		for (uint64_t i = 0; !rc && i < npages; i++)
+			rc = rx_page(rx, gpa + i * MIG_PAGE_SIZE, kind, MIG_POISON_NONE, NULL, err,
+				     errlen);
+		return rc;
+	}
+	for (uint64_t f = f0; f < end && !rc;) {
+		uint64_t bits = rx->written[f / 64] >> (f % 64);
+
+		if (!bits) {
+			f = (f / 64 + 1) * 64;
+			continue;
+		}
+		f += (uint64_t)__builtin_ctzll(bits);
+		if (f < end)
+			rc = rx_page(rx, f * MIG_PAGE_SIZE, kind, MIG_POISON_NONE, NULL, err, errlen);
+		f++;
+	}
+	return rc;
+}
+
 /* End of a pre-copy pass: tell the source it is in (it waits before the pause). */
 static void rx_pass(void *ctx, const struct mig_record *rec)
 {
@@ -183,12 +221,17 @@ static void rx_pass(void *ctx, const struct mig_record *rec)
 
 static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
 {
-	return pcd_pending(ctx, rec, err, errlen);
+	struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
+	int rc = pcd_pending(ctx, rec, err, errlen);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (getenv("VESSEL_DBG")) fprintf(stderr, "pending %.2f ms\n", rx_ms_between(&a, &b));
+	return rc;
 }
 
 static const struct mig_recv_ops rx_ops = { .hello = rx_hello,
 					    .page = rx_page,
 					    .pages = rx_pages,
+					    .range = rx_range,
 					    .state = rx_state,
 					    .pass = rx_pass,
 					    .pending = rx_pending };
@@ -400,6 +443,7 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	else
 		rc = receive(l, rx, deadline, limit, err, errlen);
 	if (rc == MIG_RECV_POSTCOPY) {
+		if (getenv("VESSEL_DBG")) { struct timespec tt; clock_gettime(CLOCK_MONOTONIC, &tt); fprintf(stderr, "recv->postcopy %.2f ms after first state\n", rx_ms_between(&rx->t_state, &tt)); }
 		rc = pcd_start(rx, err, errlen);
 		if (rc == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -27,7 +27,9 @@
 #include "migrate/live/incoming.h"
 
 #include "core/memerr.h"
+#include "core/poison.h"
 #include "core/uffd.h"
+#include "migrate/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,7 @@
 #define FAULT_BATCH 16	  /* fault messages read at once */
 #define OUT_SLOTS   4096u /* requests in flight whose latency is measured */
 #define LAT_MAX	    (1u << 20)
+#define SOCKBUF	    (128u << 10) /* see POSTCOPY_SOCKBUF in postcopy_src.c */
 
 struct postcopy_dst {
 	struct rx *rx;
@@ -416,31 +419,47 @@ static struct postcopy_dst *pc_new(struct rx *rx)
 
 int pcd_pending(struct rx *rx, const struct mig_record *rec, char *err, size_t errlen)
 {
-	uint64_t gpa = rec->u.pending.gpa, n = rec->u.pending.npages;
+	uint64_t gpa = rec->u.pending.gpa, n = rec->u.pending.npages, f0 = gpa / MIG_PAGE_SIZE;
+	const struct poison_set *ps = &rx->l->vm->memerr->poison;
+	struct postcopy_dst *pc;
 
 	if (!rx->pc)
 		rx->pc = pc_new(rx);
-	if (!rx->pc) {
+	pc = rx->pc;
+	if (!pc) {
 		snprintf(err, errlen, "out of memory for the post-copy bitmaps");
 		return -ENOMEM;
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t g = gpa + i * MIG_PAGE_SIZE;
+	if (!gmem_ptr(&rx->l->vm->mem, gpa, n * MIG_PAGE_SIZE)) {
+		snprintf(err, errlen,
+			 "PENDING record for %llu pages from %#llx: not guest RAM in this VM",
+			 (unsigned long long)n, (unsigned long long)gpa);
+		return -ERANGE;
+	}
+	/* no thread looks at the bitmap yet: plain stores, a byte at a time */
+	for (uint64_t i = 0; i < n; i += 8) {
+		uint8_t b = rec->u.pending.bitmap[i / 8];
 
-		if (!(rec->u.pending.bitmap[i / 8] >> (i % 8) & 1))
-			continue;
-		if (!gmem_ptr(&rx->l->vm->mem, g, MIG_PAGE_SIZE)) {
-			snprintf(err, errlen, "PENDING page %#llx: not guest RAM in this VM",
-				 (unsigned long long)g);
-			return -ERANGE;
+		while (b) {
+			uint64_t f = f0 + i + (uint64_t)__builtin_ctz(b);
+
+			b &= (uint8_t)(b - 1);
+			if (!(pc->pending[f / 64] >> (f % 64) & 1)) {
+				pc->pending[f / 64] |= 1ull << (f % 64);
+				pc->total++;
+			}
 		}
-		if (memerr_is_poisoned(rx->l->vm, g)) {
-			snprintf(err, errlen, "PENDING page %#llx was reported poisoned before",
-				 (unsigned long long)g);
-			return -EPROTO;
+	}
+	/* a page the source reported poisoned has no content to wait for: it
+	 * comes as POISONED again if at all */
+	for (uint64_t p = poison_set_next(ps, gpa); p != POISON_NONE && p < gpa + n * MIG_PAGE_SIZE;
+	     p = poison_set_next(ps, p + MIG_PAGE_SIZE)) {
+		uint64_t f = p / MIG_PAGE_SIZE;
+
+		if (pc->pending[f / 64] >> (f % 64) & 1) {
+			pc->pending[f / 64] &= ~(1ull << (f % 64));
+			pc->total--;
 		}
-		if (set_bit_once(rx->pc->pending, g / MIG_PAGE_SIZE))
-			rx->pc->total++;
 	}
 	return 0;
 }
@@ -518,7 +537,10 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	pc->left = pc->total;
+	net_limit_buffers(rx->c.fd, SOCKBUF);
+	double T0 = now_ms();
 	rc = punch_pending(pc, err, errlen);
+	if (getenv("VESSEL_DBG")) fprintf(stderr, "punch %.2f ms\n", now_ms() - T0);
 	if (rc)
 		return rc;
 	pc->uffd = uffd_open(err, errlen);
@@ -543,6 +565,7 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	pc->fault_alive = true;
 	__atomic_store_n(&pc->running, true, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &pc->t_run);
+	if (getenv("VESSEL_DBG")) fprintf(stderr, "start %.2f ms\n", now_ms() - T0);
 	rc = rx_send_ack(rx, 0, "running, pages follow");
 	if (rc) {
 		snprintf(err, errlen, "cannot tell the source that the VM runs here: %s",

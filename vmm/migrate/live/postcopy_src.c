@@ -2,10 +2,11 @@
 /*
  * Post-copy, the source's side (see sender.h and docs/migration.md):
  *
+ *   while the guest still runs, of the pages not sent yet those that need no
+ *   data go: POISONED, FREE, memfd holes as ZERO (postcopy_prepare)
  *   vCPUs paused (held), dirty log synced: the bits left in s->dirty are the
  *   pages the destination does not have (never sent, or dirtied since)
- *   those that need no data go now: POISONED, FREE, memfd holes as ZERO
- *   PENDING (the rest), STATE records, POSTCOPY; the destination runs the VM
+ *   PENDING (those), STATE records, POSTCOPY; the destination runs the VM
  *   and says so (ACK 1): from here on the source never resumes on its own
  *   the pending pages, in address order, in PAGES records; pages the
  *   destination asks for (REQUEST, read by the return channel) go first
@@ -19,6 +20,7 @@
 #include "migrate/live/sender.h"
 
 #include "core/memerr.h"
+#include "migrate/net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +29,12 @@
 
 #define ACK_TIMEOUT_MS 60000
 #define BATCH_PAGES    MIG_RUN_MAX /* background pages between looks at the requests */
+/*
+ * Socket buffers during post-copy: an asked-for page queues behind what the
+ * buffers hold (with loopback's automatic sizing, megabytes: 10-40 ms of
+ * latency measured), so they are kept small.
+ */
+#define POSTCOPY_SOCKBUF (128u << 10)
 
 static struct dirty_slot *slot_of(struct sender *s, uint64_t gpa, uint64_t *page)
 {
@@ -42,38 +50,55 @@ static struct dirty_slot *slot_of(struct sender *s, uint64_t gpa, uint64_t *page
 }
 
 /*
- * Send now what needs no data (poisoned, free, memfd holes); the bits left
- * are the pages the destination will wait for. Returns their number.
+ * Before the pause, while the guest still runs: send what needs no data
+ * (poisoned, free, memfd holes) among the pages still to be sent, so that
+ * the pause does not pay for looking at every page. A page the guest writes
+ * after this is in the dirty log: pending after the pause, sent with data.
  */
-static uint64_t settle_dataless(struct sender *s, int *rc)
+int postcopy_prepare(struct sender *s)
 {
-	uint64_t pending = 0;
+	int rc = 0;
 
 	send_free_refresh(s);
-	for (unsigned i = 0; i < s->dirty.nslots && !*rc; i++) {
+	for (unsigned i = 0; i < s->dirty.nslots && !rc; i++) {
 		struct dirty_slot *sl = &s->dirty.slot[i];
 		off_t base = (off_t)s->l->vm->mem.regions[i].offset;
 
 		s->data_start = s->data_end = 0;
-		for (uint64_t p = 0; p < sl->npages && !*rc; p++) {
-			uint64_t gpa = sl->gpa + p * MIG_PAGE_SIZE, f = gpa / MIG_PAGE_SIZE;
-			bool is_free = s->free_valid && f < s->free_frames &&
-				       (s->free_map[f / 64] >> (f % 64) & 1);
+		for (uint64_t w = 0; w < (sl->npages + 63) / 64 && !rc; w++) {
+			uint64_t bits = sl->bits[w];
 
-			if (!(sl->bits[p / 64] >> (p % 64) & 1))
-				continue;
-			if (!memerr_is_poisoned(s->l->vm, gpa) && !is_free &&
-			    !send_in_hole(s, base + (off_t)(p * MIG_PAGE_SIZE))) {
-				pending++;
-				continue;
+			while (bits && !rc) {
+				uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(bits);
+				uint64_t gpa = sl->gpa + p * MIG_PAGE_SIZE, f = gpa / MIG_PAGE_SIZE;
+				bool is_free = s->free_valid && f < s->free_frames &&
+					       (s->free_map[f / 64] >> (f % 64) & 1);
+
+				bits &= bits - 1;
+				if (!memerr_is_poisoned(s->l->vm, gpa) && !is_free &&
+				    !send_in_hole(s, base + (off_t)(p * MIG_PAGE_SIZE)))
+					continue; /* data: pending */
+				rc = send_page(s, gpa, sl->host + p * MIG_PAGE_SIZE, true);
+				sl->bits[w] &= ~(1ull << (p % 64));
 			}
-			*rc = send_page(s, gpa, sl->host + p * MIG_PAGE_SIZE, true);
-			sl->bits[p / 64] &= ~(1ull << (p % 64));
 		}
 	}
-	if (!*rc)
-		*rc = send_runs_flush(s);
-	return pending;
+	if (!rc)
+		rc = send_runs_flush(s);
+	if (!rc)
+		rc = mig_flush(&s->w);
+	return rc;
+}
+
+/* The pages left in the bitmaps: pending. */
+static uint64_t count_pending(struct sender *s)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < s->dirty.nslots; i++)
+		for (uint64_t w = 0; w < (s->dirty.slot[i].npages + 63) / 64; w++)
+			n += (uint64_t)__builtin_popcountll(s->dirty.slot[i].bits[w]);
+	return n;
 }
 
 /* PENDING records: the bitmaps of s->dirty, in pieces of at most MIG_PENDING_MAX pages. */
@@ -195,17 +220,17 @@ static int serve(struct sender *s, uint64_t left)
 	return rc;
 }
 
-int postcopy_source(struct sender *s, double t_pause)
+int postcopy_source(struct sender *s, double t_pause, double t_paused)
 {
 	struct live *l = s->l;
-	uint64_t pending;
-	int rc = 0;
+	double t_state, t_sent;
+	uint64_t pending = count_pending(s);
+	int rc;
 
-	pending = settle_dataless(s, &rc);
-	if (!rc)
-		rc = send_pending(s);
+	rc = send_pending(s);
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
+	t_state = send_now_ms();
 	if (!rc)
 		rc = mig_put_postcopy(&s->w, pending);
 	if (!rc)
@@ -215,8 +240,9 @@ int postcopy_source(struct sender *s, double t_pause)
 			snprintf(s->err, sizeof(s->err), "%s", s->w.err);
 		return rc;
 	}
+	t_sent = send_now_ms();
 	pthread_mutex_lock(&l->lock);
-	l->prog.downtime_src_ms = send_now_ms() - t_pause;
+	l->prog.downtime_src_ms = t_sent - t_pause;
 	l->prog.dirty_left = pending;
 	pthread_mutex_unlock(&l->lock);
 	rc = retpath_wait_ack(&s->rp, 1, ACK_TIMEOUT_MS, s->err, sizeof(s->err));
@@ -228,8 +254,12 @@ int postcopy_source(struct sender *s, double t_pause)
 	pthread_mutex_unlock(&l->lock);
 	fprintf(stderr,
 		"\rvessel: migration switched to post-copy: the destination runs the VM after a "
-		"pause of %.1f ms; %llu pages follow\r\n",
-		l->prog.downtime_ms, (unsigned long long)pending);
+		"pause of %.1f ms (vCPUs paused in %.1f ms, pending bitmaps and state %.1f ms, "
+		"stream flushed %.1f ms, the destination's answer %.1f ms); %llu pages "
+		"follow\r\n",
+		l->prog.downtime_ms, t_paused - t_pause, t_state - t_paused, t_sent - t_state,
+		l->prog.downtime_ms - (t_sent - t_pause), (unsigned long long)pending);
+	net_limit_buffers(s->conn.fd, POSTCOPY_SOCKBUF);
 
 	rc = serve(s, pending);
 	if (!rc)

@@ -330,21 +330,39 @@ static int stop_and_copy(struct sender *s)
 	return 0;
 }
 
-/* Pause, sync, and hand the rest to postcopy_source(). */
+/* The dataless pages first, then pause, sync, and hand the rest to postcopy_source(). */
 static int switch_to_postcopy(struct sender *s)
 {
 	struct vm *vm = s->l->vm;
-	double t_pause;
+	double t_pause, t_paused;
 	uint64_t dirty;
+	unsigned pass;
 	int rc;
 
+	rc = postcopy_prepare(s);
+	if (rc)
+		return wfail(s, rc);
+	/* as before a stop-and-copy: the destination takes all of it in first */
+	pthread_mutex_lock(&s->l->lock);
+	pass = ++s->l->prog.pass;
+	pthread_mutex_unlock(&s->l->lock);
+	rc = mig_put_pass(&s->w, pass, s->pass_pages, 0);
+	if (!rc)
+		rc = mig_flush(&s->w);
+	if (rc)
+		return wfail(s, rc);
+	rc = retpath_wait_sync(&s->rp, pass, (int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS),
+			       s->err, sizeof(s->err));
+	if (rc)
+		return rc;
 	set_status(s, MIG_STOP_COPY);
 	rc = pause_guest(s, &t_pause);
 	if (rc)
 		return rc;
+	t_paused = send_now_ms();
 	rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 	if (!rc)
-		rc = postcopy_source(s, t_pause);
+		rc = postcopy_source(s, t_pause, t_paused);
 	if (rc == MIG_POSTCOPY_BROKEN) {
 		/* the destination ran the guest: never resume it here on our
 		 * own; the operator may (see docs/migration.md, "Post-copy") */
@@ -375,7 +393,13 @@ static int run_migration(struct sender *s, const char *uri)
 	if (rc)
 		return rc;
 	if (s->postcopy) {
-		/* everything is pending: the sync after the pause adds nothing */
+		/* everything is to be sent; the first sync only starts the log
+		 * (in manual mode it reports every page once) */
+		uint64_t dirty;
+
+		rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
+		if (rc)
+			return rc;
 		mark_all(s);
 		return switch_to_postcopy(s);
 	}

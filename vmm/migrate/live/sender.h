@@ -143,15 +143,22 @@ int retpath_failed(struct retpath *rp, char *err, size_t errlen);
 /* ---- postcopy_src.c ---- */
 
 /*
+ * postcopy_prepare - while the guest runs, before the pause: send the pages
+ * still to be sent that need no data (POISONED, FREE, holes as ZERO); the
+ * bits left are data. 0 or -errno (s->w.err).
+ */
+int postcopy_prepare(struct sender *s);
+
+/*
  * postcopy_source - the vCPUs are paused (held) and the dirty log synced:
  * move the VM to the destination and serve the pages it has not got (the
  * bits left in s->dirty) until it has all of them. t_pause: when the vCPUs
- * were paused. Returns 0 once the destination has every page; a
+ * were asked to pause, t_paused: when they were. Returns 0 once the destination has every page; a
  * negative errno before the destination ran the VM (the source may resume
  * it); MIG_POSTCOPY_BROKEN once the destination was running it (the source
  * must not resume on its own). s->err says why.
  */
 #define MIG_POSTCOPY_BROKEN (-10000)
-int postcopy_source(struct sender *s, double t_pause);
+int postcopy_source(struct sender *s, double t_pause, double t_paused);
 
 #endif
