@@ -104,10 +104,12 @@ static int f_pending(void *ctx, const struct mig_record *rec, char *err, size_t 
 }
 
 /* even inputs: a destination that takes PAGES runs and post-copy; odd: page by page */
-static const struct mig_recv_ops ops = {
-	.hello = f_hello,   .page = f_page,	  .pages = f_pages,
-	.range = f_range,   .state = f_state, .pending = f_pending
-};
+static const struct mig_recv_ops ops = { .hello = f_hello,
+					 .page = f_page,
+					 .pages = f_pages,
+					 .range = f_range,
+					 .state = f_state,
+					 .pending = f_pending };
 static const struct mig_recv_ops ops_plain = { .hello = f_hello, .page = f_page, .state = f_state };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

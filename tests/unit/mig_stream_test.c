@@ -655,7 +655,7 @@ static void test_writer_rejects(void **state)
 struct runs_sink {
 	struct sink s;
 	uint64_t range_pages; /* pages of ZERO_RANGE / FREE_RANGE records */
-	uint32_t runs[8]; /* npages of each PAGES callback */
+	uint32_t runs[8];     /* npages of each PAGES callback */
 	unsigned nruns;
 	uint8_t pending[8];
 	uint64_t pending_npages;

@@ -90,7 +90,7 @@ static int counts_match(struct mig_recv *rv, const struct mig_record *rec, char 
 static bool before_postcopy_only(uint32_t type)
 {
 	return type == MIG_REC_HELLO || type == MIG_REC_PASS || type == MIG_REC_STATE ||
-	       type == MIG_REC_PENDING || type == MIG_REC_POSTCOPY;
+	       type == MIG_REC_PENDING || type == MIG_REC_POSTCOPY || type == MIG_REC_CHANNEL;
 }
 
 int mig_recv_run(struct mig_recv *rv, struct mig_reader *r, char *err, size_t errlen)
@@ -157,6 +157,10 @@ int mig_recv_run(struct mig_recv *rv, struct mig_reader *r, char *err, size_t er
 			rc = ops->pending(rv->ctx, &rec, err, errlen);
 			if (rc)
 				return rc;
+			break;
+		case MIG_REC_CHANNEL:
+			if (ops->channel)
+				ops->channel(rv->ctx, &rec);
 			break;
 		case MIG_REC_POSTCOPY:
 			rc = counts_match(rv, &rec, err, errlen);

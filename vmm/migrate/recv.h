@@ -54,6 +54,8 @@ struct mig_recv_ops {
 	 * refused.
 	 */
 	int (*pending)(void *ctx, const struct mig_record *rec, char *err, size_t errlen);
+	/* Optional: a CHANNEL record (a second connection will come); ignored without. */
+	void (*channel)(void *ctx, const struct mig_record *rec);
 };
 
 struct mig_recv_stats {

@@ -51,7 +51,8 @@ enum mig_rec_type {
 	MIG_REC_PENDING = 12,	/* post-copy: bitmap of the pages that come later */
 	MIG_REC_POSTCOPY = 13,	/* post-copy: the destination runs the VM now */
 	MIG_REC_REQUEST = 14,	/* destination -> source: send these pages first */
-	MIG_REC_TYPE_MAX = MIG_REC_REQUEST,
+	MIG_REC_CHANNEL = 15,	/* a second connection of this migration: kind, token */
+	MIG_REC_TYPE_MAX = MIG_REC_CHANNEL,
 };
 
 enum mig_page_kind {
@@ -93,6 +94,13 @@ enum mig_state_kind {
 #define MIG_PENDING_HDR_LEN 16u /* le64 gpa, le64 npages, then (npages + 7) / 8 bitmap bytes */
 #define MIG_POSTCOPY_LEN    24u /* le64 page_records, le64 state_records, le64 pending pages */
 #define MIG_REQUEST_LEN	    16u /* le64 gpa, le32 npages, le32 rsv */
+#define MIG_CHANNEL_LEN	    24u /* le32 kind, le32 rsv, token[16] */
+#define MIG_TOKEN_LEN	    16u
+
+/* Kinds of CHANNEL: what the second connection carries. */
+enum mig_channel_kind {
+	MIG_CHANNEL_URGENT = 1, /* post-copy: REQUEST one way, the pages asked for the other */
+};
 
 #define MIG_RUN_MAX	64u	    /* pages in one PAGES record (256 KiB) */
 #define MIG_PENDING_MAX (1u << 20)  /* pages described by one PENDING record (4 GiB) */
@@ -155,6 +163,10 @@ struct mig_record {
 			uint64_t gpa;
 			uint32_t npages; /* 1..MIG_REQUEST_MAX, ends at or below MIG_MAX_MEM */
 		} request;
+		struct {
+			uint32_t kind; /* enum mig_channel_kind */
+			uint8_t token[MIG_TOKEN_LEN];
+		} channel;
 		struct {
 			uint64_t gpa;
 			uint64_t npages; /* >= 1, the run ends at or below MIG_MAX_MEM */
@@ -249,6 +261,13 @@ int mig_put_pending(struct mig_writer *w, uint64_t gpa, uint64_t npages, const u
 int mig_put_postcopy(struct mig_writer *w, uint64_t pending);
 /* REQUEST (destination): send npages (1..MIG_REQUEST_MAX) pages from gpa first. */
 int mig_put_request(struct mig_writer *w, uint64_t gpa, uint32_t npages);
+/*
+ * CHANNEL: on the main stream, announces a second connection of kind
+ * carrying token; as the first record of that connection, says which
+ * migration it belongs to.
+ */
+int mig_put_channel(struct mig_writer *w, enum mig_channel_kind kind,
+		    const uint8_t token[MIG_TOKEN_LEN]);
 
 /* ---------------------------------------------------------------------- */
 /* Reader: validates every field of every record it returns.             */

@@ -233,6 +233,9 @@ static int check_length(struct mig_reader *r, uint32_t type, uint32_t len)
 	case MIG_REC_REQUEST:
 		min = max = MIG_REQUEST_LEN;
 		break;
+	case MIG_REC_CHANNEL:
+		min = max = MIG_CHANNEL_LEN;
+		break;
 	default:
 		return fail(r, -EPROTO, "record #%llu at offset %llu has unknown type %u",
 			    (unsigned long long)r->seq, (unsigned long long)r->bytes, type);
@@ -413,6 +416,13 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 			"PENDING record #%llu: bits set past its last page", seq);
 		break;
 	}
+	case MIG_REC_CHANNEL:
+		rec->u.channel.kind = le32(p);
+		memcpy(rec->u.channel.token, p + 8, MIG_TOKEN_LEN);
+		REQUIRE(le32(p + 4) == 0, "CHANNEL record #%llu: reserved field is not zero", seq);
+		REQUIRE(rec->u.channel.kind == MIG_CHANNEL_URGENT,
+			"CHANNEL record #%llu: unknown kind %u", seq, rec->u.channel.kind);
+		break;
 	case MIG_REC_REQUEST:
 		rec->u.request.gpa = le64(p);
 		rec->u.request.npages = le32(p + 8);

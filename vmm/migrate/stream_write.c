@@ -387,3 +387,15 @@ int mig_put_request(struct mig_writer *w, uint64_t gpa, uint32_t npages)
 	le32_at(p + 8, npages);
 	return put_record(w, MIG_REC_REQUEST, p, sizeof(p), NULL, 0);
 }
+
+int mig_put_channel(struct mig_writer *w, enum mig_channel_kind kind,
+		    const uint8_t token[MIG_TOKEN_LEN])
+{
+	uint8_t p[MIG_CHANNEL_LEN] = { 0 };
+
+	if (kind != MIG_CHANNEL_URGENT)
+		return -EINVAL;
+	le32_at(p, kind);
+	memcpy(p + 8, token, MIG_TOKEN_LEN);
+	return put_record(w, MIG_REC_CHANNEL, p, sizeof(p), NULL, 0);
+}

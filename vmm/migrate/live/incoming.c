@@ -204,7 +204,8 @@ static int rx_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, cha
 		}
 		f += (uint64_t)__builtin_ctzll(bits);
 		if (f < end)
-			rc = rx_page(rx, f * MIG_PAGE_SIZE, kind, MIG_POISON_NONE, NULL, err, errlen);
+			rc = rx_page(rx, f * MIG_PAGE_SIZE, kind, MIG_POISON_NONE, NULL, err,
+				     errlen);
 		f++;
 	}
 	return rc;
@@ -219,12 +220,23 @@ static void rx_pass(void *ctx, const struct mig_record *rec)
 	rx_send_sync(rx, rec->u.pass.pass); /* a broken connection shows on the next read */
 }
 
+/* post-copy will have a second connection: note its token */
+static void rx_channel(void *ctx, const struct mig_record *rec)
+{
+	struct rx *rx = ctx;
+
+	memcpy(rx->token, rec->u.channel.token, MIG_TOKEN_LEN);
+	rx->has_token = true;
+}
+
 static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
 {
-	struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	int rc = pcd_pending(ctx, rec, err, errlen);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	if (getenv("VESSEL_DBG")) fprintf(stderr, "pending %.2f ms\n", rx_ms_between(&a, &b));
+	if (getenv("VESSEL_DBG"))
+		fprintf(stderr, "pending %.2f ms\n", rx_ms_between(&a, &b));
 	return rc;
 }
 
@@ -234,7 +246,8 @@ static const struct mig_recv_ops rx_ops = { .hello = rx_hello,
 					    .range = rx_range,
 					    .state = rx_state,
 					    .pass = rx_pass,
-					    .pending = rx_pending };
+					    .pending = rx_pending,
+					    .channel = rx_channel };
 
 /* One record to the source, written out at once (callers on any thread). */
 static int rx_send(struct rx *rx, int (*put)(struct rx *, const void *), const void *arg)
@@ -306,6 +319,7 @@ static struct rx *rx_new(struct live *l, char *err, size_t errlen)
 	if (rx) {
 		rx->l = l;
 		rx->c.fd = -1;
+		rx->lfd = -1;
 		rx->npages = (top->gpa + top->size) / MIG_PAGE_SIZE;
 		rx->written = calloc((rx->npages + 63) / 64, sizeof(uint64_t));
 		pthread_mutex_init(&rx->wlock, NULL);
@@ -327,6 +341,8 @@ void rx_free(struct rx *rx)
 	mig_writer_free(&rx->w);
 	if (rx->c.ops)
 		mig_conn_close(&rx->c);
+	if (rx->lfd >= 0)
+		close(rx->lfd);
 	pthread_mutex_destroy(&rx->wlock);
 	free(rx->written);
 	free(rx);
@@ -337,10 +353,14 @@ static void log_turned_away(void *ctx, const char *line)
 	fprintf(stderr, "vessel: incoming migration: %s\n", line);
 }
 
-/* Admit a source on uri within the deadline: 0 with *c and its preamble. */
-static int admit_source(struct live *l, const struct net_addr *a, const char *uri, double deadline,
-			struct mig_conn *c, uint8_t *pre, char *err, size_t errlen)
+/*
+ * Admit a source on uri within the deadline: 0 with rx->c and its preamble;
+ * the listener stays open in rx->lfd (post-copy's second connection).
+ */
+static int admit_source(struct rx *rx, const struct net_addr *a, const char *uri, double deadline,
+			uint8_t *pre, char *err, size_t errlen)
 {
+	struct live *l = rx->l;
 	struct mig_admit_opts ao = { .tls = a->tls ? l->tls_server : NULL,
 				     .handshake_ms = HANDSHAKE_TIMEOUT_MS,
 				     .deadline = deadline,
@@ -362,8 +382,9 @@ static int admit_source(struct live *l, const struct net_addr *a, const char *ur
 	else
 		how = " (TLS, certificates)";
 	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s\n", uri, how);
-	rc = mig_admit(lfd, &ao, c, pre, err, errlen);
-	close(lfd);
+	rc = mig_admit(lfd, &ao, &rx->c, pre, err, errlen);
+	rx->lfd = lfd;
+	rx->tls = ao.tls;
 	return rc;
 }
 
@@ -418,7 +439,7 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	rx = rx_new(l, err, errlen);
 	if (!rx)
 		return -ENOMEM;
-	rc = admit_source(l, &a, uri, deadline, &rx->c, pre, err, errlen);
+	rc = admit_source(rx, &a, uri, deadline, pre, err, errlen);
 	if (rc) {
 		if (rc == -ETIMEDOUT)
 			snprintf(
@@ -443,7 +464,12 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	else
 		rc = receive(l, rx, deadline, limit, err, errlen);
 	if (rc == MIG_RECV_POSTCOPY) {
-		if (getenv("VESSEL_DBG")) { struct timespec tt; clock_gettime(CLOCK_MONOTONIC, &tt); fprintf(stderr, "recv->postcopy %.2f ms after first state\n", rx_ms_between(&rx->t_state, &tt)); }
+		if (getenv("VESSEL_DBG")) {
+			struct timespec tt;
+			clock_gettime(CLOCK_MONOTONIC, &tt);
+			fprintf(stderr, "recv->postcopy %.2f ms after first state\n",
+				rx_ms_between(&rx->t_state, &tt));
+		}
 		rc = pcd_start(rx, err, errlen);
 		if (rc == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -32,6 +32,11 @@ struct rx {
 	pthread_mutex_t wlock;
 	struct postcopy_dst *pc; /* from the first PENDING record on */
 	char via[96];		 /* "tcp", "tls (TLS1.3 ...)" */
+	/* the listener stays open for post-copy's second connection */
+	int lfd;
+	struct mig_tls_creds *tls; /* its server credentials (live's), or NULL */
+	bool has_token;		   /* a CHANNEL record announced that connection */
+	uint8_t token[MIG_TOKEN_LEN];
 };
 
 /* rx_send_sync / rx_send_request / rx_send_ack - one record to the source,
@@ -71,6 +76,29 @@ bool pcd_running(const struct rx *rx);
 int pcd_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint8_t *data, char *err,
 	     size_t errlen);
 int pcd_page(struct rx *rx, uint64_t gpa, uint32_t kind, char *err, size_t errlen);
+
+/* ---- urgent_dst.c: post-copy's second connection (REQUEST out, pages in) ---- */
+
+struct urgent_dst;
+
+/*
+ * urgent_dst_start - when the source announced a second connection (CHANNEL),
+ * start a thread that admits it on rx->lfd (within 30 s; the first record
+ * must be the CHANNEL with the same token) and installs the pages that come
+ * over it. NULL if there is none to wait for (requests then go over the
+ * main connection).
+ */
+struct urgent_dst *urgent_dst_start(struct rx *rx);
+
+/* urgent_dst_request - ask for npages from gpa over the second connection:
+ * 0, or -ENOTCONN while it is not (or no longer) up. */
+int urgent_dst_request(struct urgent_dst *u, uint64_t gpa, uint32_t npages);
+
+/* urgent_dst_stop - end the thread, close the connection, free u (may be NULL). */
+void urgent_dst_stop(struct urgent_dst *u);
+
+/* urgent_dst_pages - pages that came over the second connection. */
+uint64_t urgent_dst_pages(const struct urgent_dst *u);
 
 /* pcd_stop - from live's detach hook: end the threads, free rx. No-op
  * without post-copy. */

@@ -36,9 +36,10 @@ struct mig_progress {
 	double downtime_ms;	/* pause to ACK (the guest runs again); < 0 until known */
 	double downtime_src_ms; /* pause to the last byte handed to TCP (QEMU's measure) */
 	uint64_t poison_known, poison_on_read;
-	double cpu_ms;		 /* CPU time of the sender thread (user + system) */
-	uint64_t requests;	 /* post-copy: REQUEST records from the destination */
-	uint64_t postcopy_pages; /* post-copy: pages sent after the switch */
+	double cpu_ms;		  /* CPU time of the sender thread (user + system) */
+	uint64_t requests;	  /* post-copy: REQUEST records from the destination */
+	uint64_t urgent_requests; /* of which over the second connection */
+	uint64_t postcopy_pages;  /* post-copy: pages sent after the switch */
 	char error[512];
 };
 

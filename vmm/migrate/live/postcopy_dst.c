@@ -42,10 +42,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define FAULT_BATCH 16	  /* fault messages read at once */
-#define OUT_SLOTS   4096u /* requests in flight whose latency is measured */
-#define LAT_MAX	    (1u << 20)
-#define SOCKBUF	    (128u << 10) /* see POSTCOPY_SOCKBUF in postcopy_src.c */
+#define FAULT_BATCH   16    /* fault messages read at once */
+#define OUT_SLOTS     4096u /* requests in flight whose latency is measured */
+#define LAT_MAX	      (1u << 20)
+#define SOCKBUF	      (128u << 10) /* see POSTCOPY_SOCKBUF in postcopy_src.c */
+#define LAST_PAGES_MS 10000	   /* after END, for pages on the second connection */
 
 struct postcopy_dst {
 	struct rx *rx;
@@ -56,7 +57,8 @@ struct postcopy_dst {
 	bool running, failed; /* (atomic) */
 	pthread_t fault_thread, recv_thread;
 	bool fault_alive, recv_alive;
-	struct timespec t_run; /* when the VM was let run */
+	struct urgent_dst *urgent; /* the second connection, or NULL */
+	struct timespec t_run;	   /* when the VM was let run */
 	/* faults */
 	uint64_t faults_asked, faults_zero, faults_late; /* late: installed meanwhile */
 	/* latency of asked-for faults */
@@ -242,8 +244,10 @@ int pcd_page(struct rx *rx, uint64_t gpa, uint32_t kind, char *err, size_t errle
 				 strerror(-rc));
 			return rc;
 		}
-		memerr_record(rx->l->vm, gpa);
-		rx->repoisoned++;
+		if (rc == 0) { /* EEXIST: the page came already, healthy */
+			memerr_record(rx->l->vm, gpa);
+			__atomic_fetch_add(&rx->repoisoned, 1, __ATOMIC_RELAXED);
+		}
 	} else { /* ZERO, FREE: nothing to keep, a zero page for whoever waits */
 		rc = uffd_zeropage(pc->uffd, host, MIG_PAGE_SIZE);
 		if (rc && rc != -EEXIST) {
@@ -275,7 +279,9 @@ static void on_fault(struct postcopy_dst *pc, uint64_t addr)
 		if (set_bit_once(pc->requested, pfn)) {
 			lat_start(pc, pfn);
 			pc->faults_asked++;
-			rx_send_request(pc->rx, gpa, 1); /* a broken stream: the receiver sees it */
+			/* a broken main stream: the receiver sees it */
+			if (urgent_dst_request(pc->urgent, gpa, 1))
+				rx_send_request(pc->rx, gpa, 1);
 		}
 		return;
 	}
@@ -356,22 +362,51 @@ static void broken(struct postcopy_dst *pc, const char *why)
 	}
 }
 
+/*
+ * END came over the main connection; pages asked for over the second one
+ * may still be on their way. Wait for them (re-asking on the main
+ * connection, which the source serves until our last ACK). 0, or -ETIMEDOUT.
+ */
+static int wait_last_pages(struct postcopy_dst *pc, char *err, size_t errlen)
+{
+	uint64_t words = (pc->rx->npages + 63) / 64, left = 0;
+
+	for (unsigned t = 0; t < LAST_PAGES_MS; t++) {
+		left = __atomic_load_n(&pc->left, __ATOMIC_ACQUIRE);
+		if (!left)
+			return 0;
+		if (t % 200 == 199)
+			for (uint64_t w = 0; w < words; w++) {
+				uint64_t b = __atomic_load_n(&pc->pending[w], __ATOMIC_ACQUIRE) &
+					     __atomic_load_n(&pc->requested[w], __ATOMIC_ACQUIRE);
+
+				for (; b; b &= b - 1)
+					rx_send_request(pc->rx,
+							(w * 64 + (uint64_t)__builtin_ctzll(b)) *
+								MIG_PAGE_SIZE,
+							1);
+			}
+		usleep(1000);
+	}
+	snprintf(err, errlen, "END came, and %llu pages still had not %d ms later",
+		 (unsigned long long)left, LAST_PAGES_MS);
+	return -ETIMEDOUT;
+}
+
 static void *recv_thread(void *arg)
 {
 	struct postcopy_dst *pc = arg;
 	struct rx *rx = pc->rx;
 	struct timespec t1, cpu0, cpu1;
 	char err[512], lat[160];
-	uint64_t left;
+	uint64_t urgent;
 	int rc;
 
 	pthread_setname_np(pthread_self(), "mig-recv");
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
 	rc = mig_recv_run(&rx->rv, &rx->r, err, sizeof(err));
-	left = __atomic_load_n(&pc->left, __ATOMIC_ACQUIRE);
-	if (rc == 0 && left)
-		rc = -EPROTO, snprintf(err, sizeof(err), "END came with %llu pages still missing",
-				       (unsigned long long)left);
+	if (rc == 0)
+		rc = wait_last_pages(pc, err, sizeof(err));
 	if (rc) {
 		broken(pc, err);
 		return NULL;
@@ -379,15 +414,19 @@ static void *recv_thread(void *arg)
 	unregister_all(pc); /* everything is here: no more faults */
 	stop_fault_thread(pc);
 	rx_send_ack(rx, 0, "all pages in");
+	urgent = urgent_dst_pages(pc->urgent);
+	urgent_dst_stop(pc->urgent);
+	pc->urgent = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	lat_summary(pc, lat, sizeof(lat));
 	fprintf(stderr,
 		"\rvessel: incoming post-copy migration complete: %llu pages arrived in %.0f ms "
-		"while the VM ran (%llu MiB in all over %s); %s; %llu faults zero-filled; %llu "
-		"poisoned (re-poisoned here); receiver CPU %.0f ms\r\n",
+		"while the VM ran (%llu MiB in all over %s, %llu pages over the second "
+		"connection); %s; %llu faults zero-filled; %llu poisoned (re-poisoned here); "
+		"receiver CPU %.0f ms\r\n",
 		(unsigned long long)pc->total, rx_ms_between(&pc->t_run, &t1),
-		(unsigned long long)(rx->r.bytes >> 20), rx->via, lat,
+		(unsigned long long)(rx->r.bytes >> 20), rx->via, (unsigned long long)urgent, lat,
 		(unsigned long long)pc->faults_zero, (unsigned long long)rx->repoisoned,
 		rx_ms_between(&cpu0, &cpu1));
 	__atomic_store_n(&pc->running, false, __ATOMIC_RELEASE);
@@ -504,6 +543,7 @@ static void pc_free(struct postcopy_dst *pc)
 		pthread_join(pc->recv_thread, NULL);
 	}
 	stop_fault_thread(pc);
+	urgent_dst_stop(pc->urgent);
 	if (pc->uffd >= 0) {
 		unregister_all(pc);
 		close(pc->uffd);
@@ -540,7 +580,8 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	net_limit_buffers(rx->c.fd, SOCKBUF);
 	double T0 = now_ms();
 	rc = punch_pending(pc, err, errlen);
-	if (getenv("VESSEL_DBG")) fprintf(stderr, "punch %.2f ms\n", now_ms() - T0);
+	if (getenv("VESSEL_DBG"))
+		fprintf(stderr, "punch %.2f ms\n", now_ms() - T0);
 	if (rc)
 		return rc;
 	pc->uffd = uffd_open(err, errlen);
@@ -565,13 +606,15 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	pc->fault_alive = true;
 	__atomic_store_n(&pc->running, true, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &pc->t_run);
-	if (getenv("VESSEL_DBG")) fprintf(stderr, "start %.2f ms\n", now_ms() - T0);
+	if (getenv("VESSEL_DBG"))
+		fprintf(stderr, "start %.2f ms\n", now_ms() - T0);
 	rc = rx_send_ack(rx, 0, "running, pages follow");
 	if (rc) {
 		snprintf(err, errlen, "cannot tell the source that the VM runs here: %s",
 			 strerror(-rc));
 		return rc;
 	}
+	pc->urgent = urgent_dst_start(rx);
 	rc = -pthread_create(&pc->recv_thread, NULL, recv_thread, pc);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the receiver thread: %s", strerror(-rc));

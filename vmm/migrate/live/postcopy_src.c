@@ -26,9 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#define ACK_TIMEOUT_MS 60000
-#define BATCH_PAGES    MIG_RUN_MAX /* background pages between looks at the requests */
+#define ACK_TIMEOUT_MS	 60000
+#define BATCH_PAGES	 MIG_RUN_MAX /* background pages between looks at the requests */
 /*
  * Socket buffers during post-copy: an asked-for page queues behind what the
  * buffers hold (with loopback's automatic sizing, megabytes: 10-40 ms of
@@ -123,21 +124,49 @@ static int send_pending(struct sender *s)
 	return 0;
 }
 
-/* Send the pending pages among npages from gpa (asked for, or the next batch). */
-static int send_range(struct sender *s, uint64_t gpa, uint64_t npages, uint64_t *left)
+const uint8_t *postcopy_page(struct sender *s, uint64_t gpa, bool *was_pending)
+{
+	uint64_t p, m;
+	struct dirty_slot *sl = slot_of(s, gpa, &p);
+
+	*was_pending = false;
+	if (!sl)
+		return NULL;
+	m = 1ull << (p % 64);
+	if (__atomic_fetch_and(&sl->bits[p / 64], ~m, __ATOMIC_ACQ_REL) & m) {
+		*was_pending = true;
+		__atomic_fetch_sub(&s->pc_left, 1, __ATOMIC_ACQ_REL);
+	}
+	return sl->host + p * MIG_PAGE_SIZE;
+}
+
+void postcopy_untake(struct sender *s, uint64_t gpa)
 {
 	uint64_t p;
 	struct dirty_slot *sl = slot_of(s, gpa, &p);
+
+	if (!sl)
+		return;
+	__atomic_fetch_or(&sl->bits[p / 64], 1ull << (p % 64), __ATOMIC_ACQ_REL);
+	__atomic_fetch_add(&s->pc_left, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * The pages among npages from gpa: all of them when the destination asked
+ * (`asked`: a page on its way already is sent again, the destination keeps
+ * the first), else those still pending (the background stream).
+ */
+static int send_range(struct sender *s, uint64_t gpa, uint64_t npages, bool asked)
+{
 	int rc = 0;
 
-	for (uint64_t i = 0; sl && i < npages && p + i < sl->npages && !rc; i++) {
-		uint64_t q = p + i;
+	for (uint64_t i = 0; i < npages && !rc; i++) {
+		uint64_t g = gpa + i * MIG_PAGE_SIZE;
+		bool took;
+		const uint8_t *host = postcopy_page(s, g, &took);
 
-		if (!(sl->bits[q / 64] >> (q % 64) & 1))
-			continue;
-		rc = send_page(s, sl->gpa + q * MIG_PAGE_SIZE, sl->host + q * MIG_PAGE_SIZE, false);
-		sl->bits[q / 64] &= ~(1ull << (q % 64));
-		(*left)--;
+		if (host && (took || asked))
+			rc = send_page(s, g, host, false);
 	}
 	if (!rc)
 		rc = send_runs_flush(s);
@@ -145,7 +174,7 @@ static int send_range(struct sender *s, uint64_t gpa, uint64_t npages, uint64_t 
 }
 
 /* The next BATCH_PAGES pending pages from the cursor (slot *si, page *pi). */
-static int send_batch(struct sender *s, unsigned *si, uint64_t *pi, uint64_t *left)
+static int send_batch(struct sender *s, unsigned *si, uint64_t *pi)
 {
 	unsigned sent = 0;
 	int rc = 0;
@@ -159,55 +188,71 @@ static int send_batch(struct sender *s, unsigned *si, uint64_t *pi, uint64_t *le
 			*pi = 0;
 			continue;
 		}
-		bits = sl->bits[w] & (~0ull << (*pi % 64));
+		bits = __atomic_load_n(&sl->bits[w], __ATOMIC_ACQUIRE) & (~0ull << (*pi % 64));
 		if (!bits) {
 			*pi = (w + 1) * 64;
 			continue;
 		}
 		*pi = w * 64 + (uint64_t)__builtin_ctzll(bits);
-		rc = send_range(s, sl->gpa + *pi * MIG_PAGE_SIZE, 1, left);
+		rc = send_range(s, sl->gpa + *pi * MIG_PAGE_SIZE, 1, false);
 		sent++;
 	}
 	return rc;
 }
 
 /* What migrate-status shows during post-copy. */
-static void progress(struct sender *s, uint64_t sent, uint64_t left)
+static void progress(struct sender *s, uint64_t total)
 {
-	uint64_t requests;
+	uint64_t requests, left = __atomic_load_n(&s->pc_left, __ATOMIC_ACQUIRE);
 
 	pthread_mutex_lock(&s->rp.lock);
 	requests = s->rp.requests;
 	pthread_mutex_unlock(&s->rp.lock);
 	pthread_mutex_lock(&s->l->lock);
 	s->l->prog.dirty_left = left;
-	s->l->prog.postcopy_pages = sent;
+	s->l->prog.postcopy_pages = total - left;
 	s->l->prog.requests = requests;
 	pthread_mutex_unlock(&s->l->lock);
 }
 
-/* Pages asked for first, then a batch of the rest, until none is left. */
-static int serve(struct sender *s, uint64_t left)
+/* The pages asked for on the main connection. */
+static int serve_requests(struct sender *s)
 {
-	const uint64_t total = left;
-	unsigned si = 0;
-	uint64_t pi = 0, gpa;
+	uint64_t gpa;
 	uint32_t n;
 	int rc = 0;
 
-	while (left && !rc) {
-		progress(s, total - left, left);
-		while (!rc && retpath_pop(&s->rp, &gpa, &n)) {
-			rc = send_range(s, gpa, n, &left);
-			if (!rc)
-				rc = mig_flush(&s->w);
-		}
-		if (rc || !left)
+	while (!rc && retpath_pop(&s->rp, &gpa, &n)) {
+		rc = send_range(s, gpa, n, true);
+		if (!rc)
+			rc = mig_flush(&s->w);
+	}
+	return rc;
+}
+
+/* Pages asked for first, then a batch of the rest, until none is left. */
+static int serve(struct sender *s, uint64_t total)
+{
+	unsigned si = 0;
+	uint64_t pi = 0;
+	int rc = 0;
+
+	/* pages the urgent thread took and may yet give back count as left */
+	while (!rc && (__atomic_load_n(&s->pc_left, __ATOMIC_ACQUIRE) ||
+		       __atomic_load_n(&s->urgent_inflight, __ATOMIC_ACQUIRE))) {
+		progress(s, total);
+		rc = serve_requests(s);
+		if (rc)
 			break;
 		retpath_idle(&s->rp, send_throttle_ms(s)); /* the cap; a request ends the wait */
 		if (send_throttle_ms(s) > 0)
 			continue;
-		rc = send_batch(s, &si, &pi, &left);
+		if (si >= s->dirty.nslots) { /* went round: what the urgent thread gave back */
+			si = 0;
+			pi = 0;
+			retpath_idle(&s->rp, 1);
+		}
+		rc = send_batch(s, &si, &pi);
 		if (!rc)
 			rc = mig_flush(&s->w);
 		send_update_progress(s);
@@ -216,8 +261,26 @@ static int serve(struct sender *s, uint64_t left)
 		if (!rc && __atomic_load_n(&s->l->cancel, __ATOMIC_ACQUIRE))
 			rc = -ECANCELED;
 	}
-	progress(s, total - left, left);
+	progress(s, total);
 	return rc;
+}
+
+/* END sent: until the destination's last ACK, answer what it still asks for here. */
+static int finish(struct sender *s)
+{
+	double until = send_now_ms() + ACK_TIMEOUT_MS;
+	int rc;
+
+	for (;;) {
+		rc = retpath_wait_ack(&s->rp, 2, 10, s->err, sizeof(s->err));
+		if (rc != -ETIMEDOUT || send_now_ms() > until)
+			return rc;
+		rc = serve_requests(s);
+		if (rc) {
+			snprintf(s->err, sizeof(s->err), "%s", s->w.err);
+			return rc;
+		}
+	}
 }
 
 int postcopy_source(struct sender *s, double t_pause, double t_paused)
@@ -227,7 +290,12 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	uint64_t pending = count_pending(s);
 	int rc;
 
-	rc = send_pending(s);
+	/* a second connection will carry the pages asked for: its token */
+	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
+		return -errno;
+	rc = mig_put_channel(&s->w, MIG_CHANNEL_URGENT, s->token);
+	if (!rc)
+		rc = send_pending(s);
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
 	t_state = send_now_ms();
@@ -260,6 +328,8 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 		l->prog.downtime_ms, t_paused - t_pause, t_state - t_paused, t_sent - t_state,
 		l->prog.downtime_ms - (t_sent - t_pause), (unsigned long long)pending);
 	net_limit_buffers(s->conn.fd, POSTCOPY_SOCKBUF);
+	__atomic_store_n(&s->pc_left, pending, __ATOMIC_RELEASE);
+	s->urgent = urgent_src_start(s);
 
 	rc = serve(s, pending);
 	if (!rc)
@@ -269,6 +339,8 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	if (rc && !s->err[0])
 		snprintf(s->err, sizeof(s->err), "%s", rc == -ECANCELED ? "cancelled" : s->w.err);
 	if (!rc)
-		rc = retpath_wait_ack(&s->rp, 2, ACK_TIMEOUT_MS, s->err, sizeof(s->err));
+		rc = finish(s);
+	urgent_src_stop(s, s->urgent);
+	s->urgent = NULL;
 	return rc ? MIG_POSTCOPY_BROKEN : 0;
 }

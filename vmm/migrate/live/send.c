@@ -477,12 +477,15 @@ static void *sender_thread(void *arg)
 		snprintf(l->summary, sizeof(l->summary),
 			 "migrated to %s with post-copy: %.1f MiB (%llu bytes) in %.0f ms (%.0f "
 			 "MiB/s), paused %.1f ms until the destination ran the VM, then %llu pages "
-			 "followed, %llu asked for by the destination; %llu poisoned pages sent as "
-			 "POISONED, %llu free pages sent as FREE, sender CPU %.0f ms",
+			 "followed, %llu asked for by the destination (%llu over the second "
+			 "connection); %llu poisoned pages sent as POISONED, %llu free pages sent "
+			 "as FREE, sender CPU %.0f ms",
 			 uri, p.bytes / 1048576.0, (unsigned long long)p.bytes, p.elapsed_ms,
 			 p.rate_mib_s, l->prog.downtime_ms, (unsigned long long)p.postcopy_pages,
-			 (unsigned long long)p.requests, (unsigned long long)p.pages_poisoned,
-			 (unsigned long long)p.pages_free, p.cpu_ms);
+			 (unsigned long long)(p.requests + p.urgent_requests),
+			 (unsigned long long)p.urgent_requests,
+			 (unsigned long long)p.pages_poisoned, (unsigned long long)p.pages_free,
+			 p.cpu_ms);
 	} else {
 		l->prog.status = MIG_COMPLETED;
 		snprintf(
@@ -549,6 +552,7 @@ static int start_sender(struct live *l, const struct live_migrate_args *a,
 	s->tls = tls;
 	s->postcopy = a->postcopy;
 	s->max_downtime_ms = a->max_downtime_ms;
+	snprintf(s->uri, sizeof(s->uri), "%s", uri);
 	if (hcb_registered(l->vm, VESSEL_HCB_FREE_PAGES)) {
 		/* the guest direct-maps (and can free) RAM below 4 GiB only */
 		const struct gmem_region *top = &l->vm->mem.regions[l->vm->mem.nr_regions - 1];

@@ -128,15 +128,21 @@ static int run_add(struct sender *s, uint64_t gpa, enum mig_page_kind kind)
 	return rc;
 }
 
+/* A memory error struck the page at gpa while we read it: known from now on. */
+static void read_error_found(struct sender *s, uint64_t gpa)
+{
+	memerr_record(s->l->vm, gpa);
+	vm_log(s->l->vm, "migration: memory error while reading guest page %#llx: sent as POISONED",
+	       (unsigned long long)gpa);
+}
+
 /* The page at gpa had a memory error while we read it: record it, send POISONED. */
 static int send_read_error(struct sender *s, uint64_t gpa)
 {
 	struct mig_progress *p = &s->l->prog;
 	int rc;
 
-	memerr_record(s->l->vm, gpa);
-	vm_log(s->l->vm, "migration: memory error while reading guest page %#llx: sent as POISONED",
-	       (unsigned long long)gpa);
+	read_error_found(s, gpa);
 	rc = send_runs_flush(s);
 	if (!rc)
 		rc = mig_put_page(&s->w, gpa, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
@@ -261,4 +267,35 @@ int send_dirty(struct sender *s, bool skip_holes)
 	}
 	send_update_progress(s);
 	return send_runs_flush(s);
+}
+
+int send_page_to(struct sender *s, struct mig_writer *w, uint64_t gpa, const uint8_t *host,
+		 struct page_counts *n)
+{
+	uint8_t *slot;
+	void *bad;
+	int rc;
+
+	if (memerr_is_poisoned(s->l->vm, gpa)) {
+		n->poisoned++;
+		n->known++;
+		return mig_put_page(w, gpa, MIG_PAGE_POISONED, MIG_POISON_KNOWN, NULL);
+	}
+	rc = mig_run_slot(w, gpa, &slot);
+	if (rc)
+		return rc;
+	if (safe_copy(slot, host, MIG_PAGE_SIZE, &bad) == -EHWPOISON) {
+		mig_run_unslot(w);
+		read_error_found(s, gpa);
+		n->poisoned++;
+		n->on_read++;
+		return mig_put_page(w, gpa, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
+	}
+	if (is_zero(slot)) {
+		mig_run_unslot(w);
+		n->zero++;
+		return mig_put_page(w, gpa, MIG_PAGE_ZERO, MIG_POISON_NONE, NULL);
+	}
+	n->data++;
+	return 0;
 }

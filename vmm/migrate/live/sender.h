@@ -65,7 +65,18 @@ struct sender {
 	bool free_valid;	  /* free_map answers for this pass */
 	bool postcopy;		  /* migrate ... postcopy: switch at once */
 	uint64_t max_downtime_ms; /* 0: stop when the dirty set stops shrinking */
+	char uri[300];
+	/* post-copy (atomic: the urgent thread takes pages too) */
+	uint64_t pc_left;	   /* pending pages not taken yet */
+	unsigned urgent_inflight;  /* pages the urgent thread took and has not sent yet */
+	struct urgent_src *urgent; /* the second connection, or NULL */
+	uint8_t token[MIG_TOKEN_LEN];
 	char err[512];
+};
+
+/* Pages of one kind sent by a thread (merged into the progress at the end). */
+struct page_counts {
+	uint64_t data, zero, poisoned, known, on_read;
 };
 
 /* ---- send_pages.c ---- */
@@ -77,6 +88,14 @@ struct sender {
  * error during the copy makes it POISONED). 0 or -errno (s->w.err).
  */
 int send_page(struct sender *s, uint64_t gpa, const uint8_t *host, bool hole);
+
+/*
+ * send_page_to - one page on writer w, without runs (the post-copy urgent
+ * connection): POISONED, ZERO or DATA as send_page() decides; counted in n.
+ * 0 or -errno (w->err).
+ */
+int send_page_to(struct sender *s, struct mig_writer *w, uint64_t gpa, const uint8_t *host,
+		 struct page_counts *n);
 
 /* send_runs_flush - write out the pending run of ZERO or FREE pages. */
 int send_runs_flush(struct sender *s);
@@ -160,5 +179,28 @@ int postcopy_prepare(struct sender *s);
  */
 #define MIG_POSTCOPY_BROKEN (-10000)
 int postcopy_source(struct sender *s, double t_pause, double t_paused);
+
+/*
+ * postcopy_page - the host address of the page at gpa and whether it was
+ * still pending (then it is no longer: the caller sends it). NULL if gpa is
+ * not RAM.
+ */
+const uint8_t *postcopy_page(struct sender *s, uint64_t gpa, bool *was_pending);
+
+/* postcopy_untake - the page at gpa could not be sent after all: pending again. */
+void postcopy_untake(struct sender *s, uint64_t gpa);
+
+/* ---- urgent_src.c: post-copy's second connection ---- */
+
+/*
+ * urgent_src_start - connect the second connection (to s->uri, TLS like the
+ * first), say which migration it belongs to (CHANNEL, s->token) and answer
+ * its REQUEST records on a thread of its own, past the background stream.
+ * NULL if it cannot be started (requests then come over the main one).
+ */
+struct urgent_src *urgent_src_start(struct sender *s);
+
+/* urgent_src_stop - end it (NULL: nothing); its counts go into the progress. */
+void urgent_src_stop(struct sender *s, struct urgent_src *u);
 
 #endif
