@@ -231,13 +231,7 @@ static void rx_channel(void *ctx, const struct mig_record *rec)
 
 static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
 {
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	int rc = pcd_pending(ctx, rec, err, errlen);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	if (getenv("VESSEL_DBG"))
-		fprintf(stderr, "pending %.2f ms\n", rx_ms_between(&a, &b));
-	return rc;
+	return pcd_pending(ctx, rec, err, errlen);
 }
 
 static const struct mig_recv_ops rx_ops = { .hello = rx_hello,
@@ -464,12 +458,6 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	else
 		rc = receive(l, rx, deadline, limit, err, errlen);
 	if (rc == MIG_RECV_POSTCOPY) {
-		if (getenv("VESSEL_DBG")) {
-			struct timespec tt;
-			clock_gettime(CLOCK_MONOTONIC, &tt);
-			fprintf(stderr, "recv->postcopy %.2f ms after first state\n",
-				rx_ms_between(&rx->t_state, &tt));
-		}
 		rc = pcd_start(rx, err, errlen);
 		if (rc == 0) {
 			clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -578,10 +578,7 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	}
 	pc->left = pc->total;
 	net_limit_buffers(rx->c.fd, SOCKBUF);
-	double T0 = now_ms();
 	rc = punch_pending(pc, err, errlen);
-	if (getenv("VESSEL_DBG"))
-		fprintf(stderr, "punch %.2f ms\n", now_ms() - T0);
 	if (rc)
 		return rc;
 	pc->uffd = uffd_open(err, errlen);
@@ -606,8 +603,6 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	pc->fault_alive = true;
 	__atomic_store_n(&pc->running, true, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &pc->t_run);
-	if (getenv("VESSEL_DBG"))
-		fprintf(stderr, "start %.2f ms\n", now_ms() - T0);
 	rc = rx_send_ack(rx, 0, "running, pages follow");
 	if (rc) {
 		snprintf(err, errlen, "cannot tell the source that the VM runs here: %s",
