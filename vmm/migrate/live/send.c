@@ -243,6 +243,8 @@ static int precopy(struct sender *s)
 				       s->err, sizeof(s->err));
 		if (!rc)
 			rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
+		if (!rc && __atomic_load_n(&l->postcopy_req, __ATOMIC_ACQUIRE))
+			return -EINTR; /* asked for while we waited: honoured */
 		if (rc || dirty <= STOP_PAGES || pass >= MAX_PASSES || s->max_downtime_ms)
 			return rc;
 		prev = dirty;
