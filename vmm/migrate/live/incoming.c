@@ -227,6 +227,8 @@ static void rx_channel(void *ctx, const struct mig_record *rec)
 
 	memcpy(rx->token, rec->u.channel.token, MIG_TOKEN_LEN);
 	rx->has_token = true;
+	if (!rx->urgent) /* admitted while the rest of the stream comes */
+		rx->urgent = urgent_dst_start(rx);
 }
 
 static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
@@ -331,6 +333,7 @@ static struct rx *rx_new(struct live *l, char *err, size_t errlen)
 void rx_free(struct rx *rx)
 {
 	pcd_discard(rx);
+	urgent_dst_stop(rx->urgent);
 	mig_reader_free(&rx->r);
 	mig_writer_free(&rx->w);
 	if (rx->c.ops)

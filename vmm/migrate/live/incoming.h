@@ -37,6 +37,7 @@ struct rx {
 	struct mig_tls_creds *tls; /* its server credentials (live's), or NULL */
 	bool has_token;		   /* a CHANNEL record announced that connection */
 	uint8_t token[MIG_TOKEN_LEN];
+	struct urgent_dst *urgent; /* its thread, from the CHANNEL record on */
 };
 
 /* rx_send_sync / rx_send_request / rx_send_ack - one record to the source,
@@ -84,9 +85,9 @@ struct urgent_dst;
 /*
  * urgent_dst_start - when the source announced a second connection (CHANNEL),
  * start a thread that admits it on rx->lfd (within 30 s; the first record
- * must be the CHANNEL with the same token) and installs the pages that come
- * over it. NULL if there is none to wait for (requests then go over the
- * main connection).
+ * must be the CHANNEL with the same token) and, once post-copy runs
+ * (pcd_start), installs the pages that come over it. NULL if there is none
+ * to wait for (requests then go over the main connection).
  */
 struct urgent_dst *urgent_dst_start(struct rx *rx);
 

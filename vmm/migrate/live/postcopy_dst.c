@@ -57,8 +57,7 @@ struct postcopy_dst {
 	bool running, failed; /* (atomic) */
 	pthread_t fault_thread, recv_thread;
 	bool fault_alive, recv_alive;
-	struct urgent_dst *urgent; /* the second connection, or NULL */
-	struct timespec t_run;	   /* when the VM was let run */
+	struct timespec t_run; /* when the VM was let run */
 	/* faults */
 	uint64_t faults_asked, faults_zero, faults_late; /* late: installed meanwhile */
 	/* latency of asked-for faults */
@@ -280,7 +279,7 @@ static void on_fault(struct postcopy_dst *pc, uint64_t addr)
 			lat_start(pc, pfn);
 			pc->faults_asked++;
 			/* a broken main stream: the receiver sees it */
-			if (urgent_dst_request(pc->urgent, gpa, 1))
+			if (urgent_dst_request(pc->rx->urgent, gpa, 1))
 				rx_send_request(pc->rx, gpa, 1);
 		}
 		return;
@@ -414,9 +413,9 @@ static void *recv_thread(void *arg)
 	unregister_all(pc); /* everything is here: no more faults */
 	stop_fault_thread(pc);
 	rx_send_ack(rx, 0, "all pages in");
-	urgent = urgent_dst_pages(pc->urgent);
-	urgent_dst_stop(pc->urgent);
-	pc->urgent = NULL;
+	urgent = urgent_dst_pages(rx->urgent);
+	urgent_dst_stop(rx->urgent);
+	rx->urgent = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	lat_summary(pc, lat, sizeof(lat));
@@ -462,8 +461,8 @@ int pcd_pending(struct rx *rx, const struct mig_record *rec, char *err, size_t e
 	const struct poison_set *ps = &rx->l->vm->memerr->poison;
 	struct postcopy_dst *pc;
 
-	if (!rx->pc)
-		rx->pc = pc_new(rx);
+	if (!rx->pc) /* the second connection's thread reads it (pcd_running) */
+		__atomic_store_n(&rx->pc, pc_new(rx), __ATOMIC_RELEASE);
 	pc = rx->pc;
 	if (!pc) {
 		snprintf(err, errlen, "out of memory for the post-copy bitmaps");
@@ -542,8 +541,10 @@ static void pc_free(struct postcopy_dst *pc)
 		shutdown(pc->rx->c.fd, SHUT_RDWR); /* a blocked read returns */
 		pthread_join(pc->recv_thread, NULL);
 	}
-	stop_fault_thread(pc);
-	urgent_dst_stop(pc->urgent);
+	stop_fault_thread(pc); /* it asks over the second connection */
+	/* which installs pages with pc->uffd */
+	urgent_dst_stop(pc->rx->urgent);
+	pc->rx->urgent = NULL;
 	if (pc->uffd >= 0) {
 		unregister_all(pc);
 		close(pc->uffd);
@@ -570,8 +571,10 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 	const struct gmem *m = &rx->l->vm->mem;
 	int rc;
 
-	if (!pc)
-		pc = rx->pc = pc_new(rx); /* nothing pending: post-copy of nothing */
+	if (!pc) { /* nothing pending: post-copy of nothing */
+		pc = pc_new(rx);
+		__atomic_store_n(&rx->pc, pc, __ATOMIC_RELEASE);
+	}
 	if (!pc) {
 		snprintf(err, errlen, "out of memory for the post-copy bitmaps");
 		return -ENOMEM;
@@ -595,13 +598,14 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -errno;
 	}
+	/* before the first fault can be asked for: its answer is installed */
+	__atomic_store_n(&pc->running, true, __ATOMIC_RELEASE);
 	rc = -pthread_create(&pc->fault_thread, NULL, fault_thread, pc);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the fault thread: %s", strerror(-rc));
 		return rc;
 	}
 	pc->fault_alive = true;
-	__atomic_store_n(&pc->running, true, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &pc->t_run);
 	rc = rx_send_ack(rx, 0, "running, pages follow");
 	if (rc) {
@@ -609,7 +613,6 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 			 strerror(-rc));
 		return rc;
 	}
-	pc->urgent = urgent_dst_start(rx);
 	rc = -pthread_create(&pc->recv_thread, NULL, recv_thread, pc);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the receiver thread: %s", strerror(-rc));
@@ -622,7 +625,9 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 
 bool pcd_running(const struct rx *rx)
 {
-	return rx->pc && __atomic_load_n(&rx->pc->running, __ATOMIC_ACQUIRE);
+	const struct postcopy_dst *pc = __atomic_load_n(&rx->pc, __ATOMIC_ACQUIRE);
+
+	return pc && __atomic_load_n(&pc->running, __ATOMIC_ACQUIRE);
 }
 
 bool pcd_active(struct live *l)

@@ -283,6 +283,13 @@ static int finish(struct sender *s)
 	}
 }
 
+int postcopy_announce(struct sender *s)
+{
+	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
+		return -errno;
+	return mig_put_channel(&s->w, MIG_CHANNEL_URGENT, s->token);
+}
+
 int postcopy_source(struct sender *s, double t_pause, double t_paused)
 {
 	struct live *l = s->l;
@@ -290,10 +297,7 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	uint64_t pending = count_pending(s);
 	int rc;
 
-	/* a second connection will carry the pages asked for: its token */
-	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
-		return -errno;
-	rc = mig_put_channel(&s->w, MIG_CHANNEL_URGENT, s->token);
+	rc = s->urgent ? 0 : postcopy_announce(s); /* migrate-start-postcopy */
 	if (!rc)
 		rc = send_pending(s);
 	if (!rc)
@@ -329,7 +333,9 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 		l->prog.downtime_ms - (t_sent - t_pause), (unsigned long long)pending);
 	net_limit_buffers(s->conn.fd, POSTCOPY_SOCKBUF);
 	__atomic_store_n(&s->pc_left, pending, __ATOMIC_RELEASE);
-	s->urgent = urgent_src_start(s);
+	__atomic_store_n(&s->pc_serving, true, __ATOMIC_RELEASE);
+	if (!s->urgent)
+		s->urgent = urgent_src_start(s);
 
 	rc = serve(s, pending);
 	if (!rc)

@@ -402,6 +402,11 @@ static int run_migration(struct sender *s, const char *uri)
 		rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 		if (rc)
 			return rc;
+		/* the second connection comes up while the dataless pages go */
+		rc = postcopy_announce(s);
+		if (rc)
+			return wfail(s, rc);
+		s->urgent = urgent_src_start(s);
 		mark_all(s);
 		return switch_to_postcopy(s);
 	}
@@ -442,6 +447,8 @@ static void *sender_thread(void *arg)
 	pthread_mutex_lock(&l->lock);
 	l->sock = -1;
 	pthread_mutex_unlock(&l->lock);
+	urgent_src_stop(s, s->urgent); /* post-copy's second connection, if any */
+	s->urgent = NULL;
 	if (s->conn.fd >= 0)
 		shutdown(s->conn.fd, SHUT_RDWR); /* the return channel's read ends */
 	retpath_stop(&s->rp);

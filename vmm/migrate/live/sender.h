@@ -68,6 +68,7 @@ struct sender {
 	char uri[300];
 	/* post-copy (atomic: the urgent thread takes pages too) */
 	uint64_t pc_left;	   /* pending pages not taken yet */
+	bool pc_serving;	   /* the destination runs the VM: requests are answered */
 	unsigned urgent_inflight;  /* pages the urgent thread took and has not sent yet */
 	struct urgent_src *urgent; /* the second connection, or NULL */
 	uint8_t token[MIG_TOKEN_LEN];
@@ -162,6 +163,12 @@ int retpath_failed(struct retpath *rp, char *err, size_t errlen);
 /* ---- postcopy_src.c ---- */
 
 /*
+ * postcopy_announce - a second connection will carry the pages the
+ * destination asks for: a fresh token, in a CHANNEL record. 0 or -errno.
+ */
+int postcopy_announce(struct sender *s);
+
+/*
  * postcopy_prepare - while the guest runs, before the pause: send the pages
  * still to be sent that need no data (POISONED, FREE, holes as ZERO); the
  * bits left are data. 0 or -errno (s->w.err).
@@ -195,7 +202,9 @@ void postcopy_untake(struct sender *s, uint64_t gpa);
 /*
  * urgent_src_start - connect the second connection (to s->uri, TLS like the
  * first), say which migration it belongs to (CHANNEL, s->token) and answer
- * its REQUEST records on a thread of its own, past the background stream.
+ * its REQUEST records on a thread of its own, past the background stream,
+ * once s->pc_serving is set (a REQUEST before the switch ends it). Called
+ * after postcopy_announce(), before the pause for `migrate --postcopy`.
  * NULL if it cannot be started (requests then come over the main one).
  */
 struct urgent_src *urgent_src_start(struct sender *s);

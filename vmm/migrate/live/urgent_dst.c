@@ -4,12 +4,14 @@
  *
  * The main connection carries the background pages: a page a vCPU waits for
  * would queue behind what its socket buffers hold. So the source opens a
- * second connection once the destination runs the VM (announced on the main
- * stream by a CHANNEL record with a random token): requests go out on it
- * and the pages asked for come back on it, past the background stream. It
- * is admitted on the same listener as the first (TLS and all), and its first
- * record must be the same CHANNEL. Until it is up, or if it fails, requests
- * go over the main connection as before.
+ * second connection, announced on the main stream by a CHANNEL record with
+ * a random token (for `migrate --postcopy` before the pause, so that it is
+ * up when the VM starts here; for migrate-start-postcopy during the pause):
+ * once the VM runs here, requests go out on it and the pages asked for come
+ * back on it, past the background stream. It is admitted on the same
+ * listener as the first (TLS and all), and its first record must be the
+ * same CHANNEL; a page that comes on it before post-copy runs is refused. Until it is up, or if it
+ * fails, requests go over the main connection as before.
  */
 #include "migrate/live/incoming.h"
 
@@ -98,6 +100,12 @@ static int install(struct urgent_dst *u, const struct mig_record *rec, char *err
 	struct rx *rx = u->rx;
 	int rc = 0;
 
+	/* pages come only as answers, and nothing is asked before the VM runs */
+	if (!pcd_running(rx)) {
+		snprintf(err, errlen, "a %s record before post-copy began",
+			 mig_rec_type_name(rec->type));
+		return -EPROTO;
+	}
 	switch (rec->type) {
 	case MIG_REC_PAGES:
 		u->pages += rec->u.pages.npages;

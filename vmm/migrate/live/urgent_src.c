@@ -79,6 +79,9 @@ static int answer(struct urgent_src *u, uint64_t gpa, uint32_t npages)
 	struct sender *s = u->s;
 	int rc = 0;
 
+	/* the connection is up before the switch; the pending set is not */
+	if (!__atomic_load_n(&s->pc_serving, __ATOMIC_ACQUIRE))
+		return -EPROTO;
 	u->requests++;
 	for (uint32_t i = 0; i < npages && !rc; i++) {
 		uint64_t g = gpa + (uint64_t)i * MIG_PAGE_SIZE;
