@@ -13,7 +13,15 @@
  *
  * Then the verification time of a generated 1000-instruction program
  * (bounded memory accesses, data-dependent branches, stack spills, a
- * bounded loop): best and median of 200 loads.
+ * bounded loop): best and median of 200 loads; of the independent
+ * if-blocks programs of tests/ebpf/c/if_blocks.c (issue 10; the object is
+ * the second argument); of adversarial shapes (tests/ebpf/advgen.h) and a
+ * grid of them.
+ *
+ *   ebpf-bench PROGS.o IF_BLOCKS.o       everything
+ *   ebpf-bench --if-blocks IF_BLOCKS.o   the if-blocks programs only
+ *   ebpf-bench --adversarial SPEC...     given generated shapes
+ *   ebpf-bench --adversarial-grid        the grid
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -245,6 +253,58 @@ static double cpu_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/*
+ * Issue 10: the programs of tests/ebpf/c/if_blocks.c, each loaded 50 times
+ * (its 72-byte context as in the verifier corpus): best and median CPU time
+ * of ebpf_prog_load_elf, work units, and the verdict. Returns 1 if the
+ * object cannot be read.
+ */
+static int bench_if_blocks(const char *path)
+{
+	static const char *const secs[] = { "if20",	"if40",	      "if64",	 "bits40",
+					    "nested40", "call40",     "stack40", "helper40",
+					    "index40",	"index40_oob" };
+	uint8_t mem[72];
+	size_t len;
+	void *obj = slurp(path, &len);
+	struct testenv te;
+
+	if (!obj || testenv_init(&te, LAYOUT_MEM, mem, sizeof(mem))) {
+		printf("if-blocks: cannot read %s\n", path);
+		free(obj);
+		return 1;
+	}
+	for (int i = 0; i < 72; i++)
+		mem[i] = (uint8_t)(i * 37 + 11);
+	printf("\nverification of independent if-blocks (tests/ebpf/c/if_blocks.c, "
+	       "CPU time, 50 loads):\n%-12s %9s %9s %9s %9s  %s\n",
+	       "program", "units", "insns", "best ms", "median ms", "result");
+	for (size_t k = 0; k < sizeof(secs) / sizeof(secs[0]); k++) {
+		char sec[64];
+		double t[50];
+		struct ebpf_verify_stats st = { 0 };
+		struct ebpf_error err = { 0 };
+		int rc = 0;
+
+		snprintf(sec, sizeof(sec), "blocks/%s", secs[k]);
+		for (int i = 0; i < 50; i++) {
+			struct ebpf_prog *prog = NULL;
+			double c0 = cpu_ns();
+
+			rc = ebpf_prog_load_elf(te.env, obj, len, sec, &prog, &err);
+			t[i] = cpu_ns() - c0;
+			ebpf_verify_last_stats(&st);
+			ebpf_prog_free(prog);
+		}
+		qsort(t, 50, sizeof(t[0]), cmp_double);
+		printf("%-12s %9" PRIu64 " %9" PRIu64 " %9.3f %9.3f  %.60s\n", secs[k], st.work,
+		       st.insns, t[0] / 1e6, t[25] / 1e6, rc ? err.msg : "accept");
+	}
+	testenv_free(&te);
+	free(obj);
+	return 0;
+}
+
 struct adv_result {
 	int n, rc;
 	double wall_ms, cpu_ms;
@@ -319,6 +379,15 @@ static const char *const adv_named[] = {
 	"frames=1 loop=1",
 	"chain=60000",
 	"chain=30000 frames=8 spills=64 branches=30",
+	/* issue 10: independent if-blocks, and the walks of pruning */
+	"ifs=40",
+	"ifs=500",
+	"ifs=40 frames=8 spills=64",
+	"ifs=40 use=1",
+	"ifs=200 use=1",
+	"spills=64 marks=16000",
+	"frames=8 spills=64 marks=16000",
+	"straight=10000",
 };
 
 static void bench_adversarial_named(void)
@@ -400,6 +469,8 @@ int main(int argc, char **argv)
 		bench_adversarial_grid();
 		return 0;
 	}
+	if (argc > 2 && !strcmp(argv[1], "--if-blocks"))
+		return bench_if_blocks(argv[2]);
 	if (argc > 1 && !strcmp(argv[1], "--verify-only")) {
 		for (int i = 0; i < 20; i++)
 			bench_verify();
@@ -431,6 +502,7 @@ int main(int argc, char **argv)
 	bad |= bench_program(env, elf, len, "scan");
 	bad |= bench_program(env, elf, len, "hash");
 	bad |= bench_verify();
+	bad |= bench_if_blocks(argc > 2 ? argv[2] : "build/ebpf/c/if_blocks.o");
 	bench_adversarial_named();
 	bench_adversarial_grid();
 	free(elf);

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
+ * Relevance and liveness of registers, computed once per program.
+ *
+ * Liveness: live[i] has bit r set if register r may be read (its type or
+ * value checked) on some path from instruction i before it is written.
+ * Explored checkpoints are compared on live registers only (vstate.c).
+ *
  * Relevance: rel[i] has bit r set if the value register r holds before
  * instruction i may, on some path, flow into something the verifier checks
  * or decides on: a jump condition, a memory access base or pointer offset,
@@ -7,21 +13,27 @@
  * reloaded with its bounds), or a function's result. Everything else (e.g. an
  * accumulator that only ends up in r0 of the main program) cannot change
  * which paths are feasible or whether a check passes, so states that differ
- * only there are equivalent for pruning (vstate.c).
+ * only there are equivalent for infinite-loop detection (vstate.c; explored
+ * checkpoints use the finer marks of precision.c).
  *
- * A backward may-analysis to a fixpoint, solved with a worklist: when an
- * instruction's set grows, only its predecessors are looked at again. Sets
- * only grow (11 bits), so each instruction is visited at most 12 times per
- * predecessor edge: linear in the program. (Repeated sweeps over the whole
- * program needed one sweep per backward jump on the way from a use to a
- * definition: quadratic, 20 s for a chain of 60000 jumps.)
+ * Both are backward may-analyses to a fixpoint, solved together with a
+ * worklist: when an instruction's sets grow, only its predecessors are
+ * looked at again. Sets only grow (2 x 11 bits), so each instruction is
+ * visited at most 23 times per predecessor edge: linear in the program.
+ * (Repeated sweeps over the whole program needed one sweep per backward
+ * jump on the way from a use to a definition: quadratic, 20 s for a chain
+ * of 60000 jumps.)
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "verifier.h"
 
-static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out, uint16_t *kill)
+/*
+ * Liveness: the registers instruction `in` reads (its type or value, for
+ * any check), and in *kill those it overwrites without reading.
+ */
+static uint16_t live_uses(const struct verifier *v, const struct ebpf_insn *in, uint16_t *kill)
 {
 	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
 	uint16_t d = (uint16_t)(1u << in->dst), s = (uint16_t)(1u << in->src);
@@ -33,10 +45,10 @@ static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out,
 	case EBPF_ALU64:
 		if (op == EBPF_MOV) {
 			*kill = d;
-			return (out & d) && x ? s : 0;
+			return x ? s : 0;
 		}
-		if (!(out & d))
-			return 0; /* the result matters nowhere (even if a pointer) */
+		if (op == EBPF_NEG || op == EBPF_END)
+			return d; /* END's source bit is the byte order */
 		return (uint16_t)(d | (x ? s : 0));
 	case EBPF_LD:
 		*kill = d;
@@ -51,16 +63,46 @@ static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out,
 			return (uint16_t)(d | s | 1u);
 		return (uint16_t)(d | s);
 	}
-	/* jumps */
 	if (op == EBPF_JA)
 		return 0;
 	if (op == EBPF_EXIT)
-		return in_main ? 0 : 1u;
+		return 1u;
 	if (op == EBPF_CALL) {
+		uint16_t use = 0x3e; /* a local call: r1-r5 may be arguments */
+
 		*kill = 0x3f; /* r0-r5 are replaced or clobbered */
-		return 0x3e;  /* r1-r5: arguments */
+		if (in->src != EBPF_PSEUDO_CALL_LOCAL) {
+			const struct ebpf_helper *h = ebpf_env_helper(v->env, (uint32_t)in->imm);
+
+			use = 0;
+			for (int a = 0; a < 5; a++)
+				if (h->args[a] != EBPF_ARG_NONE)
+					use |= (uint16_t)(2u << a);
+		}
+		return use;
 	}
 	return (uint16_t)(d | (x ? s : 0));
+}
+
+/*
+ * Relevance: of the registers instruction `in` reads (live_use), those whose
+ * values it passes on to something that may matter, given the registers
+ * that matter after it (out): an ALU result that matters nowhere makes its
+ * inputs irrelevant (even a pointer's), main's r0 at exit is irrelevant, a
+ * call passes on r1-r5.
+ */
+static uint16_t rel_uses(const struct ebpf_insn *in, bool in_main, uint16_t out, uint16_t live_use)
+{
+	unsigned cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+	bool jmp = cls == EBPF_JMP || cls == EBPF_JMP32;
+
+	if (cls == EBPF_ALU || cls == EBPF_ALU64)
+		return out & (1u << in->dst) ? live_use : 0;
+	if (jmp && op == EBPF_EXIT)
+		return in_main ? 0 : live_use;
+	if (jmp && op == EBPF_CALL)
+		return 0x3e;
+	return live_use;
 }
 
 /*
@@ -146,6 +188,7 @@ int vfy_compute_relevance(struct verifier *v)
 	vfy_charge(v, 2 * n);
 	/* every instruction once, the last first (popped in reverse order) */
 	memset(v->rel, 0, n * sizeof(*v->rel));
+	memset(v->live, 0, n * sizeof(*v->live));
 	for (size_t k = 0; k < n; k++) {
 		if (half[k])
 			continue;
@@ -155,17 +198,22 @@ int vfy_compute_relevance(struct verifier *v)
 	while (nwork) {
 		size_t k = work[--nwork], succ[2];
 		int ns = successors(insns, n, k, succ);
-		uint16_t out = 0, kill, use, nv;
+		uint16_t out = 0, lout = 0, kill, use, nv, nl;
 
 		queued[k] = 0;
 		vfy_charge(v, 1);
-		for (int s = 0; s < ns; s++)
+		for (int s = 0; s < ns; s++) {
 			out |= v->rel[succ[s]];
-		use = rel_uses(&insns[k], in_main[k], out, &kill);
+			lout |= v->live[succ[s]];
+		}
+		use = live_uses(v, &insns[k], &kill);
+		nl = (uint16_t)((lout & ~kill) | use);
+		use = rel_uses(&insns[k], in_main[k], out, use);
 		nv = (uint16_t)((out & ~kill) | use);
-		if (nv == v->rel[k])
+		if (nv == v->rel[k] && nl == v->live[k])
 			continue;
 		v->rel[k] = nv;
+		v->live[k] = nl;
 		for (uint32_t p = pstart[k]; p < pstart[k + 1]; p++) {
 			if (queued[preds[p]])
 				continue;

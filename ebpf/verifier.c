@@ -157,6 +157,10 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 		if (op == EBPF_ADD && !(dp && sp)) {
 			struct reg p = dp ? *d : srcv, s = dp ? srcv : *d;
 
+			/* the offset depends on the number's value */
+			if ((x || !dp) &&
+			    (rc = vfy_mark_precise(v, (uint16_t)(1u << (dp ? in->src : in->dst)))))
+				return rc;
 			p.b = bounds_alu(EBPF_ADD, false, p.b, s.b);
 			if ((rc = check_ptr_off(v, &p.b, in->dst)))
 				return rc;
@@ -165,6 +169,8 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 			return 0;
 		}
 		if (op == EBPF_SUB && dp && !sp) {
+			if (x && (rc = vfy_mark_precise(v, (uint16_t)(1u << in->src))))
+				return rc;
 			d->b = bounds_alu(EBPF_SUB, false, d->b, srcv.b);
 			return check_ptr_off(v, &d->b, in->dst);
 		}
@@ -215,6 +221,7 @@ static int do_local_call(struct verifier *v, const struct ebpf_insn *in)
 	memset(callee, 0, offsetof(struct vframe, spill)); /* no spills */
 	vfy_charge(v, offsetof(struct vframe, spill) / WORK_COPY_BYTES);
 	callee->callsite = v->idx;
+	callee->written = ~0ull; /* a new frame: nothing of it is older */
 	for (int r = 1; r <= 5; r++)
 		callee->regs[r] = caller->regs[r];
 	callee->regs[10].type = T_STACK;
@@ -322,26 +329,34 @@ static bool ptr_in_object(struct verifier *v, const struct reg *p)
 	return p->b.smin >= 0 && p->b.smax <= (int64_t)vfy_obj_size(v, p, &w, &name);
 }
 
-/* give every copy of r (same id) the bounds just learned on r */
-static void propagate_id(struct verifier *v, struct vstate *st, const struct reg *r)
+/* give every copy of r (same id) the bounds just learned on r; returns
+ * how many copies there are besides r */
+static int propagate_id(struct verifier *v, struct vstate *st, const struct reg *r)
 {
+	int copies = 0;
+
 	if (r->type != T_SCALAR || !r->id)
-		return;
+		return 0;
 	for (int f = 0; f < st->nframes; f++) {
 		struct vframe *fr = &st->fr[f];
 
 		vfy_charge(v, 11);
 		for (int k = 0; k < 11; k++)
-			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id)
+			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id) {
+				copies += &fr->regs[k] != r;
 				fr->regs[k].b = r->b;
+			}
 		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1) {
 			int k = __builtin_ctzll(sl);
 
 			vfy_charge(v, 1);
-			if (fr->spill[k].type == T_SCALAR && fr->spill[k].id == r->id)
+			if (fr->spill[k].type == T_SCALAR && fr->spill[k].id == r->id) {
+				copies++;
 				fr->spill[k].b = r->b;
+			}
 		}
 	}
+	return copies;
 }
 
 static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *taken_only,
@@ -351,7 +366,7 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 	unsigned op = EBPF_OP(in->code);
 	struct reg sv, *d, *s;
 	bool t_ok, f_ok;
-	int rc;
+	int rc, copies = 0;
 
 	if ((rc = vfy_check_readable(v, in->dst)))
 		return rc;
@@ -383,18 +398,26 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 
 		t_ok = refine(op, j32, td, ts);
 		if (t_ok) {
-			propagate_id(v, taken, td);
+			copies += propagate_id(v, taken, td);
 			if (x)
-				propagate_id(v, taken, ts);
+				copies += propagate_id(v, taken, ts);
 		}
 	}
 	s = x ? R(v, in->src) : &sv;
 	f_ok = refine(jmp_negate(op), j32, d, s);
 	if (f_ok) {
-		propagate_id(v, v->cur, d);
+		copies += propagate_id(v, v->cur, d);
 		if (x)
-			propagate_id(v, v->cur, s);
+			copies += propagate_id(v, v->cur, s);
 	}
+	/*
+	 * The paths explored depend on the operands' values if a side is
+	 * impossible; copies of them get bounds computed from both. Either
+	 * way the operands' values are relied on (precision.c).
+	 */
+	if ((!t_ok || !f_ok || copies) &&
+	    (rc = vfy_mark_precise(v, (uint16_t)(1u << in->dst | (x ? 1u << in->src : 0)))))
+		return rc;
 	*taken_only = t_ok && !f_ok;
 	*fall_only = f_ok && !t_ok;
 	if (!t_ok && !f_ok)
@@ -505,6 +528,14 @@ static int explore(struct verifier *v)
 		vfy_charge(v, WORK_INSN);
 		if ((rc = vfy_check_budget(v)))
 			goto out;
+		if ((rc = vfy_hist_push(v))) {
+			if (rc == -E2BIG)
+				vfy_fail(v,
+					 "program too complex: more than %u MiB of states and "
+					 "path history (a path of %zu instructions)",
+					 MAX_MEMORY >> 20, v->nhist);
+			goto out;
+		}
 		if (v->is_prune[v->idx]) {
 			rc = vfy_visit_prune_point(v);
 			if (rc < 0)
@@ -535,6 +566,28 @@ out:
 	return rc;
 }
 
+/*
+ * A prune point (where checkpoints are stored) at least every PRUNE_EVERY
+ * instructions of straight-line code, besides jump targets: backtracking
+ * (precision.c) walks a path back to the nearest checkpoint at least, so
+ * with no checkpoint in a long stretch, every value the verifier relies on
+ * there would walk back all of it (quadratic: 15,000 instructions of
+ * index arithmetic ran out of budget).
+ */
+#define PRUNE_EVERY 64
+
+static void add_prune_points(struct verifier *v)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < v->n; i += v->insns[i].code == EBPF_OPC_LDDW ? 2 : 1) {
+		if (v->is_prune[i] || i - last >= PRUNE_EVERY) {
+			v->is_prune[i] = v->is_prune[i] ? v->is_prune[i] : 1;
+			last = i;
+		}
+	}
+}
+
 int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
 		struct ebpf_error *err, struct ebpf_verify_stats *stats)
 {
@@ -543,8 +596,9 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 
 	v.is_prune = malloc(n);
 	v.rel = malloc(n * sizeof(*v.rel));
+	v.live = malloc(n * sizeof(*v.live));
 	v.seen = calloc(n, sizeof(*v.seen));
-	if (!v.is_prune || !v.seen || !v.rel) {
+	if (!v.is_prune || !v.seen || !v.rel || !v.live) {
 		ebpf_fail(err, -1, "out of memory");
 		goto out;
 	}
@@ -553,6 +607,7 @@ int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_
 	vfy_charge(&v, (uint64_t)n * 80 / WORK_FRESH_BYTES);
 	rc = ebpf_check_cfg(env, insns, n, v.is_prune, err);
 	if (!rc) {
+		add_prune_points(&v);
 		rc = vfy_idmap_init(&v);
 		if (!rc)
 			rc = vfy_compute_relevance(&v);
@@ -565,8 +620,10 @@ out:
 	vfy_arena_release(&v);
 	free(v.is_prune);
 	free(v.rel);
+	free(v.live);
 	free(v.seen);
 	free(v.stack);
+	free(v.hist);
 	if (stats) {
 		stats->insns = v.processed;
 		stats->states = v.nstates;

@@ -74,6 +74,8 @@ struct vframe {
 	int callsite;	  /* index of the call that created it; -1 for main */
 	uint64_t init;	  /* bit k: slot k holds a spill or some data byte */
 	uint64_t spilled; /* bit k: slot k holds the spilled register spill[k] */
+	uint64_t written; /* bit k: slot k was overwritten whole since the
+			   * path's newest checkpoint (liveness.c) */
 	struct reg regs[11];
 	uint8_t misc[EBPF_STACK_SIZE / 8];     /* slot not spilled: bit j set if
 						* byte j holds data */
@@ -99,6 +101,29 @@ struct vstate {
 #define FRAME_HEAD offsetof(struct vframe, spill)
 
 /*
+ * A frame of a packed state: the initialised registers and the spilled
+ * registers only, in order (a frame with six registers and two spills takes
+ * 0.6 KiB instead of 4.3). The marks are those of a checkpoint (see
+ * "Pruning" in docs/ebpf.md): filled while the paths below it are explored,
+ * complete once they all are.
+ */
+struct pframe {
+	int callsite;
+	uint16_t regs;	    /* bit r: register r is initialised (stored in r[]) */
+	uint16_t scalars;   /* bit r: register r is a number */
+	uint16_t prec_regs; /* numbers whose value some path below relied on */
+	uint64_t init, spilled;
+	uint64_t sspilled;   /* spilled numbers */
+	uint64_t prec_slots; /* spilled numbers some path below relied on */
+	uint64_t live;	     /* slots some path below read before overwriting */
+	uint64_t wr;	     /* slots overwritten whole on the way from the
+			      * parent checkpoint (pending branch: since the
+			      * owner; vframe.written) */
+	uint8_t misc[EBPF_STACK_SIZE / 8];
+	struct reg r[]; /* popcount(regs) registers, then popcount(spilled) */
+};
+
+/*
  * A stored state (checkpoint or pending branch), packed (vstate.c): frames
  * of variable size, without uninitialised registers and unused slots.
  */
@@ -114,21 +139,43 @@ struct checkpoint {
 	struct checkpoint *next;   /* same instruction */
 	long branches;		   /* live paths below; 0 = explored */
 	uint32_t hits, misses;	   /* comparisons since explored */
+	uint32_t hpos;		   /* its instruction's entry in the path history */
 	struct packed st;	   /* last: variable size */
 };
+
+static inline struct pframe *packed_frame(const struct packed *p, int f)
+{
+	return (struct pframe *)((char *)p + p->off[f]);
+}
 
 /* a branch waiting to be explored */
 struct pending {
 	struct packed *st;
 	struct checkpoint *owner;
+	uint32_t hlen; /* entries of the path history it continues */
 };
+
+/*
+ * One instruction of the current path, for backtracking (precision.c): the
+ * frame it ran in and, for an 8-byte spill or reload, the stack slot (of
+ * any frame: a callee may spill into its caller's stack through a pointer).
+ */
+struct hent {
+	int32_t insn;
+	uint8_t frame;
+	uint8_t sframe, slot;
+	uint8_t flags;
+};
+#define H_SPILL	 1 /* an 8-byte aligned store: the slot now holds a spill */
+#define H_RELOAD 2 /* an 8-byte reload of the spill in the slot */
 
 /* stored states are allocated in multiples of BLOCK_ALIGN bytes and freed
  * blocks are recycled by size */
 #define BLOCK_ALIGN 128
+#define PFRAME_MAX  (sizeof(struct pframe) + (11 + EBPF_STACK_SIZE / 8) * sizeof(struct reg))
 #define NBLOCK_CLASS                                                                               \
 	((offsetof(struct checkpoint, st) + sizeof(struct packed) +                                \
-	  EBPF_MAX_FRAMES * sizeof(struct vframe)) /                                               \
+	  EBPF_MAX_FRAMES * PFRAME_MAX) /                                                          \
 		 BLOCK_ALIGN +                                                                     \
 	 2)
 
@@ -139,6 +186,7 @@ struct verifier {
 	struct ebpf_error *err;
 	uint8_t *is_prune;
 	uint16_t *rel;			 /* per instruction: registers whose values matter */
+	uint16_t *live;			 /* per instruction: registers read before written */
 	struct checkpoint **seen;	 /* per instruction */
 	struct chunk *chunks;		 /* arena: checkpoints and working states */
 	void *free_blocks[NBLOCK_CLASS]; /* recycled blocks, by size / BLOCK_ALIGN */
@@ -151,6 +199,8 @@ struct verifier {
 	uint32_t next_id;
 	struct vstate *cur;
 	struct checkpoint *owner;
+	struct hent *hist; /* the current path, one entry per instruction */
+	size_t nhist, caphist;
 	int idx; /* instruction being checked */
 };
 
@@ -229,6 +279,38 @@ int vfy_compute_relevance(struct verifier *v);
 int vfy_idmap_init(struct verifier *v);
 void *vfy_arena_alloc(struct verifier *v, size_t size);
 void vfy_arena_release(struct verifier *v);
+
+/* precision.c */
+/* record the instruction about to be checked in the path history;
+ * 0 or -E2BIG (out of memory budget) / -ENOMEM */
+int vfy_hist_push(struct verifier *v);
+/* the instruction being checked spills into or reloads from slot k of
+ * frame f (H_SPILL / H_RELOAD) */
+static inline void vfy_hist_note(struct verifier *v, unsigned flags, int f, int k)
+{
+	struct hent *e = &v->hist[v->nhist - 1];
+
+	e->flags = (uint8_t)flags;
+	e->sframe = (uint8_t)f;
+	e->slot = (uint8_t)k;
+}
+/*
+ * The verifier relies on the values of numbers `regs` (a mask of registers
+ * of the current frame) in the state before the instruction being checked:
+ * mark them, and every number they were computed from, precise in the
+ * checkpoints of the current path. 0 or -E2BIG (work budget spent).
+ */
+int vfy_mark_precise(struct verifier *v, uint16_t regs);
+/* the current state was pruned by explored checkpoint o: the numbers o's
+ * proof relied on are relied on here too (masks: what was compared) */
+int vfy_propagate_precision(struct verifier *v, const struct packed *o, const uint16_t *regs);
+
+/* liveness.c */
+/* slots `slots` of frame f are read by the instruction being checked */
+int vfy_mark_read(struct verifier *v, int f, uint64_t slots);
+/* the current state was pruned by explored checkpoint o: what o's paths
+ * read is read here too */
+int vfy_propagate_liveness(struct verifier *v, const struct packed *o);
 
 /* vmem.c */
 uint32_t vfy_obj_size(struct verifier *v, const struct reg *p, bool *writable, const char **name);

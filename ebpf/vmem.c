@@ -74,6 +74,24 @@ static int stack_check_read(struct verifier *v, const struct vframe *f, int64_t 
 	return 0;
 }
 
+/* the slots that bytes [from, to) of a stack touch (from < to) */
+static uint64_t slot_range(int64_t from, int64_t to)
+{
+	int lo = (int)(from / 8), hi = (int)((to - 1) / 8);
+
+	if (to <= from)
+		return 0;
+	return (hi == 63 ? ~0ull : (1ull << (hi + 1)) - 1) & ~((1ull << lo) - 1);
+}
+
+/* the slots that bytes [from, to) of a stack cover whole */
+static uint64_t slots_covered(int64_t from, int64_t to)
+{
+	from = (from + 7) / 8 * 8;
+	to = to / 8 * 8;
+	return from < to ? slot_range(from, to) : 0;
+}
+
 /* slot k's spilled register is partly overwritten: its bytes become data */
 static void stack_unspill(struct vframe *f, int k)
 {
@@ -117,6 +135,13 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 					lo, hi);
 		if (!bounds_is_const(&p->b) && acc != ACC_READ)
 			return vfy_fail(v, "variable-offset stack write via r%d", preg);
+		if (acc != ACC_WRITE) {
+			int64_t b1 = hi + EBPF_STACK_SIZE;
+			int rc = vfy_mark_read(v, p->frame, slot_range(base, b1));
+
+			if (rc)
+				return rc;
+		}
 		if (acc == ACC_READ) {
 			int64_t b0 = base, b1 = hi + EBPF_STACK_SIZE;
 			int rc;
@@ -125,6 +150,7 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 			if (out && bounds_is_const(&p->b) && size == 8 && (b0 & 7) == 0 &&
 			    stack_byte(f, b0) == S_SPILL) {
 				*out = f->spill[b0 / 8];
+				vfy_hist_note(v, H_RELOAD, p->frame, (int)(b0 / 8));
 				return 0;
 			}
 			if ((rc = stack_check_read(v, f, b0, b1)))
@@ -166,6 +192,8 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 			f->spill[base / 8] = *val;
 			f->spilled |= 1ull << (base / 8);
 			f->init |= 1ull << (base / 8);
+			f->written |= 1ull << (base / 8);
+			vfy_hist_note(v, H_SPILL, p->frame, (int)(base / 8));
 		} else if (acc == ACC_WRITE && val) {
 			stack_set_misc(f, base, base + (int64_t)size);
 		}
@@ -348,6 +376,9 @@ int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 				return vfy_fail(
 					v, "helper %s: size r%d is not bounded (max %" PRIu64 ")",
 					h->name, r + 1, sz->b.umax);
+			/* the buffer checks below rely on the size's bounds */
+			if ((rc = vfy_mark_precise(v, (uint16_t)(1u << (r + 1)))))
+				return rc;
 			if (reg->type == T_STACK && !bounds_is_const(&reg->b))
 				return vfy_fail(v, "helper %s: variable-offset stack buffer r%d",
 						h->name, r);
@@ -389,6 +420,7 @@ int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 					stack_unspill(f, (int)k);
 				}
 				stack_set_misc(f, lo, lo + (int64_t)sz->b.umin);
+				f->written |= slots_covered(lo, lo + (int64_t)sz->b.umin);
 			} else {
 				struct reg dummy;
 

@@ -82,81 +82,76 @@ static bool ids_match(struct idmap *m, uint32_t old, uint32_t cur)
 	return true;
 }
 
-static bool reg_leq(const struct reg *c, const struct reg *o, bool relevant, struct idmap *m)
+/*
+ * Register or spill c (current state) is contained in o (checkpoint). A
+ * number o holds is compared only if `precise`: otherwise no check and no
+ * branch decision below the checkpoint depended on its value (precision.c),
+ * and any number will do.
+ */
+static bool reg_leq(const struct reg *c, const struct reg *o, bool precise, struct idmap *m)
 {
 	if (o->type == T_NOINIT)
 		return true; /* the old path never read it, or it failed */
 	if (!same_object(c, o))
 		return false;
-	if (relevant && o->type == T_SCALAR && !ids_match(m, o->id, c->id))
-		return false;
-	/* a number whose value can influence no check and no branch from
-	 * here on (relevance.c) may differ arbitrarily */
-	if (!relevant && o->type == T_SCALAR)
+	if (o->type == T_SCALAR && !precise)
 		return true;
+	if (o->type == T_SCALAR && !ids_match(m, o->id, c->id))
+		return false;
 	return bounds_contains(&o->b, &c->b);
 }
 
-/*
- * A frame of a packed state: the initialised registers and the spilled
- * registers only, in order (a frame with six registers and two spills takes
- * 0.6 KiB instead of 4.3).
- */
-struct pframe {
-	int callsite;
-	uint16_t regs; /* bit r: register r is initialised (stored in r[]) */
-	uint64_t init, spilled;
-	uint8_t misc[EBPF_STACK_SIZE / 8];
-	struct reg r[]; /* popcount(regs) registers, then popcount(spilled) */
+/* what a comparison looks at in one frame */
+struct cmp_mask {
+	uint16_t regs;	     /* registers compared at all */
+	uint16_t prec_regs;  /* numbers among them compared by value */
+	uint64_t slots;	     /* stack slots compared at all */
+	uint64_t prec_slots; /* spilled numbers among them compared by value */
 };
 
-/* so that NBLOCK_CLASS (verifier.h) covers every packed state */
-_Static_assert(sizeof(struct pframe) + (11 + EBPF_STACK_SIZE / 8) * sizeof(struct reg) <=
-		       sizeof(struct vframe),
-	       "a packed frame can be larger than a frame");
-
-static const struct pframe *packed_frame(const struct packed *p, int f)
-{
-	return (const struct pframe *)((const char *)p + p->off[f]);
-}
-
 /*
- * Frame c (working state) is contained in frame o of a packed state.
- * *visited counts the registers and slots looked at (the work done).
+ * Frame c (working state) is contained in frame o of a packed state, as far
+ * as mask k says. *visited counts the registers and slots looked at (the
+ * work done).
  */
-static bool frame_leq(const struct vframe *c, const struct pframe *o, uint16_t rel, struct idmap *m,
-		      uint64_t *visited)
+static bool frame_leq(const struct vframe *c, const struct pframe *o, const struct cmp_mask *k,
+		      struct idmap *m, uint64_t *visited)
 {
 	const struct reg *oreg = o->r;
+	uint64_t init = o->init & k->slots;
 
 	*visited += 1;
 	if (c->callsite != o->callsite)
 		return false;
 	/* a slot that holds something in old must hold something in cur,
 	 * and a spill a spill */
-	if ((o->init & ~c->init) || (o->spilled & ~c->spilled))
+	if ((init & ~c->init) || (o->spilled & k->slots & ~c->spilled))
 		return false;
 	/* registers old has not initialised can be anything in cur */
 	for (unsigned regs = o->regs; regs; regs &= regs - 1) {
 		int r = __builtin_ctz(regs);
+		const struct reg *oldr = oreg++;
 
 		*visited += 1;
-		if (!reg_leq(&c->regs[r], oreg++, rel & (1u << r), m))
+		if ((k->regs >> r & 1) && !reg_leq(&c->regs[r], oldr, k->prec_regs >> r & 1, m))
 			return false;
 	}
 	/* ascending slots: old's spills come in the order they are packed */
 	for (uint64_t slots = o->init; slots; slots &= slots - 1) {
-		int k = __builtin_ctzll(slots);
+		int s = __builtin_ctzll(slots);
+		const struct reg *oldr = o->spilled >> s & 1 ? oreg++ : NULL;
 
 		*visited += 1;
-		if (o->spilled >> k & 1) {
-			if (!reg_leq(&c->spill[k], oreg++, true, m))
+		if (!(k->slots >> s & 1))
+			continue; /* no path below reads it before overwriting it */
+		if (oldr) {
+			if (!reg_leq(&c->spill[s], oldr, k->prec_slots >> s & 1, m))
 				return false;
-		} else if (c->spilled >> k & 1) {
+		} else if (c->spilled >> s & 1) {
 			/* old has data bytes there: any spilled number will do */
-			if (c->spill[k].type != T_SCALAR)
+			if (c->spill[s].type != T_SCALAR)
 				return false;
-		} else if (o->misc[k] & ~c->misc[k]) {
+		} else if (o->misc[s] & ~c->misc[s]) {
 			return false; /* old's data bytes must be data in cur too */
 		}
 	}
@@ -166,13 +161,36 @@ static bool frame_leq(const struct vframe *c, const struct pframe *o, uint16_t r
 #define REL_CALLEE_SAVED 0x3c0 /* r6-r9 */
 
 /*
- * cur is contained in old. Frames are compared innermost first: that is
- * where the current path has been changing things. Charges what it visits.
+ * The registers of frame f that can be read before they are written, in a
+ * state at instruction `insn` with `nframes` frames created by the calls at
+ * callsite[]: for the innermost frame, those live at the instruction; for a
+ * caller, r6-r9 live where it resumes (r0-r5 are replaced when the callee
+ * returns). r10 always.
  */
-static bool state_leq(struct verifier *v, const struct vstate *c, const struct packed *o)
+static uint16_t live_regs(const struct verifier *v, int insn, int nframes, const int *callsite,
+			  int f)
+{
+	uint16_t live =
+		f == nframes - 1 ? v->live[insn] : v->live[callsite[f + 1] + 1] & REL_CALLEE_SAVED;
+
+	return (uint16_t)(live | 1u << 10);
+}
+
+/*
+ * cur is contained in checkpoint o. An explored checkpoint (its paths all
+ * done) is compared where its paths looked: live registers and slots, and
+ * the values of precise numbers only. A checkpoint still being explored (an
+ * ancestor: a match means a loop that makes no progress) is compared on
+ * everything it holds, numbers by value where relevance.c says they may
+ * matter. Frames are compared innermost first: that is where the current
+ * path has been changing things. Charges what it visits.
+ */
+static bool state_leq(struct verifier *v, const struct vstate *c, const struct packed *o,
+		      bool explored)
 {
 	struct idmap *m = v->idmap;
 	uint64_t visited = 1;
+	int callsite[EBPF_MAX_FRAMES];
 	bool leq = true;
 
 	if (c->nframes != o->nframes) {
@@ -181,16 +199,40 @@ static bool state_leq(struct verifier *v, const struct vstate *c, const struct p
 	}
 	m->gen++;
 	m->probes = 0;
+	for (int f = 0; f < c->nframes; f++)
+		callsite[f] = c->fr[f].callsite;
 	for (int f = c->nframes - 1; f >= 0 && leq; f--) {
-		/* a caller frame resumes after its call with r0-r5 replaced */
-		uint16_t rel = f == c->nframes - 1 ?
-				       v->rel[c->insn] :
-				       v->rel[c->fr[f + 1].callsite + 1] & REL_CALLEE_SAVED;
+		const struct pframe *pf = packed_frame(o, f);
+		struct cmp_mask k;
 
-		leq = frame_leq(&c->fr[f], packed_frame(o, f), rel, m, &visited);
+		if (explored) {
+			k.regs = live_regs(v, c->insn, c->nframes, callsite, f);
+			k.prec_regs = pf->prec_regs;
+			k.slots = pf->live;
+			k.prec_slots = pf->prec_slots;
+		} else {
+			k.regs = 0x7ff;
+			k.prec_regs = f == c->nframes - 1 ?
+					      v->rel[c->insn] :
+					      v->rel[callsite[f + 1] + 1] & REL_CALLEE_SAVED;
+			k.slots = k.prec_slots = ~0ull;
+		}
+		leq = frame_leq(&c->fr[f], pf, &k, m, &visited);
 	}
 	vfy_charge(v, visited + m->probes);
 	return leq;
+}
+
+/* the registers of each frame that state_leq compares in explored
+ * checkpoint o */
+static void explored_regs(const struct verifier *v, const struct packed *o, uint16_t *regs)
+{
+	int callsite[EBPF_MAX_FRAMES];
+
+	for (int f = 0; f < o->nframes; f++)
+		callsite[f] = packed_frame(o, f)->callsite;
+	for (int f = 0; f < o->nframes; f++)
+		regs[f] = live_regs(v, o->insn, o->nframes, callsite, f);
 }
 
 /* ---- copies ---- */
@@ -251,13 +293,26 @@ static void pack(struct verifier *v, struct packed *d, const struct vstate *s)
 		d->off[f] = (uint32_t)(p - (char *)d);
 		pf->callsite = fr->callsite;
 		pf->regs = (uint16_t)reg_mask(fr);
+		pf->scalars = pf->prec_regs = 0;
 		pf->init = fr->init;
 		pf->spilled = fr->spilled;
+		pf->sspilled = pf->prec_slots = pf->live = 0;
+		pf->wr = fr->written;
 		memcpy(pf->misc, fr->misc, sizeof(pf->misc));
-		for (unsigned m = pf->regs; m; m &= m - 1)
-			*r++ = fr->regs[__builtin_ctz(m)];
-		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1)
-			*r++ = fr->spill[__builtin_ctzll(sl)];
+		for (unsigned m = pf->regs; m; m &= m - 1) {
+			int k = __builtin_ctz(m);
+
+			if (fr->regs[k].type == T_SCALAR)
+				pf->scalars |= (uint16_t)(1u << k);
+			*r++ = fr->regs[k];
+		}
+		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1) {
+			int k = __builtin_ctzll(sl);
+
+			if (fr->spill[k].type == T_SCALAR)
+				pf->sspilled |= 1ull << k;
+			*r++ = fr->spill[k];
+		}
 		p = (char *)r;
 	}
 	vfy_charge(v, (uint64_t)(p - (char *)d) / WORK_COPY_BYTES + (uint64_t)s->nframes);
@@ -277,6 +332,7 @@ static void unpack(struct verifier *v, struct vstate *d, const struct packed *s)
 		fr->callsite = pf->callsite;
 		fr->init = pf->init;
 		fr->spilled = pf->spilled;
+		fr->written = pf->wr;
 		memcpy(fr->misc, pf->misc, sizeof(fr->misc));
 		for (int k = 0; k < 11; k++) {
 			if (pf->regs >> k & 1)
@@ -401,12 +457,14 @@ static void block_free(struct verifier *v, void *b, uint32_t cap)
  * the current state, of them at most MAX_LIVE_INSN still being explored (an
  * ancestor on the current path: a match means an infinite loop, so they
  * matter only for that, and a loop's own iterations fill the window with
- * them). An explored checkpoint that keeps missing (more than 3 misses per
- * hit, plus 3; as Linux does) is dropped, and the one just past the window
- * is recycled if explored: in a loop, the states of early iterations do not
- * match again. Explored checkpoints are referenced by nothing live:
- * vfy_path_done() only walks up from live owners, whose ancestors are all
- * live.
+ * them). An explored checkpoint that contains the current state prunes it,
+ * and what its paths read and relied on becomes read and relied on by the
+ * current path (liveness.c, precision.c). An explored checkpoint that keeps
+ * missing (more than 3 misses per hit, plus 3; as Linux does) is dropped,
+ * and the one just past the window is recycled if explored: in a loop, the
+ * states of early iterations do not match again. Explored checkpoints are
+ * referenced by nothing live: vfy_path_done() only walks up from live
+ * owners, whose ancestors are all live.
  */
 int vfy_visit_prune_point(struct verifier *v)
 {
@@ -425,11 +483,18 @@ int vfy_visit_prune_point(struct verifier *v)
 		}
 		if (vfy_check_budget(v))
 			return -E2BIG; /* comparisons are work too: bound them */
-		if (state_leq(v, v->cur, &c->st)) {
+		if (state_leq(v, v->cur, &c->st, !c->branches)) {
+			uint16_t regs[EBPF_MAX_FRAMES];
+
 			if (c->branches)
 				return vfy_fail(v, "infinite loop: this state repeats without "
 						   "progress (the loop is not proven bounded)");
 			c->hits++;
+			/* what c's paths read and relied on, this path would */
+			explored_regs(v, &c->st, regs);
+			if ((rc = vfy_propagate_liveness(v, &c->st)) ||
+			    (rc = vfy_propagate_precision(v, &c->st, regs)))
+				return rc;
 			return 1;
 		}
 		if (!c->branches && ++c->misses > 3 * c->hits + 3) {
@@ -455,7 +520,11 @@ int vfy_visit_prune_point(struct verifier *v)
 	if (!c)
 		return rc; /* 0: out of memory budget: keep exploring, prune less */
 	pack(v, &c->st, v->cur);
+	/* a new segment of the path starts: nothing written in it yet */
+	for (int f = 0; f < v->cur->nframes; f++)
+		v->cur->fr[f].written = 0;
 	c->st.cap = cap;
+	c->hpos = (uint32_t)(v->nhist - 1);
 	c->parent = v->owner;
 	c->branches = 1;
 	c->hits = c->misses = 0;
@@ -493,6 +562,7 @@ int vfy_push_branch(struct verifier *v, const struct vstate *st)
 	copy->cap = cap;
 	v->stack[v->nstack].st = copy;
 	v->stack[v->nstack].owner = v->owner;
+	v->stack[v->nstack].hlen = (uint32_t)v->nhist;
 	v->nstack++;
 	if (v->owner)
 		v->owner->branches++;
@@ -509,6 +579,7 @@ bool vfy_pop_branch(struct verifier *v)
 	s = v->stack[v->nstack].st;
 	unpack(v, v->cur, s);
 	v->owner = v->stack[v->nstack].owner;
+	v->nhist = v->stack[v->nstack].hlen;
 	block_free(v, s, s->cap);
 	return true;
 }

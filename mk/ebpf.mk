@@ -17,7 +17,8 @@ EBPF_RUN := $(B)/ebpf-run
 EBPF_VERIFY := $(B)/ebpf-verify
 
 EBPF_LIB_SRCS := ebpf/env.c ebpf/loader.c ebpf/cfg.c ebpf/bounds.c ebpf/verifier.c \
-	ebpf/vstate.c ebpf/relevance.c ebpf/vmem.c \
+	ebpf/vstate.c ebpf/relevance.c ebpf/precision.c \
+	ebpf/liveness.c ebpf/vmem.c \
 	ebpf/interp.c ebpf/elf.c
 EBPF_LIB_OBJS := $(EBPF_LIB_SRCS:%.c=$(B)/host/%.o)
 EBPF_TOOLENV_OBJ := $(B)/host/ebpf/tools/testenv.o
@@ -105,5 +106,5 @@ $(B)/ebpf/bench_progs.o: bench/ebpf_progs.c
 	$(Q)$(CLANG) -O2 -target bpf -c $< -o $@
 
 BENCHES += ebpf
-BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
-BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
+BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o
+BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o

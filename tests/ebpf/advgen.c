@@ -48,15 +48,27 @@ int advgen_parse(const char *text, struct advgen_spec *spec, char *err, size_t e
 			spec->chain = atoi(val);
 		else if (!strcmp(key, "helper"))
 			spec->helper = atoi(val);
+		else if (!strcmp(key, "ifs"))
+			spec->ifs = atoi(val);
+		else if (!strcmp(key, "use"))
+			spec->use = atoi(val);
+		else if (!strcmp(key, "marks"))
+			spec->marks = atoi(val);
+		else if (!strcmp(key, "straight"))
+			spec->straight = atoi(val);
 		else
 			goto bad;
 	}
 	if (spec->frames < 1 || spec->frames > 8 || spec->branches < 0 || spec->branches > 63 ||
 	    spec->spills < 0 || spec->spills > 64 || spec->loop < 0 || spec->loop > 1 ||
-	    spec->chain < 0 || spec->chain > 60000 || spec->helper < 0 || spec->helper > 512) {
+	    spec->chain < 0 || spec->chain > 60000 || spec->helper < 0 || spec->helper > 512 ||
+	    spec->ifs < 0 || spec->ifs > 500 || spec->use < 0 || spec->use > 2 ||
+	    (spec->use && spec->ifs < 2) || spec->marks < 0 || spec->marks > 60000 ||
+	    spec->straight < 0 || spec->straight > 10000) {
 		snprintf(err, errlen,
 			 "gen: out of range (frames 1-8, spills 0-64, branches 0-63, loop 0-1, "
-			 "chain 0-60000, helper 0-512): %s",
+			 "chain 0-60000, helper 0-512, ifs 0-500, use 0-2 with ifs >= 2, marks "
+			 "0-60000, straight 0-10000): %s",
 			 text);
 		return -1;
 	}
@@ -95,12 +107,18 @@ static void emit(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/* how many filler spills frame f has: the innermost frame keeps the top
+ * `branches` slots for itself */
+static int spill_count(const struct advgen_spec *sp, int f)
+{
+	return f == sp->frames - 1 && sp->spills > 64 - sp->branches ? 64 - sp->branches :
+								       sp->spills;
+}
+
 /* the filler spills of frame f: slot s at r10-512+8s */
 static void emit_spills(struct out *o, const struct advgen_spec *sp, int f)
 {
-	/* the innermost frame keeps the top `branches` slots for itself */
-	int n = f == sp->frames - 1 && sp->spills > 64 - sp->branches ? 64 - sp->branches :
-									sp->spills;
+	int n = spill_count(sp, f);
 
 	for (int s = 0; s < n; s++) {
 		int off = 512 - 8 * s;
@@ -126,8 +144,52 @@ static void emit_unknown_r0(struct out *o)
 	emit(o, "call 1\n");
 }
 
+/* ifs=N: N if-blocks taking 1 from r9 (from N), then r9 used (advgen.h) */
+static void emit_ifs(struct out *o, const struct advgen_spec *sp)
+{
+	emit(o, "mov r9, %d\n", sp->ifs);
+	for (int i = 0; i < sp->ifs; i++) {
+		/* use=0: weights whose sums all differ (2^N counters) */
+		unsigned w = sp->use ? 1 : ((unsigned)i * 2654435761u) >> 2 | 1;
+
+		emit_unknown_r0(o);
+		emit(o, "jgt r0, 100, +1\nsub r9, %u\n", w);
+	}
+	if (sp->use == 0) {
+		emit(o, "mov r1, r9\nmov r2, 0\nmov r3, 0\nmov r4, 0\nmov r5, 0\ncall 1\n");
+		return;
+	}
+	/* fill (helper 4) writes r9 bytes at r10 - N (use=1) or r10 - N + 1 */
+	emit(o, "mov r1, r10\nadd r1, -%d\nmov r2, r9\ncall 4\n",
+	     sp->use == 1 ? sp->ifs : sp->ifs - 1);
+}
+
+/* marks=N: N checkpoints, then each of the frame's n spills relied on */
+static void emit_marks(struct out *o, const struct advgen_spec *sp, int n)
+{
+	for (int i = 0; i < sp->marks; i++)
+		emit(o, "ja +0\n");
+	for (int s = 0; s < n; s++)
+		emit(o, "ldxdw r1, [r10-%d]\nmov r2, r10\nadd r2, r1\n", 512 - 8 * s);
+}
+
+/* straight=N: N blocks of index arithmetic, each relying on all before */
+static void emit_straight(struct out *o, const struct advgen_spec *sp)
+{
+	emit(o, "stdw [r10-8], 0\nmov r3, 0\n");
+	for (int i = 0; i < sp->straight; i++)
+		emit(o, "add r3, 1\nand r3, 7\nmov r2, r10\nadd r2, -8\nadd r2, r3\n"
+			"ldxb r0, [r2+0]\n");
+}
+
 static void emit_innermost(struct out *o, const struct advgen_spec *sp)
 {
+	if (sp->straight)
+		emit_straight(o, sp);
+	if (sp->marks)
+		emit_marks(o, sp, spill_count(sp, sp->frames - 1));
+	if (sp->ifs)
+		emit_ifs(o, sp);
 	for (int b = 0; b < sp->branches; b++)
 		emit(o, "stdw [r10-%d], 0\n", 8 * (b + 1));
 	if (sp->ids == ADV_IDS_SHARED) {
@@ -159,8 +221,11 @@ char *advgen_asm(const struct advgen_spec *sp)
 	if (!o.s)
 		return NULL;
 	o.s[0] = 0;
-	emit(&o, "# generated: frames=%d spills=%d branches=%d ids=%d loop=%d chain=%d helper=%d\n",
-	     sp->frames, sp->spills, sp->branches, (int)sp->ids, sp->loop, sp->chain, sp->helper);
+	emit(&o,
+	     "# generated: frames=%d spills=%d branches=%d ids=%d loop=%d chain=%d helper=%d "
+	     "ifs=%d use=%d marks=%d straight=%d\n",
+	     sp->frames, sp->spills, sp->branches, (int)sp->ids, sp->loop, sp->chain, sp->helper,
+	     sp->ifs, sp->use, sp->marks, sp->straight);
 	if (sp->chain) {
 		/* executed top down: c<chain>, ..., c2, c1; r9 used only at c1 */
 		emit(&o, "mov r9, 0\nja32 top\nc1:\njeq r9, 0, +0\nja32 body\n");

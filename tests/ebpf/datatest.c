@@ -12,7 +12,8 @@
  *   -- env        mem (default) | regions | regions-rw   (see testenv.h)
  *   -- result     expected r0 (the program must load and run)
  *   -- error      expected load failure: [@INSN] substring of the message
- * With neither result nor error, the program must load and run.
+ * With neither result nor error, the program must load and run. Lines
+ * starting with `#` are comments (in `-- asm`, the assembler's).
  * Prints one TAP line per case. With -d DIR, also writes each assembled
  * program as a seed for the fuzzer (tests/fuzz/ebpf_fuzz.c input format).
  * With -w, prints each case's verification statistics (work units) as a
@@ -388,6 +389,8 @@ static void run_file(const char *path)
 				t->has_result = 1;
 			continue;
 		}
+		if (strcmp(sect, "asm") && *trim(line) == '#')
+			continue; /* a comment (the assembler has its own) */
 		if (!strcmp(sect, "asm")) {
 			size_t l = t->asm_text ? strlen(t->asm_text) : 0, ll = strlen(line);
 

@@ -231,5 +231,6 @@ int main(int argc, char **argv)
 	failed += unit_elf_tests();
 	failed += unit_bounds_tests();
 	failed += unit_work_tests();
+	failed += unit_prune_tests();
 	return failed ? 1 : 0;
 }

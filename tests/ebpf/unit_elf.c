@@ -22,7 +22,7 @@
 
 const char *unit_elf_dir;
 
-static uint8_t *slurp(const char *name, size_t *len)
+uint8_t *unit_read_file(const char *name, size_t *len)
 {
 	char path[512];
 	FILE *f;
@@ -101,7 +101,7 @@ static Elf *oracle_open(uint8_t *buf, size_t len, struct oracle *o)
 static void check_matches_oracle(const char *name)
 {
 	size_t len, n;
-	uint8_t *buf = slurp(name, &len);
+	uint8_t *buf = unit_read_file(name, &len);
 	struct ebpf_insn *insns;
 	struct ebpf_error err;
 	struct oracle o;
@@ -139,7 +139,7 @@ static void test_matches_libelf(void **state)
 static void test_call_targets(void **state)
 {
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 	struct ebpf_insn *insns;
 	struct oracle o;
 	Elf *e = oracle_open(buf, len, &o);
@@ -179,7 +179,7 @@ static void test_call_targets(void **state)
 static void test_truncations(void **state)
 {
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 
 	for (size_t cut = 0; cut < len; cut++) {
 		uint8_t *copy = malloc(cut + 1);
@@ -239,7 +239,7 @@ static void test_corruptions(void **state)
 		  "not a string table" },
 	};
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 	struct oracle o;
 	Elf *e = oracle_open(buf, len, &o);
 	Elf64_Ehdr eh;
@@ -375,7 +375,7 @@ static void test_long_names(void **state)
 static void test_globals_rejected(void **state)
 {
 	size_t len;
-	uint8_t *buf = slurp("global_var.o", &len);
+	uint8_t *buf = unit_read_file("global_var.o", &len);
 	struct ebpf_env *env = ebpf_env_new();
 	struct ebpf_prog *prog;
 	struct ebpf_error err;
@@ -389,7 +389,7 @@ static void test_globals_rejected(void **state)
 static void test_load_and_run(void **state)
 {
 	size_t len;
-	uint8_t *buf = slurp("sum_bytes.o", &len);
+	uint8_t *buf = unit_read_file("sum_bytes.o", &len);
 	struct ebpf_env *env = ebpf_env_new();
 	struct ebpf_prog *prog;
 	struct ebpf_error err;

@@ -31,13 +31,7 @@
  */
 #define MAX_OVERSHOOT 50000
 
-struct gen_result {
-	int n, rc;
-	struct ebpf_error err;
-	struct ebpf_verify_stats st;
-};
-
-static void load_gen(const char *spec, struct gen_result *r)
+void unit_load_gen(const char *spec, struct gen_result *r)
 {
 	struct advgen_spec sp;
 	struct ebpf_insn *insns;
@@ -89,7 +83,7 @@ static void test_budget_every_shape(void **state)
 							 "loop=%d",
 							 frames[f], spills[s], branches[b], ids[i],
 							 l);
-						load_gen(spec, &r);
+						unit_load_gen(spec, &r);
 						assert_true(r.st.max_work > 0);
 						assert_true(r.st.work <=
 							    r.st.max_work + MAX_OVERSHOOT);
@@ -113,8 +107,8 @@ static void test_charge_follows_state_size(void **state)
 {
 	struct gen_result small, big;
 
-	load_gen("frames=1 spills=0 branches=30", &small);
-	load_gen("frames=8 spills=64 branches=30", &big);
+	unit_load_gen("frames=1 spills=0 branches=30", &small);
+	unit_load_gen("frames=8 spills=64 branches=30", &big);
 	assert_int_equal(small.rc, -E2BIG);
 	assert_int_equal(big.rc, -E2BIG);
 	/* 454 and 86 units per instruction (comparisons stop at the
@@ -133,8 +127,8 @@ static void test_relevance_linear(void **state)
 {
 	struct gen_result a, b;
 
-	load_gen("chain=15000", &a);
-	load_gen("chain=30000", &b);
+	unit_load_gen("chain=15000", &a);
+	unit_load_gen("chain=30000", &b);
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(b.rc, 0);
 	assert_true(b.st.work < 2 * a.st.work + a.st.work / 4);
@@ -147,10 +141,10 @@ static void test_charge_deterministic(void **state)
 {
 	struct gen_result first, again;
 
-	load_gen("frames=4 spills=64 branches=30", &first);
-	load_gen("frames=8 spills=64 loop=1", &again);
-	load_gen("chain=30000", &again);
-	load_gen("frames=4 spills=64 branches=30", &again);
+	unit_load_gen("frames=4 spills=64 branches=30", &first);
+	unit_load_gen("frames=8 spills=64 loop=1", &again);
+	unit_load_gen("chain=30000", &again);
+	unit_load_gen("frames=4 spills=64 branches=30", &again);
 	assert_int_equal(first.rc, again.rc);
 	assert_int_equal(first.err.insn, again.err.insn);
 	assert_int_equal(first.st.work, again.st.work);
@@ -167,10 +161,10 @@ static void test_last_stats_contract(void **state)
 	struct gen_result r;
 	struct ebpf_prog *prog;
 
-	load_gen("frames=2 spills=4 branches=2", &r);
+	unit_load_gen("frames=2 spills=4 branches=2", &r);
 	assert_int_equal(r.rc, 0);
 	assert_true(r.st.work > 0 && r.st.insns > 0 && r.st.work < r.st.max_work);
-	load_gen("frames=1 loop=1", &r);
+	unit_load_gen("frames=1 loop=1", &r);
 	assert_int_equal(r.rc, -E2BIG);
 	assert_true(r.st.work > r.st.max_work && r.st.insns > 0 && r.st.states > 0);
 	assert_int_equal(ebpf_prog_load(env, bad_len, 4, &prog, NULL), -EINVAL);

@@ -75,7 +75,7 @@ responds() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" help
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 1200 ]; do # at most 2 minutes: the machine may be loaded
 		tail -c +"$((before + 1))" "$W/$1.out" | grep -q "builtins: help\|commands: help" &&
 			return 0
 		sleep 0.1
@@ -89,7 +89,7 @@ boot_shell() {
 	name=$1
 	shift
 	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
-	wait_for "$W/$name.out" "ready" 60 && responds "$name"
+	wait_for "$W/$name.out" "ready" 180 && responds "$name"
 }
 
 # fg_done NAME SECONDS: wait for the output of an `echo FG-DONE-<pid>` typed
@@ -106,4 +106,20 @@ run_fg() {
 	say "$1" "$2"
 	say "$1" "echo FG-DONE-$$"
 	fg_done "$1" "$3"
+}
+
+# next_port: a fresh port in $PORT (set by the script) and its address in
+# $uri (no subshell)
+next_port() {
+	PORT=$((PORT + 1))
+	uri=tcp:127.0.0.1:$PORT
+}
+
+# incoming NAME URI [ARGS]: a destination waiting for a migration at URI
+incoming() {
+	name=$1
+	uri=$2
+	shift 2
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
+	wait_for "$W/$name.err" "waiting for an incoming migration" 10
 }

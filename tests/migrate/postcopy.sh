@@ -1,5 +1,5 @@
 # Post-copy migration tests, sourced by tests/migrate/run.sh (its helpers:
-# boot_src, boot_shell, incoming, next_port, memtest_verifies,
+# boot_src, boot_shell, memtest_verifies, and tests/lib/vm.sh's incoming, next_port,
 # wait_source_failed, relay_to, free_page_retired, ...).
 
 # wait_mstat NAME PATTERN SECONDS: poll NAME's migrate-status (into

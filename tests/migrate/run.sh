@@ -19,12 +19,6 @@ mkdir -p "$W"
 
 . tests/lib/vm.sh
 
-# next_port: a fresh port in $PORT and its address in $uri (no subshell)
-next_port() {
-	PORT=$((PORT + 1))
-	uri=tcp:127.0.0.1:$PORT
-}
-
 # boot_src NAME [ARGS]: a VM with a control socket, booted to "ready"
 boot_src() {
 	name=$1
@@ -33,14 +27,6 @@ boot_src() {
 	wait_for "$W/$name.out" "ready" 60
 }
 
-# incoming NAME URI [ARGS]
-incoming() {
-	name=$1
-	uri=$2
-	shift 2
-	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
-	wait_for "$W/$name.err" "waiting for an incoming migration" 10
-}
 
 
 # memtest lines after byte offset $2 of NAME's console
