@@ -20,6 +20,28 @@ memtest_gpa() {
 	sed -n 's/.*memtest: page [0-9]* va 0x[0-9a-f]* gpa \(0x[0-9a-f]*\).*/\1/p' "$W/$1.out" | head -n 1
 }
 
+# stat_of NAME KEY: the number KEY in $W/NAME.stats (vessel ctl NAME stats)
+stat_of() {
+	sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$W/$1.stats"
+}
+
+# pc_stats_match NAME: the incoming post-copy counters in NAME's stats agree
+# with the summary line of NAME's log: one completed, none active or left,
+# as many faults waited for and pages over the second connection
+pc_stats_match() {
+	line=$(grep "incoming post-copy migration complete" "$W/$1.err")
+	faults=$(echo "$line" | sed -n 's/.*; \([0-9]*\) faults waited for the source.*/\1/p')
+	second=$(echo "$line" | sed -n 's/.* \([0-9]*\) pages over the second connection.*/\1/p')
+	grep -q '"mig_in_postcopy_active": false' "$W/$1.stats" &&
+		[ "$(stat_of "$1" mig_in_postcopy_completed)" = 1 ] &&
+		[ "$(stat_of "$1" mig_in_postcopy_failed)" = 0 ] &&
+		[ "$(stat_of "$1" mig_in_postcopy_pages_left)" = 0 ] &&
+		[ "$(stat_of "$1" mig_in_postcopy_faults_waited)" = "${faults:-none}" ] &&
+		[ "$(stat_of "$1" mig_in_postcopy_pages_second_conn)" = "${second:-none}" ] &&
+		[ "$(stat_of "$1" mig_in_postcopy_pages)" -gt 0 ] &&
+		grep -q '"mig_in_postcopy_fault_p99_ms": [0-9]' "$W/$1.stats"
+}
+
 # An idle VM: the state goes first, the destination runs it, the pages follow.
 t_pc_idle() {
 	next_port
@@ -52,9 +74,11 @@ t_pc_memtest() {
 	ctl a migrate "$uri" postcopy >/dev/null
 	wait_exit a 120
 	wait_for "$W/b.err" "incoming post-copy migration complete" 30
+	ctl b stats >"$W/b.stats" 2>&1
 	mark=$(wc -c <"$W/b.out")
 	if [ $status = 0 ] && memtest_verifies b "$mark" 3 &&
 		grep -q "incoming post-copy migration complete: .* [1-9][0-9]* pages over the second connection); [1-9][0-9]* faults waited for the source: latency p50" "$W/b.err" &&
+		pc_stats_match b &&
 		grep -q "with post-copy: .*, [1-9][0-9]* asked for by the destination ([1-9][0-9]* over the second connection)" "$W/a.err"; then
 		ok "post-copy under memtest: pages asked for on demand over the second connection, the checksum holds"
 	else
@@ -171,7 +195,8 @@ t_pc_ume_found() {
 	ctl b stats >"$W/b.stats" 2>&1
 	if [ $status = 0 ] && grep -q "memory error while reading guest page $gpa: sent as POISONED" "$W/a.err" &&
 		grep -q "killed pid [0-9]* (memtest), page retired" "$W/b.out" &&
-		grep -q '"machine_checks_injected": 1' "$W/b.stats" && responds b; then
+		grep -q '"machine_checks_injected": 1' "$W/b.stats" &&
+		[ "$(stat_of b mig_in_postcopy_repoisoned)" = 1 ] && responds b; then
 		ok "post-copy, a memory error found by the source's read: POISONED, memtest killed on the destination"
 	else
 		notok "post-copy UME found on the read (gpa $gpa, status $status)" "$W/a.err" "$W/b.err" "$W/b.out" "$W/b.stats"
@@ -199,7 +224,9 @@ t_pc_cut() {
 	wait_exit b 30
 	wait_source_failed
 	ctl a status >"$W/a.status" 2>&1
+	ctl a stats >"$W/a.stats" 2>&1
 	if [ $status = 1 ] && grep -q "incoming post-copy migration failed: .* pages never arrived, so the VM cannot go on here" "$W/b.err" &&
+		[ "$(stat_of a mig_out_failed)" = 1 ] && [ "$(stat_of a mig_out_completed)" = 0 ] &&
 		grep -q '"error": "post-copy broke after the destination ran the VM' "$W/a.mstat" &&
 		grep -q '"state": "paused"' "$W/a.status" && alive a; then
 		ok "connection cut during post-copy: the destination exits 1 and says why, the source keeps its VM paused"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The migration commands of the control socket (see control/ctl.h). */
 #include "migrate/live/internal.h"
+#include "migrate/live/incoming.h"
 
 #include "core/vcpu.h"
 
@@ -32,6 +33,53 @@ const char *live_status_name(struct vm *vm)
 		return mig_status_name(MIG_NONE);
 	live_migrate_progress(l, &p);
 	return mig_status_name(p.status);
+}
+
+static void set_u64(json_t *res, const char *key, uint64_t v)
+{
+	json_object_set_new(res, key, json_integer((json_int_t)v));
+}
+
+void live_stats_json(struct vm *vm, json_t *res)
+{
+	struct live *l = live_of(vm);
+	struct live_counters c;
+	bool active;
+	uint64_t left;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->lock);
+	c = l->cnt;
+	active = pcd_active(l);
+	left = pcd_pages_left(l);
+	pthread_mutex_unlock(&l->lock);
+	set_u64(res, "mig_out_completed", c.out_completed);
+	set_u64(res, "mig_out_postcopy", c.out_postcopy);
+	set_u64(res, "mig_out_failed", c.out_failed);
+	set_u64(res, "mig_out_pages_data", c.out_pages_data);
+	set_u64(res, "mig_out_pages_zero", c.out_pages_zero);
+	set_u64(res, "mig_out_pages_free", c.out_pages_free);
+	set_u64(res, "mig_out_pages_poisoned", c.out_pages_poisoned);
+	set_u64(res, "mig_out_postcopy_requests", c.out_requests);
+	set_u64(res, "mig_out_postcopy_requests_second_conn", c.out_requests_second);
+	json_object_set_new(res, "mig_in_postcopy_active", json_boolean(active));
+	set_u64(res, "mig_in_postcopy_pages_left", left);
+	set_u64(res, "mig_in_postcopy_completed", c.in_completed);
+	set_u64(res, "mig_in_postcopy_failed", c.in_failed);
+	set_u64(res, "mig_in_postcopy_pages", c.in_pages);
+	set_u64(res, "mig_in_postcopy_pages_second_conn", c.in_pages_second);
+	set_u64(res, "mig_in_postcopy_faults_waited", c.in_faults_waited);
+	set_u64(res, "mig_in_postcopy_faults_zero", c.in_faults_zero);
+	set_u64(res, "mig_in_postcopy_repoisoned", c.in_repoisoned);
+	if (c.in_lat_max_ms >= 0) {
+		json_object_set_new(res, "mig_in_postcopy_fault_p50_ms",
+				    json_real(c.in_lat_p50_ms));
+		json_object_set_new(res, "mig_in_postcopy_fault_p99_ms",
+				    json_real(c.in_lat_p99_ms));
+		json_object_set_new(res, "mig_in_postcopy_fault_max_ms",
+				    json_real(c.in_lat_max_ms));
+	}
 }
 
 static int c_migrate(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)

@@ -108,4 +108,7 @@ void pcd_stop(struct live *l);
 /* pcd_active - an incoming post-copy migration is still receiving pages. */
 bool pcd_active(struct live *l);
 
+/* pcd_pages_left - its pages not in yet (0 when none is active). */
+uint64_t pcd_pages_left(struct live *l);
+
 #endif

@@ -60,8 +60,22 @@ struct dirty_log {
 	double last_sync_ms;
 };
 
+/* Counters for vessel ctl SOCK stats (live_stats_json), under live's lock. */
+struct live_counters {
+	/* migrations out of this VMM, when each ended */
+	uint64_t out_completed, out_postcopy, out_failed;
+	uint64_t out_pages_data, out_pages_zero, out_pages_free, out_pages_poisoned;
+	uint64_t out_requests, out_requests_second; /* post-copy: pages asked for */
+	/* incoming post-copy migrations, when each ended */
+	uint64_t in_completed, in_failed;
+	uint64_t in_pages, in_pages_second; /* pages after the switch; over the 2nd conn. */
+	uint64_t in_faults_waited, in_faults_zero, in_repoisoned;
+	double in_lat_p50_ms, in_lat_p99_ms, in_lat_max_ms; /* the last one's; -1: none */
+};
+
 struct live {
 	struct vm *vm;
+	struct live_counters cnt; /* under lock */
 
 	/* migration (sender) */
 	pthread_mutex_t lock;

@@ -84,6 +84,7 @@ int live_attach(struct vm *vm, char *err, size_t errlen)
 	pthread_mutex_init(&l->lock, NULL);
 	l->prog.downtime_ms = -1;
 	l->sock = -1;
+	l->cnt.in_lat_p50_ms = l->cnt.in_lat_p99_ms = l->cnt.in_lat_max_ms = -1;
 	rc = vm_hook_attach(vm, &live_hooks, l);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach live migration: %s", strerror(-rc));

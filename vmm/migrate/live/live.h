@@ -63,4 +63,16 @@ int live_busy(struct vm *vm, char *err, size_t errlen);
 /* live_status_name - "none", "precopy", ..., "completed", "failed". */
 const char *live_status_name(struct vm *vm);
 
+struct json_t;
+
+/*
+ * live_stats_json - the migration counters of this VMM process into res
+ * (vessel ctl SOCK stats), all since it started: mig_out_* for migrations
+ * out of it (counted when each ends), mig_in_postcopy_* for an incoming
+ * post-copy migration (active and pages_left while it runs; the others
+ * when it ended, the fault latencies those of the last one). Nothing if
+ * migration is not attached to vm.
+ */
+void live_stats_json(struct vm *vm, struct json_t *res);
+
 #endif /* VESSEL_MIGRATE_LIVE_H */

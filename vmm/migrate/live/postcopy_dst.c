@@ -154,21 +154,43 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "p50 0.21 ms, p90 ..., max ..." of the recorded latencies, or "none asked for" */
-static void lat_summary(struct postcopy_dst *pc, char *out, size_t len)
+/*
+ * "p50 0.21 ms, p90 ..., max ..." of the recorded latencies, or "none asked
+ * for"; with the counts, into live's stats counters (ok: it completed).
+ */
+static void lat_summary(struct postcopy_dst *pc, bool ok, uint64_t second, char *out, size_t len)
 {
+	struct live *l = pc->rx->l;
+	struct live_counters *c = &l->cnt;
 	double *v = pc->lat;
-	size_t n = pc->nlat;
+	size_t n;
 
+	pthread_mutex_lock(&pc->lat_lock); /* after a failure, pages may still come */
+	n = pc->nlat;
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_double);
+	pthread_mutex_lock(&l->lock);
+	c->in_completed += ok;
+	c->in_failed += !ok;
+	c->in_pages += pc->total - __atomic_load_n(&pc->left, __ATOMIC_ACQUIRE);
+	c->in_pages_second += second;
+	c->in_faults_waited += n;
+	c->in_faults_zero += pc->faults_zero;
+	c->in_repoisoned += __atomic_load_n(&pc->rx->repoisoned, __ATOMIC_RELAXED);
+	c->in_lat_p50_ms = n ? v[n / 2] : -1;
+	c->in_lat_p99_ms = n ? v[n * 99 / 100] : -1;
+	c->in_lat_max_ms = n ? v[n - 1] : -1;
+	pthread_mutex_unlock(&l->lock);
 	if (!n) {
+		pthread_mutex_unlock(&pc->lat_lock);
 		snprintf(out, len, "no fault had to wait for the source");
 		return;
 	}
-	qsort(v, n, sizeof(*v), cmp_double);
 	snprintf(out, len,
 		 "%zu faults waited for the source: latency p50 %.2f ms, p90 %.2f ms, p99 %.2f "
 		 "ms, max %.2f ms",
 		 n, v[n / 2], v[n * 9 / 10], v[n * 99 / 100], v[n - 1]);
+	pthread_mutex_unlock(&pc->lat_lock);
 }
 
 /* ---- installing pages ---- */
@@ -408,6 +430,7 @@ static void *recv_thread(void *arg)
 		rc = wait_last_pages(pc, err, sizeof(err));
 	if (rc) {
 		broken(pc, err);
+		lat_summary(pc, false, urgent_dst_pages(rx->urgent), lat, sizeof(lat));
 		return NULL;
 	}
 	unregister_all(pc); /* everything is here: no more faults */
@@ -418,7 +441,7 @@ static void *recv_thread(void *arg)
 	rx->urgent = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
-	lat_summary(pc, lat, sizeof(lat));
+	lat_summary(pc, true, urgent, lat, sizeof(lat));
 	fprintf(stderr,
 		"\rvessel: incoming post-copy migration complete: %llu pages arrived in %.0f ms "
 		"while the VM ran (%llu MiB in all over %s, %llu pages over the second "
@@ -628,6 +651,11 @@ bool pcd_running(const struct rx *rx)
 	const struct postcopy_dst *pc = __atomic_load_n(&rx->pc, __ATOMIC_ACQUIRE);
 
 	return pc && __atomic_load_n(&pc->running, __ATOMIC_ACQUIRE);
+}
+
+uint64_t pcd_pages_left(struct live *l)
+{
+	return pcd_active(l) ? __atomic_load_n(&l->pc->left, __ATOMIC_ACQUIRE) : 0;
 }
 
 bool pcd_active(struct live *l)

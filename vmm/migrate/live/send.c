@@ -416,6 +416,23 @@ static int run_migration(struct sender *s, const char *uri)
 	return rc ? rc : stop_and_copy(s);
 }
 
+/* A migration out ended (rc: 0 or not): into the stats counters (under lock). */
+static void count_migration(struct live_counters *c, const struct mig_progress *p, int rc,
+			    bool postcopy)
+{
+	if (rc)
+		c->out_failed++;
+	else
+		c->out_completed++;
+	c->out_postcopy += postcopy;
+	c->out_pages_data += p->pages_data;
+	c->out_pages_zero += p->pages_zero;
+	c->out_pages_free += p->pages_free;
+	c->out_pages_poisoned += p->pages_poisoned;
+	c->out_requests += p->requests + p->urgent_requests;
+	c->out_requests_second += p->urgent_requests;
+}
+
 static void *sender_thread(void *arg)
 {
 	struct sender *s = arg;
@@ -507,6 +524,7 @@ static void *sender_thread(void *arg)
 			(unsigned long long)p.pages_poisoned, (unsigned long long)p.pages_free,
 			p.cpu_ms);
 	}
+	count_migration(&l->cnt, &p, rc, !rc && (p.requests || p.status == MIG_POSTCOPY));
 	pthread_mutex_unlock(&l->lock);
 	vm_log(l->vm, "%s", l->summary);
 	if (!rc)

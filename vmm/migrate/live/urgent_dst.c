@@ -37,9 +37,9 @@ struct urgent_dst {
 	struct mig_conn c;
 	struct mig_writer w; /* REQUEST records, under wlock */
 	pthread_mutex_t wlock;
-	bool ready;    /* c and w are up (atomic) */
-	bool stopping; /* urgent_dst_stop() (atomic) */
-	uint64_t pages;
+	bool ready;	/* c and w are up (atomic) */
+	bool stopping;	/* urgent_dst_stop() (atomic) */
+	uint64_t pages; /* (atomic: read while it runs) */
 };
 
 static void log_line(void *ctx, const char *line)
@@ -108,11 +108,11 @@ static int install(struct urgent_dst *u, const struct mig_record *rec, char *err
 	}
 	switch (rec->type) {
 	case MIG_REC_PAGES:
-		u->pages += rec->u.pages.npages;
+		__atomic_fetch_add(&u->pages, rec->u.pages.npages, __ATOMIC_RELAXED);
 		return pcd_data(rx, rec->u.pages.gpa, rec->u.pages.npages, rec->u.pages.data, err,
 				errlen);
 	case MIG_REC_PAGE:
-		u->pages++;
+		__atomic_fetch_add(&u->pages, 1, __ATOMIC_RELAXED);
 		return rec->u.page.kind == MIG_PAGE_DATA ?
 			       pcd_data(rx, rec->u.page.gpa, 1, rec->u.page.data, err, errlen) :
 			       pcd_page(rx, rec->u.page.gpa, rec->u.page.kind, err, errlen);
@@ -120,7 +120,7 @@ static int install(struct urgent_dst *u, const struct mig_record *rec, char *err
 		for (uint64_t i = 0; !rc && i < rec->u.zrange.npages; i++)
 			rc = pcd_page(rx, rec->u.zrange.gpa + i * MIG_PAGE_SIZE, MIG_PAGE_ZERO, err,
 				      errlen);
-		u->pages += rec->u.zrange.npages;
+		__atomic_fetch_add(&u->pages, rec->u.zrange.npages, __ATOMIC_RELAXED);
 		return rc;
 	}
 	snprintf(err, errlen, "a %s record", mig_rec_type_name(rec->type));
@@ -201,7 +201,7 @@ int urgent_dst_request(struct urgent_dst *u, uint64_t gpa, uint32_t npages)
 
 uint64_t urgent_dst_pages(const struct urgent_dst *u)
 {
-	return u ? u->pages : 0;
+	return u ? __atomic_load_n(&u->pages, __ATOMIC_RELAXED) : 0;
 }
 
 void urgent_dst_stop(struct urgent_dst *u)
