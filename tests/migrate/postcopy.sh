@@ -242,6 +242,41 @@ t_pc_cut() {
 	stop_vm a
 }
 
+# A destination started with --no-postcopy refuses a post-copy migration
+# before the source pauses its VM (the CHANNEL record that announces it
+# comes first): it exits 1 saying why, the source's VM keeps running and
+# migrates by pre-copy to another --no-postcopy destination.
+t_pc_refused() {
+	next_port
+	boot_shell a || { notok "post-copy refused: boot" "$W/a.err"; stop_vm a; return; }
+	say a "memtest -m 4 -i 200 &"
+	wait_for "$W/a.out" "memtest: round 1 ok" 30 || { notok "post-copy refused: memtest" "$W/a.out"; stop_vm a; return; }
+	incoming b "$uri" --no-postcopy
+	ctl a migrate --postcopy "$uri" >/dev/null
+	wait_exit b 30
+	wait_source_failed
+	mark=$(wc -c <"$W/a.out")
+	if [ $status = 1 ] &&
+		grep -q "incoming migration failed: CHANNEL record #[0-9]*: this destination does not take post-copy (it runs with --no-postcopy)" "$W/b.err" &&
+		grep -q '"status": "failed"' "$W/a.mstat" && ! grep -q "switched to post-copy" "$W/a.err" &&
+		memtest_verifies a "$mark" 1 && responds a; then
+		ok "a --no-postcopy destination refuses post-copy before the pause; the source's VM keeps running"
+	else
+		notok "post-copy refused (destination status $status)" "$W/b.err" "$W/a.mstat" "$W/a.err"
+	fi
+	next_port
+	incoming c "$uri" --no-postcopy
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 60
+	mark=$(wc -c <"$W/c.out")
+	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
+		ok "and it migrates by pre-copy into a --no-postcopy destination"
+	else
+		notok "pre-copy into --no-postcopy (status $status)" "$W/a.err" "$W/c.err"
+	fi
+	stop_vm c
+}
+
 # Post-copy over TLS: the source reads page requests while it writes pages
 # on the same TLS session, and its second connection is admitted over TLS.
 t_pc_tls() {

@@ -935,7 +935,30 @@ static void test_postcopy_checks(void **state)
 	raw_hello(&r, MEM, 1, 4096, 0);
 	pc[0] = 1;
 	raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
-	expect(&r, -EPROTO, "POSTCOPY: source sent 1 pages");
+	expect_pc(&r, -EPROTO, "POSTCOPY: source sent 1 pages");
+
+	/* a destination without post-copy (vessel run --no-postcopy) refuses
+	 * each post-copy record, even a post-copy of nothing, and the CHANNEL
+	 * that announces one */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	pc[0] = 0;
+	raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+	expect(&r, -EPROTO, "POSTCOPY record #1: this destination does not take post-copy");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	{
+		uint32_t ch[6] = { MIG_CHANNEL_URGENT, 0, 1, 2, 3, 4 };
+
+		raw_record(&r, MIG_REC_CHANNEL, ch, sizeof(ch));
+		expect(&r, -EPROTO, "CHANNEL record #1: this destination does not take post-copy");
+		raw_preamble(&r);
+		raw_hello(&r, MEM, 1, 4096, 0);
+		raw_record(&r, MIG_REC_CHANNEL, ch, sizeof(ch));
+		raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+		raw_end(&r, 0, 0);
+		expect_pc(&r, 0, "");
+	}
 
 	/* the destination's records have no place in a source stream */
 	raw_preamble(&r);

@@ -86,6 +86,14 @@ static int counts_match(struct mig_recv *rv, const struct mig_record *rec, char 
 		    (unsigned long long)rv->page_records, (unsigned long long)rv->st.states);
 }
 
+/* A post-copy record for a destination without ops->pending: -EPROTO. */
+static int no_postcopy(const struct mig_record *rec, char *err, size_t errlen)
+{
+	return fail(err, errlen, -EPROTO,
+		    "%s record #%llu: this destination does not take post-copy",
+		    mig_rec_type_name(rec->type), (unsigned long long)rec->seq);
+}
+
 /* Records that only the first part of a stream (before POSTCOPY) may carry. */
 static bool before_postcopy_only(uint32_t type)
 {
@@ -149,21 +157,21 @@ int mig_recv_run(struct mig_recv *rv, struct mig_reader *r, char *err, size_t er
 			rv->st.states++;
 			break;
 		case MIG_REC_PENDING:
-			if (!ops->pending)
-				return fail(err, errlen, -EPROTO,
-					    "PENDING record #%llu: this destination does not take "
-					    "post-copy",
-					    (unsigned long long)rec.seq);
-			rc = ops->pending(rv->ctx, &rec, err, errlen);
+			rc = ops->pending ? ops->pending(rv->ctx, &rec, err, errlen) :
+					    no_postcopy(&rec, err, errlen);
 			if (rc)
 				return rc;
 			break;
 		case MIG_REC_CHANNEL:
-			if (ops->channel)
-				ops->channel(rv->ctx, &rec);
+			rc = !ops->pending ? no_postcopy(&rec, err, errlen) :
+			     ops->channel  ? ops->channel(rv->ctx, &rec, err, errlen) :
+					     0;
+			if (rc)
+				return rc;
 			break;
 		case MIG_REC_POSTCOPY:
-			rc = counts_match(rv, &rec, err, errlen);
+			rc = ops->pending ? counts_match(rv, &rec, err, errlen) :
+					    no_postcopy(&rec, err, errlen);
 			if (rc)
 				return rc;
 			rv->postcopy = true;

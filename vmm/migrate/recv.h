@@ -51,11 +51,14 @@ struct mig_recv_ops {
 	/*
 	 * Post-copy: a PENDING record (rec->u.pending, checked: aligned, below
 	 * MIG_MAX_MEM, no bits past the end). Without it a post-copy stream is
-	 * refused.
+	 * refused (at its first PENDING, CHANNEL or POSTCOPY record).
 	 */
 	int (*pending)(void *ctx, const struct mig_record *rec, char *err, size_t errlen);
-	/* Optional: a CHANNEL record (a second connection will come); ignored without. */
-	void (*channel)(void *ctx, const struct mig_record *rec);
+	/*
+	 * Optional: a CHANNEL record (a second connection will come); ignored
+	 * without. 0, or -errno with err set to refuse the stream.
+	 */
+	int (*channel)(void *ctx, const struct mig_record *rec, char *err, size_t errlen);
 };
 
 struct mig_recv_stats {

@@ -35,6 +35,7 @@ const char *mig_rec_type_name(uint32_t type)
 		[MIG_REC_PENDING] = "PENDING",
 		[MIG_REC_POSTCOPY] = "POSTCOPY",
 		[MIG_REC_REQUEST] = "REQUEST",
+		[MIG_REC_CHANNEL] = "CHANNEL",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])

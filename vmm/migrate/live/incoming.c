@@ -221,14 +221,19 @@ static void rx_pass(void *ctx, const struct mig_record *rec)
 }
 
 /* post-copy will have a second connection: note its token */
-static void rx_channel(void *ctx, const struct mig_record *rec)
+static int rx_channel(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
 {
 	struct rx *rx = ctx;
 
+	if (rx->has_token) { /* the second connection's thread reads the token */
+		snprintf(err, errlen, "CHANNEL record #%llu: a second one",
+			 (unsigned long long)rec->seq);
+		return -EPROTO;
+	}
 	memcpy(rx->token, rec->u.channel.token, MIG_TOKEN_LEN);
 	rx->has_token = true;
-	if (!rx->urgent) /* admitted while the rest of the stream comes */
-		rx->urgent = urgent_dst_start(rx);
+	rx->urgent = urgent_dst_start(rx); /* admitted while the rest of the stream comes */
+	return 0;
 }
 
 static int rx_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
@@ -244,6 +249,14 @@ static const struct mig_recv_ops rx_ops = { .hello = rx_hello,
 					    .pass = rx_pass,
 					    .pending = rx_pending,
 					    .channel = rx_channel };
+
+/* vessel run --no-postcopy: the same without post-copy (recv.c refuses it) */
+static const struct mig_recv_ops rx_ops_no_postcopy = { .hello = rx_hello,
+							.page = rx_page,
+							.pages = rx_pages,
+							.range = rx_range,
+							.state = rx_state,
+							.pass = rx_pass };
 
 /* One record to the source, written out at once (callers on any thread). */
 static int rx_send(struct rx *rx, int (*put)(struct rx *, const void *), const void *arg)
@@ -319,7 +332,7 @@ static struct rx *rx_new(struct live *l, char *err, size_t errlen)
 		rx->npages = (top->gpa + top->size) / MIG_PAGE_SIZE;
 		rx->written = calloc((rx->npages + 63) / 64, sizeof(uint64_t));
 		pthread_mutex_init(&rx->wlock, NULL);
-		mig_recv_init(&rx->rv, &rx_ops, rx);
+		mig_recv_init(&rx->rv, l->opts.no_postcopy ? &rx_ops_no_postcopy : &rx_ops, rx);
 	}
 	if (!rx || !rx->written) {
 		if (rx)
@@ -402,6 +415,9 @@ static int receive(struct live *l, struct rx *rx, double deadline, unsigned limi
 	rx->c.deadline = 0; /* the ACK (or the reason) still goes out */
 	rx->r.conn.deadline = 0;
 	rx->w.conn.deadline = 0;
+	if (rc == -EPROTO && l->opts.no_postcopy && strstr(err, "does not take post-copy") &&
+	    strlen(err) + 32 < errlen)
+		strcat(err, " (it runs with --no-postcopy)");
 	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
 		snprintf(err, errlen,
 			 "the migration did not complete within the --incoming-timeout of %u s "

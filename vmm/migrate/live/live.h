@@ -26,6 +26,7 @@ int live_attach(struct vm *vm, char *err, size_t errlen);
 struct live_mig_opts {
 	const char *tls_creds;	     /* credentials directory for tls: (tls.h); NULL: none */
 	unsigned incoming_timeout_s; /* deadline of live_incoming(); 0: none */
+	bool no_postcopy;	     /* live_incoming() refuses a post-copy stream */
 };
 
 /*

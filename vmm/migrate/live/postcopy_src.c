@@ -287,6 +287,7 @@ int postcopy_announce(struct sender *s)
 {
 	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
 		return -errno;
+	s->announced = true;
 	return mig_put_channel(&s->w, MIG_CHANNEL_URGENT, s->token);
 }
 
@@ -297,7 +298,7 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	uint64_t pending = count_pending(s);
 	int rc;
 
-	rc = s->urgent ? 0 : postcopy_announce(s); /* migrate-start-postcopy */
+	rc = s->announced ? 0 : postcopy_announce(s); /* migrate-start-postcopy */
 	if (!rc)
 		rc = send_pending(s);
 	if (!rc)

@@ -357,6 +357,13 @@ static int switch_to_postcopy(struct sender *s)
 			       s->err, sizeof(s->err));
 	if (rc)
 		return rc;
+	/*
+	 * The SYNC came over the main connection, so the destination admitted
+	 * it and took in the CHANNEL record: a second connection made before
+	 * could have been admitted in the main one's place.
+	 */
+	if (s->announced && !s->urgent)
+		s->urgent = urgent_src_start(s);
 	set_status(s, MIG_STOP_COPY);
 	rc = pause_guest(s, &t_pause);
 	if (rc)
@@ -402,11 +409,10 @@ static int run_migration(struct sender *s, const char *uri)
 		rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 		if (rc)
 			return rc;
-		/* the second connection comes up while the dataless pages go */
+		/* the second connection comes up before the pause (below) */
 		rc = postcopy_announce(s);
 		if (rc)
 			return wfail(s, rc);
-		s->urgent = urgent_src_start(s);
 		mark_all(s);
 		return switch_to_postcopy(s);
 	}

@@ -72,6 +72,7 @@ struct sender {
 	unsigned urgent_inflight;  /* pages the urgent thread took and has not sent yet */
 	struct urgent_src *urgent; /* the second connection, or NULL */
 	uint8_t token[MIG_TOKEN_LEN];
+	bool announced; /* the CHANNEL record with token went out (only one may) */
 	char err[512];
 };
 
@@ -204,7 +205,10 @@ void postcopy_untake(struct sender *s, uint64_t gpa);
  * first), say which migration it belongs to (CHANNEL, s->token) and answer
  * its REQUEST records on a thread of its own, past the background stream,
  * once s->pc_serving is set (a REQUEST before the switch ends it). Called
- * after postcopy_announce(), before the pause for `migrate --postcopy`.
+ * after postcopy_announce() and only once a SYNC showed that the destination
+ * admitted the main connection (else this one could be admitted in its
+ * place): before the pause for `migrate --postcopy`, after the switch for
+ * migrate-start-postcopy.
  * NULL if it cannot be started (requests then come over the main one).
  */
 struct urgent_src *urgent_src_start(struct sender *s);
