@@ -38,6 +38,9 @@ static int stream(const char *path, int variant)
 		mig_put_pages(&w, 0x20000, 2, page);
 	}
 	if (variant == 3) { /* post-copy: pages 4-8 come after POSTCOPY */
+		static const uint8_t token[MIG_TOKEN_LEN] = "0123456789abcdef";
+
+		mig_put_channel(&w, MIG_CHANNEL_URGENT, token);
 		mig_put_pending(&w, 0, 9, pending);
 		mig_put_postcopy(&w, 5);
 		mig_put_pages(&w, 0x4000, 2, page);

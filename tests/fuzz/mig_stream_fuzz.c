@@ -103,13 +103,26 @@ static int f_pending(void *ctx, const struct mig_record *rec, char *err, size_t 
 	return 0;
 }
 
+/* a CHANNEL record reaches the destination only with a kind the reader knows */
+static int f_channel(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	volatile uint8_t sum = 0;
+
+	if (rec->u.channel.kind != MIG_CHANNEL_URGENT)
+		abort();
+	for (unsigned i = 0; i < MIG_TOKEN_LEN; i++)
+		sum += rec->u.channel.token[i];
+	return 0;
+}
+
 /* even inputs: a destination that takes PAGES runs and post-copy; odd: page by page */
 static const struct mig_recv_ops ops = { .hello = f_hello,
 					 .page = f_page,
 					 .pages = f_pages,
 					 .range = f_range,
 					 .state = f_state,
-					 .pending = f_pending };
+					 .pending = f_pending,
+					 .channel = f_channel };
 static const struct mig_recv_ops ops_plain = { .hello = f_hello, .page = f_page, .state = f_state };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
