@@ -304,6 +304,13 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
 	t_state = send_now_ms();
+	/*
+	 * Requests may come as soon as POSTCOPY is out (the destination runs
+	 * the VM on it), on the second connection before our ACK wait returns:
+	 * the pending set (frozen: the VM is paused) is served from here on.
+	 */
+	__atomic_store_n(&s->pc_left, pending, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->pc_serving, true, __ATOMIC_RELEASE);
 	if (!rc)
 		rc = mig_put_postcopy(&s->w, pending);
 	if (!rc)
@@ -333,8 +340,6 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 		l->prog.downtime_ms, t_paused - t_pause, t_state - t_paused, t_sent - t_state,
 		l->prog.downtime_ms - (t_sent - t_pause), (unsigned long long)pending);
 	net_limit_buffers(s->conn.fd, POSTCOPY_SOCKBUF);
-	__atomic_store_n(&s->pc_left, pending, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->pc_serving, true, __ATOMIC_RELEASE);
 	if (!s->urgent)
 		s->urgent = urgent_src_start(s);
 

@@ -127,11 +127,24 @@ static void *urgent_thread(void *arg)
 	rc = mig_reader_init_conn(&r, &u->c, -1);
 	while (!rc) {
 		rc = mig_read_record(&r, &rec);
-		if (!rc && rec.type != MIG_REC_REQUEST)
+		if (!rc && rec.type != MIG_REC_REQUEST) {
+			snprintf(r.err, sizeof(r.err), "a %s record", mig_rec_type_name(rec.type));
 			rc = -EPROTO;
-		if (!rc)
+		} else if (!rc) {
 			rc = answer(u, rec.u.request.gpa, rec.u.request.npages);
+			if (rc == -EPROTO)
+				snprintf(r.err, sizeof(r.err), "a request before the switch");
+			else if (rc)
+				snprintf(r.err, sizeof(r.err), "%s", u->w.err);
+		}
 	}
+	pthread_mutex_lock(&u->lock);
+	if (rc == -EPROTO || (rc != -EPIPE && !u->stopping))
+		fprintf(stderr,
+			"\rvessel: post-copy: the second connection ended (%s); pages asked for "
+			"go over the main one\r\n",
+			r.err[0] ? r.err : strerror(-rc));
+	pthread_mutex_unlock(&u->lock);
 	mig_reader_free(&r);
 	return NULL;
 }
