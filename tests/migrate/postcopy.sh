@@ -1,6 +1,7 @@
 # Post-copy migration tests, sourced by tests/migrate/run.sh (its helpers:
-# boot_src, boot_shell, memtest_verifies, and tests/lib/vm.sh's incoming, next_port,
-# wait_source_failed, relay_to, free_page_retired, ...).
+# boot_src, boot_shell, memtest_verifies, memtest_moves_on,
+# wait_source_failed, relay_to, free_page_retired, ...; tests/lib/vm.sh's
+# incoming, next_port).
 
 # wait_mstat NAME PATTERN SECONDS: poll NAME's migrate-status (into
 # $W/NAME.mstat) until it matches PATTERN
@@ -84,17 +85,7 @@ t_pc_memtest() {
 	else
 		notok "post-copy memtest (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
 	fi
-	next_port
-	incoming c "$uri"
-	ctl b migrate "$uri" >/dev/null
-	wait_exit b 60
-	mark=$(wc -c <"$W/c.out")
-	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
-		ok "the VM that came by post-copy migrates on with pre-copy, memtest still verifies"
-	else
-		notok "pre-copy after post-copy (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
-	fi
-	stop_vm c
+	memtest_moves_on b c "the VM that came by post-copy migrates on with pre-copy, memtest still verifies"
 }
 
 # memtest dirties its buffer faster than the 8 MiB/s the source may send:
@@ -264,17 +255,7 @@ t_pc_refused() {
 	else
 		notok "post-copy refused (destination status $status)" "$W/b.err" "$W/a.mstat" "$W/a.err"
 	fi
-	next_port
-	incoming c "$uri" --no-postcopy
-	ctl a migrate "$uri" >/dev/null
-	wait_exit a 60
-	mark=$(wc -c <"$W/c.out")
-	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
-		ok "and it migrates by pre-copy into a --no-postcopy destination"
-	else
-		notok "pre-copy into --no-postcopy (status $status)" "$W/a.err" "$W/c.err"
-	fi
-	stop_vm c
+	memtest_moves_on a c "and it migrates by pre-copy into a --no-postcopy destination" --no-postcopy
 }
 
 # Post-copy over TLS: the source reads page requests while it writes pages

@@ -45,6 +45,27 @@ memtest_verifies() {
 	[ "$(memtest_rounds_after "$1" "$2")" -ge "$3" ] && ! grep -q MISMATCH "$W/$1.out"
 }
 
+# memtest_moves_on FROM TO TEST [ARGS]: pre-copy from VM FROM (running
+# memtest) into a new destination TO (started with ARGS); TEST passes if
+# FROM exits 0 and memtest verifies twice more on TO. TO is stopped after.
+memtest_moves_on() {
+	from=$1
+	to=$2
+	what=$3
+	shift 3
+	next_port
+	incoming "$to" "$uri" "$@"
+	ctl "$from" migrate "$uri" >/dev/null
+	wait_exit "$from" 60
+	mark=$(wc -c <"$W/$to.out")
+	if [ $status = 0 ] && memtest_verifies "$to" "$mark" 2; then
+		ok "$what"
+	else
+		notok "$what (status $status)" "$W/$from.err" "$W/$to.err" "$W/$to.out"
+	fi
+	stop_vm "$to"
+}
+
 t_memtest() {
 	next_port
 	if ! boot_shell a; then
@@ -75,17 +96,7 @@ t_memtest() {
 	else
 		notok "shell on the destination" "$W/b.out"
 	fi
-	next_port
-	incoming c "$uri"
-	ctl b migrate "$uri" >/dev/null
-	wait_exit b 60
-	mark=$(wc -c <"$W/c.out")
-	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
-		ok "migrated back again: memtest still verifies"
-	else
-		notok "memtest after migrating back (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
-	fi
-	stop_vm c
+	memtest_moves_on b c "migrated back again: memtest still verifies"
 }
 
 # Four migrations in a row while memtest dirties memory: every hop keeps the

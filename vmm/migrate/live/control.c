@@ -6,6 +6,7 @@
 #include "core/vcpu.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,10 +36,30 @@ const char *live_status_name(struct vm *vm)
 	return mig_status_name(p.status);
 }
 
-static void set_u64(json_t *res, const char *key, uint64_t v)
-{
-	json_object_set_new(res, key, json_integer((json_int_t)v));
-}
+/* The uint64_t counters of live_stats_json(), by name. */
+#define FIELD(f) offsetof(struct live_counters, f)
+static const struct {
+	const char *name;
+	size_t off;
+} counters[] = {
+	{ "mig_out_completed", FIELD(out_completed) },
+	{ "mig_out_postcopy", FIELD(out_postcopy) },
+	{ "mig_out_failed", FIELD(out_failed) },
+	{ "mig_out_pages_data", FIELD(out_pages_data) },
+	{ "mig_out_pages_zero", FIELD(out_pages_zero) },
+	{ "mig_out_pages_free", FIELD(out_pages_free) },
+	{ "mig_out_pages_poisoned", FIELD(out_pages_poisoned) },
+	{ "mig_out_postcopy_requests", FIELD(out_requests) },
+	{ "mig_out_postcopy_requests_second_conn", FIELD(out_requests_second) },
+	{ "mig_in_postcopy_completed", FIELD(in_completed) },
+	{ "mig_in_postcopy_failed", FIELD(in_failed) },
+	{ "mig_in_postcopy_pages", FIELD(in_pages) },
+	{ "mig_in_postcopy_pages_second_conn", FIELD(in_pages_second) },
+	{ "mig_in_postcopy_faults_waited", FIELD(in_faults_waited) },
+	{ "mig_in_postcopy_faults_zero", FIELD(in_faults_zero) },
+	{ "mig_in_postcopy_repoisoned", FIELD(in_repoisoned) },
+};
+#undef FIELD
 
 void live_stats_json(struct vm *vm, json_t *res)
 {
@@ -54,24 +75,14 @@ void live_stats_json(struct vm *vm, json_t *res)
 	active = pcd_active(l);
 	left = pcd_pages_left(l);
 	pthread_mutex_unlock(&l->lock);
-	set_u64(res, "mig_out_completed", c.out_completed);
-	set_u64(res, "mig_out_postcopy", c.out_postcopy);
-	set_u64(res, "mig_out_failed", c.out_failed);
-	set_u64(res, "mig_out_pages_data", c.out_pages_data);
-	set_u64(res, "mig_out_pages_zero", c.out_pages_zero);
-	set_u64(res, "mig_out_pages_free", c.out_pages_free);
-	set_u64(res, "mig_out_pages_poisoned", c.out_pages_poisoned);
-	set_u64(res, "mig_out_postcopy_requests", c.out_requests);
-	set_u64(res, "mig_out_postcopy_requests_second_conn", c.out_requests_second);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&c + counters[i].off, sizeof(v));
+		json_object_set_new(res, counters[i].name, json_integer((json_int_t)v));
+	}
 	json_object_set_new(res, "mig_in_postcopy_active", json_boolean(active));
-	set_u64(res, "mig_in_postcopy_pages_left", left);
-	set_u64(res, "mig_in_postcopy_completed", c.in_completed);
-	set_u64(res, "mig_in_postcopy_failed", c.in_failed);
-	set_u64(res, "mig_in_postcopy_pages", c.in_pages);
-	set_u64(res, "mig_in_postcopy_pages_second_conn", c.in_pages_second);
-	set_u64(res, "mig_in_postcopy_faults_waited", c.in_faults_waited);
-	set_u64(res, "mig_in_postcopy_faults_zero", c.in_faults_zero);
-	set_u64(res, "mig_in_postcopy_repoisoned", c.in_repoisoned);
+	json_object_set_new(res, "mig_in_postcopy_pages_left", json_integer((json_int_t)left));
 	if (c.in_lat_max_ms >= 0) {
 		json_object_set_new(res, "mig_in_postcopy_fault_p50_ms",
 				    json_real(c.in_lat_p50_ms));
