@@ -11,15 +11,19 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/free_report.h"
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
 #include "kernel/kshell.h"
+#include "kernel/lookahead.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
+#include "kernel/pttrace.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
@@ -80,6 +84,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	idt_init();		 /* the shared IDT (stubs from entry.S) */
 	arch_cpu_init(&cpus[0]); /* GDT, TSS, IDT, GS, EFER, syscall MSRs */
 	page_alloc_init();	 /* frames from the memory map */
+	pttrace_init();		 /* page-table tracing (pttrace=on, docs/sptmodel.md) */
 	page_owner_init();	 /* who owns each frame, for the VMM's reports */
 	paging_map_user_stub();	 /* the syscall erratum stub page */
 	lapic_init();		 /* this CPU's local APIC */
@@ -87,21 +92,28 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	cpus[0].apic_id = lapic_id();
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
-	tlb_init();					     /* the TLB-shootdown IPI */
+	tlb_init();					     /* cross-CPU calls, TLB shootdowns */
+	priv_init();					     /* the privileged mode, its region */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
-	free_report_init();				     /* ... and the round trip they replace */
-	banner();					     /* version, CPUs, memory, boot time */
-	kernel_enter();					     /* from here on: the big kernel lock */
+	free_report_init(); /* ... and the round trip they replace */
+	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */
+	banner();	    /* version, CPUs, memory, boot time */
+	kernel_enter();	    /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {
 		ubench_report(); /* null-syscall cost per entry path */
+		power_off(0);
+	}
+	if (cmdline_has(boot.cmdline, "privbench")) {
+		priv_bench_report(); /* one privileged-mode entry's cost */
 		power_off(0);
 	}
 	if (cmdline_has(boot.cmdline, "selftest"))

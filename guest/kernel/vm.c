@@ -2,6 +2,7 @@
 #include "abi/syscalls.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "kernel/compat.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -26,6 +27,10 @@ int vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->pml4 = pt_create();
+	if (vm->pml4 && compat_syscall_page_map(vm->pml4)) {
+		pt_destroy(vm->pml4);
+		vm->pml4 = 0;
+	}
 	return vm->pml4 ? 0 : -ENOMEM;
 }
 
@@ -85,7 +90,7 @@ static void free_pte(uint64_t *pte, uint64_t va, void *arg)
 
 	(void)va;
 	page_free(*pte & PTE_ADDR);
-	*pte = 0;
+	pt_set(pte, 0, 1);
 	ctx->vm->pages--;
 	ctx->freed++;
 }
@@ -99,6 +104,7 @@ static int64_t carve(struct vm *vm, uint64_t start, uint64_t end)
 	struct unmap_ctx ctx = { vm, 0 };
 	struct vma **pp = &vm->vmas;
 
+	vm->map_gen++;
 	if (split_at(vm, start) || split_at(vm, end))
 		return -ENOMEM;
 	while (*pp) {
@@ -128,7 +134,7 @@ int vm_map(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		return (int)r;
 	}
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 	n->start = start;
 	n->end = start + len;
 	n->prot = prot;
@@ -143,7 +149,7 @@ void vm_unmap(struct vm *vm, uint64_t start, uint64_t len)
 	if (r < 0)
 		printk("vm: out of memory splitting a region for munmap\n");
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 }
 
 struct prot_ctx {
@@ -155,7 +161,7 @@ static void set_pte_prot(uint64_t *pte, uint64_t va, void *arg)
 	struct prot_ctx *ctx = arg;
 
 	(void)va;
-	*pte = (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags;
+	pt_set(pte, (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags, 1);
 }
 
 static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
@@ -163,7 +169,7 @@ static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
 	(void)va;
 	(void)arg;
 	/* PROT_NONE: keep the frame (the region still owns it) but not present */
-	*pte &= ~PTE_P;
+	pt_set(pte, *pte & ~PTE_P, 1);
 }
 
 int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
@@ -182,6 +188,7 @@ int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		return -ENOMEM;
 	if (split_at(vm, start) || split_at(vm, end))
 		return -ENOMEM;
+	vm->map_gen++;
 	for (struct vma *v = vm->vmas; v; v = v->next) {
 		if (v->start >= start && v->end <= end)
 			v->prot = prot;
@@ -190,7 +197,7 @@ int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		pt_walk_range(vm->pml4, start, end, clear_pte_present, NULL);
 	else
 		pt_walk_range(vm->pml4, start, end, set_pte_prot, &ctx);
-	tlb_shootdown(vm->pml4);
+	tlb_flush_range(vm, start, end);
 	return 0;
 }
 
@@ -270,14 +277,15 @@ int64_t vm_translate(struct vm *vm, uint64_t addr)
 	return (int64_t)((*pte & PTE_ADDR) | (addr & ~PAGE_MASK));
 }
 
-/* Kernel pointer to user byte addr, faulting the page in; NULL if not allowed. */
-static uint8_t *user_page(struct vm *vm, uint64_t addr, uint32_t access)
+uint8_t *vm_user_page(struct vm *vm, uint64_t addr, uint32_t access, uint32_t *prot)
 {
 	struct vma *v = vma_find(vm, addr);
 	uint64_t *pte;
 
 	if (!v || !v->prot || (access & ~(v->prot | VM_READ)))
 		return NULL;
+	if (prot)
+		*prot = v->prot;
 	pte = pt_lookup(vm->pml4, addr);
 	if (!pte || !(*pte & PTE_P)) {
 		if (vm_fault(vm, addr, access))
@@ -299,7 +307,7 @@ int vm_user_ok(struct vm *vm, uint64_t addr, uint64_t len, uint32_t access)
 	if (!user_range_ok(addr, len))
 		return -EFAULT;
 	for (uint64_t a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
-		if (!user_page(vm, a, access))
+		if (!vm_user_page(vm, a, access, NULL))
 			return -EFAULT;
 	}
 	return 0;
@@ -313,7 +321,7 @@ int copy_from_user(struct vm *vm, void *dst, uint64_t src, uint64_t len)
 		return -EFAULT;
 	while (len) {
 		uint64_t n = PAGE_SIZE - (src & ~PAGE_MASK);
-		uint8_t *p = user_page(vm, src, VM_READ);
+		uint8_t *p = vm_user_page(vm, src, VM_READ, NULL);
 
 		if (!p)
 			return -EFAULT;
@@ -335,7 +343,7 @@ int copy_to_user(struct vm *vm, uint64_t dst, const void *src, uint64_t len)
 		return -EFAULT;
 	while (len) {
 		uint64_t n = PAGE_SIZE - (dst & ~PAGE_MASK);
-		uint8_t *p = user_page(vm, dst, VM_WRITE);
+		uint8_t *p = vm_user_page(vm, dst, VM_WRITE, NULL);
 
 		if (!p)
 			return -EFAULT;
@@ -360,7 +368,7 @@ int64_t strncpy_from_user(struct vm *vm, char *dst, uint64_t src, uint64_t max)
 
 		if (a < src || a >= VESSEL_USER_TOP)
 			return -EFAULT;
-		p = user_page(vm, a, VM_READ);
+		p = vm_user_page(vm, a, VM_READ, NULL);
 		if (!p)
 			return -EFAULT;
 		if (n > max - i)
@@ -378,6 +386,9 @@ void vm_destroy(struct vm *vm)
 {
 	struct unmap_ctx ctx = { vm, 0 };
 
+	kfree(vm->la);
+	vm->la = NULL;
+	vm->map_gen++;
 	while (vm->vmas) {
 		struct vma *v = vm->vmas;
 
@@ -385,6 +396,7 @@ void vm_destroy(struct vm *vm)
 		kfree(v);
 	}
 	if (vm->pml4) {
+		compat_syscall_page_unmap(vm->pml4); /* shared: not the process's to free */
 		pt_walk_range(vm->pml4, 0, VESSEL_USER_TOP, free_pte, &ctx);
 		pt_destroy(vm->pml4);
 		vm->pml4 = 0;

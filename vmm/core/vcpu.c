@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/vcpu.h"
+#include "core/kvm_stats.h"
 #include "arch/x86/arch.h"
 #include "core/exit.h"
 #include "core/vm.h"
@@ -21,6 +22,7 @@ struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
 	v->vm = vm;
 	v->id = id;
 	v->fd = -1;
+	v->stats_fd = -1;
 	return v;
 }
 
@@ -38,6 +40,8 @@ int vcpu_kvm_create(struct vcpu *v)
 		return vm_set_err(vm, -errno, "mmap of vCPU %u's kvm_run failed: %s", v->id,
 				  strerror(errno));
 	v->run = run;
+	/* now: KVM_GET_STATS_FD waits for the vCPU mutex, which KVM_RUN holds */
+	v->stats_fd = kvm_stats_open(v->fd);
 	return arch_vcpu_init(v);
 }
 
@@ -47,6 +51,8 @@ void vcpu_free(struct vcpu *v)
 		return;
 	if (v->run)
 		munmap(v->run, (size_t)v->vm->run_size);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
 	if (v->fd >= 0)
 		close(v->fd);
 	free(v);
