@@ -120,5 +120,5 @@ $(B)/bench/migrate_transport: $(B)/host/bench/migrate_transport.o $(MIGRATE_LIB)
 
 BENCHES += migrate
 BENCH_CMD_migrate := sh bench/migrate.sh
-BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp \
+BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(MKINITRD) $(B)/bench/migrate_qmp \
 	$(B)/bench/migrate_transport

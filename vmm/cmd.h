@@ -37,6 +37,7 @@ struct run_opts {
 	/* migration options (live_set_mig_opts) */
 	const char *tls_creds;	   /* --tls-creds DIR: for tls: migrations */
 	unsigned incoming_timeout; /* --incoming-timeout SECONDS (0: none) */
+	bool no_postcopy;	   /* --no-postcopy: refuse a post-copy migration in */
 };
 
 /*

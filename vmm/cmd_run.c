@@ -39,8 +39,8 @@ static const char run_usage_head[] =
 	"usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
 	       "                  [--incoming tcp|tls:HOST:PORT] [--incoming-timeout S]\n"
-	       "                  [--tls-creds DIR] [--stats] [--control-group GROUP]\n"
-	       "                  [--pt-trace FILE]\n"
+	       "                  [--tls-creds DIR] [--no-postcopy] [--stats]\n"
+	       "                  [--control-group GROUP] [--pt-trace FILE]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -67,6 +67,9 @@ static const char run_usage_head[] =
 	       "  --incoming-timeout S\n"
 	       "                  exit 1 if no migration has completed S seconds after\n"
 	       "                  --incoming started listening (default 3600; 0: never)\n"
+	       "  --no-postcopy   refuse a post-copy migration into this VM (the source's\n"
+	       "                  migrate --postcopy or migrate-start-postcopy fails, its\n"
+	       "                  VM keeps running there); pre-copy only\n"
 	       "  --tls-creds DIR credentials for tls: migrations, into this VM (--incoming\n"
 	       "                  tls:) and out of it (vessel ctl PATH migrate tls:HOST:PORT):\n"
 	       "                  ca-cert.pem, server-cert.pem, server-key.pem,\n"
@@ -128,7 +131,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		size_t n;
 
 		if (!strncmp(arg, "--help=", 7) || !strncmp(arg, "--stats=", 8) ||
-		    !strncmp(arg, "--no-initrd=", 12) || !strncmp(arg, "--no-hyper-callbacks=", 21))
+		    !strncmp(arg, "--no-initrd=", 12) || !strncmp(arg, "--no-hyper-callbacks=", 21) ||
+		    !strncmp(arg, "--no-postcopy=", 14))
 			return bad(err, errlen, "option %.*s takes no value",
 				   (int)(strchr(arg, '=') - arg), arg);
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -145,6 +149,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		}
 		if (!strcmp(arg, "--no-hyper-callbacks")) {
 			o->no_hcb = true;
+			continue;
+		}
+		if (!strcmp(arg, "--no-postcopy")) {
+			o->no_postcopy = true;
 			continue;
 		}
 		if (strncmp(arg, "--", 2))
@@ -259,6 +267,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		return bad(err, errlen, "--incoming-timeout without --incoming");
 	if (o->pt_trace && o->incoming)
 		return bad(err, errlen, "--pt-trace records from boot: not with --incoming");
+	if (o->no_postcopy && !o->incoming)
+		return bad(err, errlen, "--no-postcopy without --incoming");
 	return 0;
 }
 
@@ -615,7 +625,8 @@ create:
 	}
 	rc = live_set_mig_opts(vm,
 			       &(struct live_mig_opts){ .tls_creds = o.tls_creds,
-							.incoming_timeout_s = o.incoming_timeout },
+							.incoming_timeout_s = o.incoming_timeout,
+							.no_postcopy = o.no_postcopy },
 			       o.incoming, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", err);

@@ -96,10 +96,11 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "scrub_report_waits", counter(&mce.ao_waits));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)safe_copy_recovered()));
-	json_object_set_new(res, "console_dropped",
-			    json_integer(vm->cfg.console_dropped ?
-						 (json_int_t)vm->cfg.console_dropped(vm->cfg.console_opaque) :
-						 0));
+	json_object_set_new(
+		res, "console_dropped",
+		json_integer(vm->cfg.console_dropped ?
+				     (json_int_t)vm->cfg.console_dropped(vm->cfg.console_opaque) :
+				     0));
 	hcb_counts(vm, &hc);
 	json_object_set_new(res, "hcb_accepted", json_integer((json_int_t)hc.accepted));
 	json_object_set_new(res, "hcb_rejected", json_integer((json_int_t)hc.rejected));
@@ -107,6 +108,7 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "hcb_runs", json_integer((json_int_t)hc.runs));
 	json_object_set_new(res, "hcb_insns", json_integer((json_int_t)hc.insns));
 	json_object_set_new(res, "hcb_ns", json_integer((json_int_t)hc.ns));
+	live_stats_json(vm, res);
 	return 0;
 }
 
@@ -167,7 +169,10 @@ static const struct ctl_command status_cmd = {
 	"status", "run state, vCPUs, memory, migration, poisoned pages", {}, c_status
 };
 static const struct ctl_command stats_cmd = {
-	"stats", "counters: exits, poisoned pages, machine checks", {}, c_stats
+	"stats",
+	"counters: exits, poisoned pages, machine checks, hyper-callbacks, migrations",
+	{},
+	c_stats
 };
 static const struct ctl_command pause_cmd = { "pause", "stop all vCPUs", {}, c_pause };
 static const struct ctl_command resume_cmd = { "resume", "continue all vCPUs", {}, c_resume };

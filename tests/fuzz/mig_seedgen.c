@@ -14,7 +14,8 @@
 static int stream(const char *path, int variant)
 {
 	struct mig_hello h = { .mem_size = 1u << 20, .nr_vcpus = 1, .page_size = MIG_PAGE_SIZE };
-	static unsigned char page[MIG_PAGE_SIZE];
+	static unsigned char page[MIG_PAGE_SIZE * 3];
+	static const unsigned char pending[2] = { 0xf0, 0x01 };
 	struct mig_writer w;
 	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 
@@ -34,6 +35,17 @@ static int stream(const char *path, int variant)
 		mig_put_page(&w, 0x3000, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
 		mig_put_state(&w, MIG_STATE_VCPU, 0, "vcpu", 1, "regs....", 8);
 		mig_put_state(&w, MIG_STATE_DEVICE, 0, "uart", 1, "u", 1);
+		mig_put_pages(&w, 0x20000, 2, page);
+	}
+	if (variant == 3) { /* post-copy: pages 4-8 come after POSTCOPY */
+		static const uint8_t token[MIG_TOKEN_LEN] = "0123456789abcdef";
+
+		mig_put_channel(&w, MIG_CHANNEL_URGENT, token);
+		mig_put_pending(&w, 0, 9, pending);
+		mig_put_postcopy(&w, 5);
+		mig_put_pages(&w, 0x4000, 2, page);
+		mig_put_range(&w, MIG_PAGE_ZERO, 0x6000, 2);
+		mig_put_page(&w, 0x8000, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL);
 	}
 	if (variant == 2)
 		mig_put_msg(&w, MIG_REC_ABORT, 5, "test abort");
@@ -53,6 +65,8 @@ int main(int argc, char **argv)
 		"{\"command\":\"inject-ume\",\"gpa\":\"0x100000\"}",
 		"{\"command\":\"inject-ume\",\"gpa\":4096}",
 		"{\"command\":\"migrate-status\"}",
+		"{\"command\":\"migrate\",\"uri\":\"tcp:127.0.0.1:4444\",\"postcopy\":true}",
+		"{\"command\":\"migrate-start-postcopy\"}",
 	};
 	char p[4096];
 
@@ -60,7 +74,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mig_seedgen STREAM_DIR CTL_DIR\n");
 		return 2;
 	}
-	for (int v = 0; v < 3; v++) {
+	for (int v = 0; v < 4; v++) {
 		snprintf(p, sizeof(p), "%s/stream%d", argv[1], v);
 		if (stream(p, v)) {
 			perror(p);

@@ -60,7 +60,70 @@ static int f_state(void *ctx, const struct mig_record *rec, char *err, size_t er
 	return 0;
 }
 
-static const struct mig_recv_ops ops = { .hello = f_hello, .page = f_page, .state = f_state };
+static int f_pages(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *data, char *err,
+		   size_t errlen)
+{
+	if (gpa % MIG_PAGE_SIZE || !npages || npages > MIG_RUN_MAX || !data ||
+	    gpa + (uint64_t)npages * MIG_PAGE_SIZE > MIG_MAX_MEM)
+		abort();
+	if (gpa + (uint64_t)npages * MIG_PAGE_SIZE > FUZZ_MEM) {
+		snprintf(err, errlen, "not RAM");
+		return -34;
+	}
+	memcpy(mem + gpa, data, (size_t)npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int f_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		   size_t errlen)
+{
+	if (gpa % MIG_PAGE_SIZE || !npages || npages > (MIG_MAX_MEM - gpa) / MIG_PAGE_SIZE ||
+	    (kind != MIG_PAGE_ZERO && kind != MIG_PAGE_FREE))
+		abort();
+	if (gpa + npages * MIG_PAGE_SIZE > FUZZ_MEM) {
+		snprintf(err, errlen, "not RAM");
+		return -34;
+	}
+	memset(mem + gpa, 0, npages * MIG_PAGE_SIZE);
+	return 0;
+}
+
+static int f_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	uint64_t n = rec->u.pending.npages;
+	volatile uint8_t sum = 0;
+
+	if (rec->u.pending.gpa % MIG_PAGE_SIZE || !n || n > MIG_PENDING_MAX ||
+	    rec->u.pending.gpa + n * MIG_PAGE_SIZE > MIG_MAX_MEM)
+		abort();
+	for (uint64_t i = 0; i < (n + 7) / 8; i++)
+		sum += rec->u.pending.bitmap[i];
+	if (n % 8 && rec->u.pending.bitmap[n / 8] >> (n % 8))
+		abort();
+	return 0;
+}
+
+/* a CHANNEL record reaches the destination only with a kind the reader knows */
+static int f_channel(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	volatile uint8_t sum = 0;
+
+	if (rec->u.channel.kind != MIG_CHANNEL_URGENT)
+		abort();
+	for (unsigned i = 0; i < MIG_TOKEN_LEN; i++)
+		sum += rec->u.channel.token[i];
+	return 0;
+}
+
+/* even inputs: a destination that takes PAGES runs and post-copy; odd: page by page */
+static const struct mig_recv_ops ops = { .hello = f_hello,
+					 .page = f_page,
+					 .pages = f_pages,
+					 .range = f_range,
+					 .state = f_state,
+					 .pending = f_pending,
+					 .channel = f_channel };
+static const struct mig_recv_ops ops_plain = { .hello = f_hello, .page = f_page, .state = f_state };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	mig_reader_init_mem(&r, data, size);
 	err[0] = 0;
-	if (mig_recv_stream(&r, &ops, NULL, NULL, err, sizeof(err)) != 0 && !err[0])
+	if (mig_recv_stream(&r, size % 2 ? &ops_plain : &ops, NULL, NULL, err, sizeof(err)) != 0 &&
+	    !err[0])
 		abort(); /* every failure must say why */
 	mig_reader_free(&r);
 	return 0;

@@ -5,7 +5,8 @@
  *
  *   mig_peer record PORT FILE    accept one migration, store its bytes until
  *                                the source goes quiet (1.5 s), then close
- *                                without an ACK
+ *                                without an ACK (each PASS is answered with
+ *                                its SYNC, so the source goes on to END)
  *   mig_peer cut PORT N          accept, read N bytes, close (connection cut)
  *   mig_peer send PORT FILE [N]  connect to 127.0.0.1:PORT (retrying for 5 s),
  *                                send FILE (its first N bytes), print the
@@ -54,18 +55,52 @@ static int listen_accept(const char *port)
 	return fd;
 }
 
+/* Answer each PASS record among the len bytes of all with a SYNC; *off and
+ * *seq: how far the records have been read (complete ones only). */
+static void answer_passes(const uint8_t *all, size_t len, size_t *off, uint64_t *seq,
+			  struct mig_writer *w)
+{
+	struct mig_reader r;
+	struct mig_record rec;
+
+	mig_reader_init_mem(&r, all, len);
+	if (*off == 0 && mig_read_preamble(&r) == 0)
+		*off = MIG_PREAMBLE_LEN;
+	r.start = r.bytes = *off;
+	r.seq = *seq;
+	while (*off && mig_read_record(&r, &rec) == 0) {
+		if (rec.type == MIG_REC_PASS && !mig_put_sync(w, rec.u.pass.pass, r.bytes))
+			mig_flush(w);
+		*off = r.start;
+		*seq = r.seq;
+	}
+	mig_reader_free(&r);
+}
+
 static int record(const char *port, const char *file)
 {
 	static uint8_t buf[1 << 16];
 	int fd = listen_accept(port), out = open(file, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	struct mig_writer w;
+	uint8_t *all = NULL;
 	ssize_t n;
-	size_t total = 0;
+	size_t total = 0, off = 0;
+	uint64_t seq = 0;
 
+	if (mig_writer_init(&w, fd, 1000))
+		return 1;
 	while ((n = net_read_some(fd, buf, sizeof(buf), 1500)) > 0) {
-		if (write(out, buf, (size_t)n) != n)
+		uint8_t *more = realloc(all, total + (size_t)n);
+
+		if (!more || write(out, buf, (size_t)n) != n)
 			return 1;
+		all = more;
+		memcpy(all + total, buf, (size_t)n);
 		total += (size_t)n;
+		answer_passes(all, total, &off, &seq, &w);
 	}
+	mig_writer_free(&w);
+	free(all);
 	printf("recorded %zu bytes\n", total);
 	close(out);
 	close(fd);
@@ -179,7 +214,9 @@ static int send_file(const char *port, const char *file, long limit)
 	shutdown(fd, SHUT_WR);
 	printf("sent %ld bytes\n", sent);
 	mig_reader_init_fd(&r, fd, 10000);
-	if (mig_read_record(&r, &rec) == 0 && rec.type == MIG_REC_ACK)
+	while (mig_read_record(&r, &rec) == 0 && rec.type == MIG_REC_SYNC)
+		; /* progress of the passes */
+	if (rec.type == MIG_REC_ACK)
 		printf("ack %d: %s\n", rec.u.msg.code, rec.u.msg.text);
 	else
 		printf("no ack: %s\n", r.err);

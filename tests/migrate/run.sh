@@ -45,6 +45,27 @@ memtest_verifies() {
 	[ "$(memtest_rounds_after "$1" "$2")" -ge "$3" ] && ! grep -q MISMATCH "$W/$1.out"
 }
 
+# memtest_moves_on FROM TO TEST [ARGS]: pre-copy from VM FROM (running
+# memtest) into a new destination TO (started with ARGS); TEST passes if
+# FROM exits 0 and memtest verifies twice more on TO. TO is stopped after.
+memtest_moves_on() {
+	from=$1
+	to=$2
+	what=$3
+	shift 3
+	next_port
+	incoming "$to" "$uri" "$@"
+	ctl "$from" migrate "$uri" >/dev/null
+	wait_exit "$from" 60
+	mark=$(wc -c <"$W/$to.out")
+	if [ $status = 0 ] && memtest_verifies "$to" "$mark" 2; then
+		ok "$what"
+	else
+		notok "$what (status $status)" "$W/$from.err" "$W/$to.err" "$W/$to.out"
+	fi
+	stop_vm "$to"
+}
+
 t_memtest() {
 	next_port
 	if ! boot_shell a; then
@@ -75,17 +96,7 @@ t_memtest() {
 	else
 		notok "shell on the destination" "$W/b.out"
 	fi
-	next_port
-	incoming c "$uri"
-	ctl b migrate "$uri" >/dev/null
-	wait_exit b 60
-	mark=$(wc -c <"$W/c.out")
-	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
-		ok "migrated back again: memtest still verifies"
-	else
-		notok "memtest after migrating back (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
-	fi
-	stop_vm c
+	memtest_moves_on b c "migrated back again: memtest still verifies"
 }
 
 # Four migrations in a row while memtest dirties memory: every hop keeps the
@@ -742,12 +753,14 @@ t_incoming_deadline() {
 	stop_vm a
 }
 
+. "$(dirname "$0")/postcopy.sh"
+
 if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
 sh "$(dirname "$0")/tls-creds.sh" "$TLS" >/dev/null || { echo "not ok 1 - TLS credentials (tls-creds.sh)"; exit 1; }
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline}
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline t_pc_idle t_pc_memtest t_pc_converge t_pc_ume_process t_pc_ume_free t_pc_ume_found t_pc_cut t_pc_refused t_pc_tls}
 for t in $tests; do
 	echo "# $t"
 	$t

@@ -39,21 +39,29 @@ static int h_quit(void *ctx, const struct ctl_args *a, json_t *res, char *err, s
 	return 0;
 }
 
+static bool last_latent;
+
 static int h_inject(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
 	last_gpa = ctl_arg_u64(a, "gpa");
+	last_latent = ctl_arg_bool(a, "latent");
 	if (ctl_arg_u64(a, "gpa") % 4096) {
-		snprintf(err, errlen, "gpa %#llx is not page aligned", (unsigned long long)ctl_arg_u64(a, "gpa"));
+		snprintf(err, errlen, "gpa %#llx is not page aligned",
+			 (unsigned long long)ctl_arg_u64(a, "gpa"));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static const struct ctl_command status_cmd = { "status", "test", {  }, h_status };
+static const struct ctl_command status_cmd = { "status", "test", {}, h_status };
 CTL_COMMAND(status_cmd);
-static const struct ctl_command quit_cmd = { "quit", "test", {  }, h_quit };
+static const struct ctl_command quit_cmd = { "quit", "test", {}, h_quit };
 CTL_COMMAND(quit_cmd);
-static const struct ctl_command inject_ume_cmd = { "inject-ume", "test", { { "gpa", CTL_U64, true, NULL }, { "latent", CTL_BOOL, false, NULL } }, h_inject };
+static const struct ctl_command inject_ume_cmd = { "inject-ume",
+						   "test",
+						   { { "gpa", CTL_U64, true, NULL },
+						     { "latent", CTL_BOOL, false, NULL } },
+						   h_inject };
 CTL_COMMAND(inject_ume_cmd);
 /* pause: blocks until released (a long handler, like a real pause or migrate) */
 static pthread_mutex_t block_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -669,6 +677,51 @@ static void test_client_main(void **state)
 	close(devnull);
 }
 
+/* Fields named on the command line: --FLAG, --NAME VALUE, --NAME=VALUE. */
+static void test_client_named_fields(void **state)
+{
+	char *a1[] = { "ctl", path, "inject-ume", "--latent", "0x6000", NULL };
+	char *a2[] = { "ctl", path, "inject-ume", "--gpa=0x7000", NULL };
+	char *a3[] = { "ctl", path, "inject-ume", "--gpa", "0x8000", "latent", NULL };
+	char *a4[] = { "ctl", path, "inject-ume", "--nope", "0x1000", NULL };
+	char *a5[] = { "ctl", path, "inject-ume", "0x1000", "--gpa", NULL };
+	char *a6[] = { "ctl", path, "inject-ume", "0x1000", "--latent=1", NULL };
+	char *a7[] = { "ctl", path, "inject-ume", "--gpa", "0x2000", "0x3000", NULL };
+	int devnull = open("/dev/null", O_WRONLY), out = dup(1), errfd = dup(2), r[8];
+	uint64_t gpa[4];
+	bool lat[4];
+
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	r[1] = ctl_client_main(5, a1);
+	gpa[1] = last_gpa, lat[1] = last_latent;
+	r[2] = ctl_client_main(4, a2);
+	gpa[2] = last_gpa, lat[2] = last_latent;
+	r[3] = ctl_client_main(6, a3);
+	gpa[3] = last_gpa, lat[3] = last_latent;
+	r[4] = ctl_client_main(5, a4);
+	r[5] = ctl_client_main(5, a5);
+	r[6] = ctl_client_main(5, a6);
+	r[7] = ctl_client_main(6, a7);
+	fflush(stdout);
+	dup2(out, 1);
+	dup2(errfd, 2);
+	assert_int_equal(r[1], 0);
+	assert_int_equal(r[2], 0);
+	assert_int_equal(r[3], 0);
+	assert_int_equal(gpa[1], 0x6000);
+	assert_true(lat[1]);
+	assert_int_equal(gpa[2], 0x7000);
+	assert_false(lat[2]);
+	assert_int_equal(gpa[3], 0x8000);
+	assert_true(lat[3]);
+	assert_int_equal(r[4], 2); /* no such field */
+	assert_int_equal(r[5], 2); /* no value */
+	assert_int_equal(r[6], 2); /* a flag takes none */
+	assert_int_equal(r[7], 2); /* gpa twice: the positional one has no field left */
+	close(devnull);
+}
+
 /*
  * A socket another VMM still serves is not taken over (its VM would become
  * unreachable); a stale one (nobody listening) is replaced.
@@ -707,8 +760,7 @@ static void test_refuses_regular_file(void **state)
 	snprintf(p, sizeof(p), "/tmp/vessel-ctl-file-%d", getpid());
 	fd = open(p, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	assert_int_equal(ctl_server_start(p, CTL_NO_GROUP, NULL, &s, err, sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(ctl_server_start(p, CTL_NO_GROUP, NULL, &s, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "not a socket"));
 	unlink(p);
 }
@@ -719,6 +771,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_and_abuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_main, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_named_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_not_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_clients_do_not_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_client_not_executed, setup, teardown),

@@ -24,7 +24,18 @@
 
 static const char *creds_root;
 
-static const uint8_t good_pre[MIG_PREAMBLE_LEN] = "VESSLMIG\1\0\0\0\0\0\0";
+/* a valid preamble of this build's stream version, and one with 4 bytes after it */
+static uint8_t good_pre[MIG_PREAMBLE_LEN], pre_more[MIG_PREAMBLE_LEN + 4];
+
+static void make_preambles(void)
+{
+	uint32_t v = MIG_VERSION; /* le32 on x86-64; flags 0 */
+
+	memcpy(good_pre, MIG_MAGIC, 8);
+	memcpy(good_pre + 8, &v, 4);
+	memcpy(pre_more, good_pre, MIG_PREAMBLE_LEN);
+	memcpy(pre_more + MIG_PREAMBLE_LEN, "more", 4);
+}
 
 /* Every line the listener logs, one after the other. */
 struct logbook {
@@ -186,13 +197,13 @@ static void test_plain_strays_then_source(void **state)
 	struct peer silent, garbage, real;
 	char more[8];
 
-	lsn_init(&l, NULL, 10000, 0);
+	lsn_init(&l, NULL, 10000, 60000); /* a refused real source: -ETIMEDOUT, no hang */
 	lsn_start(&l);
 	peer_start(&silent, &l.a, NULL, NULL, 0);
 	pthread_join(silent.t, NULL);
 	peer_start(&garbage, &l.a, NULL, "GET / HTTP/1.0\r\n\r\n", 18);
 	pthread_join(garbage.t, NULL);
-	peer_start(&real, &l.a, NULL, "VESSLMIG\1\0\0\0\0\0\0\0more", 20);
+	peer_start(&real, &l.a, NULL, pre_more, sizeof(pre_more));
 	pthread_join(l.t, NULL);
 	assert_int_equal(l.rc, 0);
 	assert_memory_equal(l.pre, good_pre, MIG_PREAMBLE_LEN);
@@ -241,7 +252,7 @@ static void test_too_many_strays(void **state)
 	struct lsn l;
 	struct peer silent[MIG_ADMIT_PENDING + 4], real;
 
-	lsn_init(&l, NULL, 10000, 0);
+	lsn_init(&l, NULL, 10000, 60000);
 	lsn_start(&l);
 	for (unsigned i = 0; i < MIG_ADMIT_PENDING + 4; i++) {
 		peer_start(&silent[i], &l.a, NULL, NULL, 0);
@@ -288,7 +299,7 @@ static void test_tls_strays_then_source(void **state)
 	struct peer plain, rogue, garbage, silent, real;
 	char more[8];
 
-	lsn_init(&l, "good", 10000, 0);
+	lsn_init(&l, "good", 10000, 60000); /* a refused real source: no hang */
 	lsn_start(&l);
 	peer_start(&silent, &l.a, NULL, NULL, 0);
 	pthread_join(silent.t, NULL);
@@ -301,7 +312,7 @@ static void test_tls_strays_then_source(void **state)
 	peer_start(&garbage, &l.a, "good", "VESSLMIGGARBAGE!", 16);
 	assert_true(peer_closed(&garbage));
 	assert_int_equal(garbage.rc, 0);
-	peer_start(&real, &l.a, "good", "VESSLMIG\1\0\0\0\0\0\0\0more", 20);
+	peer_start(&real, &l.a, "good", pre_more, sizeof(pre_more));
 	pthread_join(l.t, NULL);
 	assert_int_equal(l.rc, 0);
 	assert_string_equal(l.c.ops->name, "tls");
@@ -327,7 +338,7 @@ static void test_psk_strays_then_source(void **state)
 	struct lsn l;
 	struct peer wrong, real;
 
-	lsn_init(&l, "psk", 10000, 0);
+	lsn_init(&l, "psk", 10000, 60000);
 	lsn_start(&l);
 	peer_start(&wrong, &l.a, "psk-wrong", good_pre, sizeof(good_pre));
 	assert_true(peer_closed(&wrong));
@@ -353,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_psk_strays_then_source),
 	};
 
+	make_preambles();
 	creds_root = getenv("VESSEL_TEST_TLS_CREDS");
 	if (!creds_root) {
 		fprintf(stderr, "mig_admit_test: set VESSEL_TEST_TLS_CREDS to the output of "

@@ -113,11 +113,15 @@ static uint8_t *out_close(struct out *o, size_t *len)
 
 static uint8_t page_a[4096], page_b[4096];
 
-/* A valid stream: HELLO, 3 DATA, 1 ZERO, 1 POISONED, PASS, ZERO_RANGE, STATE, END. */
+/*
+ * A valid stream: HELLO, 3 DATA, 1 ZERO, 1 POISONED, PASS, ZERO_RANGE,
+ * PAGES (pages 5-6, filled in place; page 7's slot taken back), STATE, END.
+ */
 static uint8_t *valid_stream(size_t *len)
 {
 	struct mig_hello h = { .mem_size = MEM, .nr_vcpus = 2, .page_size = 4096 };
 	struct out o;
+	uint8_t *slot;
 
 	for (int i = 0; i < 4096; i++) {
 		page_a[i] = (uint8_t)(i * 7);
@@ -134,6 +138,13 @@ static uint8_t *valid_stream(size_t *len)
 	assert_int_equal(mig_put_pass(&o.w, 1, 4, 1), 0);
 	assert_int_equal(mig_put_page(&o.w, 63 * 4096, MIG_PAGE_DATA, 0, page_a), 0);
 	assert_int_equal(mig_put_range(&o.w, MIG_PAGE_ZERO, 4096, 2), 0); /* clears page 1 again */
+	assert_int_equal(mig_run_slot(&o.w, 5 * 4096, &slot), 0);
+	memcpy(slot, page_b, 4096);
+	assert_int_equal(mig_run_slot(&o.w, 6 * 4096, &slot), 0);
+	memcpy(slot, page_a, 4096);
+	assert_int_equal(mig_run_slot(&o.w, 7 * 4096, &slot), 0);
+	memset(slot, 0, 4096); /* a zero page after all: */
+	mig_run_unslot(&o.w);
 	assert_int_equal(mig_put_state(&o.w, MIG_STATE_VCPU, 0, "vcpu.regs", 1, "hello", 5), 0);
 	assert_int_equal(mig_put_end(&o.w), 0);
 	return out_close(&o, len);
@@ -164,6 +175,10 @@ static void test_roundtrip(void **state)
 	for (int i = 0; i < 4096; i++)
 		assert_int_equal(s.mem[4096 + i], 0); /* DATA, then part of a ZERO_RANGE */
 	assert_memory_equal(s.mem + 63 * 4096, page_a, 4096);
+	assert_memory_equal(s.mem + 5 * 4096, page_b, 4096);
+	assert_memory_equal(s.mem + 6 * 4096, page_a, 4096);
+	assert_int_equal(s.kind[6], MIG_PAGE_DATA);
+	assert_int_equal(s.kind[7], 0);
 	assert_int_equal(s.kind[1], MIG_PAGE_ZERO);
 	assert_int_equal(s.kind[2], MIG_PAGE_ZERO);
 	assert_int_equal(s.kind[3], MIG_PAGE_POISONED);
@@ -195,7 +210,7 @@ static void test_roundtrip_fd(void **state)
 	s.want_mem = MEM;
 	assert_int_equal(mig_reader_init_fd(&r, p[0], 1000), 0);
 	assert_int_equal(mig_recv_stream(&r, &sink_ops, &s, &st, err, sizeof(err)), 0);
-	assert_int_equal(st.pages_data, 3);
+	assert_int_equal(st.pages_data, 5);
 	assert_int_equal(st.pages_zero, 3);
 	assert_int_equal(st.pages_poisoned, 1);
 	assert_int_equal(st.bytes, len);
@@ -325,8 +340,8 @@ static void test_preamble_checks(void **state)
 	r.buf[0] = 'X';
 	expect(&r, -EPROTO, "bad magic");
 	raw_preamble(&r);
-	r.buf[8] = 2;
-	expect(&r, -EPROTO, "version 2");
+	r.buf[8] = 9;
+	expect(&r, -EPROTO, "version 9");
 	raw_preamble(&r);
 	r.buf[12] = 1;
 	expect(&r, -EPROTO, "flags");
@@ -635,6 +650,370 @@ static void test_writer_rejects(void **state)
 	mig_writer_free(&w);
 }
 
+/* ---- PAGES runs, post-copy streams and the return channel ---- */
+
+struct runs_sink {
+	struct sink s;
+	uint64_t range_pages; /* pages of ZERO_RANGE / FREE_RANGE records */
+	uint32_t runs[8];     /* npages of each PAGES callback */
+	unsigned nruns;
+	uint8_t pending[8];
+	uint64_t pending_npages;
+};
+
+static int runs_pages(void *ctx, uint64_t gpa, uint32_t npages, const uint8_t *data, char *err,
+		      size_t errlen)
+{
+	struct runs_sink *rs = ctx;
+
+	if (gpa + (uint64_t)npages * 4096 > MEM) {
+		snprintf(err, errlen, "run outside the guest memory");
+		return -ERANGE;
+	}
+	memcpy(rs->s.mem + gpa, data, (size_t)npages * 4096);
+	for (uint32_t i = 0; i < npages; i++)
+		rs->s.kind[gpa / 4096 + i] = MIG_PAGE_DATA;
+	if (rs->nruns < 8)
+		rs->runs[rs->nruns++] = npages;
+	return 0;
+}
+
+static int runs_pending(void *ctx, const struct mig_record *rec, char *err, size_t errlen)
+{
+	struct runs_sink *rs = ctx;
+
+	rs->pending_npages = rec->u.pending.npages;
+	memcpy(rs->pending, rec->u.pending.bitmap,
+	       rec->u.pending.npages / 8 < 8 ? (rec->u.pending.npages + 7) / 8 : 8);
+	return 0;
+}
+
+static int runs_range(void *ctx, uint64_t gpa, uint64_t npages, uint32_t kind, char *err,
+		      size_t errlen)
+{
+	struct runs_sink *rs = ctx;
+
+	if (gpa + npages * 4096 > MEM) {
+		snprintf(err, errlen, "run outside the guest memory");
+		return -ERANGE;
+	}
+	memset(rs->s.mem + gpa, 0, npages * 4096);
+	memset(rs->s.kind + gpa / 4096, (int)kind, npages);
+	rs->range_pages += npages;
+	return 0;
+}
+
+static const struct mig_recv_ops runs_ops = { .hello = sink_hello,
+					      .page = sink_page,
+					      .pages = runs_pages,
+					      .range = runs_range,
+					      .state = sink_state,
+					      .pending = runs_pending };
+
+/* 64 pages fill one PAGES record; the 65th starts the next; a gap too. */
+static void test_pages_runs(void **state)
+{
+	static uint8_t pages[MEM];
+	static struct runs_sink rs;
+	struct mig_hello h = { .mem_size = MEM, .nr_vcpus = 1, .page_size = 4096 };
+	struct mig_reader r;
+	struct out o;
+	uint8_t *buf, *slot;
+	char err[256];
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(pages); i++)
+		pages[i] = (uint8_t)(i * 13 + i / 4096);
+	out_open(&o);
+	assert_int_equal(mig_put_preamble(&o.w), 0);
+	assert_int_equal(mig_put_hello(&o.w, &h), 0);
+	for (unsigned p = 0; p < 64; p++) {
+		if (p == 40)
+			continue; /* a gap: pages 0-39 and 41-63, then 64... none */
+		assert_int_equal(mig_run_slot(&o.w, p * 4096ull, &slot), 0);
+		memcpy(slot, pages + p * 4096, 4096);
+	}
+	assert_int_equal(mig_put_pages(&o.w, 0, 64, pages), 0); /* a whole record again */
+	assert_int_equal(mig_put_pages(&o.w, 0, 65, pages), -EINVAL);
+	assert_int_equal(mig_put_pages(&o.w, 0, 0, pages), -EINVAL);
+	assert_int_equal(o.w.page_records, 3);
+	assert_int_equal(mig_put_end(&o.w), 0);
+	buf = out_close(&o, &len);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.s.want_mem = MEM;
+	mig_reader_init_mem(&r, buf, len);
+	assert_int_equal(mig_recv_stream(&r, &runs_ops, &rs, NULL, err, sizeof(err)), 0);
+	mig_reader_free(&r);
+	assert_int_equal(rs.nruns, 3);
+	assert_int_equal(rs.runs[0], 40);
+	assert_int_equal(rs.runs[1], 23);
+	assert_int_equal(rs.runs[2], 64);
+	assert_memory_equal(rs.s.mem, pages, MEM);
+	/* without a pages() callback each page goes to page() */
+	assert_int_equal(run_mem(buf, len, &rs.s, err, sizeof(err)), 0);
+	assert_memory_equal(rs.s.mem, pages, MEM);
+	free(buf);
+}
+
+static void raw_pages(struct raw *r, uint64_t gpa, uint32_t npages, uint32_t carried)
+{
+	static uint8_t p[16 + 3 * 4096 + 1];
+
+	memcpy(p, &gpa, 8);
+	memcpy(p + 8, &npages, 4);
+	raw_record(r, MIG_REC_PAGES, p, 16 + carried);
+}
+
+static void test_pages_checks(void **state)
+{
+	static struct raw r;
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, 4096, 2, 2 * 4096);
+	raw_end(&r, 1, 0);
+	expect(&r, 0, "");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, 0, 1, 4096 + 1);
+	expect(&r, -EPROTO, "not a whole number of pages");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, 0, 3, 2 * 4096);
+	expect(&r, -EPROTO, "3 pages announced, 2 carried");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, MIG_MAX_MEM - 4096, 2, 2 * 4096);
+	expect(&r, -EPROTO, "not page aligned below");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, 0, 0, 0);
+	expect(&r, -EPROTO, "below the minimum");
+
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pages(&r, MEM - 4096, 2, 2 * 4096);
+	expect(&r, -ERANGE, "outside"); /* the sink's own check, page by page */
+}
+
+/*
+ * A post-copy stream: pages, PENDING, STATE, POSTCOPY, the pending pages,
+ * END. mig_recv_run() stops at POSTCOPY and goes on when called again.
+ */
+static uint8_t *postcopy_stream(size_t *len, bool state_late)
+{
+	struct mig_hello h = { .mem_size = MEM, .nr_vcpus = 1, .page_size = 4096 };
+	uint8_t bitmap[8] = { 0, 0xff, 0, 0, 0, 0, 0, 0x80 }; /* pages 8-15 and 63 */
+	struct out o;
+
+	out_open(&o);
+	assert_int_equal(mig_put_preamble(&o.w), 0);
+	assert_int_equal(mig_put_hello(&o.w, &h), 0);
+	assert_int_equal(mig_put_pages(&o.w, 0, 1, page_a), 0);
+	assert_int_equal(mig_put_pending(&o.w, 0, 64, bitmap), 0);
+	assert_int_equal(mig_put_state(&o.w, MIG_STATE_VCPU, 0, "vcpu", 1, "x", 1), 0);
+	assert_int_equal(mig_put_postcopy(&o.w, 9), 0);
+	assert_int_equal(mig_put_page(&o.w, 63 * 4096, MIG_PAGE_DATA, 0, page_b), 0);
+	assert_int_equal(mig_put_pages(&o.w, 8 * 4096, 1, page_b), 0);
+	assert_int_equal(mig_put_range(&o.w, MIG_PAGE_ZERO, 9 * 4096, 6), 0);
+	assert_int_equal(mig_put_page(&o.w, 15 * 4096, MIG_PAGE_POISONED, MIG_POISON_ON_READ, NULL),
+			 0);
+	if (state_late)
+		assert_int_equal(mig_put_state(&o.w, MIG_STATE_VCPU, 1, "vcpu", 1, "y", 1), 0);
+	assert_int_equal(mig_put_end(&o.w), 0);
+	return out_close(&o, len);
+}
+
+static void test_postcopy_stream(void **state)
+{
+	static struct runs_sink rs;
+	struct mig_recv rv;
+	struct mig_reader r;
+	char err[256];
+	size_t len;
+	uint8_t *buf = postcopy_stream(&len, false);
+
+	memset(&rs, 0, sizeof(rs));
+	rs.s.want_mem = MEM;
+	mig_reader_init_mem(&r, buf, len);
+	mig_recv_init(&rv, &runs_ops, &rs);
+	assert_int_equal(mig_recv_run(&rv, &r, err, sizeof(err)), MIG_RECV_POSTCOPY);
+	assert_int_equal(rs.pending_npages, 64);
+	assert_int_equal(rs.pending[1], 0xff);
+	assert_int_equal(rs.pending[7], 0x80);
+	assert_int_equal(rs.s.states, 1);
+	assert_int_equal(rs.s.kind[63], 0); /* not yet */
+	assert_int_equal(mig_recv_run(&rv, &r, err, sizeof(err)), 0);
+	assert_memory_equal(rs.s.mem + 63 * 4096, page_b, 4096);
+	assert_memory_equal(rs.s.mem + 8 * 4096, page_b, 4096);
+	assert_int_equal(rs.s.kind[15], MIG_PAGE_POISONED);
+	assert_int_equal(rs.s.kind[9], MIG_PAGE_ZERO);
+	assert_int_equal(rs.range_pages, 6); /* one range() call, not six page() */
+	assert_int_equal(rv.st.pages_data, 3);
+	assert_int_equal(rv.st.pages_zero, 6);
+	assert_int_equal(rv.st.pages_poisoned, 1);
+	mig_reader_free(&r);
+	/* the one-call form reads both parts */
+	assert_int_equal(run_mem(buf, len, &rs.s, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "does not take post-copy"));
+	free(buf);
+
+	buf = postcopy_stream(&len, true);
+	mig_reader_init_mem(&r, buf, len);
+	assert_int_equal(mig_recv_stream(&r, &runs_ops, &rs, NULL, err, sizeof(err)), -EPROTO);
+	if (!strstr(err, "STATE record #9 after POSTCOPY"))
+		fail_msg("%s", err);
+	mig_reader_free(&r);
+	free(buf);
+}
+
+/* a PENDING record whose bitmap is 0xff, last (2 bytes) */
+static void raw_pending(struct raw *r, uint64_t gpa, uint64_t npages, uint8_t last)
+{
+	uint8_t p[16 + 2] = { 0 };
+
+	memcpy(p, &gpa, 8);
+	memcpy(p + 8, &npages, 8);
+	p[16] = 0xff;
+	p[17] = last;
+	raw_record(r, MIG_REC_PENDING, p, sizeof(p));
+}
+
+/* expect() for a destination that takes post-copy */
+static void expect_pc(struct raw *r, int want_rc, const char *want_msg)
+{
+	static struct runs_sink rs;
+	struct mig_reader rd;
+	char err[256] = "";
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.s.want_mem = MEM;
+	mig_reader_init_mem(&rd, r->buf, r->len);
+	rc = mig_recv_stream(&rd, &runs_ops, &rs, NULL, err, sizeof(err));
+	mig_reader_free(&rd);
+	if (rc != want_rc || !strstr(err, want_msg))
+		fail_msg("rc %d (want %d), message '%s' (want '%s')", rc, want_rc, err, want_msg);
+}
+
+static void test_postcopy_checks(void **state)
+{
+	static struct raw r;
+	uint64_t pc[3] = { 0, 0, 12 };
+
+	/* PENDING: bits past the last page, size mismatch, beyond the cap */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pending(&r, 0, 12, 0x0f);
+	raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+	raw_end(&r, 0, 0);
+	expect_pc(&r, 0, "");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pending(&r, 0, 12, 0x10);
+	expect_pc(&r, -EPROTO, "bits set past its last page");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pending(&r, 0, 24, 0);
+	expect_pc(&r, -EPROTO, "24 pages do not match a bitmap of 2 bytes");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pending(&r, MIG_MAX_MEM - 4096, 16, 0);
+	expect_pc(&r, -EPROTO, "not page aligned below");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	raw_pending(&r, 0, 16, 0);
+	expect(&r, -EPROTO, "does not take post-copy");
+
+	/* POSTCOPY with counts that do not match */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	pc[0] = 1;
+	raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+	expect_pc(&r, -EPROTO, "POSTCOPY: source sent 1 pages");
+
+	/* a destination without post-copy (vessel run --no-postcopy) refuses
+	 * each post-copy record, even a post-copy of nothing, and the CHANNEL
+	 * that announces one */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	pc[0] = 0;
+	raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+	expect(&r, -EPROTO, "POSTCOPY record #1: this destination does not take post-copy");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	{
+		uint32_t ch[6] = { MIG_CHANNEL_URGENT, 0, 1, 2, 3, 4 };
+
+		raw_record(&r, MIG_REC_CHANNEL, ch, sizeof(ch));
+		expect(&r, -EPROTO, "CHANNEL record #1: this destination does not take post-copy");
+		raw_preamble(&r);
+		raw_hello(&r, MEM, 1, 4096, 0);
+		raw_record(&r, MIG_REC_CHANNEL, ch, sizeof(ch));
+		raw_record(&r, MIG_REC_POSTCOPY, pc, sizeof(pc));
+		raw_end(&r, 0, 0);
+		expect_pc(&r, 0, "");
+	}
+
+	/* the destination's records have no place in a source stream */
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	pc[0] = 0;
+	raw_record(&r, MIG_REC_SYNC, pc, 16);
+	expect(&r, -EPROTO, "unexpected SYNC record");
+	raw_preamble(&r);
+	raw_hello(&r, MEM, 1, 4096, 0);
+	pc[1] = 1;
+	raw_record(&r, MIG_REC_REQUEST, pc, 16);
+	expect(&r, -EPROTO, "unexpected REQUEST record");
+}
+
+/* SYNC and REQUEST, the destination's records, through the reader. */
+static void test_return_records(void **state)
+{
+	static struct raw r;
+	struct mig_record rec;
+	struct mig_reader rd;
+	struct out o;
+	uint64_t q[2] = { 4096, 65 };
+	uint8_t *buf;
+	size_t len;
+
+	out_open(&o);
+	assert_int_equal(mig_put_sync(&o.w, 3, 123456), 0);
+	assert_int_equal(mig_put_request(&o.w, 0x5000, 64), 0);
+	assert_int_equal(mig_put_request(&o.w, 0x5000, 65), -EINVAL);
+	assert_int_equal(mig_put_request(&o.w, 0x5000, 0), -EINVAL);
+	assert_int_equal(mig_put_msg(&o.w, MIG_REC_ACK, 0, "restored"), 0);
+	buf = out_close(&o, &len);
+	mig_reader_init_mem(&rd, buf, len);
+	assert_int_equal(mig_read_record(&rd, &rec), 0);
+	assert_int_equal(rec.type, MIG_REC_SYNC);
+	assert_int_equal(rec.u.sync.pass, 3);
+	assert_int_equal(rec.u.sync.bytes, 123456);
+	assert_int_equal(mig_read_record(&rd, &rec), 0);
+	assert_int_equal(rec.type, MIG_REC_REQUEST);
+	assert_int_equal(rec.u.request.gpa, 0x5000);
+	assert_int_equal(rec.u.request.npages, 64);
+	assert_int_equal(mig_read_record(&rd, &rec), 0);
+	assert_int_equal(rec.type, MIG_REC_ACK);
+	mig_reader_free(&rd);
+	free(buf);
+
+	r.len = 0;
+	r.seq = 0;
+	raw_record(&r, MIG_REC_REQUEST, q, 16);
+	mig_reader_init_mem(&rd, r.buf, r.len);
+	assert_int_equal(mig_read_record(&rd, &rec), -EPROTO);
+	assert_non_null(strstr(rd.err, "REQUEST record #0: 65 pages from 0x1000"));
+	mig_reader_free(&rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +1030,11 @@ int main(void)
 		cmocka_unit_test(test_stall_timeout),
 		cmocka_unit_test(test_writer_peer_closed),
 		cmocka_unit_test(test_writer_rejects),
+		cmocka_unit_test(test_pages_runs),
+		cmocka_unit_test(test_pages_checks),
+		cmocka_unit_test(test_postcopy_stream),
+		cmocka_unit_test(test_postcopy_checks),
+		cmocka_unit_test(test_return_records),
 	};
 
 	return cmocka_run_group_tests_name("mig_stream", tests, NULL, NULL);

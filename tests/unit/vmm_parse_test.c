@@ -119,6 +119,9 @@ static void test_run_options(void **state)
 	assert_int_equal(parse(&o, err, "--tls-creds", "/c", NULL), 0);
 	assert_int_equal(parse(&o, err, "--incoming=tcp::5", "--incoming-timeout=90", NULL), 0);
 	assert_int_equal(o.incoming_timeout, 90);
+	assert_false(o.no_postcopy);
+	assert_int_equal(parse(&o, err, "--incoming=tcp::5", "--no-postcopy", NULL), 0);
+	assert_true(o.no_postcopy);
 }
 
 static void expect_error(const char *needle, ...)
@@ -159,6 +162,9 @@ static void test_run_errors(void **state)
 	expect_error("--incoming-timeout 'soon': not a number", "--incoming=tcp::1",
 		     "--incoming-timeout", "soon", NULL);
 	expect_error("--incoming-timeout without --incoming", "--incoming-timeout", "5", NULL);
+	expect_error("--no-postcopy without --incoming", "--no-postcopy", NULL);
+	expect_error("option --no-postcopy takes no value", "--incoming=tcp::1",
+		     "--no-postcopy=yes", NULL);
 }
 
 static void test_run_cmdline_limit(void **state)

@@ -45,6 +45,7 @@ check "--incoming tls: needs --tls-creds" 2 "--incoming tls:127.0.0.1:1 needs --
 	$V run --incoming tls:127.0.0.1:1
 check "--incoming-timeout needs --incoming" 2 "--incoming-timeout without --incoming" \
 	$V run --incoming-timeout 5
+check "--no-postcopy needs --incoming" 2 "--no-postcopy without --incoming" $V run --no-postcopy
 check "vessel run --help documents TLS migration" 0 "--tls-creds DIR" $V run --help
 check "option without value" 2 "option --kernel needs a value" $V run --kernel
 check "missing kernel names the file" 1 "kernel $tmp/nope.elf: No such file or directory" \

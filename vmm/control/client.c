@@ -140,9 +140,43 @@ static bool is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
+/* The field of cmd called name, or NULL. */
+static const struct ctl_field *field_named(const struct ctl_command *cmd, const char *name)
+{
+	for (unsigned f = 0; f < CTL_MAX_FIELDS && cmd->fields[f].name; f++)
+		if (!strcmp(cmd->fields[f].name, name))
+			return &cmd->fields[f];
+	return NULL;
+}
+
+/* Set field fd to the command-line value v (NULL for a boolean): 0 or -1 (said why). */
+static int set_field(json_t *o, const struct ctl_command *cmd, const struct ctl_field *fd,
+		     const char *v)
+{
+	if (fd->type == CTL_BOOL) {
+		json_object_set_new(o, fd->name, json_true());
+	} else if (fd->type == CTL_U64) {
+		char *end;
+
+		errno = 0;
+		(void)strtoull(v, &end, 0);
+		if (errno || *end || end == v || v[0] == '-' || v[0] == ' ') {
+			fprintf(stderr, "vessel ctl: %s: '%s' is not a number for %s\n", cmd->name,
+				v, fd->name);
+			return -1;
+		}
+		json_object_set_new(o, fd->name, json_string(v));
+	} else {
+		json_object_set_new(o, fd->name, json_string(v));
+	}
+	return 0;
+}
+
 /*
  * COMMAND ARG... -> request: the arguments fill the command's fields in
  * order; a boolean field is set by its own name (inject-ume GPA latent).
+ * Any field may also be named: --NAME for a boolean, --NAME VALUE or
+ * --NAME=VALUE for the others (migrate --postcopy tcp:HOST:PORT).
  * Numbers are sent as strings, so the server parses all of 0..2^64-1.
  */
 static int add_fields(json_t *o, const struct ctl_command *cmd, int argc, char **argv)
@@ -150,35 +184,44 @@ static int add_fields(json_t *o, const struct ctl_command *cmd, int argc, char *
 	unsigned f = 0;
 
 	for (int i = 0; i < argc; i++) {
+		const struct ctl_field *fd;
+
+		if (!strncmp(argv[i], "--", 2) && argv[i][2]) {
+			char name[64], *eq;
+
+			snprintf(name, sizeof(name), "%s", argv[i] + 2);
+			eq = strchr(name, '=');
+			if (eq)
+				*eq = 0;
+			fd = field_named(cmd, name);
+			if (!fd || (fd->type == CTL_BOOL && eq) ||
+			    (fd->type != CTL_BOOL && !eq && i + 1 == argc)) {
+				fprintf(stderr, "vessel ctl: %s: unexpected option '%s'\n",
+					cmd->name, argv[i]);
+				return -1;
+			}
+			if (set_field(o, cmd, fd,
+				      fd->type == CTL_BOOL ? NULL :
+				      eq		   ? argv[i] + 2 + (eq - name) + 1 :
+							     argv[++i]))
+				return -1;
+			continue;
+		}
 		while (f < CTL_MAX_FIELDS && cmd->fields[f].name &&
-		       cmd->fields[f].type == CTL_BOOL && strcmp(argv[i], cmd->fields[f].name))
-			f++; /* an optional flag not given */
+		       (json_object_get(o, cmd->fields[f].name) ||
+			(cmd->fields[f].type == CTL_BOOL && strcmp(argv[i], cmd->fields[f].name))))
+			f++; /* named already, or an optional flag not given */
 		if (f == CTL_MAX_FIELDS || !cmd->fields[f].name) {
 			fprintf(stderr, "vessel ctl: %s: unexpected argument '%s'\n", cmd->name,
 				argv[i]);
 			return -1;
 		}
-		if (cmd->fields[f].type == CTL_BOOL) {
-			json_object_set_new(o, cmd->fields[f].name, json_true());
-		} else if (cmd->fields[f].type == CTL_U64) {
-			char *end;
-
-			errno = 0;
-			(void)strtoull(argv[i], &end, 0);
-			if (errno || *end || end == argv[i] || argv[i][0] == '-' ||
-			    argv[i][0] == ' ') {
-				fprintf(stderr, "vessel ctl: %s: '%s' is not a number for %s\n",
-					cmd->name, argv[i], cmd->fields[f].name);
-				return -1;
-			}
-			json_object_set_new(o, cmd->fields[f].name, json_string(argv[i]));
-		} else {
-			json_object_set_new(o, cmd->fields[f].name, json_string(argv[i]));
-		}
+		if (set_field(o, cmd, &cmd->fields[f], argv[i]))
+			return -1;
 		f++;
 	}
-	for (; f < CTL_MAX_FIELDS && cmd->fields[f].name; f++)
-		if (cmd->fields[f].required) {
+	for (f = 0; f < CTL_MAX_FIELDS && cmd->fields[f].name; f++)
+		if (cmd->fields[f].required && !json_object_get(o, cmd->fields[f].name)) {
 			fprintf(stderr, "vessel ctl: %s needs %s\n", cmd->name,
 				cmd->fields[f].help ?: cmd->fields[f].name);
 			return -1;

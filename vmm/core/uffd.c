@@ -165,3 +165,54 @@ out:
 	close(uffd);
 	return rc;
 }
+
+int uffd_open(char *err, size_t errlen)
+{
+	return open_uffd(0, NULL, err, errlen);
+}
+
+int uffd_register_missing(int uffd, void *addr, size_t len, char *err, size_t errlen)
+{
+	struct uffdio_register reg = { .range = { (uintptr_t)addr, len },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		return fail(err, errlen, -errno, "userfaultfd: cannot register %zu bytes at %p: %s",
+			    len, addr, strerror(errno));
+	return 0;
+}
+
+void uffd_unregister(int uffd, void *addr, size_t len)
+{
+	struct uffdio_range r = { (uintptr_t)addr, len };
+
+	ioctl(uffd, UFFDIO_UNREGISTER, &r);
+}
+
+int uffd_copy(int uffd, void *dst, const void *src, size_t len, size_t *done)
+{
+	struct uffdio_copy c = { .dst = (uintptr_t)dst, .src = (uintptr_t)src, .len = len };
+
+	*done = 0;
+	if (ioctl(uffd, UFFDIO_COPY, &c) == 0) {
+		*done = len;
+		return 0;
+	}
+	if (c.copy > 0)
+		*done = (size_t)c.copy;
+	return -errno;
+}
+
+int uffd_zeropage(int uffd, void *dst, size_t len)
+{
+	struct uffdio_zeropage z = { .range = { (uintptr_t)dst, len } };
+
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &z) < 0 ? -errno : 0;
+}
+
+int uffd_poison_range(int uffd, void *dst, size_t len)
+{
+	struct uffdio_poison po = { .range = { (uintptr_t)dst, len } };
+
+	return ioctl(uffd, UFFDIO_POISON, &po) < 0 ? -errno : 0;
+}

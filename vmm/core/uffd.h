@@ -37,4 +37,38 @@ int uffd_poison(void *hva, int fd, off_t off, char *err, size_t errlen);
 /* 0 if this kernel supports UFFDIO_POISON for us, else -errno + err. */
 int uffd_probe(char *err, size_t errlen);
 
+/*
+ * A long-lived userfaultfd for post-copy migration (migrate/live/
+ * postcopy_dst.c): guest RAM registered in MISSING mode, so that the first
+ * touch of a page that is not in the memfd (a hole) waits for the VMM to
+ * install it. Measured on this host (6.18, guest RAM a MAP_SHARED memfd):
+ * MISSING faults arrive for holes only (a page in the page cache maps
+ * without one), also for vCPU accesses through KVM and for the VMM's own
+ * reads; UFFDIO_COPY (source need not be aligned), UFFDIO_ZEROPAGE and
+ * UFFDIO_POISON work on the registered range, and a hole punched after the
+ * registration faults again.
+ */
+
+/* uffd_open - a non-blocking userfaultfd with UFFDIO_POISON. fd or -errno + err. */
+int uffd_open(char *err, size_t errlen);
+
+/* uffd_register_missing - register [addr, addr + len) in MISSING mode. 0 or -errno + err. */
+int uffd_register_missing(int uffd, void *addr, size_t len, char *err, size_t errlen);
+
+/* uffd_unregister - end the registration of [addr, addr + len). */
+void uffd_unregister(int uffd, void *addr, size_t len);
+
+/*
+ * uffd_copy - install len bytes (whole pages) at dst from src and wake
+ * whoever waits for them. 0; -EEXIST when a page was there already, with
+ * *done the bytes installed before it; or -errno.
+ */
+int uffd_copy(int uffd, void *dst, const void *src, size_t len, size_t *done);
+
+/* uffd_zeropage - install zero pages at [dst, dst + len): 0, -EEXIST or -errno. */
+int uffd_zeropage(int uffd, void *dst, size_t len);
+
+/* uffd_poison_range - poison the missing pages [dst, dst + len): 0, -EEXIST or -errno. */
+int uffd_poison_range(int uffd, void *dst, size_t len);
+
 #endif /* VMM_CORE_UFFD_H */

@@ -159,7 +159,7 @@ int mig_admit(int lfd, const struct mig_admit_opts *o, struct mig_conn *out,
 	      uint8_t preamble[MIG_PREAMBLE_LEN], char *err, size_t errlen)
 {
 	struct admit a = { .o = o };
-	struct pollfd fds[1 + MIG_ADMIT_PENDING];
+	struct pollfd fds[2 + MIG_ADMIT_PENDING];
 	int won = -1;
 
 	/* poll() may report a connection that is reset before accept4() */
@@ -180,8 +180,16 @@ int mig_admit(int lfd, const struct mig_admit_opts *o, struct mig_conn *out,
 		fds[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (unsigned i = 0; i < n; i++)
 			fds[1 + i] = (struct pollfd){ .fd = a.p[i].c.fd, .events = a.p[i].events };
+		fds[1 + n] =
+			(struct pollfd){ .fd = o->stop_fd > 0 ? o->stop_fd : -1, .events = POLLIN };
 		wake = next_wakeup(&a);
-		rc = poll(fds, 1 + n, wake ? (int)(wake - now) + 1 : -1);
+		rc = poll(fds, 2 + n, wake ? (int)(wake - now) + 1 : -1);
+		if (rc > 0 && fds[1 + n].revents) {
+			while (a.n)
+				drop(&a, a.n - 1, NULL);
+			snprintf(err, errlen, "stopped while waiting for a connection");
+			return -ECANCELED;
+		}
 		if (rc < 0 && errno != EINTR) {
 			rc = -errno;
 			snprintf(err, errlen, "waiting for a migration source: %s", strerror(-rc));

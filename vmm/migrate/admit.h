@@ -28,6 +28,7 @@ struct mig_admit_opts {
 	struct mig_tls_creds *tls; /* server credentials; NULL: plain TCP */
 	int handshake_ms;	   /* each connection must prove itself within this */
 	double deadline;	   /* CLOCK_MONOTONIC ms (mig_conn_now_ms); 0: none */
+	int stop_fd; /* > 0: readable (an eventfd written) ends the wait, -ECANCELED */
 	/* one line for each connection turned away (may be NULL) */
 	void (*log)(void *ctx, const char *line);
 	void *log_ctx;
@@ -39,7 +40,8 @@ struct mig_admit_opts {
  * (its deadline set to o->deadline), and preamble, the 16 bytes it sent
  * (hand them to the stream reader with mig_reader_push()); every other
  * connection is closed. -ETIMEDOUT when o->deadline passes first, or -errno
- * if accepting fails; err says why. lfd stays open (made non-blocking).
+ * if accepting fails, -ECANCELED when o->stop_fd became readable; err says
+ * why. lfd stays open (made non-blocking): call again for another connection.
  */
 int mig_admit(int lfd, const struct mig_admit_opts *o, struct mig_conn *out,
 	      uint8_t preamble[MIG_PREAMBLE_LEN], char *err, size_t errlen);

@@ -305,3 +305,11 @@ int net_read_full(int fd, void *buf, size_t len, int timeout_ms)
 	mig_conn_plain(&c, fd);
 	return mig_conn_read_full(&c, buf, len, timeout_ms);
 }
+
+int net_limit_buffers(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+		return -errno;
+	return 0;
+}

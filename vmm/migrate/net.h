@@ -73,4 +73,11 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms);
 /* Read exactly len bytes: 0, -EPIPE if the stream ends first, -ETIMEDOUT, -errno. */
 int net_read_full(int fd, void *buf, size_t len, int timeout_ms);
 
+/*
+ * net_limit_buffers - make the kernel buffer at most `bytes` in each
+ * direction of socket fd (SO_SNDBUF, SO_RCVBUF; this ends their automatic
+ * growth), so that little can queue ahead of an urgent write. 0 or -errno.
+ */
+int net_limit_buffers(int fd, int bytes);
+
 #endif /* VESSEL_MIGRATE_NET_H */

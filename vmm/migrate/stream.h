@@ -23,7 +23,7 @@
 
 #define MIG_MAGIC	 "VESSLMIG"
 #define MIG_MAGIC_LEN	 8
-#define MIG_VERSION	 1u
+#define MIG_VERSION	 2u
 #define MIG_PREAMBLE_LEN 16u
 #define MIG_REC_HDR_LEN	 8u
 #define MIG_REC_SUM_LEN	 8u
@@ -46,7 +46,13 @@ enum mig_rec_type {
 	MIG_REC_ACK = 7,	/* destination -> source: restored (status 0) or not */
 	MIG_REC_ZERO_RANGE = 8, /* a run of all-zero pages: le64 gpa, le64 npages */
 	MIG_REC_FREE_RANGE = 9, /* a run of pages free in the guest: le64 gpa, le64 npages */
-	MIG_REC_TYPE_MAX = MIG_REC_FREE_RANGE,
+	MIG_REC_PAGES = 10,	/* DATA of 1..MIG_RUN_MAX contiguous pages */
+	MIG_REC_SYNC = 11,	/* destination -> source: everything up to PASS n is in */
+	MIG_REC_PENDING = 12,	/* post-copy: bitmap of the pages that come later */
+	MIG_REC_POSTCOPY = 13,	/* post-copy: the destination runs the VM now */
+	MIG_REC_REQUEST = 14,	/* destination -> source: send these pages first */
+	MIG_REC_CHANNEL = 15,	/* a second connection of this migration: kind, token */
+	MIG_REC_TYPE_MAX = MIG_REC_CHANNEL,
 };
 
 enum mig_page_kind {
@@ -76,13 +82,29 @@ enum mig_state_kind {
 };
 
 /* Payload sizes (fixed parts) */
-#define MIG_HELLO_LEN	  24u /* le64 mem_size, le32 nr_vcpus, le32 page_size, le32 flags, le32 rsv */
-#define MIG_PAGE_HDR_LEN  16u /* le64 gpa, le16 kind, le16 origin, le32 rsv */
-#define MIG_PASS_LEN	  24u /* le32 pass, le32 rsv, le64 pages, le64 dirty_left */
-#define MIG_STATE_HDR_LEN 32u /* le32 kind, le32 instance, name[16], le32 version, le32 rsv */
-#define MIG_END_LEN	  16u /* le64 page_records, le64 state_records */
-#define MIG_MSG_HDR_LEN	  8u  /* le32 code/status, le32 rsv, then text (no NUL) */
-#define MIG_ZRANGE_LEN	  16u /* le64 gpa, le64 npages */
+#define MIG_HELLO_LEN	    24u /* le64 mem_size, le32 nr_vcpus, le32 page_size, le32 flags, le32 rsv */
+#define MIG_PAGE_HDR_LEN    16u /* le64 gpa, le16 kind, le16 origin, le32 rsv */
+#define MIG_PASS_LEN	    24u /* le32 pass, le32 rsv, le64 pages, le64 dirty_left */
+#define MIG_STATE_HDR_LEN   32u /* le32 kind, le32 instance, name[16], le32 version, le32 rsv */
+#define MIG_END_LEN	    16u /* le64 page_records, le64 state_records */
+#define MIG_MSG_HDR_LEN	    8u	/* le32 code/status, le32 rsv, then text (no NUL) */
+#define MIG_ZRANGE_LEN	    16u /* le64 gpa, le64 npages */
+#define MIG_PAGES_HDR_LEN   16u /* le64 gpa, le32 npages, le32 rsv, then npages * 4096 bytes */
+#define MIG_SYNC_LEN	    16u /* le32 pass, le32 rsv, le64 stream bytes taken in */
+#define MIG_PENDING_HDR_LEN 16u /* le64 gpa, le64 npages, then (npages + 7) / 8 bitmap bytes */
+#define MIG_POSTCOPY_LEN    24u /* le64 page_records, le64 state_records, le64 pending pages */
+#define MIG_REQUEST_LEN	    16u /* le64 gpa, le32 npages, le32 rsv */
+#define MIG_CHANNEL_LEN	    24u /* le32 kind, le32 rsv, token[16] */
+#define MIG_TOKEN_LEN	    16u
+
+/* Kinds of CHANNEL: what the second connection carries. */
+enum mig_channel_kind {
+	MIG_CHANNEL_URGENT = 1, /* post-copy: REQUEST one way, the pages asked for the other */
+};
+
+#define MIG_RUN_MAX	64u	    /* pages in one PAGES record (256 KiB) */
+#define MIG_PENDING_MAX (1u << 20)  /* pages described by one PENDING record (4 GiB) */
+#define MIG_REQUEST_MAX MIG_RUN_MAX /* pages asked for by one REQUEST record */
 
 struct mig_hello {
 	uint64_t mem_size;
@@ -121,11 +143,34 @@ struct mig_record {
 		struct {
 			uint64_t page_records;
 			uint64_t state_records;
-		} end;
+			uint64_t pending; /* POSTCOPY only: pages still to come */
+		} end;			  /* END and POSTCOPY */
+		struct {
+			uint64_t gpa;
+			uint32_t npages;     /* 1..MIG_RUN_MAX */
+			const uint8_t *data; /* npages * MIG_PAGE_SIZE bytes */
+		} pages;
+		struct {
+			uint32_t pass;
+			uint64_t bytes;
+		} sync;
+		struct {
+			uint64_t gpa;
+			uint64_t npages; /* 1..MIG_PENDING_MAX, ends at or below MIG_MAX_MEM */
+			const uint8_t *bitmap; /* bit i (LSB first) = page gpa + i * 4096 */
+		} pending;
+		struct {
+			uint64_t gpa;
+			uint32_t npages; /* 1..MIG_REQUEST_MAX, ends at or below MIG_MAX_MEM */
+		} request;
+		struct {
+			uint32_t kind; /* enum mig_channel_kind */
+			uint8_t token[MIG_TOKEN_LEN];
+		} channel;
 		struct {
 			uint64_t gpa;
 			uint64_t npages; /* >= 1, the run ends at or below MIG_MAX_MEM */
-		} zrange; /* ZERO_RANGE and FREE_RANGE */
+		} zrange;		 /* ZERO_RANGE and FREE_RANGE */
 		struct {
 			int32_t code;
 			char text[MIG_MSG_MAX + 1];
@@ -151,6 +196,10 @@ struct mig_writer {
 	uint64_t page_records, state_records;
 	uint8_t *buf;
 	size_t len, cap;
+	/* the open PAGES record (mig_run_slot): at buf + run_off, run_n pages */
+	size_t run_off;
+	uint64_t run_gpa;
+	uint32_t run_n;
 	char err[256];
 };
 
@@ -179,8 +228,46 @@ int mig_put_state(struct mig_writer *w, enum mig_state_kind kind, uint32_t insta
 /* END carries the counts of PAGE and STATE records written so far. */
 int mig_put_end(struct mig_writer *w);
 int mig_put_msg(struct mig_writer *w, enum mig_rec_type type, int32_t code, const char *text);
-/* Write out everything buffered. */
+/* Write out everything buffered (the open PAGES record is finished first). */
 int mig_flush(struct mig_writer *w);
+
+/*
+ * Runs of DATA pages (PAGES records), filled in place: the caller copies a
+ * page straight into the writer's buffer, no bounce buffer in between.
+ *
+ * mig_run_slot - where the data of the DATA page at gpa goes: the next
+ * MIG_PAGE_SIZE bytes of the open PAGES record if gpa follows its last page
+ * and it has room, else of a new one (the open one is finished first, and
+ * the buffer flushed if it has no room for a whole record). 0 with *slot
+ * (valid until the next call on w), or -errno (w->err says why).
+ * mig_run_unslot - the last slot is not used after all (the page turned out
+ * to be zero or poisoned); a record left without pages is dropped.
+ * mig_run_close - finish the open PAGES record (checksum), if any. Every
+ * other mig_put_* and mig_flush() call it first, so records stay in order.
+ */
+int mig_run_slot(struct mig_writer *w, uint64_t gpa, uint8_t **slot);
+void mig_run_unslot(struct mig_writer *w);
+void mig_run_close(struct mig_writer *w);
+/* npages (1..MIG_RUN_MAX) contiguous DATA pages from gpa in one PAGES record. */
+int mig_put_pages(struct mig_writer *w, uint64_t gpa, uint32_t npages, const void *data);
+
+/* Post-copy and the return channel (docs/migration.md, "Post-copy"). */
+/* SYNC (destination): everything up to and including PASS `pass` is in. */
+int mig_put_sync(struct mig_writer *w, uint32_t pass, uint64_t bytes);
+/* PENDING: bitmap (bit i LSB first = page gpa + i * 4096) of npages
+ * (1..MIG_PENDING_MAX) pages whose contents come after POSTCOPY. */
+int mig_put_pending(struct mig_writer *w, uint64_t gpa, uint64_t npages, const uint8_t *bitmap);
+/* POSTCOPY: the counts so far (as END) and the number of pages pending. */
+int mig_put_postcopy(struct mig_writer *w, uint64_t pending);
+/* REQUEST (destination): send npages (1..MIG_REQUEST_MAX) pages from gpa first. */
+int mig_put_request(struct mig_writer *w, uint64_t gpa, uint32_t npages);
+/*
+ * CHANNEL: on the main stream, announces a second connection of kind
+ * carrying token; as the first record of that connection, says which
+ * migration it belongs to.
+ */
+int mig_put_channel(struct mig_writer *w, enum mig_channel_kind kind,
+		    const uint8_t token[MIG_TOKEN_LEN]);
 
 /* ---------------------------------------------------------------------- */
 /* Reader: validates every field of every record it returns.             */

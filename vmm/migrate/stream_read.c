@@ -212,6 +212,30 @@ static int check_length(struct mig_reader *r, uint32_t type, uint32_t len)
 		min = MIG_MSG_HDR_LEN;
 		max = MIG_MSG_HDR_LEN + MIG_MSG_MAX;
 		break;
+	case MIG_REC_PAGES:
+		min = MIG_PAGES_HDR_LEN + MIG_PAGE_SIZE;
+		max = MIG_PAGES_HDR_LEN + MIG_RUN_MAX * MIG_PAGE_SIZE;
+		if (len >= min && len <= max && (len - MIG_PAGES_HDR_LEN) % MIG_PAGE_SIZE)
+			return fail(r, -EPROTO,
+				    "PAGES record #%llu: length %u is not a whole number of pages",
+				    (unsigned long long)r->seq, len);
+		break;
+	case MIG_REC_SYNC:
+		min = max = MIG_SYNC_LEN;
+		break;
+	case MIG_REC_PENDING:
+		min = MIG_PENDING_HDR_LEN + 1;
+		max = MIG_PENDING_HDR_LEN + MIG_PENDING_MAX / 8;
+		break;
+	case MIG_REC_POSTCOPY:
+		min = max = MIG_POSTCOPY_LEN;
+		break;
+	case MIG_REC_REQUEST:
+		min = max = MIG_REQUEST_LEN;
+		break;
+	case MIG_REC_CHANNEL:
+		min = max = MIG_CHANNEL_LEN;
+		break;
 	default:
 		return fail(r, -EPROTO, "record #%llu at offset %llu has unknown type %u",
 			    (unsigned long long)r->seq, (unsigned long long)r->bytes, type);
@@ -339,6 +363,79 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 	case MIG_REC_END:
 		rec->u.end.page_records = le64(p);
 		rec->u.end.state_records = le64(p + 8);
+		rec->u.end.pending = 0;
+		break;
+	case MIG_REC_POSTCOPY:
+		rec->u.end.page_records = le64(p);
+		rec->u.end.state_records = le64(p + 8);
+		rec->u.end.pending = le64(p + 16);
+		REQUIRE(rec->u.end.pending <= MIG_MAX_MEM / MIG_PAGE_SIZE,
+			"POSTCOPY record #%llu: %llu pending pages is more than any guest has", seq,
+			(unsigned long long)rec->u.end.pending);
+		break;
+	case MIG_REC_PAGES:
+		rec->u.pages.gpa = le64(p);
+		rec->u.pages.npages = le32(p + 8);
+		rec->u.pages.data = p + MIG_PAGES_HDR_LEN;
+		REQUIRE(le32(p + 12) == 0, "PAGES record #%llu: reserved field is not zero", seq);
+		REQUIRE(rec->u.pages.npages == (len - MIG_PAGES_HDR_LEN) / MIG_PAGE_SIZE,
+			"PAGES record #%llu: %u pages announced, %u carried", seq,
+			rec->u.pages.npages, (len - MIG_PAGES_HDR_LEN) / MIG_PAGE_SIZE);
+		REQUIRE(rec->u.pages.gpa % MIG_PAGE_SIZE == 0 &&
+				rec->u.pages.gpa <=
+					MIG_MAX_MEM - (uint64_t)rec->u.pages.npages * MIG_PAGE_SIZE,
+			"PAGES record #%llu: %u pages from %#llx are not page aligned below %#llx",
+			seq, rec->u.pages.npages, (unsigned long long)rec->u.pages.gpa,
+			MIG_MAX_MEM);
+		break;
+	case MIG_REC_SYNC:
+		rec->u.sync.pass = le32(p);
+		rec->u.sync.bytes = le64(p + 8);
+		REQUIRE(le32(p + 4) == 0, "SYNC record #%llu: reserved field is not zero", seq);
+		break;
+	case MIG_REC_PENDING: {
+		uint64_t nbytes;
+
+		rec->u.pending.gpa = le64(p);
+		rec->u.pending.npages = le64(p + 8);
+		rec->u.pending.bitmap = p + MIG_PENDING_HDR_LEN;
+		nbytes = (rec->u.pending.npages + 7) / 8;
+		REQUIRE(rec->u.pending.npages >= 1 && rec->u.pending.npages <= MIG_PENDING_MAX &&
+				nbytes == len - MIG_PENDING_HDR_LEN,
+			"PENDING record #%llu: %llu pages do not match a bitmap of %u bytes", seq,
+			(unsigned long long)rec->u.pending.npages, len - MIG_PENDING_HDR_LEN);
+		REQUIRE(rec->u.pending.gpa % MIG_PAGE_SIZE == 0 &&
+				rec->u.pending.gpa <=
+					MIG_MAX_MEM - rec->u.pending.npages * MIG_PAGE_SIZE,
+			"PENDING record #%llu: %llu pages from %#llx are not page aligned below "
+			"%#llx",
+			seq, (unsigned long long)rec->u.pending.npages,
+			(unsigned long long)rec->u.pending.gpa, MIG_MAX_MEM);
+		REQUIRE(rec->u.pending.npages % 8 == 0 ||
+				!(p[len - 1] >> (rec->u.pending.npages % 8)),
+			"PENDING record #%llu: bits set past its last page", seq);
+		break;
+	}
+	case MIG_REC_CHANNEL:
+		rec->u.channel.kind = le32(p);
+		memcpy(rec->u.channel.token, p + 8, MIG_TOKEN_LEN);
+		REQUIRE(le32(p + 4) == 0, "CHANNEL record #%llu: reserved field is not zero", seq);
+		REQUIRE(rec->u.channel.kind == MIG_CHANNEL_URGENT,
+			"CHANNEL record #%llu: unknown kind %u", seq, rec->u.channel.kind);
+		break;
+	case MIG_REC_REQUEST:
+		rec->u.request.gpa = le64(p);
+		rec->u.request.npages = le32(p + 8);
+		REQUIRE(le32(p + 12) == 0, "REQUEST record #%llu: reserved field is not zero", seq);
+		REQUIRE(rec->u.request.npages >= 1 && rec->u.request.npages <= MIG_REQUEST_MAX &&
+				rec->u.request.gpa % MIG_PAGE_SIZE == 0 &&
+				rec->u.request.gpa <=
+					MIG_MAX_MEM -
+						(uint64_t)rec->u.request.npages * MIG_PAGE_SIZE,
+			"REQUEST record #%llu: %u pages from %#llx (1..%u aligned pages below "
+			"%#llx)",
+			seq, rec->u.request.npages, (unsigned long long)rec->u.request.gpa,
+			MIG_REQUEST_MAX, MIG_MAX_MEM);
 		break;
 	case MIG_REC_ZERO_RANGE:
 	case MIG_REC_FREE_RANGE:
@@ -346,7 +443,8 @@ static int decode(struct mig_reader *r, struct mig_record *rec, const uint8_t *p
 		rec->u.zrange.npages = le64(p + 8);
 		REQUIRE(rec->u.zrange.gpa % MIG_PAGE_SIZE == 0 && rec->u.zrange.gpa < MIG_MAX_MEM,
 			"%s record #%llu: address %#llx is not page aligned below %#llx",
-			mig_rec_type_name(rec->type), seq, (unsigned long long)rec->u.zrange.gpa, MIG_MAX_MEM);
+			mig_rec_type_name(rec->type), seq, (unsigned long long)rec->u.zrange.gpa,
+			MIG_MAX_MEM);
 		REQUIRE(rec->u.zrange.npages >= 1 &&
 				rec->u.zrange.npages <=
 					(MIG_MAX_MEM - rec->u.zrange.gpa) / MIG_PAGE_SIZE,
@@ -379,15 +477,17 @@ int mig_read_record(struct mig_reader *r, struct mig_record *rec)
 	char what[64];
 	int rc;
 
-	memset(rec, 0, sizeof(*rec));
+	rec->type = 0;
 	rc = want(r, MIG_REC_HDR_LEN, &p, &got);
 	if (rc == -EPIPE && got == 0)
 		return fail(r, -EPIPE,
 			    "truncated migration stream: it ended after %llu records without END",
 			    (unsigned long long)r->seq);
-	snprintf(what, sizeof(what), "the header of record #%llu", (unsigned long long)r->seq);
-	if (rc)
+	if (rc) {
+		snprintf(what, sizeof(what), "the header of record #%llu",
+			 (unsigned long long)r->seq);
 		return io_fail(r, rc, MIG_REC_HDR_LEN, got, what);
+	}
 	type = le32(p);
 	len = le32(p + 4);
 	rc = check_length(r, type, len);
@@ -395,10 +495,11 @@ int mig_read_record(struct mig_reader *r, struct mig_record *rec)
 		return rc;
 	total = MIG_REC_HDR_LEN + (size_t)len + MIG_REC_SUM_LEN;
 	rc = want(r, total, &p, &got);
-	snprintf(what, sizeof(what), "%s record #%llu", mig_rec_type_name(type),
-		 (unsigned long long)r->seq);
-	if (rc)
+	if (rc) {
+		snprintf(what, sizeof(what), "%s record #%llu", mig_rec_type_name(type),
+			 (unsigned long long)r->seq);
 		return io_fail(r, rc, total, got, what);
+	}
 	sum = le64(p + MIG_REC_HDR_LEN + len);
 	want_sum = XXH3_64bits_withSeed(p + MIG_REC_HDR_LEN, len, mig_rec_seed(r->seq, type, len));
 	if (sum != want_sum)

@@ -21,11 +21,21 @@ uint64_t mig_rec_seed(uint64_t seq, uint32_t type, uint32_t length)
 const char *mig_rec_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-		[MIG_REC_HELLO] = "HELLO", [MIG_REC_PAGE] = "PAGE",
-		[MIG_REC_PASS] = "PASS",   [MIG_REC_STATE] = "STATE",
-		[MIG_REC_END] = "END",	   [MIG_REC_ABORT] = "ABORT",
-		[MIG_REC_ACK] = "ACK",	   [MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
+		[MIG_REC_HELLO] = "HELLO",
+		[MIG_REC_PAGE] = "PAGE",
+		[MIG_REC_PASS] = "PASS",
+		[MIG_REC_STATE] = "STATE",
+		[MIG_REC_END] = "END",
+		[MIG_REC_ABORT] = "ABORT",
+		[MIG_REC_ACK] = "ACK",
+		[MIG_REC_ZERO_RANGE] = "ZERO_RANGE",
 		[MIG_REC_FREE_RANGE] = "FREE_RANGE",
+		[MIG_REC_PAGES] = "PAGES",
+		[MIG_REC_SYNC] = "SYNC",
+		[MIG_REC_PENDING] = "PENDING",
+		[MIG_REC_POSTCOPY] = "POSTCOPY",
+		[MIG_REC_REQUEST] = "REQUEST",
+		[MIG_REC_CHANNEL] = "CHANNEL",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -76,6 +86,7 @@ int mig_flush(struct mig_writer *w)
 {
 	int rc;
 
+	mig_run_close(w);
 	if (!w->len)
 		return 0;
 	rc = mig_conn_write_full(&w->conn, w->buf, w->len, w->timeout_ms);
@@ -97,6 +108,7 @@ static int put_bytes(struct mig_writer *w, const void *p, size_t n)
 {
 	int rc;
 
+	mig_run_close(w);
 	if (w->len + n > w->cap) {
 		rc = mig_flush(w);
 		if (rc)
@@ -121,6 +133,7 @@ static int put_record(struct mig_writer *w, uint32_t type, const void *fixed, ui
 	uint64_t sum;
 	int rc;
 
+	mig_run_close(w);
 	if (total > w->cap)
 		return -E2BIG;
 	if (w->len + total > w->cap) {
@@ -151,6 +164,81 @@ static void le64_at(uint8_t *p, uint64_t v)
 {
 	v = htole64(v);
 	memcpy(p, &v, 8);
+}
+
+/*
+ * The open PAGES record lives at buf + run_off: header, fixed part, run_n
+ * pages; w->len stays at run_off until it is closed, so nothing else can be
+ * appended behind it meanwhile (every put goes through mig_run_close()).
+ */
+#define RUN_DATA_OFF (MIG_REC_HDR_LEN + MIG_PAGES_HDR_LEN)
+#define RUN_MAX_LEN  (RUN_DATA_OFF + MIG_RUN_MAX * MIG_PAGE_SIZE + MIG_REC_SUM_LEN)
+
+void mig_run_close(struct mig_writer *w)
+{
+	uint32_t len = MIG_PAGES_HDR_LEN + w->run_n * MIG_PAGE_SIZE;
+	uint8_t *rec = w->buf + w->run_off, *payload = rec + MIG_REC_HDR_LEN;
+	uint64_t sum;
+
+	if (!w->run_n)
+		return;
+	le32_at(rec, MIG_REC_PAGES);
+	le32_at(rec + 4, len);
+	le64_at(payload, w->run_gpa);
+	le32_at(payload + 8, w->run_n);
+	le32_at(payload + 12, 0);
+	sum = htole64(XXH3_64bits_withSeed(payload, len, mig_rec_seed(w->seq, MIG_REC_PAGES, len)));
+	memcpy(payload + len, &sum, sizeof(sum));
+	w->len = w->run_off + MIG_REC_HDR_LEN + len + MIG_REC_SUM_LEN;
+	w->seq++;
+	w->page_records++;
+	w->run_n = 0;
+}
+
+int mig_run_slot(struct mig_writer *w, uint64_t gpa, uint8_t **slot)
+{
+	int rc;
+
+	if (w->run_n && w->run_n < MIG_RUN_MAX &&
+	    gpa == w->run_gpa + (uint64_t)w->run_n * MIG_PAGE_SIZE) {
+		*slot = w->buf + w->run_off + RUN_DATA_OFF + (size_t)w->run_n++ * MIG_PAGE_SIZE;
+		return 0;
+	}
+	mig_run_close(w);
+	if (w->len + RUN_MAX_LEN > w->cap) {
+		rc = mig_flush(w);
+		if (rc)
+			return rc;
+	}
+	w->run_off = w->len;
+	w->run_gpa = gpa;
+	w->run_n = 1;
+	*slot = w->buf + w->run_off + RUN_DATA_OFF;
+	return 0;
+}
+
+void mig_run_unslot(struct mig_writer *w)
+{
+	if (w->run_n)
+		w->run_n--;
+}
+
+int mig_put_pages(struct mig_writer *w, uint64_t gpa, uint32_t npages, const void *data)
+{
+	uint8_t *slot;
+	int rc;
+
+	if (npages == 0 || npages > MIG_RUN_MAX || !data)
+		return -EINVAL;
+	mig_run_close(w);
+	for (uint32_t i = 0; i < npages; i++) {
+		rc = mig_run_slot(w, gpa + (uint64_t)i * MIG_PAGE_SIZE, &slot);
+		if (rc)
+			return rc;
+		memcpy(slot, (const uint8_t *)data + (size_t)i * MIG_PAGE_SIZE, MIG_PAGE_SIZE);
+	}
+	mig_run_close(w);
+	return 0;
 }
 
 static void le16_at(uint8_t *p, uint16_t v)
@@ -258,4 +346,57 @@ int mig_put_msg(struct mig_writer *w, enum mig_rec_type type, int32_t code, cons
 		clean[n] = (text[n] >= 0x20 && text[n] < 0x7f) ? text[n] : '?';
 	le32_at(p, (uint32_t)code);
 	return put_record(w, type, p, sizeof(p), clean, (uint32_t)n);
+}
+
+int mig_put_sync(struct mig_writer *w, uint32_t pass, uint64_t bytes)
+{
+	uint8_t p[MIG_SYNC_LEN] = { 0 };
+
+	le32_at(p, pass);
+	le64_at(p + 8, bytes);
+	return put_record(w, MIG_REC_SYNC, p, sizeof(p), NULL, 0);
+}
+
+int mig_put_pending(struct mig_writer *w, uint64_t gpa, uint64_t npages, const uint8_t *bitmap)
+{
+	uint8_t p[MIG_PENDING_HDR_LEN];
+
+	if (npages == 0 || npages > MIG_PENDING_MAX || !bitmap)
+		return -EINVAL;
+	le64_at(p, gpa);
+	le64_at(p + 8, npages);
+	return put_record(w, MIG_REC_PENDING, p, sizeof(p), bitmap, (uint32_t)((npages + 7) / 8));
+}
+
+int mig_put_postcopy(struct mig_writer *w, uint64_t pending)
+{
+	uint8_t p[MIG_POSTCOPY_LEN];
+
+	le64_at(p, w->page_records);
+	le64_at(p + 8, w->state_records);
+	le64_at(p + 16, pending);
+	return put_record(w, MIG_REC_POSTCOPY, p, sizeof(p), NULL, 0);
+}
+
+int mig_put_request(struct mig_writer *w, uint64_t gpa, uint32_t npages)
+{
+	uint8_t p[MIG_REQUEST_LEN] = { 0 };
+
+	if (npages == 0 || npages > MIG_REQUEST_MAX)
+		return -EINVAL;
+	le64_at(p, gpa);
+	le32_at(p + 8, npages);
+	return put_record(w, MIG_REC_REQUEST, p, sizeof(p), NULL, 0);
+}
+
+int mig_put_channel(struct mig_writer *w, enum mig_channel_kind kind,
+		    const uint8_t token[MIG_TOKEN_LEN])
+{
+	uint8_t p[MIG_CHANNEL_LEN] = { 0 };
+
+	if (kind != MIG_CHANNEL_URGENT)
+		return -EINVAL;
+	le32_at(p, kind);
+	memcpy(p + 8, token, MIG_TOKEN_LEN);
+	return put_record(w, MIG_REC_CHANNEL, p, sizeof(p), NULL, 0);
 }

@@ -92,14 +92,13 @@ static int wb_send(struct tls_conn *t)
 static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 {
 	struct tls_conn *t = p;
-	ssize_t n;
 	int rc;
 
 	if (t->batching && len <= WRITE_BEHIND) {
 		if (t->wb_len + len > WRITE_BEHIND) {
 			rc = wb_send(t);
 			if (rc || t->wb_len + len > WRITE_BEHIND) {
-				gnutls_transport_set_errno(t->s, rc ? -rc : EAGAIN);
+				errno = rc ? -rc : EAGAIN;
 				return -1;
 			}
 		}
@@ -111,13 +110,10 @@ static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
 	if (!rc && t->wb_len)
 		rc = -EAGAIN;
 	if (rc) {
-		gnutls_transport_set_errno(t->s, -rc);
+		errno = -rc;
 		return -1;
 	}
-	n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n < 0)
-		gnutls_transport_set_errno(t->s, errno);
-	return n;
+	return send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
@@ -127,11 +123,10 @@ static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 
 	if (t->ra_start == t->ra_end) {
 		n = recv(t->fd, t->ra, READ_AHEAD, MSG_DONTWAIT);
-		if (n <= 0) {
-			if (n < 0)
-				gnutls_transport_set_errno(t->s, errno);
-			return n;
-		}
+		if (n <= 0)
+			return n; /* errno says why: GnuTLS reads it (thread-local, while
+				   * gnutls_transport_set_errno() is the session's, which a
+				   * sending and a receiving thread would share) */
 		t->ra_start = 0;
 		t->ra_end = (size_t)n;
 	}
@@ -187,6 +182,11 @@ static int tls_fail(struct tls_conn *t, int rc)
 	return -EPROTO;
 }
 
+/*
+ * Once the handshake is over, a read only waits to read and a write only to
+ * write: one thread may read while another writes (the return channel), and
+ * gnutls_record_get_direction() reports the last call of either.
+ */
 static ssize_t tls_read_some(struct mig_conn *c, void *buf, size_t len, int timeout_ms)
 {
 	struct tls_conn *t = c->priv;
@@ -201,7 +201,7 @@ static ssize_t tls_read_some(struct mig_conn *c, void *buf, size_t len, int time
 			return 0; /* cut without close_notify: the stream ended */
 		if (!again((int)n))
 			return tls_fail(t, (int)n);
-		rc = wait_io(t, timeout_ms);
+		rc = t->ra_start < t->ra_end ? 0 : net_wait(t->fd, POLLIN, timeout_ms);
 		if (rc)
 			return rc;
 	}
@@ -227,7 +227,7 @@ static int tls_write_full(struct mig_conn *c, const void *buf, size_t len, int t
 			rc = n == 0 ? -EPIPE : tls_fail(t, (int)n);
 			break;
 		}
-		rc = wait_io(t, timeout_ms);
+		rc = net_wait(t->fd, POLLOUT, timeout_ms);
 		if (rc)
 			break;
 	}

@@ -18,6 +18,7 @@ enum mig_status {
 	MIG_PRECOPY,
 	MIG_STOP_COPY,
 	MIG_HANDOVER,
+	MIG_POSTCOPY, /* the destination runs the VM, pages still follow */
 	MIG_COMPLETED,
 	MIG_FAILED,
 };
@@ -35,6 +36,10 @@ struct mig_progress {
 	double downtime_ms;	/* pause to ACK (the guest runs again); < 0 until known */
 	double downtime_src_ms; /* pause to the last byte handed to TCP (QEMU's measure) */
 	uint64_t poison_known, poison_on_read;
+	double cpu_ms;		  /* CPU time of the sender thread (user + system) */
+	uint64_t requests;	  /* post-copy: REQUEST records from the destination */
+	uint64_t urgent_requests; /* of which over the second connection */
+	uint64_t postcopy_pages;  /* post-copy: pages sent after the switch */
 	char error[512];
 };
 
@@ -55,8 +60,22 @@ struct dirty_log {
 	double last_sync_ms;
 };
 
+/* Counters for vessel ctl SOCK stats (live_stats_json), under live's lock. */
+struct live_counters {
+	/* migrations out of this VMM, when each ended */
+	uint64_t out_completed, out_postcopy, out_failed;
+	uint64_t out_pages_data, out_pages_zero, out_pages_free, out_pages_poisoned;
+	uint64_t out_requests, out_requests_second; /* post-copy: pages asked for */
+	/* incoming post-copy migrations, when each ended */
+	uint64_t in_completed, in_failed;
+	uint64_t in_pages, in_pages_second; /* pages after the switch; over the 2nd conn. */
+	uint64_t in_faults_waited, in_faults_zero, in_repoisoned;
+	double in_lat_p50_ms, in_lat_p99_ms, in_lat_max_ms; /* the last one's; -1: none */
+};
+
 struct live {
 	struct vm *vm;
+	struct live_counters cnt; /* under lock */
 
 	/* migration (sender) */
 	pthread_mutex_t lock;
@@ -66,7 +85,10 @@ struct live {
 	char summary[1024];
 	bool paused_by_user;
 	bool cancel;
-	int sock; /* the sender's connection, -1 when none (under lock) */
+	bool postcopy_req; /* migrate-start-postcopy (atomic) */
+	int sock;	   /* the sender's connection, -1 when none (under lock) */
+
+	struct postcopy_dst *pc; /* an incoming post-copy migration (postcopy_dst.c) */
 
 	/* how to migrate (live_set_mig_opts) */
 	struct live_mig_opts opts;
@@ -100,7 +122,14 @@ int live_write_checksums(struct vm *vm, const uint64_t *free_map, uint64_t free_
 			 const char *why);
 
 /* send.c */
-int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen);
+struct live_migrate_args {
+	const char *uri;
+	bool postcopy;		  /* the state first, the pages after (post-copy at once) */
+	uint64_t max_downtime_ms; /* pre-copy stops only when it can keep to this; 0: none */
+};
+int live_migrate_start(struct live *l, const struct live_migrate_args *a, char *err, size_t errlen);
+/* migrate-start-postcopy: switch the running pre-copy to post-copy. 0 or -errno + err. */
+int live_migrate_start_postcopy(struct live *l, char *err, size_t errlen);
 void live_migrate_progress(struct live *l, struct mig_progress *out);
 const char *mig_status_name(enum mig_status s);
 

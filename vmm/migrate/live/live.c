@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Attaching live migration to a VM (see live.h). */
-#include "migrate/live/internal.h"
+#include "migrate/live/incoming.h"
 
 #include "migrate/net.h"
 #include "migrate/tls.h"
@@ -23,6 +23,7 @@ static void live_detach(void *opaque)
 	pthread_mutex_unlock(&l->lock);
 	if (l->thread_alive)
 		pthread_join(l->thread, NULL);
+	pcd_stop(l); /* an incoming post-copy migration still running */
 	mig_tls_creds_free(l->tls_server);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
@@ -38,8 +39,8 @@ struct live *live_of(struct vm *vm)
 	return vm_hook_find(vm, &live_hooks);
 }
 
-int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming,
-		      char *err, size_t errlen)
+int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming, char *err,
+		      size_t errlen)
 {
 	struct live *l = live_of(vm);
 	struct mig_tls_creds *cr = NULL;
@@ -83,6 +84,7 @@ int live_attach(struct vm *vm, char *err, size_t errlen)
 	pthread_mutex_init(&l->lock, NULL);
 	l->prog.downtime_ms = -1;
 	l->sock = -1;
+	l->cnt.in_lat_p50_ms = l->cnt.in_lat_p99_ms = l->cnt.in_lat_max_ms = -1;
 	rc = vm_hook_attach(vm, &live_hooks, l);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach live migration: %s", strerror(-rc));

@@ -26,6 +26,7 @@ int live_attach(struct vm *vm, char *err, size_t errlen);
 struct live_mig_opts {
 	const char *tls_creds;	     /* credentials directory for tls: (tls.h); NULL: none */
 	unsigned incoming_timeout_s; /* deadline of live_incoming(); 0: none */
+	bool no_postcopy;	     /* live_incoming() refuses a post-copy stream */
 };
 
 /*
@@ -35,8 +36,8 @@ struct live_mig_opts {
  * (server) files when incoming is a tls: address, else the source's
  * (client) files. 0, or -errno with err naming the file.
  */
-int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming,
-		      char *err, size_t errlen);
+int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming, char *err,
+		      size_t errlen);
 
 /*
  * live_incoming - destination side: listen on uri (tcp:HOST:PORT or
@@ -62,5 +63,17 @@ int live_busy(struct vm *vm, char *err, size_t errlen);
 
 /* live_status_name - "none", "precopy", ..., "completed", "failed". */
 const char *live_status_name(struct vm *vm);
+
+struct json_t;
+
+/*
+ * live_stats_json - the migration counters of this VMM process into res
+ * (vessel ctl SOCK stats), all since it started: mig_out_* for migrations
+ * out of it (counted when each ends), mig_in_postcopy_* for an incoming
+ * post-copy migration (active and pages_left while it runs; the others
+ * when it ended, the fault latencies those of the last one). Nothing if
+ * migration is not attached to vm.
+ */
+void live_stats_json(struct vm *vm, struct json_t *res);
 
 #endif /* VESSEL_MIGRATE_LIVE_H */
