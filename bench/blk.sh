@@ -45,13 +45,6 @@ rm -rf "$W"
 mkdir -p "$W"
 . tests/lib/vm.sh
 
-k=0
-run() {
-	k=$((k + 1))
-	say "$1" "$2"
-	say "$1" "echo CMD-DONE-$$-$k"
-	wait_for "$W/$1.out" "^\(\$ \)*CMD-DONE-$$-$k" "$3"
-}
 
 WORKLOADS="sync:read:128 sync:write:128 async:read:512 async:write:512"
 
@@ -63,12 +56,12 @@ round() {
 	boot_shell v --disk "$W/d.img" --cmdline "blk.irq=$mode" ||
 		{ echo "bench/blk.sh: boot failed" >&2; cat "$W/v.err" >&2; stop_vm v; return 1; }
 	# warm-up (not measured): the first I/O after boot pays page faults
-	run v "blkbench -m sync -o read -n 32" 300 || { stop_vm v; return 1; }
+	run_cmd v "blkbench -m sync -o read -n 32" 300 || { stop_vm v; return 1; }
 	for w in $WORKLOADS; do
 		m=${w%%:*} rest=${w#*:}
 		op=${rest%%:*} cnt=${rest#*:}
 		ctl v stats >"$W/s0.json"
-		run v "blkbench -m $m -o $op -n $cnt -q 32" 900 || { echo "bench/blk.sh: $mode $w timed out" >&2; stop_vm v; return 1; }
+		run_cmd v "blkbench -m $m -o $op -n $cnt -q 32" 900 || { echo "bench/blk.sh: $mode $w timed out" >&2; stop_vm v; return 1; }
 		ctl v stats >"$W/s1.json"
 		line=$(tr -d '\r' <"$W/v.out" | grep -o "blkbench: mode=$m op=$op .*" | tail -n 1)
 		python3 - "$mode" "$m-$op" "$line" "$W/s0.json" "$W/s1.json" >>"$W/raw" <<'PY'

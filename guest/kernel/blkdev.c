@@ -53,8 +53,11 @@ int blkdev_open(struct fd *f, const char *name, uint64_t flags)
 	return 0;
 }
 
-/* One synchronous read or write (len within one request). 0 or -errno. */
-static int sync_one(struct blk_file *bf, int write, uint64_t pos, uint64_t ubuf, uint32_t len)
+/*
+ * One synchronous request (a read or write of len bytes within one request,
+ * or a flush): the thread waits for it. 0 or -errno.
+ */
+static int sync_one(struct blk_file *bf, enum vblk_op op, uint64_t pos, uint64_t ubuf, uint32_t len)
 {
 	struct vm *vm = &current_proc()->vm;
 	struct vblk_req *r;
@@ -66,13 +69,13 @@ static int sync_one(struct blk_file *bf, int write, uint64_t pos, uint64_t ubuf,
 		bf->users--;
 		return -EIO;
 	}
-	r->op = write ? VBLK_WRITE : VBLK_READ;
+	r->op = op;
 	r->sector = pos / VBLK_SECTOR;
 	r->len = len;
-	rc = write ? copy_from_user(vm, r->buf, ubuf, len) : 0;
+	rc = op == VBLK_WRITE ? copy_from_user(vm, r->buf, ubuf, len) : 0;
 	if (!rc)
 		rc = vblk_run(r);
-	if (!rc && !write && copy_to_user(vm, ubuf, r->buf, len))
+	if (!rc && op == VBLK_READ && copy_to_user(vm, ubuf, r->buf, len))
 		rc = -EFAULT;
 	vblk_put(r);
 	bf->users--;
@@ -98,7 +101,8 @@ static int64_t sync_io(struct fd *f, int write, uint64_t ubuf, uint64_t len)
 		return -EFAULT;
 	while (done < len) {
 		uint64_t n = len - done < VBLK_REQ_MAX_BYTES ? len - done : VBLK_REQ_MAX_BYTES;
-		int rc = sync_one(bf, write, pos + done, ubuf + done, (uint32_t)n);
+		int rc = sync_one(bf, write ? VBLK_WRITE : VBLK_READ, pos + done, ubuf + done,
+				  (uint32_t)n);
 
 		if (rc) {
 			if (!done)
@@ -125,21 +129,8 @@ int64_t blkdev_write(struct fd *f, uint64_t ubuf, uint64_t len)
 int64_t blkdev_fsync(struct fd *f)
 {
 	struct blk_file *bf = f->priv;
-	struct vblk_req *r;
-	int rc;
+	int rc = sync_one(bf, VBLK_FLUSH, 0, 0, 0);
 
-	bf->users++;
-	r = vblk_get(bf->disk, 1);
-	if (!r) {
-		bf->users--;
-		return -EIO;
-	}
-	r->op = VBLK_FLUSH;
-	r->sector = 0;
-	r->len = 0;
-	rc = vblk_run(r);
-	vblk_put(r);
-	bf->users--;
 	release(bf);
 	return rc;
 }

@@ -17,16 +17,6 @@ mkdir -p "$W"
 . tests/lib/vm.sh
 
 CHECK="python3 tests/blk/check.py"
-k=0
-
-# run NAME CMD SECONDS: run CMD in NAME's shell and wait until it is done
-# (a marker of its own each time: run_fg's would match an earlier one)
-run() {
-	k=$((k + 1))
-	say "$1" "$2"
-	say "$1" "echo CMD-DONE-$$-$k"
-	wait_for "$W/$1.out" "^\(\$ \)*CMD-DONE-$$-$k" "$3"
-}
 
 image() { rm -f "$1" && truncate -s "$2" "$1"; }
 
@@ -41,7 +31,7 @@ print(d[int(sys.argv[2])][sys.argv[1]])' "$2" "${3:-0}"
 # named COUNTER: a kernel named counter from it
 guest_stats() {
 	mark=$(wc -c <"$W/$1.out")
-	run "$1" stats 60
+	run_cmd "$1" stats 60
 	tail -c +"$((mark + 1))" "$W/$1.out" | tr -d '\r' >"$W/$1.stats"
 }
 named() { awk -v k="$2" '$1 == k { print $2 }' "$W/$1.stats" | tail -n 1; }
@@ -60,13 +50,13 @@ t_suite() {
 	else
 		notok "vda found at boot" "$W/a.out"
 	fi
-	run a "blktest" 600
+	run_cmd a "blktest" 600
 	if grep -q "^8 passed, 0 failed" "$W/a.out"; then
 		ok "blktest in the guest: 8 passed (sync, random, split, 32 async in flight, fsync, errors, reclaim)"
 	else
 		notok "blktest" "$W/a.out"
 	fi
-	run a "blktest fill /dev/vda 42 16384 2048" 300
+	run_cmd a "blktest fill /dev/vda 42 16384 2048" 300
 	poweroff a
 	if [ "$status" = 0 ] && grep -q "blktest: fill done /dev/vda seed 42" "$W/a.out" &&
 		$CHECK verify "$W/a.img" 42 16384 2048 >"$W/check" 2>&1; then
@@ -81,10 +71,10 @@ t_two_disks() {
 	image "$W/b.img" 12M
 	boot_shell a --disk "$W/a.img" --disk "$W/b.img,io=threads" ||
 		{ notok "boot with two disks" "$W/a.err"; stop_vm a; return; }
-	run a "blktest -d /dev/vdb -s 5" 600
+	run_cmd a "blktest -d /dev/vdb -s 5" 600
 	suite=$(grep -c "^8 passed, 0 failed" "$W/a.out")
-	run a "blktest fill /dev/vda 1 0 512" 120
-	run a "blktest fill /dev/vdb 2 0 512" 120
+	run_cmd a "blktest fill /dev/vda 1 0 512" 120
+	run_cmd a "blktest fill /dev/vdb 2 0 512" 120
 	label=$(devstat a label 1)
 	poweroff a
 	if grep -q "vdb: virtio-blk at 0xfeb01000 irq 17: 24576 sectors" "$W/a.out" && [ "$suite" = 1 ] &&
@@ -103,8 +93,8 @@ t_readonly() {
 	ro_sum=$(sha256sum <"$W/r.img")
 	boot_shell a --disk "$W/a.img" --disk "$W/r.img,readonly" ||
 		{ notok "boot with a read-only disk" "$W/a.err"; stop_vm a; return; }
-	run a "blktest -r -d /dev/vdb" 120
-	run a "blktest verify /dev/vdb 7 0 2048" 120
+	run_cmd a "blktest -r -d /dev/vdb" 120
+	run_cmd a "blktest verify /dev/vdb 7 0 2048" 120
 	poweroff a
 	after=$(sha256sum <"$W/r.img")
 	echo "# read-only image before: $ro_sum, after: $after"
@@ -151,7 +141,7 @@ t_irq_mode() {
 	boot_shell a --disk "$W/a.img" --cmdline "blk.irq=$mode blk.timeout_us=1000000" ||
 		{ notok "boot blk.irq=$mode" "$W/a.err"; stop_vm a; return; }
 	every0=$(devstat a irq_every)
-	run a "blktest batch /dev/vda 32" 120
+	run_cmd a "blktest batch /dev/vda 32" 120
 	line=$(tr -d '\r' <"$W/a.out" | grep -o "blktest: batch 32 interrupts [0-9]* completions [0-9]*" | tail -n 1)
 	irqs=$(echo "$line" | awk '{ print $5 }')
 	done=$(echo "$line" | awk '{ print $7 }')
@@ -160,7 +150,7 @@ t_irq_mode() {
 	every=$(($(devstat a irq_every) - every0))
 	n_sync=8
 	[ "$mode" = coalesce ] && n_sync=3 # each waits for the 1-s timeout
-	run a "blkbench -m sync -o read -n $n_sync" 120
+	run_cmd a "blkbench -m sync -o read -n $n_sync" 120
 	sync_irqs=$(tr -d '\r' <"$W/a.out" | grep -o "blkbench: mode=sync .* interrupts=[0-9]*" | sed 's/.*interrupts=//' | tail -n 1)
 	urgent=$(devstat a irq_urgent)
 	timeout=$(devstat a irq_timeout)
@@ -220,8 +210,8 @@ print(d["requests"], d["in_flight"])')
 	wait_exit m 120
 	msrc=$status
 	wait_for "$W/n.out" "blktest: fill done /dev/vda seed 77" 300
-	run n "echo" 60
-	run n "blktest verify /dev/vda 77 0 8192" 300
+	run_cmd n "echo" 60
+	run_cmd n "blktest verify /dev/vda 77 0 8192" 300
 	guest_stats n
 	greq=$(named n blk.requests)
 	gdone=$(named n blk.completions)
