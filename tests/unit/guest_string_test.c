@@ -178,10 +178,10 @@ static void test_cmdline_split(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_memcpy_memset), cmocka_unit_test(test_memmove_overlap),
-		cmocka_unit_test(test_compare),	      cmocka_unit_test(test_strlcpy),
-		cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_cmdline_has),
-		cmocka_unit_test(test_cmdline_get),   cmocka_unit_test(test_cmdline_split),
+		cmocka_unit_test(test_memcpy_memset),  cmocka_unit_test(test_memmove_overlap),
+		cmocka_unit_test(test_compare),	       cmocka_unit_test(test_strlcpy),
+		cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_cmdline_has),
+		cmocka_unit_test(test_cmdline_get),    cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test(test_cmdline_virtio),
 	};
 
