@@ -55,6 +55,22 @@ for wl in idle memtest dirty; do
 done
 
 echo
+echo "learning the free set of a 1 GiB guest, 5 times each (host time; median):"
+start_vm q --mem 1G --control "$W/q.sock"
+wait_for "$W/q.out" "ready" 120 && responds q
+for how in "" guest; do
+	for i in 1 2 3 4 5; do ctl q free-pages $how; done >"$W/fp$how.json"
+	us=$(tr -d ' \n' <"$W/fp$how.json" | grep -o '"us":[0-9.]*' | cut -d: -f2 | sort -n | sed -n 3p)
+	ex=$(tr -d ' \n' <"$W/fp$how.json" | grep -o '"exits":[0-9]*' | cut -d: -f2 | sort -n | sed -n 3p)
+	nf=$(tr -d ' \n' <"$W/fp$how.json" | grep -o '"free_pages":[0-9]*' | cut -d: -f2 | sed -n 1p)
+	printf '  %-16s %10s us  %3s VM exits  %s free pages\n' "${how:-hyper-callback}" "$us" "$ex" "$nf"
+	eval "us_${how:-cb}=$us"
+done
+echo "  round trip / callback: $(ratio "$us_guest" "$us_cb")x (the guest side runs emulated on this" \
+	"host: its time is inflated; the exits and the interrupt are what a real host pays too)"
+stop_vm q
+
+echo
 echo "reclaim after memtest -m $MEMTEST_MIB -n 1 (the callback runs in the VMM; no guest entry)"
 boot_shell r
 run_fg r "memtest -m $MEMTEST_MIB -n 1 -i 0" 900

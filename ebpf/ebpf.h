@@ -180,4 +180,24 @@ uint64_t ebpf_prog_run_counted(const struct ebpf_prog *prog, void *ctx, void *us
 void ebpf_prog_verifier_stats(const struct ebpf_prog *prog, uint64_t *insns_processed,
 			      uint64_t *states_stored);
 
+/*
+ * What one verification cost. Work units bound the time of a load whatever
+ * the program's shape: every step of the verifier is charged in proportion
+ * to the state it touches (instructions, state comparisons, copies), and a
+ * load that would need more than max_work units is rejected (-E2BIG, "too
+ * complex", at the instruction being verified). docs/ebpf.md gives the time
+ * of a unit on the project machine.
+ */
+struct ebpf_verify_stats {
+	uint64_t insns;	   /* abstract instructions explored */
+	uint64_t states;   /* checkpoints stored */
+	uint64_t work;	   /* work units charged */
+	uint64_t max_work; /* the budget */
+};
+
+/* Statistics of the calling thread's last ebpf_prog_load() or
+ * ebpf_prog_load_elf(), whether it accepted or rejected the program (all zero
+ * if the load failed before verification). */
+void ebpf_verify_last_stats(struct ebpf_verify_stats *out);
+
 #endif

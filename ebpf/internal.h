@@ -45,8 +45,7 @@ struct ebpf_prog {
 	size_t len;
 	struct ebpf_env env; /* copy: the program outlives the env */
 	struct ebpf_dinsn *code;
-	uint64_t verifier_insns;
-	uint64_t verifier_states;
+	struct ebpf_verify_stats vstats;
 };
 
 /* Format an error at instruction `insn` (-1: none); returns -EINVAL. */
@@ -55,15 +54,19 @@ int ebpf_fail(struct ebpf_error *err, int insn, const char *fmt, ...)
 
 const struct ebpf_helper *ebpf_env_helper(const struct ebpf_env *env, uint32_t id);
 
-/* verifier.c: verify insns against env; 0 or -EINVAL/-E2BIG/-ENOMEM. */
+/* verifier.c: verify insns against env; 0 or -EINVAL/-E2BIG/-ENOMEM. Fills
+ * *stats (may be NULL) also on failure. */
 int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
-		struct ebpf_error *err, uint64_t *insns_processed, uint64_t *states_stored);
+		struct ebpf_error *err, struct ebpf_verify_stats *stats);
 
 /* cfg.c: structural checks (opcodes, fields, jump targets, reachability,
  * function boundaries). Fills is_prune (n bytes) with 1 at branch targets
  * and function entries, 2 at targets of backward jumps (loop heads). */
 int ebpf_check_cfg(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
 		   uint8_t *is_prune, struct ebpf_error *err);
+
+/* loader.c: zero the thread's ebpf_verify_last_stats() */
+void ebpf_verify_stats_reset(void);
 
 /* interp.c: translate verified insns into prog->code. */
 int ebpf_predecode(struct ebpf_prog *prog, const struct ebpf_insn *insns, size_t n);

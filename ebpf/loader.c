@@ -5,6 +5,18 @@
 #include <string.h>
 #include "internal.h"
 
+static __thread struct ebpf_verify_stats last_stats;
+
+void ebpf_verify_last_stats(struct ebpf_verify_stats *out)
+{
+	*out = last_stats;
+}
+
+void ebpf_verify_stats_reset(void)
+{
+	memset(&last_stats, 0, sizeof(last_stats));
+}
+
 int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, struct ebpf_prog **out,
 		   struct ebpf_error *err)
 {
@@ -15,6 +27,7 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, str
 	int rc;
 
 	*out = NULL;
+	ebpf_verify_stats_reset();
 	if (!err)
 		err = &dummy;
 	err->insn = -1;
@@ -40,7 +53,8 @@ int ebpf_prog_load(const struct ebpf_env *env, const void *code, size_t len, str
 	memcpy(insns, code, len);
 	prog->len = n;
 	prog->env = *env;
-	rc = ebpf_verify(&prog->env, insns, n, err, &prog->verifier_insns, &prog->verifier_states);
+	rc = ebpf_verify(&prog->env, insns, n, err, &prog->vstats);
+	last_stats = prog->vstats;
 	if (!rc) {
 		rc = ebpf_predecode(prog, insns, n);
 		if (rc)
@@ -72,7 +86,7 @@ void ebpf_prog_verifier_stats(const struct ebpf_prog *prog, uint64_t *insns_proc
 			      uint64_t *states_stored)
 {
 	if (insns_processed)
-		*insns_processed = prog->verifier_insns;
+		*insns_processed = prog->vstats.insns;
 	if (states_stored)
-		*states_stored = prog->verifier_states;
+		*states_stored = prog->vstats.states;
 }

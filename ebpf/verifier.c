@@ -48,6 +48,18 @@ int vfy_check_readable(struct verifier *v, int r)
 	return 0;
 }
 
+int vfy_check_budget(struct verifier *v)
+{
+	if (v->work <= MAX_WORK)
+		return 0;
+	vfy_fail(v,
+		 "program too complex: verifying it takes more than %d work units "
+		 "(%" PRIu64 " instructions explored, %" PRIu64 " states stored): too many "
+		 "paths, or a loop not proven bounded",
+		 MAX_WORK, v->processed, v->nstates);
+	return -E2BIG;
+}
+
 int vfy_check_writable_reg(struct verifier *v, int r)
 {
 	if (r == 10)
@@ -145,6 +157,10 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 		if (op == EBPF_ADD && !(dp && sp)) {
 			struct reg p = dp ? *d : srcv, s = dp ? srcv : *d;
 
+			/* the offset depends on the number's value */
+			if ((x || !dp) &&
+			    (rc = vfy_mark_precise(v, (uint16_t)(1u << (dp ? in->src : in->dst)))))
+				return rc;
 			p.b = bounds_alu(EBPF_ADD, false, p.b, s.b);
 			if ((rc = check_ptr_off(v, &p.b, in->dst)))
 				return rc;
@@ -153,6 +169,8 @@ static int do_alu(struct verifier *v, const struct ebpf_insn *in)
 			return 0;
 		}
 		if (op == EBPF_SUB && dp && !sp) {
+			if (x && (rc = vfy_mark_precise(v, (uint16_t)(1u << in->src))))
+				return rc;
 			d->b = bounds_alu(EBPF_SUB, false, d->b, srcv.b);
 			return check_ptr_off(v, &d->b, in->dst);
 		}
@@ -200,9 +218,10 @@ static int do_local_call(struct verifier *v, const struct ebpf_insn *in)
 	if (s->nframes >= EBPF_MAX_FRAMES)
 		return vfy_fail(v, "call depth exceeds %d frames (recursion?)", EBPF_MAX_FRAMES);
 	callee = &s->fr[s->nframes++];
-	memset(callee, 0, sizeof(*callee));
+	memset(callee, 0, offsetof(struct vframe, spill)); /* no spills */
+	vfy_charge(v, offsetof(struct vframe, spill) / WORK_COPY_BYTES);
 	callee->callsite = v->idx;
-	callee->lo = EBPF_STACK_SIZE;
+	callee->written = ~0ull; /* a new frame: nothing of it is older */
 	for (int r = 1; r <= 5; r++)
 		callee->regs[r] = caller->regs[r];
 	callee->regs[10].type = T_STACK;
@@ -233,6 +252,7 @@ static int do_exit(struct verifier *v)
 	s->insn = s->fr[s->nframes - 1].callsite + 1;
 	s->nframes--;
 	/* no register or slot of the caller may point into the dead frame */
+	vfy_charge(v, (uint64_t)s->nframes * 11);
 	for (int f = 0; f < s->nframes; f++) {
 		for (int r = 0; r < 11; r++)
 			if (s->fr[f].regs[r].type == T_STACK &&
@@ -309,22 +329,34 @@ static bool ptr_in_object(struct verifier *v, const struct reg *p)
 	return p->b.smin >= 0 && p->b.smax <= (int64_t)vfy_obj_size(v, p, &w, &name);
 }
 
-/* give every copy of r (same id) the bounds just learned on r */
-static void propagate_id(struct vstate *st, const struct reg *r)
+/* give every copy of r (same id) the bounds just learned on r; returns
+ * how many copies there are besides r */
+static int propagate_id(struct verifier *v, struct vstate *st, const struct reg *r)
 {
+	int copies = 0;
+
 	if (r->type != T_SCALAR || !r->id)
-		return;
+		return 0;
 	for (int f = 0; f < st->nframes; f++) {
 		struct vframe *fr = &st->fr[f];
 
+		vfy_charge(v, 11);
 		for (int k = 0; k < 11; k++)
-			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id)
+			if (fr->regs[k].type == T_SCALAR && fr->regs[k].id == r->id) {
+				copies += &fr->regs[k] != r;
 				fr->regs[k].b = r->b;
-		for (int k = fr->lo / 8; k < EBPF_STACK_SIZE / 8; k++)
-			if (fr->stype[k * 8] == S_SPILL && fr->spill[k].type == T_SCALAR &&
-			    fr->spill[k].id == r->id)
+			}
+		for (uint64_t sl = fr->spilled; sl; sl &= sl - 1) {
+			int k = __builtin_ctzll(sl);
+
+			vfy_charge(v, 1);
+			if (fr->spill[k].type == T_SCALAR && fr->spill[k].id == r->id) {
+				copies++;
 				fr->spill[k].b = r->b;
+			}
+		}
 	}
+	return copies;
 }
 
 static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *taken_only,
@@ -334,7 +366,7 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 	unsigned op = EBPF_OP(in->code);
 	struct reg sv, *d, *s;
 	bool t_ok, f_ok;
-	int rc;
+	int rc, copies = 0;
 
 	if ((rc = vfy_check_readable(v, in->dst)))
 		return rc;
@@ -359,25 +391,33 @@ static int do_cond_jmp(struct verifier *v, const struct ebpf_insn *in, bool *tak
 			return vfy_fail(v, "comparison of pointers outside their object");
 	}
 	/* taken branch: a copy of the state with the condition assumed */
-	memcpy(taken, v->cur, state_size(v->cur->nframes));
+	vfy_copy_state(v, taken, v->cur);
 	{
 		struct reg *td = &taken->fr[taken->nframes - 1].regs[in->dst];
 		struct reg tsv = sv, *ts = x ? &taken->fr[taken->nframes - 1].regs[in->src] : &tsv;
 
 		t_ok = refine(op, j32, td, ts);
 		if (t_ok) {
-			propagate_id(taken, td);
+			copies += propagate_id(v, taken, td);
 			if (x)
-				propagate_id(taken, ts);
+				copies += propagate_id(v, taken, ts);
 		}
 	}
 	s = x ? R(v, in->src) : &sv;
 	f_ok = refine(jmp_negate(op), j32, d, s);
 	if (f_ok) {
-		propagate_id(v->cur, d);
+		copies += propagate_id(v, v->cur, d);
 		if (x)
-			propagate_id(v->cur, s);
+			copies += propagate_id(v, v->cur, s);
 	}
+	/*
+	 * The paths explored depend on the operands' values if a side is
+	 * impossible; copies of them get bounds computed from both. Either
+	 * way the operands' values are relied on (precision.c).
+	 */
+	if ((!t_ok || !f_ok || copies) &&
+	    (rc = vfy_mark_precise(v, (uint16_t)(1u << in->dst | (x ? 1u << in->src : 0)))))
+		return rc;
 	*taken_only = t_ok && !f_ok;
 	*fall_only = f_ok && !t_ok;
 	if (!t_ok && !f_ok)
@@ -442,7 +482,7 @@ static int step(struct verifier *v, struct vstate *scratch)
 		if (rc)
 			return rc;
 		if (taken_only) {
-			memcpy(v->cur, scratch, state_size(scratch->nframes));
+			vfy_copy_state(v, v->cur, scratch);
 			v->cur->insn = target;
 			return 0;
 		}
@@ -461,7 +501,6 @@ static void init_state(struct verifier *v, struct vstate *s)
 	s->insn = 0;
 	s->nframes = 1;
 	s->fr[0].callsite = -1;
-	s->fr[0].lo = EBPF_STACK_SIZE;
 	s->fr[0].regs[1].type = T_CTX;
 	s->fr[0].regs[1].b = bounds_const(0);
 	set_scalar(&s->fr[0].regs[2], bounds_const(v->env->ctx_size));
@@ -485,12 +524,16 @@ static int explore(struct verifier *v)
 		bool ended = false;
 
 		v->idx = v->cur->insn;
-		if (++v->processed > MAX_PROCESSED) {
-			vfy_fail(v,
-				 "program too complex: more than %d instructions explored "
-				 "(loop not proven bounded?)",
-				 MAX_PROCESSED);
-			rc = -E2BIG;
+		v->processed++;
+		vfy_charge(v, WORK_INSN);
+		if ((rc = vfy_check_budget(v)))
+			goto out;
+		if ((rc = vfy_hist_push(v))) {
+			if (rc == -E2BIG)
+				vfy_fail(v,
+					 "program too complex: more than %u MiB of states and "
+					 "path history (a path of %zu instructions)",
+					 MAX_MEMORY >> 20, v->nhist);
 			goto out;
 		}
 		if (v->is_prune[v->idx]) {
@@ -501,7 +544,7 @@ static int explore(struct verifier *v)
 		}
 		if (!ended) {
 			rc = step(v, scratch);
-			if (rc == -E2BIG)
+			if (rc == -E2BIG && !vfy_check_budget(v))
 				vfy_fail(v,
 					 "program too complex: more than %d branches pending or "
 					 "%u MiB of states (loop not proven bounded?)",
@@ -513,39 +556,61 @@ static int explore(struct verifier *v)
 		if (!ended)
 			continue;
 		vfy_path_done(v);
-		if (!v->nstack)
+		if (!vfy_pop_branch(v))
 			break;
-		v->nstack--;
-		memcpy(v->cur, v->stack[v->nstack].st, state_size(v->stack[v->nstack].st->nframes));
-		v->mem -= state_size(v->stack[v->nstack].st->nframes);
-		free(v->stack[v->nstack].st);
-		v->owner = v->stack[v->nstack].owner;
 	}
 	rc = 0;
 out:
 	if (rc == -ENOMEM)
 		vfy_fail(v, "out of memory");
-	while (v->nstack)
-		free(v->stack[--v->nstack].st);
 	return rc;
 }
 
+/*
+ * A prune point (where checkpoints are stored) at least every PRUNE_EVERY
+ * instructions of straight-line code, besides jump targets: backtracking
+ * (precision.c) walks a path back to the nearest checkpoint at least, so
+ * with no checkpoint in a long stretch, every value the verifier relies on
+ * there would walk back all of it (quadratic: 15,000 instructions of
+ * index arithmetic ran out of budget).
+ */
+#define PRUNE_EVERY 64
+
+static void add_prune_points(struct verifier *v)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < v->n; i += v->insns[i].code == EBPF_OPC_LDDW ? 2 : 1) {
+		if (v->is_prune[i] || i - last >= PRUNE_EVERY) {
+			v->is_prune[i] = v->is_prune[i] ? v->is_prune[i] : 1;
+			last = i;
+		}
+	}
+}
+
 int ebpf_verify(const struct ebpf_env *env, const struct ebpf_insn *insns, size_t n,
-		struct ebpf_error *err, uint64_t *insns_processed, uint64_t *states_stored)
+		struct ebpf_error *err, struct ebpf_verify_stats *stats)
 {
 	struct verifier v = { .env = env, .insns = insns, .n = n, .err = err, .idx = -1 };
 	int rc = -ENOMEM;
 
 	v.is_prune = malloc(n);
 	v.rel = malloc(n * sizeof(*v.rel));
+	v.live = malloc(n * sizeof(*v.live));
 	v.seen = calloc(n, sizeof(*v.seen));
-	if (!v.is_prune || !v.seen || !v.rel) {
+	if (!v.is_prune || !v.seen || !v.rel || !v.live) {
 		ebpf_fail(err, -1, "out of memory");
 		goto out;
 	}
+	/* the structural pass and the per-instruction arrays of cfg.c, this
+	 * file and relevance.c: about 80 bytes of fresh memory per instruction */
+	vfy_charge(&v, (uint64_t)n * 80 / WORK_FRESH_BYTES);
 	rc = ebpf_check_cfg(env, insns, n, v.is_prune, err);
 	if (!rc) {
-		rc = vfy_compute_relevance(&v);
+		add_prune_points(&v);
+		rc = vfy_idmap_init(&v);
+		if (!rc)
+			rc = vfy_compute_relevance(&v);
 		if (rc)
 			ebpf_fail(err, -1, "out of memory");
 	}
@@ -555,11 +620,15 @@ out:
 	vfy_arena_release(&v);
 	free(v.is_prune);
 	free(v.rel);
+	free(v.live);
 	free(v.seen);
 	free(v.stack);
-	if (insns_processed)
-		*insns_processed = v.processed;
-	if (states_stored)
-		*states_stored = v.nstates;
+	free(v.hist);
+	if (stats) {
+		stats->insns = v.processed;
+		stats->states = v.nstates;
+		stats->work = v.work;
+		stats->max_work = MAX_WORK;
+	}
 	return rc;
 }

@@ -35,6 +35,70 @@ static int ctx_field_in(struct verifier *v, int64_t lo, int64_t hi)
 
 enum acc { ACC_READ, ACC_WRITE, ACC_ATOMIC };
 
+/* the bits of the bytes of slot k that are in [from, to) */
+static uint8_t slot_mask(int64_t k, int64_t from, int64_t to)
+{
+	int64_t a = from > 8 * k ? from - 8 * k : 0, b = to < 8 * k + 8 ? to - 8 * k : 8;
+
+	return (uint8_t)(((1u << b) - 1) & ~((1u << a) - 1));
+}
+
+/* bytes [from, to) of frame f's stack, in slots that are not spilled, hold
+ * data now */
+static void stack_set_misc(struct vframe *f, int64_t from, int64_t to)
+{
+	for (int64_t k = from / 8; from < to && k <= (to - 1) / 8; k++) {
+		f->misc[k] |= slot_mask(k, from, to);
+		f->init |= 1ull << k;
+	}
+}
+
+/* bytes [from, to) of frame f's stack may be read as data: each is a data
+ * byte or part of a spilled number. Slot by slot, charged per slot. */
+static int stack_check_read(struct verifier *v, const struct vframe *f, int64_t from, int64_t to)
+{
+	vfy_charge(v, (uint64_t)(to - from) / 8 + 1);
+	for (int64_t k = from / 8; from < to && k <= (to - 1) / 8; k++) {
+		uint8_t missing = slot_mask(k, from, to) & (uint8_t)~f->misc[k];
+
+		if (f->spilled >> k & 1) {
+			if (f->spill[k].type != T_SCALAR)
+				return vfy_fail(v,
+						"partial read of a spilled pointer at r10%+" PRId64,
+						(from > 8 * k ? from : 8 * k) - EBPF_STACK_SIZE);
+		} else if (missing) {
+			return vfy_fail(v, "read of uninitialised stack at r10%+" PRId64,
+					8 * k + __builtin_ctz(missing) - EBPF_STACK_SIZE);
+		}
+	}
+	return 0;
+}
+
+/* the slots that bytes [from, to) of a stack touch (from < to) */
+static uint64_t slot_range(int64_t from, int64_t to)
+{
+	int lo = (int)(from / 8), hi = (int)((to - 1) / 8);
+
+	if (to <= from)
+		return 0;
+	return (hi == 63 ? ~0ull : (1ull << (hi + 1)) - 1) & ~((1ull << lo) - 1);
+}
+
+/* the slots that bytes [from, to) of a stack cover whole */
+static uint64_t slots_covered(int64_t from, int64_t to)
+{
+	from = (from + 7) / 8 * 8;
+	to = to / 8 * 8;
+	return from < to ? slot_range(from, to) : 0;
+}
+
+/* slot k's spilled register is partly overwritten: its bytes become data */
+static void stack_unspill(struct vframe *f, int k)
+{
+	f->misc[k] = 0xff;
+	f->spilled &= ~(1ull << k);
+}
+
 /*
  * Check an access of `size` bytes at ptr + off (size_max for helper buffers
  * of variable size) and perform its effect on the state: for reads, *out
@@ -71,26 +135,26 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 					lo, hi);
 		if (!bounds_is_const(&p->b) && acc != ACC_READ)
 			return vfy_fail(v, "variable-offset stack write via r%d", preg);
+		if (acc != ACC_WRITE) {
+			int64_t b1 = hi + EBPF_STACK_SIZE;
+			int rc = vfy_mark_read(v, p->frame, slot_range(base, b1));
+
+			if (rc)
+				return rc;
+		}
 		if (acc == ACC_READ) {
 			int64_t b0 = base, b1 = hi + EBPF_STACK_SIZE;
+			int rc;
 
 			/* a register reload; helpers (out == NULL) read bytes */
 			if (out && bounds_is_const(&p->b) && size == 8 && (b0 & 7) == 0 &&
-			    f->stype[b0] == S_SPILL) {
+			    stack_byte(f, b0) == S_SPILL) {
 				*out = f->spill[b0 / 8];
+				vfy_hist_note(v, H_RELOAD, p->frame, (int)(b0 / 8));
 				return 0;
 			}
-			for (int64_t i = b0; i < b1; i++) {
-				if (f->stype[i] == S_INVALID)
-					return vfy_fail(
-						v, "read of uninitialised stack at r10%+" PRId64,
-						i - EBPF_STACK_SIZE);
-				if (f->stype[i] == S_SPILL && f->spill[i / 8].type != T_SCALAR)
-					return vfy_fail(
-						v,
-						"partial read of a spilled pointer at r10%+" PRId64,
-						i - EBPF_STACK_SIZE);
-			}
+			if ((rc = stack_check_read(v, f, b0, b1)))
+				return rc;
 			if (out)
 				set_scalar(out, sx ? bounds_swidth((unsigned)size * 8) :
 						     bounds_uwidth((unsigned)size * 8));
@@ -104,7 +168,7 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 		if (val && val->type == T_STACK && val->frame > p->frame)
 			return vfy_fail(v, "pointer to a callee stack frame escapes to its caller");
 		for (int64_t i = base; i < base + (int64_t)size; i++) {
-			if (f->stype[i] == S_SPILL) {
+			if (stack_byte(f, i) == S_SPILL) {
 				struct reg *s = &f->spill[i / 8];
 
 				if (s->type != T_SCALAR &&
@@ -115,21 +179,23 @@ static int access_mem(struct verifier *v, int preg, const struct reg *p, int off
 							i - EBPF_STACK_SIZE);
 				if (acc == ACC_ATOMIC && s->type != T_SCALAR)
 					return vfy_fail(v, "atomic operation on a spilled pointer");
-				memset(&f->stype[i & ~7], S_MISC, 8);
+				stack_unspill(f, (int)(i / 8));
 			}
-			if (acc == ACC_ATOMIC && f->stype[i] == S_INVALID)
+			if (acc == ACC_ATOMIC && stack_byte(f, i) == S_INVALID)
 				return vfy_fail(
 					v,
 					"atomic operation on uninitialised stack at r10%+" PRId64,
 					i - EBPF_STACK_SIZE);
 		}
-		if (base < f->lo)
-			f->lo = (int)base;
 		if (val && acc == ACC_WRITE && size == 8 && (base & 7) == 0) {
-			memset(&f->stype[base], S_SPILL, 8);
+			f->misc[base / 8] = 0;
 			f->spill[base / 8] = *val;
+			f->spilled |= 1ull << (base / 8);
+			f->init |= 1ull << (base / 8);
+			f->written |= 1ull << (base / 8);
+			vfy_hist_note(v, H_SPILL, p->frame, (int)(base / 8));
 		} else if (acc == ACC_WRITE && val) {
-			memset(&f->stype[base], S_MISC, size);
+			stack_set_misc(f, base, base + (int64_t)size);
 		}
 		return 0;
 	}
@@ -310,6 +376,9 @@ int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 				return vfy_fail(
 					v, "helper %s: size r%d is not bounded (max %" PRIu64 ")",
 					h->name, r + 1, sz->b.umax);
+			/* the buffer checks below rely on the size's bounds */
+			if ((rc = vfy_mark_precise(v, (uint16_t)(1u << (r + 1)))))
+				return rc;
 			if (reg->type == T_STACK && !bounds_is_const(&reg->b))
 				return vfy_fail(v, "helper %s: variable-offset stack buffer r%d",
 						h->name, r);
@@ -329,9 +398,6 @@ int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 				struct vframe *f = &v->cur->fr[reg->frame];
 				int64_t lo = reg->b.smin + EBPF_STACK_SIZE;
 
-				if (sz->b.umin > 0 && lo < f->lo)
-					f->lo = (int)lo;
-
 				if (reg->b.smin < -EBPF_STACK_SIZE ||
 				    reg->b.smin + (int64_t)sz->b.umax > 0)
 					return vfy_fail(
@@ -339,19 +405,22 @@ int vfy_check_helper_call(struct verifier *v, const struct ebpf_insn *in)
 						"helper %s: stack buffer r%d of up to %" PRIu64
 						" bytes at r10%+" PRId64 " out of bounds",
 						h->name, r, sz->b.umax, reg->b.smin);
-				for (int64_t i = lo; i < lo + (int64_t)sz->b.umax; i++) {
-					if (f->stype[i] == S_SPILL) {
-						if (f->spill[i / 8].type != T_SCALAR)
-							return vfy_fail(
-								v,
-								"helper %s: buffer r%d "
-								"overwrites a spilled pointer",
-								h->name, r);
-						memset(&f->stype[i & ~7], S_MISC, 8);
-					}
-					if (i < lo + (int64_t)sz->b.umin)
-						f->stype[i] = S_MISC;
+				int64_t hi = lo + (int64_t)sz->b.umax;
+
+				vfy_charge(v, sz->b.umax / 8 + 1);
+				for (int64_t k = lo / 8; lo < hi && k <= (hi - 1) / 8; k++) {
+					if (!(f->spilled >> k & 1))
+						continue;
+					if (f->spill[k].type != T_SCALAR)
+						return vfy_fail(
+							v,
+							"helper %s: buffer r%d overwrites a "
+							"spilled pointer",
+							h->name, r);
+					stack_unspill(f, (int)k);
 				}
+				stack_set_misc(f, lo, lo + (int64_t)sz->b.umin);
+				f->written |= slots_covered(lo, lo + (int64_t)sz->b.umin);
 			} else {
 				struct reg dummy;
 

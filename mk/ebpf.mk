@@ -17,12 +17,13 @@ EBPF_RUN := $(B)/ebpf-run
 EBPF_VERIFY := $(B)/ebpf-verify
 
 EBPF_LIB_SRCS := ebpf/env.c ebpf/loader.c ebpf/cfg.c ebpf/bounds.c ebpf/verifier.c \
-	ebpf/vstate.c ebpf/vmem.c \
+	ebpf/vstate.c ebpf/relevance.c ebpf/precision.c \
+	ebpf/liveness.c ebpf/vmem.c \
 	ebpf/interp.c ebpf/elf.c
 EBPF_LIB_OBJS := $(EBPF_LIB_SRCS:%.c=$(B)/host/%.o)
 EBPF_TOOLENV_OBJ := $(B)/host/ebpf/tools/testenv.o
 EBPF_TEST_OBJS := $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/datatest.o \
-	$(B)/host/tests/ebpf/kbpf.o
+	$(B)/host/tests/ebpf/kbpf.o $(B)/host/tests/ebpf/advgen.o
 EBPF_UNIT_SRCS := $(wildcard tests/ebpf/unit_*.c)
 EBPF_UNIT_OBJS := $(EBPF_UNIT_SRCS:%.c=$(B)/host/%.o)
 EBPF_ALL_OBJS := $(EBPF_LIB_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_TEST_OBJS) $(EBPF_UNIT_OBJS) \
@@ -52,7 +53,8 @@ $(B)/ebpf/datatest: $(EBPF_TEST_OBJS) $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^
 
-$(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
+$(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(B)/host/tests/ebpf/advgen.o \
+		$(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka -lelf
 
@@ -61,7 +63,7 @@ $(B)/ebpf/unit: $(EBPF_UNIT_OBJS) $(B)/host/tests/ebpf/asm.o $(EBPF_TOOLENV_OBJ)
 EBPF_FUZZ := $(B)/ebpf/fuzz_ebpf
 # (a lower exploration budget keeps executions fast; the logic is the same)
 EBPF_FUZZ_FLAGS := -std=gnu11 -O1 -g -I. -Iinclude -D_GNU_SOURCE -DEBPF_RUNTIME_CHECKS \
-	-DEBPF_MAX_PROCESSED=100000 \
+	-DEBPF_MAX_WORK=600000 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 		$(wildcard ebpf/*.h) ebpf/tools/testenv.h
@@ -71,7 +73,7 @@ $(EBPF_FUZZ): tests/fuzz/ebpf_fuzz.c $(EBPF_LIB_SRCS) ebpf/tools/testenv.c \
 		ebpf/tools/testenv.c
 
 $(B)/ebpf/bench: $(B)/host/bench/ebpf_bench.o $(B)/host/tests/ebpf/asm.o \
-		$(B)/host/tests/ebpf/kbpf.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
+		$(B)/host/tests/ebpf/kbpf.o $(B)/host/tests/ebpf/advgen.o $(EBPF_TOOLENV_OBJ) $(EBPF_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^
 
@@ -104,5 +106,5 @@ $(B)/ebpf/bench_progs.o: bench/ebpf_progs.c
 	$(Q)$(CLANG) -O2 -target bpf -c $< -o $@
 
 BENCHES += ebpf
-BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
-BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o
+BENCH_CMD_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o
+BENCH_DEPS_ebpf := $(B)/ebpf/bench $(B)/ebpf/bench_progs.o $(B)/ebpf/c/if_blocks.o

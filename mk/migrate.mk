@@ -2,15 +2,18 @@
 # (vmm/control/), their unit tests, fuzzers and integration tests.
 #
 # libmigrate.a holds the parts that do not depend on the VMM's internals
-# (stream format, receiver state machine, TCP transport, control protocol,
-# server and client); vessel links it after libvmm. The glue to the VMM
-# (vmm/migrate/live/) is part of libvmm (mk/vmm.mk).
+# (stream format, receiver state machine, TCP and TLS transports, the
+# listener, control protocol, server and client); vessel links it after
+# libvmm. The glue to the VMM (vmm/migrate/live/) is part of libvmm
+# (mk/vmm.mk). TLS is GnuTLS (Debian's libgnutls28-dev); the tests make
+# their credentials with certtool (gnutls-bin).
 
 MIGRATE_SRCS := $(wildcard vmm/migrate/*.c vmm/control/*.c)
 MIGRATE_OBJS := $(MIGRATE_SRCS:%.c=$(B)/host/%.o)
 MIGRATE_LIB := $(B)/libmigrate.a
-MIGRATE_LDLIBS := -ljansson -lxxhash -lpthread
+MIGRATE_LDLIBS := -ljansson -lxxhash -lgnutls -lpthread
 MIGRATE_INC := -Ivmm
+DEB_PACKAGES += libgnutls28-dev gnutls-bin
 
 $(MIGRATE_OBJS): HOST_CFLAGS_EXTRA += $(MIGRATE_INC)
 
@@ -41,9 +44,12 @@ $(B)/tests/unit/ctl_%: $(B)/host/tests/unit/ctl_%.o $(MIGRATE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $< $(MIGRATE_LIB) -lcmocka $(MIGRATE_LDLIBS) -o $@
 
+# mig_tls_test needs credentials: made afresh for each run (never committed).
 CHECK_SUITES += mig-unit
-SUITE_CMD_mig-unit := for t in $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS)); do \
-	echo "\# $$t"; CMOCKA_MESSAGE_OUTPUT=TAP $$t || status=1; done; exit $${status:-0}
+SUITE_CMD_mig-unit := sh tests/migrate/tls-creds.sh $(B)/mig-unit-tls >/dev/null || exit 1; \
+	for t in $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS)); do \
+	echo "\# $$t"; VESSEL_TEST_TLS_CREDS=$(B)/mig-unit-tls CMOCKA_MESSAGE_OUTPUT=TAP $$t || \
+	status=1; done; exit $${status:-0}
 SUITE_DEPS_mig-unit := $(filter $(B)/tests/unit/mig_%,$(MIG_UNIT_BINS))
 SUITE_TIMEOUT_mig-unit := 300
 
@@ -106,6 +112,13 @@ $(B)/bench/migrate_qmp: $(B)/host/bench/migrate_qmp.o
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -ljansson -o $@
 
+# The transports alone (plain TCP vs TLS), for the cost of TLS.
+$(B)/host/bench/migrate_transport.o: HOST_CFLAGS_EXTRA += $(MIGRATE_INC)
+$(B)/bench/migrate_transport: $(B)/host/bench/migrate_transport.o $(MIGRATE_LIB)
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $< $(MIGRATE_LIB) $(MIGRATE_LDLIBS) -o $@
+
 BENCHES += migrate
 BENCH_CMD_migrate := sh bench/migrate.sh
-BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp
+BENCH_DEPS_migrate = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG) $(B)/bench/migrate_qmp \
+	$(B)/bench/migrate_transport

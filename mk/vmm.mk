@@ -101,7 +101,7 @@ run: $(VESSEL_BIN)
 CHECK_SUITES += memerr
 SUITE_CMD_memerr := B=$(B) sh tests/memerr/run.sh
 SUITE_DEPS_memerr = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_memerr := 600
+SUITE_TIMEOUT_memerr := 1200
 
 # the unit test of registration runs the kernel's own callback objects
 $(B)/host/tests/unit/vmm_hcb_test.o: HOST_CFLAGS_EXTRA += -DHCB_OBJ_DIR='"$(B)/guest/hcb"'

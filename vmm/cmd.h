@@ -11,6 +11,8 @@
 #define RUN_DEFAULT_CPUS 2u
 #define RUN_DEFAULT_MEM	 (256ull << 20)
 
+#define RUN_DEFAULT_INCOMING_TIMEOUT 3600u /* seconds */
+
 struct run_opts {
 	unsigned cpus;
 	uint64_t mem;
@@ -30,6 +32,10 @@ struct run_opts {
 	} devices[16];
 	unsigned nr_devices;
 	const char *control_group; /* --control-group GROUP: its members may use it too */
+
+	/* migration options (live_set_mig_opts) */
+	const char *tls_creds;	   /* --tls-creds DIR: for tls: migrations */
+	unsigned incoming_timeout; /* --incoming-timeout SECONDS (0: none) */
 };
 
 /*

@@ -37,8 +37,8 @@
 static const char run_usage_head[] =
 	"usage: vessel run [--cpus N] [--mem SIZE] [--kernel ELF] [--initrd FILE]\n"
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
-	       "                  [--incoming tcp:HOST:PORT] [--stats]\n"
-	       "                  [--control-group GROUP]\n"
+	       "                  [--incoming tcp|tls:HOST:PORT] [--incoming-timeout S]\n"
+	       "                  [--tls-creds DIR] [--stats] [--control-group GROUP]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -55,9 +55,21 @@ static const char run_usage_head[] =
 	       "                  only this user and root may use it (the socket is 0600)\n"
 	       "  --control-group GROUP\n"
 	       "                  members of GROUP (name or gid) may use it too (0660)\n"
-	       "  --incoming tcp:HOST:PORT\n"
+	       "  --incoming tcp:HOST:PORT | tls:HOST:PORT\n"
 	       "                  wait there for a live migration and run the migrated VM\n"
-	       "                  (same --cpus and --mem as the source; no kernel is loaded)\n"
+	       "                  (same --cpus and --mem as the source; no kernel is loaded).\n"
+	       "                  tls: encrypts the stream and admits only a source that\n"
+	       "                  authenticates (needs --tls-creds); tcp: is for trusted\n"
+	       "                  networks. Connections that are not a source are turned\n"
+	       "                  away and the wait goes on\n"
+	       "  --incoming-timeout S\n"
+	       "                  exit 1 if no migration has completed S seconds after\n"
+	       "                  --incoming started listening (default 3600; 0: never)\n"
+	       "  --tls-creds DIR credentials for tls: migrations, into this VM (--incoming\n"
+	       "                  tls:) and out of it (vessel ctl PATH migrate tls:HOST:PORT):\n"
+	       "                  ca-cert.pem, server-cert.pem, server-key.pem,\n"
+	       "                  client-cert.pem, client-key.pem (certificates), or\n"
+	       "                  keys.psk (pre-shared keys, lines IDENTITY:HEXKEY)\n"
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
 	       "  --no-hyper-callbacks\n"
 	       "                  refuse the guest's eBPF callbacks (the baseline; see\n"
@@ -98,7 +110,11 @@ static int __attribute__((format(printf, 3, 4))) bad(char *err, size_t errlen, c
 
 int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
 {
-	*o = (struct run_opts){ .cpus = RUN_DEFAULT_CPUS, .mem = RUN_DEFAULT_MEM, .cmdline = "" };
+	*o = (struct run_opts){ .cpus = RUN_DEFAULT_CPUS,
+				.mem = RUN_DEFAULT_MEM,
+				.cmdline = "",
+				.incoming_timeout = RUN_DEFAULT_INCOMING_TIMEOUT };
+	bool timeout_set = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
@@ -139,7 +155,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		if (!dev && strcmp(name, "--cpus") && strcmp(name, "--mem") &&
 		    strcmp(name, "--kernel") && strcmp(name, "--initrd") &&
 		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
-		    strcmp(name, "--incoming") && strcmp(name, "--control-group"))
+		    strcmp(name, "--incoming") && strcmp(name, "--control-group") &&
+		    strcmp(name, "--tls-creds") && strcmp(name, "--incoming-timeout"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -200,6 +217,18 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (net_parse_uri(val, &na, why, sizeof(why)))
 				return bad(err, errlen, "--incoming '%s': %s", val, why);
 			o->incoming = val;
+		} else if (!strcmp(name, "--tls-creds")) {
+			if (!*val)
+				return bad(err, errlen, "--tls-creds: empty directory name");
+			o->tls_creds = val;
+		} else if (!strcmp(name, "--incoming-timeout")) {
+			if (parse_uint(val, 0, 1u << 30, &v))
+				return bad(err, errlen,
+					   "--incoming-timeout '%s': not a number of "
+					   "seconds",
+					   val);
+			o->incoming_timeout = (unsigned)v;
+			timeout_set = true;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
 				return bad(err, errlen, "--initrd: empty file name");
@@ -215,6 +244,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		return bad(err, errlen, "--initrd and --no-initrd contradict each other");
 	if (o->control_group && !o->control)
 		return bad(err, errlen, "--control-group needs --control PATH");
+	if (o->incoming && !strncmp(o->incoming, "tls:", 4) && !o->tls_creds)
+		return bad(err, errlen, "--incoming %s needs --tls-creds DIR", o->incoming);
+	if (timeout_set && !o->incoming)
+		return bad(err, errlen, "--incoming-timeout without --incoming");
 	return 0;
 }
 
@@ -567,6 +600,14 @@ create:
 	rc = hcb_attach(vm, !o.no_hcb); /* the guest's eBPF callbacks */
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", vm->err);
+		goto out;
+	}
+	rc = live_set_mig_opts(vm,
+			       &(struct live_mig_opts){ .tls_creds = o.tls_creds,
+							.incoming_timeout_s = o.incoming_timeout },
+			       o.incoming, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "vessel: %s\n", err);
 		goto out;
 	}
 	if (o.incoming) {

@@ -66,11 +66,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	{
-		uint64_t insns, states;
+		struct ebpf_verify_stats st;
 
-		ebpf_prog_verifier_stats(prog, &insns, &states);
-		printf("accept (%zu instructions, %" PRIu64 " explored, %" PRIu64 " states)\n",
-		       ebpf_prog_len(prog), insns, states);
+		ebpf_verify_last_stats(&st);
+		printf("accept (%zu instructions, %" PRIu64 " explored, %" PRIu64
+		       " states, %" PRIu64 " of %" PRIu64 " work units)\n",
+		       ebpf_prog_len(prog), st.insns, st.states, st.work, st.max_work);
 	}
 	ebpf_prog_free(prog);
 	testenv_free(&te);

@@ -12,6 +12,7 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/free_report.h"
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
 #include "kernel/kshell.h"
@@ -96,6 +97,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	initrd_init();					     /* the file namespace */
 	vblk_init();					     /* virtio disks: /dev/vda, ... */
 	hcb_init();					     /* the VMM's eBPF callbacks */
+	free_report_init();				     /* ... and the round trip they replace */
 	banner();					     /* version, CPUs, memory, boot time */
 	kernel_enter();					     /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))

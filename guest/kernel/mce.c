@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Machine-check containment (see mce.h). */
 #include "kernel/mce.h"
+#include "kernel/deferred.h"
 
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
@@ -36,10 +37,62 @@
 static struct mce_counts counts; /* updated with atomics: no lock in #MC */
 static int have_mca;
 
+static void count(uint64_t *field)
+{
+	__atomic_fetch_add(field, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Pages reported while this CPU held the allocator's lock: retired by
+ * deferred work once the handler has returned (a lock-free ring; the
+ * handler never waits for a lock the interrupted code may hold).
+ */
+#define RETIRE_RING 64
+static uint64_t retire_ring[RETIRE_RING];
+static unsigned retire_head, retire_tail; /* tail: machine-check side */
+
+static void retire_pending(void)
+{
+	while (__atomic_load_n(&retire_head, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&retire_tail, __ATOMIC_ACQUIRE)) {
+		uint64_t pa = retire_ring[retire_head % RETIRE_RING];
+
+		__atomic_add_fetch(&retire_head, 1, __ATOMIC_RELEASE);
+		if (page_retire(pa) > 0) {
+			count(&counts.retired_free);
+			printk("vessel: memory error at physical %#lx: free page retired\n", pa);
+		} else {
+			count(&counts.deferred);
+			printk("vessel: memory error at physical %#lx: page in use, retired when "
+			       "freed\n",
+			       pa);
+		}
+	}
+}
+
+static struct deferred_work retire_work = DEFERRED_WORK_INIT(retire_pending);
+
+static void retire_later(uint64_t pa)
+{
+	if (retire_tail - __atomic_load_n(&retire_head, __ATOMIC_ACQUIRE) >= RETIRE_RING) {
+		count(&counts.deferred); /* full: left to late kill */
+		return;
+	}
+	retire_ring[retire_tail % RETIRE_RING] = pa;
+	__atomic_add_fetch(&retire_tail, 1, __ATOMIC_RELEASE);
+	deferred_raise(&retire_work);
+}
+
 void mce_cpu_init(void)
 {
+	static int registered; /* the BSP comes first, alone */
 	uint32_t r[4];
 	uint64_t banks;
+
+	if (!registered) {
+		registered = 1;
+		deferred_register(&retire_work);
+	}
 
 	cpuid(1, 0, r);
 	if (!(r[3] & CPUID1_EDX_MCE))
@@ -68,10 +121,6 @@ void mce_counts(struct mce_counts *out)
 	out->corrected = __atomic_load_n(&counts.corrected, __ATOMIC_RELAXED);
 }
 
-static void count(uint64_t *field)
-{
-	__atomic_fetch_add(field, 1, __ATOMIC_RELAXED);
-}
 
 struct owner_scan {
 	uint64_t pa;
@@ -185,14 +234,9 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 	if (rc > 0) {
 		count(&counts.retired_free);
 		printk("vessel: memory error at physical %#lx: free page retired\n", pa);
-	} else if (rc == 0 && kill_owners(pa)) {
-		/* a process's page: its owners are gone before they consume it
-		 * (Linux's "early kill"), and the frame is never reused */
 	} else if (rc < 0) {
-		count(&counts.deferred);
-		printk("vessel: memory error at physical %#lx: allocator busy, page not retired "
-		       "now\n",
-		       pa);
+		/* this CPU was inside the allocator: retire it after the handler */
+		retire_later(pa);
 	} else {
 		count(&counts.deferred);
 		printk("vessel: memory error at physical %#lx: page in use, its owner is killed if "

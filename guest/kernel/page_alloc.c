@@ -4,6 +4,7 @@
 #include "kernel/mm.h"
 #include "kernel/page_owner.h"
 #include "kernel/printk.h"
+#include "kernel/smp.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
 #include "lib/pfa.h"
@@ -17,8 +18,20 @@ static uint64_t bitmap[MAX_FRAMES / 64];
 /* frames hit by a memory error while in use: retired when freed (under lock) */
 static uint64_t hwpoison[MAX_FRAMES / 64];
 static uint64_t retired_on_free;
+
 static struct pfa pfa;
 static struct spinlock lock = SPINLOCK_INIT;
+
+/* owner-recording, for page_retire() in a machine check */
+static uint64_t alloc_lock(void)
+{
+	return spin_lock_owner_irqsave(&lock, (uint32_t)smp_cpu_id());
+}
+
+static void alloc_unlock(uint64_t f)
+{
+	spin_unlock_irqrestore(&lock, f);
+}
 static uint64_t total;
 
 void page_alloc_init(void)
@@ -63,10 +76,10 @@ void page_alloc_init(void)
 
 uint64_t page_alloc(void)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
+	uint64_t f = alloc_lock();
 	int64_t pfn = pfa_alloc(&pfa);
 
-	spin_unlock_irqrestore(&lock, f);
+	alloc_unlock(f);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 
@@ -84,55 +97,50 @@ uint64_t page_alloc_zeroed(void)
 
 uint64_t pages_alloc(uint64_t n)
 {
-	uint64_t f = spin_lock_irqsave(&lock);
+	uint64_t f = alloc_lock();
 	int64_t pfn = pfa_alloc_contig(&pfa, n, 1);
 
-	spin_unlock_irqrestore(&lock, f);
+	alloc_unlock(f);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 
 void page_free(uint64_t pa)
 {
-	uint64_t f = spin_lock_irqsave(&lock), pfn = pa / PAGE_SIZE;
+	uint64_t f = alloc_lock(), pfn = pa / PAGE_SIZE;
 	int r;
 
 	if (pfn < MAX_FRAMES && (hwpoison[pfn / 64] & (1ull << (pfn % 64)))) {
 		/* poisoned while in use: it stays allocated for ever (retired) */
 		hwpoison[pfn / 64] &= ~(1ull << (pfn % 64));
 		retired_on_free++;
-		spin_unlock_irqrestore(&lock, f);
+		alloc_unlock(f);
 		return;
 	}
 	r = pfa_free(&pfa, pfn);
 	if (!r)
 		page_owner_clear(pa);
 
-	spin_unlock_irqrestore(&lock, f);
+	alloc_unlock(f);
 	if (r)
 		panic("page_free: %#lx is not an allocated page", pa);
 }
 
 int page_retire(uint64_t pa)
 {
-	uint64_t f = read_rflags();
-	int was_free, tries = 0;
+	uint64_t f;
+	int was_free;
 
 	/* called from the #MC handler, which may have interrupted this very
-	 * CPU inside the allocator: never wait for the lock without bound */
-	irq_disable();
-	while (!spin_trylock(&lock)) {
-		if (++tries > 1000000) {
-			if (f & RFLAGS_IF)
-				irq_enable();
-			return -EBUSY;
-		}
-		cpu_relax();
-	}
+	 * CPU inside the allocator: then the lock cannot be had now (another
+	 * CPU holding it lets go soon) */
+	if (spin_held_by(&lock, (uint32_t)smp_cpu_id()))
+		return -EBUSY;
+	f = alloc_lock();
 	was_free = !pfa_in_use(&pfa, pa / PAGE_SIZE) &&
 		   pfa_reserve_range(&pfa, pa / PAGE_SIZE, 1) == 1;
 	if (!was_free && pa / PAGE_SIZE < MAX_FRAMES)
 		hwpoison[pa / PAGE_SIZE / 64] |= 1ull << (pa / PAGE_SIZE % 64);
-	spin_unlock_irqrestore(&lock, f);
+	alloc_unlock(f);
 	return was_free;
 }
 

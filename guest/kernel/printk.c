@@ -6,12 +6,21 @@
 #include "kernel/smp.h"
 #include "lib/fmt.h"
 
-static struct spinlock console_lock = SPINLOCK_INIT;
+static struct spinlock console_lock = SPINLOCK_INIT; /* owner-recording */
 
 void console_write(const char *s, unsigned long n)
 {
-	uint64_t f = spin_lock_irqsave(&console_lock);
+	uint32_t me = (uint32_t)smp_cpu_id();
+	uint64_t f;
 
+	/* A machine check (or an NMI) that interrupted this very CPU inside
+	 * console_write must not wait for the lock it holds itself: it writes
+	 * without it (its text may land inside the interrupted line). */
+	if (spin_held_by(&console_lock, me)) {
+		serial_write(s, n);
+		return;
+	}
+	f = spin_lock_owner_irqsave(&console_lock, me);
 	serial_write(s, n);
 	spin_unlock_irqrestore(&console_lock, f);
 }

@@ -54,4 +54,32 @@ static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 		irq_enable();
 }
 
+/*
+ * An owner-recording lock: `locked` holds the owner's CPU number + 1, set
+ * in the same atomic step that takes the lock, so a machine check that
+ * interrupted its own CPU can tell, with no window, that it would wait for
+ * itself (spin_held_by). Released with spin_unlock_irqrestore.
+ */
+static inline uint64_t spin_lock_owner_irqsave(struct spinlock *l, uint32_t cpu)
+{
+	uint64_t flags = read_rflags();
+	uint32_t free;
+
+	irq_disable();
+	for (;;) {
+		free = 0;
+		if (__atomic_compare_exchange_n(&l->locked, &free, cpu + 1, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return flags;
+		while (l->locked)
+			cpu_relax();
+	}
+}
+
+/* spin_held_by - whether cpu holds l (taken with spin_lock_owner_irqsave). */
+static inline int spin_held_by(struct spinlock *l, uint32_t cpu)
+{
+	return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) == cpu + 1;
+}
+
 #endif

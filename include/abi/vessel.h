@@ -147,6 +147,7 @@ enum vessel_hypercall {
 	VESSEL_HC_TEST = 1,	 /* struct vessel_hc_test */
 	VESSEL_HC_CPU_START = 2, /* struct vessel_hc_cpu_start */
 	VESSEL_HC_HCB_REGISTER = 3, /* struct vessel_hc_hcb_register */
+	VESSEL_HC_FREE_REPORT = 4,  /* struct vessel_hc_free_report */
 	VESSEL_HC_NR
 };
 
@@ -280,6 +281,20 @@ struct vessel_hc_hcb_register {
 	char msg[200];	  /* OUT: the verifier's reason, NUL-terminated */
 };
 
+/*
+ * The guest round trip that hyper-callbacks are compared with (the
+ * virtio-balloon free-page-hint pattern): the VMM raises ISA IRQ
+ * VESSEL_FREE_REPORT_IRQ; the kernel answers with this hypercall, giving a
+ * bitmap of its free page frames (1 = free) in its own memory.
+ */
+#define VESSEL_FREE_REPORT_IRQ 5u
+
+struct vessel_hc_free_report {
+	uint64_t bitmap_gpa; /* IN: bitmap, bit f = frame f free */
+	uint64_t nframes;    /* IN: frames it covers */
+	int64_t ret;	     /* OUT: 0 or -errno */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) ==
@@ -289,6 +304,7 @@ _Static_assert(sizeof(struct vessel_hc_poweroff) == 8, "ABI");
 _Static_assert(sizeof(struct vessel_hc_test) == 40, "ABI");
 _Static_assert(sizeof(struct vessel_hc_cpu_start) == 48, "ABI");
 _Static_assert(sizeof(struct vessel_hcb_ctx) == 64, "ABI");
+_Static_assert(sizeof(struct vessel_hc_free_report) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_hcb_owner) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_hc_hcb_register) == 32 + 48 + 128 + 16 + 200, "ABI");
 

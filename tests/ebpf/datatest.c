@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * Data-file test runner: datatest [-e ELFDIR] FILE...
+ * Data-file test runner: datatest [-e ELFDIR] [-w] FILE...
  *
  * A file holds test cases; each starts with a line `== name` followed by
  * sections:
  *   -- asm        the program (tests/ebpf/asm.h syntax)
  *   -- elf F [S]  or: the ELF object ELFDIR/F (section S)
+ *   -- gen SPEC   or: a generated adversarial program (tests/ebpf/advgen.h)
  *   -- mem        input memory, hex bytes
  *   -- memseq N   or: N bytes of input memory, byte i = i & 0xff
  *   -- env        mem (default) | regions | regions-rw   (see testenv.h)
  *   -- result     expected r0 (the program must load and run)
  *   -- error      expected load failure: [@INSN] substring of the message
- * With neither result nor error, the program must load and run.
+ * With neither result nor error, the program must load and run. Lines
+ * starting with `#` are comments (in `-- asm`, the assembler's).
  * Prints one TAP line per case. With -d DIR, also writes each assembled
  * program as a seed for the fuzzer (tests/fuzz/ebpf_fuzz.c input format).
+ * With -w, prints each case's verification statistics (work units) as a
+ * TAP comment.
  * With -k, checks the expected results against the host kernel instead
  * (tests/ebpf/kbpf.h; an independent implementation): cases with input
  * memory, helper calls or expected errors are skipped, and so are programs
@@ -25,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include "advgen.h"
 #include "asm.h"
 #include "kbpf.h"
 #include "ebpf/tools/testenv.h"
@@ -35,6 +41,7 @@ struct tcase {
 	char *asm_text;
 	char elf[256];
 	char section[64];
+	char gen[128];
 	uint8_t mem[4096];
 	size_t memlen;
 	enum testenv_layout layout;
@@ -46,6 +53,7 @@ struct tcase {
 static int ntests, nfailed;
 static const char *elfdir = ".";
 static const char *seeddir;
+static int show_work;
 
 static void write_seed(const struct tcase *t, const struct ebpf_insn *insns, int n)
 {
@@ -107,7 +115,7 @@ static void kernel_case(const char *file, const struct tcase *t)
 	uint64_t got;
 	int n;
 
-	if (t->elf[0] || t->memlen || t->layout != LAYOUT_MEM || !t->has_result) {
+	if (t->elf[0] || t->gen[0] || t->memlen || t->layout != LAYOUT_MEM || !t->has_result) {
 		report_skip(file, t, "uses memory, an ELF or expects an error");
 		return;
 	}
@@ -172,6 +180,15 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* CPU time of this thread in microseconds */
+static double cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
 static void run_case(const char *file, struct tcase *t)
 {
 	struct ebpf_insn *insns = NULL;
@@ -180,6 +197,7 @@ static void run_case(const char *file, struct tcase *t)
 	struct testenv te;
 	char msg[1024];
 	int n = 0, rc;
+	double t0 = 0;
 
 	if (testenv_init(&te, t->layout, t->mem, t->memlen)) {
 		report(false, file, t, "environment setup failed");
@@ -197,18 +215,45 @@ static void run_case(const char *file, struct tcase *t)
 			report(false, file, t, msg);
 			goto out;
 		}
+		t0 = cpu_us();
 		rc = ebpf_prog_load_elf(te.env, buf, len, t->section[0] ? t->section : NULL, &prog,
 					&err);
+		t0 = cpu_us() - t0;
 		free(buf);
 	} else {
-		n = ebpf_asm(t->asm_text ? t->asm_text : "", &insns, msg, sizeof(msg));
+		char *text = t->asm_text;
+		struct advgen_spec spec;
+
+		if (t->gen[0]) {
+			text = advgen_parse(t->gen, &spec, msg, sizeof(msg)) ? NULL :
+									       advgen_asm(&spec);
+			if (!text) {
+				report(false, file, t, msg);
+				goto out;
+			}
+		}
+		n = ebpf_asm(text ? text : "", &insns, msg, sizeof(msg));
+		if (text != t->asm_text)
+			free(text);
 		if (n < 0) {
 			report(false, file, t, msg);
 			goto out;
 		}
+		t0 = cpu_us();
 		rc = ebpf_prog_load(te.env, insns, (size_t)n * sizeof(*insns), &prog, &err);
+		t0 = cpu_us() - t0;
 		if (seeddir)
 			write_seed(t, insns, n);
+	}
+	if (show_work) {
+		struct ebpf_verify_stats st;
+
+		ebpf_verify_last_stats(&st);
+		/* informational: the time is printed, never checked */
+		printf("# work %s: %s: %llu units, %llu instructions explored, %llu states, "
+		       "%.0f us\n",
+		       file, t->name, (unsigned long long)st.work, (unsigned long long)st.insns,
+		       (unsigned long long)st.states, t0);
 	}
 	if (t->has_error) {
 		if (rc == 0) {
@@ -336,12 +381,16 @@ static void run_file(const char *path)
 				     t->memlen++)
 					t->mem[t->memlen] = (uint8_t)t->memlen;
 			}
+			if (!strcmp(sect, "gen") && sp)
+				snprintf(t->gen, sizeof(t->gen), "%s", trim(sp));
 			if (!strcmp(sect, "error"))
 				t->has_error = 1;
 			if (!strcmp(sect, "result"))
 				t->has_result = 1;
 			continue;
 		}
+		if (strcmp(sect, "asm") && *trim(line) == '#')
+			continue; /* a comment (the assembler has its own) */
 		if (!strcmp(sect, "asm")) {
 			size_t l = t->asm_text ? strlen(t->asm_text) : 0, ll = strlen(line);
 
@@ -382,6 +431,11 @@ int main(int argc, char **argv)
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-k")) {
 			kernel_mode = 1;
+			i++;
+			continue;
+		}
+		if (!strcmp(argv[i], "-w")) {
+			show_work = 1;
 			i++;
 			continue;
 		}

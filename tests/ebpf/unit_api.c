@@ -230,5 +230,7 @@ int main(int argc, char **argv)
 	failed = cmocka_run_group_tests_name("ebpf-api", api, NULL, NULL);
 	failed += unit_elf_tests();
 	failed += unit_bounds_tests();
+	failed += unit_work_tests();
+	failed += unit_prune_tests();
 	return failed ? 1 : 0;
 }

@@ -22,7 +22,7 @@
 
 const char *unit_elf_dir;
 
-static uint8_t *slurp(const char *name, size_t *len)
+uint8_t *unit_read_file(const char *name, size_t *len)
 {
 	char path[512];
 	FILE *f;
@@ -101,7 +101,7 @@ static Elf *oracle_open(uint8_t *buf, size_t len, struct oracle *o)
 static void check_matches_oracle(const char *name)
 {
 	size_t len, n;
-	uint8_t *buf = slurp(name, &len);
+	uint8_t *buf = unit_read_file(name, &len);
 	struct ebpf_insn *insns;
 	struct ebpf_error err;
 	struct oracle o;
@@ -139,7 +139,7 @@ static void test_matches_libelf(void **state)
 static void test_call_targets(void **state)
 {
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 	struct ebpf_insn *insns;
 	struct oracle o;
 	Elf *e = oracle_open(buf, len, &o);
@@ -179,7 +179,7 @@ static void test_call_targets(void **state)
 static void test_truncations(void **state)
 {
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 
 	for (size_t cut = 0; cut < len; cut++) {
 		uint8_t *copy = malloc(cut + 1);
@@ -239,7 +239,7 @@ static void test_corruptions(void **state)
 		  "not a string table" },
 	};
 	size_t len, n;
-	uint8_t *buf = slurp("calls.o", &len);
+	uint8_t *buf = unit_read_file("calls.o", &len);
 	struct oracle o;
 	Elf *e = oracle_open(buf, len, &o);
 	Elf64_Ehdr eh;
@@ -275,10 +275,107 @@ static void test_corruptions(void **state)
 	free(buf);
 }
 
+/*
+ * An object with a section `prog` (mov r0, 0; exit) and nsyms local
+ * function symbols all named by one string of name_len bytes. Malloc'd,
+ * length in *len.
+ */
+static uint8_t *named_object(size_t name_len, size_t nsyms, size_t *len)
+{
+	static const char shstr[] = "\0prog\0.symtab\0.strtab\0.shstrtab";
+	const struct ebpf_insn text[2] = { { .code = EBPF_ALU64 | EBPF_MOV | EBPF_K },
+					   { .code = EBPF_JMP | EBPF_EXIT } };
+	size_t o_text = sizeof(Elf64_Ehdr), o_sym = o_text + sizeof(text);
+	size_t o_str = o_sym + (nsyms + 1) * sizeof(Elf64_Sym), o_shs = o_str + name_len + 2;
+	size_t shoff = (o_shs + sizeof(shstr) + 7) & ~(size_t)7;
+	Elf64_Ehdr eh = { .e_type = ET_REL,
+			  .e_machine = EM_BPF,
+			  .e_version = EV_CURRENT,
+			  .e_shoff = shoff,
+			  .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_shentsize = sizeof(Elf64_Shdr),
+			  .e_shnum = 5,
+			  .e_shstrndx = 4 };
+	Elf64_Shdr sh[5] = {
+		{ 0 },
+		{ .sh_name = 1,
+		  .sh_type = SHT_PROGBITS,
+		  .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+		  .sh_offset = o_text,
+		  .sh_size = sizeof(text),
+		  .sh_addralign = 8 },
+		{ .sh_name = 6,
+		  .sh_type = SHT_SYMTAB,
+		  .sh_offset = o_sym,
+		  .sh_size = (nsyms + 1) * sizeof(Elf64_Sym),
+		  .sh_link = 3,
+		  .sh_info = 1,
+		  .sh_addralign = 8,
+		  .sh_entsize = sizeof(Elf64_Sym) },
+		{ .sh_name = 14,
+		  .sh_type = SHT_STRTAB,
+		  .sh_offset = o_str,
+		  .sh_size = name_len + 2,
+		  .sh_addralign = 1 },
+		{ .sh_name = 22,
+		  .sh_type = SHT_STRTAB,
+		  .sh_offset = o_shs,
+		  .sh_size = sizeof(shstr),
+		  .sh_addralign = 1 },
+	};
+	Elf64_Sym sym = { .st_name = 1,
+			  .st_info = ELF64_ST_INFO(STB_LOCAL, STT_FUNC),
+			  .st_shndx = 1,
+			  .st_size = sizeof(text) };
+	uint8_t *buf;
+
+	*len = shoff + sizeof(sh);
+	buf = calloc(1, *len);
+	assert_non_null(buf);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + o_text, text, sizeof(text));
+	for (size_t i = 1; i <= nsyms; i++)
+		memcpy(buf + o_sym + i * sizeof(sym), &sym, sizeof(sym));
+	memset(buf + o_str + 1, 'a', name_len);
+	memcpy(buf + o_shs, shstr, sizeof(shstr));
+	memcpy(buf + shoff, sh, sizeof(sh));
+	return buf;
+}
+
+/*
+ * Names are at most 255 bytes, so that finding a name's end is bounded: a
+ * file of 40000 symbols naming one 800 KB string took 6 s to load before
+ * (every lookup searched the rest of the table).
+ */
+static void test_long_names(void **state)
+{
+	struct ebpf_insn *insns = NULL;
+	struct ebpf_error err;
+	size_t len, n;
+	uint8_t *buf = named_object(255, 3, &len);
+
+	assert_int_equal(ebpf_elf_extract(buf, len, NULL, &insns, &n, &err), 0);
+	assert_int_equal(n, 2);
+	free(insns);
+	free(buf);
+	buf = named_object(256, 3, &len);
+	assert_int_equal(ebpf_elf_extract(buf, len, NULL, &insns, &n, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "longer than 255 bytes"));
+	free(buf);
+	buf = named_object(800000, 40000, &len);
+	assert_int_equal(ebpf_elf_extract(buf, len, NULL, &insns, &n, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "longer than 255 bytes"));
+	free(buf);
+}
+
 static void test_globals_rejected(void **state)
 {
 	size_t len;
-	uint8_t *buf = slurp("global_var.o", &len);
+	uint8_t *buf = unit_read_file("global_var.o", &len);
 	struct ebpf_env *env = ebpf_env_new();
 	struct ebpf_prog *prog;
 	struct ebpf_error err;
@@ -292,7 +389,7 @@ static void test_globals_rejected(void **state)
 static void test_load_and_run(void **state)
 {
 	size_t len;
-	uint8_t *buf = slurp("sum_bytes.o", &len);
+	uint8_t *buf = unit_read_file("sum_bytes.o", &len);
 	struct ebpf_env *env = ebpf_env_new();
 	struct ebpf_prog *prog;
 	struct ebpf_error err;
@@ -318,6 +415,7 @@ int unit_elf_tests(void)
 		cmocka_unit_test(test_matches_libelf),	 cmocka_unit_test(test_call_targets),
 		cmocka_unit_test(test_truncations),	 cmocka_unit_test(test_corruptions),
 		cmocka_unit_test(test_globals_rejected), cmocka_unit_test(test_load_and_run),
+		cmocka_unit_test(test_long_names),
 	};
 
 	return cmocka_run_group_tests_name("ebpf-elf", elf, NULL, NULL);

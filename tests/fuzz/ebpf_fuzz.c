@@ -8,6 +8,14 @@
  * could not see it (inside the interpreter's stack array). A program that
  * does not terminate trips libFuzzer's -timeout.
  *
+ * Second objective: no verification may be slow. Every load must stay within
+ * its work budget (the verifier charges each step in proportion to what it
+ * touches, so the budget bounds the time: bench/ebpf_bench.c measures how
+ * much); a load that runs more than one step past it aborts. The CPU time of
+ * each load is measured too: the slowest is reported at exit, and with
+ * EBPF_FUZZ_SLOW_MS=N a load taking more than N ms aborts (for long runs by
+ * hand; timing never decides a test in make check).
+ *
  * Input: byte 0 = mode (bit 0: structured, bits 1-2: layout, bit 3: ELF),
  * byte 1 = input memory length; the rest is raw instructions, an ELF object
  * (bit 3: the loader must reject malformed files without reading out of
@@ -18,17 +26,71 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ebpf/ebpf.h"
 #include "ebpf/isa.h"
 #include "ebpf/tools/testenv.h"
 
 static unsigned long n_runs, n_accepted;
 
+/* the most a load may charge past its budget between two checks (see
+ * tests/ebpf/unit_work.c) */
+#define MAX_OVERSHOOT 50000
+
+static double slowest_ms, slow_limit_ms;
+static struct ebpf_verify_stats slowest;
+
 static void __attribute__((destructor)) stats(void)
 {
 	if (n_runs)
-		fprintf(stderr, "ebpf_fuzz: %lu programs, %lu accepted and run\n", n_runs,
-			n_accepted);
+		fprintf(stderr,
+			"ebpf_fuzz: %lu programs, %lu accepted and run; slowest verification "
+			"%.2f ms CPU (%llu of %llu work units, %llu instructions explored)\n",
+			n_runs, n_accepted, slowest_ms, (unsigned long long)slowest.work,
+			(unsigned long long)slowest.max_work, (unsigned long long)slowest.insns);
+}
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *s = getenv("EBPF_FUZZ_SLOW_MS");
+
+	slow_limit_ms = s ? atof(s) : 0;
+	return 0;
+}
+
+/* the slow-verification objective, after each load that started at t0 */
+static void check_work(double t0)
+{
+	struct ebpf_verify_stats st;
+	double ms = cpu_ms() - t0;
+
+	ebpf_verify_last_stats(&st);
+	if (st.work > st.max_work + MAX_OVERSHOOT) {
+		fprintf(stderr,
+			"ebpf_fuzz: verification ran past its budget: %llu of %llu work units\n",
+			(unsigned long long)st.work, (unsigned long long)st.max_work);
+		abort();
+	}
+	if (ms > slowest_ms) {
+		slowest_ms = ms;
+		slowest = st;
+	}
+	if (slow_limit_ms > 0 && ms > slow_limit_ms) {
+		fprintf(stderr,
+			"ebpf_fuzz: slow verification: %.2f ms CPU > EBPF_FUZZ_SLOW_MS=%g "
+			"(%llu work units, %llu instructions explored)\n",
+			ms, slow_limit_ms, (unsigned long long)st.work,
+			(unsigned long long)st.insns);
+		abort();
+	}
 }
 
 static const int32_t special_imm[] = { 0,  1,  -1,  2,	  7,	 8,	    16,	       31, 32,
@@ -169,6 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct testenv te;
 	uint8_t mem[256];
 	size_t n;
+	double t0;
+	int rc;
 
 	if (size < 2 + 8)
 		return 0;
@@ -189,7 +253,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			memcpy(elf, data, size);
 			n_runs++;
-			if (!ebpf_prog_load_elf(te.env, elf, size, NULL, &prog, NULL)) {
+			t0 = cpu_ms();
+			rc = ebpf_prog_load_elf(te.env, elf, size, NULL, &prog, NULL);
+			check_work(t0);
+			if (!rc) {
 				n_accepted++;
 				(void)ebpf_prog_run(prog, testenv_ctx(&te), &te);
 				ebpf_prog_free(prog);
@@ -234,7 +301,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	n_runs++;
-	if (!ebpf_prog_load(te.env, insns, n * sizeof(*insns), &prog, &err)) {
+	t0 = cpu_ms();
+	rc = ebpf_prog_load(te.env, insns, n * sizeof(*insns), &prog, &err);
+	check_work(t0);
+	if (!rc) {
 		n_accepted++;
 		(void)ebpf_prog_run(prog, testenv_ctx(&te), &te);
 		ebpf_prog_free(prog);

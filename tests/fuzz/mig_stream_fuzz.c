@@ -39,10 +39,12 @@ static int f_page(void *ctx, uint64_t gpa, uint32_t kind, uint32_t origin, const
 		abort();
 	if (kind == MIG_PAGE_DATA)
 		memcpy(mem + gpa, data, MIG_PAGE_SIZE);
-	else if (kind == MIG_PAGE_ZERO)
+	else if (kind == MIG_PAGE_ZERO || kind == MIG_PAGE_FREE)
 		memset(mem + gpa, 0, MIG_PAGE_SIZE);
 	else if (kind != MIG_PAGE_POISONED || origin == 0)
 		abort();
+	if (kind != MIG_PAGE_POISONED && origin != 0)
+		abort(); /* only POISONED pages carry an origin */
 	return 0;
 }
 

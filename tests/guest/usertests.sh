@@ -2,8 +2,8 @@
 # usertests.sh [--kvm] RUNNER [ARGS...]
 #
 # Boots the guest with RUNNER (e.g. `build/vessel run` or
-# `sh scripts/qemu-run.sh`), types `usertests [$USERTESTS_ARGS]` and
-# `poweroff` into its console through a pipe, and turns the session into TAP
+# `sh scripts/qemu-run.sh`), types `usertests [$USERTESTS_ARGS]` and, once
+# its summary is out, `poweroff` into its console, and turns the session into TAP
 # for tests/run-suites.sh:
 #   - every "ok N - name" / "not ok N - name" line of usertests, renumbered, prefixed
 #     with "usertests: ";
@@ -31,8 +31,27 @@ mkdir -p "$B/test-logs"
 log="$B/test-logs/usertests-console-$$.log"
 timeout_s=${USERTESTS_TIMEOUT:-1500}
 
-printf 'usertests %s\npoweroff\n' "${USERTESTS_ARGS:-}" |
-	timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1
+# Typed at a live console (a FIFO): `usertests` once the shell is up,
+# `poweroff` once usertests printed its summary. Nothing is typed ahead, so
+# the kernel's echo of typed-ahead input cannot land inside a result line.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+trap 'rm -f "$fifo"' EXIT
+timeout -k 10 "$timeout_s" "$@" <"$fifo" >"$log" 2>&1 &
+vm=$!
+exec 3>"$fifo"
+# await REGEX: until a console line matches REGEX or the VM is gone (the
+# timeout above bounds a hang)
+await() {
+	until tr -d '\r' <"$log" | grep -qE -- "$1"; do
+		kill -0 "$vm" 2>/dev/null || return 1
+		sleep 0.2
+	done
+}
+await 'Vessel shell' && printf 'usertests %s\n' "${USERTESTS_ARGS:-}" >&3 &&
+	await 'usertests: [0-9]+ passed, [0-9]+ failed|sh: usertests( \(pid [0-9]+\) killed|: exit status)' && printf 'poweroff\n' >&3
+exec 3>&-
+wait "$vm"
 status=$?
 tr -d '\r' <"$log" >"$log.txt"
 

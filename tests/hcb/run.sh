@@ -16,20 +16,6 @@ mkdir -p "$W"
 
 . tests/lib/vm.sh
 
-next_port() {
-	PORT=$((PORT + 1))
-	uri=tcp:127.0.0.1:$PORT
-}
-
-# incoming NAME URI [ARGS]: a destination waiting for a migration
-incoming() {
-	name=$1
-	uri=$2
-	shift 2
-	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
-	wait_for "$W/$name.err" "waiting for an incoming migration" 10
-}
-
 # migrate SRC DST: migrate SRC to a new destination DST; bytes in $bytes
 migrate() {
 	next_port

@@ -69,12 +69,15 @@ stop_vm() {
 }
 
 # The guest answers on its console: a line in, new output out.
+# (the output of `help` itself, from the shell or the kernel prompt: the
+# console echoes the typed line at once, so new bytes alone prove nothing)
 responds() {
 	before=$(wc -c <"$W/$1.out")
 	say "$1" help
 	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(wc -c <"$W/$1.out")" -gt "$before" ] && return 0
+	while [ $i -lt 1200 ]; do # at most 2 minutes: the machine may be loaded
+		tail -c +"$((before + 1))" "$W/$1.out" | grep -q "builtins: help\|commands: help" &&
+			return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -86,7 +89,7 @@ boot_shell() {
 	name=$1
 	shift
 	start_vm "$name" --mem $MEM --control "$W/$name.sock" "$@"
-	wait_for "$W/$name.out" "ready" 60 && responds "$name"
+	wait_for "$W/$name.out" "ready" 180 && responds "$name"
 }
 
 # fg_done NAME SECONDS: wait for the output of an `echo FG-DONE-<pid>` typed
@@ -114,4 +117,20 @@ run_cmd() {
 	say "$1" "$2"
 	say "$1" "echo CMD-DONE-$$-$run_cmd_n"
 	wait_for "$W/$1.out" "^\(\$ \)*CMD-DONE-$$-$run_cmd_n" "$3"
+}
+
+# next_port: a fresh port in $PORT (set by the script) and its address in
+# $uri (no subshell)
+next_port() {
+	PORT=$((PORT + 1))
+	uri=tcp:127.0.0.1:$PORT
+}
+
+# incoming NAME URI [ARGS]: a destination waiting for a migration at URI
+incoming() {
+	name=$1
+	uri=$2
+	shift 2
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
+	wait_for "$W/$name.err" "waiting for an incoming migration" 10
 }

@@ -10,9 +10,17 @@
  *   mig_peer send PORT FILE [N]  connect to 127.0.0.1:PORT (retrying for 5 s),
  *                                send FILE (its first N bytes), print the
  *                                destination's ACK message if one comes
+ *   mig_peer stray PORT S        connect to 127.0.0.1:PORT, send nothing, and
+ *                                say whether the destination closed the
+ *                                connection within S seconds
+ *   mig_peer relay PORT DPORT FILE  accept one connection on PORT, relay it
+ *                                to 127.0.0.1:DPORT both ways, store what
+ *                                goes towards DPORT in FILE (what crosses
+ *                                the network)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,24 +90,81 @@ static int cut(const char *port, long want)
 	return 0;
 }
 
+static int connect_retry(const char *port, char *err, size_t errlen)
+{
+	struct net_addr a;
+	int fd = -1;
+
+	snprintf(a.host, sizeof(a.host), "127.0.0.1");
+	snprintf(a.port, sizeof(a.port), "%s", port);
+	for (int i = 0; i < 50 && fd < 0; i++) {
+		fd = net_connect(&a, 1000, err, errlen);
+		if (fd < 0)
+			usleep(100000);
+	}
+	return fd;
+}
+
+static int stray(const char *port, int seconds)
+{
+	char err[256], buf[4096];
+	int fd = connect_retry(port, err, sizeof(err));
+	ssize_t n;
+
+	if (fd < 0) {
+		fprintf(stderr, "mig_peer: %s\n", err);
+		return 1;
+	}
+	printf("connected\n");
+	fflush(stdout);
+	do
+		n = net_read_some(fd, buf, sizeof(buf), seconds * 1000);
+	while (n > 0);
+	printf(n == -ETIMEDOUT ? "still open after %d s\n" : "closed by the destination\n",
+	       seconds);
+	close(fd);
+	return 0;
+}
+
+static int relay(const char *port, const char *dport, const char *file)
+{
+	static uint8_t buf[1 << 16];
+	char err[256];
+	int in = listen_accept(port), out = connect_retry(dport, err, sizeof(err));
+	int rec = open(file, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = out, .events = POLLIN } };
+	size_t total = 0;
+
+	if (out < 0 || rec < 0) {
+		fprintf(stderr, "mig_peer: %s\n", out < 0 ? err : strerror(errno));
+		return 1;
+	}
+	while (poll(p, 2, 30000) > 0) {
+		int from = p[0].revents ? 0 : 1;
+		ssize_t n = read(p[from].fd, buf, sizeof(buf));
+
+		if (n <= 0 || net_write_full(p[!from].fd, buf, (size_t)n, 10000))
+			break;
+		if (from == 0 && write(rec, buf, (size_t)n) == n)
+			total += (size_t)n;
+	}
+	printf("relayed %zu bytes\n", total);
+	close(rec);
+	close(in);
+	close(out);
+	return 0;
+}
+
 static int send_file(const char *port, const char *file, long limit)
 {
 	static uint8_t buf[1 << 16];
 	struct mig_reader r;
 	struct mig_record rec;
-	struct net_addr a;
 	char err[256];
-	int in = open(file, O_RDONLY), fd = -1;
+	int in = open(file, O_RDONLY), fd = connect_retry(port, err, sizeof(err));
 	long sent = 0;
 	ssize_t n;
 
-	snprintf(a.host, sizeof(a.host), "127.0.0.1");
-	snprintf(a.port, sizeof(a.port), "%s", port);
-	for (int i = 0; i < 50 && fd < 0; i++) {
-		fd = net_connect(&a, 1000, err, sizeof(err));
-		if (fd < 0)
-			usleep(100000);
-	}
 	if (in < 0 || fd < 0) {
 		fprintf(stderr, "mig_peer: %s\n", in < 0 ? strerror(errno) : err);
 		return 1;
@@ -131,6 +196,11 @@ int main(int argc, char **argv)
 		return cut(argv[2], atol(argv[3]));
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "send"))
 		return send_file(argv[2], argv[3], argc == 5 ? atol(argv[4]) : -1);
-	fprintf(stderr, "usage: mig_peer record PORT FILE | cut PORT N | send PORT FILE [N]\n");
+	if (argc == 4 && !strcmp(argv[1], "stray"))
+		return stray(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "relay"))
+		return relay(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: mig_peer record PORT FILE | cut PORT N | send PORT FILE [N] |\n"
+			"                stray PORT S | relay PORT DPORT FILE\n");
 	return 2;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Live-migration integration tests: real `vessel run` processes, real TCP,
-# real poison (UFFDIO_POISON). Prints TAP. Needs /dev/kvm (skips without).
+# Live-migration integration tests: real `vessel run` processes, real TCP
+# and TLS, real poison (UFFDIO_POISON). Prints TAP. Needs /dev/kvm (skips
+# without). TLS credentials are made for the run by tls-creds.sh in $W/tls.
 #   B=build sh tests/migrate/run.sh [TEST...]
 set -u
 B=${B:-build}
@@ -10,18 +11,13 @@ W=$B/migrate-work
 PORT=$((20000 + $$ % 20000))
 MEM=256M
 FREE_GPA=0xc800000 # 200 MiB: not used by an idle kernel
+TLS=$W/tls
 NS= # command prefix for start_vm, e.g. "ip netns exec NAME"
 n=0
 rm -rf "$W"
 mkdir -p "$W"
 
 . tests/lib/vm.sh
-
-# next_port: a fresh port in $PORT and its address in $uri (no subshell)
-next_port() {
-	PORT=$((PORT + 1))
-	uri=tcp:127.0.0.1:$PORT
-}
 
 # boot_src NAME [ARGS]: a VM with a control socket, booted to "ready"
 boot_src() {
@@ -31,19 +27,22 @@ boot_src() {
 	wait_for "$W/$name.out" "ready" 60
 }
 
-# incoming NAME URI [ARGS]
-incoming() {
-	name=$1
-	uri=$2
-	shift 2
-	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
-	wait_for "$W/$name.err" "waiting for an incoming migration" 10
-}
 
 
 # memtest lines after byte offset $2 of NAME's console
 memtest_rounds_after() {
 	tail -c +"$(($2 + 1))" "$W/$1.out" | grep -c "memtest: round [0-9]* ok"
+}
+
+# memtest_verifies NAME MARK N: wait (10 s at most) until NAME's console has
+# N memtest rounds after byte MARK; false if fewer came or one MISMATCHed
+memtest_verifies() {
+	i=0
+	while [ "$(memtest_rounds_after "$1" "$2")" -lt "$3" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(memtest_rounds_after "$1" "$2")" -ge "$3" ] && ! grep -q MISMATCH "$W/$1.out"
 }
 
 t_memtest() {
@@ -65,13 +64,7 @@ t_memtest() {
 	wait_exit a 60
 	wait_for "$W/b.err" "incoming migration complete" 10
 	mark=$(wc -c <"$W/b.out")
-	i=0
-	while [ "$(memtest_rounds_after b "$mark")" -lt 3 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $status = 0 ] && [ "$(memtest_rounds_after b "$mark")" -ge 3 ] &&
-		! grep -q MISMATCH "$W/b.out" && grep -q "migrated to" "$W/a.err"; then
+	if [ $status = 0 ] && memtest_verifies b "$mark" 3 && grep -q "migrated to" "$W/a.err"; then
 		ok "migration while memtest dirties memory: its checksum holds on the destination"
 	else
 		notok "memtest across migration (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
@@ -87,12 +80,7 @@ t_memtest() {
 	ctl b migrate "$uri" >/dev/null
 	wait_exit b 60
 	mark=$(wc -c <"$W/c.out")
-	i=0
-	while [ "$(memtest_rounds_after c "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ $status = 0 ] && [ "$(memtest_rounds_after c "$mark")" -ge 2 ] && ! grep -q MISMATCH "$W/c.out"; then
+	if [ $status = 0 ] && memtest_verifies c "$mark" 2; then
 		ok "migrated back again: memtest still verifies"
 	else
 		notok "memtest after migrating back (status $status)" "$W/b.err" "$W/c.err" "$W/c.out"
@@ -122,13 +110,7 @@ t_hops() {
 		ctl $cur migrate "$uri" >/dev/null
 		wait_exit $cur 60
 		mark=$(wc -c <"$W/h$hop.out")
-		i=0
-		while [ "$(memtest_rounds_after "h$hop" "$mark")" -lt 2 ] && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		[ $status = 0 ] && [ "$(memtest_rounds_after "h$hop" "$mark")" -ge 2 ] &&
-			! grep -q MISMATCH "$W/h$hop.out" && good=$((good + 1))
+		[ $status = 0 ] && memtest_verifies "h$hop" "$mark" 2 && good=$((good + 1))
 		cur=h$hop
 	done
 	if [ $good = 4 ] && responds $cur; then
@@ -238,9 +220,17 @@ t_idle_and_back() {
 
 # The guest's #MC handler (kernel code, emulated here: milliseconds) may
 # still be printing when the migration hands the VM over: its message then
-# appears on the destination's console. Wait for it there.
+# appears on the destination's console, or begins on the source's and ends
+# on the destination's ("free page reti" + "red"). Wait for it on the two
+# consoles joined.
 free_page_retired() {
-	grep -q "free page retired" "$W/a.out" || wait_for "$W/b.out" "free page retired" 10
+	i=0
+	while [ $i -lt 100 ]; do
+		cat "$W/a.out" "$W/b.out" | grep -q "free page retired" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
 }
 
 # A slow first pass (the source capped at 4 MiB/s while memtest fills 64 MiB):
@@ -295,9 +285,12 @@ t_ume_free_page() {
 	stop_vm b
 }
 
+# The read path is what this tests: without the guest's free-pages callback
+# every page is read (t_ume_latent_free has the callback's case).
 t_ume_latent() {
 	next_port
-	boot_src a && incoming b "$uri" || { notok "latent UME: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	boot_src a --no-hyper-callbacks && incoming b "$uri" ||
+		{ notok "latent UME: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
 	ctl a inject-ume $FREE_GPA latent >/dev/null 2>&1
 	ctl a status >"$W/a.status"
 	ctl a migrate "$uri" >/dev/null
@@ -338,6 +331,26 @@ slow_memtest_source() {
 		stop_vm a
 		return 1
 	fi
+}
+
+# With the guest's free-pages callback, a free page is not read at all: a
+# latent error on it is never met, the page goes as FREE and the destination
+# gets a healthy one (the guest never had data there).
+t_ume_latent_free() {
+	next_port
+	boot_src a && incoming b "$uri" || { notok "latent UME, free page: setup" "$W/a.err"; stop_vm a; stop_vm b; return; }
+	ctl a inject-ume $FREE_GPA latent >/dev/null 2>&1
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 30
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && ! grep -q "memory error while reading" "$W/a.err" &&
+		grep -q "0 poisoned pages sent as POISONED, [1-9][0-9]* free pages sent as FREE" "$W/a.err" &&
+		grep -q '"poisoned_pages": 0' "$W/b.stats" && responds b; then
+		ok "latent UME on a free page: not read, sent as FREE, the destination's page is healthy"
+	else
+		notok "latent UME on a free page (status $status)" "$W/a.err" "$W/b.stats"
+	fi
+	stop_vm b
 }
 
 t_ume_in_flight() {
@@ -462,13 +475,24 @@ t_bad_streams() {
 		garbage)
 			file=$W/garbage.bin
 			head -c 100000 /dev/urandom >"$file"
-			want="bad magic"
 			;;
 		wrongmem) mem=128M want="same --mem" ;;
 		esac
 		start_vm d --mem $mem --incoming "$uri"
 		wait_for "$W/d.err" "waiting for an incoming migration" 10
 		"$PEER" send $PORT "$file" $limit >"$W/send.out" 2>&1
+		if [ $variant = garbage ]; then
+			# not a source: turned away, and the real one still gets in
+			"$PEER" send $PORT "$W/stream.bin" >"$W/send2.out" 2>&1
+			if grep -q "turned away a connection from 127.0.0.1:[0-9]*: not a Vessel migration stream (bad magic)" "$W/d.err" &&
+				wait_for "$W/d.err" "incoming migration complete" 10 && responds d; then
+				ok "garbage from a stray connection is turned away; the destination then takes a real stream"
+			else
+				notok "garbage, then a real stream" "$W/d.err" "$W/send.out" "$W/send2.out"
+			fi
+			stop_vm d
+			continue
+		fi
 		if [ $variant = valid ]; then
 			if wait_for "$W/d.err" "incoming migration complete" 10 && responds d; then
 				ok "replayed valid stream: destination runs the VM"
@@ -523,11 +547,207 @@ t_netns() {
 	ip netns del vessel-mig-b 2>/dev/null
 }
 
+# ---- TLS (tls:HOST:PORT, --tls-creds) and the listener ----
+
+# A string of the kernel's read-only data: in guest memory, so in every
+# stream that carries guest memory in clear.
+KSTRING="page in use, its owner is killed if it touches it"
+
+# relay_to FILE: a relay (mig_peer relay) on a fresh $PORT to the current
+# one, recording what goes through it towards the destination in FILE; its
+# pid in $relay
+relay_to() {
+	dport=$PORT
+	next_port
+	"$PEER" relay $PORT $dport "$1" >"$W/relay.out" 2>&1 &
+	relay=$!
+	wait_for "$W/relay.out" listening 5
+}
+
+# A VM migrated over TLS (certificates) while memtest dirties its memory; a
+# silent stray connection made before the source does not keep it out; on
+# the wire (recorded by a relay) neither the stream nor guest memory is
+# readable, while the same checks find both in a tcp: migration.
+t_tls_memtest() {
+	next_port
+	if ! boot_shell a --tls-creds "$TLS/good"; then
+		notok "TLS migration: boot" "$W/a.err" "$W/a.out"
+		stop_vm a
+		return
+	fi
+	say a "memtest -m 16 -i 300 -d 64 &"
+	if ! wait_for "$W/a.out" "memtest: round 2 ok" 30; then
+		skip "migration over TLS with memtest running" "no memtest in the initrd"
+		stop_vm a
+		return
+	fi
+	incoming b "tls:127.0.0.1:$PORT" --tls-creds "$TLS/good"
+	"$PEER" stray $PORT 60 >"$W/stray.out" 2>&1 &
+	stray=$!
+	wait_for "$W/stray.out" connected 5
+	relay_to "$W/wire-tls.bin"
+	ctl a migrate "tls:127.0.0.1:$PORT" >/dev/null
+	wait_exit a 60
+	wait_for "$W/b.err" "incoming migration complete" 10
+	mark=$(wc -c <"$W/b.out")
+	if [ $status = 0 ] && memtest_verifies b "$mark" 3 &&
+		grep -q "migrated to tls:127.0.0.1:$PORT" "$W/a.err" &&
+		grep -q "incoming migration complete: .* over tls" "$W/b.err"; then
+		ok "TLS with certificates: a VM migrated while memtest dirties memory, its checksum holds"
+	else
+		notok "TLS migration under memtest (status $status)" "$W/a.err" "$W/b.err" "$W/b.out"
+	fi
+	wait $stray
+	if grep -q "closed by the destination" "$W/stray.out" &&
+		grep -q "turned away a connection from 127.0.0.1:[0-9]*: another source was admitted first" "$W/b.err"; then
+		ok "a silent stray connection made before the source did not keep the source out"
+	else
+		notok "silent stray connection" "$W/stray.out" "$W/b.err"
+	fi
+	wait $relay
+	# back over plain TCP through a relay too: the control for the wire check
+	next_port
+	incoming c "tcp:127.0.0.1:$PORT"
+	relay_to "$W/wire-tcp.bin"
+	ctl b migrate "tcp:127.0.0.1:$PORT" >/dev/null
+	wait_exit b 60
+	wait $relay
+	tls_size=$(wc -c <"$W/wire-tls.bin")
+	if [ "$tls_size" -gt 1000000 ] && ! grep -qa VESSLMIG "$W/wire-tls.bin" &&
+		! grep -qa "$KSTRING" "$W/wire-tls.bin" &&
+		grep -qa VESSLMIG "$W/wire-tcp.bin" && grep -qa "$KSTRING" "$W/wire-tcp.bin"; then
+		ok "on the wire a tls: stream ($tls_size bytes) shows neither the stream nor guest memory; a tcp: one shows both"
+	else
+		notok "wire contents (tls $tls_size bytes)" "$W/relay.out"
+	fi
+	if [ $status = 0 ] && wait_for "$W/c.err" "incoming migration complete: .* over tcp" 10 &&
+		responds c; then
+		ok "the VM that came over TLS migrates on over plain TCP"
+	else
+		notok "TLS then TCP (status $status)" "$W/b.err" "$W/c.err"
+	fi
+	stop_vm c
+}
+
+# tls_migrates DEST URI WHAT: VM a migrates to URI, DEST runs it, over TLS
+tls_migrates() {
+	ctl a migrate "$2" >/dev/null
+	wait_exit a 30
+	if [ $status = 0 ] && wait_for "$W/$1.err" "incoming migration complete: .* over tls" 5 &&
+		responds "$1"; then
+		ok "$3"
+	else
+		notok "$3 (status $status)" "$W/a.err" "$W/$1.err"
+	fi
+	stop_vm "$1"
+}
+
+# migrate_fails URI: ask VM a to migrate to URI and wait until that has
+# failed; the reason is then in $W/a.mstat
+migrate_fails() {
+	ctl a migrate "$1" >"$W/a.reply" 2>&1 || { cp "$W/a.reply" "$W/a.mstat"; return 0; }
+	wait_source_failed
+}
+
+# refused URI SOURCE_SAYS DEST_SAYS WHAT: VM a's migration to URI fails with
+# SOURCE_SAYS in its migrate-status, VM d turns the connection away saying
+# DEST_SAYS, and both go on
+refused() {
+	migrate_fails "$1"
+	if grep -q -- "$2" "$W/a.mstat" &&
+		wait_for "$W/d.err" "turned away a connection from 127.0.0.1:[0-9]*: $3" 5 &&
+		alive d && responds a; then
+		ok "$4"
+	else
+		notok "$4" "$W/a.mstat" "$W/a.err" "$W/d.err"
+	fi
+}
+
+# Refused peers: a source with a certificate of another CA, a plain TCP
+# source and (the other way round) a destination with a certificate of
+# another CA. Each side says why, the sources keep running, and the
+# destination then admits the real source. The source reads its --tls-creds
+# directory again for every migration, so one source plays every part.
+t_tls_refused() {
+	mkdir -p "$W/acreds"
+	cp "$TLS"/rogue-client/* "$W/acreds/"
+	next_port
+	durl=tls:127.0.0.1:$PORT
+	boot_src a --tls-creds "$W/acreds" && incoming d "$durl" --tls-creds "$TLS/good" ||
+		{ notok "refused peers: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
+	refused "$durl" '"error": "the destination refused this source (TLS alert: Certificate is required)"' \
+		"the source presented no certificate issued by the CA" \
+		"TLS: a source whose certificate another CA issued is refused; it says why and keeps running"
+	refused "tcp:127.0.0.1:$PORT" '"status": "failed"' "the source does not speak TLS" \
+		"TLS: a plain TCP source is turned away; it fails and keeps running"
+	cp "$TLS"/good/* "$W/acreds/"
+	next_port
+	incoming e "tls:127.0.0.1:$PORT" --tls-creds "$TLS/rogue-server"
+	migrate_fails "tls:127.0.0.1:$PORT"
+	if grep -q "the destination's certificate is refused: The certificate is NOT trusted. The certificate issuer is unknown." "$W/a.mstat" &&
+		alive e && responds a; then
+		ok "TLS: the source refuses a destination whose certificate another CA issued"
+	else
+		notok "destination of another CA" "$W/a.mstat" "$W/e.err"
+	fi
+	stop_vm e
+	tls_migrates d "$durl" "after the refused peers the destination admits the real source"
+}
+
+# A pre-shared key: a wrong key is refused at both ends, the right one migrates.
+t_tls_psk() {
+	mkdir -p "$W/pcreds"
+	cp "$TLS/psk-wrong/keys.psk" "$W/pcreds/"
+	next_port
+	boot_src a --tls-creds "$W/pcreds" && incoming d "tls:127.0.0.1:$PORT" --tls-creds "$TLS/psk" ||
+		{ notok "PSK: setup" "$W/a.err" "$W/d.err"; stop_vm a; stop_vm d; return; }
+	grep -q "(TLS, pre-shared key)" "$W/d.err" || notok "PSK: listener kind" "$W/d.err"
+	refused "tls:127.0.0.1:$PORT" '"error": "the destination refused the TLS handshake' \
+		"TLS handshake with the source failed" \
+		"TLS: a source with the wrong pre-shared key is refused and keeps running"
+	cp "$TLS/psk/keys.psk" "$W/pcreds/"
+	tls_migrates d "tls:127.0.0.1:$PORT" "TLS with a pre-shared key: the VM migrates"
+}
+
+# The overall deadline (--incoming-timeout): nobody real comes (only a
+# silent stray), or the source is too slow: the destination exits 1 and says
+# why; the slow source keeps its VM.
+t_incoming_deadline() {
+	next_port
+	start_vm d --mem $MEM --incoming "tls:127.0.0.1:$PORT" --tls-creds "$TLS/good" --incoming-timeout 2
+	wait_for "$W/d.err" "waiting for an incoming migration" 10
+	"$PEER" stray $PORT 30 >"$W/stray.out" 2>&1
+	wait_exit d 30
+	if [ $status = 1 ] && grep -q "no migration source arrived within the --incoming-timeout of 2 s" "$W/d.err" &&
+		grep -q "closed by the destination" "$W/stray.out"; then
+		ok "--incoming-timeout: with no source (only a silent stray) the destination exits 1 and says why"
+	else
+		notok "incoming deadline, no source (status $status)" "$W/d.err" "$W/stray.out"
+	fi
+	next_port
+	# 16 MiB of memtest data at 4 MiB/s: at least 4 s, twice the deadline
+	slow_memtest_source "--incoming-timeout during a slow migration" || return
+	start_vm d --mem $MEM --incoming "tcp:127.0.0.1:$PORT" --incoming-timeout 2
+	wait_for "$W/d.err" "waiting for an incoming migration" 10
+	ctl a migrate "tcp:127.0.0.1:$PORT" >/dev/null
+	wait_exit d 30
+	wait_source_failed
+	if [ $status = 1 ] && grep -q "within the --incoming-timeout of 2 s" "$W/d.err" &&
+		! grep -q "incoming migration complete" "$W/d.err" &&
+		grep -q '"status": "failed"' "$W/a.mstat" && responds a; then
+		ok "--incoming-timeout: a migration still running at the deadline is abandoned (exit 1), the source keeps its VM"
+	else
+		notok "incoming deadline mid-stream (status $status)" "$W/d.err" "$W/a.mstat" "$W/a.err"
+	fi
+	stop_vm a
+}
+
 if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	echo "ok 1 - migration tests # SKIP no /dev/kvm"
 	exit 0
 fi
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns}
+sh "$(dirname "$0")/tls-creds.sh" "$TLS" >/dev/null || { echo "not ok 1 - TLS credentials (tls-creds.sh)"; exit 1; }
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline}
 for t in $tests; do
 	echo "# $t"
 	$t

@@ -27,6 +27,13 @@ static void test_parse(void **state)
 	assert_int_equal(net_parse_uri("tcp:[::1]:9", &a, err, sizeof(err)), 0);
 	assert_string_equal(a.host, "::1");
 	assert_int_equal(net_parse_uri("tcp:localhost:65535", &a, err, sizeof(err)), 0);
+	assert_false(a.tls);
+	assert_int_equal(net_parse_uri("tls:[::1]:9", &a, err, sizeof(err)), 0);
+	assert_true(a.tls);
+	assert_string_equal(a.host, "::1");
+	assert_int_equal(net_parse_uri("tls:10.0.0.2", &a, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "expected tls:HOST:PORT"));
+	assert_int_equal(net_parse_uri("TLS:h:1", &a, err, sizeof(err)), -EINVAL);
 
 	assert_int_equal(net_parse_uri("udp:1.2.3.4:5", &a, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "expected tcp:HOST:PORT"));

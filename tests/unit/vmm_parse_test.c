@@ -86,6 +86,9 @@ static void test_run_defaults(void **state)
 	assert_string_equal(o.cmdline, "");
 	assert_false(o.help);
 	assert_false(o.stats);
+	assert_null(o.incoming);
+	assert_null(o.tls_creds);
+	assert_int_equal(o.incoming_timeout, 3600);
 }
 
 static void test_run_options(void **state)
@@ -106,6 +109,16 @@ static void test_run_options(void **state)
 	assert_int_equal(parse(&o, err, "--no-initrd", "--stats", NULL), 0);
 	assert_true(o.no_initrd);
 	assert_true(o.stats);
+	assert_int_equal(parse(&o, err, "--incoming", "tls:h:1", "--tls-creds=/c",
+			       "--incoming-timeout", "0", NULL),
+			 0);
+	assert_string_equal(o.incoming, "tls:h:1");
+	assert_string_equal(o.tls_creds, "/c");
+	assert_int_equal(o.incoming_timeout, 0);
+	/* a source needs no --incoming for its --tls-creds */
+	assert_int_equal(parse(&o, err, "--tls-creds", "/c", NULL), 0);
+	assert_int_equal(parse(&o, err, "--incoming=tcp::5", "--incoming-timeout=90", NULL), 0);
+	assert_int_equal(o.incoming_timeout, 90);
 }
 
 static void expect_error(const char *needle, ...)
@@ -140,6 +153,12 @@ static void test_run_errors(void **state)
 	expect_error("unknown option '--kernal'", "--kernal", "x", NULL);
 	expect_error("unexpected argument 'foo'", "foo", NULL);
 	expect_error("contradict", "--initrd", "a", "--no-initrd", NULL);
+	expect_error("expected tcp:HOST:PORT or tls:HOST:PORT", "--incoming", "udp:h:1", NULL);
+	expect_error("--incoming tls:h:1 needs --tls-creds DIR", "--incoming", "tls:h:1", NULL);
+	expect_error("--tls-creds: empty", "--tls-creds=", NULL);
+	expect_error("--incoming-timeout 'soon': not a number", "--incoming=tcp::1",
+		     "--incoming-timeout", "soon", NULL);
+	expect_error("--incoming-timeout without --incoming", "--incoming-timeout", "5", NULL);
 }
 
 static void test_run_cmdline_limit(void **state)

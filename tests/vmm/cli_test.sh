@@ -41,6 +41,11 @@ check "bad --mem" 2 "--mem '12X': not a size" $V run --mem 12X
 check "--mem too small" 2 "--mem '1M': must be between 4M and 64G" $V run --mem 1M
 check "--mem not 4K aligned" 2 "multiple of 4K" $V run --mem 5001K
 check "bad --cpus" 2 "--cpus '0': must be between 1 and 64" $V run --cpus 0
+check "--incoming tls: needs --tls-creds" 2 "--incoming tls:127.0.0.1:1 needs --tls-creds DIR" \
+	$V run --incoming tls:127.0.0.1:1
+check "--incoming-timeout needs --incoming" 2 "--incoming-timeout without --incoming" \
+	$V run --incoming-timeout 5
+check "vessel run --help documents TLS migration" 0 "--tls-creds DIR" $V run --help
 check "option without value" 2 "option --kernel needs a value" $V run --kernel
 check "missing kernel names the file" 1 "kernel $tmp/nope.elf: No such file or directory" \
 	$V run --kernel "$tmp/nope.elf"
@@ -110,7 +115,8 @@ if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	for t in "boot: console and status" "initrd too large" "--stats" "stdin pipe reaches the guest" "stdin EOF keeps the VM" \
 		"SIGTERM stops the VM" "SIGTERM with stdout blocked" "stdout blocked: ctl answers" \
 		"ls output complete" "control socket owner-only" "--control-group member" "triple fault" "terminal restored" \
-		"memory error on a terminal" "inject-ume on the page a vCPU executes"; do
+		"memory error on a terminal" "inject-ume on the page a vCPU executes" \
+		"--tls-creds: a missing directory is named"; do
 		skip "$t" "no /dev/kvm"
 	done
 	echo "1..$n"
@@ -119,6 +125,8 @@ fi
 
 check "boot: console output and poweroff status" 7 "^hello from vessel" \
 	$V run --kernel "$tmp/hello.elf" --cpus 1 --mem 16M
+check "--tls-creds: a missing directory is named" 1 "TLS credentials directory $tmp/nocreds: No such file" \
+	$V run --incoming tls:127.0.0.1:1 --tls-creds "$tmp/nocreds" --mem 16M
 
 { printf VSLINRD1; head -c $((5 * 1024 * 1024)) /dev/zero; } >"$tmp/big.img"
 check "initrd larger than RAM: clear error" 1 "initrd $tmp/big.img: initrd of 5242888 bytes does not fit in guest RAM" \

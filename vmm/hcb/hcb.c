@@ -430,5 +430,8 @@ int hcb_attach(struct vm *vm, bool enabled)
 		detach(h);
 		return vm_set_err(vm, rc, "cannot attach hyper-callbacks: %s", strerror(-rc));
 	}
-	return 0;
+	rc = hcb_roundtrip_attach(vm);
+	return rc ? vm_set_err(vm, rc, "cannot attach the free-page round trip: %s",
+			       strerror(-rc)) :
+		    0;
 }

@@ -52,6 +52,13 @@ int hcb_page_owner(struct vm *vm, uint64_t gpa, struct vessel_hcb_owner *out);
 /* hcb_owner_text - "process 3 (memtest)", "free", "the kernel" or "unknown". */
 const char *hcb_owner_text(const struct vessel_hcb_owner *o, char *buf, size_t len);
 
+/*
+ * hcb_roundtrip_attach - the baseline the callbacks replace: `free-pages
+ * guest` asks the kernel by interrupt and hypercall (free_pages_cmd.c).
+ * Called by hcb_attach(). 0 or -errno.
+ */
+int hcb_roundtrip_attach(struct vm *vm);
+
 /* hcb_registered - whether a callback for event is registered. */
 bool hcb_registered(struct vm *vm, unsigned event);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* TCP transport helpers for migration (see net.h). */
 #include "net.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int seterr(char *err, size_t errlen, int ret, const char *fmt, ...)
+int net_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -36,39 +37,41 @@ int net_parse_uri(const char *uri, struct net_addr *a, char *err, size_t errlen)
 	long port;
 
 	memset(a, 0, sizeof(*a));
-	if (!uri || strncmp(uri, "tcp:", 4) != 0)
-		return seterr(err, errlen, -EINVAL, "bad address '%s': expected tcp:HOST:PORT",
-			      uri ? uri : "(null)");
+	if (!uri || (strncmp(uri, "tcp:", 4) != 0 && strncmp(uri, "tls:", 4) != 0))
+		return net_fail(err, errlen, -EINVAL,
+				"bad address '%s': expected tcp:HOST:PORT or tls:HOST:PORT",
+				uri ? uri : "(null)");
+	a->tls = uri[1] == 'l';
 	p = uri + 4;
 	if (*p == '[') {
 		hend = strchr(p, ']');
 		if (!hend || hend[1] != ':')
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': expected tcp:[IPV6]:PORT", uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': expected %.3s:[IPV6]:PORT", uri, uri);
 		p++;
 		hlen = (size_t)(hend - p);
 		colon = hend + 1;
 	} else {
 		colon = strrchr(p, ':');
 		if (!colon)
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': missing :PORT (expected tcp:HOST:PORT)",
-				      uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': missing :PORT (expected %.3s:HOST:PORT)",
+					uri, uri);
 		hlen = (size_t)(colon - p);
 		if (memchr(p, ':', hlen))
-			return seterr(err, errlen, -EINVAL,
-				      "bad address '%s': put an IPv6 host in brackets", uri);
+			return net_fail(err, errlen, -EINVAL,
+					"bad address '%s': put an IPv6 host in brackets", uri);
 	}
 	if (hlen >= sizeof(a->host))
-		return seterr(err, errlen, -EINVAL, "bad address '%s': host name too long", uri);
+		return net_fail(err, errlen, -EINVAL, "bad address '%s': host name too long", uri);
 	memcpy(a->host, p, hlen);
 	a->host[hlen] = 0;
 	errno = 0;
 	port = strtol(colon + 1, &endp, 10);
 	if (colon[1] == 0 || *endp || errno || port < 1 || port > 65535)
-		return seterr(err, errlen, -EINVAL,
-			      "bad address '%s': port '%s' is not a number in 1..65535", uri,
-			      colon + 1);
+		return net_fail(err, errlen, -EINVAL,
+				"bad address '%s': port '%s' is not a number in 1..65535", uri,
+				colon + 1);
 	snprintf(a->port, sizeof(a->port), "%ld", port);
 	return 0;
 }
@@ -84,8 +87,8 @@ static int resolve(const struct net_addr *a, int passive, struct addrinfo **res,
 	rc = getaddrinfo(a->host[0] ? a->host : (passive ? NULL : "localhost"), a->port, &hints,
 			 res);
 	if (rc)
-		return seterr(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s", a->host,
-			      gai_strerror(rc));
+		return net_fail(err, errlen, -EHOSTUNREACH, "cannot resolve host '%s': %s", a->host,
+				gai_strerror(rc));
 	return 0;
 }
 
@@ -149,8 +152,8 @@ int net_connect(const struct net_addr *a, int timeout_ms, char *err, size_t errl
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return seterr(err, errlen, fd, "cannot connect to %s port %s: %s",
-			      a->host[0] ? a->host : "localhost", a->port, strerror(-fd));
+		return net_fail(err, errlen, fd, "cannot connect to %s port %s: %s",
+				a->host[0] ? a->host : "localhost", a->port, strerror(-fd));
 	return fd;
 }
 
@@ -177,12 +180,12 @@ int net_listen(const struct net_addr *a, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return seterr(err, errlen, fd, "cannot listen on %s port %s: %s",
-			      a->host[0] ? a->host : "*", a->port, strerror(-fd));
+		return net_fail(err, errlen, fd, "cannot listen on %s port %s: %s",
+				a->host[0] ? a->host : "*", a->port, strerror(-fd));
 	return fd;
 }
 
-static int wait_fd(int fd, short events, int timeout_ms)
+int net_wait(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
 	int rc;
@@ -199,16 +202,31 @@ int net_accept(int lfd, int timeout_ms, char *err, size_t errlen)
 {
 	int fd, rc;
 
-	rc = wait_fd(lfd, POLLIN, timeout_ms);
+	rc = net_wait(lfd, POLLIN, timeout_ms);
 	if (rc)
-		return seterr(err, errlen, rc, "no incoming connection: %s", strerror(-rc));
+		return net_fail(err, errlen, rc, "no incoming connection: %s", strerror(-rc));
 	do
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		return seterr(err, errlen, -errno, "accept failed: %s", strerror(errno));
+		return net_fail(err, errlen, -errno, "accept failed: %s", strerror(errno));
 	set_nodelay(fd);
 	return fd;
+}
+
+void net_peer_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, len, "an unknown peer");
+		return;
+	}
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
 int net_local_port(int fd)
@@ -243,7 +261,7 @@ int net_write_full(int fd, const void *buf, size_t len, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			rc = wait_fd(fd, POLLOUT, timeout_ms);
+			rc = net_wait(fd, POLLOUT, timeout_ms);
 			if (rc)
 				return rc;
 			continue;
@@ -262,7 +280,7 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 
 	for (;;) {
 		if (timeout_ms >= 0) {
-			rc = wait_fd(fd, POLLIN, timeout_ms);
+			rc = net_wait(fd, POLLIN, timeout_ms);
 			if (rc)
 				return rc;
 		}
@@ -273,7 +291,7 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (timeout_ms < 0)
-				wait_fd(fd, POLLIN, -1);
+				net_wait(fd, POLLIN, -1);
 			continue;
 		}
 		return errno == ECONNRESET ? -EPIPE : -errno;
@@ -282,17 +300,8 @@ ssize_t net_read_some(int fd, void *buf, size_t len, int timeout_ms)
 
 int net_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	uint8_t *p = buf;
-	ssize_t n;
+	struct mig_conn c;
 
-	while (len) {
-		n = net_read_some(fd, p, len, timeout_ms);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	mig_conn_plain(&c, fd);
+	return mig_conn_read_full(&c, buf, len, timeout_ms);
 }

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn.h"
+
 #define MIG_MAGIC	 "VESSLMIG"
 #define MIG_MAGIC_LEN	 8
 #define MIG_VERSION	 1u
@@ -139,11 +141,11 @@ const char *mig_rec_type_name(uint32_t type);
 const char *mig_page_kind_name(uint32_t kind);
 
 /* ---------------------------------------------------------------------- */
-/* Writer: buffers records and writes them to a file descriptor.          */
+/* Writer: buffers records and writes them to a connection.              */
 
 struct mig_writer {
-	int fd;
-	int timeout_ms; /* per write(), -1 = none */
+	struct mig_conn conn; /* where records go (a copy, not owned) */
+	int timeout_ms;	      /* per write(), -1 = none */
 	uint64_t seq;
 	uint64_t bytes; /* bytes handed to the fd so far */
 	uint64_t page_records, state_records;
@@ -153,10 +155,12 @@ struct mig_writer {
 };
 
 /*
- * Set up a writer on fd (not owned). Returns 0 or -ENOMEM.
+ * Set up a writer on fd (not owned), a plain connection. Returns 0 or -ENOMEM.
  * timeout_ms bounds each wait for the fd to become writable (-1: forever).
  */
 int mig_writer_init(struct mig_writer *w, int fd, int timeout_ms);
+/* The same on a connection (plain or TLS; copied, not owned). */
+int mig_writer_init_conn(struct mig_writer *w, const struct mig_conn *c, int timeout_ms);
 void mig_writer_free(struct mig_writer *w);
 
 /* Each mig_put_* appends one record (the preamble for mig_put_preamble).
@@ -182,8 +186,8 @@ int mig_flush(struct mig_writer *w);
 /* Reader: validates every field of every record it returns.             */
 
 struct mig_reader {
-	int fd;		/* -1 when reading from memory */
-	int timeout_ms; /* per read(), -1 = none */
+	struct mig_conn conn; /* a copy, not owned; conn.ops NULL: from memory */
+	int timeout_ms;	      /* per read(), -1 = none */
 	const uint8_t *mem;
 	size_t mem_len;
 	uint64_t seq;
@@ -193,9 +197,18 @@ struct mig_reader {
 	char err[256];
 };
 
-/* A reader on fd (not owned) or on a memory buffer (fd = -1). 0 or -ENOMEM. */
+/* A reader on fd (not owned), on a connection (copied, not owned) or on a
+ * memory buffer. 0 or -ENOMEM. */
 int mig_reader_init_fd(struct mig_reader *r, int fd, int timeout_ms);
+int mig_reader_init_conn(struct mig_reader *r, const struct mig_conn *c, int timeout_ms);
 int mig_reader_init_mem(struct mig_reader *r, const void *data, size_t len);
+
+/*
+ * mig_reader_push - put n bytes already read from the connection (e.g. the
+ * preamble a listener checked) back in front of what comes next. Only on a
+ * fresh connection reader; 0, or -EINVAL (memory reader, no room).
+ */
+int mig_reader_push(struct mig_reader *r, const void *data, size_t n);
 void mig_reader_free(struct mig_reader *r);
 
 /*
@@ -203,6 +216,10 @@ void mig_reader_free(struct mig_reader *r);
  * -EPIPE (truncated), -EIO/-ETIMEDOUT; r->err names the problem.
  */
 int mig_read_preamble(struct mig_reader *r);
+
+/* mig_check_preamble - is p (MIG_PREAMBLE_LEN bytes) a preamble this build
+ * reads? 0, or -EPROTO with the reason in err. */
+int mig_check_preamble(const uint8_t *p, char *err, size_t errlen);
 
 /*
  * Read the next record, verify its framing, size cap, checksum and every

@@ -2,7 +2,6 @@
 /* Migration stream: the validating reader (see stream.h). Everything it
  * returns has been checked: framing, size caps, checksum, every field. */
 #include "stream.h"
-#include "net.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -24,20 +23,36 @@ static int fail(struct mig_reader *r, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int mig_reader_init_fd(struct mig_reader *r, int fd, int timeout_ms)
+int mig_reader_init_conn(struct mig_reader *r, const struct mig_conn *c, int timeout_ms)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd = fd;
+	r->conn = *c;
 	r->timeout_ms = timeout_ms;
 	r->cap = READER_BUF;
 	r->buf = malloc(r->cap);
 	return r->buf ? 0 : -ENOMEM;
 }
 
+int mig_reader_init_fd(struct mig_reader *r, int fd, int timeout_ms)
+{
+	struct mig_conn c;
+
+	mig_conn_plain(&c, fd);
+	return mig_reader_init_conn(r, &c, timeout_ms);
+}
+
+int mig_reader_push(struct mig_reader *r, const void *data, size_t n)
+{
+	if (!r->conn.ops || r->start || r->end + n > r->cap)
+		return -EINVAL;
+	memcpy(r->buf + r->end, data, n);
+	r->end += n;
+	return 0;
+}
+
 int mig_reader_init_mem(struct mig_reader *r, const void *data, size_t len)
 {
 	memset(r, 0, sizeof(*r));
-	r->fd = -1;
 	r->mem = data;
 	r->mem_len = len;
 	return 0;
@@ -57,7 +72,7 @@ static int want(struct mig_reader *r, size_t need, const uint8_t **p, size_t *go
 {
 	ssize_t n;
 
-	if (r->fd < 0) {
+	if (!r->conn.ops) {
 		size_t left = r->mem_len - r->start;
 
 		*got = left;
@@ -72,7 +87,7 @@ static int want(struct mig_reader *r, size_t need, const uint8_t **p, size_t *go
 			r->end -= r->start;
 			r->start = 0;
 		}
-		n = net_read_some(r->fd, r->buf + r->end, r->cap - r->end, r->timeout_ms);
+		n = mig_conn_read_some(&r->conn, r->buf + r->end, r->cap - r->end, r->timeout_ms);
 		if (n == 0) {
 			*got = r->end - r->start;
 			return -EPIPE;
@@ -104,7 +119,8 @@ static int io_fail(struct mig_reader *r, int rc, size_t need, size_t got, const 
 	if (rc == -ETIMEDOUT)
 		return fail(r, rc, "migration stream stalled: no data for %d ms while reading %s",
 			    r->timeout_ms, what);
-	return fail(r, rc, "reading the migration stream failed at %s: %s", what, strerror(-rc));
+	return fail(r, rc, "reading the migration stream failed at %s: %s", what,
+		    mig_conn_error(&r->conn) ? mig_conn_error(&r->conn) : strerror(-rc));
 }
 
 static uint16_t le16(const uint8_t *p)
@@ -140,15 +156,25 @@ int mig_read_preamble(struct mig_reader *r)
 	rc = want(r, MIG_PREAMBLE_LEN, &p, &got);
 	if (rc)
 		return io_fail(r, rc, MIG_PREAMBLE_LEN, got, "the preamble");
-	if (memcmp(p, MIG_MAGIC, MIG_MAGIC_LEN) != 0)
-		return fail(r, -EPROTO, "not a Vessel migration stream (bad magic)");
-	if (le32(p + 8) != MIG_VERSION)
-		return fail(r, -EPROTO, "unsupported migration stream version %u (this is %u)",
-			    le32(p + 8), MIG_VERSION);
-	if (le32(p + 12) != 0)
-		return fail(r, -EPROTO, "unknown migration stream flags %#x", le32(p + 12));
+	rc = mig_check_preamble(p, r->err, sizeof(r->err));
+	if (rc)
+		return rc;
 	consume(r, MIG_PREAMBLE_LEN);
 	return 0;
+}
+
+int mig_check_preamble(const uint8_t *p, char *err, size_t errlen)
+{
+	if (memcmp(p, MIG_MAGIC, MIG_MAGIC_LEN) != 0)
+		snprintf(err, errlen, "not a Vessel migration stream (bad magic)");
+	else if (le32(p + 8) != MIG_VERSION)
+		snprintf(err, errlen, "unsupported migration stream version %u (this is %u)",
+			 le32(p + 8), MIG_VERSION);
+	else if (le32(p + 12) != 0)
+		snprintf(err, errlen, "unknown migration stream flags %#x", le32(p + 12));
+	else
+		return 0;
+	return -EPROTO;
 }
 
 /* Payload length rules per type: [min, max]. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Migration stream: record encoding and the buffered writer (see stream.h). */
 #include "stream.h"
-#include "net.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -49,14 +48,22 @@ const char *mig_page_kind_name(uint32_t kind)
 	return "unknown";
 }
 
-int mig_writer_init(struct mig_writer *w, int fd, int timeout_ms)
+int mig_writer_init_conn(struct mig_writer *w, const struct mig_conn *c, int timeout_ms)
 {
 	memset(w, 0, sizeof(*w));
-	w->fd = fd;
+	w->conn = *c;
 	w->timeout_ms = timeout_ms;
 	w->cap = WRITER_BUF;
 	w->buf = malloc(w->cap);
 	return w->buf ? 0 : -ENOMEM;
+}
+
+int mig_writer_init(struct mig_writer *w, int fd, int timeout_ms)
+{
+	struct mig_conn c;
+
+	mig_conn_plain(&c, fd);
+	return mig_writer_init_conn(w, &c, timeout_ms);
 }
 
 void mig_writer_free(struct mig_writer *w)
@@ -71,10 +78,14 @@ int mig_flush(struct mig_writer *w)
 
 	if (!w->len)
 		return 0;
-	rc = net_write_full(w->fd, w->buf, w->len, w->timeout_ms);
+	rc = mig_conn_write_full(&w->conn, w->buf, w->len, w->timeout_ms);
 	if (rc) {
+		const char *why = mig_conn_error(&w->conn);
+
 		snprintf(w->err, sizeof(w->err), "sending the migration stream failed: %s",
-			 rc == -EPIPE ? "connection closed by the destination" : strerror(-rc));
+			 why	      ? why :
+			 rc == -EPIPE ? "connection closed by the destination" :
+					strerror(-rc));
 		return rc;
 	}
 	w->bytes += w->len;

@@ -87,7 +87,7 @@ static int c_mstatus(void *ctx, const struct ctl_args *a, json_t *res, char *err
 static const struct ctl_command migrate_cmd = {
 	"migrate",
 	"start a live migration to uri",
-	{ { "uri", CTL_STR, true, "tcp:HOST:PORT" } },
+	{ { "uri", CTL_STR, true, "tcp:HOST:PORT or tls:HOST:PORT" } },
 	c_migrate,
 };
 static const struct ctl_command migrate_status_cmd = {

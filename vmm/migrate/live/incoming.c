@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The migration receiver (destination): `vessel run --incoming tcp:HOST:PORT`.
+ * The migration receiver (destination): `vessel run --incoming tcp:HOST:PORT`
+ * (or tls:HOST:PORT). The listener admits the first connection that proves
+ * to be a source (admit.h); all of it happens within the incoming deadline.
  * Pages go straight into the not-yet-running VM's memory; POISONED pages are
  * poisoned again for real (UFFDIO_POISON), never filled with zeros; state
  * records are applied as they come (the sender orders them). Only after a
@@ -9,9 +11,11 @@
 #include "migrate/live/internal.h"
 
 #include "core/memerr.h"
+#include "migrate/admit.h"
 #include "migrate/net.h"
 #include "migrate/recv.h"
 #include "migrate/stream.h"
+#include "migrate/tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ACCEPT_TIMEOUT_MS -1	/* wait for the source as long as it takes */
-#define STREAM_TIMEOUT_MS 60000 /* but a started stream must keep flowing */
+#define HANDSHAKE_TIMEOUT_MS 10000 /* a connection proves itself within this */
+#define STREAM_TIMEOUT_MS    60000 /* a started stream must keep flowing */
 
 struct rx {
 	struct live *l;
@@ -133,15 +137,50 @@ static const struct mig_recv_ops rx_ops = {
 	.hello = rx_hello, .page = rx_page, .state = rx_state, .pass = rx_pass
 };
 
-static void send_ack(int fd, int code, const char *msg)
+static void send_ack(struct mig_conn *c, int code, const char *msg)
 {
 	struct mig_writer w;
 
-	if (mig_writer_init(&w, fd, 5000))
+	if (mig_writer_init_conn(&w, c, 5000))
 		return;
 	if (mig_put_msg(&w, MIG_REC_ACK, code, msg) == 0)
 		mig_flush(&w);
 	mig_writer_free(&w);
+}
+
+static void log_turned_away(void *ctx, const char *line)
+{
+	fprintf(stderr, "vessel: incoming migration: %s\n", line);
+}
+
+/* Admit a source on uri within the deadline: 0 with *c and its preamble. */
+static int admit_source(struct live *l, const struct net_addr *a, const char *uri, double deadline,
+			struct mig_conn *c, uint8_t *pre, char *err, size_t errlen)
+{
+	struct mig_admit_opts ao = { .tls = a->tls ? l->tls_server : NULL,
+				     .handshake_ms = HANDSHAKE_TIMEOUT_MS,
+				     .deadline = deadline,
+				     .log = log_turned_away };
+	const char *how;
+	int lfd, rc;
+
+	if (a->tls && !ao.tls) {
+		snprintf(err, errlen, "%s needs --tls-creds DIR", uri);
+		return -EINVAL;
+	}
+	lfd = net_listen(a, err, errlen);
+	if (lfd < 0)
+		return lfd;
+	if (!ao.tls)
+		how = "";
+	else if (!strcmp(mig_tls_creds_kind(ao.tls), "psk"))
+		how = " (TLS, pre-shared key)";
+	else
+		how = " (TLS, certificates)";
+	fprintf(stderr, "vessel: waiting for an incoming migration on %s%s\n", uri, how);
+	rc = mig_admit(lfd, &ao, c, pre, err, errlen);
+	close(lfd);
+	return rc;
 }
 
 int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
@@ -150,16 +189,23 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	struct mig_recv_stats st;
 	struct mig_reader r;
 	struct net_addr a;
+	struct mig_conn c;
 	struct timespec t0, t1;
 	struct rx rx = { .l = l };
 	const struct gmem *m = &vm->mem;
 	const struct gmem_region *top = &m->regions[m->nr_regions - 1];
-	int lfd, fd, rc;
+	unsigned limit;
+	double deadline;
+	uint8_t pre[MIG_PREAMBLE_LEN];
+	char via[96], desc[64];
+	int rc;
 
 	if (!l) {
 		snprintf(err, errlen, "live migration is not attached to this VM");
 		return -EINVAL;
 	}
+	limit = l->opts.incoming_timeout_s;
+	deadline = limit ? mig_conn_now_ms() + limit * 1e3 : 0;
 
 	rc = net_parse_uri(uri, &a, err, errlen);
 	if (rc)
@@ -170,20 +216,20 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	lfd = net_listen(&a, err, errlen);
-	if (lfd < 0) {
+	rc = admit_source(l, &a, uri, deadline, &c, pre, err, errlen);
+	if (rc) {
+		if (rc == -ETIMEDOUT)
+			snprintf(
+				err, errlen,
+				"no migration source arrived within the --incoming-timeout of %u s",
+				limit);
 		free(rx.written);
-		return lfd;
-	}
-	fprintf(stderr, "vessel: waiting for an incoming migration on %s\n", uri);
-	fd = net_accept(lfd, ACCEPT_TIMEOUT_MS, err, errlen);
-	close(lfd);
-	if (fd < 0) {
-		free(rx.written);
-		return fd;
+		return rc;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = mig_reader_init_fd(&r, fd, STREAM_TIMEOUT_MS);
+	rc = mig_reader_init_conn(&r, &c, STREAM_TIMEOUT_MS);
+	if (!rc)
+		rc = mig_reader_push(&r, pre, sizeof(pre));
 	if (!rc)
 		rc = mig_recv_stream(&r, &rx_ops, &rx, &st, err, errlen);
 	if (!rc)
@@ -191,21 +237,30 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	if (!rc) /* test mode only: what the guest will find here */
 		live_write_checksums(vm, NULL, 0, "destination, before it runs");
 	mig_reader_free(&r);
+	mig_tls_describe(&c, desc, sizeof(desc));
+	snprintf(via, sizeof(via), "%s%s%s%s", c.ops->name, desc[0] ? " (" : "", desc,
+		 desc[0] ? ")" : "");
+	c.deadline = 0; /* the ACK (or the reason) still goes out */
+	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
+		snprintf(err, errlen,
+			 "the migration did not complete within the --incoming-timeout of %u s "
+			 "(%llu MiB arrived)",
+			 limit, (unsigned long long)(r.bytes >> 20));
 	if (rc) {
-		send_ack(fd, rc, err);
-		close(fd);
+		send_ack(&c, rc, err);
+		mig_conn_close(&c);
 		free(rx.written);
 		return rc;
 	}
-	send_ack(fd, 0, "restored");
-	close(fd);
+	send_ack(&c, 0, "restored");
+	mig_conn_close(&c);
 	free(rx.written);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr,
-		"vessel: incoming migration complete: %llu MiB in %.0f ms, %u passes, pages: "
-		"%llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM state "
-		"applied and acknowledged %.1f ms after it began to arrive\n",
-		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), rx.last_pass + 1,
+		"vessel: incoming migration complete: %llu MiB in %.0f ms over %s, %u passes, "
+		"pages: %llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM "
+		"state applied and acknowledged %.1f ms after it began to arrive\n",
+		(unsigned long long)(st.bytes >> 20), ms_between(&t0, &t1), via, rx.last_pass + 1,
 		(unsigned long long)st.pages_data, (unsigned long long)st.pages_zero,
 		(unsigned long long)st.pages_free, (unsigned long long)st.pages_poisoned,
 		ms_between(&rx.t_state, &t1));

@@ -67,6 +67,10 @@ struct live {
 	bool paused_by_user;
 	bool cancel;
 	int sock; /* the sender's connection, -1 when none (under lock) */
+
+	/* how to migrate (live_set_mig_opts) */
+	struct live_mig_opts opts;
+	struct mig_tls_creds *tls_server; /* loaded for a tls: --incoming */
 };
 
 /* dirty.c */

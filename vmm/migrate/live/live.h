@@ -22,12 +22,32 @@ struct vm;
  */
 int live_attach(struct vm *vm, char *err, size_t errlen);
 
+/* How this VM migrates (vessel run --tls-creds, --incoming-timeout). */
+struct live_mig_opts {
+	const char *tls_creds;	     /* credentials directory for tls: (tls.h); NULL: none */
+	unsigned incoming_timeout_s; /* deadline of live_incoming(); 0: none */
+};
+
 /*
- * live_incoming - destination side: listen on uri (tcp:HOST:PORT), receive
- * one migration stream into the (not yet started) VM, restore every vCPU,
- * the irqchip, the clock and the devices, and acknowledge. After 0 the
- * caller starts the VM with vm_start(); on failure err says why and the VM
- * must not be started. Needs live_attach().
+ * live_set_mig_opts - use o for this VM's migrations (o is copied; the
+ * strings in it must outlive l). Loads the TLS credentials that are needed
+ * first, so that a bad directory is reported now: the destination's
+ * (server) files when incoming is a tls: address, else the source's
+ * (client) files. 0, or -errno with err naming the file.
+ */
+int live_set_mig_opts(struct vm *vm, const struct live_mig_opts *o, const char *incoming,
+		      char *err, size_t errlen);
+
+/*
+ * live_incoming - destination side: listen on uri (tcp:HOST:PORT or
+ * tls:HOST:PORT), admit the first connection that proves to be a migration
+ * source (admit.h: stray connections are turned away and logged), receive
+ * its stream into the (not yet started) VM, restore every vCPU, the
+ * irqchip, the clock and the devices, and acknowledge. All within the
+ * incoming deadline of live_set_mig_opts() (none if not set). After 0 the
+ * caller starts the VM with
+ * vm_start(); on failure (-ETIMEDOUT for the deadline) err says why and
+ * the VM must not be started.
  */
 int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen);
 

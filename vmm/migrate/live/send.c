@@ -14,6 +14,10 @@
  * memory error striking during the read becomes a POISONED record instead of
  * killing the VMM. Anything failing before the hand-over leaves the source
  * VM running (resumed if we paused it).
+ *
+ * tls:HOST:PORT runs the same stream over TLS (tls.h) with the credentials
+ * of --tls-creds; the transport only ever sees the writer's buffer, never
+ * guest memory.
  */
 #include "migrate/live/internal.h"
 
@@ -22,6 +26,7 @@
 #include "hcb/hcb.h"
 #include "core/safecopy.h"
 #include "migrate/stream.h"
+#include "migrate/tls.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -42,7 +47,8 @@ struct sender {
 	struct live *l;
 	struct dirty_log dirty;
 	struct mig_writer w;
-	int fd;
+	struct mig_conn conn;	   /* plain or TLS; conn.fd -1 until connected */
+	struct mig_tls_creds *tls; /* client credentials for tls:, else NULL */
 	uint8_t bounce[MIG_PAGE_SIZE];
 	double t_start;
 	uint64_t pass_pages;
@@ -321,7 +327,8 @@ static int wait_ack(struct sender *s)
 	struct mig_record rec;
 	int rc;
 
-	rc = mig_reader_init_fd(&r, s->fd, (int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS));
+	rc = mig_reader_init_conn(&r, &s->conn,
+				  (int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS));
 	if (rc)
 		return fail(s, rc, "out of memory");
 	r.seq = 0;
@@ -349,20 +356,33 @@ static int run_migration(struct sender *s, const char *uri)
 	double t_pause, t_paused, t_pages, t_state;
 	bool paused = false;
 	const char *mode = getenv("VESSEL_DIRTY_LOG");
-	int rc;
+	int fd, rc;
 
 	rc = net_parse_uri(uri, &addr, s->err, sizeof(s->err));
 	if (rc)
 		return rc;
 	s->max_mib_s = env_long("VESSEL_MIG_MAX_MIBS", 0);
 	s->timeout_ms = (int)env_long("VESSEL_MIG_TIMEOUT_MS", IO_TIMEOUT_MS);
-	s->fd = net_connect(&addr, CONNECT_TIMEOUT_MS, s->err, sizeof(s->err));
-	if (s->fd < 0)
-		return s->fd;
+	fd = net_connect(&addr, CONNECT_TIMEOUT_MS, s->err, sizeof(s->err));
+	if (fd < 0)
+		return fd;
+	if (s->tls) {
+		/* the destination's certificate must be issued for addr.host */
+		rc = mig_tls_open(s->tls, fd, addr.host, &s->conn, s->err, sizeof(s->err));
+		if (rc)
+			return rc;
+	} else {
+		mig_conn_plain(&s->conn, fd);
+	}
 	pthread_mutex_lock(&l->lock);
-	l->sock = s->fd;
+	l->sock = fd;
 	pthread_mutex_unlock(&l->lock);
-	rc = mig_writer_init(&s->w, s->fd, s->timeout_ms);
+	if (s->tls) {
+		rc = mig_tls_handshake(&s->conn, CONNECT_TIMEOUT_MS, s->err, sizeof(s->err));
+		if (rc)
+			return rc;
+	}
+	rc = mig_writer_init_conn(&s->w, &s->conn, s->timeout_ms);
 	if (rc)
 		return fail(s, rc, "out of memory");
 	hello = (struct mig_hello){ .mem_size = vm->mem.size,
@@ -504,7 +524,7 @@ static void *sender_thread(void *arg)
 	s->t_start = now_ms();
 	rc = run_migration(s, uri);
 	update_progress(s);
-	if (rc && s->fd >= 0 && s->w.buf) {
+	if (rc && s->conn.fd >= 0 && s->w.buf) {
 		/* tell the destination why, if it still listens */
 		s->w.len = 0;
 		s->w.timeout_ms = 1000;
@@ -518,8 +538,8 @@ static void *sender_thread(void *arg)
 	pthread_mutex_lock(&l->lock);
 	l->sock = -1;
 	pthread_mutex_unlock(&l->lock);
-	if (s->fd >= 0)
-		close(s->fd);
+	mig_conn_close(&s->conn);
+	mig_tls_creds_free(s->tls);
 	live_migrate_progress(l, &p);
 	stopped = rc && (__atomic_load_n(&l->cancel, __ATOMIC_ACQUIRE) || vm_is_stopping(l->vm));
 	pthread_mutex_lock(&l->lock);
@@ -558,15 +578,13 @@ static void *sender_thread(void *arg)
 	return NULL;
 }
 
-int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen)
+/* The rest of live_migrate_start(): start the sender thread (owns tls then). */
+static int start_sender(struct live *l, const char *uri, struct mig_tls_creds *tls, char *err,
+			size_t errlen)
 {
-	struct net_addr a;
 	struct sender *s;
 	int rc;
 
-	rc = net_parse_uri(uri, &a, err, errlen);
-	if (rc)
-		return rc;
 	pthread_mutex_lock(&l->lock);
 	if (l->prog.status >= MIG_SETUP && l->prog.status <= MIG_HANDOVER) {
 		pthread_mutex_unlock(&l->lock);
@@ -593,7 +611,8 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 		return -ENOMEM;
 	}
 	s->l = l;
-	s->fd = -1;
+	s->conn.fd = -1;
+	s->tls = tls;
 	if (hcb_registered(l->vm, VESSEL_HCB_FREE_PAGES)) {
 		/* the guest direct-maps (and can free) RAM below 4 GiB only */
 		const struct gmem_region *top = &l->vm->mem.regions[l->vm->mem.nr_regions - 1];
@@ -617,13 +636,38 @@ int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen
 		l->prog.status = MIG_FAILED;
 		pthread_mutex_unlock(&l->lock);
 		free(s->free_map);
-		free(s);
+		free(s); /* the caller frees tls */
 		snprintf(err, errlen, "cannot start the migration thread: %s", strerror(-rc));
 		return rc;
 	}
 	l->thread_alive = true;
 	pthread_mutex_unlock(&l->lock);
 	return 0;
+}
+
+int live_migrate_start(struct live *l, const char *uri, char *err, size_t errlen)
+{
+	struct mig_tls_creds *tls = NULL;
+	struct net_addr a;
+	int rc;
+
+	rc = net_parse_uri(uri, &a, err, errlen);
+	if (rc)
+		return rc;
+	if (a.tls && !l->opts.tls_creds) {
+		snprintf(err, errlen, "%s: this VM was started without --tls-creds DIR", uri);
+		return -EINVAL;
+	}
+	if (a.tls) {
+		/* read again for every migration: renewed certificates are used */
+		rc = mig_tls_creds_load(l->opts.tls_creds, MIG_TLS_CLIENT, &tls, err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = start_sender(l, uri, tls, err, errlen);
+	if (rc)
+		mig_tls_creds_free(tls);
+	return rc;
 }
 
 void live_migrate_progress(struct live *l, struct mig_progress *out)
