@@ -116,6 +116,11 @@ static int setup_threads(void **state)
 	return setup_disk(state, ",io=threads");
 }
 
+static int setup_nocintr(void **state)
+{
+	return setup_disk(state, ",cintr=off");
+}
+
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
@@ -164,6 +169,17 @@ static void *guest(struct ctx *c, uint64_t gpa, size_t len)
 
 	assert_non_null(p);
 	return p;
+}
+
+/* Reads the 64 feature bits the device offers. */
+static uint64_t offered(struct ctx *c)
+{
+	uint64_t f;
+
+	wr(c, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	f = (uint64_t)rd(c, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+	wr(c, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	return f | rd(c, VIRTIO_MMIO_DEVICE_FEATURES);
 }
 
 /* Negotiates `features` (VERSION_1 added) and starts queue 0. Returns the status. */
@@ -275,10 +291,7 @@ static void test_registers(void **state)
 	assert_int_equal(rd(c, VIRTIO_MMIO_VERSION), 2);
 	assert_int_equal(rd(c, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
 	assert_int_equal(rd(c, VIRTIO_MMIO_VENDOR_ID), VESSEL_VIRTIO_VENDOR);
-	wr(c, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	f = (uint64_t)rd(c, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-	wr(c, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	f |= rd(c, VIRTIO_MMIO_DEVICE_FEATURES);
+	f = offered(c);
 	assert_true(f >> VIRTIO_F_VERSION_1 & 1);
 	assert_true(f >> VIRTIO_F_EVENT_IDX & 1);
 	assert_true(f >> VIRTIO_BLK_F_FLUSH & 1);
@@ -550,6 +563,48 @@ static void test_calibrated(void **state)
 	assert_int_equal(counter(c, 0, "irq_barrier"), 1);
 }
 
+/*
+ * ,cintr=off: the feature is not offered, a driver that asks for it is
+ * refused FEATURES_OK, and flagged requests each get an interrupt (the
+ * standard behaviour); a saved state that negotiated it is refused.
+ */
+static void test_cintr_off(void **state)
+{
+	struct ctx *c = *state, d = { 0 };
+	char arg[128];
+	const char *args[] = { arg, NULL };
+	uint8_t blob[4096];
+	struct device *src, *dst;
+	ssize_t n;
+
+	assert_false(offered(c) >> VESSEL_VIRTIO_BLK_F_CINTR & 1);
+	assert_true(offered(c) >> VIRTIO_F_EVENT_IDX & 1);
+	assert_int_equal(counter(c, 0, "cintr_offered"), 0);
+	assert_int_not_equal(start(c, 1ull << VESSEL_VIRTIO_BLK_F_CINTR), 15);
+	assert_int_equal(start(c, 0), 15);
+	for (unsigned i = 0; i < 4; i++)
+		queue(c, i, VIRTIO_BLK_T_IN, 0, 512, i == 3 ? VESSEL_BLK_REQ_BARRIER : 0);
+	kick(c);
+	wait_used(c, 4);
+	for (unsigned i = 0; i < 20000 && counter(c, 0, "irq_every") < 4; i++)
+		usleep(500);
+	assert_int_equal(counter(c, 0, "irq_every"), 4);
+	assert_int_equal(counter(c, 0, "irq_barrier"), 0);
+	assert_int_equal(counter(c, 0, "calibrated"), 0);
+	/* a state that negotiated CINTR (from a disk offering it) is refused here */
+	snprintf(arg, sizeof(arg), "%s", c->path[0]);
+	d.run = c->run;
+	assert_int_equal(new_vm(&d, args), 0);
+	src = device_find(d.vm, "virtio-blk");
+	assert_int_equal(start(&d, 1ull << VESSEL_VIRTIO_BLK_F_CINTR), 15);
+	n = src->ops->save(src->priv, blob, sizeof(blob));
+	assert_true(n > 0);
+	dst = device_find(c->vm, "virtio-blk");
+	assert_int_equal(dst->ops->restore(dst->priv, blob, (size_t)n), -EINVAL);
+	assert_non_null(strstr(c->log, "this disk has cintr=off"));
+	vm_destroy(d.vm);
+}
+
 static void test_pause_drains(void **state)
 {
 	struct ctx *c = *state;
@@ -742,9 +797,17 @@ static void test_options(void **state)
 	assert_string_equal(o.path, "a.img");
 	assert_true(o.readonly);
 	assert_string_equal(o.io, "threads");
+	assert_true(o.cintr);
 	assert_int_equal(vblk_parse_opts("a.img", &o, err, sizeof(err)), 0);
 	assert_false(o.readonly);
 	assert_string_equal(o.io, "uring");
+	assert_true(o.cintr);
+	assert_int_equal(vblk_parse_opts("a.img,cintr=off", &o, err, sizeof(err)), 0);
+	assert_false(o.cintr);
+	assert_int_equal(vblk_parse_opts("a.img,cintr=off,cintr=on", &o, err, sizeof(err)), 0);
+	assert_true(o.cintr);
+	assert_int_equal(vblk_parse_opts("a.img,cintr=no", &o, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "unknown option 'cintr=no'"));
 	assert_int_equal(vblk_parse_opts("a.img,ro", &o, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "unknown option 'ro'"));
 	assert_int_equal(vblk_parse_opts(",readonly", &o, err, sizeof(err)), -EINVAL);
@@ -779,6 +842,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_chain, setup, teardown),
 		cmocka_unit_test_teardown(test_two_disks, teardown),
 		cmocka_unit_test_setup_teardown(test_calibrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cintr_off, setup_nocintr, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line, setup, teardown),

@@ -56,6 +56,7 @@ struct vblk {
 	char path[PATH_MAX];
 	char id[VIRTIO_BLK_ID_BYTES];
 	bool readonly;
+	bool cintr; /* offer VESSEL_VIRTIO_BLK_F_CINTR (off: ,cintr=off) */
 	int fd;
 	uint64_t capacity; /* sectors */
 	const struct blk_backend_ops *be_ops;
@@ -105,6 +106,7 @@ int vblk_parse_opts(const char *arg, struct vblk_opts *o, char *err, size_t errl
 
 	memset(o, 0, sizeof(*o));
 	o->io = "uring";
+	o->cintr = true;
 	if (plen == 0) {
 		snprintf(err, errlen, "no image path");
 		return -EINVAL;
@@ -126,9 +128,14 @@ int vblk_parse_opts(const char *arg, struct vblk_opts *o, char *err, size_t errl
 			o->io = "uring";
 		} else if (n == 10 && !strncmp(opt, "io=threads", 10)) {
 			o->io = "threads";
+		} else if (n == 8 && !strncmp(opt, "cintr=on", 8)) {
+			o->cintr = true;
+		} else if (n == 9 && !strncmp(opt, "cintr=off", 9)) {
+			o->cintr = false;
 		} else {
 			snprintf(err, errlen,
-				 "unknown option '%.*s' (known: readonly, io=uring, io=threads)",
+				 "unknown option '%.*s' (known: readonly, io=uring, io=threads, "
+				 "cintr=on, cintr=off)",
 				 (int)n, opt);
 			return -EINVAL;
 		}
@@ -460,7 +467,7 @@ static uint64_t vblk_features(void *dev)
 
 	return (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
 	       (1ull << VIRTIO_BLK_F_FLUSH) | (d->readonly ? 1ull << VIRTIO_BLK_F_RO : 0) |
-	       (1ull << VESSEL_VIRTIO_BLK_F_CINTR);
+	       (d->cintr ? 1ull << VESSEL_VIRTIO_BLK_F_CINTR : 0);
 }
 
 #define CONFIG_BYTES (VESSEL_BLK_CINTR_CONFIG + sizeof(struct vessel_blk_cintr_config))
@@ -631,6 +638,7 @@ static int vblk_create(struct vm *vm, const char *arg, void **priv)
 	}
 	snprintf(d->path, sizeof(d->path), "%s", o.path);
 	d->readonly = o.readonly;
+	d->cintr = o.cintr;
 	d->capacity = bytes / VIRTIO_BLK_SECTOR_SIZE;
 	if (bytes % VIRTIO_BLK_SECTOR_SIZE)
 		vm_log(vm, "%s: %s: the last %llu bytes are not a whole sector and are not used",
@@ -728,6 +736,7 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 	STAT("latency_max_ns", d->ci.lat_max_ns);
 	STAT("latency_p50_recent_ns", cintr_percentile(&d->ci, 50));
 	STAT("latency_p90_recent_ns", cintr_percentile(&d->ci, 90));
+	STAT("cintr_offered", d->cintr);
 	STAT("calibrated", d->ci.calibrated);
 	STAT("threshold", d->ci.threshold);
 	STAT("timeout_us", d->ci.timeout_us);
@@ -825,6 +834,11 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 	}
 	if (b.active && (!(b.tr.status & VIRTIO_STATUS_DRIVER_OK) || !b.tr.vq[0].ready))
 		return -EINVAL;
+	if ((b.tr.drv_features >> VESSEL_VIRTIO_BLK_F_CINTR & 1) && !d->cintr) {
+		vm_log(d->vm, "%s: saved state uses calibrated interrupts; this disk has cintr=off",
+		       d->name);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&d->t->lock);
 	rc = virtio_mmio_restore(d->t, &b.tr);
 	if (rc) {
@@ -859,7 +873,7 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 static const struct device_ops vblk_ops = {
 	.name = "virtio-blk",
 	.option = "--disk",
-	.option_arg = "PATH[,readonly][,io=uring|threads]",
+	.option_arg = "PATH[,readonly][,io=uring|threads][,cintr=off]",
 	.option_help = "a virtio-blk disk backed by a raw image (repeatable: vda, vdb, ...)",
 	.check = vblk_check,
 	.create = vblk_create,

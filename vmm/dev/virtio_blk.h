@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio-blk over virtio-mmio (include/abi/virtio.h, docs/blk.md): `vessel
- * run --disk PATH[,readonly][,io=uring|threads]`, repeatable; the disks are
- * vda, vdb, ... in command-line order. Registered with DEVICE_REGISTER as
+ * run --disk PATH[,readonly][,io=uring|threads][,cintr=off]`, repeatable;
+ * the disks are vda, vdb, ... in command-line order. Registered with DEVICE_REGISTER as
  * "virtio-blk".
  *
  * Each disk has one device thread. It takes requests off the queue when the
@@ -30,11 +30,12 @@ struct vblk_opts {
 	char path[4096];
 	bool readonly;
 	const char *io; /* backend name */
+	bool cintr;	/* offer calibrated interrupts (default; ,cintr=off: no) */
 };
 
 /*
- * vblk_parse_opts - split "PATH[,readonly][,io=uring|threads]". Returns 0 or
- * -EINVAL with the reason in err.
+ * vblk_parse_opts - split "PATH[,readonly][,io=uring|threads][,cintr=on|off]".
+ * Returns 0 or -EINVAL with the reason in err.
  */
 int vblk_parse_opts(const char *arg, struct vblk_opts *o, char *err, size_t errlen);
 
