@@ -8,7 +8,8 @@
 # 512 requests), 4 KiB at random offsets. Around each workload the VMM's
 # control socket gives the counters (after an unmeasured warm-up). ROUNDS
 # rounds (default 3), the modes interleaved in a rotating order; the median
-# of each figure is printed.
+# of each figure is printed, and for the sync latency also the median (and
+# range) of the per-round ratios to `every`.
 #
 # What each column is:
 #   irq/io guest   interrupts the guest's disk handler took, per request (count)
@@ -129,11 +130,20 @@ for wl in ['async-read', 'async-write']:
     if e and c:
         print(f"{wl}: calibrated/every interrupts: guest {ratio(c[0], e[0]):.3f}, "
               f"device {ratio(c[1], e[1]):.3f} (target <= 0.125)")
+def paired(mode, wl):
+    # the ratio to `every` within each round (the two VMs ran minutes apart
+    # at most, so a load change on the shared machine hits both), p50 column
+    a, e = rows.get((mode, wl), []), rows.get(('every', wl), [])
+    r = sorted(ratio(x[6], y[6]) for x, y in zip(a, e))
+    return (statistics.median(r), r[0], r[-1]) if r else (float('nan'),) * 3
 for wl in ['sync-read', 'sync-write']:
     e, co, c = (med.get((m, wl)) for m in ('every', 'coalesce', 'calibrated'))
     if e and co and c:
+        pc, pco = paired('calibrated', wl), paired('coalesce', wl)
         print(f"{wl}: p50 latency calibrated/every {ratio(c[6], e[6]):.2f} (target <= 1.10), "
-              f"coalesce/every {ratio(co[6], e[6]):.2f}")
+              f"coalesce/every {ratio(co[6], e[6]):.2f}; paired per round: calibrated/every "
+              f"median {pc[0]:.2f} ({pc[1]:.2f}-{pc[2]:.2f}), coalesce/every median "
+              f"{pco[0]:.2f} ({pco[1]:.2f}-{pco[2]:.2f})")
 PY
 echo
 echo "disk backends on the host (4 KiB random, page cache; bench/blk_backend.c):"
