@@ -30,14 +30,6 @@
 
 static uint8_t bufs[MAXQ * 65536] __attribute__((aligned(4096)));
 
-static uint64_t named(const struct vessel_stats *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
-		if (!strncmp(s->named[i].name, name, VESSEL_STATS_NAME_MAX))
-			return s->named[i].value;
-	return 0;
-}
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
@@ -158,15 +150,15 @@ int main(int argc, char **argv)
 		printf("blkbench: I/O failed: error %ld\n", r);
 		return 1;
 	}
-	ios = named(&s1, "blk.completions") - named(&s0, "blk.completions");
-	irqs = named(&s1, "blk.interrupts") - named(&s0, "blk.interrupts");
+	ios = stats_named(&s1, "blk.completions") - stats_named(&s0, "blk.completions");
+	irqs = stats_named(&s1, "blk.interrupts") - stats_named(&s0, "blk.interrupts");
 	printf("blkbench: mode=%s op=%s depth=%llu bytes=%llu ios=%llu ns=%llu iops=%llu "
 	       "interrupts=%llu completions=%llu kicks=%llu irq_per_kio=%llu\n",
 	       mode, op, (unsigned long long)(strcmp(mode, "sync") ? q : 1),
 	       (unsigned long long)bytes, (unsigned long long)n, (unsigned long long)(t1 - t0),
 	       (unsigned long long)(t1 > t0 ? n * 1000000000ull / (t1 - t0) : 0),
 	       (unsigned long long)irqs, (unsigned long long)ios,
-	       (unsigned long long)(named(&s1, "blk.kicks") - named(&s0, "blk.kicks")),
+	       (unsigned long long)(stats_named(&s1, "blk.kicks") - stats_named(&s0, "blk.kicks")),
 	       (unsigned long long)(ios ? irqs * 1000 / ios : 0));
 	close(fd);
 	return 0;

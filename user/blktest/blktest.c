@@ -113,10 +113,7 @@ static uint64_t named(const char *name)
 
 	if (sys_stats(&s, sizeof(s)) < 0)
 		return 0;
-	for (uint32_t i = 0; i < s.nnamed && i < VESSEL_STATS_NAMED; i++)
-		if (!strncmp(s.named[i].name, name, VESSEL_STATS_NAME_MAX))
-			return s.named[i].value;
-	return 0;
+	return stats_named(&s, name);
 }
 
 /* Submits and reaps `n` requests of IO bytes (sector per index) in one batch. */

@@ -70,6 +70,12 @@ long write_all(int fd, const void *buf, size_t len);
 uint64_t now_ns(void);
 
 /*
+ * The value of the kernel's named counter `name` (e.g. "blk.interrupts")
+ * in a sys_stats() snapshot, 0 if the snapshot does not have it.
+ */
+uint64_t stats_named(const struct vessel_stats *s, const char *name);
+
+/*
  * Start `path` with `argv` and wait for it. Returns its wait status
  * (decode with VESSEL_W_*), or -errno if it could not be started.
  */
