@@ -344,6 +344,7 @@ void vblk_counts(struct vblk_counts *c)
 		c->kicks += k->kicks;
 		c->urgent += k->urgent;
 		c->barrier += k->barrier;
+		c->exits += __atomic_load_n(&k->exits, __ATOMIC_RELAXED);
 	}
 }
 
@@ -476,6 +477,7 @@ void vblk_init(void)
 			continue;
 		}
 		ndisks++;
+		d->mm.exits = &d->cnt.exits; /* from here on: the I/O path's exits */
 		printk("%s: virtio-blk at %#lx irq %u: %lu sectors (%lu MiB)%s, interrupts %s%s\n",
 		       d->name, d->mm.base, d->mm.irq, d->capacity, d->capacity >> 11,
 		       d->readonly ? ", read-only" : "", mode_name(mode),

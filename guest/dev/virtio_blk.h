@@ -81,6 +81,7 @@ int vblk_run(struct vblk_req *r);
 /* Counters summed over the disks, for stats(). */
 struct vblk_counts {
 	uint64_t requests, completions, interrupts, spurious, kicks, urgent, barrier;
+	uint64_t exits; /* register accesses once running (kicks included): VM exits */
 };
 void vblk_counts(struct vblk_counts *c);
 

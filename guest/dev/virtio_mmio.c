@@ -10,11 +10,15 @@
 
 uint32_t vmmio_read(const struct vmmio *v, uint32_t off)
 {
+	if (v->exits)
+		__atomic_fetch_add(v->exits, 1, __ATOMIC_RELAXED);
 	return *(volatile uint32_t *)(v->regs + off);
 }
 
 void vmmio_write(const struct vmmio *v, uint32_t off, uint32_t val)
 {
+	if (v->exits)
+		__atomic_fetch_add(v->exits, 1, __ATOMIC_RELAXED);
 	*(volatile uint32_t *)(v->regs + off) = val;
 }
 

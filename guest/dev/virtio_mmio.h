@@ -22,6 +22,11 @@ struct vmmio {
 	uint32_t irq;	    /* IOAPIC pin */
 	uint32_t device_id; /* VIRTIO_ID_*, 0: empty slot */
 	volatile uint8_t *regs;
+	/*
+	 * If set, counts every register access (each one is a VM exit: a
+	 * queue notification into KVM's ioeventfd, the rest into the VMM)
+	 */
+	uint64_t *exits;
 };
 
 /*
@@ -30,6 +35,7 @@ struct vmmio {
  */
 int vmmio_discover(struct vmmio *devs, int max);
 
+/* One 32-bit register access at off (counted in *v->exits if set). */
 uint32_t vmmio_read(const struct vmmio *v, uint32_t off);
 void vmmio_write(const struct vmmio *v, uint32_t off, uint32_t val);
 

@@ -103,6 +103,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "blk.kicks", blk.kicks);
 	add_named(s, "blk.urgent", blk.urgent);
 	add_named(s, "blk.barrier", blk.barrier);
+	add_named(s, "blk.exits", blk.exits);
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
 	return r ? r : (int64_t)n;

@@ -27,6 +27,14 @@ d = [x for x in json.load(sys.stdin)["devices"] if x["device"] == "virtio-blk"]
 print(d[int(sys.argv[2])][sys.argv[1]])' "$2" "${3:-0}"
 }
 
+# vmm_mmio_exits NAME: the VMM's MMIO exits so far (`vessel ctl NAME stats`)
+vmm_mmio_exits() {
+	ctl "$1" stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["exits_by_kind"]["mmio"])'
+}
+
+# kv LINE KEY: the value of KEY=VALUE in LINE
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
 # guest_stats NAME: the shell's `stats` output into $W/NAME.stats;
 # named COUNTER: a kernel named counter from it
 guest_stats() {
@@ -156,11 +164,25 @@ t_irq_mode() {
 	sup=$(($(devstat a irq_suppressed) - sup0))
 	n_sync=8
 	[ "$mode" = coalesce ] && n_sync=3 # each waits for the 1-s timeout
+	mmio0=$(vmm_mmio_exits a)
 	run_cmd a "blkbench -m sync -o read -n $n_sync" 120
-	sync_irqs=$(tr -d '\r' <"$W/a.out" | grep -o "blkbench: mode=sync .* interrupts=[0-9]*" | sed 's/.*interrupts=//' | tail -n 1)
+	mmio=$(($(vmm_mmio_exits a) - mmio0))
+	bline=$(tr -d '\r' <"$W/a.out" | grep -o "blkbench: mode=sync .*" | tail -n 1)
+	sync_irqs=$(kv "$bline" interrupts)
 	urgent=$(devstat a irq_urgent)
 	timeout=$(devstat a irq_timeout)
+	fast=$(devstat a kvm_fast_paths)
 	stop_vm a
+	# the driver's count of its register accesses (blk.exits) against the
+	# VMM's MMIO exits: the same, less the kicks KVM's ioeventfd took
+	gexits=$(kv "$bline" exits)
+	kicks=$(kv "$bline" kicks)
+	[ "$fast" = 1 ] && gexits=$((gexits - kicks))
+	if [ -n "$gexits" ] && [ "$gexits" -gt 0 ] && [ "$gexits" = "$mmio" ]; then
+		ok "$what: the guest's blk.exits ($gexits without $kicks kicks) = the VMM's MMIO exits ($mmio)"
+	else
+		notok "$what: guest exits '$gexits' (kicks '$kicks', fast paths '$fast'), VMM MMIO exits '$mmio'" "$W/a.out"
+	fi
 	echo "# $what: batch of 32 -> $irqs guest interrupts ($done completions; device: barrier $barrier threshold $threshold every $every suppressed $sup); $n_sync sync reads -> $sync_irqs (urgent $urgent timeout $timeout)"
 	case $mode in
 	calibrated) want="$irqs $done $barrier $threshold $sync_irqs $urgent" expect="1 32 1 0 $n_sync $n_sync" ;;

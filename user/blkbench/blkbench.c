@@ -153,12 +153,13 @@ int main(int argc, char **argv)
 	ios = stats_named(&s1, "blk.completions") - stats_named(&s0, "blk.completions");
 	irqs = stats_named(&s1, "blk.interrupts") - stats_named(&s0, "blk.interrupts");
 	printf("blkbench: mode=%s op=%s depth=%llu bytes=%llu ios=%llu ns=%llu iops=%llu "
-	       "interrupts=%llu completions=%llu kicks=%llu irq_per_kio=%llu\n",
+	       "interrupts=%llu completions=%llu kicks=%llu exits=%llu irq_per_kio=%llu\n",
 	       mode, op, (unsigned long long)(strcmp(mode, "sync") ? q : 1),
 	       (unsigned long long)bytes, (unsigned long long)n, (unsigned long long)(t1 - t0),
 	       (unsigned long long)(t1 > t0 ? n * 1000000000ull / (t1 - t0) : 0),
 	       (unsigned long long)irqs, (unsigned long long)ios,
 	       (unsigned long long)(stats_named(&s1, "blk.kicks") - stats_named(&s0, "blk.kicks")),
+	       (unsigned long long)(stats_named(&s1, "blk.exits") - stats_named(&s0, "blk.exits")),
 	       (unsigned long long)(ios ? irqs * 1000 / ios : 0));
 	close(fd);
 	return 0;
