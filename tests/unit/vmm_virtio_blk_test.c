@@ -272,6 +272,13 @@ static uint64_t counter(struct ctx *c, unsigned inst, const char *name)
 	return 0;
 }
 
+/* Waits (bounded, like wait_used) until counter `name` of disk 0 reaches want. */
+static void wait_counter(struct ctx *c, const char *name, uint64_t want)
+{
+	for (unsigned i = 0; i < 20000 && counter(c, 0, name) < want; i++)
+		usleep(500);
+}
+
 static void fill(void *buf, size_t len, unsigned seed)
 {
 	uint8_t *p = buf;
@@ -547,8 +554,7 @@ static void test_calibrated(void **state)
 	queue(c, 0, VIRTIO_BLK_T_IN, 0, 512, VESSEL_BLK_REQ_URGENT);
 	kick(c);
 	wait_used(c, 1);
-	for (unsigned i = 0; i < 20000 && !counter(c, 0, "irq_urgent"); i++)
-		usleep(500);
+	wait_counter(c, "irq_urgent", 1);
 	assert_int_equal(counter(c, 0, "irq_urgent"), 1);
 	assert_int_equal(counter(c, 0, "interrupts"), 2);
 	/* without the feature: an interrupt per completion, flags ignored */
@@ -557,8 +563,7 @@ static void test_calibrated(void **state)
 		queue(c, i, VIRTIO_BLK_T_IN, 0, 512, VESSEL_BLK_REQ_BARRIER);
 	kick(c);
 	wait_used(c, 4);
-	for (unsigned i = 0; i < 20000 && counter(c, 0, "irq_every") < 4; i++)
-		usleep(500);
+	wait_counter(c, "irq_every", 4);
 	assert_int_equal(counter(c, 0, "irq_every"), 4);
 	assert_int_equal(counter(c, 0, "irq_barrier"), 1);
 }
@@ -586,8 +591,7 @@ static void test_cintr_off(void **state)
 		queue(c, i, VIRTIO_BLK_T_IN, 0, 512, i == 3 ? VESSEL_BLK_REQ_BARRIER : 0);
 	kick(c);
 	wait_used(c, 4);
-	for (unsigned i = 0; i < 20000 && counter(c, 0, "irq_every") < 4; i++)
-		usleep(500);
+	wait_counter(c, "irq_every", 4);
 	assert_int_equal(counter(c, 0, "irq_every"), 4);
 	assert_int_equal(counter(c, 0, "irq_barrier"), 0);
 	assert_int_equal(counter(c, 0, "calibrated"), 0);
@@ -645,8 +649,7 @@ static void test_pause_drains(void **state)
 		queue(c, i, VIRTIO_BLK_T_OUT, 16ull * i, 65536 / 2, 0);
 	kick(c);
 	/* once the device took them all, the pause waits for every one */
-	for (unsigned i = 0; i < 20000 && counter(c, 0, "requests") < 15; i++)
-		usleep(500);
+	wait_counter(c, "requests", 15);
 	vm_hooks_pause(c->vm);
 	assert_int_equal(counter(c, 0, "in_flight"), 0);
 	assert_int_equal(used_idx(c), 15);
@@ -677,8 +680,7 @@ static void test_save_restore(void **state)
 		queue(c, i, VIRTIO_BLK_T_IN, 0, 512, i == 4 ? VESSEL_BLK_REQ_URGENT : 0);
 	kick(c);
 	wait_used(c, 5);
-	for (unsigned i = 0; i < 20000 && !counter(c, 0, "irq_urgent"); i++)
-		usleep(500);
+	wait_counter(c, "irq_urgent", 1);
 	src = device_find(c->vm, "virtio-blk");
 	na = src->ops->save(src->priv, a, sizeof(a));
 	assert_true(na > 0);
