@@ -16,6 +16,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/selftest.h"
 #include "kernel/spinlock.h"
 #include "lib/cmdline.h"
 #include "lib/errno.h"
@@ -484,4 +485,48 @@ void vblk_init(void)
 		       mode != MODE_EVERY && !d->cintr ? " (not offered by the device: standard)" :
 							 "");
 	}
+}
+
+/* ---------------------------------------------------------------- self-test */
+
+/*
+ * A descriptor chain that loops, made by the driver on a real device
+ * (`vessel run --disk IMG --cmdline selftest=blk_bad_chain`, suite blk):
+ * the device must refuse it with NEEDS_RESET and a configuration
+ * interrupt, after which the request in flight fails with -EIO and the disk
+ * takes no more; the VM goes on (the test's own completion shows it). The
+ * VMM's log line is checked by the suite. Destroys the disk's usability
+ * until the next boot: it runs only when selected by name.
+ */
+SELFTEST(blk_bad_chain)
+{
+	struct vblk_disk *d = vblk_find("vda");
+	struct vblk_req *r;
+	struct virtq_desc *st;
+
+	if (!d || !cmdline_has(boot.cmdline, "selftest=blk_bad_chain"))
+		return selftest_skip("needs a disk and selftest=blk_bad_chain");
+	r = vblk_get(d, 1);
+	ST_ASSERT(r);
+	r->op = VBLK_READ;
+	r->sector = 0;
+	r->len = VBLK_SECTOR;
+	ST_ASSERT(vblk_run(r) == 0); /* the disk works */
+	vblk_put(r);
+	r = vblk_get(d, 1);
+	ST_ASSERT(r);
+	r->op = VBLK_READ;
+	r->sector = 0;
+	r->len = VBLK_SECTOR;
+	/* status -> data: header, data, status, data, status, ... */
+	st = &d->desc[3 * r->slot + 2];
+	st->flags |= VIRTQ_DESC_F_NEXT;
+	st->next = (uint16_t)(3 * r->slot + 1);
+	ST_ASSERT(vblk_run(r) == -EIO);
+	ST_ASSERT(d->broken);
+	st->flags &= (uint16_t)~VIRTQ_DESC_F_NEXT;
+	st->next = 0;
+	vblk_put(r);
+	ST_ASSERT(!vblk_get(d, 0)); /* a failed disk hands out no request */
+	return 0;
 }

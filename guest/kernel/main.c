@@ -106,7 +106,9 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);
 	}
-	if (cmdline_has(boot.cmdline, "selftest"))
+	/* `selftest=NAME` counts however long NAME is (no buffer: -ENAMETOOLONG) */
+	if (cmdline_has(boot.cmdline, "selftest") ||
+	    cmdline_get(boot.cmdline, "selftest=", NULL, 0) != -ENOENT)
 		selftest_run(); /* TAP, then power off */
 	start_userspace();	/* /init (or init=...), else the kernel prompt */
 	thread_die();		/* the BSP's idle thread takes over */

@@ -114,6 +114,29 @@ t_readonly() {
 	fi
 }
 
+# The guest's driver makes a descriptor chain that loops (kernel self-test
+# blk_bad_chain): the device refuses it with NEEDS_RESET and one log line,
+# the request fails with EIO in the guest, the VM goes on to power off by
+# itself with the self-test's result, the image is untouched.
+t_bad_chain() {
+	image "$W/a.img" 1M
+	$CHECK fill "$W/a.img" 5 0 256
+	sum=$(sha256sum <"$W/a.img")
+	start_vm a --mem $MEM --disk "$W/a.img" --cmdline "selftest=blk_bad_chain"
+	wait_exit a 180
+	after=$(sha256sum <"$W/a.img")
+	line=$(grep -o "vda: device needs reset: .*" "$W/a.err" | head -n 1)
+	echo "# exit status $status; VMM: $line"
+	tr -d '\r' <"$W/a.out" >"$W/a.txt"
+	if [ "$status" = 0 ] && [ -n "$line" ] && grep -q "^ok [0-9]* - blk_bad_chain$" "$W/a.txt" &&
+		grep -q "vda: the device needs a reset: failing every request" "$W/a.txt" &&
+		[ "$after" = "$sum" ]; then
+		ok "a looping descriptor chain: NEEDS_RESET with a log line, EIO in the guest, the VM goes on, image unchanged"
+	else
+		notok "bad chain (exit status $status)" "$W/a.out" "$W/a.err"
+	fi
+}
+
 t_refused() {
 	image "$W/a.img" 1M
 	mkdir -p "$W/dir"
@@ -265,7 +288,7 @@ if [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "1..$n"
 	exit 0
 fi
-tests=${*:-"t_refused t_suite t_two_disks t_readonly t_irq t_migrate"}
+tests=${*:-"t_refused t_suite t_two_disks t_readonly t_bad_chain t_irq t_migrate"}
 for t in $tests; do
 	echo "# $t"
 	$t
