@@ -13,6 +13,8 @@ include mk/migrate.mk
 include mk/blk.mk
 include mk/guest.mk
 include mk/user.mk
+include mk/sptmodel.mk
+include mk/user32.mk
 include mk/tests.mk
 include mk/bench.mk
 

@@ -14,6 +14,31 @@ $(B)/bench/boot_time: $(B)/host/bench/boot_time.o
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 
+# Search trampolines (docs/jumpswitch.md): guest instructions per system
+# call under QEMU -icount, then the dispatch code natively in ns per call.
+# The targets are built with retpolines like the kernel; the driver without,
+# for the plain indirect call.
+JS_NATIVE := $(B)/bench/jumpswitch_native
+$(B)/bench/js/targets.o: bench/jumpswitch_targets.c
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -mindirect-branch=thunk -mindirect-branch-register -c $< -o $@
+$(B)/bench/js/%.o: bench/jumpswitch_%.c
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iguest -c $< -o $@
+$(B)/bench/js/jswitch.o: guest/lib/jswitch.c
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iguest -c $< -o $@
+$(JS_NATIVE): $(B)/bench/js/native.o $(B)/bench/js/targets.o $(B)/bench/js/jswitch.o \
+		$(B)/bench/js/page.o
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
+ALL_TARGETS += $(JS_NATIVE)
+# the unit test runs emitted code in the same kind of page
+$(B)/unit/guest_jswitch_test: $(B)/bench/js/page.o
+
+BENCHES += jumpswitch
+BENCH_CMD_jumpswitch := sh bench/jumpswitch.sh
+BENCH_DEPS_jumpswitch = $(KERNEL_ELF) $(JS_NATIVE)
+
 BENCH ?= $(BENCHES)
 
 .PHONY: bench

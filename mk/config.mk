@@ -23,6 +23,13 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-builtin -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
 	-mno-avx -mgeneral-regs-only -mcmodel=kernel -fno-asynchronous-unwind-tables \
 	-fno-omit-frame-pointer -Iinclude -Iguest -MMD -MP
+# Spectre v2: every indirect call/jump in kernel C goes through the kernel's
+# own retpolines (guest/arch/x86_64/retpoline.S); the jumpswitch=off baseline.
+# GUEST_RETPOLINE=0 builds plain indirect calls (only for the benchmark).
+GUEST_RETPOLINE ?= 1
+ifeq ($(GUEST_RETPOLINE),1)
+GUEST_CFLAGS += -mindirect-branch=thunk-extern -mindirect-branch-register
+endif
 GUEST_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-dynamic-linker
 
 # Guest user programs: static ELF64, our own libc, no SSE assumption needed.

@@ -18,6 +18,8 @@ GUEST_SRCS := $(wildcard guest/arch/x86_64/*.S guest/arch/x86_64/*.c guest/kerne
 	guest/lib/*.c guest/dev/*.c guest/hcb/*.S)
 GUEST_OBJS := $(patsubst %,$(B)/guest/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DEFS := -DVESSEL_KERNEL_VERSION='"$(VESSEL_KERNEL_VERSION)"'
+# the flags live in mk/config.mk (retpolines among them): a change rebuilds
+$(GUEST_OBJS): mk/config.mk
 
 $(B)/guest/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -73,7 +75,7 @@ GUEST_UNIT_RENAME := -Dmemcpy=vlib_memcpy -Dmemmove=vlib_memmove -Dmemset=vlib_m
 GUEST_UNIT_CFLAGS := -Iguest -fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(GUEST_UNIT_RENAME)
 GUEST_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/guest_*.c))
-GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc
+GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc jswitch
 
 $(B)/guest/unit/%.o: guest/lib/%.c
 	@mkdir -p $(@D)

@@ -4,6 +4,8 @@
 #   suites: user-unit    host unit tests (libc formatting/strings/malloc, initrd reader)
 #           user-hostrun the programs on the host under ptrace syscall translation
 #           usertests-vessel, usertests-qemu   usertests in the VM on each platform
+#           usertests-{vessel,qemu}-jsoff       ... with jumpswitch=off
+#           jumpswitch-stress-qemu              the trampoline re-written under load
 #           initrd-fuzz  libFuzzer on the initrd reader, bounded time
 # See docs/userspace.md.
 
@@ -66,8 +68,9 @@ $(USER_LIBC): $(USER_LIBC_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# Programs: every directory user/NAME/ (except libc and hostrun) with its .c files.
-USER_PROGS := $(sort $(filter-out libc hostrun,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
+# Programs: every directory user/NAME/ (except libc, hostrun and the 32-bit
+# user/i386 of mk/user32.mk) with its .c files.
+USER_PROGS := $(sort $(filter-out libc hostrun i386,$(notdir $(patsubst %/,%,$(dir $(wildcard user/*/*.c))))))
 USER_BINS := $(addprefix $(B)/user/bin/,$(USER_PROGS))
 # Plain data files packed next to the programs.
 USER_FILES := $(sort $(wildcard user/files/*))
@@ -89,7 +92,7 @@ $(B)/user/bin/%: $(B)/user/%.elf
 INITRD_IMG := $(B)/user/initrd.img
 $(INITRD_IMG): $(MKINITRD) $(USER_BINS) $(USER_FILES)
 	@$(if $(Q),echo "  INITRD  $@")
-	$(Q)$(MKINITRD) -o $@ $(USER_BINS) $(USER_FILES)
+	$(Q)$(MKINITRD) -o $@ $(USER_BINS) $(USER32_BINS) $(USER_FILES)
 
 ALL_TARGETS += $(INITRD_IMG)
 user: $(INITRD_IMG)
@@ -184,6 +187,29 @@ SUITE_CMD_usertests-qemu := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
 	sh scripts/qemu-run.sh --initrd $(INITRD_IMG) $(KERNEL_ELF)
 SUITE_DEPS_usertests-qemu = $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_usertests-qemu := 900
+
+# The same with the system-call search trampoline off (retpolined table
+# calls only, docs/jumpswitch.md); the suites above run it on (the default).
+CHECK_SUITES += usertests-vessel-jsoff usertests-qemu-jsoff
+SUITE_CMD_usertests-vessel-jsoff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
+	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --cmdline jumpswitch=off
+SUITE_DEPS_usertests-vessel-jsoff = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-vessel-jsoff := 900
+SUITE_CMD_usertests-qemu-jsoff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
+	sh scripts/qemu-run.sh --cmdline jumpswitch=off --initrd $(INITRD_IMG) $(KERNEL_ELF)
+SUITE_DEPS_usertests-qemu-jsoff = $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-qemu-jsoff := 900
+
+# The trampoline re-learned and re-written thousands of times under QEMU TCG
+# (a learning step every 2 calls per CPU) while every CPU dispatches through
+# it; each call's result is checked. JS_STRESS_REPEAT runs it longer.
+JS_STRESS_REPEAT ?= 10
+CHECK_SUITES += jumpswitch-stress-qemu
+SUITE_CMD_jumpswitch-stress-qemu := USERTESTS_ARGS="-r $(JS_STRESS_REPEAT) jumpswitch_stress" \
+	USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh sh scripts/qemu-run.sh \
+	--cmdline jumpswitch.period=2 --initrd $(INITRD_IMG) $(KERNEL_ELF)
+SUITE_DEPS_jumpswitch-stress-qemu = $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_jumpswitch-stress-qemu := 900
 
 # ---------------------------------------------------------------- fuzzing
 INITRD_FUZZ := $(B)/fuzz/initrd_fuzz

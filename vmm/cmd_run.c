@@ -11,6 +11,7 @@
 #include "dev/serial.h"
 #include "hcb/hcb.h"
 #include "control/ctl.h"
+#include "pttrace/pttrace.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
 
@@ -39,6 +40,7 @@ static const char run_usage_head[] =
 	       "                  [--no-initrd] [--cmdline STR] [--control PATH]\n"
 	       "                  [--incoming tcp|tls:HOST:PORT] [--incoming-timeout S]\n"
 	       "                  [--tls-creds DIR] [--stats] [--control-group GROUP]\n"
+	       "                  [--pt-trace FILE]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -71,6 +73,8 @@ static const char run_usage_head[] =
 	       "                  client-cert.pem, client-key.pem (certificates), or\n"
 	       "                  keys.psk (pre-shared keys, lines IDENTITY:HEXKEY)\n"
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
+	       "  --pt-trace FILE write the page-table trace of a kernel booted with\n"
+	       "                  pttrace=on to FILE (docs/sptmodel.md)\n"
 	       "  --no-hyper-callbacks\n"
 	       "                  refuse the guest's eBPF callbacks (the baseline; see\n"
 	       "                  docs/hcb.md)\n"
@@ -156,7 +160,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		    strcmp(name, "--kernel") && strcmp(name, "--initrd") &&
 		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
 		    strcmp(name, "--incoming") && strcmp(name, "--control-group") &&
-		    strcmp(name, "--tls-creds") && strcmp(name, "--incoming-timeout"))
+		    strcmp(name, "--tls-creds") && strcmp(name, "--incoming-timeout") &&
+		    strcmp(name, "--pt-trace"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -229,6 +234,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 					   val);
 			o->incoming_timeout = (unsigned)v;
 			timeout_set = true;
+		} else if (!strcmp(name, "--pt-trace")) {
+			if (!*val)
+				return bad(err, errlen, "--pt-trace: empty file name");
+			o->pt_trace = val;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
 				return bad(err, errlen, "--initrd: empty file name");
@@ -248,6 +257,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		return bad(err, errlen, "--incoming %s needs --tls-creds DIR", o->incoming);
 	if (timeout_set && !o->incoming)
 		return bad(err, errlen, "--incoming-timeout without --incoming");
+	if (o->pt_trace && o->incoming)
+		return bad(err, errlen, "--pt-trace records from boot: not with --incoming");
 	return 0;
 }
 
@@ -608,6 +619,10 @@ create:
 			       o.incoming, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "vessel: %s\n", err);
+		goto out;
+	}
+	if (o.pt_trace && pttrace_attach(vm, o.pt_trace)) { /* page-table trace */
+		fprintf(stderr, "vessel: %s\n", vm->err);
 		goto out;
 	}
 	if (o.incoming) {

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *state_name(enum vm_state s)
@@ -75,24 +76,25 @@ static json_t *exits_by_kind(struct vm *vm)
 	return o;
 }
 
-/* What KVM counted for every vCPU (KVM_GET_STATS_FD), summed. */
+/* What KVM counted for every vCPU (KVM_GET_STATS_FD), summed; 0 if unknown. */
 static json_t *kvm_counters(struct vm *vm)
 {
 	static const char *const names[] = { "exits",	    "io_exits",	      "mmio_exits",
 					     "halt_exits",  "irq_injections", "irq_exits",
 					     "signal_exits" };
-	enum { N = sizeof(names) / sizeof(names[0]) };
-	uint64_t sum[N] = { 0 }, v[N];
+	struct kvm_stats_snap *snap = malloc(sizeof(*snap));
 	json_t *o = json_object();
+	int ok = snap && !vm_kvm_stats(vm, snap);
 
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		if (kvm_stats_read(vm->vcpus[i]->stats_fd, names, v, N))
-			continue;
-		for (unsigned k = 0; k < N; k++)
-			sum[k] += v[k];
+	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		uint64_t v = 0;
+
+		for (unsigned i = 0; ok && i < snap->n; i++)
+			if (snap->s[i].per_vcpu && !strcmp(snap->s[i].name, names[k]))
+				v = snap->s[i].value;
+		json_object_set_new(o, names[k], json_integer((json_int_t)v));
 	}
-	for (unsigned k = 0; k < N; k++)
-		json_object_set_new(o, names[k], json_integer((json_int_t)sum[k]));
+	free(snap);
 	return o;
 }
 

@@ -23,6 +23,10 @@ struct counters {
 	uint64_t timer_ticks;
 	uint64_t tlb_shootdowns; /* shootdowns that sent IPIs */
 	uint64_t nmis;		 /* NMIs outside a panic */
+
+	/* kernel/compat.c: calls of 32-bit processes; 64-bit code descriptor toggles */
+	uint64_t syscalls_compat;
+	uint64_t compat_gdt_switches;
 	uint64_t per_syscall[COUNTERS_MAX_SYSCALLS];
 };
 

@@ -12,6 +12,7 @@
 #include "kernel/boot.h"
 #include "kernel/console.h"
 #include "kernel/initrd.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/free_report.h"
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
@@ -21,6 +22,7 @@
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "kernel/pttrace.h"
 #include "kernel/sched.h"
 #include "kernel/selftest.h"
 #include "kernel/smp.h"
@@ -81,6 +83,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	idt_init();		 /* the shared IDT (stubs from entry.S) */
 	arch_cpu_init(&cpus[0]); /* GDT, TSS, IDT, GS, EFER, syscall MSRs */
 	page_alloc_init();	 /* frames from the memory map */
+	pttrace_init();		 /* page-table tracing (pttrace=on, docs/sptmodel.md) */
 	page_owner_init();	 /* who owns each frame, for the VMM's reports */
 	paging_map_user_stub();	 /* the syscall erratum stub page */
 	lapic_init();		 /* this CPU's local APIC */
@@ -97,9 +100,10 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	initrd_init();					     /* the file namespace */
 	vblk_init();					     /* virtio disks: /dev/vda, ... */
 	hcb_init();					     /* the VMM's eBPF callbacks */
-	free_report_init();				     /* ... and the round trip they replace */
-	banner();					     /* version, CPUs, memory, boot time */
-	kernel_enter();					     /* from here on: the big kernel lock */
+	free_report_init(); /* ... and the round trip they replace */
+	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */
+	banner();	    /* version, CPUs, memory, boot time */
+	kernel_enter();	    /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {

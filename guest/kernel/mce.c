@@ -138,7 +138,7 @@ static void scan_pte(uint64_t *pte, uint64_t va, void *arg)
 	if (s->unmap) {
 		/* not PTE_OWNED any more: vm_destroy() will not free the frame,
 		 * so it is never handed out again */
-		*pte = 0;
+		pt_set(pte, 0, 1);
 		invlpg(va);
 	}
 }

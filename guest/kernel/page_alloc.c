@@ -5,6 +5,7 @@
 #include "kernel/page_owner.h"
 #include "kernel/printk.h"
 #include "kernel/smp.h"
+#include "kernel/pttrace.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
 #include "lib/pfa.h"
@@ -80,6 +81,8 @@ uint64_t page_alloc(void)
 	int64_t pfn = pfa_alloc(&pfa);
 
 	alloc_unlock(f);
+	if (__builtin_expect(pttrace_on, 0) && pfn >= 0)
+		pttrace_alloc((uint64_t)pfn * PAGE_SIZE, 1);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 
@@ -101,6 +104,8 @@ uint64_t pages_alloc(uint64_t n)
 	int64_t pfn = pfa_alloc_contig(&pfa, n, 1);
 
 	alloc_unlock(f);
+	if (__builtin_expect(pttrace_on, 0) && pfn >= 0)
+		pttrace_alloc((uint64_t)pfn * PAGE_SIZE, n);
 	return pfn < 0 ? 0 : (uint64_t)pfn * PAGE_SIZE;
 }
 

@@ -15,6 +15,7 @@
 #include "kernel/smp.h"
 #include "kernel/syscall.h"
 #include "lib/elf64.h"
+#include "kernel/compat.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -100,11 +101,15 @@ static int load_elf(struct proc *p, const struct elf64_image *img, const uint8_t
 	return 0;
 }
 
-/* Lays out argc/argv on the new stack (docs/syscalls.md); returns rsp. */
+/*
+ * Lays out argc/argv on the new stack (docs/syscalls.md) in words of the
+ * process's pointer size; returns the stack pointer.
+ */
 static int64_t build_stack(struct proc *p, int argc, char *const argv[], uint64_t *argv_va)
 {
 	uint64_t words[VESSEL_ARGV_MAX + 5];
-	uint64_t sp = VESSEL_USER_STACK_TOP, strings, nw = 0;
+	uint32_t words32[VESSEL_ARGV_MAX + 5];
+	uint64_t sp = proc_stack_top(p), strings, nw = 0, w = proc_ptr_size(p);
 	uint64_t total = 0;
 
 	for (int i = 0; i < argc; i++)
@@ -124,19 +129,22 @@ static int64_t build_stack(struct proc *p, int argc, char *const argv[], uint64_
 	words[nw++] = 0; /* envp terminator */
 	words[nw++] = 0; /* auxv AT_NULL */
 	words[nw++] = 0;
-	sp = (strings - nw * 8) & ~15ull;
-	if (poke(&p->vm, sp, words, nw * 8))
+	for (uint64_t i = 0; i < nw; i++)
+		words32[i] = (uint32_t)words[i]; /* a 32-bit process's strings are below 4 GiB */
+	sp = (strings - nw * w) & ~15ull;
+	if (poke(&p->vm, sp, w == 4 ? (const void *)words32 : (const void *)words, nw * w))
 		return -ENOMEM;
-	*argv_va = sp + 8;
+	*argv_va = sp + w;
 	return (int64_t)sp;
 }
 
-static void init_user_frame(struct trapframe *tf, uint64_t rip, uint64_t rsp)
+/* A new user thread's first frame: 64-bit or compatibility-mode code segment. */
+static void init_user_frame(struct trapframe *tf, uint64_t rip, uint64_t rsp, int compat)
 {
 	memset(tf, 0, sizeof(*tf));
 	tf->rip = rip;
 	tf->rsp = rsp;
-	tf->cs = USER_CS;
+	tf->cs = compat ? USER_CS32 : USER_CS;
 	tf->ss = USER_DS;
 	tf->rflags = 0x202;
 }
@@ -188,7 +196,7 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 	p->pml4 = p->vm.pml4;
 	r = load(p, load_arg, &entry);
 	if (!r)
-		r = vm_map(&p->vm, VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE,
+		r = vm_map(&p->vm, proc_stack_top(p) - VESSEL_USER_STACK_SIZE,
 			   VESSEL_USER_STACK_SIZE, VM_READ | VM_WRITE);
 	sp = r ? r : build_stack(p, argc, argv, &argv_va);
 	t = sp < 0 ? NULL : thread_create(p, NULL, NULL, NULL);
@@ -197,7 +205,7 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 		kfree(p);
 		return sp < 0 ? (int)sp : -ENOMEM;
 	}
-	init_user_frame(t->tf, entry, (uint64_t)sp);
+	init_user_frame(t->tf, entry, (uint64_t)sp, p->compat);
 	t->tf->rdi = (uint64_t)argc;
 	t->tf->rsi = argv_va;
 	p->pid = t->tid;
@@ -211,7 +219,7 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 	strlcpy(p->name, name, sizeof(p->name));
 	for (int i = 0; i < 3; i++)
 		p->fds[i].kind = FD_CONSOLE;
-	vm_set_owner(&p->vm, p->pid);	       /* for the VMM's memory-error reports */
+	vm_set_owner(&p->vm, p->pid); /* for the VMM's memory-error reports */
 	page_owner_name_set(p->pid, p->name);
 	proc_link(p);
 	return p->pid;
@@ -227,6 +235,7 @@ static int load_elf_cb(struct proc *p, const void *arg, uint64_t *entry)
 	const struct elf_load *l = arg;
 
 	*entry = l->img->entry;
+	p->compat = (int)l->img->compat;
 	return load_elf(p, l->img, l->file);
 }
 
@@ -316,7 +325,7 @@ int proc_thread_add(struct proc *p, uint64_t entry, uint64_t arg, uint64_t stack
 	t = thread_create(p, NULL, NULL, NULL);
 	if (!t)
 		return -ENOMEM;
-	init_user_frame(t->tf, entry, stack_top);
+	init_user_frame(t->tf, entry, stack_top, p->compat);
 	t->tf->rdi = arg;
 	t->proc_next = p->threads;
 	p->threads = t;
@@ -524,8 +533,8 @@ void proc_user_exception(struct trapframe *tf, uint64_t cr2)
 					  "read",
 		       (tf->error & 1) ? ", protection" : "");
 	} else {
-		printk("vessel: killed pid %d (%s): %s rip %#lx\n", p->pid, p->name,
-		       trap_name(tf->vector), tf->rip);
+		printk("vessel: killed pid %d (%s): %s rip %#lx%s\n", p->pid, p->name,
+		       trap_name(tf->vector), tf->rip, compat_fault_note(p, tf));
 	}
 	proc_kill(p, exception_signal(tf->vector));
 }

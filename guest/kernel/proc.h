@@ -30,6 +30,7 @@ struct proc {
 	uint64_t pml4;		/* == vm.pml4, read by the scheduler */
 	struct thread *threads; /* linked by thread->proc_next */
 	int nthreads;		/* live (not dead) threads */
+	int compat;		/* 32-bit process (ELF32, compatibility mode): kernel/compat.h */
 	int killed;		/* being torn down: threads die at kernel exit */
 	int intr_ignore;	/* VESSEL_INTR_*: survives Ctrl-C on the console (setintr) */
 	int zombie;		/* all threads gone, waiting for the parent */

@@ -6,6 +6,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/bkl.h"
+#include "kernel/compat.h"
 #include "kernel/deferred.h"
 #include "kernel/irq.h"
 #include "kernel/mm.h"
@@ -227,6 +228,8 @@ static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 	if (cr3 != c->cr3) {
 		c->cr3 = cr3;
 		write_cr3(cr3);
+		/* the GDT follows the address space: a 32-bit one gets no 64-bit code */
+		compat_switch_mm(c, next->proc->compat);
 	}
 	arch_switch(&prev->saved_rsp, next->saved_rsp);
 	/* back in prev: free a thread that died on this CPU */

@@ -4,6 +4,7 @@
 #include "dev/virtio_blk.h"
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/mce.h"
 #include "kernel/mm.h"
 #include "kernel/mm.h"
@@ -60,6 +61,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct counters sum;
 	struct mce_counts mc;
 	struct vblk_counts blk;
+	struct jumpswitch_counts js;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
 
@@ -88,6 +90,14 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
+	jumpswitch_counts(&js);
+	add_named(s, "jumpswitch.on", (uint64_t)jumpswitch_on);
+	add_named(s, "jumpswitch.sys.hits", js.calls - js.misses);
+	add_named(s, "jumpswitch.sys.misses", js.misses);
+	add_named(s, "jumpswitch.sys.rewrites", js.rewrites);
+	add_named(s, "jumpswitch.sys.entries", js.entries);
+	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
+	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

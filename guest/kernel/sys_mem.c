@@ -2,6 +2,7 @@
 /* Memory system calls: mmap, munmap, mprotect, brk, virt_to_phys. */
 #include "abi/syscalls.h"
 #include "kernel/syscall.h"
+#include "kernel/compat.h"
 #include "kernel/mm.h"
 #include "kernel/proc.h"
 #include "lib/errno.h"
@@ -31,8 +32,10 @@ int64_t sys_mmap(void *addr, uint64_t len, uint64_t prot, uint64_t flags)
 		    a + size > VESSEL_USER_TOP)
 			return -EINVAL;
 	} else {
-		a = vm_find_free(vm, size, VESSEL_USER_MMAP_BASE,
-				 VESSEL_USER_STACK_TOP - VESSEL_USER_STACK_SIZE);
+		uint64_t lo, hi;
+
+		proc_mmap_area(current_proc(), &lo, &hi);
+		a = vm_find_free(vm, size, lo, hi);
 		if (!a)
 			return -ENOMEM;
 	}

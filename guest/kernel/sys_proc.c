@@ -2,6 +2,7 @@
 /* Process and thread system calls (docs/syscalls.md). */
 #include "abi/syscalls.h"
 #include "kernel/syscall.h"
+#include "kernel/compat.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
@@ -43,9 +44,9 @@ int64_t sys_spawn(const char *path, const char *const *argv)
 		goto out;
 	if (argv) {
 		for (;;) {
-			uint64_t uptr;
+			uint64_t uptr = 0, w = proc_ptr_size(p); /* 32-bit process: 4 */
 
-			r = copy_from_user(&p->vm, &uptr, (uint64_t)(argv + argc), 8);
+			r = copy_from_user(&p->vm, &uptr, (uint64_t)argv + (uint64_t)argc * w, w);
 			if (r < 0)
 				goto out;
 			if (!uptr)

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot.h"
 #include "kernel/irq.h"
+#include "kernel/jumpswitch.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -26,6 +27,7 @@ static void timer_irq(struct trapframe *tf)
 
 	c->cnt.timer_ticks++;
 	c->ticks++;
+	jumpswitch_quiescent(c->id, tf->rip);
 	sched_tick(tf);
 }
 

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/compat.h"
 #include "kernel/counters.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -10,7 +11,7 @@
 #include "kernel/ubench.h"
 #include "lib/errno.h"
 
-extern char ubench_code[], ubench_code_end[];
+extern char ubench_code[], ubench_code_end[], ubench32_code[], ubench32_code_end[];
 
 static struct proc ubench_parent;
 
@@ -27,10 +28,16 @@ int64_t ubench_run(enum ubench_path path, uint64_t n, uint64_t *syscalls_ud)
 	if (path == UBENCH_SYSCALL_UD2)
 		arch_set_syscall_entry(1);
 	counters_sum(&c0);
-	pid = proc_spawn_raw(&ubench_parent, "ubench", ubench_code,
-			     (uint64_t)(ubench_code_end - ubench_code), n, path == UBENCH_INT80,
-			     cpu);
+	if (path == UBENCH_INT80_32)
+		pid = proc_spawn_raw(&ubench_parent, "ubench32", ubench32_code,
+				     (uint64_t)(ubench32_code_end - ubench32_code), n, 0, cpu);
+	else
+		pid = proc_spawn_raw(&ubench_parent, "ubench", ubench_code,
+				     (uint64_t)(ubench_code_end - ubench_code), n,
+				     path == UBENCH_INT80, cpu);
 	p = pid > 0 ? proc_find(pid, 0) : NULL;
+	if (p && path == UBENCH_INT80_32)
+		compat_make_32bit(p); /* not run yet: pinned here, BKL held */
 	if (p)
 		p->tsc_trace = trace;
 	if (pid > 0)
@@ -51,11 +58,11 @@ int64_t ubench_run(enum ubench_path path, uint64_t n, uint64_t *syscalls_ud)
 void ubench_report(void)
 {
 	static const char *const names[] = { "syscall (probe's choice)", "syscall via ud2 stub",
-					     "int $0x80" };
+					     "int $0x80", "int $0x80, 32-bit process" };
 
 	printk("ubench: null syscall (getpid) round trip, TSC ticks per call, min of 5 x 2000;\n"
 	       "ubench: under QEMU -icount shift=0 one tick is one guest instruction\n");
-	for (int path = 0; path < 3; path++) {
+	for (int path = 0; path < 4; path++) {
 		int64_t best = -1;
 
 		for (int i = 0; i < 5; i++) {

@@ -17,6 +17,7 @@ enum ubench_path {
 	UBENCH_SYSCALL,	    /* syscall, LSTAR as the errata probe chose */
 	UBENCH_SYSCALL_UD2, /* syscall through the ud2 stub (forced) */
 	UBENCH_INT80,	    /* int $0x80 */
+	UBENCH_INT80_32,    /* int $0x80 from a 32-bit process (kernel/compat.h) */
 };
 
 /*
@@ -44,7 +45,7 @@ static inline void ubench_entry_trace(struct proc *p, uint64_t stamp, uint64_t n
 	else if (nr == SYS_exit)
 		p->tsc_trace[1] = stamp;
 }
-/* Prints all three paths (command line `ubench`), min of several runs. */
+/* Prints every path (command line `ubench`), min of several runs. */
 void ubench_report(void);
 
 #endif

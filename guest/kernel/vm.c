@@ -2,6 +2,7 @@
 #include "abi/syscalls.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "kernel/compat.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -26,6 +27,10 @@ int vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->pml4 = pt_create();
+	if (vm->pml4 && compat_syscall_page_map(vm->pml4)) {
+		pt_destroy(vm->pml4);
+		vm->pml4 = 0;
+	}
 	return vm->pml4 ? 0 : -ENOMEM;
 }
 
@@ -85,7 +90,7 @@ static void free_pte(uint64_t *pte, uint64_t va, void *arg)
 
 	(void)va;
 	page_free(*pte & PTE_ADDR);
-	*pte = 0;
+	pt_set(pte, 0, 1);
 	ctx->vm->pages--;
 	ctx->freed++;
 }
@@ -155,7 +160,7 @@ static void set_pte_prot(uint64_t *pte, uint64_t va, void *arg)
 	struct prot_ctx *ctx = arg;
 
 	(void)va;
-	*pte = (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags;
+	pt_set(pte, (*pte & PTE_ADDR) | PTE_P | PTE_OWNED | ctx->flags, 1);
 }
 
 static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
@@ -163,7 +168,7 @@ static void clear_pte_present(uint64_t *pte, uint64_t va, void *arg)
 	(void)va;
 	(void)arg;
 	/* PROT_NONE: keep the frame (the region still owns it) but not present */
-	*pte &= ~PTE_P;
+	pt_set(pte, *pte & ~PTE_P, 1);
 }
 
 int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
@@ -385,6 +390,7 @@ void vm_destroy(struct vm *vm)
 		kfree(v);
 	}
 	if (vm->pml4) {
+		compat_syscall_page_unmap(vm->pml4); /* shared: not the process's to free */
 		pt_walk_range(vm->pml4, 0, VESSEL_USER_TOP, free_pte, &ctx);
 		pt_destroy(vm->pml4);
 		vm->pml4 = 0;

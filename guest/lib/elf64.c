@@ -6,8 +6,10 @@
 #define PT_DYNAMIC 2
 #define PT_INTERP  3
 #define ET_EXEC	   2
+#define EM_386	   3
 #define EM_X86_64  62
 #define PAGE	   4096ull
+#define ELF32_TOP  0x100000000ull
 
 /* Field readers: the image needs no alignment. */
 static uint64_t rd(const uint8_t *p, int n)
@@ -34,26 +36,37 @@ int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struc
 	int entry_ok = 0;
 
 	img->nsegs = 0;
+	img->compat = 0;
 	if (size < 64)
 		return fail(why, "shorter than an ELF header");
 	if (d[0] != 0x7f || d[1] != 'E' || d[2] != 'L' || d[3] != 'F')
 		return fail(why, "bad magic");
-	if (d[4] != 2 || d[5] != 1 || d[6] != 1)
-		return fail(why, "not ELF64 little-endian version 1");
+	if ((d[4] != 1 && d[4] != 2) || d[5] != 1 || d[6] != 1)
+		return fail(why, "not ELF32/ELF64 little-endian version 1");
+	img->compat = d[4] == 1;
 	if (rd(d + 16, 2) != ET_EXEC)
 		return fail(why, "not an executable (ET_EXEC)");
-	if (rd(d + 18, 2) != EM_X86_64)
-		return fail(why, "not x86-64");
-	img->entry = rd(d + 24, 8);
-	phoff = rd(d + 32, 8);
-	phentsize = rd(d + 54, 2);
-	phnum = rd(d + 56, 2);
-	if (phentsize != 56)
+	if (rd(d + 18, 2) != (img->compat ? EM_386 : EM_X86_64))
+		return fail(why, img->compat ? "ELF32 but not i386" : "not x86-64");
+	if (img->compat) {
+		img->entry = rd(d + 24, 4);
+		phoff = rd(d + 28, 4);
+		phentsize = rd(d + 42, 2);
+		phnum = rd(d + 44, 2);
+		if (hi > ELF32_TOP) /* a 32-bit process addresses only 4 GiB */
+			hi = ELF32_TOP;
+	} else {
+		img->entry = rd(d + 24, 8);
+		phoff = rd(d + 32, 8);
+		phentsize = rd(d + 54, 2);
+		phnum = rd(d + 56, 2);
+	}
+	if (phentsize != (img->compat ? 32u : 56u))
 		return fail(why, "bad program header size");
-	if (phoff > size || phnum > (size - phoff) / 56)
+	if (phoff > size || phnum > (size - phoff) / phentsize)
 		return fail(why, "program headers outside the file");
 	for (uint64_t i = 0; i < phnum; i++) {
-		const uint8_t *ph = d + phoff + i * 56;
+		const uint8_t *ph = d + phoff + i * phentsize;
 		uint32_t type = (uint32_t)rd(ph, 4);
 		struct elf64_segment s;
 
@@ -61,11 +74,19 @@ int elf64_parse(const void *data, uint64_t size, uint64_t lo, uint64_t hi, struc
 			return fail(why, "dynamically linked");
 		if (type != PT_LOAD)
 			continue;
-		s.flags = (uint32_t)rd(ph + 4, 4) & 7u;
-		s.offset = rd(ph + 8, 8);
-		s.vaddr = rd(ph + 16, 8);
-		s.filesz = rd(ph + 32, 8);
-		s.memsz = rd(ph + 40, 8);
+		if (img->compat) {
+			s.offset = rd(ph + 4, 4);
+			s.vaddr = rd(ph + 8, 4);
+			s.filesz = rd(ph + 16, 4);
+			s.memsz = rd(ph + 20, 4);
+			s.flags = (uint32_t)rd(ph + 24, 4) & 7u;
+		} else {
+			s.flags = (uint32_t)rd(ph + 4, 4) & 7u;
+			s.offset = rd(ph + 8, 8);
+			s.vaddr = rd(ph + 16, 8);
+			s.filesz = rd(ph + 32, 8);
+			s.memsz = rd(ph + 40, 8);
+		}
 		if (s.memsz == 0)
 			continue;
 		if (s.filesz > s.memsz)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Validation of static ELF64 x86-64 executables (the user programs in the
- * initrd). The image is untrusted: every offset and size is checked with
- * overflow-safe arithmetic before the loader uses it. Also built for the
+ * Validation of static ELF64 x86-64 and ELF32 i386 executables (the user
+ * programs in the initrd; ELF32 ones run as 32-bit processes). The image is untrusted: every offset
+ * and size is checked with overflow-safe arithmetic before the loader uses it. Also built for the
  * host and unit-tested there.
  */
 #ifndef GUEST_LIB_ELF64_H
@@ -24,13 +24,15 @@ struct elf64_segment {
 
 struct elf64_image {
 	uint64_t entry;
+	uint32_t compat; /* 1: ELF32 i386, runs in compatibility mode */
 	uint32_t nsegs;
 	struct elf64_segment segs[ELF64_MAX_SEGMENTS]; /* PT_LOAD, ascending vaddr */
 };
 
 /*
- * Checks that [data, data + size) is a static ELF64 little-endian x86-64
- * ET_EXEC whose PT_LOAD segments lie in [lo, hi), have filesz <= memsz and
+ * Checks that [data, data + size) is a static little-endian ET_EXEC, ELF64
+ * x86-64 or ELF32 i386 (img->compat = 1; then hi is at most 4 GiB), whose
+ * PT_LOAD segments lie in [lo, hi), have filesz <= memsz and
  * file bytes inside the image (and an access flag if it has any), vaddr ==
  * offset modulo 4 KiB, ascending and not sharing a page; no PT_INTERP or
  * PT_DYNAMIC; entry inside an executable segment. Fills *img. Returns 0 or -ENOEXEC; *why (if not

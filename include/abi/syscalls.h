@@ -312,6 +312,15 @@ struct vessel_timespec {
 #define VESSEL_USER_TOP	       0x0000800000000000ull
 #define VESSEL_BRK_MAX	       (1ull << 30) /* the heap may grow to 1 GiB above its start */
 
+/*
+ * A 32-bit process (ELF32 i386, compatibility mode; docs/syscalls.md, "32-bit
+ * processes") has the same layout squeezed below 4 GiB: image and brk heap
+ * as above, mmap() from VESSEL_COMPAT_MMAP_BASE, the main stack below
+ * VESSEL_COMPAT_STACK_TOP.
+ */
+#define VESSEL_COMPAT_MMAP_BASE 0x80000000ull
+#define VESSEL_COMPAT_STACK_TOP 0xfffff000ull
+
 /* ------------------------------------------------------------------------
  * stats(): kernel counters. The kernel copies min(size, sizeof) bytes and
  * returns that count, so old programs keep working when the struct grows

@@ -17,7 +17,7 @@
 
 #include <stdint.h> /* a freestanding header: also fine in the guest kernel */
 
-#define VESSEL_ABI_VERSION 2
+#define VESSEL_ABI_VERSION 3
 
 /* ------------------------------------------------------------------------
  * Boot protocol (direct 64-bit entry by the Vessel VMM)
@@ -116,7 +116,7 @@ struct vessel_boot_info {
 	uint64_t tsc_khz;  /* TSC frequency, 0 if unknown */
 	uint64_t boot_tsc; /* TSC value when the VMM started (boot timing) */
 	struct vessel_mem_region mmap[VESSEL_BOOT_MMAP_MAX];
-	/* ABI 2: devices (a kernel must check size covers them) */
+	/* ABI 3: devices (a kernel must check size covers them) */
 	uint32_t dev_count; /* valid entries in dev[] */
 	uint32_t pad;
 	struct vessel_boot_device dev[VESSEL_BOOT_DEV_MAX];
@@ -148,6 +148,7 @@ enum vessel_hypercall {
 	VESSEL_HC_CPU_START = 2, /* struct vessel_hc_cpu_start */
 	VESSEL_HC_HCB_REGISTER = 3, /* struct vessel_hc_hcb_register */
 	VESSEL_HC_FREE_REPORT = 4,  /* struct vessel_hc_free_report */
+	VESSEL_HC_PTTRACE = 5,	    /* struct vessel_hc_pttrace */
 	VESSEL_HC_NR
 };
 
@@ -295,6 +296,71 @@ struct vessel_hc_free_report {
 	int64_t ret;	     /* OUT: 0 or -errno */
 };
 
+/*
+ * Page-table tracing (kernel command line `pttrace=on`, `vessel run
+ * --pt-trace FILE`; docs/sptmodel.md). The kernel records every page-table
+ * entry it writes and every TLB flush into a per-CPU buffer in its own
+ * memory, registered once with VESSEL_PTTRACE_REGISTER; when a buffer is
+ * full its CPU calls VESSEL_PTTRACE_DRAIN and the VMM appends the records to
+ * the trace file and empties the buffer (count = 0). The VMM also reads
+ * every buffer itself while the VM is paused (a workload mark) and after it
+ * stopped, so no record is lost at the end.
+ *
+ *   buffer (guest memory, 32-byte aligned)
+ *   +--------+--------+----------+-----------+--------------------------+
+ *   | count  | cap    | lost     | reserved  | rec[0] ... rec[cap - 1]  |
+ *   | u32    | u32    | u64      | 16 bytes  | struct vessel_pt_rec     |
+ *   +--------+--------+----------+-----------+--------------------------+
+ *   0        4        8          16          32
+ *
+ * The guest writes a record, then increments count; only the buffer's own
+ * CPU writes it, with interrupts off. `seq` orders records across CPUs.
+ */
+enum vessel_pt_kind {
+	VESSEL_PT_WRITE = 1,  /* entry at gpa `addr` (level) changed from old_val to new_val */
+	VESSEL_PT_INVLPG = 2, /* invlpg of virtual address `addr`; new_val = CR3 */
+	VESSEL_PT_CR3 = 3,    /* CR3 loaded (flushes non-global entries): old_val -> new_val */
+	VESSEL_PT_FAULT = 4,  /* #PF at virtual `addr`, error code old_val, CR3 new_val */
+	VESSEL_PT_FREE = 5,   /* page-table page at gpa `addr` (level) freed by the kernel */
+	VESSEL_PT_ALLOC = 6,  /* frame at gpa `addr` handed out by the page allocator */
+	VESSEL_PT_KIND_MAX = VESSEL_PT_ALLOC,
+};
+
+struct vessel_pt_rec {
+	uint64_t addr;	  /* gpa (WRITE, FREE, ALLOC) or virtual address (INVLPG, FAULT) */
+	uint64_t old_val; /* WRITE: entry before; CR3: previous CR3; FAULT: error code */
+	uint64_t new_val; /* WRITE: entry after; CR3: CR3 loaded; INVLPG, FAULT: CR3 */
+	uint32_t seq;	  /* global order across CPUs (wraps) */
+	uint8_t kind;	  /* enum vessel_pt_kind */
+	uint8_t level;	  /* WRITE, FREE: 1 = page table (4 KiB leaves) .. 4 = PML4 */
+	uint16_t cpu;	  /* CPU index that made the change */
+};
+
+struct vessel_pttrace_buf {
+	uint32_t count; /* records filled; the VMM sets it to 0 when it drains */
+	uint32_t cap;	/* records rec[] has room for */
+	uint64_t lost;	/* records dropped (re-entered from #MC); the VMM clears it */
+	uint64_t reserved[2];
+	/* struct vessel_pt_rec rec[cap] follows */
+};
+
+enum vessel_pttrace_op {
+	VESSEL_PTTRACE_REGISTER = 1, /* cpu's buffer is at buf_gpa, buf_size bytes */
+	VESSEL_PTTRACE_DRAIN = 2,    /* cpu's buffer is full: take its records */
+};
+
+/*
+ * ret: 0; -ENODEV the VMM records no trace (no --pt-trace): stop tracing;
+ * -EINVAL bad op, cpu, buffer or count; -EIO the trace file write failed.
+ */
+struct vessel_hc_pttrace {
+	uint32_t op;	   /* IN: enum vessel_pttrace_op */
+	uint32_t cpu;	   /* IN: 0..cpu_count-1 */
+	uint64_t buf_gpa;  /* IN (REGISTER): struct vessel_pttrace_buf, 32-byte aligned */
+	uint64_t buf_size; /* IN (REGISTER): bytes, header included */
+	int64_t ret;	   /* OUT */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) ==
@@ -307,6 +373,9 @@ _Static_assert(sizeof(struct vessel_hcb_ctx) == 64, "ABI");
 _Static_assert(sizeof(struct vessel_hc_free_report) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_hcb_owner) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_hc_hcb_register) == 32 + 48 + 128 + 16 + 200, "ABI");
+_Static_assert(sizeof(struct vessel_pt_rec) == 32, "ABI");
+_Static_assert(sizeof(struct vessel_pttrace_buf) == 32, "ABI");
+_Static_assert(sizeof(struct vessel_hc_pttrace) == 32, "ABI");
 
 /* ------------------------------------------------------------------------
  * Devices and exit status

@@ -48,32 +48,34 @@ await() {
 		sleep 0.2
 	done
 }
-await 'Vessel shell' && printf 'usertests %s\n' "${USERTESTS_ARGS:-}" >&3 &&
-	await 'usertests: [0-9]+ passed, [0-9]+ failed|sh: usertests( \(pid [0-9]+\) killed|: exit status)' && printf 'poweroff\n' >&3
+name=${UT_NAME:-usertests}
+await 'Vessel shell' && printf '%s\n' "${UT_CMD:-usertests ${USERTESTS_ARGS:-}}" >&3 &&
+	await "$name: ([0-9]+ passed, )?[0-9]+ failed|sh: $name( \\(pid [0-9]+\\) killed|: exit status)" &&
+	printf 'poweroff\n' >&3
 exec 3>&-
 wait "$vm"
 status=$?
 tr -d '\r' <"$log" >"$log.txt"
 
-awk -v status="$status" -v logf="$log" '
+awk -v status="$status" -v logf="$log" -v name="${UT_NAME:-usertests}" '
 { sub(/^(\$ )+/, "") }   # output that follows a shell prompt on the same line
 /^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; next }
 /^(not )?ok [0-9]+ - / {
 	n++
 	line = $0
 	sub(/^(not )?ok [0-9]+ - /, "", line)
-	if ($1 == "not") { print "not ok " n " - usertests: " line; bad++ }
-	else print "ok " n " - usertests: " line
+	if ($1 == "not") { print "not ok " n " - " name ": " line; bad++ }
+	else print "ok " n " - " name ": " line
 	next
 }
 /^#/ { sub(/[ \t]+$/, ""); print; next }
 END {
 	results = n
-	if (!plan) print "not ok " ++n " - usertests: no plan line (did the shell start usertests? see " logf ")"
-	else if (results < plan) print "not ok " ++n " - usertests: only " results " of " plan " results (guest died or hung? see " logf ")"
-	if (status == 0) print "ok " ++n " - usertests: VM powered off with status 0"
-	else if (status == 124 || status == 137) print "not ok " ++n " - usertests: VM timed out (see " logf ")"
-	else print "not ok " ++n " - usertests: VM exited with status " status " (see " logf ")"
+	if (!plan) print "not ok " ++n " - " name ": no plan line (did the shell start " name "? see " logf ")"
+	else if (results < plan) print "not ok " ++n " - " name ": only " results " of " plan " results (guest died or hung? see " logf ")"
+	if (status == 0) print "ok " ++n " - " name ": VM powered off with status 0"
+	else if (status == 124 || status == 137) print "not ok " ++n " - " name ": VM timed out (see " logf ")"
+	else print "not ok " ++n " - " name ": VM exited with status " status " (see " logf ")"
 	exit (bad > 0 || !plan || results < plan || status != 0) ? 1 : 0
 }' "$log.txt"
 rc=$?

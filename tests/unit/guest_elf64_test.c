@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Host unit tests of the ELF64 validator (guest/lib/elf64.c). */
+/* Host unit tests of the ELF64/ELF32 validator (guest/lib/elf64.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,12 +129,73 @@ static void test_bad_segments(void **state)
 	assert_int_equal(im.segs[1].flags, 0);
 }
 
+/* Program header i of the ELF32 image at 52 + 32 i. */
+static void phdr32(int i, uint32_t flags, uint32_t off, uint32_t vaddr, uint32_t filesz,
+		   uint32_t memsz)
+{
+	uint64_t p = 52 + 32 * (uint64_t)i;
+
+	put(p, 1, 4); /* PT_LOAD */
+	put(p + 4, off, 4);
+	put(p + 8, vaddr, 4);
+	put(p + 12, vaddr, 4);
+	put(p + 16, filesz, 4);
+	put(p + 20, memsz, 4);
+	put(p + 24, flags, 4);
+	put(p + 28, 0x1000, 4);
+}
+
+/* The same two segments as an ELF32 i386 executable. */
+static void build32(void)
+{
+	memset(img, 0, sizeof(img));
+	img[0] = 0x7f, img[1] = 'E', img[2] = 'L', img[3] = 'F';
+	img[4] = 1, img[5] = 1, img[6] = 1;
+	put(16, 2, 2);	      /* ET_EXEC */
+	put(18, 3, 2);	      /* i386 */
+	put(24, 0x400010, 4); /* entry */
+	put(28, 52, 4);	      /* phoff */
+	put(42, 32, 2);	      /* phentsize */
+	put(44, 2, 2);	      /* phnum */
+	phdr32(0, 5, 0x1000, 0x400000, 0x100, 0x100);
+	phdr32(1, 6, 0x2000, 0x401000, 0x10, 0x5000);
+}
+
+static void test_elf32(void **state)
+{
+	struct elf64_image im;
+
+	(void)state;
+	build32();
+	assert_int_equal(parse(&im), 0);
+	assert_int_equal(im.compat, 1);
+	assert_int_equal(im.nsegs, 2);
+	assert_true(im.entry == 0x400010);
+	assert_true(im.segs[1].vaddr == 0x401000 && im.segs[1].memsz == 0x5000);
+	assert_true(im.segs[1].offset == 0x2000 && im.segs[1].filesz == 0x10);
+	assert_int_equal(im.segs[1].flags, ELF64_PF_R | ELF64_PF_W);
+	build();
+	assert_int_equal(parse(&im), 0);
+	assert_int_equal(im.compat, 0);
+	build32(), put(18, 62, 2); /* ELF32 x86-64 (x32) */
+	assert_int_equal(parse(&im), -ENOEXEC);
+	build32(), put(42, 56, 2); /* ELF64 program header size */
+	assert_int_equal(parse(&im), -ENOEXEC);
+	build32(), phdr32(1, 6, 0x2000, 0xfffff000, 0x10, 0x2000); /* past 4 GiB */
+	assert_int_equal(parse(&im), -ENOEXEC);
+	build32(), phdr32(1, 6, 0x2000, 0xffffe000, 0x10, 0x2000); /* ends at 4 GiB */
+	assert_int_equal(parse(&im), 0);
+	build32(), put(28, sizeof(img) - 40, 4); /* headers past the end */
+	assert_int_equal(parse(&im), -ENOEXEC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_bad_segments),
+		cmocka_unit_test(test_elf32),
 	};
 
 	return cmocka_run_group_tests_name("guest_elf64", tests, NULL, NULL);

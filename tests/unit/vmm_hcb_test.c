@@ -15,6 +15,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "hcb/hcb.h"
+#include "vmm_hctest.h"
 
 #include "abi/vessel.h"
 
@@ -36,25 +37,12 @@
 #define HCB_OBJ_DIR "build/guest/hcb"
 #endif
 
-struct ctx {
-	struct vm *vm;
-	struct kvm_run *run;
-};
-
-static void no_log(void *opaque, const char *line)
-{
-	(void)opaque, (void)line;
-}
-
 static int setup_with(void **state, bool enabled)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
-	struct vm_config cfg = { .cpus = 1, .mem_size = MEM, .log = no_log };
-	char err[256];
+	struct hctest *c = calloc(1, sizeof(*c));
 
-	if (!c || vm_new(&c->vm, &cfg, err, sizeof(err)) || hcb_attach(c->vm, enabled))
+	if (!c || hctest_new(c, 1, MEM) || hcb_attach(c->vm, enabled))
 		return -1;
-	c->run = calloc(1, 8192);
 	*state = c;
 	return 0;
 }
@@ -71,45 +59,30 @@ static int setup_off(void **state)
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	vm_destroy(c->vm);
-	free(c->run);
-	free(c);
+	hctest_free(*state);
+	free(*state);
 	return 0;
 }
 
-static void *g(struct ctx *c, uint64_t gpa, size_t len)
+static void *g(struct hctest *c, uint64_t gpa, size_t len)
 {
-	void *p = gmem_ptr(&c->vm->mem, gpa, len);
-
-	assert_non_null(p);
-	return p;
+	return hctest_mem(c, gpa, len);
 }
 
 /* Issue VESSEL_HC_HCB_REGISTER with *a at ARG; returns the struct as written back. */
-static struct vessel_hc_hcb_register *do_register(struct ctx *c,
+static struct vessel_hc_hcb_register *do_register(struct hctest *c,
 						  const struct vessel_hc_hcb_register *a,
 						  struct exit_result *res)
 {
 	struct vessel_hc_hcb_register *ga = g(c, ARG, sizeof(*a));
-	uint32_t gpa = (uint32_t)ARG;
 
 	*ga = *a;
-	memset(c->run, 0, sizeof(*c->run));
-	c->run->exit_reason = KVM_EXIT_IO;
-	c->run->io.direction = KVM_EXIT_IO_OUT;
-	c->run->io.size = 4;
-	c->run->io.port = (uint16_t)(VESSEL_HC_PORT_BASE + VESSEL_HC_HCB_REGISTER);
-	c->run->io.count = 1;
-	c->run->io.data_offset = 4096;
-	memcpy((uint8_t *)c->run + 4096, &gpa, 4);
-	exit_dispatch(c->vm, c->vm->vcpus[0], c->run, res);
+	hctest_call(c, 0, VESSEL_HC_HCB_REGISTER, ARG, res);
 	return ga;
 }
 
 /* Load a kernel callback object into guest memory at PROG; returns its size. */
-static size_t load_obj(struct ctx *c, const char *name)
+static size_t load_obj(struct hctest *c, const char *name)
 {
 	char path[256];
 	FILE *f;
@@ -125,7 +98,7 @@ static size_t load_obj(struct ctx *c, const char *name)
 	return n;
 }
 
-static struct vessel_hc_hcb_register free_pages_req(struct ctx *c)
+static struct vessel_hc_hcb_register free_pages_req(struct hctest *c)
 {
 	struct vessel_hc_hcb_register a = {
 		.event = VESSEL_HCB_FREE_PAGES,
@@ -142,7 +115,7 @@ static struct vessel_hc_hcb_register free_pages_req(struct ctx *c)
 
 static void test_free_pages_callback(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct vessel_hc_hcb_register a = free_pages_req(c);
 	struct exit_result res;
 	uint64_t *bitmap = g(c, BITMAP, NFRAMES / 8), map[NFRAMES / 64];
@@ -172,7 +145,7 @@ static void test_free_pages_callback(void **state)
  * answer, and nothing is assumed free. */
 static void test_read_outside_ranges(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct vessel_hc_hcb_register a = free_pages_req(c);
 	struct exit_result res;
 	uint64_t map[NFRAMES / 64] = { 0 };
@@ -187,7 +160,7 @@ static void test_read_outside_ranges(void **state)
 
 static void test_page_owner_callback(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct vessel_hc_hcb_register a = {
 		.event = VESSEL_HCB_PAGE_OWNER,
 		.format = VESSEL_HCB_FMT_ELF,
@@ -222,7 +195,7 @@ static void test_page_owner_callback(void **state)
 /* rejected with a reason: bad bytes, helper misuse, bad ranges, bad sizes */
 static void test_rejections(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	/* r1 = r10 - 8; r2 = 64; r3 = 0; call read; r0 = 0; exit: a 64-byte
 	 * write into an 8-byte corner of the stack */
 	static const uint8_t misuse[] = {
@@ -273,7 +246,7 @@ static void test_rejections(void **state)
 /* policy: a later registration replaces an earlier one, unless that was final */
 static void test_replace_and_final(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct vessel_hc_hcb_register a = free_pages_req(c);
 	struct exit_result res;
 	struct hcb_counts n;
@@ -289,7 +262,7 @@ static void test_replace_and_final(void **state)
 
 static void test_disabled(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct vessel_hc_hcb_register a = free_pages_req(c);
 	struct vessel_hc_hcb_register *r;
 	struct exit_result res;
@@ -304,7 +277,7 @@ static void test_disabled(void **state)
  * (an errno the ABI lists), none stops the VM or the VMM. */
 static void test_random_requests(void **state)
 {
-	struct ctx *c = *state;
+	struct hctest *c = *state;
 	struct exit_result res;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	struct vessel_hc_hcb_register *r;

@@ -559,6 +559,8 @@ int helper_main(int argc, char **argv)
 		return h_waitrace(strtoull(argv[1], NULL, 0));
 	if (!strcmp(argv[0], "work") && argc == 2)
 		return h_work(strtoull(argv[1], NULL, 0));
+	if (!strcmp(argv[0], "compat-syscall"))
+		return h_compat_syscall();
 	printf("# usertests: unknown helper %s\n", argv[0]);
 	return 99;
 }

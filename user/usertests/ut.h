@@ -130,7 +130,9 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(ps)                                                                                      \
 	X(bad_pointers)                                                                            \
 	X(reclaim)                                                                                 \
-	X(reclaim_mixed)
+	X(reclaim_mixed)                                                                           \
+	X(jumpswitch_stress)                                                                       \
+	X(compat_mode)
 
 #define UT_DECL(name) void test_##name(void);
 UT_TESTS(UT_DECL)
@@ -138,5 +140,7 @@ UT_TESTS(UT_DECL)
 
 /* Helpers: modes of `usertests -h NAME ARGS`; each returns the exit status. */
 int helper_main(int argc, char **argv);
+/* Helper compat-syscall (t_compat.c): `syscall` in compatibility mode; 42 if it returned. */
+int h_compat_syscall(void);
 
 #endif /* VESSEL_USERTESTS_UT_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "core/vcpu.h"
+#include "core/kvm_stats.h"
 #include "arch/x86/arch.h"
 #include "core/exit.h"
 #include "core/vm.h"
@@ -39,9 +40,8 @@ int vcpu_kvm_create(struct vcpu *v)
 		return vm_set_err(vm, -errno, "mmap of vCPU %u's kvm_run failed: %s", v->id,
 				  strerror(errno));
 	v->run = run;
-	/* opened now: KVM_GET_STATS_FD waits for the vCPU mutex, which KVM_RUN
-	 * holds while the vCPU halts in the kernel; reading the fd does not */
-	v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
+	/* now: KVM_GET_STATS_FD waits for the vCPU mutex, which KVM_RUN holds */
+	v->stats_fd = kvm_stats_open(v->fd);
 	return arch_vcpu_init(v);
 }
 

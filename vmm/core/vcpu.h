@@ -35,7 +35,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned id; /* == initial APIC ID */
 	int fd;
-	int stats_fd; /* KVM_GET_STATS_FD (core/kvm_stats.h), -1 if none */
+	int stats_fd; /* KVM_GET_STATS_FD, opened with fd (-1: none); core/kvm_stats.h */
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_alive;

@@ -3,6 +3,7 @@
 #include "arch/x86/arch.h"
 #include "core/elf.h"
 #include "core/hypercall.h"
+#include "core/kvm_stats.h"
 #include "core/memerr.h"
 #include "core/vcpu.h"
 #include "dev/device.h"
@@ -68,6 +69,7 @@ int vm_new(struct vm **out, const struct vm_config *cfg, char *errbuf, size_t er
 	vm->cfg = *cfg;
 	vm->kvm_fd = -1;
 	vm->vm_fd = -1;
+	vm->stats_fd = -1;
 	vm->mem.fd = -1;
 	vm->boot_tsc_host = __rdtsc();
 	pthread_mutex_init(&vm->lock, NULL);
@@ -174,6 +176,7 @@ int vm_kvm_create(struct vm *vm)
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return vm_set_err(vm, -errno, "KVM_CREATE_VM failed: %s", strerror(errno));
+	vm->stats_fd = kvm_stats_open(vm->vm_fd);
 	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run))
 		return vm_set_err(vm, -EIO, "KVM_GET_VCPU_MMAP_SIZE failed");
@@ -489,6 +492,8 @@ void vm_destroy(struct vm *vm)
 	iobus_free(&vm->pio);
 	iobus_free(&vm->mmio);
 	arch_vm_free(vm);
+	if (vm->stats_fd >= 0)
+		close(vm->stats_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -97,6 +97,7 @@ struct vm {
 	/* KVM objects; -1 until vm_kvm_create() */
 	int kvm_fd;
 	int vm_fd;
+	int stats_fd; /* KVM_GET_STATS_FD of vm_fd (-1: none); core/kvm_stats.h */
 	int run_size;
 	struct kvm_cpuid2 *cpuid; /* supported CPUID, patched per vCPU */
 	uint32_t *msr_list;	  /* MSRs saved/restored with a vCPU */

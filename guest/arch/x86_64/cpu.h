@@ -5,10 +5,12 @@
 
 #include <stdint.h>
 #include "arch/x86_64/layout.h"
+#include "kernel/pttrace.h" /* the TLB-flush records of write_cr3() and invlpg() */
 
 #define MSR_EFER	   0xC0000080
 #define MSR_STAR	   0xC0000081
 #define MSR_LSTAR	   0xC0000082
+#define MSR_CSTAR	   0xC0000083
 #define MSR_FMASK	   0xC0000084
 #define MSR_FS_BASE	   0xC0000100
 #define MSR_GS_BASE	   0xC0000101
@@ -106,6 +108,8 @@ static inline uint64_t read_cr3(void)
 
 static inline void write_cr3(uint64_t v)
 {
+	if (__builtin_expect(pttrace_on, 0))
+		pttrace_cr3(v);
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
@@ -124,6 +128,8 @@ static inline void write_cr4(uint64_t v)
 
 static inline void invlpg(uint64_t va)
 {
+	if (__builtin_expect(pttrace_on, 0))
+		pttrace_invlpg(va);
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 

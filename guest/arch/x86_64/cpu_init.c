@@ -43,6 +43,12 @@ void arch_cpu_init(struct cpu *c)
 	 */
 	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
 	wrmsr(MSR_LSTAR, lstar_value ? lstar_value : (uint64_t)syscall_entry_fast);
+	/*
+	 * `syscall` from compatibility mode enters at CSTAR (AMD; Intel raises
+	 * #UD): a page that jumps to the LSTAR entry, where syscall_trap kills
+	 * a 32-bit process (kernel/compat.c).
+	 */
+	wrmsr(MSR_CSTAR, COMPAT_SYSCALL_VA);
 	if (c->id == 0) {
 		__asm__ volatile("fninit; fxsave64 %0" : "=m"(fpu_initial_state));
 		*(uint32_t *)&fpu_initial_state[24] = 0x1f80; /* MXCSR: all masked */

@@ -23,7 +23,15 @@
 #define USER_DS	    0x1b /* 0x18 | RPL 3 */
 #define USER_CS	    0x23 /* 0x20 | RPL 3 */
 #define TSS_SEL	    0x28 /* 16-byte system descriptor: slots 5 and 6 */
-#define GDT_ENTRIES 7
+#define USER_CS32   0x3b /* 0x38 | RPL 3: 32-bit (compatibility mode) user code */
+#define GDT_ENTRIES 8
+
+/*
+ * The 64-bit user code descriptor (DPL3, L=1), accessed bit set so the CPU
+ * never writes it; without the present bit while a 32-bit process runs.
+ */
+#define USER_CODE64_DESC 0x00affb000000ffffull
+#define DESC_PRESENT	 (1ull << 47)
 
 /* Interrupt vectors */
 #define VEC_TIMER	 0x20
@@ -59,6 +67,13 @@
  */
 #define USER_STUB_VA	    0xffffff0000000000
 #define USER_STUB_PROBE_OFF 16
+
+/*
+ * CSTAR (syscall from compatibility mode): a supervisor-only page below the
+ * program image in every address space (kernel/compat.c). This host enters
+ * at CSTAR truncated to 32 bits, so the target must lie below 4 GiB.
+ */
+#define COMPAT_SYSCALL_VA 0x3ff000
 
 /* AP trampoline for INIT-SIPI-SIPI (QEMU): must be below 1 MiB, page aligned */
 #define AP_TRAMPOLINE_PHYS 0x8000

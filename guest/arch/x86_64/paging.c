@@ -4,6 +4,7 @@
 #include "arch/x86_64/text_patch.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
+#include "kernel/pttrace.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -17,9 +18,24 @@ static uint64_t *kpml4(void)
 	return (uint64_t *)((uint64_t)boot_pml4 + KERNEL_VMA);
 }
 
+void pt_set(uint64_t *entry, uint64_t val, int level)
+{
+	if (__builtin_expect(pttrace_on, 0))
+		pttrace_write(virt_to_phys(entry), level, *entry, val);
+	*entry = val;
+}
+
+/* A page-table page of `level` goes back to the allocator. */
+static void table_free(uint64_t pa, int level)
+{
+	if (__builtin_expect(pttrace_on, 0))
+		pttrace_free(pa, level);
+	page_free(pa);
+}
+
 void paging_drop_identity(void)
 {
-	kpml4()[0] = 0;
+	pt_set(&kpml4()[0], 0, 4);
 	write_cr3(read_cr3());
 }
 
@@ -35,18 +51,22 @@ void paging_map_user_stub(void)
 	if (text_poke(phys_to_virt(stub), user_stub_start,
 		      (size_t)(user_stub_end - user_stub_start)))
 		panic("paging: cannot write the syscall stub page");
-	((uint64_t *)phys_to_virt(pt))[(va >> 12) & 511] = stub | PTE_P | PTE_U;
-	((uint64_t *)phys_to_virt(pd))[(va >> 21) & 511] = pt | PTE_P | PTE_W | PTE_U;
-	((uint64_t *)phys_to_virt(pdpt))[(va >> 30) & 511] = pd | PTE_P | PTE_W | PTE_U;
-	kpml4()[(va >> 39) & 511] = pdpt | PTE_P | PTE_W | PTE_U;
+	pt_set(&((uint64_t *)phys_to_virt(pt))[(va >> 12) & 511], stub | PTE_P | PTE_U, 1);
+	pt_set(&((uint64_t *)phys_to_virt(pd))[(va >> 21) & 511], pt | PTE_P | PTE_W | PTE_U, 2);
+	pt_set(&((uint64_t *)phys_to_virt(pdpt))[(va >> 30) & 511], pd | PTE_P | PTE_W | PTE_U, 3);
+	pt_set(&kpml4()[(va >> 39) & 511], pdpt | PTE_P | PTE_W | PTE_U, 4);
 }
 
 uint64_t pt_create(void)
 {
 	uint64_t pa = page_alloc_zeroed();
+	uint64_t *t = phys_to_virt(pa);
 
-	if (pa)
-		memcpy((uint64_t *)phys_to_virt(pa) + 256, &kpml4()[256], 256 * 8);
+	/* the kernel half; the page is zeroed, so only the used entries are written */
+	for (int i = 256; pa && i < 512; i++) {
+		if (kpml4()[i])
+			pt_set(&t[i], kpml4()[i], 4);
+	}
 	return pa;
 }
 
@@ -68,7 +88,7 @@ static uint64_t *walk(uint64_t pml4, uint64_t va, int create)
 			if (!create || !(pa = page_alloc_zeroed()))
 				return NULL;
 			/* permissions are decided at the leaf */
-			*e = pa | PTE_P | PTE_W | PTE_U;
+			pt_set(e, pa | PTE_P | PTE_W | PTE_U, level + 1);
 		}
 		t = table(*e);
 	}
@@ -81,7 +101,7 @@ int pt_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
 
 	if (!pte)
 		return -ENOMEM;
-	*pte = (pa & PTE_ADDR) | flags | PTE_P | PTE_OWNED;
+	pt_set(pte, (pa & PTE_ADDR) | flags | PTE_P | PTE_OWNED, 1);
 	return 0;
 }
 
@@ -133,7 +153,7 @@ static void free_level(uint64_t *t, int level)
 		if (!(t[i] & PTE_P))
 			continue;
 		free_level(table(t[i]), level - 1);
-		page_free(t[i] & PTE_ADDR);
+		table_free(t[i] & PTE_ADDR, level - 1);
 	}
 }
 
@@ -145,7 +165,7 @@ void pt_destroy(uint64_t pml4)
 		if (!(t[i] & PTE_P))
 			continue;
 		free_level(table(t[i]), 3);
-		page_free(t[i] & PTE_ADDR);
+		table_free(t[i] & PTE_ADDR, 3);
 	}
-	page_free(pml4);
+	table_free(pml4, 4);
 }

@@ -20,6 +20,13 @@
 #define PTE_NX	  (1ull << 63)
 #define PTE_ADDR  0x000ffffffffff000ull
 
+/*
+ * pt_set - the one way the kernel writes a page-table entry: *entry = val,
+ * where entry lies in a table of `level` (1 = page table, 2 = page
+ * directory, 3 = PDPT, 4 = PML4). Recorded with pttrace=on (kernel/pttrace.h).
+ */
+void pt_set(uint64_t *entry, uint64_t val, int level);
+
 /* Physical address of the kernel's own PML4 (no user half). */
 extern uint64_t kernel_pml4_pa;
 

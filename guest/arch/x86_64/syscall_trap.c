@@ -4,12 +4,16 @@
  * through LSTAR, syscall through the ud2 erratum stub, int $0x80): the BKL,
  * the erratum fix-ups (errata.c), the entry counters, the checks of the
  * frame a return will restore, the argument registers; then the call from
- * the table (kernel/syscall.c).
+ * the table (kernel/syscall.c), through the search trampoline when
+ * jumpswitch is on (kernel/jumpswitch.c). A 32-bit process's call goes on
+ * in compat_syscall (kernel/compat.c).
  */
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/bkl.h"
+#include "kernel/jumpswitch.h"
+#include "kernel/compat.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -61,6 +65,11 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
+	if (__builtin_expect(tp->compat, 0)) { /* 32-bit process: kernel/compat.c */
+		compat_syscall(c, tp, tf, stamp);
+		kernel_exit(tf);
+		return;
+	}
 	nr = tf->rax;
 	if (stamp)
 		ubench_entry_trace(tp, stamp, nr);
@@ -70,7 +79,7 @@ void syscall_trap(struct trapframe *tf)
 		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
 
 		c->cnt.per_syscall[nr]++;
-		tf->rax = (uint64_t)fn(args);
+		tf->rax = (uint64_t)jumpswitch_syscall(c->id, fn, args, nr);
 	} else {
 		tf->rax = (uint64_t)-ENOSYS;
 	}

@@ -8,6 +8,7 @@
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/proc.h"
+#include "kernel/pttrace.h"
 #include "kernel/smp.h"
 #include "kernel/mce.h"
 
@@ -74,9 +75,11 @@ static void exception(struct trapframe *tf)
 	struct cpu *c = this_cpu();
 	uint64_t cr2 = tf->vector == 14 ? read_cr2() : 0;
 
-	if (tf->vector == 14)
+	if (tf->vector == 14) {
 		c->cnt.page_faults++;
-	else
+		if (__builtin_expect(pttrace_on, 0))
+			pttrace_fault(cr2, tf->error);
+	} else
 		c->cnt.exceptions++;
 	if (tf->vector == 18) { /* machine check: kernel/mce.c */
 		mce_handle(tf);

@@ -30,6 +30,27 @@ ubench_code:
 ubench_code_end:
 
 /*
+ * The same loop for a 32-bit process (compatibility mode, kernel/compat.h):
+ * EDI = round trips; int $0x80 with the i386 registers. No stack use.
+ */
+	.globl ubench32_code, ubench32_code_end
+	.code32
+ubench32_code:
+	mov %edi, %ebp
+	mov $5, %eax /* SYS_getpid: start marker */
+	int $0x80
+1:	mov $5, %eax
+	int $0x80
+	dec %ebp
+	jnz 1b
+	xor %ebx, %ebx
+	xor %eax, %eax /* SYS_exit */
+	int $0x80
+	ud2
+ubench32_code_end:
+	.code64
+
+/*
  * For the TLB-shootdown self-test: increments the quadword at RDI forever,
  * without a system call, so only a fault can stop it.
  */
