@@ -15,6 +15,8 @@ include mk/guest.mk
 include mk/user.mk
 include mk/sptmodel.mk
 include mk/user32.mk
+include mk/lookahead.mk
+include mk/tlb.mk
 include mk/tests.mk
 include mk/bench.mk
 

@@ -5,6 +5,7 @@
 #   make run-qemu     boot it under QEMU TCG, console on this terminal
 #   suites: guest-unit             host unit tests of guest/lib (cmocka)
 #           guest-selftest-qemu    the kernel self-tests under QEMU TCG
+#           guest-selftest-qemu4   ... with 4 CPUs
 #           guest-selftest-vessel  the kernel self-tests under `vessel run`
 # See docs/kernel.md.
 
@@ -56,7 +57,8 @@ $(B)/guest/hcb/%.o: guest/hcb/%.bpf.c guest/hcb/hcb_bpf.h include/abi/vessel.h
 $(B)/guest/obj/guest/hcb/embed.o: $(HCB_BPF_OBJS)
 $(B)/guest/obj/guest/hcb/embed.o: GUEST_CFLAGS += -Wa,-I$(B)/guest/hcb
 
-$(B)/guest/obj/guest/kernel/selftests.o $(B)/guest/obj/guest/kernel/selftests_seams.o: \
+$(B)/guest/obj/guest/kernel/selftests.o $(B)/guest/obj/guest/kernel/selftests_seams.o \
+		$(B)/guest/obj/guest/kernel/selftests_tlb.o $(B)/guest/obj/guest/kernel/selftests_priv.o: \
 	GUEST_DEFS += -fno-toplevel-reorder
 
 QEMU_RUN := sh scripts/qemu-run.sh
@@ -75,7 +77,7 @@ GUEST_UNIT_RENAME := -Dmemcpy=vlib_memcpy -Dmemmove=vlib_memmove -Dmemset=vlib_m
 GUEST_UNIT_CFLAGS := -Iguest -fsanitize=address,undefined -fno-sanitize-recover=all \
 	$(GUEST_UNIT_RENAME)
 GUEST_UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/guest_*.c))
-GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc jswitch
+GUEST_UNIT_LIB := string pfa cmdline elf64 linedisc jswitch shootdown
 
 $(B)/guest/unit/%.o: guest/lib/%.c
 	@mkdir -p $(@D)
@@ -96,7 +98,8 @@ $(B)/unit/guest_%: $(B)/guest/unit/test_guest_%.o \
 .SECONDARY: $(patsubst tests/unit/%.c,$(B)/guest/unit/test_%.o,$(wildcard tests/unit/guest_*.c)) \
 	$(patsubst %,$(B)/guest/unit/%.o,$(GUEST_UNIT_LIB))
 
-CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-vessel guest-crash console-input
+CHECK_SUITES += guest-unit guest-selftest-qemu guest-selftest-qemu4 guest-selftest-vessel \
+	guest-crash console-input
 SUITE_CMD_guest-unit := rc=0; for t in $(GUEST_UNIT_TESTS); do \
 	CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
 SUITE_DEPS_guest-unit = $(GUEST_UNIT_TESTS)
@@ -106,6 +109,13 @@ SUITE_CMD_guest-selftest-qemu := $(QEMU_RUN) --timeout 500 --cmdline selftest \
 	--initrd $(INITRD_IMG) $(KERNEL_ELF)
 SUITE_DEPS_guest-selftest-qemu = $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_guest-selftest-qemu := 560
+
+# The same with 4 CPUs (cross-CPU calls and shootdowns with 3 targets), booted
+# in the split TLB layout (the tests switch layouts themselves too).
+SUITE_CMD_guest-selftest-qemu4 := $(QEMU_RUN) --cpus 4 --timeout 500 \
+	--cmdline "selftest tlb.layout=split tlb.rounds=200" --initrd $(INITRD_IMG) $(KERNEL_ELF)
+SUITE_DEPS_guest-selftest-qemu4 = $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_guest-selftest-qemu4 := 560
 
 SUITE_CMD_guest-selftest-vessel := sh tests/guest/selftest-vessel.sh $(VESSEL_BIN) \
 	$(KERNEL_ELF) $(INITRD_IMG)

@@ -234,7 +234,7 @@ $(B)/fuzz/initrd-seeds/.stamp: $(MKINITRD)
 	@touch $@
 
 CHECK_SUITES += initrd-fuzz
-SUITE_CMD_initrd-fuzz := sh tests/fuzz/initrd_run.sh $(INITRD_FUZZ) \
-	$(B)/fuzz/initrd-seeds $(INITRD_FUZZ_SECONDS)
+SUITE_CMD_initrd-fuzz := sh tests/fuzz/seeds_run.sh initrd $(INITRD_FUZZ) \
+	$(B)/fuzz/initrd-seeds $(INITRD_FUZZ_SECONDS) 8192
 SUITE_DEPS_initrd-fuzz = $(INITRD_FUZZ) $(B)/fuzz/initrd-seeds/.stamp
 SUITE_TIMEOUT_initrd-fuzz := 300

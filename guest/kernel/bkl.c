@@ -5,7 +5,7 @@
 #include "kernel/deferred.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
-#include "kernel/tlb.h"
+#include "kernel/xcall.h"
 
 static struct spinlock bkl = SPINLOCK_INIT;
 
@@ -15,11 +15,12 @@ void kernel_enter(void)
 
 	while (!spin_trylock(&bkl)) {
 		/*
-		 * The holder may be waiting for our TLB-shootdown ack: answer it
-		 * from here (QEMU TCG never delivers an interrupt inside a short
-		 * sti; pause; cli window), and open a window for the others.
+		 * The holder may be waiting for our cross-CPU call's ack (a TLB
+		 * shootdown, say): answer it from here (QEMU TCG never delivers
+		 * an interrupt inside a short sti; pause; cli window), and open
+		 * a window for the others.
 		 */
-		tlb_serve_pending();
+		smp_poll();
 		irq_enable();
 		cpu_relax();
 		irq_disable();

@@ -7,7 +7,7 @@
  * code is preempted by the LAPIC timer.
  *
  * Two rules keep it from deadlocking SMP: interrupt handlers run without it
- * (kernel/irq.h), and a CPU spinning for it answers TLB shootdowns itself,
+ * (kernel/irq.h), and a CPU spinning for it answers cross-CPU calls itself,
  * because the holder may be waiting for exactly that CPU's acknowledgement.
  */
 #ifndef KERNEL_BKL_H
@@ -15,7 +15,7 @@
 
 /*
  * Takes the BKL (interrupts off). While it waits it answers this CPU's
- * pending TLB shootdown (tlb_serve_pending) and briefly enables interrupts.
+ * pending cross-CPU calls (smp_poll, kernel/xcall.h) and briefly enables interrupts.
  * Once it holds the lock it runs the deferred work that interrupt handlers
  * raised (deferred_run).
  */

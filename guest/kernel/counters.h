@@ -30,6 +30,10 @@ struct counters {
 	uint64_t per_syscall[COUNTERS_MAX_SYSCALLS];
 };
 
+struct vessel_stats;
+/* Adds a named mechanism counter to a stats reply (kernel/sys_info.c). */
+typedef void named_counter_fn(struct vessel_stats *s, const char *name, uint64_t v);
+
 /* Sums the counters of every CPU into out. */
 void counters_sum(struct counters *out);
 

@@ -26,6 +26,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/xcall.h"
 #include "lib/cmdline.h"
 #include "lib/errno.h"
 #include "lib/jswitch.h"
@@ -209,6 +210,17 @@ void jumpswitch_step(int cpu)
 	if (__atomic_exchange_n(&js.lock, 1, __ATOMIC_ACQUIRE))
 		return;
 	step(cpu);
+	__atomic_store_n(&js.lock, 0, __ATOMIC_RELEASE);
+}
+
+void jumpswitch_hold(void)
+{
+	while (__atomic_exchange_n(&js.lock, 1, __ATOMIC_ACQUIRE))
+		smp_poll(); /* a step in progress may be stopping this CPU */
+}
+
+void jumpswitch_release(void)
+{
 	__atomic_store_n(&js.lock, 0, __ATOMIC_RELEASE);
 }
 

@@ -35,6 +35,14 @@ struct jumpswitch_cpu {
 
 extern struct jumpswitch_cpu jumpswitch_cpus[MAX_CPUS];
 
+/*
+ * Holds the learning steps (and so the trampoline's text writes) off until
+ * jumpswitch_release(), waiting for a step in progress; for self-tests that
+ * count the privileged mode's entries and text writes.
+ */
+void jumpswitch_hold(void);
+void jumpswitch_release(void);
+
 /* One learning step, taken by CPU cpu outside the trampoline. */
 void jumpswitch_step(int cpu);
 

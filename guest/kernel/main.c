@@ -17,10 +17,12 @@
 #include "kernel/hcb.h"
 #include "kernel/page_owner.h"
 #include "kernel/kshell.h"
+#include "kernel/lookahead.h"
 #include "kernel/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/pttrace.h"
 #include "kernel/sched.h"
@@ -91,7 +93,8 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	cpus[0].apic_id = lapic_id();
 	time_init();					     /* TSC and LAPIC timer calibration */
 	sched_init_cpu(&cpus[0]);			     /* kmain becomes a kernel thread */
-	tlb_init();					     /* the TLB-shootdown IPI */
+	tlb_init();					     /* cross-CPU calls, TLB shootdowns */
+	priv_init();					     /* the privileged mode, its region */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
 	smp_boot_aps();					     /* every other CPU up, idling */
 	paging_drop_identity();				     /* lower half is user space from now */
@@ -99,6 +102,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
 	vblk_init();					     /* virtio disks: /dev/vda, ... */
+	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
 	free_report_init(); /* ... and the round trip they replace */
 	jumpswitch_init();  /* the system-call search trampoline: jumpswitch= */
@@ -108,6 +112,10 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {
 		ubench_report(); /* null-syscall cost per entry path */
+		power_off(0);
+	}
+	if (cmdline_has(boot.cmdline, "privbench")) {
+		priv_bench_report(); /* one privileged-mode entry's cost */
 		power_off(0);
 	}
 	/* `selftest=NAME` counts however long NAME is (no buffer: -ENAMETOOLONG) */

@@ -6,6 +6,7 @@
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mcsafe.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
@@ -202,7 +203,18 @@ static void contain_user(struct trapframe *tf, uint64_t pa)
 	      pa);
 }
 
-static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_t addr)
+extern char mc_safe_begin[], mc_safe_end[], mc_safe_fixup[];
+
+int mc_safe_recover(struct trapframe *tf)
+{
+	if (tf->rip < (uint64_t)mc_safe_begin || tf->rip >= (uint64_t)mc_safe_end)
+		return 0;
+	tf->rip = (uint64_t)mc_safe_fixup;
+	return 1;
+}
+
+/* Returns 1 if it recovered a kernel context that was not restartable. */
+static int handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_t addr)
 {
 	uint64_t pa = addr & PAGE_MASK;
 	int rc;
@@ -210,7 +222,7 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 	if (!(st & MCI_STATUS_UC)) {
 		count(&counts.corrected);
 		printk("mce: corrected error, status %#lx address %#lx\n", st, addr);
-		return;
+		return 0;
 	}
 	if (!(st & MCI_STATUS_ADDRV) || (st & MCI_STATUS_PCC)) {
 		trap_dump(tf);
@@ -222,8 +234,11 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 		/* a load consumed the error */
 		if (tf_from_user(tf)) {
 			contain_user(tf, pa);
-			return;
+			return 0;
 		}
+		/* a machine-check-safe access for a program: it retries itself */
+		if (mc_safe_recover(tf))
+			return 1;
 		trap_dump(tf);
 		panic("machine check: uncorrectable memory error in kernel memory at physical "
 		      "%#lx (rip %#lx)",
@@ -244,12 +259,13 @@ static void handle_bank(struct trapframe *tf, uint64_t mcg, uint64_t st, uint64_
 		       pa);
 	}
 	(void)mcg;
+	return 0;
 }
 
 void mce_handle(struct trapframe *tf)
 {
 	uint64_t mcg, banks, st, addr;
-	int valid = 0;
+	int valid = 0, recovered = 0;
 
 	count(&counts.events);
 	if (!have_mca) {
@@ -265,13 +281,13 @@ void mce_handle(struct trapframe *tf)
 		addr = (st & MCI_STATUS_ADDRV) ? rdmsr(MSR_MC_ADDR(i)) : 0;
 		wrmsr(MSR_MC_STATUS(i), 0);
 		valid++;
-		handle_bank(tf, mcg, st, addr);
+		recovered |= handle_bank(tf, mcg, st, addr);
 	}
 	if (!valid) {
 		trap_dump(tf);
 		panic("machine check with no valid bank (MCG_STATUS %#lx)", mcg);
 	}
-	if (!(mcg & MCG_STATUS_RIPV) && !tf_from_user(tf)) {
+	if (!(mcg & MCG_STATUS_RIPV) && !tf_from_user(tf) && !recovered) {
 		trap_dump(tf);
 		panic("machine check: kernel context not restartable (MCG_STATUS %#lx)", mcg);
 	}

@@ -38,7 +38,6 @@ struct cpu {
 	uint32_t apic_id;
 	volatile int online;
 	volatile int need_resched;
-	int tlb_pending; /* a TLB shootdown waits for this CPU's flush + ack */
 	struct thread *current;
 	struct thread *idle;
 	struct thread *dead; /* exited thread whose stack is freed after the switch */
@@ -48,6 +47,7 @@ struct cpu {
 	uint64_t switch_tsc;  /* TSC when the current thread was switched in */
 	uint64_t boot_kstack; /* APs: base of the stack they started on */
 	volatile uint64_t ticks;
+	uint64_t tick_tsc; /* TSC at the last timer tick (lookahead: is the next one due?) */
 	struct counters cnt;
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));

@@ -16,6 +16,7 @@
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/tlb.h"
 #include "lib/string.h"
 
 #define SLICE_TICKS 2
@@ -195,7 +196,7 @@ static int work_hint(struct cpu *c)
 
 static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 {
-	uint64_t cr3, now = rdtsc();
+	uint64_t now = rdtsc();
 
 	prev->run_tsc += now - c->switch_tsc;
 	c->switch_tsc = now;
@@ -219,18 +220,14 @@ static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 	}
 	tss_set_rsp0(c, next->kstack + KSTACK_SIZE);
 	/*
-	 * Lazy: idle and kernel threads keep the page table they find (the
-	 * kernel half is the same in all), so going idle and back to the same
-	 * process costs no CR3 write (a VM exit with shadow paging). A dying
-	 * address space is taken away from such CPUs by tlb_release.
+	 * Lazy TLB mode: idle and kernel threads keep the page table they find
+	 * (the kernel half is the same in all), so going idle and back to the
+	 * same process costs no CR3 write (a VM exit with shadow paging).
 	 */
-	cr3 = next->proc ? next->proc->pml4 : c->cr3;
-	if (cr3 != c->cr3) {
-		c->cr3 = cr3;
-		write_cr3(cr3);
-		/* the GDT follows the address space: a 32-bit one gets no 64-bit code */
+	tlb_switch(next->proc ? &next->proc->vm : NULL);
+	/* the GDT follows the address space: a 32-bit one gets no 64-bit code */
+	if (next->proc)
 		compat_switch_mm(c, next->proc->compat);
-	}
 	arch_switch(&prev->saved_rsp, next->saved_rsp);
 	/* back in prev: free a thread that died on this CPU */
 	c = this_cpu();

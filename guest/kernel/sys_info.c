@@ -5,14 +5,17 @@
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
 #include "kernel/jumpswitch.h"
+#include "kernel/lookahead.h"
 #include "kernel/mce.h"
 #include "kernel/mm.h"
-#include "kernel/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#include "kernel/tlb.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -46,12 +49,19 @@ static void fill_cpu(struct vessel_cpu_stats *o, const struct counters *c)
 	o->timer_ticks = c->timer_ticks;
 }
 
+/* A counter with no room left is dropped and said once (raise VESSEL_STATS_NAMED). */
 static void add_named(struct vessel_stats *s, const char *name, uint64_t v)
 {
+	static int warned;
+
 	if (s->nnamed < VESSEL_STATS_NAMED) {
 		strlcpy(s->named[s->nnamed].name, name, VESSEL_STATS_NAME_MAX);
 		s->named[s->nnamed].value = v;
 		s->nnamed++;
+	} else if (!warned) {
+		warned = 1;
+		printk("stats: no room for counter %s (VESSEL_STATS_NAMED %d)\n", name,
+		       VESSEL_STATS_NAMED);
 	}
 }
 
@@ -62,6 +72,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct mce_counts mc;
 	struct vblk_counts blk;
 	struct jumpswitch_counts js;
+	struct lookahead_counts la;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
 
@@ -86,7 +97,10 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 		fill_cpu(&s->cpu[i], &cpus[i].cnt);
 	for (int i = 0; i < VESSEL_SYSCALL_SLOTS && i < COUNTERS_MAX_SYSCALLS; i++)
 		s->syscalls[i] = sum.per_syscall[i];
-	add_named(s, "syscall.entry_syscall", sum.syscalls - sum.syscalls_ud - sum.syscalls_int80);
+	lookahead_counts(&la);
+	/* total.syscalls counts calls; those lookahead served had no entry of their own */
+	add_named(s, "syscall.entry_syscall",
+		  sum.syscalls - sum.syscalls_ud - sum.syscalls_int80 - la.saved);
 	add_named(s, "syscall.entry_ud2", sum.syscalls_ud);
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
@@ -98,6 +112,8 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "jumpswitch.sys.entries", js.entries);
 	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
+	tlb_report(add_named, s);
+	priv_report(add_named, s);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);
@@ -114,6 +130,16 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "blk.urgent", blk.urgent);
 	add_named(s, "blk.barrier", blk.barrier);
 	add_named(s, "blk.exits", blk.exits);
+	add_named(s, "lookahead.saved", la.saved);
+	add_named(s, "lookahead.emulated", la.emulated);
+	add_named(s, "lookahead.stop_insn", la.stop[X86EMU_UNSUPPORTED]);
+	add_named(s, "lookahead.stop_fault", la.stop[X86EMU_FAULT]);
+	add_named(s, "lookahead.stop_window", la.stop[X86EMU_WINDOW]);
+	add_named(s, "lookahead.stop_flags", la.stop[X86EMU_FLAGS]);
+	add_named(s, "lookahead.stop_pending", la.pending);
+	add_named(s, "lookahead.stop_timer", la.timer);
+	add_named(s, "lookahead.stop_chain", la.chain);
+	add_named(s, "lookahead.skipped", la.skipped);
 	r = copy_to_user(&current_proc()->vm, (uint64_t)buf, s, n);
 	kfree(s);
 	return r ? r : (int64_t)n;

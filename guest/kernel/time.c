@@ -28,6 +28,7 @@ static void timer_irq(struct trapframe *tf)
 	c->cnt.timer_ticks++;
 	c->ticks++;
 	jumpswitch_quiescent(c->id, tf->rip);
+	c->tick_tsc = rdtsc();
 	sched_tick(tf);
 }
 

@@ -104,6 +104,7 @@ static int64_t carve(struct vm *vm, uint64_t start, uint64_t end)
 	struct unmap_ctx ctx = { vm, 0 };
 	struct vma **pp = &vm->vmas;
 
+	vm->map_gen++;
 	if (split_at(vm, start) || split_at(vm, end))
 		return -ENOMEM;
 	while (*pp) {
@@ -133,7 +134,7 @@ int vm_map(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		return (int)r;
 	}
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 	n->start = start;
 	n->end = start + len;
 	n->prot = prot;
@@ -148,7 +149,7 @@ void vm_unmap(struct vm *vm, uint64_t start, uint64_t len)
 	if (r < 0)
 		printk("vm: out of memory splitting a region for munmap\n");
 	if (r)
-		tlb_shootdown(vm->pml4);
+		tlb_flush_range(vm, start, start + len);
 }
 
 struct prot_ctx {
@@ -187,6 +188,7 @@ int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		return -ENOMEM;
 	if (split_at(vm, start) || split_at(vm, end))
 		return -ENOMEM;
+	vm->map_gen++;
 	for (struct vma *v = vm->vmas; v; v = v->next) {
 		if (v->start >= start && v->end <= end)
 			v->prot = prot;
@@ -195,7 +197,7 @@ int vm_protect(struct vm *vm, uint64_t start, uint64_t len, uint32_t prot)
 		pt_walk_range(vm->pml4, start, end, clear_pte_present, NULL);
 	else
 		pt_walk_range(vm->pml4, start, end, set_pte_prot, &ctx);
-	tlb_shootdown(vm->pml4);
+	tlb_flush_range(vm, start, end);
 	return 0;
 }
 
@@ -275,14 +277,15 @@ int64_t vm_translate(struct vm *vm, uint64_t addr)
 	return (int64_t)((*pte & PTE_ADDR) | (addr & ~PAGE_MASK));
 }
 
-/* Kernel pointer to user byte addr, faulting the page in; NULL if not allowed. */
-static uint8_t *user_page(struct vm *vm, uint64_t addr, uint32_t access)
+uint8_t *vm_user_page(struct vm *vm, uint64_t addr, uint32_t access, uint32_t *prot)
 {
 	struct vma *v = vma_find(vm, addr);
 	uint64_t *pte;
 
 	if (!v || !v->prot || (access & ~(v->prot | VM_READ)))
 		return NULL;
+	if (prot)
+		*prot = v->prot;
 	pte = pt_lookup(vm->pml4, addr);
 	if (!pte || !(*pte & PTE_P)) {
 		if (vm_fault(vm, addr, access))
@@ -304,7 +307,7 @@ int vm_user_ok(struct vm *vm, uint64_t addr, uint64_t len, uint32_t access)
 	if (!user_range_ok(addr, len))
 		return -EFAULT;
 	for (uint64_t a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
-		if (!user_page(vm, a, access))
+		if (!vm_user_page(vm, a, access, NULL))
 			return -EFAULT;
 	}
 	return 0;
@@ -318,7 +321,7 @@ int copy_from_user(struct vm *vm, void *dst, uint64_t src, uint64_t len)
 		return -EFAULT;
 	while (len) {
 		uint64_t n = PAGE_SIZE - (src & ~PAGE_MASK);
-		uint8_t *p = user_page(vm, src, VM_READ);
+		uint8_t *p = vm_user_page(vm, src, VM_READ, NULL);
 
 		if (!p)
 			return -EFAULT;
@@ -340,7 +343,7 @@ int copy_to_user(struct vm *vm, uint64_t dst, const void *src, uint64_t len)
 		return -EFAULT;
 	while (len) {
 		uint64_t n = PAGE_SIZE - (dst & ~PAGE_MASK);
-		uint8_t *p = user_page(vm, dst, VM_WRITE);
+		uint8_t *p = vm_user_page(vm, dst, VM_WRITE, NULL);
 
 		if (!p)
 			return -EFAULT;
@@ -365,7 +368,7 @@ int64_t strncpy_from_user(struct vm *vm, char *dst, uint64_t src, uint64_t max)
 
 		if (a < src || a >= VESSEL_USER_TOP)
 			return -EFAULT;
-		p = user_page(vm, a, VM_READ);
+		p = vm_user_page(vm, a, VM_READ, NULL);
 		if (!p)
 			return -EFAULT;
 		if (n > max - i)
@@ -383,6 +386,9 @@ void vm_destroy(struct vm *vm)
 {
 	struct unmap_ctx ctx = { vm, 0 };
 
+	kfree(vm->la);
+	vm->la = NULL;
+	vm->map_gen++;
 	while (vm->vmas) {
 		struct vma *v = vm->vmas;
 

@@ -10,6 +10,7 @@
 #define KERNEL_VM_H
 
 #include <stdint.h>
+#include "lib/shootdown.h"
 
 #define VM_READ	 1u /* = VESSEL_PROT_READ */
 #define VM_WRITE 2u
@@ -21,12 +22,17 @@ struct vma {
 	struct vma *next;    /* ascending, non-overlapping */
 };
 
+struct la_space;
+
 struct vm {
 	uint64_t pml4;
 	struct vma *vmas;
 	uint64_t brk_start, brk; /* program break (brk()) */
 	uint64_t pages;		 /* resident user pages */
 	int owner;		 /* pid recorded for its frames (kernel/page_owner.h) */
+	uint64_t map_gen;	 /* bumped by every map/unmap/protect (decoded-code caches) */
+	struct la_space *la;	 /* system-call lookahead's caches (kernel/lookahead.c), kfree'd */
+	struct sd_mm tlb;	 /* shootdown generation, CPUs holding it (kernel/tlb.h) */
 };
 
 /* Creates an empty address space (kernel half shared). 0 or -ENOMEM. */
@@ -62,6 +68,14 @@ int64_t vm_translate(struct vm *vm, uint64_t addr);
  * faulting its pages in. 0 or -EFAULT (nothing is written).
  */
 int vm_user_ok(struct vm *vm, uint64_t addr, uint64_t len, uint32_t access);
+/*
+ * vm_user_page - kernel pointer to user byte addr if its region allows
+ * `access` (VM_READ, VM_WRITE or VM_EXEC; write implies read), faulting the
+ * page in as a user access would; NULL otherwise. *prot (if not NULL) gets
+ * the region's VM_* bits. The pointer is valid until the mapping changes
+ * (BKL held). The user-copy functions below are built on it.
+ */
+uint8_t *vm_user_page(struct vm *vm, uint64_t addr, uint32_t access, uint32_t *prot);
 /* Copies len bytes from user address src. 0 or -EFAULT. */
 int copy_from_user(struct vm *vm, void *dst, uint64_t src, uint64_t len);
 /* Copies len bytes to user address dst (needs write permission). 0 or -EFAULT. */

@@ -336,7 +336,7 @@ struct vessel_timespec {
  * ------------------------------------------------------------------------ */
 #define VESSEL_STATS_VERSION  1
 #define VESSEL_STATS_CPUS     16
-#define VESSEL_STATS_NAMED    32
+#define VESSEL_STATS_NAMED    96
 #define VESSEL_STATS_NAME_MAX 24
 
 struct vessel_cpu_stats {

@@ -423,6 +423,144 @@ static int h_shootdown(const char *how)
 	return 0;
 }
 
+/* A named mechanism counter of the kernel's stats (0 if absent). */
+static uint64_t named_counter(const struct vessel_stats *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
+		if (!strncmp(s->named[i].name, name, VESSEL_STATS_NAME_MAX))
+			return s->named[i].value;
+	return 0;
+}
+
+static const char *const tlb_counter_names[] = {
+	"tlb.shootdowns",    "tlb.shootdown_calls", "tlb.shootdown_ipis", "tlb.lazy_skipped",
+	"tlb.lazy_catchups", "tlb.flush_full",	    "tlb.flush_range",	  "tlb.flush_uptodate",
+};
+
+/* Prints the tlb.* counters that changed from a to b on one TAP comment line. */
+static void print_tlb_deltas(const char *what, const struct vessel_stats *a,
+			     const struct vessel_stats *b)
+{
+	printf("# %s:", what);
+	for (size_t i = 0; i < sizeof(tlb_counter_names) / sizeof(*tlb_counter_names); i++)
+		printf(" %s %llu", tlb_counter_names[i] + 4,
+		       (unsigned long long)(named_counter(b, tlb_counter_names[i]) -
+					    named_counter(a, tlb_counter_names[i])));
+	printf("\n");
+}
+
+/* Maps, touches and unmaps a page n times (a shootdown each). 0 or -1. */
+static int map_touch_unmap(int n)
+{
+	for (int i = 0; i < n; i++) {
+		long q = sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+				  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+		if (q < 0)
+			return -1;
+		*(volatile uint64_t *)q = 1;
+		sys_munmap((void *)q, 4096);
+	}
+	return 0;
+}
+
+static volatile int lazy_ready, lazy_unmapped;
+
+/*
+ * Touches the page, sleeps until the main thread has unmapped it (its CPU
+ * idles, lazily keeping our space, between the naps), touches it again.
+ */
+static long lazy_sleeper_fn(void *arg)
+{
+	volatile uint64_t *page = arg;
+
+	sys_setaffinity(0, 1);
+	(void)*page;
+	lazy_ready = 1;
+	while (!lazy_unmapped)
+		msleep(20);
+	(void)*page; /* unmapped meanwhile: must fault */
+	return 0;
+}
+
+/*
+ * Lazy TLB mode: a thread on CPU 1 reads a page, then sleeps; CPU 1 idles
+ * with our address space still loaded (lazily), so the munmaps done
+ * meanwhile on CPU 0 need not interrupt it; but when the thread comes back
+ * its CPU must flush before it runs, so its next read of the unmapped page
+ * faults and the process dies with SIGSEGV. Exit 0: the stale translation
+ * survived the sleep.
+ */
+static int h_tlblazy(void)
+{
+	struct vessel_stats a, b;
+	struct thread t;
+	long p = sys_mmap(NULL, 4096, VESSEL_PROT_READ | VESSEL_PROT_WRITE,
+			  VESSEL_MAP_PRIVATE | VESSEL_MAP_ANONYMOUS);
+
+	if (p < 0 || sys_setaffinity(0, 0) < 0)
+		return 2;
+	*(volatile uint64_t *)p = 1;
+	if (thread_start(&t, lazy_sleeper_fn, (void *)p))
+		return 3;
+	while (!lazy_ready)
+		sys_yield();
+	msleep(50); /* it naps now (the result does not depend on it) */
+	if (sys_stats(&a, sizeof(a)) < 0)
+		return 4;
+	sys_munmap((void *)p, 4096);
+	if (map_touch_unmap(20) || sys_stats(&b, sizeof(b)) < 0)
+		return 5;
+	print_tlb_deltas("tlblazy: 21 munmaps while the other thread slept", &a, &b);
+	lazy_unmapped = 1;
+	thread_wait(&t, NULL); /* returns only if its read did not fault */
+	printf("# tlblazy helper: the thread read the unmapped page after its sleep\n");
+	return 0;
+}
+
+static volatile int work_mode_sleep;
+
+static long work_sibling_fn(void *arg)
+{
+	sys_setaffinity(0, (long)arg);
+	for (;;) {
+		if (work_mode_sleep)
+			msleep(1);
+		else
+			reads++;
+	}
+	return 0;
+}
+
+/*
+ * A multithreaded workload for the TLB benchmark: a thread pinned to every
+ * other CPU either computes (its CPU runs our address space: munmaps must
+ * interrupt it) or sleeps 1 ms at a time (its CPU idles lazily: munmaps
+ * skip it); the main thread on CPU 0 maps, touches and unmaps a page
+ * `rounds` times. Prints the kernel's tlb.* counter deltas.
+ */
+static int h_tlbwork(const char *mode, int rounds)
+{
+	struct vessel_stats a, b;
+	struct thread t[VESSEL_STATS_CPUS];
+	char what[64];
+
+	if (sys_stats(&a, sizeof(a)) < 0 || sys_setaffinity(0, 0) < 0 || rounds < 1)
+		return 2;
+	work_mode_sleep = !strcmp(mode, "sleep");
+	for (unsigned i = 1; i < a.ncpus && i < VESSEL_STATS_CPUS; i++)
+		if (thread_start(&t[i], work_sibling_fn, (void *)(long)i))
+			return 3;
+	msleep(100);
+	if (sys_stats(&a, sizeof(a)) < 0)
+		return 4;
+	if (map_touch_unmap(rounds) || sys_stats(&b, sizeof(b)) < 0)
+		return 5;
+	snprintf(what, sizeof(what), "tlbwork %s, %u CPUs, %d munmaps", mode, a.ncpus, rounds);
+	print_tlb_deltas(what, &a, &b);
+	exit(0); /* ends the siblings too */
+}
+
 /* Threads spinning on every CPU; the main thread waits or exits. */
 static long spin_fn(void *arg)
 {
@@ -545,6 +683,10 @@ int helper_main(int argc, char **argv)
 		return h_fpu(strtoull(argv[1], NULL, 0), atoi(argv[2]));
 	if (!strcmp(argv[0], "shootdown") && argc == 2)
 		return h_shootdown(argv[1]);
+	if (!strcmp(argv[0], "tlblazy"))
+		return h_tlblazy();
+	if (!strcmp(argv[0], "tlbwork") && argc == 3)
+		return h_tlbwork(argv[1], atoi(argv[2]));
 	if (!strcmp(argv[0], "threads") && argc == 2)
 		return h_threads(argv[1]);
 	if (!strcmp(argv[0], "assert")) {

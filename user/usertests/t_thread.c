@@ -315,6 +315,19 @@ void test_tlb_shootdown(void)
 	CHECK_EQ(ut_run_helper("shootdown", "mprotect", NULL), KILLED(VESSEL_SIGSEGV));
 }
 
+/*
+ * Lazy TLB mode: munmaps while another thread sleeps skip its CPU, which
+ * must flush before that thread reads the unmapped page (SIGSEGV).
+ */
+void test_tlb_lazy(void)
+{
+	if (ut_ncpus() < 2) {
+		ut_note("one CPU: no lazy CPU");
+		return;
+	}
+	CHECK_EQ(ut_run_helper("tlblazy", NULL), KILLED(VESSEL_SIGSEGV));
+}
+
 void test_fpu_context(void)
 {
 	unsigned ncpus = ut_ncpus();

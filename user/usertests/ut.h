@@ -122,6 +122,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(exit_threads)                                                                            \
 	X(exit_vs_wait)                                                                            \
 	X(tlb_shootdown)                                                                           \
+	X(tlb_lazy)                                                                                \
 	X(fpu_context)                                                                             \
 	X(preempt)                                                                                 \
 	X(fault_isolation)                                                                         \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/exit.h"
 #include "core/iobus.h"
+#include "core/memerr.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
 
@@ -102,6 +103,11 @@ static void dispatch_mmio(struct vm *vm, struct vcpu *vcpu, struct kvm_run *run,
 		return;
 	}
 	r = iobus_find(&vm->mmio, run->mmio.phys_addr, len);
+	if (!r && memerr_mmio_consumed(vm, vcpu, run->mmio.phys_addr)) {
+		if (!run->mmio.is_write) /* the machine check comes before anything uses it */
+			memset(run->mmio.data, 0xff, len);
+		return;
+	}
 	if (!r) {
 		exit_fault(res,
 			   "guest %s %u byte(s) at guest-physical %#llx: no RAM or device there",

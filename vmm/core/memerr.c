@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* per vCPU thread: inside KVM_RUN, and the address a SIGBUS reported */
 static __thread volatile sig_atomic_t t_in_run, t_pending;
 static __thread void *volatile t_addr;
@@ -126,19 +125,11 @@ int memerr_poison(struct vm *vm, uint64_t gpa, bool latent, char *err, size_t er
 	return rc < 0 ? rc : 1;
 }
 
-/* A vCPU consumed poisoned memory at host address addr. */
-static void vcpu_consumed(struct vm *vm, struct vcpu *v, void *addr)
+/* A vCPU consumed poisoned guest page gpa: the machine check a load raises. */
+static void vcpu_consumed_gpa(struct vm *vm, struct vcpu *v, uint64_t gpa)
 {
-	uint64_t gpa;
 	int rc;
 
-	__atomic_fetch_add(&vm->memerr->vcpu_consumed, 1, __ATOMIC_RELAXED);
-	gpa = memerr_hva_to_gpa(vm, addr);
-	if (gpa == UINT64_MAX) {
-		vm_stop(vm, VESSEL_EXIT_VMM_ERROR,
-			"vCPU %u: memory error at host address %p, outside guest RAM", v->id, addr);
-		return;
-	}
 	memerr_record(vm, gpa);
 	vm_log(vm, "vCPU %u touched poisoned guest page %#llx: injecting a machine check", v->id,
 	       (unsigned long long)gpa);
@@ -148,6 +139,30 @@ static void vcpu_consumed(struct vm *vm, struct vcpu *v, void *addr)
 			"vCPU %u: guest page %#llx is poisoned and no machine check can be "
 			"injected: %s",
 			v->id, (unsigned long long)gpa, strerror(-rc));
+}
+
+/* A vCPU consumed poisoned memory at host address addr. */
+static void vcpu_consumed(struct vm *vm, struct vcpu *v, void *addr)
+{
+	uint64_t gpa;
+
+	__atomic_fetch_add(&vm->memerr->vcpu_consumed, 1, __ATOMIC_RELAXED);
+	gpa = memerr_hva_to_gpa(vm, addr);
+	if (gpa == UINT64_MAX) {
+		vm_stop(vm, VESSEL_EXIT_VMM_ERROR,
+			"vCPU %u: memory error at host address %p, outside guest RAM", v->id, addr);
+		return;
+	}
+	vcpu_consumed_gpa(vm, v, gpa);
+}
+
+bool memerr_mmio_consumed(struct vm *vm, struct vcpu *v, uint64_t gpa)
+{
+	if (!vm->memerr || !memerr_is_poisoned(vm, gpa))
+		return false;
+	__atomic_fetch_add(&vm->memerr->vcpu_consumed, 1, __ATOMIC_RELAXED);
+	vcpu_consumed_gpa(vm, v, gpa & ~(GMEM_PAGE_SIZE - 1));
+	return true;
 }
 
 static void run_enter(void *opaque, struct vcpu *v)
@@ -204,8 +219,7 @@ int memerr_attach(struct vm *vm)
 	if (rc) {
 		poison_set_free(&me->poison);
 		free(me);
-		return vm_set_err(vm, rc, "cannot set up memory-error handling: %s",
-				  strerror(-rc));
+		return vm_set_err(vm, rc, "cannot set up memory-error handling: %s", strerror(-rc));
 	}
 	vm->memerr = me;
 	return 0;

@@ -26,6 +26,7 @@
 #include "core/poison.h"
 
 struct vm;
+struct vcpu;
 
 struct memerr {
 	struct vm *vm;
@@ -46,6 +47,16 @@ int memerr_attach(struct vm *vm);
  * migration source). Returns 1 if it is new, 0 if known, -errno.
  */
 int memerr_record(struct vm *vm, uint64_t gpa);
+
+/*
+ * memerr_mmio_consumed - an access of vCPU v that KVM could not complete
+ * (an MMIO exit) was to poisoned guest RAM at gpa: on this host guest
+ * kernel-mode code is emulated, and the emulator's access to a poisoned
+ * page exits that way instead of raising the SIGBUS a native access does.
+ * Injects the same action-required machine check and returns true; false
+ * if gpa is not poisoned RAM (a genuine access to nothing).
+ */
+bool memerr_mmio_consumed(struct vm *vm, struct vcpu *v, uint64_t gpa);
 
 /* memerr_is_poisoned - whether gpa's page is in the poison set. */
 bool memerr_is_poisoned(struct vm *vm, uint64_t gpa);

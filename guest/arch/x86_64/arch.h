@@ -41,6 +41,11 @@ uint32_t lapic_id(void);
 /* Acknowledges the interrupt being handled. */
 void lapic_eoi(void);
 /*
+ * Sets this CPU's task priority: interrupts whose vector >> 4 is not above
+ * tpr >> 4 stay pending (0xf0 holds every one back, 0 none). Returns the old.
+ */
+uint8_t lapic_set_tpr(uint8_t tpr);
+/*
  * Measures the LAPIC timer rate against the TSC (tsc_khz known) or the PIT;
  * fills *tsc_khz when it was 0. Returns LAPIC timer counts per millisecond.
  */

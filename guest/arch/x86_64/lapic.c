@@ -58,6 +58,14 @@ void lapic_eoi(void)
 	wr(LAPIC_EOI, 0);
 }
 
+uint8_t lapic_set_tpr(uint8_t tpr)
+{
+	uint8_t old = (uint8_t)rd(LAPIC_TPR);
+
+	wr(LAPIC_TPR, tpr);
+	return old;
+}
+
 /* PIT channel 2, one-shot, gate via port 0x61: waits ~ms milliseconds. */
 static void pit_wait_ms(uint32_t ms)
 {

@@ -40,6 +40,7 @@
 #define VEC_RESCHED	 0xf0
 #define VEC_TLB		 0xf1
 #define VEC_CALL	 0xf2
+#define VEC_PRIV	 0xf3 /* enter the privileged mode / stop for it (kernel/priv.h) */
 #define VEC_SPURIOUS	 0xff
 /* pseudo vectors stored in trapframe.vector for the syscall instruction */
 #define VEC_SYSCALL_FAST 0x100 /* LSTAR entry, no erratum */
@@ -74,6 +75,13 @@
  * at CSTAR truncated to 32 bits, so the target must lie below 4 GiB.
  */
 #define COMPAT_SYSCALL_VA 0x3ff000
+
+/*
+ * The privileged mode's region (kernel/priv.h): its code and data are linked
+ * here (kernel.ld) and mapped only while a CPU is in that mode. The last GiB
+ * of the address space (kernel PDPT slot 511), within -mcmodel=kernel's reach.
+ */
+#define PRIV_VA 0xffffffffc0000000
 
 /* AP trampoline for INIT-SIPI-SIPI (QEMU): must be below 1 MiB, page aligned */
 #define AP_TRAMPOLINE_PHYS 0x8000

@@ -5,8 +5,10 @@
  * the erratum fix-ups (errata.c), the entry counters, the checks of the
  * frame a return will restore, the argument registers; then the call from
  * the table (kernel/syscall.c), through the search trampoline when
- * jumpswitch is on (kernel/jumpswitch.c). A 32-bit process's call goes on
- * in compat_syscall (kernel/compat.c).
+ * jumpswitch is on (kernel/jumpswitch.c), and the calls system-call
+ * lookahead finds after it (kernel/lookahead.c), served in the same
+ * entry. A 32-bit process's call goes on in compat_syscall
+ * (kernel/compat.c).
  */
 #include "abi/syscalls.h"
 #include "arch/x86_64/arch.h"
@@ -14,6 +16,7 @@
 #include "kernel/bkl.h"
 #include "kernel/jumpswitch.h"
 #include "kernel/compat.h"
+#include "kernel/lookahead.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
@@ -38,12 +41,28 @@ static void count_entry(struct cpu *c, uint64_t vector)
 		c->cnt.syscalls_int80++;
 }
 
+/* Runs call tf->rax with the argument registers; the result goes to tf->rax. */
+static void dispatch(struct trapframe *tf)
+{
+	uint64_t nr = tf->rax;
+	syscall_fn *fn = syscall_lookup(nr);
+
+	if (fn) {
+		/* the argument registers, in ABI order */
+		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
+
+		this_cpu()->cnt.per_syscall[nr]++;
+		tf->rax = (uint64_t)jumpswitch_syscall(this_cpu()->id, fn, args, nr);
+	} else {
+		tf->rax = (uint64_t)-ENOSYS;
+	}
+}
+
 void syscall_trap(struct trapframe *tf)
 {
 	struct cpu *c = this_cpu();
 	struct proc *tp = c->current->proc;
-	uint64_t nr, stamp = ubench_entry_stamp(tp);
-	syscall_fn *fn;
+	uint64_t stamp = ubench_entry_stamp(tp);
 
 	kernel_enter();
 	if (!errata_syscall_fixup(tf)) { /* a #UD that is not int $0x80 */
@@ -70,18 +89,11 @@ void syscall_trap(struct trapframe *tf)
 		kernel_exit(tf);
 		return;
 	}
-	nr = tf->rax;
 	if (stamp)
-		ubench_entry_trace(tp, stamp, nr);
-	fn = syscall_lookup(nr);
-	if (fn) {
-		/* the argument registers, in ABI order */
-		const uint64_t args[6] = { tf->rdi, tf->rsi, tf->rdx, tf->r10, tf->r8, tf->r9 };
-
-		c->cnt.per_syscall[nr]++;
-		tf->rax = (uint64_t)jumpswitch_syscall(c->id, fn, args, nr);
-	} else {
-		tf->rax = (uint64_t)-ENOSYS;
-	}
+		ubench_entry_trace(tp, stamp, tf->rax);
+	dispatch(tf);
+	/* the next calls, if the code after this one reaches them (may block between) */
+	for (unsigned served = 0; lookahead_next(tf, served); served++)
+		dispatch(tf);
 	kernel_exit(tf);
 }

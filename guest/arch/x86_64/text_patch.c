@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/text_patch.h"
+#include "kernel/priv.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -22,9 +23,12 @@ int text_poke(void *addr, const void *bytes, size_t len)
 
 	if (len == 0 || len > 4096)
 		return -EINVAL;
-	if (inside(a, len, (uint64_t)_text_start, (uint64_t)_rodata_start))
+	if (inside(a, len, (uint64_t)_text_start, (uint64_t)_rodata_start)) {
 		dst = phys_to_virt(virt_to_phys(a)); /* the direct-map alias */
-	else if (inside(a, len, PHYSMAP_BASE, PHYSMAP_BASE + PHYSMAP_LIMIT))
+		/* other CPUs may run it: write it with them stopped, once SMP can */
+		if (priv_text_write(dst, bytes, len) == 0)
+			return 0;
+	} else if (inside(a, len, PHYSMAP_BASE, PHYSMAP_BASE + PHYSMAP_LIMIT))
 		dst = addr;
 	else
 		return -EINVAL;

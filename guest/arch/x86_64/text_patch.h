@@ -22,11 +22,13 @@
  * executable elsewhere); 0 < len <= 4096. Image text is written through its
  * direct-map alias, so the executable mapping itself need not be writable.
  *
- * The caller guarantees that no CPU executes the bytes while they change
- * (boot before the code is reachable, or code only this CPU runs now) and
- * that another CPU about to run them serialises first (an interrupt return
- * does; a TLB-shootdown IPI gives every CPU one). This CPU is serialised
- * here (cpuid). Returns 0, or -EINVAL for a range outside those areas.
+ * Kernel image text is written in the privileged mode (kernel/priv.h) once
+ * it is set up: every other CPU is stopped in its stop state while the bytes
+ * change and serialises (the release NMI's iret) before it runs on. Before
+ * that (early boot) and for code pages, the caller guarantees that no CPU
+ * executes the bytes while they change and that another CPU about to run
+ * them serialises first. This CPU is serialised here (cpuid). Returns 0, or
+ * -EINVAL for a range outside those areas.
  */
 int text_poke(void *addr, const void *bytes, size_t len);
 

@@ -2,10 +2,12 @@
 /* Dispatch of every kernel entry; register dumps. */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fixup.h"
 #include "kernel/bkl.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/priv.h"
 #include "kernel/sched.h"
 #include "kernel/proc.h"
 #include "kernel/pttrace.h"
@@ -91,6 +93,8 @@ static void exception(struct trapframe *tf)
 			for (;;)
 				__asm__ volatile("cli; hlt");
 		}
+		if (priv_nmi(tf))
+			return; /* the privileged mode's release */
 		c->cnt.nmis++;
 		return;
 	}
@@ -98,6 +102,8 @@ static void exception(struct trapframe *tf)
 		proc_user_exception(tf, cr2);
 		return;
 	}
+	if (probe_fixup(tf))
+		return; /* probe_read_u64 */
 	printk("\nkernel exception: %s", trap_name(tf->vector));
 	if (tf->vector == 14)
 		printk(" at address %#lx (%s, %s)", cr2, tf->error & 2 ? "write" : "read",
