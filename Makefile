@@ -10,6 +10,7 @@ include mk/deps.mk
 include mk/ebpf.mk
 include mk/vmm.mk
 include mk/migrate.mk
+include mk/blk.mk
 include mk/guest.mk
 include mk/user.mk
 include mk/sptmodel.mk

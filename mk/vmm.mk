@@ -11,7 +11,9 @@ VMM_LIB := $(B)/vmm/libvmm.a
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
 	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c))
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
-VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread
+VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring
+# virtio-blk's io_uring backend (vmm/dev/blk_uring.c)
+DEB_PACKAGES += liburing-dev
 
 $(B)/host/vmm/%.o $(B)/host/tests/unit/vmm_%.o $(B)/host/tests/vmm/%.o: HOST_CFLAGS_EXTRA += -Ivmm -Iebpf
 
@@ -50,7 +52,16 @@ $(VMM_FUZZ_BIN): tests/fuzz/vmm_elf_fuzz.c vmm/core/elf.c vmm/core/guest_mem.c v
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
-CHECK_SUITES += vmm-unit vmm-cli vmm-guests vmm-fuzz
+# the virtio-blk request path a guest controls (tests/fuzz/virtq_fuzz.c)
+VIRTQ_FUZZ_BIN := $(B)/fuzz/virtq_fuzz
+$(VIRTQ_FUZZ_BIN): tests/fuzz/virtq_fuzz.c vmm/dev/virtqueue.c vmm/dev/blk_req.c \
+		vmm/core/guest_mem.c vmm/core/safecopy.c vmm/dev/virtqueue.h vmm/dev/blk_req.h \
+		include/abi/virtio.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+
+CHECK_SUITES += vmm-unit vmm-cli vmm-guests vmm-fuzz virtq-fuzz
 SUITE_CMD_vmm-unit := rc=0; for t in $(VMM_UNIT_BINS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
 SUITE_DEPS_vmm-unit := $(VMM_UNIT_BINS)
 SUITE_CMD_vmm-cli := VESSEL_BIN=$(VESSEL_BIN) sh tests/vmm/cli_test.sh
@@ -61,12 +72,15 @@ SUITE_TIMEOUT_vmm-guests := 300
 SUITE_CMD_vmm-fuzz := sh tests/fuzz/vmm_elf_fuzz.sh $(VMM_FUZZ_BIN) $(B)/fuzz/vmm_elf_corpus
 SUITE_DEPS_vmm-fuzz := $(VMM_FUZZ_BIN)
 SUITE_TIMEOUT_vmm-fuzz := 120
+SUITE_CMD_virtq-fuzz := sh tests/fuzz/virtq_fuzz.sh $(VIRTQ_FUZZ_BIN) $(B)/fuzz/virtq_corpus
+SUITE_DEPS_virtq-fuzz := $(VIRTQ_FUZZ_BIN)
+SUITE_TIMEOUT_virtq-fuzz := 120
 
 ALL_TARGETS += $(VESSEL_BIN)
 
 .PHONY: vmm vmm-tests run
 vmm: $(VESSEL_BIN) $(VMM_LIB)
-vmm-tests: $(VMM_UNIT_BINS) $(VMM_GUEST_BIN) $(VMM_FUZZ_BIN)
+vmm-tests: $(VMM_UNIT_BINS) $(VMM_GUEST_BIN) $(VMM_FUZZ_BIN) $(VIRTQ_FUZZ_BIN)
 
 # `make run`: boot the bundled kernel and initrd (RUN_ARGS adds options, e.g.
 # RUN_ARGS='--cmdline selftest'). Their rules live in mk/guest.mk and

@@ -26,6 +26,9 @@ for spec in "$@"; do
 	log=$logs/$name.log
 	printf '== suite %s\n' "$name"
 	start=$(date +%s)
+	# empty before tail starts: it could otherwise print the last run's log
+	# before the redirection below truncates it
+	: >"$log"
 	timeout -k 10 "$limit" sh -c "$cmd" >"$log" 2>&1 </dev/null &
 	pid=$!
 	tail -n +1 -f --pid=$pid "$log" 2>/dev/null

@@ -7,15 +7,18 @@
 #include "arch/x86/arch.h"
 #include "cmd.h"
 #include "control/ctl.h"
+#include "core/kvm_stats.h"
 #include "core/memerr.h"
 #include "core/safecopy.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "dev/device.h"
 #include "hcb/hcb.h"
 #include "migrate/live/live.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *state_name(enum vm_state s)
@@ -58,6 +61,67 @@ static json_t *counter(const uint64_t *p)
 	return json_integer((json_int_t)__atomic_load_n(p, __ATOMIC_RELAXED));
 }
 
+/* The VMM's exits by kind (vcpu->stats[]), all vCPUs summed. */
+static json_t *exits_by_kind(struct vm *vm)
+{
+	json_t *o = json_object();
+
+	for (unsigned s = 0; s < VCPU_STAT_NR; s++) {
+		uint64_t sum = 0;
+
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			sum += __atomic_load_n(&vm->vcpus[i]->stats[s], __ATOMIC_RELAXED);
+		json_object_set_new(o, vcpu_stat_name(s), json_integer((json_int_t)sum));
+	}
+	return o;
+}
+
+/* What KVM counted for every vCPU (KVM_GET_STATS_FD), summed; 0 if unknown. */
+static json_t *kvm_counters(struct vm *vm)
+{
+	static const char *const names[] = { "exits",	    "io_exits",	      "mmio_exits",
+					     "halt_exits",  "irq_injections", "irq_exits",
+					     "signal_exits" };
+	struct kvm_stats_snap *snap = malloc(sizeof(*snap));
+	json_t *o = json_object();
+	int ok = snap && !vm_kvm_stats(vm, snap);
+
+	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		uint64_t v = 0;
+
+		for (unsigned i = 0; ok && i < snap->n; i++)
+			if (snap->s[i].per_vcpu && !strcmp(snap->s[i].name, names[k]))
+				v = snap->s[i].value;
+		json_object_set_new(o, names[k], json_integer((json_int_t)v));
+	}
+	free(snap);
+	return o;
+}
+
+/* Every device instance that has counters: {"device", "label", counters...}. */
+static json_t *device_counters(struct vm *vm)
+{
+	json_t *a = json_array();
+
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct device_stat st[DEVICE_STATS_MAX];
+		char label[32] = "";
+		unsigned n;
+		json_t *o;
+
+		if (!d->ops->stats)
+			continue;
+		n = d->ops->stats(d->priv, label, sizeof(label), st, DEVICE_STATS_MAX);
+		o = json_object();
+		json_object_set_new(o, "device", json_string(d->ops->name));
+		json_object_set_new(o, "label", json_string(label));
+		for (unsigned i = 0; i < n; i++)
+			json_object_set_new(o, st[i].name, json_integer((json_int_t)st[i].value));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, size_t errlen)
 {
 	struct vm *vm = ctx;
@@ -84,6 +148,7 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	arch_mce_stats(vm, &mce);
 	json_object_set_new(res, "exits", json_integer((json_int_t)total));
 	json_object_set_new(res, "exits_per_vcpu", exits);
+	json_object_set_new(res, "exits_by_kind", exits_by_kind(vm));
 	json_object_set_new(res, "poisoned_pages",
 			    json_integer((json_int_t)poison_set_count(&me->poison)));
 	json_object_set_new(res, "poisoned_gpas", pages);
@@ -108,6 +173,8 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "hcb_runs", json_integer((json_int_t)hc.runs));
 	json_object_set_new(res, "hcb_insns", json_integer((json_int_t)hc.insns));
 	json_object_set_new(res, "hcb_ns", json_integer((json_int_t)hc.ns));
+	json_object_set_new(res, "kvm", kvm_counters(vm));
+	json_object_set_new(res, "devices", device_counters(vm));
 	live_stats_json(vm, res);
 	return 0;
 }
@@ -170,7 +237,8 @@ static const struct ctl_command status_cmd = {
 };
 static const struct ctl_command stats_cmd = {
 	"stats",
-	"counters: exits, poisoned pages, machine checks, hyper-callbacks, migrations",
+	"counters: exits (ours and KVM's), poisoned pages, machine checks, hyper-callbacks, "
+	"migrations, devices",
 	{},
 	c_stats
 };

@@ -23,6 +23,9 @@ struct boot_params {
 	uint64_t tsc_khz;		   /* 0: calibrate */
 	uint64_t boot_tsc;		   /* TSC at VMM start, else at kernel entry */
 	uint64_t entry_tsc;		   /* TSC at kernel entry */
+	/* devices from the Vessel boot info (ABI 3); none under Multiboot */
+	struct vessel_boot_device dev[VESSEL_BOOT_DEV_MAX];
+	uint32_t dev_count;
 };
 
 extern struct boot_params boot;

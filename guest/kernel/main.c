@@ -7,6 +7,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/paging.h"
 #include "dev/serial.h"
+#include "dev/virtio_blk.h"
 #include "kernel/bkl.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
@@ -103,6 +104,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	console_init();					     /* COM1 receive interrupt */
 	time_start_tick();				     /* the BSP's scheduler tick */
 	initrd_init();					     /* the file namespace */
+	vblk_init();					     /* virtio disks: /dev/vda, ... */
 	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
 	hcb_init();					     /* the VMM's eBPF callbacks */
 	free_report_init(); /* ... and the round trip they replace */
@@ -118,7 +120,9 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		priv_bench_report(); /* one privileged-mode entry's cost */
 		power_off(0);
 	}
-	if (cmdline_has(boot.cmdline, "selftest"))
+	/* `selftest=NAME` counts however long NAME is (no buffer: -ENAMETOOLONG) */
+	if (cmdline_has(boot.cmdline, "selftest") ||
+	    cmdline_get(boot.cmdline, "selftest=", NULL, 0) != -ENOENT)
 		selftest_run(); /* TAP, then power off */
 	start_userspace();	/* /init (or init=...), else the kernel prompt */
 	thread_die();		/* the BSP's idle thread takes over */

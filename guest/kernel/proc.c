@@ -377,6 +377,7 @@ static void proc_finish(struct proc *p)
 	struct thread *self = current_thread();
 	struct proc *init = proc_find(1, 1);
 
+	files_close_all(p);  /* disks: requests in flight are abandoned */
 	tlb_release(&p->vm); /* no CPU may keep it loaded once it is freed */
 	vm_destroy(&p->vm);
 	p->pml4 = 0;

@@ -13,12 +13,13 @@
 
 struct thread;
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_BLK };
 
 struct fd {
 	enum fd_kind kind;
 	const uint8_t *data; /* FD_FILE: initrd contents */
 	uint64_t size, pos;
+	void *priv; /* FD_BLK: kernel/blkdev.c's open disk */
 };
 
 struct proc {
@@ -92,5 +93,7 @@ struct proc *proc_find(int pid, int zombies);
 struct proc *proc_list(void);
 /* Number of processes (zombies included). */
 int proc_count(void);
+/* Closes every descriptor of p (kernel/sys_file.c; the process is finishing). */
+void files_close_all(struct proc *p);
 
 #endif

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The self-test runner: TAP on the console, ASSERT/DONE on the test channel. */
 #include <stddef.h>
+#include "kernel/boot.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
 #include "kernel/selftest.h"
 #include "kernel/time.h"
+#include "lib/cmdline.h"
+#include "lib/string.h"
 
 extern const struct selftest __selftests_start[], __selftests_end[];
 
@@ -26,6 +29,11 @@ void selftest_run(void)
 {
 	int n = (int)(__selftests_end - __selftests_start), failures = 0, skipped = 0;
 	uint64_t t0 = time_ns();
+	char only[48] = "";
+
+	/* `selftest=NAME`: only that test runs (the others are reported skipped) */
+	if (cmdline_get(boot.cmdline, "selftest=", only, sizeof(only)) < 0)
+		only[0] = 0;
 
 	printk("TAP version 13\n1..%d\n", n);
 	for (int i = 0; i < n; i++) {
@@ -33,8 +41,9 @@ void selftest_run(void)
 		int r;
 
 		skip_reason = NULL;
-		r = t->fn();
+		r = only[0] && strcmp(t->name, only) ? selftest_skip("not selected") : t->fn();
 		if (r == ST_SKIP) {
+			skipped++;
 			printk("ok %d - %s # SKIP %s\n", i + 1, t->name,
 			       skip_reason ? skip_reason : "");
 			continue;

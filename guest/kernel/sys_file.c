@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* Console and initrd file system calls. */
+/* Console, initrd and disk file system calls. */
 #include "abi/syscalls.h"
+#include "kernel/blkdev.h"
 #include "kernel/syscall.h"
 #include "kernel/console.h"
 #include "kernel/mm.h"
@@ -32,6 +33,8 @@ int64_t sys_write(int64_t fd, const void *buf, uint64_t len)
 	struct fd *f = get_fd(fd);
 	char kbuf[CHUNK];
 
+	if (f && f->kind == FD_BLK)
+		return blkdev_write(f, (uint64_t)buf, len);
 	if (!f || f->kind != FD_CONSOLE)
 		return -EBADF;
 	if (len == 0)
@@ -56,6 +59,8 @@ int64_t sys_read(int64_t fd, void *buf, uint64_t len)
 
 	if (!f)
 		return -EBADF;
+	if (f->kind == FD_BLK)
+		return blkdev_read(f, (uint64_t)buf, len);
 	if (len == 0)
 		return 0;
 	if (f->kind == FD_CONSOLE) {
@@ -101,6 +106,12 @@ int64_t sys_open(const char *path, uint64_t flags)
 		return -EINVAL;
 	if (!strcmp(kpath, "/"))
 		return -EISDIR;
+	if (!strncmp(kpath, "/dev/", 5)) { /* disks: /dev/vda, ... */
+		for (int fd = 0; fd < VESSEL_FD_MAX; fd++)
+			if (p->fds[fd].kind == FD_NONE)
+				return (r = blkdev_open(&p->fds[fd], kpath + 5, flags)) ? r : fd;
+		return -EMFILE;
+	}
 	if ((flags & VESSEL_O_ACCMODE) != VESSEL_O_RDONLY)
 		return -EROFS;
 	if (!rd)
@@ -126,8 +137,52 @@ int64_t sys_close(int64_t fd)
 
 	if (!f)
 		return -EBADF;
+	if (f->kind == FD_BLK)
+		blkdev_close(f);
 	f->kind = FD_NONE;
 	return 0;
+}
+
+void files_close_all(struct proc *p)
+{
+	for (int fd = 0; fd < VESSEL_FD_MAX; fd++) {
+		if (p->fds[fd].kind == FD_BLK)
+			blkdev_close(&p->fds[fd]);
+		p->fds[fd].kind = FD_NONE;
+	}
+}
+
+int64_t sys_fsync(int64_t fd)
+{
+	struct fd *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind == FD_BLK)
+		return blkdev_fsync(f);
+	return f->kind == FD_FILE ? 0 : -EINVAL; /* the initrd is read-only */
+}
+
+int64_t sys_blk_submit(int64_t fd, const struct vessel_blk_io *ios, uint64_t n)
+{
+	struct fd *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != FD_BLK)
+		return -ENOTBLK;
+	return n ? blkdev_submit(f, (uint64_t)ios, n) : 0;
+}
+
+int64_t sys_blk_reap(int64_t fd, struct vessel_blk_done *done, uint64_t max, uint64_t min)
+{
+	struct fd *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	if (f->kind != FD_BLK)
+		return -ENOTBLK;
+	return blkdev_reap(f, (uint64_t)done, max, min);
 }
 
 int64_t sys_lseek(int64_t fd, int64_t offset, uint64_t whence)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Information system calls: clock_gettime, stats, ps. */
 #include "abi/syscalls.h"
+#include "dev/virtio_blk.h"
 #include "kernel/syscall.h"
 #include "kernel/counters.h"
 #include "kernel/jumpswitch.h"
@@ -69,6 +70,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct vessel_stats *s;
 	struct counters sum;
 	struct mce_counts mc;
+	struct vblk_counts blk;
 	struct lookahead_counts la;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
@@ -114,6 +116,15 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "mce.deferred", mc.deferred);
 	add_named(s, "mce.nested", mc.nested);
 	add_named(s, "mce.retired_on_free", page_retired_on_free());
+	vblk_counts(&blk);
+	add_named(s, "blk.requests", blk.requests);
+	add_named(s, "blk.completions", blk.completions);
+	add_named(s, "blk.interrupts", blk.interrupts);
+	add_named(s, "blk.spurious_irqs", blk.spurious);
+	add_named(s, "blk.kicks", blk.kicks);
+	add_named(s, "blk.urgent", blk.urgent);
+	add_named(s, "blk.barrier", blk.barrier);
+	add_named(s, "blk.exits", blk.exits);
 	add_named(s, "lookahead.saved", la.saved);
 	add_named(s, "lookahead.emulated", la.emulated);
 	add_named(s, "lookahead.stop_insn", la.stop[X86EMU_UNSUPPORTED]);

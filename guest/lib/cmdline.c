@@ -53,6 +53,84 @@ int cmdline_get(const char *cmdline, const char *key, char *out, size_t n)
 	return copy_value(w, len, out, n);
 }
 
+int cmdline_get_nth(const char *cmdline, const char *key, int n, char *out, size_t len)
+{
+	const char *w = cmdline;
+	size_t vlen = 0;
+
+	for (;;) {
+		w = find_word(w, key, 0);
+		if (!w)
+			return -ENOENT;
+		if (n-- == 0)
+			break;
+		while (*w && !is_space(*w))
+			w++;
+	}
+	w += strlen(key);
+	while (w[vlen] && !is_space(w[vlen]))
+		vlen++;
+	return copy_value(w, vlen, out, len);
+}
+
+/* A decimal or 0x-hex number at *s (advanced past it). 0 or -EINVAL. */
+static int parse_num(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+	unsigned base = 10;
+	uint64_t x = 0;
+	int digits = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	for (;; p++, digits++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		if (x > (UINT64_MAX - d) / base)
+			return -EINVAL;
+		x = x * base + d;
+	}
+	if (!digits)
+		return -EINVAL;
+	*s = p;
+	*v = x;
+	return 0;
+}
+
+int cmdline_parse_virtio_mmio(const char *s, uint64_t *size, uint64_t *base, uint32_t *irq)
+{
+	uint64_t sz, b, i;
+
+	if (parse_num(&s, &sz))
+		return -EINVAL;
+	if (*s == 'K' || *s == 'k' || *s == 'M' || *s == 'm') {
+		unsigned shift = (*s == 'K' || *s == 'k') ? 10 : 20;
+
+		if (sz > (UINT64_MAX >> shift))
+			return -EINVAL;
+		sz <<= shift;
+		s++;
+	}
+	if (*s++ != '@' || parse_num(&s, &b) || *s++ != ':' || parse_num(&s, &i) || *s)
+		return -EINVAL;
+	if (!sz || b + sz < b || i > 0xffffffffu)
+		return -EINVAL;
+	*size = sz;
+	*base = b;
+	*irq = (uint32_t)i;
+	return 0;
+}
+
 int cmdline_get_rest(const char *cmdline, const char *key, char *out, size_t n)
 {
 	const char *w = find_word(cmdline, key, 0);

@@ -45,6 +45,8 @@ struct vessel_timespec;
 struct vessel_stats;
 struct vessel_procinfo;
 struct vessel_dirent;
+struct vessel_blk_io;
+struct vessel_blk_done;
 
 #define VESSEL_SYSCALLS(X)                                                                         \
 	X(0, exit, 1, int64_t, status)                                                             \
@@ -75,15 +77,19 @@ struct vessel_dirent;
 	X(25, getcpu, 0, void)                                                                     \
 	X(26, setaffinity, 2, int64_t, tid, int64_t, cpu)                                          \
 	X(27, lseek, 3, int64_t, fd, int64_t, offset, uint64_t, whence)                            \
-	X(28, setintr, 2, int64_t, pid, int64_t, ignore)
+	X(28, setintr, 2, int64_t, pid, int64_t, ignore)                                           \
+	X(29, fsync, 1, int64_t, fd)                                                               \
+	X(30, blk_submit, 3, int64_t, fd, const struct vessel_blk_io *, ios, uint64_t, n)          \
+	X(31, blk_reap, 4, int64_t, fd, struct vessel_blk_done *, done, uint64_t, max, uint64_t,   \
+	  min)
 
 /* Numbers as constants: SYS_exit, SYS_write, ... and the table size. */
 #define VESSEL_SC_ENUM_(nr, name, n, ...) SYS_##name = nr,
 enum vessel_syscall_nr { VESSEL_SYSCALLS(VESSEL_SC_ENUM_) };
 #undef VESSEL_SC_ENUM_
-#define VESSEL_SYSCALL_COUNT 29 /* highest number + 1 */
+#define VESSEL_SYSCALL_COUNT 32 /* highest number + 1 */
 #define VESSEL_SYSCALL_SLOTS 64 /* per-syscall counter slots in vessel_stats */
-_Static_assert(SYS_setintr + 1 == VESSEL_SYSCALL_COUNT, "update VESSEL_SYSCALL_COUNT");
+_Static_assert(SYS_blk_reap + 1 == VESSEL_SYSCALL_COUNT, "update VESSEL_SYSCALL_COUNT");
 _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCALL_SLOTS");
 
 /* Helpers to turn an X() entry into a parameter list or an argument list. */
@@ -172,11 +178,17 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #ifndef EFAULT
 #define EFAULT 14 /* bad user pointer */
 #endif
+#ifndef ENOTBLK
+#define ENOTBLK 15 /* blk_submit/blk_reap on something that is not a disk */
+#endif
 #ifndef EBUSY
 #define EBUSY 16
 #endif
 #ifndef EEXIST
 #define EEXIST 17
+#endif
+#ifndef ENODEV
+#define ENODEV 19 /* (kernel) no such device */
 #endif
 #ifndef ENOTDIR
 #define ENOTDIR 20
@@ -223,7 +235,7 @@ _Static_assert(VESSEL_SYSCALL_COUNT <= VESSEL_SYSCALL_SLOTS, "grow VESSEL_SYSCAL
 #define VESSEL_FD_STDERR 2
 #define VESSEL_FD_MAX	 16 /* descriptors per process, 0..15 */
 
-/* open() flags: only reading is possible on the initrd. */
+/* open() flags: only reading is possible on the initrd (disks: docs/blk.md). */
 #define VESSEL_O_RDONLY	 0
 #define VESSEL_O_WRONLY	 1
 #define VESSEL_O_RDWR	 2
@@ -397,7 +409,36 @@ struct vessel_dirent {
 	char name[VESSEL_NAME_MAX]; /* NUL-terminated, without the leading '/' */
 };
 
+/* ------------------------------------------------------------------------
+ * Disks (/dev/vda, /dev/vdb, ...; docs/blk.md). read/write/lseek work on
+ * 512-byte multiples. blk_submit() queues n requests and returns how many
+ * it took (at least 1; it sleeps while every request slot is busy);
+ * blk_reap() waits until at least `min` of this descriptor's requests have
+ * finished, copies read data to the buffers given at submission and fills
+ * up to `max` entries of done[]; it returns how many.
+ * ------------------------------------------------------------------------ */
+#define VESSEL_BLK_READ	  0
+#define VESSEL_BLK_WRITE  1
+#define VESSEL_BLK_FLUSH  2
+#define VESSEL_BLK_MAX_IO (64 * 1024) /* bytes one submitted request may move */
+
+struct vessel_blk_io {
+	uint32_t op;	 /* VESSEL_BLK_* */
+	uint32_t flags;	 /* 0 */
+	uint64_t offset; /* bytes, a multiple of 512 */
+	uint64_t buf;	 /* user buffer (read into at reap, written from at submit) */
+	uint64_t len;	 /* bytes, a multiple of 512, at most VESSEL_BLK_MAX_IO */
+	uint64_t tag;	 /* returned in vessel_blk_done */
+};
+
+struct vessel_blk_done {
+	uint64_t tag;
+	int64_t result; /* bytes moved, or -errno */
+};
+
 _Static_assert(sizeof(struct vessel_timespec) == 16, "ABI");
+_Static_assert(sizeof(struct vessel_blk_io) == 40, "ABI");
+_Static_assert(sizeof(struct vessel_blk_done) == 16, "ABI");
 _Static_assert(sizeof(struct vessel_cpu_stats) == 64, "ABI");
 _Static_assert(sizeof(struct vessel_named_counter) == 32, "ABI");
 _Static_assert(__builtin_offsetof(struct vessel_stats, total) == 48, "ABI");

@@ -17,7 +17,7 @@
 
 #include <stdint.h> /* a freestanding header: also fine in the guest kernel */
 
-#define VESSEL_ABI_VERSION 2
+#define VESSEL_ABI_VERSION 3
 
 /* ------------------------------------------------------------------------
  * Boot protocol (direct 64-bit entry by the Vessel VMM)
@@ -50,7 +50,8 @@
  *               | ...                     |  minus the initrd
  *               | initrd (page aligned)   |
  *               +-------------------------+  end of RAM (<= 3 GiB here, the
- *   0xfec0_0000   IOAPIC, 0xfee0_0000 LAPIC   rest continues at 4 GiB)
+ *   0xfeb0_0000   virtio-mmio devices          rest continues at 4 GiB)
+ *   0xfec0_0000   IOAPIC, 0xfee0_0000 LAPIC
  * ------------------------------------------------------------------------ */
 
 #define VESSEL_BOOT_MAGIC 0x3130455353455655ull /* "UVESSE01" little-endian */
@@ -75,6 +76,32 @@ struct vessel_mem_region {
 /* Flags in vessel_boot_info.flags */
 #define VESSEL_BOOT_F_HYPERCALLS (1u << 0) /* hypercall ports are live */
 
+/*
+ * Devices the kernel cannot discover by probing: the VMM lists each one
+ * with its MMIO window and interrupt line. A virtio-mmio device sits in
+ * the window [VESSEL_VIRTIO_MMIO_BASE, + VESSEL_VIRTIO_MMIO_MAX * STRIDE),
+ * slot n at BASE + n * STRIDE with IOAPIC pin VESSEL_VIRTIO_IRQ_BASE + n
+ * (level-triggered, active high: the virtio-mmio interrupt stays asserted
+ * until the driver acknowledges it). The window lies below the IOAPIC and
+ * is RESERVED in the memory map.
+ */
+#define VESSEL_BOOT_DEV_MAX	  8u
+#define VESSEL_VIRTIO_MMIO_BASE	  0xfeb00000ull
+#define VESSEL_VIRTIO_MMIO_STRIDE 0x1000ull
+#define VESSEL_VIRTIO_MMIO_MAX	  8u  /* slots: IOAPIC pins 16..23 */
+#define VESSEL_VIRTIO_IRQ_BASE	  16u /* GSI of slot 0; IOAPIC only, not the 8259 */
+
+enum vessel_dev_type {
+	VESSEL_DEV_VIRTIO_MMIO = 1, /* virtio 1.x over MMIO (include/abi/virtio.h) */
+};
+
+struct vessel_boot_device {
+	uint32_t type; /* enum vessel_dev_type */
+	uint32_t irq;  /* IOAPIC pin (GSI) */
+	uint64_t base; /* guest-physical MMIO base */
+	uint64_t size; /* bytes of the MMIO window */
+};
+
 struct vessel_boot_info {
 	uint64_t magic;	      /* VESSEL_BOOT_MAGIC */
 	uint32_t abi_version; /* VESSEL_ABI_VERSION of the VMM */
@@ -89,6 +116,10 @@ struct vessel_boot_info {
 	uint64_t tsc_khz;  /* TSC frequency, 0 if unknown */
 	uint64_t boot_tsc; /* TSC value when the VMM started (boot timing) */
 	struct vessel_mem_region mmap[VESSEL_BOOT_MMAP_MAX];
+	/* ABI 3: devices (a kernel must check size covers them) */
+	uint32_t dev_count; /* valid entries in dev[] */
+	uint32_t pad;
+	struct vessel_boot_device dev[VESSEL_BOOT_DEV_MAX];
 };
 
 /* ------------------------------------------------------------------------
@@ -331,7 +362,10 @@ struct vessel_hc_pttrace {
 };
 
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
-_Static_assert(sizeof(struct vessel_boot_info) == 80 + 24 * VESSEL_BOOT_MMAP_MAX, "ABI");
+_Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
+_Static_assert(sizeof(struct vessel_boot_info) ==
+		       80 + 24 * VESSEL_BOOT_MMAP_MAX + 8 + 24 * VESSEL_BOOT_DEV_MAX,
+	       "ABI");
 _Static_assert(sizeof(struct vessel_hc_poweroff) == 8, "ABI");
 _Static_assert(sizeof(struct vessel_hc_test) == 40, "ABI");
 _Static_assert(sizeof(struct vessel_hc_cpu_start) == 48, "ABI");

@@ -108,6 +108,17 @@ run_fg() {
 	fg_done "$1" "$3"
 }
 
+# run_cmd NAME CMD SECONDS: run CMD in NAME's shell and wait until it is
+# done. Each call echoes a marker of its own (run_fg's is the same every
+# time, so a second run_fg in one VM would match the first's)
+run_cmd_n=0
+run_cmd() {
+	run_cmd_n=$((run_cmd_n + 1))
+	say "$1" "$2"
+	say "$1" "echo CMD-DONE-$$-$run_cmd_n"
+	wait_for "$W/$1.out" "^\(\$ \)*CMD-DONE-$$-$run_cmd_n" "$3"
+}
+
 # next_port: a fresh port in $PORT (set by the script) and its address in
 # $uri (no subshell)
 next_port() {

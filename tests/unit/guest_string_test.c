@@ -123,6 +123,41 @@ static void test_cmdline_get(void **state)
 	assert_string_equal(out, "2");
 }
 
+static void test_cmdline_virtio(void **state)
+{
+	char out[32];
+	uint64_t size, base;
+	uint32_t irq;
+
+	(void)state;
+	/* one word per device, in order */
+	assert_int_equal(cmdline_get_nth("a v=1 b v=22 v=3", "v=", 1, out, sizeof(out)), 2);
+	assert_string_equal(out, "22");
+	assert_int_equal(cmdline_get_nth("a v=1 b v=22 v=3", "v=", 2, out, sizeof(out)), 1);
+	assert_int_equal(cmdline_get_nth("a v=1 b v=22 v=3", "v=", 3, out, sizeof(out)), -ENOENT);
+	assert_int_equal(cmdline_parse_virtio_mmio("512@0xfeb00e00:23", &size, &base, &irq), 0);
+	assert_int_equal(size, 512);
+	assert_int_equal(base, 0xfeb00e00);
+	assert_int_equal(irq, 23);
+	assert_int_equal(cmdline_parse_virtio_mmio("4K@4096:5", &size, &base, &irq), 0);
+	assert_int_equal(size, 4096);
+	assert_int_equal(base, 4096);
+	assert_int_equal(cmdline_parse_virtio_mmio("1m@0X10:0", &size, &base, &irq), 0);
+	assert_int_equal(size, 1 << 20);
+	/* refused: missing parts, junk, zero size, a window that wraps, huge numbers */
+	assert_int_equal(cmdline_parse_virtio_mmio("512@0xfeb00e00", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("512:12", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("512@0x:12", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("512@1:12x", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("0@1:12", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("512@0xffffffffffffff00:1", &size, &base, &irq),
+			 -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("99999999999999999999@1:1", &size, &base, &irq),
+			 -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("1@1:4294967296", &size, &base, &irq), -EINVAL);
+	assert_int_equal(cmdline_parse_virtio_mmio("", &size, &base, &irq), -EINVAL);
+}
+
 static void test_cmdline_split(void **state)
 {
 	char s[] = "  ls   -l\t/  ";
@@ -143,10 +178,11 @@ static void test_cmdline_split(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_memcpy_memset), cmocka_unit_test(test_memmove_overlap),
-		cmocka_unit_test(test_compare),	      cmocka_unit_test(test_strlcpy),
-		cmocka_unit_test(test_parse_u64),     cmocka_unit_test(test_cmdline_has),
-		cmocka_unit_test(test_cmdline_get),   cmocka_unit_test(test_cmdline_split),
+		cmocka_unit_test(test_memcpy_memset),  cmocka_unit_test(test_memmove_overlap),
+		cmocka_unit_test(test_compare),	       cmocka_unit_test(test_strlcpy),
+		cmocka_unit_test(test_parse_u64),      cmocka_unit_test(test_cmdline_has),
+		cmocka_unit_test(test_cmdline_get),    cmocka_unit_test(test_cmdline_split),
+		cmocka_unit_test(test_cmdline_virtio),
 	};
 
 	return cmocka_run_group_tests_name("guest_string", tests, NULL, NULL);

@@ -11,14 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static uint64_t named(const struct vessel_stats *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
-		if (!strncmp(s->named[i].name, name, VESSEL_STATS_NAME_MAX))
-			return s->named[i].value;
-	return 0;
-}
-
 static int run(const char *path, long count)
 {
 	static struct vessel_stats a, b;
@@ -43,12 +35,12 @@ static int run(const char *path, long count)
 	printf("nullcall: %-7s %ld calls, %llu ns/call, kernel entries: syscall %llu ud2 %llu "
 	       "int80 %llu, exceptions %llu\n",
 	       path, count, (unsigned long long)((t1 - t0) / (uint64_t)count),
-	       (unsigned long long)(named(&b, "syscall.entry_syscall") -
-				    named(&a, "syscall.entry_syscall")),
-	       (unsigned long long)(named(&b, "syscall.entry_ud2") -
-				    named(&a, "syscall.entry_ud2")),
-	       (unsigned long long)(named(&b, "syscall.entry_int80") -
-				    named(&a, "syscall.entry_int80")),
+	       (unsigned long long)(stats_named(&b, "syscall.entry_syscall") -
+				    stats_named(&a, "syscall.entry_syscall")),
+	       (unsigned long long)(stats_named(&b, "syscall.entry_ud2") -
+				    stats_named(&a, "syscall.entry_ud2")),
+	       (unsigned long long)(stats_named(&b, "syscall.entry_int80") -
+				    stats_named(&a, "syscall.entry_int80")),
 	       (unsigned long long)(b.total.exceptions - a.total.exceptions));
 	return 0;
 }

@@ -70,7 +70,9 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
  * gmem_read - copy guest-physical [gpa, gpa + len) into dst. Returns 0,
  * -EFAULT if len is 0 or the range is not inside one RAM region, or
  * -EHWPOISON if a page of it is poisoned (dst is then undefined). Safe on
- * any thread once safe_copy_init() ran (vm_kvm_create does it).
+ * any thread once safe_copy_init() ran (vm_kvm_create does it). An aligned
+ * 2-, 4- or 8-byte read into an aligned dst is one access (never torn), and
+ * so is such a gmem_write(): what virtqueue indices need.
  */
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
 

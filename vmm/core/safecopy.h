@@ -43,7 +43,9 @@ int safe_copy_init(void);
  * error struck inside [src, src+len) or [dst, dst+len): then *bad_addr (if
  * not NULL) is the faulting address and dst's content is undefined. Source
  * pages are read into dst only: pass a bounce buffer, never a socket buffer.
- * safe_copy_init() must have been called.
+ * safe_copy_init() must have been called. A naturally aligned copy of 2, 4
+ * or 8 bytes (src and dst aligned) is a single load and a single store, so
+ * a value another thread or vCPU updates is never seen torn.
  */
 int safe_copy(void *dst, const void *src, size_t len, void **bad_addr);
 

@@ -100,3 +100,20 @@ struct device *device_find(struct vm *vm, const char *name)
 			return d;
 	return NULL;
 }
+
+struct device *device_find_nth(struct vm *vm, const char *name, unsigned n)
+{
+	for (struct device *d = vm->devices; d; d = d->next)
+		if (!strcmp(d->ops->name, name) && n-- == 0)
+			return d;
+	return NULL;
+}
+
+unsigned device_instance(struct vm *vm, const struct device *d)
+{
+	unsigned n = 0;
+
+	for (struct device *e = vm->devices; e && e != d; e = e->next)
+		n += !strcmp(e->ops->name, d->ops->name);
+	return n;
+}

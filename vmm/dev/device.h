@@ -14,11 +14,21 @@
 #define VMM_DEV_DEVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define DEVICE_MAX_ARGS 16 /* device options on one command line */
 
 struct vm;
+struct vessel_boot_device;
+
+/* One counter of a device instance, for `vessel ctl SOCK stats`. */
+struct device_stat {
+	const char *name; /* static string */
+	uint64_t value;
+};
+
+#define DEVICE_STATS_MAX 48
 
 struct device_ops {
 	const char *name;
@@ -37,6 +47,13 @@ struct device_ops {
 	ssize_t (*save)(void *priv, void *buf, size_t cap);
 	/* restore: validate then apply; returns 0 or -EINVAL (state unchanged) */
 	int (*restore)(void *priv, const void *buf, size_t len);
+	/* optional: the boot-info entry of a device the kernel cannot probe
+	 * (include/abi/vessel.h); 1 if filled, 0 if none */
+	int (*boot_device)(void *priv, struct vessel_boot_device *out);
+	/* optional: the instance's label (e.g. "vda") and up to max counters;
+	 * returns how many were filled */
+	unsigned (*stats)(void *priv, char *label, size_t lablen, struct device_stat *out,
+			  unsigned max);
 };
 
 struct device {
@@ -66,5 +83,13 @@ void devices_destroy(struct vm *vm);
 
 /* device_find - the device named `name`, or NULL. */
 struct device *device_find(struct vm *vm, const char *name);
+
+/*
+ * device_find_nth - the instance `n` (0-based, creation order) of the devices
+ * named `name`, or NULL; device_instance - the inverse: d's index among the
+ * devices of its name. Migration matches instances this way.
+ */
+struct device *device_find_nth(struct vm *vm, const char *name, unsigned n);
+unsigned device_instance(struct vm *vm, const struct device *d);
 
 #endif

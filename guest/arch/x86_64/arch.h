@@ -66,6 +66,11 @@ void lapic_nmi_others(void);
 void ioapic_init(void);
 /* Routes ISA irq to vector on the CPU with APIC ID dest (edge, active high). */
 void ioapic_route(uint32_t irq, uint8_t vector, uint32_t dest);
+/*
+ * Routes IOAPIC pin irq to vector on CPU dest, level-triggered, active high
+ * (a virtio-mmio line: it stays up until the driver acknowledges it).
+ */
+void ioapic_route_level(uint32_t irq, uint8_t vector, uint32_t dest);
 
 /* ---- time (tsc) ---- */
 /* Busy-waits us microseconds (TSC based, after calibration). */

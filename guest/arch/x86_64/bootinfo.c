@@ -44,7 +44,9 @@ static int parse_vessel(uint64_t info_pa)
 {
 	const struct vessel_boot_info *bi = phys_to_virt(info_pa);
 
-	if (bi->magic != VESSEL_BOOT_MAGIC || bi->size < sizeof(*bi) ||
+	/* an ABI 1 VMM's info ends before the device list */
+	if (bi->magic != VESSEL_BOOT_MAGIC ||
+	    bi->size < __builtin_offsetof(struct vessel_boot_info, dev_count) ||
 	    bi->mmap_count > VESSEL_BOOT_MMAP_MAX) {
 		printk("boot: bad Vessel boot info at %#lx (magic %#lx, size %u, mmap %u)\n",
 		       info_pa, bi->magic, bi->size, bi->mmap_count);
@@ -57,6 +59,10 @@ static int parse_vessel(uint64_t info_pa)
 	}
 	for (uint32_t i = 0; i < bi->mmap_count; i++)
 		add_region(bi->mmap[i].base, bi->mmap[i].size, bi->mmap[i].type);
+	if (bi->size >= sizeof(*bi) && bi->dev_count <= VESSEL_BOOT_DEV_MAX) {
+		memcpy(boot.dev, bi->dev, bi->dev_count * sizeof(bi->dev[0]));
+		boot.dev_count = bi->dev_count;
+	}
 	boot.initrd_phys = bi->initrd_gpa;
 	boot.initrd_size = bi->initrd_gpa ? bi->initrd_size : 0;
 	boot.cpu_count = bi->cpu_count;

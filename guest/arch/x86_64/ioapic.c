@@ -37,3 +37,10 @@ void ioapic_route(uint32_t irq, uint8_t vector, uint32_t dest)
 	ioapic_write(0x11 + 2 * irq, dest << 24);
 	ioapic_write(0x10 + 2 * irq, vector);
 }
+
+void ioapic_route_level(uint32_t irq, uint8_t vector, uint32_t dest)
+{
+	ioapic_write(0x11 + 2 * irq, dest << 24);
+	/* bit 15: level-triggered; bit 13 clear: active high */
+	ioapic_write(0x10 + 2 * irq, (1u << 15) | vector);
+}

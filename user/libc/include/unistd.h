@@ -39,6 +39,16 @@ static inline long close(int fd)
 	return sys_close(fd);
 }
 
+static inline long lseek(int fd, int64_t offset, int whence)
+{
+	return sys_lseek(fd, offset, (uint64_t)whence);
+}
+
+static inline long fsync(int fd)
+{
+	return sys_fsync(fd);
+}
+
 static inline long getpid(void)
 {
 	return sys_getpid();
@@ -58,6 +68,12 @@ long write_all(int fd, const void *buf, size_t len);
 
 /* Monotonic time since boot in nanoseconds (0 if the call fails). */
 uint64_t now_ns(void);
+
+/*
+ * The value of the kernel's named counter `name` (e.g. "blk.interrupts")
+ * in a sys_stats() snapshot, 0 if the snapshot does not have it.
+ */
+uint64_t stats_named(const struct vessel_stats *s, const char *name);
 
 /*
  * Start `path` with `argv` and wait for it. Returns its wait status

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* Small helpers over the raw calls (declared in unistd.h). */
 #include <unistd.h>
+#include <string.h>
+
+uint64_t stats_named(const struct vessel_stats *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
+		if (!strncmp(s->named[i].name, name, VESSEL_STATS_NAME_MAX))
+			return s->named[i].value;
+	return 0;
+}
 
 long write_all(int fd, const void *buf, size_t len)
 {

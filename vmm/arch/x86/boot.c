@@ -7,6 +7,7 @@
 #include "arch/x86/internal.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "dev/device.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -62,6 +63,17 @@ void arch_boot_info_fill(const struct vm *vm, struct vessel_boot_info *bi)
 	}
 	mmap_add(bi, ARCH_IOAPIC_BASE, 0x1000, VESSEL_MEM_RESERVED);
 	mmap_add(bi, ARCH_LAPIC_BASE, 0x1000, VESSEL_MEM_RESERVED);
+
+	/* devices the kernel cannot probe, in creation order */
+	for (const struct device *d = vm->devices; d; d = d->next) {
+		struct vessel_boot_device *bd = &bi->dev[bi->dev_count];
+
+		if (bi->dev_count == VESSEL_BOOT_DEV_MAX || !d->ops->boot_device ||
+		    d->ops->boot_device(d->priv, bd) != 1)
+			continue;
+		mmap_add(bi, bd->base, bd->size, VESSEL_MEM_RESERVED);
+		bi->dev_count++;
+	}
 }
 
 /* The guest's TSC at the moment the host TSC read `host_tsc`. */

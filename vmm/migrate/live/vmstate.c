@@ -106,8 +106,9 @@ int vmstate_send(struct live *l, struct mig_writer *w, char *err, size_t errlen)
 				 strerror((int)-n));
 			return (int)n;
 		}
-		rc = mig_put_state(w, MIG_STATE_DEVICE, 0, d->ops->name, VMSTATE_VERSION, devbuf,
-				   (uint32_t)n);
+		/* instance: the index among devices of this name (two disks: 0, 1) */
+		rc = mig_put_state(w, MIG_STATE_DEVICE, device_instance(vm, d), d->ops->name,
+				   VMSTATE_VERSION, devbuf, (uint32_t)n);
 		if (rc)
 			goto werr;
 	}
@@ -217,7 +218,7 @@ int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_reco
 		return 0;
 	}
 	case MIG_STATE_DEVICE: {
-		struct device *d = device_find(vm, rec->u.state.name);
+		struct device *d = device_find_nth(vm, rec->u.state.name, inst);
 		int rc;
 
 		if (!d || !d->ops->restore)
