@@ -70,7 +70,7 @@ workload() {
 
 echo "== workloads (wall time is emulation-dominated: information only)"
 t0=$(date +%s.%N)
-start_vm a --mem "$MEM" --control "$W/a.sock" --pt-trace "$W/trace.ptr" --cmdline pttrace=on
+start_vm a --mem "$MEM" --control "$W/a.sock" --pt-trace "$W/trace.ptr" --cmdline "pttrace=on lookahead=off"
 wait_for "$W/a.out" "vessel: ready" 120 || die "no boot"
 idle a || die "no shell"
 ctl a pt-mark boot >/dev/null || die "boot: pt-mark failed"
