@@ -61,7 +61,23 @@ $(VIRTQ_FUZZ_BIN): tests/fuzz/virtq_fuzz.c vmm/dev/virtqueue.c vmm/dev/blk_req.c
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
-CHECK_SUITES += vmm-unit vmm-cli vmm-guests vmm-fuzz virtq-fuzz
+# a disk's saved state, which comes from the migration peer
+# (tests/fuzz/vblk_state_fuzz.c; seeds from the real save functions)
+VBLK_STATE_FUZZ_BIN := $(B)/fuzz/vblk_state_fuzz
+VBLK_STATE_SEEDS := $(B)/fuzz/vblk-state-seeds
+$(VBLK_STATE_FUZZ_BIN): tests/fuzz/vblk_state_fuzz.c vmm/dev/vblk_state.c \
+		vmm/dev/virtio_mmio_state.c vmm/dev/cintr.c vmm/dev/virtqueue.c \
+		vmm/core/guest_mem.c vmm/core/safecopy.c vmm/dev/vblk_state.h vmm/dev/cintr.h \
+		vmm/dev/virtio_mmio.h vmm/dev/virtqueue.h include/abi/virtio.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $@")
+	$(Q)$(CLANG) $(VMM_FUZZ_FLAGS) -o $@ $(filter %.c,$^)
+$(VBLK_STATE_SEEDS)/.stamp: $(VBLK_STATE_FUZZ_BIN)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$(Q)VBLK_FUZZ_SEEDS=$(@D) $<
+	@touch $@
+
+CHECK_SUITES += vmm-unit vmm-cli vmm-guests vmm-fuzz virtq-fuzz vblk-state-fuzz
 SUITE_CMD_vmm-unit := rc=0; for t in $(VMM_UNIT_BINS); do CMOCKA_MESSAGE_OUTPUT=TAP $$t || rc=1; done; exit $$rc
 SUITE_DEPS_vmm-unit := $(VMM_UNIT_BINS)
 SUITE_CMD_vmm-cli := VESSEL_BIN=$(VESSEL_BIN) sh tests/vmm/cli_test.sh
@@ -75,12 +91,18 @@ SUITE_TIMEOUT_vmm-fuzz := 120
 SUITE_CMD_virtq-fuzz := sh tests/fuzz/virtq_fuzz.sh $(VIRTQ_FUZZ_BIN) $(B)/fuzz/virtq_corpus
 SUITE_DEPS_virtq-fuzz := $(VIRTQ_FUZZ_BIN)
 SUITE_TIMEOUT_virtq-fuzz := 120
+VBLK_STATE_FUZZ_SECONDS ?= 15
+SUITE_CMD_vblk-state-fuzz := sh tests/fuzz/seeds_run.sh vblk-state $(VBLK_STATE_FUZZ_BIN) \
+	$(VBLK_STATE_SEEDS) $(VBLK_STATE_FUZZ_SECONDS) 8192
+SUITE_DEPS_vblk-state-fuzz := $(VBLK_STATE_FUZZ_BIN) $(VBLK_STATE_SEEDS)/.stamp
+SUITE_TIMEOUT_vblk-state-fuzz := $(shell echo $$(($(VBLK_STATE_FUZZ_SECONDS) + 120)))
 
 ALL_TARGETS += $(VESSEL_BIN)
 
 .PHONY: vmm vmm-tests run
 vmm: $(VESSEL_BIN) $(VMM_LIB)
-vmm-tests: $(VMM_UNIT_BINS) $(VMM_GUEST_BIN) $(VMM_FUZZ_BIN) $(VIRTQ_FUZZ_BIN)
+vmm-tests: $(VMM_UNIT_BINS) $(VMM_GUEST_BIN) $(VMM_FUZZ_BIN) $(VIRTQ_FUZZ_BIN) \
+	$(VBLK_STATE_FUZZ_BIN)
 
 # `make run`: boot the bundled kernel and initrd (RUN_ARGS adds options, e.g.
 # RUN_ARGS='--cmdline selftest'). Their rules live in mk/guest.mk and

@@ -2,7 +2,8 @@
 # seeds_run.sh NAME FUZZER SEED_DIR SECONDS MAX_LEN: run a libFuzzer target
 # for a bounded time on a scratch copy of the seeds (SEED_DIR/seed-*); prints
 # one TAP line. A crash leaves its reproducer next to the fuzzer
-# (NAME-crash-*), named in the output. Used by initrd-fuzz and lookahead-fuzz.
+# (NAME-crash-*), named in the output. Used by initrd-fuzz, lookahead-fuzz
+# and vblk-state-fuzz.
 set -u
 if [ $# -ne 5 ]; then
 	echo "usage: seeds_run.sh NAME FUZZER SEED_DIR SECONDS MAX_LEN" >&2

@@ -434,6 +434,93 @@ static void test_cintr_barrier(void **state)
 
 /* A batch of 32 with the last a BARRIER, in any completion order and with
  * the default threshold: exactly one interrupt, at the last completion. */
+/*
+ * A saved state moves to another clock: pending completions keep their
+ * ages, so the timeout fires as it would have on the source, and the
+ * latencies recorded afterwards are measured from the moved times (a
+ * restore that left the per-request times behind recorded "now - 0").
+ * Corrupt states are refused with a reason and leave the machine as it was.
+ */
+static void test_cintr_save_restore(void **state)
+{
+	struct cintr src, dst;
+	struct cintr_saved s, bad;
+	char why[160];
+
+	(void)state;
+	cintr_init(&src);
+	cintr_reset(&src, true);
+	cintr_config(&src, 8, 100);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(cintr_start(&src, i), 0);
+	assert_int_equal(cintr_complete(&src, 0, 0, 1000, 5000), CINTR_NONE);
+	assert_int_equal(cintr_complete(&src, 1, 0, 2000, 6000), CINTR_NONE);
+	cintr_save(&src, 26000, &s);
+	assert_int_equal(s.pending, 2);
+	assert_int_equal(s.pending_age_ns, 21000);
+	assert_int_equal(s.pending_max_wait_ns, 25000);
+	assert_int_equal(s.pending_wait_sum_ns, 25000 + 24000);
+
+	cintr_init(&dst);
+	assert_int_equal(cintr_restore(&dst, &s, 10000000, why, sizeof(why)), 0);
+	assert_true(dst.calibrated);
+	assert_int_equal(dst.threshold, 8);
+	assert_int_equal(dst.next_seq, 3);
+	/* the source's deadline was 5000 + 100000: 79000 after the save */
+	assert_int_equal(cintr_deadline(&dst), 10000000 + 79000);
+	assert_int_equal(cintr_poll(&dst, 10000000 + 78999), CINTR_NONE);
+	assert_int_equal(cintr_poll(&dst, 10000000 + 79000), CINTR_TIMEOUT);
+	cintr_fired(&dst, CINTR_TIMEOUT, 10000000 + 79000);
+	assert_int_equal(dst.lat_count, 2);
+	assert_int_equal(dst.lat_sum_ns, 25000 + 24000 + 2 * 79000);
+	assert_int_equal(dst.lat_max_ns, 25000 + 79000);
+	assert_int_equal(cintr_percentile(&dst, 100), 24500 + 79000);
+
+	/* a clock younger than the ages: cut to it, the deadline stays near */
+	cintr_init(&dst);
+	assert_int_equal(cintr_restore(&dst, &s, 3000, why, sizeof(why)), 0);
+	assert_true(cintr_deadline(&dst) <= 3000 + 100 * 1000);
+
+	/* refusals */
+	bad = s;
+	bad.calibrated = 2;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "mode"));
+	bad = s;
+	bad.threshold = 0;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "threshold"));
+	bad = s;
+	bad.timeout_us = VESSEL_BLK_CINTR_TIMEOUT_MAX + 1;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "timeout"));
+	bad = s;
+	bad.pending = CINTR_SAVED_PENDING_MAX + 1;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	bad = s;
+	bad.pending = 0;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "without pending"));
+	bad = s;
+	bad.pending_age_ns = ~0ull;
+	bad.pending_max_wait_ns = ~0ull;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "longer than an hour"));
+	bad = s;
+	bad.pending_age_ns = s.pending_max_wait_ns + 1;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	bad = s;
+	bad.pending_wait_sum_ns = 2 * s.pending_max_wait_ns + 1;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	bad = s;
+	bad.next_seq = ~0ull;
+	assert_int_equal(cintr_restore(&dst, &bad, 10000000, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "wrapping"));
+	/* refused restores left the last good one alone */
+	assert_true(cintr_deadline(&dst) <= 3000 + 100 * 1000);
+	assert_int_equal(dst.pending, 2);
+}
+
 static void test_cintr_batch_of_32(void **state)
 {
 	unsigned seed = 12345;
@@ -491,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_cintr_urgent),
 		cmocka_unit_test(test_cintr_barrier),
 		cmocka_unit_test(test_cintr_batch_of_32),
+		cmocka_unit_test(test_cintr_save_restore),
 	};
 
 	return cmocka_run_group_tests_name("vmm-virtq", tests, NULL, NULL);

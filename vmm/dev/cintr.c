@@ -4,6 +4,7 @@
 #include "abi/virtio.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,83 @@ void cintr_fired(struct cintr *c, enum cintr_reason why, uint64_t now_ns)
 	c->pending = 0;
 	c->pending_since_ns = 0;
 	c->pending_avail_ns = 0;
+}
+
+void cintr_save(const struct cintr *c, uint64_t now_ns, struct cintr_saved *s)
+{
+	*s = (struct cintr_saved){ .calibrated = c->calibrated,
+				   .threshold = c->threshold,
+				   .timeout_us = c->timeout_us,
+				   .pending = c->pending,
+				   .next_seq = c->next_seq,
+				   .lat_count = c->lat_count,
+				   .lat_sum_ns = c->lat_sum_ns,
+				   .lat_max_ns = c->lat_max_ns };
+	memcpy(s->fired, c->fired, sizeof(s->fired));
+	if (c->pending) {
+		s->pending_age_ns = now_ns - c->pending_since_ns;
+		s->pending_wait_sum_ns = c->pending * now_ns - c->pending_avail_ns;
+		s->pending_max_wait_ns = now_ns - c->pending_min_avail_ns;
+	}
+}
+
+static const char *saved_problem(const struct cintr_saved *s)
+{
+	if (s->calibrated > 1)
+		return "mode is neither every nor calibrated";
+	if (s->threshold < 1 || s->threshold > VESSEL_BLK_CINTR_THRESHOLD_MAX)
+		return "threshold out of range";
+	if (s->timeout_us < 1 || s->timeout_us > VESSEL_BLK_CINTR_TIMEOUT_MAX)
+		return "timeout out of range";
+	if (s->pending > CINTR_SAVED_PENDING_MAX)
+		return "too many pending completions";
+	if (!s->pending && (s->pending_age_ns || s->pending_wait_sum_ns || s->pending_max_wait_ns))
+		return "waiting times without pending completions";
+	if (s->pending_max_wait_ns > CINTR_SAVED_AGE_MAX)
+		return "a pending completion waited longer than an hour";
+	if (s->pending_age_ns > s->pending_max_wait_ns)
+		return "a completion older than the earliest request";
+	if (s->pending_wait_sum_ns > (uint64_t)s->pending * s->pending_max_wait_ns)
+		return "waiting times add up to more than the longest allows";
+	if (s->next_seq >= 1ull << 62)
+		return "request sequence near wrapping";
+	return NULL;
+}
+
+int cintr_restore(struct cintr *c, const struct cintr_saved *s, uint64_t now_ns, char *why,
+		  size_t whylen)
+{
+	const char *bad = saved_problem(s);
+	uint64_t max_wait, sum, age, mean_avail;
+
+	if (bad) {
+		snprintf(why, whylen, "calibrated-interrupt state: %s", bad);
+		return -EINVAL;
+	}
+	/* a host whose clock started less than max_wait ago: cut the ages */
+	max_wait = s->pending_max_wait_ns < now_ns ? s->pending_max_wait_ns : now_ns;
+	age = s->pending_age_ns < max_wait ? s->pending_age_ns : max_wait;
+	sum = s->pending_wait_sum_ns < (uint64_t)s->pending * max_wait ?
+		      s->pending_wait_sum_ns :
+		      (uint64_t)s->pending * max_wait;
+	cintr_reset(c, s->calibrated);
+	cintr_config(c, s->threshold, s->timeout_us);
+	c->next_seq = s->next_seq;
+	c->pending = s->pending;
+	if (c->pending) {
+		c->pending_since_ns = now_ns - age;
+		c->pending_avail_ns = c->pending * now_ns - sum;
+		c->pending_min_avail_ns = now_ns - max_wait;
+		/* the individual times were not saved: their mean stands in */
+		mean_avail = now_ns - sum / c->pending;
+		for (uint32_t i = 0; i < c->pending && i < CINTR_WAIT; i++)
+			c->waiting[i] = mean_avail;
+	}
+	memcpy(c->fired, s->fired, sizeof(c->fired));
+	c->lat_count = s->lat_count;
+	c->lat_sum_ns = s->lat_sum_ns;
+	c->lat_max_ns = s->lat_max_ns;
+	return 0;
 }
 
 const char *cintr_reason_name(enum cintr_reason r)

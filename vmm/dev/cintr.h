@@ -113,6 +113,43 @@ enum cintr_reason cintr_poll(const struct cintr *c, uint64_t now_ns);
  */
 void cintr_fired(struct cintr *c, enum cintr_reason why, uint64_t now_ns);
 
+/*
+ * The machine's part of a device's saved state (migration): mode,
+ * settings, the pending completions as ages relative to the moment of the
+ * save (the two hosts' clocks differ), statistics. Requests in flight are
+ * not in it: a device saves only when none is.
+ */
+struct cintr_saved {
+	uint32_t calibrated, threshold, timeout_us, pending;
+	uint64_t pending_age_ns;      /* now - the oldest pending completion */
+	uint64_t pending_wait_sum_ns; /* sum over them of now - made available */
+	uint64_t pending_max_wait_ns; /* now - the earliest made available */
+	uint64_t next_seq;
+	uint64_t fired[CINTR_NR];
+	uint64_t lat_count, lat_sum_ns, lat_max_ns;
+};
+
+/* The longest a saved completion may have waited (ages beyond are corrupt). */
+#define CINTR_SAVED_AGE_MAX (3600ull * 1000000000ull)
+
+/* cintr_save - the state at now_ns into *s (nothing may be in flight). */
+void cintr_save(const struct cintr *c, uint64_t now_ns, struct cintr_saved *s);
+
+/*
+ * cintr_restore - check *s and make it the state at now_ns. Refused with
+ * the reason in why (-EINVAL, *c untouched): a mode other than 0/1,
+ * settings outside the ABI's ranges, more than CINTR_SAVED_PENDING_MAX
+ * pending, ages that do not fit together (the oldest completion older
+ * than the earliest request, a sum beyond pending times the longest, any
+ * beyond CINTR_SAVED_AGE_MAX, ages without pending completions), a
+ * sequence number near wrapping. Accepted, a pending completion is
+ * signalled within timeout_us of now_ns at the latest (ages longer than
+ * this host's clock are cut to it).
+ */
+#define CINTR_SAVED_PENDING_MAX (VQ_NUM_MAX * 64u)
+int cintr_restore(struct cintr *c, const struct cintr_saved *s, uint64_t now_ns, char *why,
+		  size_t whylen);
+
 /* cintr_reason_name - "every", "urgent", ... */
 const char *cintr_reason_name(enum cintr_reason r);
 

@@ -5,6 +5,7 @@
 #include "dev/blk_req.h"
 #include "dev/cintr.h"
 #include "dev/device.h"
+#include "dev/vblk_state.h"
 #include "dev/virtio_mmio.h"
 #include "dev/virtqueue.h"
 
@@ -37,16 +38,6 @@ struct vblk_req {
 	uint64_t avail_ns; /* when the device took it off the ring */
 	struct blk_req_info info;
 	struct vq_chain chain;
-};
-
-struct vblk_counters {
-	uint64_t requests, reads, writes, flushes, others;
-	uint64_t bytes_read, bytes_written;
-	uint64_t errors;	 /* completed with IOERR or UNSUPP */
-	uint64_t kicks;		 /* notifications the device saw */
-	uint64_t irq_suppressed; /* interrupts due but not needed (EVENT_IDX) */
-	uint64_t resets_needed;
-	uint64_t drained; /* requests a VM pause waited for (migration) */
 };
 
 struct vblk {
@@ -568,7 +559,7 @@ static void vblk_resume(void *dev)
 
 static const struct virtio_dev_ops vblk_transport_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
-	.nqueues = 1,
+	.nqueues = VBLK_QUEUES,
 	.features = vblk_features,
 	.config_read = vblk_config_read,
 	.config_write = vblk_config_write,
@@ -750,30 +741,10 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 
 /* ---------------------------------------------------------------- save / restore */
 
-#define VBLK_MAGIC   0x4b4c4256u /* "VBLK" */
-#define VBLK_VERSION 2u
-
-struct vblk_blob {
-	uint32_t magic, version;
-	uint64_t capacity;
-	uint32_t readonly, active;
-	struct virtio_mmio_state tr;
-	uint32_t threshold, timeout_us, calibrated, pending;
-	uint64_t pending_age_ns;      /* now - oldest unsignalled completion */
-	uint64_t pending_wait_sum_ns; /* sum over them of now - made available */
-	uint64_t pending_max_wait_ns;
-	uint64_t next_seq;
-	struct vblk_counters cnt;
-	uint64_t irqs_raised;
-	uint64_t fired[CINTR_NR];
-	uint64_t lat_count, lat_sum_ns, lat_max_ns;
-};
-
 static ssize_t vblk_save(void *priv, void *buf, size_t cap)
 {
 	struct vblk *d = priv;
 	struct vblk_blob b = { .magic = VBLK_MAGIC, .version = VBLK_VERSION };
-	uint64_t now;
 
 	if (cap < sizeof(b))
 		return -ENOSPC;
@@ -783,27 +754,13 @@ static ssize_t vblk_save(void *priv, void *buf, size_t cap)
 	wake(d);
 	while (d->inflight && d->thread_alive)
 		pthread_cond_wait(&d->idle, &d->t->lock);
-	now = now_ns();
 	b.capacity = d->capacity;
 	b.readonly = d->readonly;
 	b.active = d->active;
 	virtio_mmio_save(d->t, &b.tr);
-	b.threshold = d->ci.threshold;
-	b.timeout_us = d->ci.timeout_us;
-	b.calibrated = d->ci.calibrated;
-	b.pending = d->ci.pending;
-	if (b.pending) {
-		b.pending_age_ns = now - d->ci.pending_since_ns;
-		b.pending_wait_sum_ns = b.pending * now - d->ci.pending_avail_ns;
-		b.pending_max_wait_ns = now - d->ci.pending_min_avail_ns;
-	}
-	b.next_seq = d->ci.next_seq;
+	cintr_save(&d->ci, now_ns(), &b.ci);
 	b.cnt = d->cnt;
 	b.irqs_raised = d->t->irqs_raised;
-	memcpy(b.fired, d->ci.fired, sizeof(b.fired));
-	b.lat_count = d->ci.lat_count;
-	b.lat_sum_ns = d->ci.lat_sum_ns;
-	b.lat_max_ns = d->ci.lat_max_ns;
 	d->hold--;
 	wake(d);
 	pthread_mutex_unlock(&d->t->lock);
@@ -815,15 +772,15 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 {
 	struct vblk *d = priv;
 	struct vblk_blob b;
-	uint64_t now;
+	struct virtq vq[VIRTIO_MMIO_QUEUES_MAX];
+	char why[200];
 	int rc;
 
-	if (len != sizeof(b))
+	if (vblk_blob_decode(buf, len, virtio_mmio_offered(d->t), &d->vm->mem, &b, vq, why,
+			     sizeof(why))) {
+		vm_log(d->vm, "%s: saved state refused: %s", d->name, why);
 		return -EINVAL;
-	memcpy(&b, buf, sizeof(b));
-	if (b.magic != VBLK_MAGIC || b.version != VBLK_VERSION || b.active > 1 ||
-	    b.calibrated > 1 || b.pending > VQ_NUM_MAX * 64u)
-		return -EINVAL;
+	}
 	if (b.capacity != d->capacity || b.readonly != d->readonly) {
 		vm_log(d->vm,
 		       "%s: saved state is of a %s disk of %llu sectors, this one is %s with %llu",
@@ -832,36 +789,17 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 		       (unsigned long long)d->capacity);
 		return -EINVAL;
 	}
-	if (b.active && (!(b.tr.status & VIRTIO_STATUS_DRIVER_OK) || !b.tr.vq[0].ready))
-		return -EINVAL;
-	if ((b.tr.drv_features >> VESSEL_VIRTIO_BLK_F_CINTR & 1) && !d->cintr) {
-		vm_log(d->vm, "%s: saved state uses calibrated interrupts; this disk has cintr=off",
-		       d->name);
-		return -EINVAL;
-	}
 	pthread_mutex_lock(&d->t->lock);
 	rc = virtio_mmio_restore(d->t, &b.tr);
+	if (!rc)
+		rc = cintr_restore(&d->ci, &b.ci, now_ns(), why, sizeof(why));
 	if (rc) {
 		pthread_mutex_unlock(&d->t->lock);
 		return rc;
 	}
 	d->gen++;
-	cintr_reset(&d->ci, b.calibrated);
-	cintr_config(&d->ci, b.threshold, b.timeout_us);
-	now = now_ns();
-	d->ci.next_seq = b.next_seq;
-	d->ci.pending = b.pending;
-	if (b.pending) {
-		d->ci.pending_since_ns = now - b.pending_age_ns;
-		d->ci.pending_avail_ns = b.pending * now - b.pending_wait_sum_ns;
-		d->ci.pending_min_avail_ns = now - b.pending_max_wait_ns;
-	}
 	d->cnt = b.cnt;
 	d->t->irqs_raised = b.irqs_raised;
-	memcpy(d->ci.fired, b.fired, sizeof(b.fired));
-	d->ci.lat_count = b.lat_count;
-	d->ci.lat_sum_ns = b.lat_sum_ns;
-	d->ci.lat_max_ns = b.lat_max_ns;
 	d->active = b.active;
 	/* the guest may have made requests available that the source never
 	 * took: the thread looks at the ring (and re-arms the timeout) now */

@@ -237,7 +237,7 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *name, const char *why)
 	virtio_mmio_signal(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
-static uint64_t offered(const struct virtio_mmio *t)
+uint64_t virtio_mmio_offered(const struct virtio_mmio *t)
 {
 	return t->ops->features(t->dev) | (1ull << VIRTIO_F_VERSION_1) |
 	       (1ull << VIRTIO_F_EVENT_IDX);
@@ -270,7 +270,8 @@ static void set_status(struct virtio_mmio *t, uint32_t v)
 	}
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(was & VIRTIO_STATUS_FEATURES_OK)) {
 		/* refused unless a subset of the offer that includes VERSION_1 */
-		if ((t->drv_features & ~offered(t)) || !virtio_mmio_has(t, VIRTIO_F_VERSION_1))
+		if ((t->drv_features & ~virtio_mmio_offered(t)) ||
+		    !virtio_mmio_has(t, VIRTIO_F_VERSION_1))
 			v &= ~VIRTIO_STATUS_FEATURES_OK;
 	}
 	/* the device's own bit is not the driver's to set or clear */
@@ -312,7 +313,9 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case VIRTIO_MMIO_VENDOR_ID:
 		return VESSEL_VIRTIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return t->dev_feat_sel < 2 ? (uint32_t)(offered(t) >> (32 * t->dev_feat_sel)) : 0;
+		return t->dev_feat_sel < 2 ?
+			       (uint32_t)(virtio_mmio_offered(t) >> (32 * t->dev_feat_sel)) :
+			       0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q ? VQ_NUM_MAX : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
@@ -521,58 +524,15 @@ void virtio_mmio_boot_device(const struct virtio_mmio *t, struct vessel_boot_dev
 
 /* ---------------------------------------------------------------- save / restore */
 
-void virtio_mmio_save(const struct virtio_mmio *t, struct virtio_mmio_state *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->status = t->status;
-	s->dev_feat_sel = t->dev_feat_sel;
-	s->drv_feat_sel = t->drv_feat_sel;
-	s->queue_sel = t->queue_sel;
-	s->drv_features = t->drv_features;
-	s->isr = t->isr;
-	s->config_generation = t->config_generation;
-	for (unsigned i = 0; i < VIRTIO_MMIO_QUEUES_MAX; i++) {
-		const struct virtq *q = &t->vq[i];
-
-		s->vq[i] = (struct virtio_mmio_vq_state){ .desc = q->desc,
-							  .avail = q->avail,
-							  .used = q->used,
-							  .num = q->num,
-							  .last_avail = q->last_avail,
-							  .used_idx = q->used_idx,
-							  .ready = q->ready,
-							  .signalled_used = q->signalled_used };
-	}
-}
-
 int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s)
 {
 	struct virtq vq[VIRTIO_MMIO_QUEUES_MAX];
 	char why[160];
 
-	if ((s->drv_features & ~offered(t)) || s->isr & ~3u)
+	if (virtio_mmio_state_check(s, virtio_mmio_offered(t), t->ops->nqueues, &t->vm->mem, vq,
+				    why, sizeof(why))) {
+		vm_log(t->vm, "virtio-mmio slot %u: saved state refused: %s", t->slot, why);
 		return -EINVAL;
-	if ((s->status & VIRTIO_STATUS_FEATURES_OK) &&
-	    !((s->drv_features >> VIRTIO_F_VERSION_1) & 1))
-		return -EINVAL;
-	for (unsigned i = 0; i < VIRTIO_MMIO_QUEUES_MAX; i++) {
-		const struct virtio_mmio_vq_state *v = &s->vq[i];
-
-		vq[i] = (struct virtq){ .num = v->num,
-					.ready = v->ready != 0,
-					.desc = v->desc,
-					.avail = v->avail,
-					.used = v->used,
-					.last_avail = v->last_avail,
-					.used_idx = v->used_idx,
-					.signalled_used = v->signalled_used,
-					.event_idx =
-						(s->status & VIRTIO_STATUS_DRIVER_OK) &&
-						((s->drv_features >> VIRTIO_F_EVENT_IDX) & 1) };
-		if (v->ready > 1 || (i >= t->ops->nqueues && (v->ready || v->num)))
-			return -EINVAL;
-		if (vq[i].ready && vq_check(&vq[i], &t->vm->mem, why, sizeof(why)))
-			return -EINVAL;
 	}
 	t->status = s->status;
 	t->dev_feat_sel = s->dev_feat_sel;

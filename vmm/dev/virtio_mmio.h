@@ -139,8 +139,8 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *name, const char *why);
 
 /*
  * Saved transport state (part of the device's save blob): registers and
- * queues. virtio_mmio_restore() validates it (queues checked as at
- * QUEUE_READY) and, when DRIVER_OK is set, wires the KVM fast paths and
+ * queues. virtio_mmio_restore() validates it (virtio_mmio_state_check,
+ * logging the reason) and, when DRIVER_OK is set, wires the KVM fast paths and
  * asserts the line if INTERRUPT_STATUS is set. Returns 0 or -EINVAL.
  */
 struct virtio_mmio_state {
@@ -154,7 +154,23 @@ struct virtio_mmio_state {
 	} vq[VIRTIO_MMIO_QUEUES_MAX];
 };
 
+/* virtio_mmio_offered - the features offered: the device's and the transport's. */
+uint64_t virtio_mmio_offered(const struct virtio_mmio *t);
+
 void virtio_mmio_save(const struct virtio_mmio *t, struct virtio_mmio_state *s);
+
+/*
+ * virtio_mmio_state_check - whether *s is a state a device offering
+ * `offered` features (transport bits included) with `nqueues` queues over
+ * `mem` may take: features offered, FEATURES_OK only with VERSION_1,
+ * INTERRUPT_STATUS bits known, every ready queue valid (vq_check), no
+ * queue beyond nqueues configured. Fills vq[] with the queues to install.
+ * Returns 0, or -EINVAL with the reason in why. No side effects (pure: the
+ * fuzzer runs it on arbitrary bytes).
+ */
+int virtio_mmio_state_check(const struct virtio_mmio_state *s, uint64_t offered, unsigned nqueues,
+			    const struct gmem *mem, struct virtq vq[VIRTIO_MMIO_QUEUES_MAX],
+			    char *why, size_t whylen);
 int virtio_mmio_restore(struct virtio_mmio *t, const struct virtio_mmio_state *s);
 
 #endif
