@@ -123,7 +123,12 @@ static uint32_t szp(uint64_t r, unsigned size)
 	return (r ? 0 : X86_ZF) | (msb(r, size) ? X86_SF : 0) | parity_flag(r);
 }
 
-static uint32_t add_flags(uint64_t a, uint64_t b, uint64_t r, unsigned size, int cin)
+/*
+ * The flags of r = a + b (+ carry-in) or, with `sub`, r = a - b (- borrow-in),
+ * of `size` bytes: CF is the carry or borrow out (with a carry-in, r == a
+ * carries too), OF the signed overflow.
+ */
+static uint32_t arith_flags(uint64_t a, uint64_t b, uint64_t r, unsigned size, int cin, int sub)
 {
 	uint64_t m = size_mask(size);
 	uint32_t f;
@@ -132,27 +137,21 @@ static uint32_t add_flags(uint64_t a, uint64_t b, uint64_t r, unsigned size, int
 	b &= m;
 	r &= m;
 	f = szp(r, size) | (((a ^ b ^ r) & 0x10) ? X86_AF : 0);
-	if (cin ? r <= a : r < a)
+	if (sub ? (cin ? a <= b : a < b) : (cin ? r <= a : r < a))
 		f |= X86_CF;
-	if (msb((a ^ r) & (b ^ r), size))
+	if (msb(sub ? (a ^ b) & (a ^ r) : (a ^ r) & (b ^ r), size))
 		f |= X86_OF;
 	return f;
 }
 
+static uint32_t add_flags(uint64_t a, uint64_t b, uint64_t r, unsigned size, int cin)
+{
+	return arith_flags(a, b, r, size, cin, 0);
+}
+
 static uint32_t sub_flags(uint64_t a, uint64_t b, uint64_t r, unsigned size, int cin)
 {
-	uint64_t m = size_mask(size);
-	uint32_t f;
-
-	a &= m;
-	b &= m;
-	r &= m;
-	f = szp(r, size) | (((a ^ b ^ r) & 0x10) ? X86_AF : 0);
-	if (cin ? a <= b : a < b)
-		f |= X86_CF;
-	if (msb((a ^ b) & (a ^ r), size))
-		f |= X86_OF;
-	return f;
+	return arith_flags(a, b, r, size, cin, 1);
 }
 
 int x86_cond_true(unsigned cc, uint64_t f)
