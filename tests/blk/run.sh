@@ -4,17 +4,9 @@
 # images checked from the host after power-off. Prints TAP.
 #   B=build sh tests/blk/run.sh [t_name...]
 set -u
-B=${B:-build}
-VESSEL=${VESSEL:-$B/vessel}
-W=$B/blk-work
-MEM=128M
-NS=
-n=0
-PORT=$((23000 + $$ % 20000))
-rm -rf "$W"
-mkdir -p "$W"
 
 . tests/lib/vm.sh
+vm_suite blk 128M 23000
 
 CHECK="python3 tests/blk/check.py"
 

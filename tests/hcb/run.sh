@@ -4,17 +4,9 @@
 # reclaim and memory-error reports. Real `vessel run` processes. Prints TAP.
 #   B=build sh tests/hcb/run.sh
 set -u
-B=${B:-build}
-VESSEL=${VESSEL:-$B/vessel}
-W=$B/hcb-work
-MEM=128M
-NS=
-n=0
-PORT=$((21000 + $$ % 20000))
-rm -rf "$W"
-mkdir -p "$W"
 
 . tests/lib/vm.sh
+vm_suite hcb 128M 21000
 
 # migrate SRC DST: migrate SRC to a new destination DST; bytes in $bytes
 migrate() {

@@ -1,7 +1,23 @@
 # Shell helpers for tests that drive real `vessel run` processes through
 # their console (a FIFO) and control socket. Sourced by tests/*/run.sh,
-# which set W (work directory), VESSEL (the binary), MEM (guest RAM), NS
-# (a command prefix, e.g. "ip netns exec NAME", or empty) and n=0 (TAP count).
+# which then call vm_suite (or set the same variables themselves): W (work
+# directory), VESSEL (the binary), MEM (guest RAM), NS (a command prefix,
+# e.g. "ip netns exec NAME", or empty) and n=0 (TAP count).
+
+# vm_suite NAME MEM [PORT_BASE]: a suite's settings (B, VESSEL from the
+# environment or their defaults; W=$B/NAME-work, emptied; MEM; NS empty;
+# n=0; PORT_BASE plus a number from the pid, for next_port)
+vm_suite() {
+	B=${B:-build}
+	VESSEL=${VESSEL:-$B/vessel}
+	W=$B/$1-work
+	MEM=$2
+	NS=
+	n=0
+	if [ $# -ge 3 ]; then PORT=$(($3 + $$ % 20000)); fi
+	rm -rf "$W"
+	mkdir -p "$W"
+}
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }

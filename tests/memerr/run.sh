@@ -6,17 +6,10 @@
 # delivers the next only when the guest has finished the last one.
 #   B=build sh tests/memerr/run.sh [TEST...]
 set -u
-B=${B:-build}
-VESSEL=${VESSEL:-$B/vessel}
-W=$B/memerr-work
-MEM=256M
-NS=
-n=0
 FREE_BASE=$((0xc800000)) # 200 MiB: not used by an idle kernel
-rm -rf "$W"
-mkdir -p "$W"
 
 . tests/lib/vm.sh
+vm_suite memerr 256M
 
 # guest_counter NAME COUNTER: the value of a named kernel counter (`stats`)
 guest_counter() {

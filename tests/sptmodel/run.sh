@@ -6,17 +6,10 @@
 #   B=build sh tests/sptmodel/run.sh
 #   SPTMODEL_USERTESTS=all ...   the whole of usertests instead of the subset
 set -u
-B=${B:-build}
-VESSEL=${VESSEL:-$B/vessel}
-SPT=${SPT:-$B/sptmodel}
-W=$B/sptmodel-work
-MEM=64M
-NS=
-n=0
-rm -rf "$W"
-mkdir -p "$W"
 
 . tests/lib/vm.sh
+vm_suite sptmodel 64M
+SPT=${SPT:-$B/sptmodel}
 
 # the usertests that exercise page tables, address spaces and TLB flushes
 SUBSET="mmap_anon mmap_fixed munmap mprotect brk spawn_many exit_status threads_smp
