@@ -14,6 +14,7 @@
 #include "pttrace/pttrace.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
+#include "monitor/monitor.h"
 
 #include "abi/vessel.h"
 
@@ -447,7 +448,7 @@ static void console_flush(struct console *c)
 
 		if (chunk > c->len)
 			chunk = c->len;
-		took = serial_receive(c->vm->console, c->backlog + c->head, chunk);
+		took = c->vm->console_rx(c->vm->console_rx_opaque, c->backlog + c->head, chunk);
 		c->head = (c->head + took) % sizeof(c->backlog);
 		c->len -= took;
 		if (took < chunk)
@@ -517,6 +518,20 @@ static void print_stats(struct vm *vm)
 	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
 	fprintf(stderr, "vessel: stats: console: %llu bytes of output dropped\n",
 		(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
+	/* the devices' own counters, as `vessel ctl SOCK stats` shows them */
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct device_stat st[DEVICE_STATS_MAX];
+		char label[32] = "";
+		unsigned n;
+
+		if (!d->ops->stats)
+			continue;
+		n = d->ops->stats(d->priv, label, sizeof(label), st, DEVICE_STATS_MAX);
+		fprintf(stderr, "vessel: stats: %s %s:", d->ops->name, label);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, " %s %llu", st[i].name, (unsigned long long)st[i].value);
+		fprintf(stderr, "\n");
+	}
 }
 
 int cmd_run(int argc, char **argv)
@@ -673,6 +688,7 @@ create:
 	console_loop(vm, raw > 0);
 	vm_wait(vm, &ev);
 	term_restore();
+	monitor_quit(vm, CONSOLE_IDLE_MS); /* its console output, too, before our messages */
 	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
 	if (outbuf_dropped(conout))
 		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
