@@ -11,7 +11,7 @@
  * makes the monitor misbehave at its first routed exit; the core must
  * refuse the request or survive the monitor's death, stop the VM and say
  * why. CASE: read-rip (allowed: the VM runs on), read-cr3, write-msr,
- * mem-write, open, syscall.
+ * mem-write, open (creating VESSEL_MONITOR_TEST_FILE), syscall (socket).
  */
 #include "monitor/monitor.h"
 #include "monitor/policy.h"
@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,26 @@ struct child {
 	struct outbuf *out;
 	int irq_level;
 	uint32_t irq_gen;
-	const char *fault; /* VESSEL_MONITOR_TEST, done once */
+	const char *fault;	/* VESSEL_MONITOR_TEST, done once */
+	const char *fault_file; /* the file the `open` case tries to create */
 };
+
+/* A line on stderr: snprintf + write (stdio's dprintf may stat the descriptor). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(STDERR_FILENO, line,
+			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0) {
+		/* nowhere else to say it */
+	}
+}
 
 static void uart_tx(void *opaque, uint8_t byte)
 {
@@ -67,7 +86,7 @@ static void post(struct child *c, unsigned chan, struct mon_msg *m)
 	m->irq_level = c->irq_level;
 	m->irq_gen = c->irq_gen;
 	if (mon_ring_post(r, m)) {
-		dprintf(2, "vessel-monitor: channel %u: the core does not drain it\n", chan);
+		say("vessel-monitor: channel %u: the core does not drain it\n", chan);
 		_exit(1);
 	}
 	mon_futex_wake(&r->head, 1);
@@ -96,7 +115,7 @@ static void inject_fault(struct child *c, unsigned chan)
 	c->fault = NULL;
 	if (!strcmp(f, "read-rip")) {
 		rep = ask(c, chan, (struct mon_msg){ .type = MON_MSG_STATE_READ, .field = MF_RIP });
-		dprintf(2, "vessel-monitor: test: read rip: status %d\n", rep.status);
+		say("vessel-monitor: test: read rip: status %d\n", rep.status);
 	} else if (!strcmp(f, "read-cr3")) {
 		ask(c, chan, (struct mon_msg){ .type = MON_MSG_STATE_READ, .field = MF_CR3 });
 	} else if (!strcmp(f, "write-msr")) {
@@ -107,13 +126,13 @@ static void inject_fault(struct child *c, unsigned chan)
 		ask(c, chan,
 		    (struct mon_msg){ .type = MON_MSG_MEM_WRITE, .a = 1ull << 60, .len = 8 });
 	} else if (!strcmp(f, "open")) {
-		int fd = open("/etc/hostname", O_RDONLY);
+		int fd = open(c->fault_file, O_WRONLY | O_CREAT, 0600);
 
-		dprintf(2, "vessel-monitor: test: open returned %d\n", fd);
+		say("vessel-monitor: test: open returned %d\n", fd);
 	} else if (!strcmp(f, "syscall")) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
-		dprintf(2, "vessel-monitor: test: socket returned %d\n", s);
+		say("vessel-monitor: test: socket returned %d\n", s);
 	}
 }
 
@@ -126,8 +145,8 @@ static void on_exit_msg(struct child *c, unsigned chan, const struct mon_msg *m)
 		inject_fault(c, chan);
 	if (m->a < VESSEL_COM1_PORT || m->a >= VESSEL_COM1_PORT + 8 ||
 	    (size != 1 && size != 2 && size != 4)) {
-		dprintf(2, "vessel-monitor: exit at port %#llx size %u is not routed here\n",
-			(unsigned long long)m->a, size);
+		say("vessel-monitor: exit at port %#llx size %u is not routed here\n",
+		    (unsigned long long)m->a, size);
 		_exit(1);
 	}
 	memcpy(done.data, m->data, size);
@@ -224,6 +243,7 @@ int monitor_main(int argc, char **argv)
 	for (unsigned i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		signal(quiet[i], SIG_IGN);
 	c.fault = getenv("VESSEL_MONITOR_TEST");
+	c.fault_file = getenv("VESSEL_MONITOR_TEST_FILE") ?: "/tmp/vessel-monitor-test-open";
 	rc = mon_sandbox_prepare(&ns);
 	if (!rc)
 		rc = outbuf_new(STDOUT_FILENO, CONSOLE_BUF_SIZE, &c.out);

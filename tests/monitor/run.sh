@@ -1,0 +1,158 @@
+#!/bin/sh
+# The sandboxed monitor (docs/monitor.md) through real `vessel run`
+# processes. Prints TAP; skips without /dev/kvm.
+#   B=build sh tests/monitor/run.sh
+#
+#  - the option: listed in --help, a bad value is a usage error (2)
+#  - the console with --monitor=inproc and =sandboxed: piped input arrives
+#    whole, output comes out, the exits were routed (--stats)
+#  - the monitor process: no KVM descriptor (nothing but stdin, stdout,
+#    stderr), seccomp filter mode, no new privileges, other namespaces; the
+#    VM answers, migrates to a sandboxed destination and powers off; no
+#    monitor process is left behind
+#  - SIGTERM to vessel: status 143 (the monitor's death is not reported as
+#    a failure); the monitor killed from outside: status 3 and the reason
+#  - fault injection (VESSEL_MONITOR_TEST): an allowed read goes through;
+#    a denied field read, a denied MSR write, a write outside guest memory
+#    are refused; opening a file and a forbidden system call kill the
+#    monitor: each time the VM stops with status 3 (VESSEL_EXIT_MONITOR) and
+#    a reason, the monitor is gone and the file was not created
+set -u
+B=${B:-build}
+VESSEL=${VESSEL:-$B/vessel}
+W=$B/monitor-work
+MEM=256M
+NS=
+PORT=$((40000 + $$ % 20000))
+n=0
+rm -rf "$W"
+mkdir -p "$W"
+. tests/lib/vm.sh
+
+if [ ! -w /dev/kvm ]; then
+	echo "ok 1 - monitor # SKIP no usable /dev/kvm"
+	exit 0
+fi
+
+# the monitor_pid of a --stats line or a `vessel ctl stats` answer
+monitor_pid() {
+	grep -o 'monitor_pid[": ]*[0-9]*' "$1" | grep -o '[0-9]*$' | head -n 1
+}
+
+t_option() {
+	"$VESSEL" run --help >"$W/help" 2>&1
+	"$VESSEL" run --monitor=bogus >"$W/bad" 2>&1
+	st=$?
+	if grep -q -- "--monitor inproc|sandboxed" "$W/help" && [ $st = 2 ] &&
+		grep -q "must be inproc or sandboxed" "$W/bad"; then
+		ok "--monitor: in --help; a bad value is a usage error (2)"
+	else
+		notok "--monitor option (status $st)" "$W/help" "$W/bad"
+	fi
+}
+
+t_console() { # MODE
+	input='echo first-byte-kept and a line longer than the sixteen-byte FIFO $?\npoweroff\n'
+	printf "$input" | timeout 120 "$VESSEL" run --monitor="$1" --stats >"$W/c-$1" 2>&1
+	st=$?
+	line=$(grep "stats: monitor $1:" "$W/c-$1")
+	if [ $st = 0 ] && tr -d '\r' <"$W/c-$1" |
+		grep -q 'first-byte-kept and a line longer than the sixteen-byte FIFO 0$' &&
+		echo "$line" | grep -q 'routed_exits [1-9]' &&
+		{ [ "$1" = inproc ] || echo "$line" | grep -q 'monitor_console_bytes [1-9].* input_bytes [1-9]\|input_bytes [1-9].*monitor_console_bytes [1-9]'; }; then
+		ok "--monitor=$1: piped input arrives whole, the UART's exits are routed, exit 0"
+	else
+		notok "--monitor=$1 console (status $st)" "$W/c-$1"
+	fi
+}
+
+t_isolation() {
+	boot_shell a --monitor=sandboxed || { notok "sandboxed: boot" "$W/a.err" "$W/a.out"; stop_vm a; return; }
+	ctl a stats >"$W/a.stats"
+	pid=$(monitor_pid "$W/a.stats")
+	fds=$(ls -l "/proc/$pid/fd" 2>/dev/null | grep -c -- '->')
+	kvm=$(ls -l "/proc/$pid/fd" 2>/dev/null | grep -c 'kvm')
+	if [ -n "$pid" ] && [ "$fds" -le 3 ] && [ "$kvm" = 0 ] &&
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status" &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" &&
+		[ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/self/ns/net)" ]; then
+		ok "sandboxed: the monitor (pid $pid) holds $fds descriptors, none of KVM; seccomp filter, no new privileges, its own network namespace"
+	else
+		ls -l "/proc/$pid/fd" >"$W/a.fds" 2>&1
+		grep -E 'Seccomp|NoNewPrivs' "/proc/$pid/status" >>"$W/a.fds" 2>&1
+		notok "sandboxed: monitor isolation (pid '$pid', $fds fds, $kvm of KVM)" "$W/a.fds" "$W/a.stats"
+	fi
+	next_port
+	incoming b "$uri" --monitor=sandboxed || { notok "sandboxed: migration setup" "$W/b.err"; stop_vm a; stop_vm b; return; }
+	ctl a migrate "$uri" >/dev/null
+	wait_exit a 60
+	src=$status
+	if [ $src = 0 ] && ! kill -0 "$pid" 2>/dev/null &&
+		wait_for "$W/b.err" "incoming migration complete" 10 && responds b; then
+		ok "sandboxed: migrates to a sandboxed destination, whose console answers; the source's monitor is gone"
+	else
+		notok "sandboxed: migration (source status $src)" "$W/a.err" "$W/b.err" "$W/b.out"
+	fi
+	ctl b stats >"$W/b.stats"
+	bpid=$(monitor_pid "$W/b.stats")
+	say b poweroff
+	wait_exit b 30
+	if [ $status = 0 ] && [ -n "$bpid" ] && ! kill -0 "$bpid" 2>/dev/null; then
+		ok "sandboxed: poweroff exits 0 and leaves no monitor process"
+	else
+		notok "sandboxed: poweroff (status $status, monitor '$bpid')" "$W/b.err"
+	fi
+}
+
+t_signals() {
+	boot_shell s --monitor=sandboxed || { notok "signals: boot" "$W/s.err"; stop_vm s; return; }
+	ctl s stats >"$W/s.stats"
+	pid=$(monitor_pid "$W/s.stats")
+	kill -TERM "$(pid_of s)"
+	wait_exit s 30
+	if [ $status = 143 ] && ! grep -q "monitor:" "$W/s.err" && ! kill -0 "$pid" 2>/dev/null; then
+		ok "sandboxed: SIGTERM stops vessel with 143, the monitor goes quietly"
+	else
+		notok "sandboxed: SIGTERM (status $status)" "$W/s.err"
+	fi
+	boot_shell k --monitor=sandboxed || { notok "monitor killed: boot" "$W/k.err"; stop_vm k; return; }
+	ctl k stats >"$W/k.stats"
+	pid=$(monitor_pid "$W/k.stats")
+	kill -KILL "$pid"
+	say k help # a routed exit, if the death alone did not stop it yet
+	wait_exit k 30
+	if [ $status = 3 ] && grep -q "monitor: process $pid killed by signal 9" "$W/k.err"; then
+		ok "sandboxed: the monitor killed from outside stops the VM with status 3 and says so"
+	else
+		notok "sandboxed: monitor killed (status $status)" "$W/k.err"
+	fi
+}
+
+# fault CASE STATUS PATTERN: one fault-injection run
+fault() {
+	file=$W/created-by-monitor
+	rm -f "$file"
+	printf 'poweroff\n' | VESSEL_MONITOR_TEST=$1 VESSEL_MONITOR_TEST_FILE=$file \
+		timeout 120 "$VESSEL" run --monitor=sandboxed --stats >"$W/f-$1" 2>&1
+	st=$?
+	pid=$(monitor_pid "$W/f-$1")
+	if [ $st = "$2" ] && grep -q -- "$3" "$W/f-$1" && [ -n "$pid" ] &&
+		! kill -0 "$pid" 2>/dev/null && [ ! -e "$file" ]; then
+		ok "fault injection $1: status $st, '$3'"
+	else
+		notok "fault injection $1 (status $st, expected $2)" "$W/f-$1"
+	fi
+}
+
+t_option
+t_console inproc
+t_console sandboxed
+t_isolation
+t_signals
+fault read-rip 0 "monitor sandboxed: .*state_reads 1 .*denied 0"
+fault read-cr3 3 "monitor: read of cr3 (vCPU 0) denied: policy violation"
+fault write-msr 3 "monitor: write of msr_lstar (vCPU 0) denied: policy violation"
+fault mem-write 3 "monitor: write of 8 bytes at guest-physical 0x1000000000000000: outside guest memory"
+fault open 3 "killed by signal 31 .*seccomp filter forbids"
+fault syscall 3 "killed by signal 31 .*seccomp filter forbids"
+echo "1..$n"
