@@ -90,9 +90,10 @@ static const char run_usage_tail[] =
 	       "the VM). On a terminal, Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "\n"
 	       "Exit status: the guest's poweroff status (0-255); 1 when the VM could not\n"
-	       "be started; 2 for a bad command line; 125 when the guest faulted (triple\n"
-	       "fault, bad hypercall, unhandled exit: a register dump is printed);\n"
-	       "128+N when stopped by signal N.\n";
+	       "be started; 2 for a bad command line; 3 when the sandboxed monitor broke\n"
+	       "its policy or died; 125 when the guest faulted (triple fault, bad\n"
+	       "hypercall, unhandled exit: a register dump is printed); 128+N when\n"
+	       "stopped by signal N.\n";
 
 const char *run_usage(void)
 {

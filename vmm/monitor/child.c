@@ -225,6 +225,13 @@ int monitor_main(int argc, char **argv)
 	long fd;
 	int rc;
 
+	if (argc == 2 && !strcmp(argv[1], "--syscalls")) { /* bench/monitor.sh: the allow-list */
+		const char *const *list = mon_sandbox_syscalls(&nr);
+
+		for (unsigned i = 0; i < nr; i++)
+			printf("%s\n", list[i]);
+		return 0;
+	}
 	if (argc != 2 || (fd = strtol(argv[1], &end, 10)) < 0 || *end || fd > 1024) {
 		fprintf(stderr, "vessel __monitor: internal command, started by vessel run "
 				"--monitor=sandboxed\n");

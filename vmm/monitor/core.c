@@ -614,9 +614,10 @@ static const struct device_ops mon_ops = {
 	.name = "monitor",
 	.option = "--monitor",
 	.option_arg = "inproc|sandboxed",
-	.option_help = "where the UART runs: inproc (the default without the option: in this\n"
-		       "                  process) or sandboxed (a separate process with no KVM\n"
-		       "                  descriptors, under seccomp; docs/monitor.md)",
+	.option_help = "inproc: the UART in this process, its exits timed (as without\n"
+		       "                  the option, plus counters); sandboxed: in a separate\n"
+		       "                  process with no KVM descriptors, under seccomp\n"
+		       "                  (docs/monitor.md)",
 	.check = mon_check,
 	.create = mon_create,
 	.destroy = mon_destroy,
