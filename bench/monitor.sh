@@ -23,15 +23,15 @@ initrd=$B/user/initrd.img
 [ -w /dev/kvm ] || { echo "monitor bench: no usable /dev/kvm, skipped"; exit 0; }
 mkdir -p "$W"
 
-# stat NAME FILE: a counter of the --stats "monitor" line
-stat() { sed -n "s/.*stats: monitor .* $1 \([0-9]*\).*/\1/p" "$2" | head -n 1; }
+# counter NAME FILE: a counter of the --stats "monitor" line
+counter() { sed -n "s/.*stats: monitor .* $1 \([0-9]*\).*/\1/p" "$2" | head -n 1; }
 
 run() { # MODE I
 	printf 'help\npoweroff\n' | timeout 300 "$B/vessel" run --kernel "$kernel" --initrd "$initrd" \
 		--monitor="$1" --stats >"$W/$1-$2.log" 2>&1
-	e=$(stat routed_exits "$W/$1-$2.log")
-	ns=$(stat routed_ns "$W/$1-$2.log")
-	ops=$(stat core_ops "$W/$1-$2.log")
+	e=$(counter routed_exits "$W/$1-$2.log")
+	ns=$(counter routed_ns "$W/$1-$2.log")
+	ops=$(counter core_ops "$W/$1-$2.log")
 	[ -n "$e" ] && [ "$e" -gt 0 ] || { echo "monitor bench: run $1 $2 failed" >&2; exit 1; }
 	echo "$1 run $2: $e routed exits, $((ns / e)) ns each, $ops core-side ops" >&2
 	echo "$((ns / e)) $e $ops" >>"$W/$1.txt"
@@ -50,7 +50,7 @@ in_ns=$(median "$W/inproc.txt")
 sb_ns=$(median "$W/sandboxed.txt")
 ops=$(awk '{ e += $2; o += $3 } END { printf "%.2f", o / e }' "$W/sandboxed.txt")
 exits=$(awk '{ e += $2 } END { printf "%d", e / NR }' "$W/sandboxed.txt")
-allowed=$(stat monitor_syscalls "$W/sandboxed-1.log")
+allowed=$(counter monitor_syscalls "$W/sandboxed-1.log")
 
 echo "routed exit (UART byte) round trip, median of $RUNS boots: in-core $in_ns ns, sandboxed monitor $sb_ns ns"
 awk -v a="$in_ns" -v b="$sb_ns" 'BEGIN { printf "ratio sandboxed/in-core = %.1fx; %.1f us more per routed exit\n", b / a, (b - a) / 1000 }'

@@ -3,13 +3,15 @@
 # processes. Prints TAP; skips without /dev/kvm.
 #   B=build sh tests/monitor/run.sh
 #
-#  - the option: listed in --help, a bad value is a usage error (2)
+#  - the option: listed in --help, a bad value is a usage error (2), twice
+#    an error (1)
 #  - the console with --monitor=inproc and =sandboxed: piped input arrives
 #    whole, output comes out, the exits were routed (--stats)
 #  - the monitor process: no KVM descriptor (nothing but stdin, stdout,
 #    stderr), seccomp filter mode, no new privileges, other namespaces; the
-#    VM answers, migrates to a sandboxed destination and powers off; no
-#    monitor process is left behind
+#    VM answers; a destination without --monitor refuses it (it runs on
+#    at the source); it migrates to a sandboxed destination and powers
+#    off; no monitor process is left behind
 #  - SIGTERM to vessel: status 143 (the monitor's death is not reported as
 #    a failure); the monitor killed from outside: status 3 and the reason
 #  - fault injection (VESSEL_MONITOR_TEST): an allowed read goes through;
@@ -43,9 +45,12 @@ t_option() {
 	"$VESSEL" run --help >"$W/help" 2>&1
 	"$VESSEL" run --monitor=bogus >"$W/bad" 2>&1
 	st=$?
+	"$VESSEL" run --monitor=inproc --monitor=sandboxed </dev/null >"$W/twice" 2>&1
+	st2=$?
 	if grep -q -- "--monitor inproc|sandboxed" "$W/help" && [ $st = 2 ] &&
-		grep -q "must be inproc or sandboxed" "$W/bad"; then
-		ok "--monitor: in --help; a bad value is a usage error (2)"
+		grep -q "must be inproc or sandboxed" "$W/bad" && [ $st2 = 1 ] &&
+		grep -q -- "--monitor given twice" "$W/twice"; then
+		ok "--monitor: in --help; a bad value is a usage error (2); given twice, an error (1)"
 	else
 		notok "--monitor option (status $st)" "$W/help" "$W/bad"
 	fi
@@ -82,6 +87,16 @@ t_isolation() {
 		grep -E 'Seccomp|NoNewPrivs' "/proc/$pid/status" >>"$W/a.fds" 2>&1
 		notok "sandboxed: monitor isolation (pid '$pid', $fds fds, $kvm of KVM)" "$W/a.fds" "$W/a.stats"
 	fi
+	next_port
+	incoming p "$uri" || { notok "sandboxed: mismatched migration setup" "$W/p.err"; stop_vm a; stop_vm p; return; }
+	ctl a migrate "$uri" >/dev/null
+	if wait_for "$W/a.err" "STATE record 'monitor' (instance 0): no such device in this VM; the VM keeps running here" 60 &&
+		alive a && responds a; then
+		ok "sandboxed: a destination without --monitor refuses the VM, which runs on at the source"
+	else
+		notok "sandboxed: mismatched migration" "$W/a.err" "$W/p.err"
+	fi
+	stop_vm p
 	next_port
 	incoming b "$uri" --monitor=sandboxed || { notok "sandboxed: migration setup" "$W/b.err"; stop_vm a; stop_vm b; return; }
 	ctl a migrate "$uri" >/dev/null

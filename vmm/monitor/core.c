@@ -54,8 +54,9 @@ struct mon {
 	bool reaper_alive;
 	bool quitting;	      /* a QUIT was sent: its exit is no failure */
 	bool exited;	      /* the reaper saw it go */
-	pthread_mutex_t lock; /* exited, irq_gen, ctl channel */
+	pthread_mutex_t lock; /* quitting, exited, irq_gen */
 	pthread_cond_t cond;
+	pthread_mutex_t ctl_lock; /* the control channel: one exchange at a time */
 	uint32_t irq_gen;
 	struct mon_counters n;
 };
@@ -284,13 +285,12 @@ static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin
 	if (rc)
 		return rc;
 	/* one request at a time: the main thread (input) and migration (save) */
-	static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_mutex_lock(&ctl_lock);
+	pthread_mutex_lock(&m->ctl_lock);
 	rc = converse(m, MON_CTL_CHAN, NULL, req, fin, NULL);
 	if (!rc && fin->type != MON_MSG_ANSWER)
 		rc = violation(m, NULL, "answered a control request with message type %u",
 			       fin->type);
-	pthread_mutex_unlock(&ctl_lock);
+	pthread_mutex_unlock(&m->ctl_lock);
 	return rc;
 }
 
@@ -429,6 +429,7 @@ static int mon_create(struct vm *vm, const char *arg, void **priv)
 	m->sandboxed = !strcmp(arg, "sandboxed");
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
+	pthread_mutex_init(&m->ctl_lock, NULL);
 	*priv = m;
 	if (device_find(vm, "monitor")) {
 		err = vm_set_err(vm, -EEXIST, "--monitor given twice");
@@ -537,6 +538,7 @@ static void mon_destroy(void *priv)
 	if (m->shm_fd >= 0)
 		close(m->shm_fd);
 	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->ctl_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
