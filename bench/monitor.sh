@@ -52,7 +52,10 @@ ops=$(awk '{ e += $2; o += $3 } END { printf "%.2f", o / e }' "$W/sandboxed.txt"
 exits=$(awk '{ e += $2 } END { printf "%d", e / NR }' "$W/sandboxed.txt")
 allowed=$(counter monitor_syscalls "$W/sandboxed-1.log")
 
+in_min=$(sort -n "$W/inproc.txt" | head -n 1 | cut -d' ' -f1)
+sb_min=$(sort -n "$W/sandboxed.txt" | head -n 1 | cut -d' ' -f1)
 echo "routed exit (UART byte) round trip, median of $RUNS boots: in-core $in_ns ns, sandboxed monitor $sb_ns ns"
+echo "  (best boot: in-core $in_min ns, sandboxed monitor $sb_min ns; load average now: $(cut -d' ' -f1 /proc/loadavg))"
 awk -v a="$in_ns" -v b="$sb_ns" 'BEGIN { printf "ratio sandboxed/in-core = %.1fx; %.1f us more per routed exit\n", b / a, (b - a) / 1000 }'
 echo "core-side operations per routed exit (sandboxed): $ops (post + wake + waits + checks + IRQ changes)"
 awk -v a="$in_ns" -v b="$sb_ns" -v e="$exits" 'BEGIN {
