@@ -18,7 +18,8 @@
 #    a denied field read, a denied MSR write, a write outside guest memory
 #    are refused; opening a file and a forbidden system call kill the
 #    monitor: each time the VM stops with status 3 (VESSEL_EXIT_MONITOR) and
-#    a reason, the monitor is gone and the file was not created
+#    a reason, the monitor is gone and the file was not created; a monitor
+#    that never answers does not keep SIGTERM from stopping vessel
 set -u
 B=${B:-build}
 VESSEL=${VESSEL:-$B/vessel}
@@ -159,6 +160,26 @@ fault() {
 	fi
 }
 
+# A monitor that never answers holds the vCPU waiting for it, not the VMM:
+# SIGTERM still stops vessel (143), and the monitor is killed on the way out.
+t_hang() {
+	export VESSEL_MONITOR_TEST=hang
+	start_vm h --monitor=sandboxed --stats
+	unset VESSEL_MONITOR_TEST
+	h=$(pid_of h)
+	# the hang is at the first routed exit: the kernel's first byte
+	wait_for "$W/h.err" "vessel-monitor: test: hanging" 60
+	kill -TERM "$h"
+	wait_exit h 30
+	pid=$(monitor_pid "$W/h.err")
+	if [ $status = 143 ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null &&
+		[ ! -s "$W/h.out" ] && grep -q "test: hanging" "$W/h.err"; then
+		ok "fault injection hang: SIGTERM stops vessel (143), the hung monitor is killed"
+	else
+		notok "fault injection hang (status $status, monitor '$pid')" "$W/h.err"
+	fi
+}
+
 t_option
 t_console inproc
 t_console sandboxed
@@ -170,4 +191,5 @@ fault write-msr 3 "monitor: write of msr_lstar (vCPU 0) denied: policy violation
 fault mem-write 3 "monitor: write of 8 bytes at guest-physical 0x1000000000000000: outside guest memory"
 fault open 3 "killed by signal 31 .*seccomp filter forbids"
 fault syscall 3 "killed by signal 31 .*seccomp filter forbids"
+t_hang
 echo "1..$n"

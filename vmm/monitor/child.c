@@ -11,7 +11,8 @@
  * makes the monitor misbehave at its first routed exit; the core must
  * refuse the request or survive the monitor's death, stop the VM and say
  * why. CASE: read-rip (allowed: the VM runs on), read-cr3, write-msr,
- * mem-write, open (creating VESSEL_MONITOR_TEST_FILE), syscall (socket).
+ * mem-write, open (creating VESSEL_MONITOR_TEST_FILE), syscall (socket),
+ * hang (never answers).
  */
 #include "monitor/monitor.h"
 #include "monitor/policy.h"
@@ -129,6 +130,12 @@ static void inject_fault(struct child *c, unsigned chan)
 		int fd = open(c->fault_file, O_WRONLY | O_CREAT, 0600);
 
 		say("vessel-monitor: test: open returned %d\n", fd);
+	} else if (!strcmp(f, "hang")) {
+		uint32_t never = 0;
+
+		say("vessel-monitor: test: hanging\n");
+		for (;;) /* never answers, without burning a CPU */
+			mon_futex_wait(&never, 0, -1);
 	} else if (!strcmp(f, "syscall")) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
