@@ -6,7 +6,8 @@
 #  - the option: listed in --help, a bad value is a usage error (2), twice
 #    an error (1)
 #  - the console with --monitor=inproc and =sandboxed: piped input arrives
-#    whole, output comes out, the exits were routed (--stats)
+#    whole, output comes out, the exits were routed (--stats); Ctrl-C at a
+#    live console kills the shell's foreground program
 #  - the monitor process: no KVM descriptor (nothing but stdin, stdout,
 #    stderr), seccomp filter mode, no new privileges, other namespaces; the
 #    VM answers; a destination without --monitor refuses it (it runs on
@@ -160,6 +161,21 @@ fault() {
 	fi
 }
 
+# Ctrl-C typed at a live console crosses the control channel like any input.
+t_ctrl_c() {
+	boot_shell c --monitor=sandboxed || { notok "sandboxed: Ctrl-C: boot" "$W/c.err"; stop_vm c; return; }
+	say c "memtest -m 1 -i 3600000"
+	wait_for "$W/c.out" "^memtest: page " 60
+	printf '\003' >"$W/c.in"
+	if wait_for "$W/c.out" "sh: memtest (pid [0-9]*) killed by SIGINT (2)" 60 && responds c; then
+		ok "sandboxed: Ctrl-C typed at the console kills the foreground program, the shell answers"
+	else
+		notok "sandboxed: Ctrl-C" "$W/c.out"
+	fi
+	say c poweroff
+	wait_exit c 30
+}
+
 # A monitor that never answers holds the vCPU waiting for it, not the VMM:
 # SIGTERM still stops vessel (143), and the monitor is killed on the way out.
 t_hang() {
@@ -183,6 +199,7 @@ t_hang() {
 t_option
 t_console inproc
 t_console sandboxed
+t_ctrl_c
 t_isolation
 t_signals
 fault read-rip 0 "monitor sandboxed: .*state_reads 1 .*denied 0"
