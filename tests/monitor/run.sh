@@ -13,6 +13,8 @@
 #    VM answers; a destination without --monitor refuses it (it runs on
 #    at the source); it migrates to a sandboxed destination and powers
 #    off; no monitor process is left behind
+#  - next to it, a virtio-blk disk (data in the image after power-off) and a
+#    memory error on a free page (retired by the guest) work as before
 #  - SIGTERM to vessel: status 143 (the monitor's death is not reported as
 #    a failure); the monitor killed from outside: status 3 and the reason
 #  - fault injection (VESSEL_MONITOR_TEST): an allowed read goes through;
@@ -161,6 +163,31 @@ fault() {
 	fi
 }
 
+# What runs in the core keeps working next to a sandboxed monitor: a
+# virtio-blk disk and memory errors.
+t_disk_memerr() {
+	rm -f "$W/d.img" && truncate -s 16M "$W/d.img"
+	boot_shell d --monitor=sandboxed --disk "$W/d.img" ||
+		{ notok "sandboxed with a disk: boot" "$W/d.err" "$W/d.out"; stop_vm d; return; }
+	run_cmd d "blktest fill /dev/vda 42 16384 2048" 300
+	ctl d inject-ume 0xc800000 >"$W/inject.json" 2>&1 # 200 MiB: free in an idle shell
+	if grep -q '"newly_poisoned": true' "$W/inject.json" &&
+		wait_for "$W/d.out" "memory error at physical 0xc800000: free page retired" 60 &&
+		responds d; then
+		ok "sandboxed: a memory error on a free page is retired by the guest, which answers"
+	else
+		notok "sandboxed: memory error" "$W/inject.json" "$W/d.out" "$W/d.err"
+	fi
+	say d poweroff
+	wait_exit d 60
+	if [ "$status" = 0 ] && grep -q "blktest: fill done /dev/vda seed 42" "$W/d.out" &&
+		python3 tests/blk/check.py verify "$W/d.img" 42 16384 2048 >"$W/check" 2>&1; then
+		ok "sandboxed: 1 MiB the guest wrote to its virtio-blk disk is in the image after power-off"
+	else
+		notok "sandboxed: disk (status $status)" "$W/check" "$W/d.out" "$W/d.err"
+	fi
+}
+
 # Ctrl-C typed at a live console crosses the control channel like any input.
 t_ctrl_c() {
 	boot_shell c --monitor=sandboxed || { notok "sandboxed: Ctrl-C: boot" "$W/c.err"; stop_vm c; return; }
@@ -200,6 +227,7 @@ t_option
 t_console inproc
 t_console sandboxed
 t_ctrl_c
+t_disk_memerr
 t_isolation
 t_signals
 fault read-rip 0 "monitor sandboxed: .*state_reads 1 .*denied 0"
