@@ -689,7 +689,8 @@ create:
 	console_loop(vm, raw > 0);
 	vm_wait(vm, &ev);
 	term_restore();
-	monitor_quit(vm, CONSOLE_IDLE_MS); /* its console output, too, before our messages */
+	/* a sandboxed monitor's console output, too, comes before our messages */
+	monitor_quit(vm, CONSOLE_IDLE_MS);
 	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
 	if (outbuf_dropped(conout))
 		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
