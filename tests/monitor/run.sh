@@ -17,7 +17,8 @@
 #    memory error on a free page (retired by the guest) work as before
 #  - SIGTERM to vessel: status 143 (the monitor's death is not reported as
 #    a failure); the monitor killed from outside: status 3 and the reason
-#  - fault injection (VESSEL_MONITOR_TEST): an allowed read goes through;
+#  - fault injection (VESSEL_MONITOR_TEST): an allowed read and an allowed
+#    write go through;
 #    a denied field read, a denied MSR write, a write outside guest memory
 #    are refused; opening a file and a forbidden system call kill the
 #    monitor: each time the VM stops with status 3 (VESSEL_EXIT_MONITOR) and
@@ -231,6 +232,7 @@ t_disk_memerr
 t_isolation
 t_signals
 fault read-rip 0 "monitor sandboxed: .*state_reads 1 .*denied 0"
+fault rw-rax 0 "monitor sandboxed: .*state_reads 1 state_writes 1 .*denied 0"
 fault read-cr3 3 "monitor: read of cr3 (vCPU 0) denied: policy violation"
 fault write-msr 3 "monitor: write of msr_lstar (vCPU 0) denied: policy violation"
 fault mem-write 3 "monitor: write of 8 bytes at guest-physical 0x1000000000000000: outside guest memory"

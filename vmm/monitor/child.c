@@ -10,7 +10,7 @@
  * Test-only fault injection (docs/monitor.md): VESSEL_MONITOR_TEST=CASE
  * makes the monitor misbehave at its first routed exit; the core must
  * refuse the request or survive the monitor's death, stop the VM and say
- * why. CASE: read-rip (allowed: the VM runs on), read-cr3, write-msr,
+ * why. CASE: read-rip, rw-rax (allowed: the VM runs on), read-cr3, write-msr,
  * mem-write, open (creating VESSEL_MONITOR_TEST_FILE), syscall (socket),
  * hang (never answers).
  */
@@ -117,6 +117,15 @@ static void inject_fault(struct child *c, unsigned chan)
 	if (!strcmp(f, "read-rip")) {
 		rep = ask(c, chan, (struct mon_msg){ .type = MON_MSG_STATE_READ, .field = MF_RIP });
 		say("vessel-monitor: test: read rip: status %d\n", rep.status);
+	} else if (!strcmp(f, "rw-rax")) {
+		/* an allowed write: RAX back with the value it has */
+		rep = ask(c, chan, (struct mon_msg){ .type = MON_MSG_STATE_READ, .field = MF_RAX });
+		if (!rep.status)
+			rep = ask(c, chan,
+				  (struct mon_msg){ .type = MON_MSG_STATE_WRITE,
+						    .field = MF_RAX,
+						    .a = rep.a });
+		say("vessel-monitor: test: read and wrote rax: status %d\n", rep.status);
 	} else if (!strcmp(f, "read-cr3")) {
 		ask(c, chan, (struct mon_msg){ .type = MON_MSG_STATE_READ, .field = MF_CR3 });
 	} else if (!strcmp(f, "write-msr")) {
