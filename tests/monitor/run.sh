@@ -23,7 +23,8 @@
 #    are refused; opening a file and a forbidden system call kill the
 #    monitor: each time the VM stops with status 3 (VESSEL_EXIT_MONITOR) and
 #    a reason, the monitor is gone and the file was not created; a monitor
-#    that never answers does not keep SIGTERM from stopping vessel
+#    that never answers does not keep SIGTERM from stopping vessel; one
+#    that dies before the VM started is reported too
 set -u
 B=${B:-build}
 VESSEL=${VESSEL:-$B/vessel}
@@ -224,6 +225,22 @@ t_hang() {
 	fi
 }
 
+# The monitor dies right after it said it is ready, maybe before the VM
+# started: vessel fails to start it (1) or stops it (3), either way naming
+# the reason, and leaves no process behind.
+t_die_early() {
+	printf 'poweroff\n' | VESSEL_MONITOR_TEST=die-early timeout 120 "$VESSEL" run \
+		--monitor=sandboxed >"$W/die" 2>&1
+	st=$?
+	pid=$(sed -n 's/.*monitor: process \([0-9]*\) killed by signal 31.*/\1/p' "$W/die" | head -n 1)
+	if { [ $st = 1 ] || [ $st = 3 ]; } && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null &&
+		grep -q "seccomp filter forbids" "$W/die"; then
+		ok "fault injection die-early: status $st, the reason named, no monitor left"
+	else
+		notok "fault injection die-early (status $st)" "$W/die"
+	fi
+}
+
 t_option
 t_console inproc
 t_console sandboxed
@@ -239,4 +256,5 @@ fault mem-write 3 "monitor: write of 8 bytes at guest-physical 0x100000000000000
 fault open 3 "killed by signal 31 .*seccomp filter forbids"
 fault syscall 3 "killed by signal 31 .*seccomp filter forbids"
 t_hang
+t_die_early
 echo "1..$n"

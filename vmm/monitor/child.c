@@ -12,7 +12,8 @@
  * refuse the request or survive the monitor's death, stop the VM and say
  * why. CASE: read-rip, rw-rax (allowed: the VM runs on), read-cr3, write-msr,
  * mem-write, open (creating VESSEL_MONITOR_TEST_FILE), syscall (socket),
- * hang (never answers).
+ * hang (never answers), die-early (a forbidden call right after it said
+ * it is ready: the core may not have started the VM yet).
  */
 #include "monitor/monitor.h"
 #include "monitor/policy.h"
@@ -284,6 +285,8 @@ int monitor_main(int argc, char **argv)
 	c.shm->self.syscalls = nr;
 	__atomic_store_n(&c.shm->ready, 1, __ATOMIC_RELEASE);
 	mon_futex_wake(&c.shm->ready, -1);
+	if (c.fault && !strcmp(c.fault, "die-early")) /* while the core still builds the VM */
+		close(0);
 	serve(&c);
 	/* exit_group without atexit handlers or the output thread's teardown */
 	_exit(0);
