@@ -692,9 +692,10 @@ create:
 	/* a sandboxed monitor's console output, too, comes before our messages */
 	monitor_quit(vm, CONSOLE_IDLE_MS);
 	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
-	if (outbuf_dropped(conout))
+	/* through cfg: a sandboxed monitor adds what its own buffer dropped */
+	if (vm->cfg.console_dropped(vm->cfg.console_opaque))
 		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
-			(unsigned long long)outbuf_dropped(conout));
+			(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
 
 	status = vm->exit_status;
 	if (o.stats)

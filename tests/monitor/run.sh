@@ -7,7 +7,8 @@
 #    an error (1)
 #  - the console with --monitor=inproc and =sandboxed: piped input arrives
 #    whole, output comes out, the exits were routed (--stats); Ctrl-C at a
-#    live console kills the shell's foreground program
+#    live console kills the shell's foreground program; a stalled stdout
+#    loses output (counted, reported), not the VM
 #  - the monitor process: no KVM descriptor (nothing but stdin, stdout,
 #    stderr), seccomp filter mode, no new privileges, other namespaces; the
 #    VM answers; a destination without --monitor refuses it (it runs on
@@ -225,6 +226,49 @@ t_hang() {
 	fi
 }
 
+# stdout stalls (a FIFO nobody reads): once the guest printed more than
+# the pipe holds, the control socket still answers and the guest still
+# runs; SIGTERM stops vessel (143) and what the monitor could not write out
+# is counted and reported.
+t_stall() {
+	rm -f "$W/t.in" "$W/t.fifo" "$W/t.sock"
+	mkfifo "$W/t.in" "$W/t.fifo"
+	sleep 600 <"$W/t.fifo" & # opens it for reading, never reads
+	reader=$!
+	"$VESSEL" run --monitor=sandboxed --stats --control "$W/t.sock" <"$W/t.in" \
+		>"$W/t.fifo" 2>"$W/t.err" &
+	vp=$!
+	exec 4>"$W/t.in"
+	printf 'memtest -m 1 -n 0 -i 0\n' >&4 # prints rounds without end
+	i=0
+	bytes=0
+	while [ $i -lt 600 ] && [ "$bytes" -le 131072 ]; do # twice a pipe's buffer
+		sleep 1
+		bytes=$("$VESSEL" ctl "$W/t.sock" stats 2>/dev/null |
+			sed -n 's/.*"monitor_console_bytes": \([0-9]*\).*/\1/p' | head -n 1)
+		bytes=${bytes:-0}
+		i=$((i + 1))
+	done
+	kill -TERM "$vp"
+	i=0
+	while kill -0 "$vp" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$vp" 2>/dev/null
+	wait "$vp"
+	st=$?
+	exec 4>&-
+	kill "$reader" 2>/dev/null
+	if [ $st = 143 ] && [ "$bytes" -gt 131072 ] &&
+		grep -q "monitor sandboxed: .*monitor_console_dropped [1-9]" "$W/t.err" &&
+		grep -q "vessel: console: [1-9][0-9]* bytes of output dropped (stdout stalled)" "$W/t.err"; then
+		ok "sandboxed: stdout stalled, the guest printed $bytes bytes and the control socket answers; SIGTERM gives 143, the drops are reported"
+	else
+		notok "sandboxed: stalled stdout (status $st, $bytes bytes printed)" "$W/t.err"
+	fi
+}
+
 # The monitor dies right after it said it is ready, maybe before the VM
 # started: vessel fails to start it (1) or stops it (3), either way naming
 # the reason, and leaves no process behind.
@@ -245,6 +289,7 @@ t_option
 t_console inproc
 t_console sandboxed
 t_ctrl_c
+t_stall
 t_disk_memerr
 t_isolation
 t_signals

@@ -59,6 +59,11 @@ struct mon {
 	pthread_mutex_t ctl_lock; /* the control channel: one exchange at a time */
 	uint32_t irq_gen;
 	struct mon_counters n;
+	/* the core's console (cfg.console_*, which share one opaque): its drop
+	 * counter, which ours adds to, and its writer, still there for COM1 */
+	uint64_t (*core_dropped)(void *opaque);
+	void (*core_write)(void *opaque, const void *buf, size_t len);
+	void *core_console;
 };
 
 static uint64_t now_ns(void)
@@ -321,6 +326,23 @@ static size_t mon_console_rx(void *opaque, const uint8_t *buf, size_t len)
 	return done;
 }
 
+/* vm->cfg.console_dropped: the core's buffer's drops plus the monitor's. */
+static uint64_t mon_console_dropped(void *opaque)
+{
+	struct mon *m = opaque;
+	uint64_t n = __atomic_load_n(&m->shm->self.console_dropped, __ATOMIC_RELAXED);
+
+	return n + (m->core_dropped ? m->core_dropped(m->core_console) : 0);
+}
+
+static void mon_console_write(void *opaque, const void *buf, size_t len)
+{
+	struct mon *m = opaque;
+
+	if (m->core_write)
+		m->core_write(m->core_console, buf, len);
+}
+
 static void *reaper(void *arg)
 {
 	struct mon *m = arg;
@@ -468,6 +490,12 @@ static int mon_create(struct vm *vm, const char *arg, void **priv)
 		m->reaper_alive = true;
 		vm->console_rx = mon_console_rx;
 		vm->console_rx_opaque = m;
+		m->core_dropped = vm->cfg.console_dropped;
+		m->core_write = vm->cfg.console_write;
+		m->core_console = vm->cfg.console_opaque;
+		vm->cfg.console_dropped = mon_console_dropped;
+		vm->cfg.console_write = mon_console_write;
+		vm->cfg.console_opaque = m;
 	}
 	err = vm_hook_attach(vm, &mon_hook_ops, m);
 	if (err) {
