@@ -62,6 +62,9 @@ awk -v a="$in_ns" -v b="$sb_ns" -v e="$exits" 'BEGIN {
 	printf "modelled saving with hardware direct resume: %.1f us per routed exit, %.1f ms per boot of %d routed exits\n",
 		(b - a) / 1000, (b - a) * e / 1e6, e }'
 
+# names FILE...: the distinct system calls in strace output files
+names() { sed -n 's/^\([a-z0-9_]*\)(.*/\1/p' "$@" | sort -u; }
+
 if command -v strace >/dev/null; then
 	printf 'poweroff\n' | strace -f -qq -c -o "$W/strace.txt" "$B/vessel" run --kernel "$kernel" \
 		--initrd "$initrd" >/dev/null 2>&1 || true
@@ -70,6 +73,19 @@ if command -v strace >/dev/null; then
 	whole=$(wc -l <"$W/vmm.syscalls")
 	echo "attack surface: the monitor may make $allowed system calls (seccomp allow-list); the whole VMM made $whole distinct ones in one boot (strace -f -c; migration, the control socket and io_uring disks add more)"
 	echo "of those, the monitor may not make: $(comm -23 "$W/vmm.syscalls" "$W/monitor.syscalls" | tr '\n' ' ')"
+	# each process of a sandboxed boot: one strace file per thread; the
+	# monitor's are the process that exec'd __monitor and the threads it made
+	rm -rf "$W/ff"
+	mkdir -p "$W/ff"
+	printf 'poweroff\n' | strace -f -ff -qq -o "$W/ff/t" "$B/vessel" run --kernel "$kernel" \
+		--initrd "$initrd" --monitor=sandboxed >/dev/null 2>&1 || true
+	mon=$(grep -l '"__monitor"' "$W"/ff/t.* | head -n 1)
+	if [ -n "$mon" ]; then
+		monfiles="$mon $(sed -n 's/^clone3\{0,1\}(.*) = \([0-9][0-9]*\)$/\1/p' "$mon" |
+			sed "s|^|$W/ff/t.|")"
+		corefiles=$(ls "$W"/ff/t.* | grep -v -x -F "$(printf '%s\n' $monfiles)")
+		echo "sandboxed boot, per process: the core made $(names $corefiles | wc -l) distinct system calls; the monitor $(names $monfiles | wc -l) from fork to exit (its setup before the filter included: loader, unshare, prlimit64, seccomp), $(sed -n '/SECCOMP_SET_MODE_FILTER/,$p' "$mon" | sed -n 's/^\([a-z0-9_]*\)(.*/\1/p' | sort -u | wc -l) in its main thread after the filter"
+	fi
 else
 	echo "attack surface: the monitor may make $allowed system calls (seccomp allow-list); strace missing: whole-VMM count skipped"
 fi
