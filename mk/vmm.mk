@@ -9,11 +9,13 @@ VMM_LIB := $(B)/vmm/libvmm.a
 # migrate/live/ is the glue between the core and libmigrate: it depends on
 # both, so it lives here; libmigrate depends on nothing of the VMM.
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
-	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c))
+	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c vmm/monitor/*.c))
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
-VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring
+VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring -lseccomp
 # virtio-blk's io_uring backend (vmm/dev/blk_uring.c)
 DEB_PACKAGES += liburing-dev
+# the sandboxed monitor's system-call filter (vmm/monitor/sandbox.c)
+DEB_PACKAGES += libseccomp-dev
 
 $(B)/host/vmm/%.o $(B)/host/tests/unit/vmm_%.o $(B)/host/tests/vmm/%.o: HOST_CFLAGS_EXTRA += -Ivmm -Iebpf
 

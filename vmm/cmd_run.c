@@ -14,6 +14,7 @@
 #include "pttrace/pttrace.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
+#include "monitor/monitor.h"
 
 #include "abi/vessel.h"
 
@@ -89,9 +90,10 @@ static const char run_usage_tail[] =
 	       "the VM). On a terminal, Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	       "\n"
 	       "Exit status: the guest's poweroff status (0-255); 1 when the VM could not\n"
-	       "be started; 2 for a bad command line; 125 when the guest faulted (triple\n"
-	       "fault, bad hypercall, unhandled exit: a register dump is printed);\n"
-	       "128+N when stopped by signal N.\n";
+	       "be started; 2 for a bad command line; 3 when the sandboxed monitor broke\n"
+	       "its policy or died; 125 when the guest faulted (triple fault, bad\n"
+	       "hypercall, unhandled exit: a register dump is printed); 128+N when\n"
+	       "stopped by signal N.\n";
 
 const char *run_usage(void)
 {
@@ -447,7 +449,7 @@ static void console_flush(struct console *c)
 
 		if (chunk > c->len)
 			chunk = c->len;
-		took = serial_receive(c->vm->console, c->backlog + c->head, chunk);
+		took = c->vm->console_rx(c->vm->console_rx_opaque, c->backlog + c->head, chunk);
 		c->head = (c->head + took) % sizeof(c->backlog);
 		c->len -= took;
 		if (took < chunk)
@@ -517,6 +519,20 @@ static void print_stats(struct vm *vm)
 	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
 	fprintf(stderr, "vessel: stats: console: %llu bytes of output dropped\n",
 		(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
+	/* the devices' own counters, as `vessel ctl SOCK stats` shows them */
+	for (struct device *d = vm->devices; d; d = d->next) {
+		struct device_stat st[DEVICE_STATS_MAX];
+		char label[32] = "";
+		unsigned n;
+
+		if (!d->ops->stats)
+			continue;
+		n = d->ops->stats(d->priv, label, sizeof(label), st, DEVICE_STATS_MAX);
+		fprintf(stderr, "vessel: stats: %s %s:", d->ops->name, label);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, " %s %llu", st[i].name, (unsigned long long)st[i].value);
+		fprintf(stderr, "\n");
+	}
 }
 
 int cmd_run(int argc, char **argv)
@@ -673,10 +689,13 @@ create:
 	console_loop(vm, raw > 0);
 	vm_wait(vm, &ev);
 	term_restore();
+	/* a sandboxed monitor's console output, too, comes before our messages */
+	monitor_quit(vm, CONSOLE_IDLE_MS);
 	outbuf_drain(conout, CONSOLE_IDLE_MS); /* guest output before our messages */
-	if (outbuf_dropped(conout))
+	/* through cfg: a sandboxed monitor adds what its own buffer dropped */
+	if (vm->cfg.console_dropped(vm->cfg.console_opaque))
 		fprintf(stderr, "vessel: console: %llu bytes of output dropped (stdout stalled)\n",
-			(unsigned long long)outbuf_dropped(conout));
+			(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
 
 	status = vm->exit_status;
 	if (o.stats)

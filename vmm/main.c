@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* vessel: the Vessel VMM. `main` only dispatches to a subcommand. */
 #include "cmd.h"
+#include "monitor/monitor.h"
 
 #include "abi/vessel.h"
 
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "__monitor")) /* internal: the process --monitor=sandboxed starts */
+		return monitor_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ctl"))
 		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

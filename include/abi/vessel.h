@@ -388,6 +388,7 @@ _Static_assert(sizeof(struct vessel_hc_pttrace) == 32, "ABI");
 #define VESSEL_EXIT_VMM_ERROR	1   /* could not start or run the VM */
 #define VESSEL_EXIT_USAGE	2   /* bad command line */
 #define VESSEL_EXIT_GUEST_FAULT 125 /* triple fault, bad hypercall, unhandled exit */
+#define VESSEL_EXIT_MONITOR	3   /* --monitor=sandboxed: the monitor broke its policy or died */
 
 /* QEMU: isa-debug-exit at this port; QEMU exits with (value << 1) | 1 */
 #define VESSEL_QEMU_EXIT_PORT 0xf4u

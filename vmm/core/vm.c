@@ -297,6 +297,9 @@ int vm_start(struct vm *vm)
 	if (err)
 		return vm_set_err(vm, err, "cannot install the vCPU kick signal: %s",
 				  strerror(-err));
+	if (vm->state == VM_STOPPED) /* e.g. a subsystem's helper process died */
+		return vm_set_err(vm, -ESHUTDOWN, "the VM was stopped before it started: %.400s",
+				  vm->stop_msg);
 	if (vm->state != VM_CREATED)
 		return vm_set_err(vm, -EBUSY, "the VM was already started");
 

@@ -110,6 +110,10 @@ struct vm {
 	struct iobus mmio;
 	struct device *devices; /* singly linked, in creation order */
 	struct serial *console; /* COM1 */
+	/* where console input goes: COM1's receiver, or a device that took the
+	 * console over (the sandboxed monitor); returns the bytes taken */
+	size_t (*console_rx)(void *opaque, const uint8_t *buf, size_t len);
+	void *console_rx_opaque;
 
 	struct vcpu *vcpus[VM_MAX_CPUS];
 	unsigned nr_vcpus;

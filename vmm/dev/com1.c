@@ -30,6 +30,11 @@ static void com1_io(void *opaque, struct io_access *acc, struct exit_result *res
 		serial_access(opaque, (unsigned)acc->offset + i, acc->write, &acc->data[i]);
 }
 
+static size_t com1_rx(void *opaque, const uint8_t *buf, size_t len)
+{
+	return serial_receive(opaque, buf, len);
+}
+
 static int com1_create(struct vm *vm, const char *arg, void **priv)
 {
 	struct serial_callbacks cb = { .tx = com1_tx, .irq = com1_irq, .opaque = vm };
@@ -44,6 +49,8 @@ static int com1_create(struct vm *vm, const char *arg, void **priv)
 		return err;
 	}
 	vm->console = s;
+	vm->console_rx = com1_rx;
+	vm->console_rx_opaque = s;
 	*priv = s;
 	return 0;
 }

@@ -1,0 +1,91 @@
+#!/bin/sh
+# The deprivileged monitor (docs/monitor.md), measured on the host:
+#  - the round trip of a routed exit (a UART byte: the guest's OUT/IN to
+#    COM1), from the exit to the resume decision, in-core (--monitor=inproc:
+#    the same device model, timed the same way) against through the
+#    sandboxed monitor (--monitor=sandboxed); median over RUNS boots of each,
+#    alternating, each boot typing `help` and `poweroff` (about 2000 routed
+#    exits per boot);
+#  - the core-side operations per routed exit (ring posts, futex wakes and
+#    waits, policy checks, IRQ line changes): what a CPU with the proposed
+#    unprivileged-hypervisor mode would remove, and the modelled saving;
+#  - the attack surface: system calls the monitor's seccomp filter allows,
+#    against the distinct system calls the whole VMM makes in one boot
+#    (strace -f -c of an inproc run: what one sandbox around all of it would
+#    have to allow).
+# Times come from CLOCK_MONOTONIC in the core (vessel run --stats).
+set -eu
+B=${B:-build}
+RUNS=${RUNS:-5}
+W=$B/bench-monitor
+kernel=$B/guest/vessel.elf
+initrd=$B/user/initrd.img
+[ -w /dev/kvm ] || { echo "monitor bench: no usable /dev/kvm, skipped"; exit 0; }
+mkdir -p "$W"
+
+# counter NAME FILE: a counter of the --stats "monitor" line
+counter() { sed -n "s/.*stats: monitor .* $1 \([0-9]*\).*/\1/p" "$2" | head -n 1; }
+
+run() { # MODE I
+	printf 'help\npoweroff\n' | timeout 300 "$B/vessel" run --kernel "$kernel" --initrd "$initrd" \
+		--monitor="$1" --stats >"$W/$1-$2.log" 2>&1
+	e=$(counter routed_exits "$W/$1-$2.log")
+	ns=$(counter routed_ns "$W/$1-$2.log")
+	ops=$(counter core_ops "$W/$1-$2.log")
+	[ -n "$e" ] && [ "$e" -gt 0 ] || { echo "monitor bench: run $1 $2 failed" >&2; exit 1; }
+	echo "$1 run $2: $e routed exits, $((ns / e)) ns each, $ops core-side ops" >&2
+	echo "$((ns / e)) $e $ops" >>"$W/$1.txt"
+}
+
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+rm -f "$W/inproc.txt" "$W/sandboxed.txt"
+i=1
+while [ $i -le "$RUNS" ]; do
+	run inproc $i
+	run sandboxed $i
+	i=$((i + 1))
+done
+in_ns=$(median "$W/inproc.txt")
+sb_ns=$(median "$W/sandboxed.txt")
+ops=$(awk '{ e += $2; o += $3 } END { printf "%.2f", o / e }' "$W/sandboxed.txt")
+exits=$(awk '{ e += $2 } END { printf "%d", e / NR }' "$W/sandboxed.txt")
+allowed=$(counter monitor_syscalls "$W/sandboxed-1.log")
+
+in_min=$(sort -n "$W/inproc.txt" | head -n 1 | cut -d' ' -f1)
+sb_min=$(sort -n "$W/sandboxed.txt" | head -n 1 | cut -d' ' -f1)
+echo "routed exit (UART byte) round trip, median of $RUNS boots: in-core $in_ns ns, sandboxed monitor $sb_ns ns"
+echo "  (best boot: in-core $in_min ns, sandboxed monitor $sb_min ns; load average now: $(cut -d' ' -f1 /proc/loadavg))"
+awk -v a="$in_ns" -v b="$sb_ns" 'BEGIN { printf "ratio sandboxed/in-core = %.1fx; %.1f us more per routed exit\n", b / a, (b - a) / 1000 }'
+echo "core-side operations per routed exit (sandboxed): $ops (post + wake + waits + checks + IRQ changes)"
+awk -v a="$in_ns" -v b="$sb_ns" -v e="$exits" 'BEGIN {
+	printf "modelled saving with hardware direct resume: %.1f us per routed exit, %.1f ms per boot of %d routed exits\n",
+		(b - a) / 1000, (b - a) * e / 1e6, e }'
+
+# names FILE...: the distinct system calls in strace output files
+names() { sed -n 's/^\([a-z0-9_]*\)(.*/\1/p' "$@" | sort -u; }
+
+if command -v strace >/dev/null; then
+	printf 'poweroff\n' | strace -f -qq -c -o "$W/strace.txt" "$B/vessel" run --kernel "$kernel" \
+		--initrd "$initrd" >/dev/null 2>&1 || true
+	awk '/^-+/ { d++; next } d == 1 && NF { print $NF }' "$W/strace.txt" | sort >"$W/vmm.syscalls"
+	"$B/vessel" __monitor --syscalls | sort >"$W/monitor.syscalls"
+	whole=$(wc -l <"$W/vmm.syscalls")
+	echo "attack surface: the monitor may make $allowed system calls (seccomp allow-list); the whole VMM made $whole distinct ones in one boot (strace -f -c; migration, the control socket and io_uring disks add more)"
+	echo "of those, the monitor may not make: $(comm -23 "$W/vmm.syscalls" "$W/monitor.syscalls" | tr '\n' ' ')"
+	# each process of a sandboxed boot: one strace file per thread; the
+	# monitor's are the process that exec'd __monitor and the threads it made
+	rm -rf "$W/ff"
+	mkdir -p "$W/ff"
+	printf 'poweroff\n' | strace -f -ff -qq -o "$W/ff/t" "$B/vessel" run --kernel "$kernel" \
+		--initrd "$initrd" --monitor=sandboxed >/dev/null 2>&1 || true
+	mon=$(grep -l '"__monitor"' "$W"/ff/t.* | head -n 1)
+	if [ -n "$mon" ]; then
+		monfiles="$mon $(sed -n 's/^clone3\{0,1\}(.*) = \([0-9][0-9]*\)$/\1/p' "$mon" |
+			sed "s|^|$W/ff/t.|")"
+		corefiles=$(ls "$W"/ff/t.* | grep -v -x -F "$(printf '%s\n' $monfiles)")
+		echo "sandboxed boot, per process: the core made $(names $corefiles | wc -l) distinct system calls; the monitor $(names $monfiles | wc -l) from fork to exit (its setup before the filter included: loader, unshare, prlimit64, seccomp), $(sed -n '/SECCOMP_SET_MODE_FILTER/,$p' "$mon" | sed -n 's/^\([a-z0-9_]*\)(.*/\1/p' | sort -u | wc -l) in its main thread after the filter"
+	fi
+else
+	echo "attack surface: the monitor may make $allowed system calls (seccomp allow-list); strace missing: whole-VMM count skipped"
+fi

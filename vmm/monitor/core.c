@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The core's side of the monitor: the `--monitor` device, the spawning of
+ * the monitor process, the exit hook that routes exits by policy, and the
+ * enforcement of the field policy on every request the monitor makes.
+ */
+#include "monitor/monitor.h"
+#include "monitor/fields.h"
+#include "monitor/policy.h"
+#include "monitor/ring.h"
+#include "core/exit.h"
+#include "core/guest_mem.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "dev/device.h"
+#include "dev/serial.h"
+
+#include "abi/vessel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READY_TIMEOUT_MS 10000 /* the monitor starting up (exec, sandbox) */
+#define WAIT_SLICE_MS	 100   /* a waiting vCPU looks at the VM this often */
+
+/* Counters for `vessel ctl SOCK stats` and `--stats`. */
+struct mon_counters {
+	uint64_t routed_exits; /* exits the policy routed to the monitor */
+	uint64_t routed_ns;    /* host time from exit to resume decision, summed */
+	uint64_t core_ops;     /* core-side operations for them (see docs) */
+	uint64_t state_reads, state_writes, mem_accesses;
+	uint64_t denied;      /* requests the policy refused */
+	uint64_t input_bytes; /* console input handed to the monitor */
+	uint64_t irq_changes; /* IRQ line changes applied for it */
+};
+
+struct mon {
+	struct vm *vm;
+	bool sandboxed;
+	int shm_fd;
+	struct mon_shm *shm;
+	pid_t pid;
+	pthread_t reaper;
+	bool reaper_alive;
+	bool quitting;	      /* a QUIT was sent: its exit is no failure */
+	bool exited;	      /* the reaper saw it go */
+	pthread_mutex_t lock; /* quitting, exited, irq_gen */
+	pthread_cond_t cond;
+	pthread_mutex_t ctl_lock; /* the control channel: one exchange at a time */
+	uint32_t irq_gen;
+	struct mon_counters n;
+	/* the core's console (cfg.console_*, which share one opaque): its drop
+	 * counter, which ours adds to, and its writer, still there for COM1 */
+	uint64_t (*core_dropped)(void *opaque);
+	void (*core_write)(void *opaque, const void *buf, size_t len);
+	void *core_console;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add(uint64_t *c, uint64_t v)
+{
+	__atomic_add_fetch(c, v, __ATOMIC_RELAXED);
+}
+
+/* The monitor broke its policy: stop the VM with why, and kill it. */
+static int violation(struct mon *m, struct exit_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int violation(struct mon *m, struct exit_result *res, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	add(&m->n.denied, 1);
+	vm_stop(m->vm, VESSEL_EXIT_MONITOR,
+		"monitor: %s: policy violation, the VM is stopped and the monitor killed", why);
+	if (res)
+		exit_stop(res, VESSEL_EXIT_MONITOR, "monitor: %s: policy violation", why);
+	kill(m->pid, SIGKILL);
+	return -EPERM;
+}
+
+static void apply_irq(struct mon *m, int level, uint32_t gen)
+{
+	pthread_mutex_lock(&m->lock);
+	/* replies of two vCPUs may arrive out of order: the newest change wins */
+	if (gen && (int32_t)(gen - m->irq_gen) > 0) {
+		m->irq_gen = gen;
+		vm_irq_line(m->vm, VESSEL_COM1_IRQ, level ? 1 : 0);
+		add(&m->n.irq_changes, 1);
+		add(&m->n.core_ops, 1);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Serve one state or memory request of the monitor (v: NULL on the control channel). */
+static int serve(struct mon *m, struct vcpu *v, const struct mon_msg *in, struct mon_msg *out,
+		 struct exit_result *res)
+{
+	const struct mon_field_rule *r = mon_field_rule(in->field);
+	uint64_t val = in->a;
+	int rc;
+
+	*out = (struct mon_msg){ .type = MON_MSG_REPLY };
+	add(&m->n.core_ops, 1); /* the policy check */
+	switch (in->type) {
+	case MON_MSG_STATE_READ:
+	case MON_MSG_STATE_WRITE: {
+		bool write = in->type == MON_MSG_STATE_WRITE;
+
+		if (!v)
+			return violation(m, res, "state access on the control channel");
+		if (!r || in->field == MF_IO_DATA)
+			return violation(m, res, "%s of unknown field %u", write ? "write" : "read",
+					 in->field);
+		if (write ? !mon_may_write(in->field) : !mon_may_read(in->field))
+			return violation(m, res, "%s of %s (vCPU %u) denied",
+					 write ? "write" : "read", r->name, v->id);
+		add(write ? &m->n.state_writes : &m->n.state_reads, 1);
+		rc = write ? mon_field_set(v, in->field, val) : mon_field_get(v, in->field, &val);
+		out->status = rc;
+		out->a = val;
+		return 0;
+	}
+	case MON_MSG_MEM_READ:
+	case MON_MSG_MEM_WRITE: {
+		bool write = in->type == MON_MSG_MEM_WRITE;
+
+		if (in->len > MON_MSG_DATA)
+			return violation(m, res, "memory %s of %u bytes (at most %u)",
+					 write ? "write" : "read", in->len, MON_MSG_DATA);
+		add(&m->n.mem_accesses, 1);
+		rc = write ? gmem_write(&m->vm->mem, in->a, in->data, in->len) :
+			     gmem_read(&m->vm->mem, in->a, out->data, in->len);
+		if (rc)
+			return violation(m, res, "%s of %u bytes at guest-physical %#llx: %s",
+					 write ? "write" : "read", in->len,
+					 (unsigned long long)in->a,
+					 rc == -EFAULT || rc == -ERANGE ? "outside guest memory" :
+									  strerror(-rc));
+		out->len = write ? 0 : in->len;
+		return 0;
+	}
+	}
+	return violation(m, res, "unexpected message type %u", in->type);
+}
+
+/*
+ * Post req on channel c and serve the monitor's requests until its final
+ * answer (DONE or ANSWER), copied to *fin. 0, or -EPERM (a violation: the
+ * VM is stopping) or -EPIPE (the monitor is gone or the VM stopping).
+ */
+static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_msg *req,
+		    struct mon_msg *fin, struct exit_result *res)
+{
+	struct mon_chan *ch = &m->shm->chan[c];
+	struct mon_msg in, out;
+
+	if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE))
+		return -EPIPE;
+	if (mon_ring_post(&ch->to_mon, req))
+		return violation(m, res, "channel %u not drained", c);
+	__atomic_add_fetch(&m->shm->doorbell, 1, __ATOMIC_RELEASE);
+	mon_futex_wake(&m->shm->doorbell, 1);
+	add(&m->n.core_ops, 2); /* post, wake */
+	for (;;) {
+		uint32_t head = __atomic_load_n(&ch->to_core.head, __ATOMIC_ACQUIRE);
+
+		if (!mon_ring_take(&ch->to_core, &in)) {
+			if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE) ||
+			    vm_is_stopping(m->vm))
+				return -EPIPE;
+			mon_futex_wait(&ch->to_core.head, head, WAIT_SLICE_MS);
+			add(&m->n.core_ops, 1);
+			continue;
+		}
+		if (in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) {
+			*fin = in;
+			return 0;
+		}
+		if (serve(m, v, &in, &out, res))
+			return -EPERM;
+		if (mon_ring_post(&ch->to_mon, &out))
+			return violation(m, res, "channel %u not drained", c);
+		__atomic_add_fetch(&m->shm->doorbell, 1, __ATOMIC_RELEASE);
+		mon_futex_wake(&m->shm->doorbell, 1);
+		add(&m->n.core_ops, 2);
+	}
+}
+
+/* A port I/O exit through the monitor, item by item (rep outsb: count items). */
+static void routed_pio(struct mon *m, struct vcpu *v, struct kvm_run *run, struct exit_result *res)
+{
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint32_t size = run->io.size;
+
+	if (size != 1 && size != 2 && size != 4) {
+		exit_fault(res, "port I/O of invalid size %u at port %#x", size, run->io.port);
+		return;
+	}
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		bool write = run->io.direction == KVM_EXIT_IO_OUT;
+		struct mon_msg req = { .type = MON_MSG_EXIT,
+				       .a = run->io.port,
+				       .b = size,
+				       .c = write,
+				       .len = size },
+			       fin;
+		uint8_t *item = data + (size_t)i * size;
+		int rc;
+
+		memcpy(req.data, item, size);
+		rc = converse(m, v->id, v, &req, &fin, res);
+		if (rc == -EPIPE && res->action == EXIT_CONTINUE)
+			exit_stop(res, VESSEL_EXIT_MONITOR,
+				  "monitor: gone while vCPU %u waited for port %#x", v->id,
+				  run->io.port);
+		if (rc)
+			return;
+		if (fin.type != MON_MSG_DONE) {
+			violation(m, res, "answered an exit with message type %u", fin.type);
+			return;
+		}
+		if (!write) {
+			/* the exit's data is the one field it writes: the policy says so */
+			add(&m->n.core_ops, 1);
+			if (!mon_may_write(MF_IO_DATA) || fin.len != size) {
+				violation(m, res, "IN data of %u bytes for a %u-byte read", fin.len,
+					  size);
+				return;
+			}
+			memcpy(item, fin.data, size);
+		}
+		apply_irq(m, fin.irq_level, fin.irq_gen);
+	}
+}
+
+static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
+			  struct exit_result *res)
+{
+	struct mon *m = opaque;
+	uint64_t t0;
+
+	if (mon_route_exit(run) != ROUTE_MONITOR)
+		return false;
+	t0 = now_ns();
+	if (!m->sandboxed)
+		exit_dispatch(m->vm, v, run, res); /* the baseline: same device, same process */
+	else if (run->exit_reason == KVM_EXIT_IO)
+		routed_pio(m, v, run, res);
+	else /* the tables route no MMIO to the monitor yet (policy test) */
+		exit_dispatch(m->vm, v, run, res);
+	add(&m->n.routed_ns, now_ns() - t0);
+	add(&m->n.routed_exits, 1);
+	return true;
+}
+
+static const struct vm_hook_ops mon_hook_ops = {
+	.name = "monitor",
+	.exit = mon_hook_exit,
+};
+
+/* A control-channel exchange (console input, save, restore, quit). */
+static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin)
+{
+	int rc;
+
+	pthread_mutex_lock(&m->lock);
+	rc = m->exited ? -EPIPE : 0;
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
+	/* one request at a time: the main thread (input) and migration (save) */
+	pthread_mutex_lock(&m->ctl_lock);
+	rc = converse(m, MON_CTL_CHAN, NULL, req, fin, NULL);
+	if (!rc && fin->type != MON_MSG_ANSWER)
+		rc = violation(m, NULL, "answered a control request with message type %u",
+			       fin->type);
+	pthread_mutex_unlock(&m->ctl_lock);
+	return rc;
+}
+
+static size_t mon_console_rx(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct mon *m = opaque;
+	size_t done = 0;
+
+	while (done < len) {
+		struct mon_msg req = { .type = MON_MSG_INPUT }, fin;
+		size_t chunk = len - done < MON_MSG_DATA ? len - done : MON_MSG_DATA;
+
+		req.len = (uint32_t)chunk;
+		memcpy(req.data, buf + done, chunk);
+		if (control(m, &req, &fin))
+			break;
+		if (fin.a > chunk) {
+			violation(m, NULL, "took %llu of %zu input bytes",
+				  (unsigned long long)fin.a, chunk);
+			break;
+		}
+		apply_irq(m, fin.irq_level, fin.irq_gen);
+		add(&m->n.input_bytes, fin.a);
+		done += fin.a;
+		if (fin.a < chunk)
+			break;
+	}
+	return done;
+}
+
+/* vm->cfg.console_dropped: the core's buffer's drops plus the monitor's. */
+static uint64_t mon_console_dropped(void *opaque)
+{
+	struct mon *m = opaque;
+	uint64_t n = __atomic_load_n(&m->shm->self.console_dropped, __ATOMIC_RELAXED);
+
+	return n + (m->core_dropped ? m->core_dropped(m->core_console) : 0);
+}
+
+static void mon_console_write(void *opaque, const void *buf, size_t len)
+{
+	struct mon *m = opaque;
+
+	if (m->core_write)
+		m->core_write(m->core_console, buf, len);
+}
+
+static void *reaper(void *arg)
+{
+	struct mon *m = arg;
+	int st = 0;
+	pid_t r;
+
+	do
+		r = waitpid(m->pid, &st, 0);
+	while (r < 0 && errno == EINTR);
+	pthread_mutex_lock(&m->lock);
+	if (!m->quitting) {
+		if (r < 0)
+			vm_stop(m->vm, VESSEL_EXIT_MONITOR, "monitor: process %d lost: %s", m->pid,
+				strerror(errno));
+		else if (WIFSIGNALED(st))
+			vm_stop(m->vm, VESSEL_EXIT_MONITOR,
+				"monitor: process %d killed by signal %d (%s)%s; the VM is stopped",
+				m->pid, WTERMSIG(st), strsignal(WTERMSIG(st)),
+				WTERMSIG(st) == SIGSYS ?
+					": it made a system call its seccomp filter forbids" :
+					"");
+		else
+			vm_stop(m->vm, VESSEL_EXIT_MONITOR,
+				"monitor: process %d exited with status %d; the VM is stopped",
+				m->pid, WEXITSTATUS(st));
+	}
+	m->exited = true;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	/* after vm_stop(): a waiting vCPU then finds the VM stopping with our reason */
+	__atomic_store_n(&m->shm->dead, 1, __ATOMIC_RELEASE);
+	for (unsigned c = 0; c < MON_NR_CHAN; c++)
+		mon_futex_wake(&m->shm->chan[c].to_core.head, -1);
+	return NULL;
+}
+
+static int spawn(struct mon *m)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* the child of a threaded process: system calls only, then exec */
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+			_exit(127);
+		if (m->shm_fd == 3)
+			fcntl(3, F_SETFD, 0);
+		else if (dup2(m->shm_fd, 3) < 0)
+			_exit(127);
+		/* no KVM descriptor, no guest memory, no socket crosses */
+		syscall(SYS_close_range, 4u, ~0u, 0u);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		execl("/proc/self/exe", "vessel", "__monitor", "3", (char *)NULL);
+		_exit(127);
+	}
+	m->pid = pid;
+	return 0;
+}
+
+static int wait_ready(struct mon *m)
+{
+	for (int waited = 0; waited < READY_TIMEOUT_MS; waited += WAIT_SLICE_MS) {
+		int st;
+
+		if (__atomic_load_n(&m->shm->ready, __ATOMIC_ACQUIRE))
+			return 0;
+		if (waitpid(m->pid, &st, WNOHANG) == m->pid) {
+			m->exited = true;
+			return vm_set_err(m->vm, -ECHILD,
+					  "--monitor=sandboxed: the monitor process failed to "
+					  "start (%s %d)",
+					  WIFSIGNALED(st) ? "signal" : "status",
+					  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		}
+		mon_futex_wait(&m->shm->ready, 0, WAIT_SLICE_MS);
+	}
+	return vm_set_err(m->vm, -ETIMEDOUT, "--monitor=sandboxed: the monitor did not start");
+}
+
+static int mon_check(const char *arg, char *err, size_t errlen)
+{
+	if (!strcmp(arg, "inproc") || !strcmp(arg, "sandboxed"))
+		return 0;
+	if (err)
+		snprintf(err, errlen, "must be inproc or sandboxed");
+	return -EINVAL;
+}
+
+static void mon_destroy(void *priv);
+
+static int mon_create(struct vm *vm, const char *arg, void **priv)
+{
+	struct mon *m = calloc(1, sizeof(*m));
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->vm = vm;
+	m->shm_fd = -1;
+	m->sandboxed = !strcmp(arg, "sandboxed");
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	pthread_mutex_init(&m->ctl_lock, NULL);
+	*priv = m;
+	if (device_find(vm, "monitor")) {
+		err = vm_set_err(vm, -EEXIST, "--monitor given twice");
+		goto fail;
+	}
+	if (m->sandboxed) {
+		m->shm_fd = memfd_create("vessel-monitor", MFD_CLOEXEC);
+		if (m->shm_fd < 0 || ftruncate(m->shm_fd, sizeof(struct mon_shm)) < 0) {
+			err = vm_set_err(vm, -errno, "--monitor: shared memory: %s",
+					 strerror(errno));
+			goto fail;
+		}
+		m->shm = mmap(NULL, sizeof(struct mon_shm), PROT_READ | PROT_WRITE, MAP_SHARED,
+			      m->shm_fd, 0);
+		if (m->shm == MAP_FAILED) {
+			m->shm = NULL;
+			err = vm_set_err(vm, -errno, "--monitor: mmap: %s", strerror(errno));
+			goto fail;
+		}
+		m->shm->magic = MON_SHM_MAGIC;
+		m->shm->version = MON_SHM_VERSION;
+		m->shm->nr_chan = MON_NR_CHAN;
+		err = spawn(m);
+		if (err) {
+			vm_set_err(vm, err, "--monitor: fork: %s", strerror(-err));
+			goto fail;
+		}
+		err = wait_ready(m);
+		if (err)
+			goto fail;
+		err = -pthread_create(&m->reaper, NULL, reaper, m);
+		if (err) {
+			vm_set_err(vm, err, "--monitor: thread: %s", strerror(-err));
+			goto fail;
+		}
+		m->reaper_alive = true;
+		vm->console_rx = mon_console_rx;
+		vm->console_rx_opaque = m;
+		m->core_dropped = vm->cfg.console_dropped;
+		m->core_write = vm->cfg.console_write;
+		m->core_console = vm->cfg.console_opaque;
+		vm->cfg.console_dropped = mon_console_dropped;
+		vm->cfg.console_write = mon_console_write;
+		vm->cfg.console_opaque = m;
+	}
+	err = vm_hook_attach(vm, &mon_hook_ops, m);
+	if (err) {
+		vm_set_err(vm, err, "--monitor: hook: %s", strerror(-err));
+		goto fail;
+	}
+	return 0;
+fail:
+	mon_destroy(m);
+	return err;
+}
+
+static void quit(struct mon *m, int idle_ms)
+{
+	struct mon_msg req = { .type = MON_MSG_QUIT, .a = (uint64_t)idle_ms }, fin;
+	struct timespec dl;
+
+	if (!m->sandboxed || !m->pid)
+		return;
+	pthread_mutex_lock(&m->lock);
+	if (m->exited || m->quitting) {
+		pthread_mutex_unlock(&m->lock);
+		goto join;
+	}
+	m->quitting = true;
+	pthread_mutex_unlock(&m->lock);
+	if (m->reaper_alive && !control(m, &req, &fin)) {
+		/* it answers once the console is drained, then exits */
+	}
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += idle_ms / 1000 + 2;
+	pthread_mutex_lock(&m->lock);
+	while (!m->exited && m->reaper_alive)
+		if (pthread_cond_timedwait(&m->cond, &m->lock, &dl)) {
+			kill(m->pid, SIGKILL); /* the reaper reaps it */
+			dl.tv_sec += 3600;
+		}
+	pthread_mutex_unlock(&m->lock);
+join:
+	if (m->reaper_alive) {
+		pthread_join(m->reaper, NULL);
+		m->reaper_alive = false;
+	}
+}
+
+void monitor_quit(struct vm *vm, int idle_ms)
+{
+	struct device *d = device_find(vm, "monitor");
+
+	if (d)
+		quit(d->priv, idle_ms);
+}
+
+static void mon_destroy(void *priv)
+{
+	struct mon *m = priv;
+
+	if (!m)
+		return;
+	if (m->reaper_alive) {
+		quit(m, 0);
+	} else if (m->pid && !m->exited) {
+		kill(m->pid, SIGKILL);
+		waitpid(m->pid, NULL, 0);
+	}
+	if (m->shm)
+		munmap(m->shm, sizeof(*m->shm));
+	if (m->shm_fd >= 0)
+		close(m->shm_fd);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->ctl_lock);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+/* The UART lives in the monitor: its state is saved there (migration). */
+static ssize_t mon_save(void *priv, void *buf, size_t cap)
+{
+	struct mon *m = priv;
+	struct mon_msg req = { .type = MON_MSG_SAVE }, fin;
+
+	if (!m->sandboxed)
+		return 0;
+	if (control(m, &req, &fin))
+		return -EIO;
+	if (fin.status || fin.len != SERIAL_STATE_SIZE)
+		return -EIO;
+	if (cap < fin.len)
+		return -ENOSPC;
+	memcpy(buf, fin.data, fin.len);
+	return fin.len;
+}
+
+static int mon_restore(void *priv, const void *buf, size_t len)
+{
+	struct mon *m = priv;
+	struct mon_msg req = { .type = MON_MSG_RESTORE, .len = (uint32_t)len }, fin;
+
+	if (!m->sandboxed)
+		return len == 0 ? 0 : -EINVAL;
+	if (len != SERIAL_STATE_SIZE)
+		return -EINVAL;
+	memcpy(req.data, buf, len);
+	if (control(m, &req, &fin))
+		return -EIO;
+	if (fin.status)
+		return -EINVAL;
+	apply_irq(m, fin.irq_level, fin.irq_gen);
+	return 0;
+}
+
+static unsigned mon_stats(void *priv, char *label, size_t lablen, struct device_stat *out,
+			  unsigned max)
+{
+	struct mon *m = priv;
+	struct mon_self self = { 0 };
+	unsigned n = 0;
+
+	if (m->shm)
+		memcpy(&self, &m->shm->self, sizeof(self)); /* informational */
+	snprintf(label, lablen, "%s", m->sandboxed ? "sandboxed" : "inproc");
+#define S(nm, v)                                                                                   \
+	do {                                                                                       \
+		if (n < max)                                                                       \
+			out[n++] = (struct device_stat){ nm, v };                                  \
+	} while (0)
+	S("routed_exits", __atomic_load_n(&m->n.routed_exits, __ATOMIC_RELAXED));
+	S("routed_ns", __atomic_load_n(&m->n.routed_ns, __ATOMIC_RELAXED));
+	S("core_ops", __atomic_load_n(&m->n.core_ops, __ATOMIC_RELAXED));
+	S("state_reads", __atomic_load_n(&m->n.state_reads, __ATOMIC_RELAXED));
+	S("state_writes", __atomic_load_n(&m->n.state_writes, __ATOMIC_RELAXED));
+	S("mem_accesses", __atomic_load_n(&m->n.mem_accesses, __ATOMIC_RELAXED));
+	S("denied", __atomic_load_n(&m->n.denied, __ATOMIC_RELAXED));
+	S("input_bytes", __atomic_load_n(&m->n.input_bytes, __ATOMIC_RELAXED));
+	S("irq_changes", __atomic_load_n(&m->n.irq_changes, __ATOMIC_RELAXED));
+	S("monitor_pid", (uint64_t)m->pid);
+	S("monitor_console_bytes", self.console_bytes);
+	S("monitor_console_dropped", self.console_dropped);
+	S("monitor_namespaces", self.namespaces);
+	S("monitor_syscalls", self.syscalls);
+#undef S
+	return n;
+}
+
+static const struct device_ops mon_ops = {
+	.name = "monitor",
+	.option = "--monitor",
+	.option_arg = "inproc|sandboxed",
+	.option_help = "inproc: the UART in this process, its exits timed (as without\n"
+		       "                  the option, plus counters); sandboxed: in a separate\n"
+		       "                  process with no KVM descriptors, under seccomp\n"
+		       "                  (docs/monitor.md)",
+	.check = mon_check,
+	.create = mon_create,
+	.destroy = mon_destroy,
+	.save = mon_save,
+	.restore = mon_restore,
+	.stats = mon_stats,
+};
+DEVICE_REGISTER(mon_ops);
