@@ -9,8 +9,11 @@ VMM_LIB := $(B)/vmm/libvmm.a
 # migrate/live/ is the glue between the core and libmigrate: it depends on
 # both, so it lives here; libmigrate depends on nothing of the VMM.
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
-	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c))
+	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c vmm/domain/*.c)) \
+	guest/lib/x86dec.c
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
+# code integrity validates patches with the kernel's instruction decoder
+$(B)/host/vmm/domain/%.o $(B)/host/guest/lib/x86dec.o: HOST_CFLAGS_EXTRA += -Iguest
 VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring
 # virtio-blk's io_uring backend (vmm/dev/blk_uring.c)
 DEB_PACKAGES += liburing-dev

@@ -17,7 +17,7 @@
 
 #include <stdint.h> /* a freestanding header: also fine in the guest kernel */
 
-#define VESSEL_ABI_VERSION 3
+#define VESSEL_ABI_VERSION 4
 
 /* ------------------------------------------------------------------------
  * Boot protocol (direct 64-bit entry by the Vessel VMM)
@@ -75,6 +75,9 @@ struct vessel_mem_region {
 
 /* Flags in vessel_boot_info.flags */
 #define VESSEL_BOOT_F_HYPERCALLS (1u << 0) /* hypercall ports are live */
+/* ABI 4: kernel text and read-only data are read-only in the VM's memory
+ * (`vessel run --integrity=on|report`): write code with VESSEL_HC_TEXT_PATCH */
+#define VESSEL_BOOT_F_INTEGRITY (1u << 1)
 
 /*
  * Devices the kernel cannot discover by probing: the VMM lists each one
@@ -149,6 +152,7 @@ enum vessel_hypercall {
 	VESSEL_HC_HCB_REGISTER = 3, /* struct vessel_hc_hcb_register */
 	VESSEL_HC_FREE_REPORT = 4,  /* struct vessel_hc_free_report */
 	VESSEL_HC_PTTRACE = 5,	    /* struct vessel_hc_pttrace */
+	VESSEL_HC_TEXT_PATCH = 6,   /* struct vessel_hc_text_patch (ABI 4) */
 	VESSEL_HC_NR
 };
 
@@ -361,6 +365,48 @@ struct vessel_hc_pttrace {
 	int64_t ret;	   /* OUT */
 };
 
+/*
+ * Code integrity (ABI 4, docs/integrity.md). With VESSEL_BOOT_F_INTEGRITY the
+ * VMM maps the kernel's read-only PT_LOAD segments (text, rodata) read-only
+ * in the VM: a guest write there stops the VM (or is discarded in
+ * --integrity=report mode). The kernel changes its code only through the
+ * VMM:
+ *
+ *   REGISTER  once, before any PATCH: the patch sites, a table of `count`
+ *             struct vessel_patch_site at `addr` (a kernel virtual address
+ *             inside the read-only segments, so the table is what the build
+ *             produced). A second REGISTER is refused (-EBUSY).
+ *   PATCH     write code[0 .. len) at kernel virtual address `addr`
+ *             (1 <= len <= VESSEL_PATCH_MAX). Refused with -EPERM unless
+ *             the range lies in one registered site and the bytes decode as
+ *             instructions of the allowed forms (cmp/test/mov without memory
+ *             operand, nop, ret, int3 and direct jmp/jcc whose target lies in
+ *             kernel text); -EINVAL for a bad op, len or table.
+ *
+ * The VMM writes the bytes; the guest serialises its CPUs itself (the kernel
+ * issues PATCH from its stop-the-world privileged mode).
+ */
+#define VESSEL_PATCH_MAX       256u
+#define VESSEL_PATCH_SITES_MAX 64u
+
+enum vessel_text_patch_op {
+	VESSEL_TEXT_PATCH_REGISTER = 1,
+	VESSEL_TEXT_PATCH_PATCH = 2,
+};
+
+struct vessel_patch_site {
+	uint64_t addr; /* kernel virtual address of the first byte */
+	uint64_t len;  /* bytes */
+};
+
+struct vessel_hc_text_patch {
+	uint32_t op;		     /* IN: enum vessel_text_patch_op */
+	uint32_t len;		     /* IN: PATCH: bytes of code; REGISTER: count of sites */
+	uint64_t addr;		     /* IN: PATCH: destination; REGISTER: the site table */
+	int64_t ret;		     /* OUT: 0 or -errno */
+	uint8_t code[VESSEL_PATCH_MAX]; /* IN: PATCH: the new bytes */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) ==
@@ -376,6 +422,8 @@ _Static_assert(sizeof(struct vessel_hc_hcb_register) == 32 + 48 + 128 + 16 + 200
 _Static_assert(sizeof(struct vessel_pt_rec) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_pttrace_buf) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_hc_pttrace) == 32, "ABI");
+_Static_assert(sizeof(struct vessel_patch_site) == 16, "ABI");
+_Static_assert(sizeof(struct vessel_hc_text_patch) == 24 + VESSEL_PATCH_MAX, "ABI");
 
 /* ------------------------------------------------------------------------
  * Devices and exit status
