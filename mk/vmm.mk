@@ -119,3 +119,16 @@ SUITE_TIMEOUT_hcb := 900
 BENCHES += hcb
 BENCH_CMD_hcb := sh bench/hcb.sh
 BENCH_DEPS_hcb = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+
+# Code integrity end to end (tests/integrity/run.sh, docs/integrity.md).
+CHECK_SUITES += integrity
+SUITE_CMD_integrity := B=$(B) sh tests/integrity/run.sh
+SUITE_DEPS_integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_integrity := 900
+# usertests (jumpswitch on: its trampolines are rewritten through the VMM)
+# with the kernel's text read-only
+CHECK_SUITES += usertests-vessel-integrity
+SUITE_CMD_usertests-vessel-integrity = USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
+	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --integrity=on
+SUITE_DEPS_usertests-vessel-integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-vessel-integrity := 900
