@@ -12,6 +12,7 @@
 #include "hcb/hcb.h"
 #include "control/ctl.h"
 #include "pttrace/pttrace.h"
+#include "domain/domain.h"
 #include "domain/integrity.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
@@ -515,6 +516,8 @@ static void console_loop(struct vm *vm, bool tty)
 /* One line per vCPU: its exits by kind (vcpu.h), then the total. */
 static void print_stats(struct vm *vm)
 {
+	struct integrity_counts ic;
+	struct domain_counts dc;
 	uint64_t total = 0;
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -531,6 +534,15 @@ static void print_stats(struct vm *vm)
 	fprintf(stderr, "vessel: stats: %llu exits in total\n", (unsigned long long)total);
 	fprintf(stderr, "vessel: stats: console: %llu bytes of output dropped\n",
 		(unsigned long long)vm->cfg.console_dropped(vm->cfg.console_opaque));
+	integrity_counts(vm, &ic);
+	domain_counts(vm, &dc);
+	if (ic.mode != INTEGRITY_OFF)
+		fprintf(stderr,
+			"vessel: stats: integrity: %llu patches, %llu refused, %llu writes "
+			"refused; secure domain: %llu calls, %llu exits, %llu ns\n",
+			(unsigned long long)ic.patches, (unsigned long long)ic.patch_refused,
+			(unsigned long long)ic.writes_refused, (unsigned long long)dc.calls,
+			(unsigned long long)dc.exits, (unsigned long long)dc.ns);
 }
 
 int cmd_run(int argc, char **argv)

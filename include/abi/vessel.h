@@ -153,6 +153,8 @@ enum vessel_hypercall {
 	VESSEL_HC_FREE_REPORT = 4,  /* struct vessel_hc_free_report */
 	VESSEL_HC_PTTRACE = 5,	    /* struct vessel_hc_pttrace */
 	VESSEL_HC_TEXT_PATCH = 6,   /* struct vessel_hc_text_patch (ABI 4) */
+	VESSEL_HC_DOMAIN_CALL = 7,  /* struct vessel_hc_domain_call (ABI 4) */
+	VESSEL_HC_DOMAIN_RETURN = 8, /* from the secure domain only: result in RAX */
 	VESSEL_HC_NR
 };
 
@@ -407,6 +409,58 @@ struct vessel_hc_text_patch {
 	uint8_t code[VESSEL_PATCH_MAX]; /* IN: PATCH: the new bytes */
 };
 
+/*
+ * The secure domain and its trusted computing base (ABI 4, docs/integrity.md).
+ * A kernel may carry a TCB: the PT_LOAD segment holding ELF section `.tcb`,
+ * which starts with struct vessel_tcb_header. Its SHA-256, computed at
+ * build time over the section, is recorded in the non-loaded section
+ * `.tcb_sha256`; with integrity on the VMM measures the TCB as loaded and
+ * refuses to run a kernel whose TCB does not match. The VMM then leaves the
+ * TCB's memory out of the root domain's (the kernel's) memory and runs it in
+ * a second KVM VM over the same RAM (the secure domain), whose mapping of
+ * kernel text is writable. The TCB runs at CPL0 in 64-bit mode with page
+ * tables the VMM builds in its pt pages (virtual KERNEL_VMA + x = physical
+ * x for x below 1 GiB), interrupts off, no IDT, the stack of its vCPU. An
+ * entry is called with the System V argument registers and ends with
+ * `out %eax, $(VESSEL_HC_PORT_BASE + VESSEL_HC_DOMAIN_RETURN)`, the result
+ * in RAX.
+ *
+ *   entry VESSEL_TCB_TEXT_WRITE (dst, src, len): not root-callable; the VMM
+ *       calls it for VESSEL_TEXT_PATCH_PATCH after its own checks, with the
+ *       checked bytes copied into the TCB's memory (src); the TCB checks the
+ *       destination against the patch-site table and writes.
+ *   entry VESSEL_TCB_ECHO (x): root-callable; returns x + 1 (the transition
+ *       round trip, measured by `make bench BENCH=domains`).
+ */
+#define VESSEL_TCB_MAGIC       0x314243544c535356ull /* "VSSLTCB1" */
+#define VESSEL_TCB_ENTRIES_MAX 8u
+#define VESSEL_TCB_F_ROOT      1u /* entry_flags: the root domain may call it */
+
+enum vessel_tcb_entry {
+	VESSEL_TCB_TEXT_WRITE = 0,
+	VESSEL_TCB_ECHO = 1,
+};
+
+struct vessel_tcb_header {
+	uint64_t magic;	   /* VESSEL_TCB_MAGIC */
+	uint32_t nentries; /* valid entries in entry[] */
+	uint32_t ncpus;	   /* stacks: one per vCPU, stack_size bytes each */
+	uint64_t entry[VESSEL_TCB_ENTRIES_MAX];	     /* virtual addresses inside the TCB */
+	uint32_t entry_flags[VESSEL_TCB_ENTRIES_MAX]; /* VESSEL_TCB_F_* */
+	uint64_t pt_off;			     /* 3 zeroed pages for the page tables */
+	uint64_t stack_off;			     /* first stack, from the header */
+	uint64_t stack_size;			     /* bytes per vCPU, page multiple */
+};
+
+/* Root domain -> secure domain: call entry `entry` with args; ret is its result. */
+struct vessel_hc_domain_call {
+	uint32_t entry;	  /* IN: index into the TCB's entries */
+	uint32_t pad;	  /* IN: 0 */
+	uint64_t args[3]; /* IN: RDI, RSI, RDX */
+	int64_t ret;	  /* OUT: the entry's RAX, or -ENOENT (no such root-callable
+			   * entry), -ENODEV (no secure domain) */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) ==
@@ -423,6 +477,8 @@ _Static_assert(sizeof(struct vessel_pt_rec) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_pttrace_buf) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_hc_pttrace) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_patch_site) == 16, "ABI");
+_Static_assert(sizeof(struct vessel_tcb_header) == 16 + 12 * VESSEL_TCB_ENTRIES_MAX + 24, "ABI");
+_Static_assert(sizeof(struct vessel_hc_domain_call) == 40, "ABI");
 _Static_assert(sizeof(struct vessel_hc_text_patch) == 24 + VESSEL_PATCH_MAX, "ABI");
 
 /* ------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 
 #include "core/vm.h"
 
-int vm_mem_protect(struct vm *vm, uint64_t gpa, uint64_t size)
+static int add_range(struct vm *vm, uint64_t gpa, uint64_t size, bool hidden)
 {
 	const struct gmem_region *in = NULL;
 
@@ -37,8 +37,20 @@ int vm_mem_protect(struct vm *vm, uint64_t gpa, uint64_t size)
 	if (vm->nr_ro == VM_MAX_RO_RANGES)
 		return vm_set_err(vm, -ENOSPC, "too many read-only ranges (at most %d)",
 				  VM_MAX_RO_RANGES);
-	vm->ro[vm->nr_ro++] = (struct vm_ro_range){ gpa, size };
+	vm->ro[vm->nr_ro++] = (struct vm_ro_range){ gpa, size, hidden };
+	if (hidden)
+		return gmem_hide(&vm->mem, gpa, size);
 	return 0;
+}
+
+int vm_mem_protect(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	return add_range(vm, gpa, size, false);
+}
+
+int vm_mem_hide(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	return add_range(vm, gpa, size, true);
 }
 
 static int set_slot(struct vm *vm, unsigned *slot, const struct gmem_region *r, uint64_t gpa,
@@ -91,7 +103,7 @@ int vm_memslots_set(struct vm *vm, uint32_t flags)
 
 		while ((o = next_ro(vm, r, at))) {
 			err = set_slot(vm, &slot, r, at, o->gpa - at, flags);
-			if (!err)
+			if (!err && !o->hidden)
 				err = set_slot(vm, &slot, r, o->gpa, o->size,
 					       flags | KVM_MEM_READONLY);
 			if (err)

@@ -5,7 +5,7 @@
  * their own with KVM_MEM_READONLY (code integrity, vmm/domain/). A guest
  * write to such a range is not performed: KVM reports it as an MMIO write
  * (KVM_EXIT_MMIO) at that guest-physical address, which the subsystem's
- * exit hook handles. The VMM's own writes (gmem_write) go to the memfd and
+ * exit hook handles. A hidden range has no memslot at all. The VMM's own writes (gmem_write) go to the memfd and
  * are not affected.
  *
  * Without read-only ranges memslot i is RAM region i (what live migration's
@@ -14,6 +14,7 @@
 #ifndef VMM_CORE_MEMSLOTS_H
 #define VMM_CORE_MEMSLOTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -22,6 +23,7 @@ struct vm;
 
 struct vm_ro_range {
 	uint64_t gpa, size;
+	bool hidden; /* no memslot at all (another domain's memory) */
 };
 
 /*
@@ -31,6 +33,14 @@ struct vm_ro_range {
  * -ENOSPC.
  */
 int vm_mem_protect(struct vm *vm, uint64_t gpa, uint64_t size);
+
+/*
+ * vm_mem_hide - the same, but [gpa, gpa + size) gets no memslot at all: the
+ * guest neither reads nor writes it (every access is an MMIO exit at that
+ * address), and gmem_read()/gmem_write() refuse it (-EFAULT), so no device
+ * or hypercall reaches it either. For a secure domain's memory.
+ */
+int vm_mem_hide(struct vm *vm, uint64_t gpa, uint64_t size);
 
 /*
  * vm_memslots_set - (re)install every memslot with `flags` added

@@ -18,6 +18,8 @@
 #include "core/hypercall.h"
 #include "core/vcpu.h"
 #include "core/vm.h"
+#include "domain/domain.h"
+#include "domain/tcb_image.h"
 #include "lib/x86dec.h"
 
 #define INTEG_MAX_SEGS 4
@@ -174,6 +176,37 @@ static int find_segments(struct vm *vm, struct integrity *in, const uint8_t *elf
 	return 0;
 }
 
+/*
+ * The kernel's TCB, if it has one: measured as loaded against the value the
+ * build recorded, then set up as the secure domain. 0 (also: no TCB) or -errno.
+ */
+static int attach_tcb(struct vm *vm, const void *elf, size_t size)
+{
+	struct tcb_image t;
+	uint8_t d[TCB_SHA256_LEN];
+	char why[128], got[2 * TCB_SHA256_LEN + 1], want[2 * TCB_SHA256_LEN + 1];
+	const void *loaded;
+	int err = tcb_image_find(elf, size, &t, why, sizeof(why));
+
+	if (err == -ENOENT)
+		return 0; /* the VMM writes patches itself */
+	if (err)
+		return vm_set_err(vm, err, "integrity: the kernel's TCB: %s", why);
+	/* raw pointer: the loader's time, no vCPU runs yet */
+	loaded = gmem_ptr(&vm->mem, t.gpa, t.size);
+	if (!loaded || tcb_sha256(loaded, t.size, d))
+		return vm_set_err(vm, -EIO, "integrity: cannot measure the TCB");
+	if (memcmp(d, t.recorded, sizeof(d))) {
+		tcb_hex(d, got);
+		tcb_hex(t.recorded, want);
+		return vm_set_err(vm, -EPERM,
+				  "integrity: the TCB (.tcb, %llu bytes at gpa %#llx) measures "
+				  "sha256 %s but the image records %s: refusing to run it",
+				  (unsigned long long)t.size, (unsigned long long)t.gpa, got, want);
+	}
+	return domain_attach(vm, &t);
+}
+
 int integrity_attach(struct vm *vm, const void *elf, size_t size, enum integrity_mode mode)
 {
 	struct integrity *in;
@@ -191,9 +224,12 @@ int integrity_attach(struct vm *vm, const void *elf, size_t size, enum integrity
 	for (unsigned i = 0; !err && i < in->nseg; i++)
 		err = vm_mem_protect(vm, in->seg[i].gpa, in->seg[i].size);
 	if (!err)
+		err = attach_tcb(vm, elf, size);
+	if (!err)
 		err = vm_hook_attach(vm, &integrity_hooks, in);
 	if (err) {
-		if (err != -ENOEXEC && err != -EINVAL && err != -ENOSPC)
+		if (err != -ENOEXEC && err != -EINVAL && err != -ENOSPC && err != -EPERM &&
+		    err != -EIO)
 			vm_set_err(vm, err, "integrity: cannot attach: %s", strerror(-err));
 		pthread_mutex_destroy(&in->lock);
 		free(in);
@@ -323,10 +359,30 @@ static bool in_site(struct integrity *in, uint64_t va, uint64_t len)
 	return ok;
 }
 
-static int64_t do_patch(struct integrity *in, const struct vessel_hc_text_patch *a)
+/* The TCB writes, in the secure domain; -EIO (res set: the VM stops) if it broke. */
+static int64_t patch_by_tcb(struct domain *d, struct vcpu *v,
+			    const struct vessel_hc_text_patch *a, struct exit_result *res)
+{
+	uint8_t *buf;
+	uint64_t args[3] = { a->addr, domain_buffer(d, v, &buf), a->len };
+	char why[256];
+	int64_t ret;
+
+	memcpy(buf, a->code, a->len); /* the checked bytes: the root cannot change them */
+	if (domain_call(d, v, VESSEL_TCB_TEXT_WRITE, args, &ret, why, sizeof(why))) {
+		exit_fault(res, "%s", why);
+		return -EIO;
+	}
+	return ret;
+}
+
+static int64_t do_patch(struct integrity *in, struct vcpu *v, const struct vessel_hc_text_patch *a,
+			struct exit_result *res)
 {
 	const struct integ_seg *s;
+	struct domain *d = domain_find(in->vm);
 	char why[160];
+	int64_t ret;
 
 	if (!a->len || a->len > VESSEL_PATCH_MAX)
 		return -EINVAL;
@@ -344,8 +400,17 @@ static int64_t do_patch(struct integrity *in, const struct vessel_hc_text_patch 
 		       (unsigned long long)a->addr, why);
 		return -EPERM;
 	}
-	if (gmem_write(&in->vm->mem, s->gpa + (a->addr - s->va), a->code, a->len))
+	if (d) {
+		ret = patch_by_tcb(d, v, a, res);
+		if (ret) {
+			if (ret != -EIO)
+				vm_log(in->vm, "integrity: the TCB refused the patch at %#llx (%lld)",
+				       (unsigned long long)a->addr, (long long)ret);
+			return ret;
+		}
+	} else if (gmem_write(&in->vm->mem, s->gpa + (a->addr - s->va), a->code, a->len)) {
 		return -EIO;
+	}
 	__atomic_fetch_add(&in->patches, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -356,7 +421,6 @@ static void hc_text_patch(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struct
 	struct vessel_hc_text_patch a;
 	int64_t ret;
 
-	(void)vcpu;
 	if (hc_arg_read(vm, VESSEL_HC_TEXT_PATCH, gpa, &a, sizeof(a), res))
 		return;
 	if (!in)
@@ -364,9 +428,11 @@ static void hc_text_patch(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struct
 	else if (a.op == VESSEL_TEXT_PATCH_REGISTER)
 		ret = do_register(in, &a);
 	else if (a.op == VESSEL_TEXT_PATCH_PATCH)
-		ret = do_patch(in, &a);
+		ret = do_patch(in, vcpu, &a, res);
 	else
 		ret = -EINVAL;
+	if (res->action != EXIT_CONTINUE)
+		return; /* the secure domain broke: the VM stops */
 	if (in && ret && a.op == VESSEL_TEXT_PATCH_PATCH)
 		__atomic_fetch_add(&in->patch_refused, 1, __ATOMIC_RELAXED);
 	hc_ret_write(vm, VESSEL_HC_TEXT_PATCH, gpa, offsetof(struct vessel_hc_text_patch, ret), ret,
