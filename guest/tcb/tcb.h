@@ -23,6 +23,9 @@ int64_t tcb_text_write(uint64_t dst, const uint8_t *src, uint64_t len);
 
 /* VESSEL_TCB_ECHO: x + 1. */
 int64_t tcb_echo(uint64_t x);
+
+/* VESSEL_TCB_HANDSHAKE: *flag = 1, then poll (max times) for *flag == 2; 1 if seen. */
+int64_t tcb_handshake(volatile uint64_t *flag, uint64_t max);
 #endif
 
 #endif

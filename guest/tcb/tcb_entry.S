@@ -25,6 +25,7 @@
 
 	TCB_ENTRY tcb_entry_text_write, tcb_text_write
 	TCB_ENTRY tcb_entry_echo, tcb_echo
+	TCB_ENTRY tcb_entry_handshake, tcb_handshake
 
 	/* the recorded measurement: filled after linking (tools/tcb_seal.c) */
 	.section .tcb_sha256, "", @progbits

@@ -431,6 +431,10 @@ struct vessel_hc_text_patch {
  *       destination against the patch-site table and writes.
  *   entry VESSEL_TCB_ECHO (x): root-callable; returns x + 1 (the transition
  *       round trip, measured by `make bench BENCH=domains`).
+ *   entry VESSEL_TCB_HANDSHAKE (flag, max): root-callable, for the test that
+ *       two vCPUs are in different domains at once: sets the root's 64-bit
+ *       word at kernel address `flag` to 1, then waits (at most max polls)
+ *       until the root side sets it to 2; returns 1 if it saw 2, else 0.
  */
 #define VESSEL_TCB_MAGIC       0x314243544c535356ull /* "VSSLTCB1" */
 #define VESSEL_TCB_ENTRIES_MAX 8u
@@ -439,6 +443,7 @@ struct vessel_hc_text_patch {
 enum vessel_tcb_entry {
 	VESSEL_TCB_TEXT_WRITE = 0,
 	VESSEL_TCB_ECHO = 1,
+	VESSEL_TCB_HANDSHAKE = 2,
 };
 
 struct vessel_tcb_header {

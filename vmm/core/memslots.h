@@ -5,8 +5,8 @@
  * their own with KVM_MEM_READONLY (code integrity, vmm/domain/). A guest
  * write to such a range is not performed: KVM reports it as an MMIO write
  * (KVM_EXIT_MMIO) at that guest-physical address, which the subsystem's
- * exit hook handles. A hidden range has no memslot at all. The VMM's own writes (gmem_write) go to the memfd and
- * are not affected.
+ * exit hook handles. A hidden range has no memslot at all. The VMM's own writes (gmem_write) go to
+ * the memfd and are not affected.
  *
  * Without read-only ranges memslot i is RAM region i (what live migration's
  * dirty log expects); live migration refuses a VM with read-only ranges.

@@ -51,18 +51,17 @@ struct domain *domain_find(struct vm *vm)
 static int check_header(struct vm *vm, const struct vessel_tcb_header *h, uint64_t size,
 			uint64_t va)
 {
-	if (h->magic != VESSEL_TCB_MAGIC || !h->nentries ||
-	    h->nentries > VESSEL_TCB_ENTRIES_MAX)
+	if (h->magic != VESSEL_TCB_MAGIC || !h->nentries || h->nentries > VESSEL_TCB_ENTRIES_MAX)
 		return vm_set_err(vm, -ENOEXEC, "domain: the TCB's header is bad (magic, entries)");
 	for (unsigned i = 0; i < h->nentries; i++)
 		if (h->entry[i] < va || h->entry[i] >= va + size)
 			return vm_set_err(vm, -ENOEXEC,
 					  "domain: TCB entry %u (%#llx) is outside the TCB", i,
 					  (unsigned long long)h->entry[i]);
-	if (h->pt_off % 4096 || h->pt_off > size || size - h->pt_off < 3 * 4096 ||
-	    !h->ncpus || !h->stack_size || h->stack_size % 4096 ||
-	    h->stack_size < 2 * VESSEL_PATCH_MAX || h->stack_off % 4096 ||
-	    h->stack_off > size || h->ncpus > (size - h->stack_off) / h->stack_size)
+	if (h->pt_off % 4096 || h->pt_off > size || size - h->pt_off < 3 * 4096 || !h->ncpus ||
+	    !h->stack_size || h->stack_size % 4096 || h->stack_size < 2 * VESSEL_PATCH_MAX ||
+	    h->stack_off % 4096 || h->stack_off > size ||
+	    h->ncpus > (size - h->stack_off) / h->stack_size)
 		return vm_set_err(vm, -ENOEXEC,
 				  "domain: the TCB's page-table or stack area is outside the TCB");
 	return 0;
@@ -77,8 +76,7 @@ static void write_page_tables(struct domain *d)
 {
 	uint64_t pt = d->gpa + d->hdr.pt_off;
 	/* raw pointer: the loader's time, and this memory is out of the root's reach */
-	uint64_t *pml4 = gmem_ptr(&d->vm->mem, pt, 3 * 4096), *pdpt = pml4 + 512,
-		 *pd = pml4 + 1024;
+	uint64_t *pml4 = gmem_ptr(&d->vm->mem, pt, 3 * 4096), *pdpt = pml4 + 512, *pd = pml4 + 1024;
 
 	memset(pml4, 0, 3 * 4096);
 	pml4[511] = (pt + 4096) | PTE_P | PTE_W;
@@ -357,8 +355,8 @@ static void hc_domain_call(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struc
 		return;
 	if (!d) {
 		ret = -ENODEV;
-	} else if (a.entry >= d->hdr.nentries || !(d->hdr.entry_flags[a.entry] & VESSEL_TCB_F_ROOT) ||
-		   a.pad) {
+	} else if (a.entry >= d->hdr.nentries ||
+		   !(d->hdr.entry_flags[a.entry] & VESSEL_TCB_F_ROOT) || a.pad) {
 		__atomic_fetch_add(&d->refused, 1, __ATOMIC_RELAXED);
 		vm_log(vm, "domain: call of TCB entry %u from the root domain refused: %s", a.entry,
 		       a.entry >= d->hdr.nentries ? "no such entry" : "not callable from the root");
@@ -367,8 +365,8 @@ static void hc_domain_call(struct vm *vm, struct vcpu *vcpu, uint64_t gpa, struc
 		exit_fault(res, "%s", why);
 		return;
 	}
-	hc_ret_write(vm, VESSEL_HC_DOMAIN_CALL, gpa, offsetof(struct vessel_hc_domain_call, ret), ret,
-		     res);
+	hc_ret_write(vm, VESSEL_HC_DOMAIN_CALL, gpa, offsetof(struct vessel_hc_domain_call, ret),
+		     ret, res);
 }
 
 static const struct hypercall domain_call_hc = { VESSEL_HC_DOMAIN_CALL, "domain_call",

@@ -360,8 +360,8 @@ static bool in_site(struct integrity *in, uint64_t va, uint64_t len)
 }
 
 /* The TCB writes, in the secure domain; -EIO (res set: the VM stops) if it broke. */
-static int64_t patch_by_tcb(struct domain *d, struct vcpu *v,
-			    const struct vessel_hc_text_patch *a, struct exit_result *res)
+static int64_t patch_by_tcb(struct domain *d, struct vcpu *v, const struct vessel_hc_text_patch *a,
+			    struct exit_result *res)
 {
 	uint8_t *buf;
 	uint64_t args[3] = { a->addr, domain_buffer(d, v, &buf), a->len };
@@ -404,7 +404,8 @@ static int64_t do_patch(struct integrity *in, struct vcpu *v, const struct vesse
 		ret = patch_by_tcb(d, v, a, res);
 		if (ret) {
 			if (ret != -EIO)
-				vm_log(in->vm, "integrity: the TCB refused the patch at %#llx (%lld)",
+				vm_log(in->vm,
+				       "integrity: the TCB refused the patch at %#llx (%lld)",
 				       (unsigned long long)a->addr, (long long)ret);
 			return ret;
 		}

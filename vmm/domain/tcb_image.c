@@ -14,8 +14,7 @@ static int bad(char *why, size_t len, const char *msg)
 	return -ENOEXEC;
 }
 
-int tcb_image_find(const uint8_t *elf, size_t size, struct tcb_image *out, char *why,
-		   size_t whylen)
+int tcb_image_find(const uint8_t *elf, size_t size, struct tcb_image *out, char *why, size_t whylen)
 {
 	const Elf64_Ehdr *eh = (const void *)elf;
 	const Elf64_Shdr *sh, *tcb = NULL, *sha = NULL, *names;
