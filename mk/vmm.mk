@@ -132,3 +132,7 @@ SUITE_CMD_usertests-vessel-integrity = USERTESTS_TIMEOUT=840 sh tests/guest/user
 	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --integrity=on
 SUITE_DEPS_usertests-vessel-integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_usertests-vessel-integrity := 900
+
+BENCHES += domains
+BENCH_CMD_domains := sh bench/domains.sh
+BENCH_DEPS_domains = $(VESSEL_BIN) $(KERNEL_ELF)

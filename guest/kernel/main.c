@@ -123,6 +123,8 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		integrity_textwrite(); /* a write into kernel text (integrity_test.h) */
 	if (cmdline_has(boot.cmdline, "secureread"))
 		domain_secureread(); /* the root reads the secure domain's memory */
+	if (cmdline_has(boot.cmdline, "domainbench"))
+		domain_bench(); /* a domain transition's cost */
 	if (cmdline_has(boot.cmdline, "patchbench"))
 		integrity_patchbench(); /* one text patch's cost */
 	if (cmdline_has(boot.cmdline, "privbench")) {

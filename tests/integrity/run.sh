@@ -16,10 +16,10 @@ mkdir -p "$W"
 
 . tests/lib/vm.sh
 
-echo "1..9"
+echo "1..12"
 if [ ! -e /dev/kvm ]; then
 	i=0
-	while [ $i -lt 9 ]; do skip "integrity" "no /dev/kvm"; i=$((i + 1)); done
+	while [ $i -lt 12 ]; do skip "integrity" "no /dev/kvm"; i=$((i + 1)); done
 	exit 0
 fi
 
@@ -59,14 +59,16 @@ else
 fi
 
 # The kernel self-tests with integrity on: every patching user goes through the VMM.
-run_once selftest --integrity=on --cpus 2 --cmdline selftest
+run_once selftest --integrity=on --cpus 2 --stats --cmdline selftest
 if [ $status = 0 ] && ! grep -q "^not ok" "$W/selftest.out" &&
 	grep -q "^ok [0-9]* - integrity_patch_site[[:space:]]*$" "$W/selftest.out" &&
 	grep -q "^ok [0-9]* - integrity_patch_refusals[[:space:]]*$" "$W/selftest.out" &&
 	grep -q "^ok [0-9]* - text_poke_patches_kernel_text[[:space:]]*$" "$W/selftest.out" &&
 	grep -q "^ok [0-9]* - priv_text_patch_stops_the_world[[:space:]]*$" "$W/selftest.out" &&
-	grep -q "^ok [0-9]* - jumpswitch_irq_table_under_rewrite[[:space:]]*$" "$W/selftest.out"; then
-	ok "kernel self-tests pass with integrity on (text_poke, privileged-mode patching, jumpswitch rewrites)"
+	grep -q "^ok [0-9]* - jumpswitch_irq_table_under_rewrite[[:space:]]*$" "$W/selftest.out" &&
+	grep -q "^ok [0-9]* - domain_call_entries[[:space:]]*$" "$W/selftest.out" &&
+	grep -q "^ok [0-9]* - domain_two_vcpus_in_different_domains[[:space:]]*$" "$W/selftest.out"; then
+	ok "kernel self-tests pass with integrity on (text_poke, privileged-mode patching, jumpswitch rewrites, domain calls, two vCPUs in different domains at once)"
 else
 	notok "self-tests with --integrity=on (status $status)" "$W/selftest.out" "$W/selftest.err"
 fi
@@ -84,6 +86,50 @@ else
 	notok "refusal reports ($refusals of 7)" "$W/selftest.err"
 fi
 
+# Every patch went through the secure domain: one TCB call (one exit) each.
+line=$(grep "stats: integrity:" "$W/selftest.err")
+patches=$(echo "$line" | sed -n 's/.*integrity: \([0-9]*\) patches.*/\1/p')
+calls=$(echo "$line" | sed -n 's/.*secure domain: \([0-9]*\) calls.*/\1/p')
+exits=$(echo "$line" | sed -n 's/.*calls, \([0-9]*\) exits.*/\1/p')
+# calls = patches + the self-tests' own calls (2 echo + 1 handshake)
+if [ -n "$patches" ] && [ "$patches" -gt 0 ] && [ "$calls" = $((patches + 3)) ] &&
+	[ "$exits" = "$calls" ] &&
+	grep -q "domain: call of TCB entry 0 from the root domain refused: not callable from the root" "$W/selftest.err" &&
+	grep -q "domain: call of TCB entry 8 from the root domain refused: no such entry" "$W/selftest.err"; then
+	ok "every patch was written by the TCB in the secure domain ($patches patches, $calls calls, one exit each); unknown and VMM-only entries refused"
+else
+	notok "secure-domain counts: $line" "$W/selftest.err"
+fi
+
+# The root domain reading the secure domain's memory: the VM stops.
+run_once secureread --integrity=on --cmdline secureread
+if [ $status = 125 ] && grep -q "secureread: reading" "$W/secureread.out" &&
+	! grep -q "secureread: read 0x" "$W/secureread.out" &&
+	grep -q "domain: the root domain read 8 bytes of the secure domain's memory at gpa 0x[0-9a-f]* (vCPU 0, RIP 0xffffffff[0-9a-f]*): refused" "$W/secureread.err"; then
+	ok "the root domain cannot read the secure domain's memory: the VM stops with a report"
+else
+	notok "secureread (status $status)" "$W/secureread.out" "$W/secureread.err"
+fi
+
+# A TCB altered after the build is refused at boot (one byte of its code).
+off=$(readelf -SW "$KERNEL" | sed -n 's/.* \.tcb  *PROGBITS  *[0-9a-f]*  *\([0-9a-f]*\) .*/\1/p')
+cp "$KERNEL" "$W/altered.elf"
+if [ -n "$off" ]; then
+	# the header's first byte: 'V' of the magic becomes 'W'
+	printf 'W' | dd of="$W/altered.elf" bs=1 seek=$((0x$off)) conv=notrunc 2>/dev/null
+fi
+timeout 60 "$VESSEL" run --mem $MEM --kernel "$W/altered.elf" --initrd "$INITRD" --integrity=on \
+	</dev/null >"$W/altered.out" 2>"$W/altered.err"
+st=$?
+run_once altered-off --kernel "$W/altered.elf" --integrity=off --cmdline textwrite
+if [ -n "$off" ] && [ $st = 1 ] && [ ! -s "$W/altered.out" ] &&
+	grep -q "integrity: the TCB (.tcb, [0-9]* bytes at gpa 0x[0-9a-f]*) measures sha256 [0-9a-f]\{64\} but the image records [0-9a-f]\{64\}: refusing to run it" "$W/altered.err" &&
+	[ $status = 0 ]; then
+	ok "a TCB altered after the build is refused at boot (the kernel never runs); integrity off ignores the TCB"
+else
+	notok "altered TCB (offset '$off', status $st, off: $status)" "$W/altered.err" "$W/altered-off.err"
+fi
+
 # Counters on both sides, while the shell runs (jumpswitch rewrites its trampolines).
 boot_shell a --kernel "$KERNEL" --initrd "$INITRD" --integrity=on || {
 	notok "boot with --integrity=on" "$W/a.err" "$W/a.out"
@@ -98,6 +144,7 @@ if alive a; then
 	if grep -q '"integrity_mode": "on"' "$W/a.stats" &&
 		grep -q '"integrity_sites": 7' "$W/a.stats" &&
 		grep -q '"integrity_writes_refused": 0' "$W/a.stats" &&
+		grep -q '"domain_tcb_bytes": [1-9]' "$W/a.stats" &&
 		[ "$guest_on" = 1 ]; then
 		ok "counters: vessel ctl stats (integrity_mode, integrity_sites 7) and the guest's stats (integrity.on 1)"
 	else

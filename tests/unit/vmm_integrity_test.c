@@ -228,6 +228,24 @@ static void test_write_report(void **state)
 	assert_int_equal(res.action, EXIT_CONTINUE);
 }
 
+/* A hidden range (a secure domain's memory): no device or hypercall reaches it. */
+static void test_hidden_range(void **state)
+{
+	struct hctest *c = *state;
+	uint8_t b[16] = { 0 };
+	struct exit_result res = { 0 };
+
+	assert_int_equal(vm_mem_hide(c->vm, 0x300000, 0x2000), 0);
+	assert_int_equal(gmem_read(&c->vm->mem, 0x300000, b, 1), -EFAULT);
+	assert_int_equal(gmem_write(&c->vm->mem, 0x301fff, b, 1), -EFAULT);
+	assert_int_equal(gmem_read(&c->vm->mem, 0x2ffff8, b, 16), -EFAULT); /* straddles */
+	assert_int_equal(gmem_read(&c->vm->mem, 0x2ffff0, b, 16), 0);
+	assert_int_equal(gmem_write(&c->vm->mem, 0x302000, b, 16), 0);
+	/* a hypercall argument there stops the VM instead of reading it */
+	hctest_call(c, 0, VESSEL_HC_TEXT_PATCH, 0x300000, &res);
+	assert_int_equal(res.action, EXIT_FAULT);
+}
+
 static void test_modes(void **state)
 {
 	enum integrity_mode m;
@@ -259,6 +277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_report, setup_report, teardown),
+		cmocka_unit_test_setup_teardown(test_hidden_range, setup, teardown),
 		cmocka_unit_test(test_modes),
 	};
 

@@ -255,8 +255,8 @@ int domain_call(struct domain *d, struct vcpu *v, unsigned entry, const uint64_t
 		int64_t *ret, char *why, size_t whylen)
 {
 	unsigned i = v ? v->id : 0;
-	uint64_t t0 = now_ns();
 	struct kvm_regs r = { 0 };
+	uint64_t t0;
 	int err;
 
 	if (entry >= d->hdr.nentries)
@@ -268,6 +268,7 @@ int domain_call(struct domain *d, struct vcpu *v, unsigned entry, const uint64_t
 	err = ensure_vcpu(d, i, why, whylen);
 	if (err)
 		return err;
+	t0 = now_ns(); /* the call, not the creation of the secure VM and vCPU */
 	r.rip = d->hdr.entry[entry];
 	r.rsp = d->va + d->hdr.stack_off + (i + 1) * d->hdr.stack_size;
 	r.rdi = args[0];

@@ -57,7 +57,7 @@ uint64_t domain_buffer(struct domain *d, struct vcpu *v, uint8_t **host);
 struct domain_counts {
 	uint64_t calls;	    /* entries run */
 	uint64_t exits;	    /* exits of the secure vCPUs (a call costs one) */
-	uint64_t ns;	    /* host time inside calls */
+	uint64_t ns;	    /* host time inside calls (not the creation at the first) */
 	uint64_t refused;   /* root calls of an unknown or not root-callable entry */
 	uint64_t tcb_bytes; /* size of the measured TCB */
 };
