@@ -46,10 +46,9 @@ int text_poke(void *addr, const void *bytes, size_t len);
  * the VM) and is registered with the VMM once, at boot (text_patch_init).
  */
 #define TEXT_PATCH_SITE(name, addr, len)                                                           \
-	static const struct vessel_patch_site __patch_site_##name                                \
-		__attribute__((section(".patch_sites"), used, aligned(16))) = {                 \
-			(uint64_t)(addr), (len)                                                    \
-		}
+	static const struct vessel_patch_site __patch_site_##name                                  \
+		__attribute__((section(".patch_sites"), used, aligned(16))) = { (uint64_t)(addr),  \
+										(len) }
 
 /*
  * Registers the patch sites with the VMM when it runs the kernel with code
