@@ -225,12 +225,12 @@ int integrity_attach(struct vm *vm, const void *elf, size_t size, enum integrity
 		err = vm_mem_protect(vm, in->seg[i].gpa, in->seg[i].size);
 	if (!err)
 		err = attach_tcb(vm, elf, size);
-	if (!err)
+	if (!err) {
 		err = vm_hook_attach(vm, &integrity_hooks, in);
-	if (err) {
-		if (err != -ENOEXEC && err != -EINVAL && err != -ENOSPC && err != -EPERM &&
-		    err != -EIO)
+		if (err)
 			vm_set_err(vm, err, "integrity: cannot attach: %s", strerror(-err));
+	}
+	if (err) { /* vm->err says why */
 		pthread_mutex_destroy(&in->lock);
 		free(in);
 		return err;
