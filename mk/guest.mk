@@ -16,7 +16,7 @@ GUEST_LDS := guest/arch/x86_64/kernel.ld
 VESSEL_KERNEL_VERSION := 0.1.0
 
 GUEST_SRCS := $(wildcard guest/arch/x86_64/*.S guest/arch/x86_64/*.c guest/kernel/*.c \
-	guest/lib/*.c guest/dev/*.c guest/hcb/*.S)
+	guest/lib/*.c guest/dev/*.c guest/hcb/*.S guest/tcb/*.c guest/tcb/*.S)
 GUEST_OBJS := $(patsubst %,$(B)/guest/obj/%.o,$(basename $(GUEST_SRCS)))
 GUEST_DEFS := -DVESSEL_KERNEL_VERSION='"$(VESSEL_KERNEL_VERSION)"'
 # the flags live in mk/config.mk (retpolines among them): a change rebuilds
@@ -34,10 +34,19 @@ $(B)/guest/obj/%.o: %.S
 
 # The Multiboot a.out kludge loads one contiguous image: every PT_LOAD must
 # have the same (file offset - physical address). Checked after linking.
-$(KERNEL_ELF): $(GUEST_OBJS) $(GUEST_LDS)
+# The TCB's SHA-256 is recorded in the image right after linking (tcb_seal,
+# docs/integrity.md).
+TCB_SEAL := $(B)/tools/tcb_seal
+$(TCB_SEAL): tools/tcb_seal.c vmm/domain/tcb_image.c vmm/domain/tcb_image.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Ivmm -o $@ $(filter %.c,$^) -lgnutls
+
+$(KERNEL_ELF): $(GUEST_OBJS) $(GUEST_LDS) $(TCB_SEAL)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)ld $(GUEST_LDFLAGS) --no-warn-rwx-segments -T $(GUEST_LDS) -o $@.tmp $(GUEST_OBJS)
+	$(Q)$(TCB_SEAL) $@.tmp >/dev/null
 	$(Q)n=$$(readelf -lW $@.tmp | awk '$$1 == "LOAD" { print $$2, $$4 }' | \
 		while read off pa; do echo $$((off - pa)); done | sort -u | wc -l); \
 		[ "$$n" = 1 ] || { echo "guest: PT_LOAD layout breaks the Multiboot image"; exit 1; }

@@ -9,8 +9,11 @@ VMM_LIB := $(B)/vmm/libvmm.a
 # migrate/live/ is the glue between the core and libmigrate: it depends on
 # both, so it lives here; libmigrate depends on nothing of the VMM.
 VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch/x86/*.c \
-	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c vmm/monitor/*.c))
+	vmm/dev/*.c vmm/migrate/live/*.c vmm/hcb/*.c vmm/pttrace/*.c vmm/monitor/*.c \
+	vmm/domain/*.c)) guest/lib/x86dec.c
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
+# code integrity validates patches with the kernel's instruction decoder
+$(B)/host/vmm/domain/%.o $(B)/host/guest/lib/x86dec.o: HOST_CFLAGS_EXTRA += -Iguest
 VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring -lseccomp
 # virtio-blk's io_uring backend (vmm/dev/blk_uring.c)
 DEB_PACKAGES += liburing-dev
@@ -140,3 +143,20 @@ SUITE_TIMEOUT_hcb := 900
 BENCHES += hcb
 BENCH_CMD_hcb := sh bench/hcb.sh
 BENCH_DEPS_hcb = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+
+# Code integrity end to end (tests/integrity/run.sh, docs/integrity.md).
+CHECK_SUITES += integrity
+SUITE_CMD_integrity := B=$(B) sh tests/integrity/run.sh
+SUITE_DEPS_integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_integrity := 900
+# usertests (jumpswitch on: its trampolines are rewritten through the VMM)
+# with the kernel's text read-only
+CHECK_SUITES += usertests-vessel-integrity
+SUITE_CMD_usertests-vessel-integrity = USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
+	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --integrity=on
+SUITE_DEPS_usertests-vessel-integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
+SUITE_TIMEOUT_usertests-vessel-integrity := 900
+
+BENCHES += domains
+BENCH_CMD_domains := sh bench/domains.sh
+BENCH_DEPS_domains = $(VESSEL_BIN) $(KERNEL_ELF)

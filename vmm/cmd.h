@@ -25,6 +25,7 @@ struct run_opts {
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */
 	const char *pt_trace; /* --pt-trace FILE: record the guest's page-table trace */
+	int integrity;	      /* --integrity: enum integrity_mode (domain/integrity.h) */
 	bool help;
 	/* device options (dev/device.h), in command-line order */
 	struct vm_device_arg_opt {

@@ -12,6 +12,8 @@
 #include "hcb/hcb.h"
 #include "control/ctl.h"
 #include "pttrace/pttrace.h"
+#include "domain/domain.h"
+#include "domain/integrity.h"
 #include "migrate/live/live.h"
 #include "migrate/net.h"
 #include "monitor/monitor.h"
@@ -42,6 +44,7 @@ static const char run_usage_head[] =
 	       "                  [--incoming tcp|tls:HOST:PORT] [--incoming-timeout S]\n"
 	       "                  [--tls-creds DIR] [--no-postcopy] [--stats]\n"
 	       "                  [--control-group GROUP] [--pt-trace FILE]\n"
+	       "                  [--integrity on|report|off]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -79,6 +82,11 @@ static const char run_usage_head[] =
 	       "  --stats         print the VM exits by kind and vCPU when the VM stops\n"
 	       "  --pt-trace FILE write the page-table trace of a kernel booted with\n"
 	       "                  pttrace=on to FILE (docs/sptmodel.md)\n"
+	       "  --integrity on|report|off\n"
+	       "                  kernel text and rodata read-only in the VM: a guest write\n"
+	       "                  there stops the VM (on) or is discarded and logged\n"
+	       "                  (report); the kernel patches its code through the VMM,\n"
+	       "                  which checks each patch (docs/integrity.md). Default off\n"
 	       "  --no-hyper-callbacks\n"
 	       "                  refuse the guest's eBPF callbacks (the baseline; see\n"
 	       "                  docs/hcb.md)\n"
@@ -171,7 +179,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		    strcmp(name, "--cmdline") && strcmp(name, "--control") &&
 		    strcmp(name, "--incoming") && strcmp(name, "--control-group") &&
 		    strcmp(name, "--tls-creds") && strcmp(name, "--incoming-timeout") &&
-		    strcmp(name, "--pt-trace"))
+		    strcmp(name, "--pt-trace") && strcmp(name, "--integrity"))
 			return bad(err, errlen, "unknown option '%s'", name);
 		if (eq)
 			val = eq + 1;
@@ -248,6 +256,13 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 			if (!*val)
 				return bad(err, errlen, "--pt-trace: empty file name");
 			o->pt_trace = val;
+		} else if (!strcmp(name, "--integrity")) {
+			enum integrity_mode mode;
+
+			if (integrity_parse_mode(val, &mode))
+				return bad(err, errlen, "--integrity '%s': must be on, report or off",
+					   val);
+			o->integrity = (int)mode;
 		} else if (!strcmp(name, "--initrd")) {
 			if (!*val)
 				return bad(err, errlen, "--initrd: empty file name");
@@ -503,6 +518,8 @@ static void console_loop(struct vm *vm, bool tty)
 /* One line per vCPU: its exits by kind (vcpu.h), then the total. */
 static void print_stats(struct vm *vm)
 {
+	struct integrity_counts ic;
+	struct domain_counts dc;
 	uint64_t total = 0;
 
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
@@ -533,6 +550,15 @@ static void print_stats(struct vm *vm)
 			fprintf(stderr, " %s %llu", st[i].name, (unsigned long long)st[i].value);
 		fprintf(stderr, "\n");
 	}
+	integrity_counts(vm, &ic);
+	domain_counts(vm, &dc);
+	if (ic.mode != INTEGRITY_OFF)
+		fprintf(stderr,
+			"vessel: stats: integrity: %llu patches, %llu refused, %llu writes "
+			"refused; secure domain: %llu calls, %llu exits, %llu ns\n",
+			(unsigned long long)ic.patches, (unsigned long long)ic.patch_refused,
+			(unsigned long long)ic.writes_refused, (unsigned long long)dc.calls,
+			(unsigned long long)dc.exits, (unsigned long long)dc.ns);
 }
 
 int cmd_run(int argc, char **argv)
@@ -623,6 +649,15 @@ create:
 			fprintf(stderr, "vessel: initrd %s: %s\n", initrd_path, vm->err);
 			goto out;
 		}
+		/* read-only text: before the KVM VM, whose memslots it shapes */
+		if (integrity_attach(vm, kernel, kernel_size, (enum integrity_mode)o.integrity)) {
+			fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+			goto out;
+		}
+	} else if (o.integrity != INTEGRITY_OFF) {
+		fprintf(stderr, "vessel: --integrity: not supported with --incoming (migration "
+				"of a VM with read-only text is not implemented)\n");
+		goto out;
 	}
 	rc = vm_kvm_create(vm);
 	if (rc) {

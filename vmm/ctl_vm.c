@@ -8,6 +8,8 @@
 #include "cmd.h"
 #include "control/ctl.h"
 #include "core/kvm_stats.h"
+#include "domain/domain.h"
+#include "domain/integrity.h"
 #include "core/memerr.h"
 #include "core/safecopy.h"
 #include "core/vcpu.h"
@@ -129,6 +131,8 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_t *exits = json_array(), *pages = json_array();
 	struct arch_mce_stats mce;
 	struct hcb_counts hc;
+	struct integrity_counts ic;
+	struct domain_counts dc;
 	uint64_t total = 0, g;
 	unsigned n = 0;
 
@@ -175,6 +179,21 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "hcb_ns", json_integer((json_int_t)hc.ns));
 	json_object_set_new(res, "kvm", kvm_counters(vm));
 	json_object_set_new(res, "devices", device_counters(vm));
+	integrity_counts(vm, &ic);
+	json_object_set_new(res, "integrity_mode",
+			    json_string(integrity_mode_name((enum integrity_mode)ic.mode)));
+	json_object_set_new(res, "integrity_sites", json_integer((json_int_t)ic.sites));
+	json_object_set_new(res, "integrity_patches", json_integer((json_int_t)ic.patches));
+	json_object_set_new(res, "integrity_patch_refused",
+			    json_integer((json_int_t)ic.patch_refused));
+	json_object_set_new(res, "integrity_writes_refused",
+			    json_integer((json_int_t)ic.writes_refused));
+	domain_counts(vm, &dc);
+	json_object_set_new(res, "domain_tcb_bytes", json_integer((json_int_t)dc.tcb_bytes));
+	json_object_set_new(res, "domain_calls", json_integer((json_int_t)dc.calls));
+	json_object_set_new(res, "domain_exits", json_integer((json_int_t)dc.exits));
+	json_object_set_new(res, "domain_ns", json_integer((json_int_t)dc.ns));
+	json_object_set_new(res, "domain_refused", json_integer((json_int_t)dc.refused));
 	live_stats_json(vm, res);
 	return 0;
 }

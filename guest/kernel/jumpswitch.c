@@ -47,6 +47,13 @@
 
 int jumpswitch_on = 1;
 
+/* the trampoline buffers (arch/x86_64/jumpswitch.S) are the only code rewritten */
+extern char js_sys_buf0[], js_sys_buf1[], js_irq_buf0[], js_irq_buf1[];
+TEXT_PATCH_SITE(js_sys_buf0, js_sys_buf0, JS_BUF_BYTES);
+TEXT_PATCH_SITE(js_sys_buf1, js_sys_buf1, JS_BUF_BYTES);
+TEXT_PATCH_SITE(js_irq_buf0, js_irq_buf0, JS_BUF_BYTES);
+TEXT_PATCH_SITE(js_irq_buf1, js_irq_buf1, JS_BUF_BYTES);
+
 static int default_entries = JS_DEFAULT_ENTRIES;
 static uint32_t default_period = JS_DEFAULT_PERIOD;
 static struct js_table *tables;

@@ -11,7 +11,9 @@
 #include "kernel/bkl.h"
 #include "kernel/boot.h"
 #include "kernel/console.h"
+#include "arch/x86_64/text_patch.h"
 #include "kernel/initrd.h"
+#include "kernel/integrity_test.h"
 #include "kernel/irq.h"
 #include "kernel/jumpswitch.h"
 #include "kernel/free_report.h"
@@ -92,6 +94,7 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	lapic_init();		 /* this CPU's local APIC */
 	ioapic_init();		 /* mask every pin and the 8259s */
 	cpus[0].apic_id = lapic_id();
+	text_patch_init();	  /* code integrity: the patch sites, to the VMM */
 	jumpswitch_init();	  /* search trampolines: jumpswitch= */
 	irq_init();		  /* the interrupt table and its trampoline */
 	time_init();		  /* TSC and LAPIC timer calibration */
@@ -116,6 +119,14 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 		ubench_report(); /* null-syscall cost per entry path */
 		power_off(0);
 	}
+	if (cmdline_has(boot.cmdline, "textwrite"))
+		integrity_textwrite(); /* a write into kernel text (integrity_test.h) */
+	if (cmdline_has(boot.cmdline, "secureread"))
+		domain_secureread(); /* the root reads the secure domain's memory */
+	if (cmdline_has(boot.cmdline, "domainbench"))
+		domain_bench(); /* a domain transition's cost */
+	if (cmdline_has(boot.cmdline, "patchbench"))
+		integrity_patchbench(); /* one text patch's cost */
 	if (cmdline_has(boot.cmdline, "privbench")) {
 		priv_bench_report(); /* one privileged-mode entry's cost */
 		power_off(0);

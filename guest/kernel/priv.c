@@ -212,7 +212,17 @@ int priv_call(priv_fn *fn, void *arg)
 
 int priv_text_write(void *dst, const void *src, size_t len)
 {
-	struct priv_text_write w = { dst, src, len };
+	struct priv_text_write w = { dst, src, len, 0 };
+	int err = priv_call(priv_text_write_fn, &w);
+
+	if (!err)
+		me()->text_writes++;
+	return err;
+}
+
+int priv_text_patch_hc(void *dst, size_t len, uint64_t hc_phys)
+{
+	struct priv_text_write w = { dst, NULL, len, hc_phys };
 	int err = priv_call(priv_text_write_fn, &w);
 
 	if (!err)

@@ -83,6 +83,14 @@ int priv_nmi(struct trapframe *tf);
  * or -EAGAIN (the mode is not set up yet: the caller writes it itself).
  */
 int priv_text_write(void *dst, const void *src, size_t len);
+/*
+ * The same step with code integrity on (arch/x86_64/text_patch.h): in the
+ * mode, issues the VMM's patch hypercall whose argument (struct
+ * vessel_hc_text_patch, for len bytes at dst) is at physical hc_phys; the
+ * VMM checks and writes. Returns 0 (the answer is in the argument's ret) or
+ * -EAGAIN (the mode is not set up yet).
+ */
+int priv_text_patch_hc(void *dst, size_t len, uint64_t hc_phys);
 /* Adds the priv.* counters through add. */
 void priv_report(named_counter_fn *add, struct vessel_stats *s);
 

@@ -10,6 +10,9 @@ struct priv_text_write {
 	void *dst;
 	const void *src;
 	size_t len;
+	/* nonzero: instead of the memcpy, the code-integrity patch hypercall
+	 * with its argument at this physical address (the VMM writes) */
+	uint64_t hc_phys;
 };
 
 /* What text writes the mode made (region data: readable only in the mode). */

@@ -304,6 +304,7 @@ static __attribute__((noinline, noipa)) int priv_poke_target(void)
 {
 	return 1;
 }
+TEXT_PATCH_SITE(priv_poke_target, priv_poke_target, 6); /* mov $1,%eax; ret */
 
 static volatile int poke_seen2, poke_bad, poke_go;
 

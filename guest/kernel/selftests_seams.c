@@ -111,6 +111,7 @@ static __attribute__((noinline, noipa)) int poke_target(void)
 {
 	return 1;
 }
+TEXT_PATCH_SITE(poke_target, poke_target, 6); /* mov $1,%eax; ret */
 
 /*
  * text_poke changes code in the kernel image (through the direct-map alias)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Information system calls: clock_gettime, stats, ps. */
 #include "abi/syscalls.h"
+#include "arch/x86_64/text_patch.h"
 #include "dev/virtio_blk.h"
 #include "kernel/syscall.h"
+#include "kernel/boot.h"
 #include "kernel/counters.h"
 #include "kernel/jumpswitch.h"
 #include "kernel/lookahead.h"
@@ -71,6 +73,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	struct counters sum;
 	struct mce_counts mc;
 	struct vblk_counts blk;
+	struct text_patch_counts tp;
 	struct lookahead_counts la;
 	uint64_t n = size < sizeof(*s) ? size : sizeof(*s);
 	int ncpu = smp_cpu_count(), r;
@@ -108,6 +111,10 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	tlb_report(add_named, s);
 	priv_report(add_named, s);
+	text_patch_counts(&tp);
+	add_named(s, "integrity.on", (boot.flags & VESSEL_BOOT_F_INTEGRITY) != 0);
+	add_named(s, "integrity.vmm_patches", tp.vmm_patches);
+	add_named(s, "integrity.vmm_refused", tp.vmm_refused);
 	mce_counts(&mc);
 	add_named(s, "mce.events", mc.events);
 	add_named(s, "mce.killed", mc.killed);

@@ -17,7 +17,7 @@
 
 #include <stdint.h> /* a freestanding header: also fine in the guest kernel */
 
-#define VESSEL_ABI_VERSION 3
+#define VESSEL_ABI_VERSION 4
 
 /* ------------------------------------------------------------------------
  * Boot protocol (direct 64-bit entry by the Vessel VMM)
@@ -75,6 +75,9 @@ struct vessel_mem_region {
 
 /* Flags in vessel_boot_info.flags */
 #define VESSEL_BOOT_F_HYPERCALLS (1u << 0) /* hypercall ports are live */
+/* ABI 4: kernel text and read-only data are read-only in the VM's memory
+ * (`vessel run --integrity=on|report`): write code with VESSEL_HC_TEXT_PATCH */
+#define VESSEL_BOOT_F_INTEGRITY (1u << 1)
 
 /*
  * Devices the kernel cannot discover by probing: the VMM lists each one
@@ -149,6 +152,9 @@ enum vessel_hypercall {
 	VESSEL_HC_HCB_REGISTER = 3, /* struct vessel_hc_hcb_register */
 	VESSEL_HC_FREE_REPORT = 4,  /* struct vessel_hc_free_report */
 	VESSEL_HC_PTTRACE = 5,	    /* struct vessel_hc_pttrace */
+	VESSEL_HC_TEXT_PATCH = 6,   /* struct vessel_hc_text_patch (ABI 4) */
+	VESSEL_HC_DOMAIN_CALL = 7,  /* struct vessel_hc_domain_call (ABI 4) */
+	VESSEL_HC_DOMAIN_RETURN = 8, /* from the secure domain only: result in RAX */
 	VESSEL_HC_NR
 };
 
@@ -361,6 +367,105 @@ struct vessel_hc_pttrace {
 	int64_t ret;	   /* OUT */
 };
 
+/*
+ * Code integrity (ABI 4, docs/integrity.md). With VESSEL_BOOT_F_INTEGRITY the
+ * VMM maps the kernel's read-only PT_LOAD segments (text, rodata) read-only
+ * in the VM: a guest write there stops the VM (or is discarded in
+ * --integrity=report mode). The kernel changes its code only through the
+ * VMM:
+ *
+ *   REGISTER  once, before any PATCH: the patch sites, a table of `count`
+ *             struct vessel_patch_site at `addr` (a kernel virtual address
+ *             inside the read-only segments, so the table is what the build
+ *             produced). A second REGISTER is refused (-EBUSY).
+ *   PATCH     write code[0 .. len) at kernel virtual address `addr`
+ *             (1 <= len <= VESSEL_PATCH_MAX). Refused with -EPERM unless
+ *             the range lies in one registered site and the bytes decode as
+ *             instructions of the allowed forms (cmp/test/mov without memory
+ *             operand, nop, ret, int3 and direct jmp/jcc whose target lies in
+ *             kernel text); -EINVAL for a bad op, len or table.
+ *
+ * The VMM writes the bytes; the guest serialises its CPUs itself (the kernel
+ * issues PATCH from its stop-the-world privileged mode).
+ */
+#define VESSEL_PATCH_MAX       256u
+#define VESSEL_PATCH_SITES_MAX 64u
+
+enum vessel_text_patch_op {
+	VESSEL_TEXT_PATCH_REGISTER = 1,
+	VESSEL_TEXT_PATCH_PATCH = 2,
+};
+
+struct vessel_patch_site {
+	uint64_t addr; /* kernel virtual address of the first byte */
+	uint64_t len;  /* bytes */
+};
+
+struct vessel_hc_text_patch {
+	uint32_t op;		     /* IN: enum vessel_text_patch_op */
+	uint32_t len;		     /* IN: PATCH: bytes of code; REGISTER: count of sites */
+	uint64_t addr;		     /* IN: PATCH: destination; REGISTER: the site table */
+	int64_t ret;		     /* OUT: 0 or -errno */
+	uint8_t code[VESSEL_PATCH_MAX]; /* IN: PATCH: the new bytes */
+};
+
+/*
+ * The secure domain and its trusted computing base (ABI 4, docs/integrity.md).
+ * A kernel may carry a TCB: the PT_LOAD segment holding ELF section `.tcb`,
+ * which starts with struct vessel_tcb_header. Its SHA-256, computed at
+ * build time over the section, is recorded in the non-loaded section
+ * `.tcb_sha256`; with integrity on the VMM measures the TCB as loaded and
+ * refuses to run a kernel whose TCB does not match. The VMM then leaves the
+ * TCB's memory out of the root domain's (the kernel's) memory and runs it in
+ * a second KVM VM over the same RAM (the secure domain), whose mapping of
+ * kernel text is writable. The TCB runs at CPL0 in 64-bit mode with page
+ * tables the VMM builds in its pt pages (virtual KERNEL_VMA + x = physical
+ * x for x below 1 GiB), interrupts off, no IDT, the stack of its vCPU. An
+ * entry is called with the System V argument registers and ends with
+ * `out %eax, $(VESSEL_HC_PORT_BASE + VESSEL_HC_DOMAIN_RETURN)`, the result
+ * in RAX.
+ *
+ *   entry VESSEL_TCB_TEXT_WRITE (dst, src, len): not root-callable; the VMM
+ *       calls it for VESSEL_TEXT_PATCH_PATCH after its own checks, with the
+ *       checked bytes copied into the TCB's memory (src); the TCB checks the
+ *       destination against the patch-site table and writes.
+ *   entry VESSEL_TCB_ECHO (x): root-callable; returns x + 1 (the transition
+ *       round trip, measured by `make bench BENCH=domains`).
+ *   entry VESSEL_TCB_HANDSHAKE (flag, max): root-callable, for the test that
+ *       two vCPUs are in different domains at once: sets the root's 64-bit
+ *       word at kernel address `flag` to 1, then waits (at most max polls)
+ *       until the root side sets it to 2; returns 1 if it saw 2, else 0.
+ */
+#define VESSEL_TCB_MAGIC       0x314243544c535356ull /* "VSSLTCB1" */
+#define VESSEL_TCB_ENTRIES_MAX 8u
+#define VESSEL_TCB_F_ROOT      1u /* entry_flags: the root domain may call it */
+
+enum vessel_tcb_entry {
+	VESSEL_TCB_TEXT_WRITE = 0,
+	VESSEL_TCB_ECHO = 1,
+	VESSEL_TCB_HANDSHAKE = 2,
+};
+
+struct vessel_tcb_header {
+	uint64_t magic;	   /* VESSEL_TCB_MAGIC */
+	uint32_t nentries; /* valid entries in entry[] */
+	uint32_t ncpus;	   /* stacks: one per vCPU, stack_size bytes each */
+	uint64_t entry[VESSEL_TCB_ENTRIES_MAX];	     /* virtual addresses inside the TCB */
+	uint32_t entry_flags[VESSEL_TCB_ENTRIES_MAX]; /* VESSEL_TCB_F_* */
+	uint64_t pt_off;			     /* 3 zeroed pages for the page tables */
+	uint64_t stack_off;			     /* first stack, from the header */
+	uint64_t stack_size;			     /* bytes per vCPU, page multiple */
+};
+
+/* Root domain -> secure domain: call entry `entry` with args; ret is its result. */
+struct vessel_hc_domain_call {
+	uint32_t entry;	  /* IN: index into the TCB's entries */
+	uint32_t pad;	  /* IN: 0 */
+	uint64_t args[3]; /* IN: RDI, RSI, RDX */
+	int64_t ret;	  /* OUT: the entry's RAX, or -ENOENT (no such root-callable
+			   * entry), -ENODEV (no secure domain) */
+};
+
 _Static_assert(sizeof(struct vessel_mem_region) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_device) == 24, "ABI");
 _Static_assert(sizeof(struct vessel_boot_info) ==
@@ -376,6 +481,10 @@ _Static_assert(sizeof(struct vessel_hc_hcb_register) == 32 + 48 + 128 + 16 + 200
 _Static_assert(sizeof(struct vessel_pt_rec) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_pttrace_buf) == 32, "ABI");
 _Static_assert(sizeof(struct vessel_hc_pttrace) == 32, "ABI");
+_Static_assert(sizeof(struct vessel_patch_site) == 16, "ABI");
+_Static_assert(sizeof(struct vessel_tcb_header) == 16 + 12 * VESSEL_TCB_ENTRIES_MAX + 24, "ABI");
+_Static_assert(sizeof(struct vessel_hc_domain_call) == 40, "ABI");
+_Static_assert(sizeof(struct vessel_hc_text_patch) == 24 + VESSEL_PATCH_MAX, "ABI");
 
 /* ------------------------------------------------------------------------
  * Devices and exit status

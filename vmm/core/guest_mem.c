@@ -94,11 +94,26 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
 	return r->host + off;
 }
 
+int gmem_hide(struct gmem *m, uint64_t gpa, uint64_t size)
+{
+	if (m->hide_hi)
+		return -EBUSY;
+	m->hide_lo = gpa;
+	m->hide_hi = gpa + size;
+	return 0;
+}
+
+/* 1 if [gpa, gpa + len) touches the hidden range (len > 0, no wrap: checked) */
+static int hidden(const struct gmem *m, uint64_t gpa, size_t len)
+{
+	return gpa < m->hide_hi && m->hide_lo < gpa + len;
+}
+
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len)
 {
 	const uint8_t *p = gmem_ptr(m, gpa, len);
 
-	if (!p)
+	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
 	return safe_copy(dst, p, len, NULL);
 }
@@ -108,7 +123,7 @@ int gmem_write(struct gmem *m, uint64_t gpa, const void *src, size_t len)
 	uint8_t *p = gmem_ptr(m, gpa, len);
 	int rc;
 
-	if (!p)
+	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
 	rc = safe_copy(p, src, len, NULL);
 	/* even a failed copy may have changed bytes before the bad one */

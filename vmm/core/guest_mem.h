@@ -47,6 +47,8 @@ struct gmem {
 	 * per guest-physical page frame, accessed atomically */
 	uint64_t *dirty;
 	bool dirty_on;
+	/* another domain's memory (gmem_hide): gmem_read/gmem_write refuse it */
+	uint64_t hide_lo, hide_hi;
 };
 
 /*
@@ -75,6 +77,13 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
  * so is such a gmem_write(): what virtqueue indices need.
  */
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
+
+/*
+ * gmem_hide - make gmem_read()/gmem_write() refuse [gpa, gpa + size) with
+ * -EFAULT (a secure domain's memory: no device DMA and no hypercall
+ * argument may touch it). One range; before the VM runs. 0 or -EBUSY.
+ */
+int gmem_hide(struct gmem *m, uint64_t gpa, uint64_t size);
 
 /*
  * gmem_write - copy src into guest-physical [gpa, gpa + len) and mark the

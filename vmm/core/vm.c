@@ -185,20 +185,9 @@ int vm_kvm_create(struct vm *vm)
 	if (err)
 		return err;
 
-	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
-		const struct gmem_region *r = &vm->mem.regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->host,
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-			return vm_set_err(vm, -errno,
-					  "KVM_SET_USER_MEMORY_REGION (slot %u) failed: %s", i,
-					  strerror(errno));
-	}
+	err = vm_memslots_set(vm, 0);
+	if (err)
+		return err;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		err = vcpu_kvm_create(vm->vcpus[i]);
 		if (err)

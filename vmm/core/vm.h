@@ -29,6 +29,7 @@
 #include "core/guest_mem.h"
 #include "core/hooks.h"
 #include "core/iobus.h"
+#include "core/memslots.h"
 
 #define VM_MAX_CPUS 64
 #define VM_ERR_MAX  512
@@ -119,6 +120,10 @@ struct vm {
 	unsigned nr_vcpus;
 
 	struct vm_hooks hooks;	/* subsystems taking part (core/hooks.h) */
+	/* guest-read-only RAM ranges (core/memslots.h) */
+	struct vm_ro_range ro[VM_MAX_RO_RANGES];
+	unsigned nr_ro;
+	uint64_t boot_flags; /* VESSEL_BOOT_F_* a subsystem adds to the boot info */
 	struct memerr *memerr;	/* poison set, vCPU memory errors (core/memerr.h) */
 
 	/* boot: filled by vm_load_kernel()/vm_load_flat() */

@@ -12,6 +12,8 @@
 #define ARCH_X86_64_TEXT_PATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <abi/vessel.h>
 
 /*
  * Writes the len bytes of code at `bytes` to kernel address addr and makes
@@ -29,7 +31,37 @@
  * executes the bytes while they change and that another CPU about to run
  * them serialises first. This CPU is serialised here (cpuid). Returns 0, or
  * -EINVAL for a range outside those areas.
+ *
+ * Code integrity (VESSEL_BOOT_F_INTEGRITY, docs/integrity.md): image text is
+ * read-only in the VM, so a write there is a request to the VMM, which
+ * performs it only inside a registered patch site (TEXT_PATCH_SITE) and for
+ * allowed instruction forms: -EPERM when it refuses, -EINVAL for more than
+ * VESSEL_PATCH_MAX bytes. Code pages in the direct map are written as above.
  */
 int text_poke(void *addr, const void *bytes, size_t len);
+
+/*
+ * Declares [addr, addr + len) of kernel text a patch site: text_poke may
+ * rewrite it under code integrity. The table lives in .rodata (read-only in
+ * the VM) and is registered with the VMM once, at boot (text_patch_init).
+ */
+#define TEXT_PATCH_SITE(name, addr, len)                                                           \
+	static const struct vessel_patch_site __patch_site_##name                                  \
+		__attribute__((section(".patch_sites"), used, aligned(16))) = { (uint64_t)(addr),  \
+										(len) }
+
+/*
+ * Registers the patch sites with the VMM when it runs the kernel with code
+ * integrity (BSP, before the first text_poke of image text); prints what it
+ * did. Nothing without integrity.
+ */
+void text_patch_init(void);
+
+struct text_patch_counts {
+	uint64_t vmm_patches; /* image-text writes the VMM performed */
+	uint64_t vmm_refused; /* ... it refused */
+};
+/* text_patch_counts - the counters above, for the stats (integrity.*). */
+void text_patch_counts(struct text_patch_counts *out);
 
 #endif

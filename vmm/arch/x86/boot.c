@@ -45,7 +45,7 @@ void arch_boot_info_fill(const struct vm *vm, struct vessel_boot_info *bi)
 	bi->abi_version = VESSEL_ABI_VERSION;
 	bi->size = sizeof(*bi);
 	bi->cpu_count = vm->cfg.cpus;
-	bi->flags = VESSEL_BOOT_F_HYPERCALLS;
+	bi->flags = VESSEL_BOOT_F_HYPERCALLS | vm->boot_flags;
 	bi->cmdline_gpa = VESSEL_BOOT_CMDLINE_GPA;
 	bi->cmdline_len = strnlen(vm->cmdline, VESSEL_BOOT_CMDLINE_MAX - 1);
 	bi->initrd_gpa = vm->initrd_gpa;

@@ -75,6 +75,13 @@ int dirty_start(struct dirty_log *d, struct vm *vm, bool manual, char *err, size
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	if (vm->nr_ro) { /* memslot i would not be region i (core/memslots.h) */
+		if (err)
+			snprintf(err, errlen,
+				 "migration of a VM with read-only memory (--integrity) is not "
+				 "supported");
+		return -ENOTSUP;
+	}
 	d->vm = vm;
 	d->nslots = vm->mem.nr_regions;
 	for (unsigned i = 0; i < d->nslots; i++) {
