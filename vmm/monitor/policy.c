@@ -164,12 +164,15 @@ static const struct mon_range_rule mmio[] = {
 
 /* Hypercalls: each touches VM-wide state (power, CPUs, memory, migration). */
 static const enum mon_route hypercalls[VESSEL_HC_NR] = {
-	[VESSEL_HC_POWEROFF] = ROUTE_CORE,     /* stops the VM */
-	[VESSEL_HC_TEST] = ROUTE_CORE,	       /* pauses the VM at SYNC */
-	[VESSEL_HC_CPU_START] = ROUTE_CORE,    /* sets another vCPU's state */
-	[VESSEL_HC_HCB_REGISTER] = ROUTE_CORE, /* loads eBPF run by the core */
-	[VESSEL_HC_FREE_REPORT] = ROUTE_CORE,  /* memory: migration skips free pages */
-	[VESSEL_HC_PTTRACE] = ROUTE_CORE,      /* writes the trace file */
+	[VESSEL_HC_POWEROFF] = ROUTE_CORE,	/* stops the VM */
+	[VESSEL_HC_TEST] = ROUTE_CORE,		/* pauses the VM at SYNC */
+	[VESSEL_HC_CPU_START] = ROUTE_CORE,	/* sets another vCPU's state */
+	[VESSEL_HC_HCB_REGISTER] = ROUTE_CORE,	/* loads eBPF run by the core */
+	[VESSEL_HC_FREE_REPORT] = ROUTE_CORE,	/* memory: migration skips free pages */
+	[VESSEL_HC_PTTRACE] = ROUTE_CORE,	/* writes the trace file */
+	[VESSEL_HC_TEXT_PATCH] = ROUTE_CORE,	/* code integrity: writes kernel text */
+	[VESSEL_HC_DOMAIN_CALL] = ROUTE_CORE,	/* enters the secure domain */
+	[VESSEL_HC_DOMAIN_RETURN] = ROUTE_CORE, /* leaves it */
 };
 
 enum mon_route mon_reason_route(unsigned reason)
