@@ -19,41 +19,53 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/text_patch.h"
+#include "kernel/boot.h"
 #include "kernel/jumpswitch.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
+#include "lib/cmdline.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
 #define JSP_DEFAULT_PERIOD 64
 
+static int regions_on = 1; /* jumpswitch.fd=off: no regions, retpolined calls */
 static int entries;
 static uint32_t period = JSP_DEFAULT_PERIOD;
 static uint64_t dead_calls, dead_misses, dead_rewrites; /* of freed regions */
 
-/* The fixed first trampoline (arch/x86_64/jumpswitch.S): jmp JS_PROC_VA. */
-int64_t js_proc_entry(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn);
+/*
+ * The fixed first trampoline (arch/x86_64/jumpswitch.S): jmp JS_PROC_VA.
+ * fn in %rcx is what the region compares; misses (%r8) is the caller's
+ * process's miss count, passed through to the miss path.
+ */
+int64_t js_proc_entry(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn, uint64_t *misses);
 
 /* The miss path every region ends in: the retpolined call. */
-int64_t jsp_miss(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn);
+int64_t jsp_miss(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn, uint64_t *misses);
 
-int64_t jsp_miss(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn)
+int64_t jsp_miss(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn, uint64_t *misses)
 {
-	current_proc()->jsp.misses++;
+	(*misses)++;
 	return fn(f, buf, len); /* retpolined */
 }
 
 void jsp_init(void)
 {
+	char val[8];
+
+	if (cmdline_get(boot.cmdline, "jumpswitch.fd=", val, sizeof(val)) >= 0 &&
+	    !strcmp(val, "off"))
+		regions_on = 0;
 	entries = (int)jumpswitch_param(
 		"jumpswitch.fd.entries=", (uint64_t)jumpswitch_default_entries(), JSW_MAX_ENTRIES);
 	period = (uint32_t)jumpswitch_param("jumpswitch.fd.period=", JSP_DEFAULT_PERIOD, 1u << 30);
 	if (!period)
 		period = 1;
-	printk("jumpswitch: per-process table fd: %d entries, learning every %u calls of a "
+	printk("jumpswitch: per-process table fd: %s, %d entries, learning every %u calls of a "
 	       "process\n",
-	       entries, period);
+	       jumpswitch_on && regions_on ? "on" : "off", entries, period);
 }
 
 /* Emits the trampoline for keys[0..n) and writes it into p's region. 0 or -errno. */
@@ -79,7 +91,7 @@ int jsp_create(struct proc *p)
 	int r;
 
 	memset(j, 0, sizeof(*j));
-	if (!jumpswitch_on)
+	if (!jumpswitch_on || !regions_on)
 		return 0;
 	pa = page_alloc_zeroed();
 	if (!pa)
@@ -121,7 +133,7 @@ void jsp_free(struct proc *p)
 }
 
 /* A learning step of p's region, by its thread that just made a call. */
-static void step(struct proc *p)
+static __attribute__((noinline, cold)) void step(struct proc *p)
 {
 	struct js_proc *j = &p->jsp;
 	uint64_t delta[JSP_NKEYS];
@@ -160,7 +172,7 @@ int64_t jsp_call(struct proc *p, uint32_t key, struct fd *f, uint64_t buf, uint6
 	if (!j->page)
 		return fd_ops[key](f, buf, len); /* retpolined */
 	j->count[key]++;
-	r = js_proc_entry(f, buf, len, fd_ops[key]);
+	r = js_proc_entry(f, buf, len, fd_ops[key], &j->misses);
 	if (!--j->countdown)
 		step(p);
 	return r;

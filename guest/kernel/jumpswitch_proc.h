@@ -52,7 +52,9 @@ struct js_proc {
 };
 
 /*
- * Reads `jumpswitch.fd.entries=N` (default: jumpswitch.entries) and
+ * Reads `jumpswitch.fd=off` (no regions: retpolined calls, the system-call
+ * and interrupt tables unchanged), `jumpswitch.fd.entries=N` (default:
+ * jumpswitch.entries) and
  * `jumpswitch.fd.period=N` (calls of one process between learning steps,
  * default 64). After jumpswitch_init, before the first process.
  */
@@ -61,7 +63,8 @@ void jsp_init(void);
 /*
  * Gives new process p (not running yet, address space set up) its region:
  * a page holding only the jump to the miss path, mapped at JS_PROC_VA in
- * p's address space. Nothing with jumpswitch=off. 0 or -ENOMEM.
+ * p's address space. Nothing with jumpswitch=off or jumpswitch.fd=off. 0 or
+ * -ENOMEM.
  */
 int jsp_create(struct proc *p);
 

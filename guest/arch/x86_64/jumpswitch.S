@@ -60,7 +60,8 @@ js_\name\()_sel:
  * The per-process trampolines' fixed first trampoline
  * (kernel/jumpswitch_proc.h): a direct jump to the region mapped at
  * JS_PROC_VA, whose contents differ per address space.
- *   int64_t js_proc_entry(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn)
+ *   int64_t js_proc_entry(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn,
+ *                         uint64_t *misses)
  */
 	.text
 	.globl js_proc_entry
