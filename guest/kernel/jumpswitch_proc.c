@@ -141,13 +141,13 @@ static __attribute__((noinline, cold)) void step(struct proc *p)
 	int n;
 
 	j->countdown = period;
-	if (p->nthreads != 1) {
-		j->skipped++; /* another thread may be in the region */
-		return;
-	}
 	for (int k = 0; k < JSP_NKEYS; k++) {
 		delta[k] = j->count[k] - j->seen[k];
 		j->seen[k] = j->count[k];
+	}
+	if (p->nthreads != 1) {
+		j->skipped++; /* another thread may be in the region */
+		return;
 	}
 	n = jsw_pick_hot(delta, JSP_NKEYS, entries, hot);
 	if (n < 0)

@@ -7,6 +7,7 @@
  * learned. Checked through the calling process's own counters (jsproc.*).
  */
 #include <stdlib.h>
+#include <vessel/thread.h>
 
 #include "ut.h"
 
@@ -17,7 +18,7 @@
 #define HOT_CALLS	  128 /* after learning: every one must hit */
 
 struct jsp_counts {
-	long long hits, misses, relearn, entries, keys;
+	long long hits, misses, relearn, skipped, entries, keys;
 };
 
 static void jsp_counts(struct jsp_counts *c)
@@ -28,6 +29,7 @@ static void jsp_counts(struct jsp_counts *c)
 	c->hits = ut_named(&s, "jsproc.hits");
 	c->misses = ut_named(&s, "jsproc.misses");
 	c->relearn = ut_named(&s, "jsproc.relearn");
+	c->skipped = ut_named(&s, "jsproc.skipped");
 	c->entries = ut_named(&s, "jsproc.entries");
 	c->keys = ut_named(&s, "jsproc.keys");
 }
@@ -109,9 +111,56 @@ static void learn_and_check(int reader, long fd, int on)
 	CHECK_EQ(c2.keys, c1.keys);
 }
 
+static volatile int main_done; /* the main thread made its calls */
+
+/* Reads, then stays alive until the main thread is done: two threads throughout. */
+static long reader_thread(void *arg)
+{
+	file_reads((long)arg, LEARN_CALLS);
+	while (!main_done)
+		sys_yield();
+	return 0;
+}
+
+/*
+ * Two threads: a learning step finds the process multi-threaded and skips
+ * (its region may be running on the other CPU); results stay right. Once
+ * the second thread is gone, the process learns again.
+ */
+static void threads_skip_learning(int on)
+{
+	long fd = CHECK_OK(sys_open("/hello.txt", VESSEL_O_RDONLY)), v = -1;
+	struct jsp_counts c0, c1;
+	struct thread t;
+
+	CHECK_OK(thread_start(&t, reader_thread, (void *)fd));
+	console_writes(LEARN_CALLS);
+	main_done = 1;
+	CHECK_OK(thread_wait(&t, &v));
+	CHECK_EQ(v, 0);
+	jsp_counts(&c0);
+	file_reads(fd, LEARN_CALLS);
+	jsp_counts(&c1);
+	if (!on) {
+		CHECK_EQ(c1.hits + c1.misses + c1.relearn + c1.keys, 0);
+		return;
+	}
+	CHECK(c0.hits + c0.misses >= 2 * LEARN_CALLS);
+	CHECK(c0.skipped >= 2 * LEARN_CALLS / 64 - 1); /* jumpswitch.fd.period */
+	CHECK_EQ(c0.relearn, 0);		       /* never written while two threads ran */
+	CHECK_EQ(c0.entries, 0);
+	CHECK(c1.relearn >= 1); /* one thread again: learned */
+	CHECK_EQ(c1.keys, 1ll << KEY_FILE_READ);
+}
+
 int h_jsproc(const char *mode)
 {
 	int reader = !strcmp(mode, "reader");
+
+	if (!strcmp(mode, "threads")) {
+		threads_skip_learning(jumpswitch_is_on());
+		return 0;
+	}
 	long fd = reader ? CHECK_OK(sys_open("/hello.txt", VESSEL_O_RDONLY)) : 1;
 
 	learn_and_check(reader, fd, jumpswitch_is_on());
@@ -140,6 +189,7 @@ void test_jumpswitch_proc(void)
 	writer = CHECK_OK(ut_spawn_helper("jsproc", "writer", NULL));
 	CHECK_EQ(ut_wait(reader), EXITED(0));
 	CHECK_EQ(ut_wait(writer), EXITED(0));
+	CHECK_EQ(ut_run_helper("jsproc", "threads", NULL), EXITED(0));
 	/* this process's region was not touched by theirs: still every read hits */
 	file_reads(fd, HOT_CALLS);
 	jsp_counts(&c1);
