@@ -4,7 +4,12 @@
 #     the trampoline with getpid learned (hit), with no entries (miss), the
 #     retpolined table call (jumpswitch=off) and, from a kernel built with
 #     GUEST_RETPOLINE=0, the plain indirect call;
-#  2. the native replica (build/bench/jumpswitch_native), ns per call.
+#  2. the per-process trampolines (K2): guest instructions per empty
+#     console write round trip (write(1, NULL, 0): the console's write
+#     operation through the process's region) learned (hit), with no entries
+#     (miss), without regions (jumpswitch.fd=off: the retpolined call) and
+#     with jumpswitch=off;
+#  3. the native replica (build/bench/jumpswitch_native), ns per call.
 #   B=build sh bench/jumpswitch.sh
 set -eu
 B=${B:-build}
@@ -32,5 +37,23 @@ printf '  %-48s %s\n' "trampoline hit (getpid learned)" "$hit" \
 	"trampoline miss (no entries: then retpolined table)" "$miss" \
 	"retpolined table call (jumpswitch=off)" "$retp" \
 	"plain indirect call (GUEST_RETPOLINE=0 kernel)" "$plain"
+
+# K2: the system-call table learns at 3000 calls in every row (as above)
+wicount() {
+	sh scripts/qemu-run.sh --timeout 300 --icount \
+		--cmdline "ubench ubench=write jumpswitch.period=3000 $2" "$1" |
+		tr -d '\r' | awk '/^ubench: write [0-9-]/ { print $NF }'
+}
+whit=$(wicount "$KERNEL" "")
+wmiss=$(wicount "$KERNEL" "jumpswitch.fd.entries=0")
+wretp=$(wicount "$KERNEL" "jumpswitch.fd=off")
+woff=$(wicount "$KERNEL" "jumpswitch=off")
+echo
+echo "jumpswitch: write(1, NULL, 0) round trip (the console write operation),"
+echo "guest instructions under QEMU -icount shift=0, min of 5 x 2000"
+printf '  %-48s %s\n' "per-process trampoline hit (learned)" "$whit" \
+	"per-process trampoline miss (no entries)" "$wmiss" \
+	"retpolined call (jumpswitch.fd=off)" "$wretp" \
+	"retpolined call, no trampolines (jumpswitch=off)" "$woff"
 echo
 "$B/bench/jumpswitch_native" "${JS_NATIVE_CALLS:-200000}"

@@ -29,6 +29,7 @@
 #include "abi/syscalls.h"
 #include "arch/x86_64/text_patch.h"
 #include "kernel/boot.h"
+#include "kernel/jumpswitch_proc.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -58,8 +59,7 @@ static int default_entries = JS_DEFAULT_ENTRIES;
 static uint32_t default_period = JS_DEFAULT_PERIOD;
 static struct js_table *tables;
 
-/* A cmdline value 0 .. max, or def when absent or malformed (with a message). */
-static uint64_t js_param(const char *key, uint64_t def, uint64_t max)
+uint64_t jumpswitch_param(const char *key, uint64_t def, uint64_t max)
 {
 	char val[24];
 	const char *end;
@@ -107,10 +107,18 @@ void jumpswitch_init(void)
 
 	if (cmdline_get(boot.cmdline, "jumpswitch=", val, sizeof(val)) >= 0 && !strcmp(val, "off"))
 		jumpswitch_on = 0;
-	default_entries = (int)js_param("jumpswitch.entries=", JS_DEFAULT_ENTRIES, JSW_MAX_ENTRIES);
-	default_period = (uint32_t)js_param("jumpswitch.period=", JS_DEFAULT_PERIOD, 1u << 30);
+	default_entries =
+		(int)jumpswitch_param("jumpswitch.entries=", JS_DEFAULT_ENTRIES, JSW_MAX_ENTRIES);
+	default_period =
+		(uint32_t)jumpswitch_param("jumpswitch.period=", JS_DEFAULT_PERIOD, 1u << 30);
 	printk("jumpswitch: %s\n", jumpswitch_on ? "on" : "off (retpolined table calls)");
 	jumpswitch_table_init(&js_sys);
+	jsp_init();
+}
+
+int jumpswitch_default_entries(void)
+{
+	return default_entries;
 }
 
 void jumpswitch_table_init(struct js_table *t)
@@ -118,9 +126,9 @@ void jumpswitch_table_init(struct js_table *t)
 	char key[48];
 
 	fmt_snprintf(key, sizeof(key), "jumpswitch.%s.entries=", t->name);
-	t->entries = (int)js_param(key, (uint64_t)default_entries, JSW_MAX_ENTRIES);
+	t->entries = (int)jumpswitch_param(key, (uint64_t)default_entries, JSW_MAX_ENTRIES);
 	fmt_snprintf(key, sizeof(key), "jumpswitch.%s.period=", t->name);
-	t->period = (uint32_t)js_param(key, default_period, 1u << 30);
+	t->period = (uint32_t)jumpswitch_param(key, default_period, 1u << 30);
 	if (!t->period)
 		t->period = 1;
 	for (int i = 0; i < MAX_CPUS; i++)

@@ -91,10 +91,19 @@ struct js_table {
  * Reads `jumpswitch=off|on`, `jumpswitch.entries=N` (0..16, default 6) and
  * `jumpswitch.period=N` (dispatches per CPU between learning steps, default
  * 256) from the kernel command line, and `jumpswitch.<name>.entries=` /
- * `.period=` for one table; links the system-call table. Before the first
- * system call.
+ * `.period=` for one table; links the system-call table and sets up the
+ * per-process one (kernel/jumpswitch_proc.h). Before the first system call.
  */
 void jumpswitch_init(void);
+
+/*
+ * The kernel command-line value of key (e.g. "jumpswitch.fd.period="), 0 ..
+ * max, or def when absent or malformed (with a message).
+ */
+uint64_t jumpswitch_param(const char *key, uint64_t def, uint64_t max);
+
+/* The hot entries a table gets unless told otherwise (`jumpswitch.entries=`). */
+int jumpswitch_default_entries(void);
 
 /*
  * Sets t up from the command line (as jumpswitch_init) and links it for

@@ -194,13 +194,16 @@ static int spawn_common(struct proc *parent, const char *name, int argc, char *c
 		return -ENOMEM;
 	}
 	p->pml4 = p->vm.pml4;
-	r = load(p, load_arg, &entry);
+	r = jsp_create(p); /* a new process starts with nothing learned */
+	if (!r)
+		r = load(p, load_arg, &entry);
 	if (!r)
 		r = vm_map(&p->vm, proc_stack_top(p) - VESSEL_USER_STACK_SIZE,
 			   VESSEL_USER_STACK_SIZE, VM_READ | VM_WRITE);
 	sp = r ? r : build_stack(p, argc, argv, &argv_va);
 	t = sp < 0 ? NULL : thread_create(p, NULL, NULL, NULL);
 	if (!t) {
+		jsp_free(p);
 		vm_destroy(&p->vm);
 		kfree(p);
 		return sp < 0 ? (int)sp : -ENOMEM;
@@ -379,6 +382,7 @@ static void proc_finish(struct proc *p)
 
 	files_close_all(p);  /* disks: requests in flight are abandoned */
 	tlb_release(&p->vm); /* no CPU may keep it loaded once it is freed */
+	jsp_free(p);
 	vm_destroy(&p->vm);
 	p->pml4 = 0;
 	for (struct thread *t = p->threads, *n; t; t = n) {

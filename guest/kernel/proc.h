@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "abi/syscalls.h"
 #include "arch/x86_64/trapframe.h"
+#include "kernel/jumpswitch_proc.h"
 #include "kernel/vm.h"
 
 struct thread;
@@ -38,6 +39,7 @@ struct proc {
 	int last_cpu;
 	uint64_t dead_run_tsc; /* CPU time of its threads already freed */
 	struct fd fds[VESSEL_FD_MAX];
+	struct js_proc jsp;  /* its per-process trampolines (kernel/jumpswitch_proc.h) */
 	uint64_t *tsc_trace; /* ubench: TSC at the first getpid and at exit entries */
 	struct proc *next;   /* all processes, ascending pid */
 };

@@ -6,6 +6,7 @@
 #include "kernel/console.h"
 #include "kernel/mm.h"
 #include "kernel/initrd.h"
+#include "kernel/jumpswitch_proc.h"
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "lib/errno.h"
@@ -27,24 +28,20 @@ static int check_user(struct vm *vm, uint64_t addr, uint64_t len, int write)
 	return vm_user_ok(vm, addr, len, write ? VM_WRITE : VM_READ);
 }
 
-int64_t sys_write(int64_t fd, const void *buf, uint64_t len)
+static int64_t console_fd_write(struct fd *f, uint64_t buf, uint64_t len)
 {
 	struct proc *p = current_proc();
-	struct fd *f = get_fd(fd);
 	char kbuf[CHUNK];
 
-	if (f && f->kind == FD_BLK)
-		return blkdev_write(f, (uint64_t)buf, len);
-	if (!f || f->kind != FD_CONSOLE)
-		return -EBADF;
+	(void)f;
 	if (len == 0)
 		return 0;
-	if (check_user(&p->vm, (uint64_t)buf, len, 0))
+	if (check_user(&p->vm, buf, len, 0))
 		return -EFAULT;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t n = len - done < CHUNK ? len - done : CHUNK;
 
-		if (copy_from_user(&p->vm, kbuf, (uint64_t)buf + done, n))
+		if (copy_from_user(&p->vm, kbuf, buf + done, n))
 			return -EFAULT;
 		console_write(kbuf, n);
 		done += n;
@@ -52,38 +49,78 @@ int64_t sys_write(int64_t fd, const void *buf, uint64_t len)
 	return (int64_t)len;
 }
 
-int64_t sys_read(int64_t fd, void *buf, uint64_t len)
+static int64_t console_fd_read(struct fd *f, uint64_t buf, uint64_t len)
 {
 	struct proc *p = current_proc();
+	char kbuf[CHUNK];
+	int64_t n;
+
+	(void)f;
+	if (len == 0)
+		return 0;
+	if (len > CHUNK)
+		len = CHUNK;
+	if (check_user(&p->vm, buf, len, 1))
+		return -EFAULT;
+	n = console_read(kbuf, len);
+	if (n > 0 && copy_to_user(&p->vm, buf, kbuf, (uint64_t)n))
+		return -EFAULT;
+	return n;
+}
+
+static int64_t file_fd_read(struct fd *f, uint64_t buf, uint64_t len)
+{
+	if (len == 0 || f->pos >= f->size)
+		return 0;
+	if (len > f->size - f->pos)
+		len = f->size - f->pos;
+	if (copy_to_user(&current_proc()->vm, buf, f->data + f->pos, len))
+		return -EFAULT;
+	f->pos += len;
+	return (int64_t)len;
+}
+
+/* Initrd files are opened read-only. */
+static int64_t file_fd_write(struct fd *f, uint64_t buf, uint64_t len)
+{
+	(void)f;
+	(void)buf;
+	(void)len;
+	return -EBADF;
+}
+
+/*
+ * The file operations, by key (descriptor kind - FD_CONSOLE) * 2 + write:
+ * the targets of the per-process trampolines (kernel/jumpswitch_proc.h).
+ */
+#define FD_KEY(kind, write) ((uint32_t)((kind)-FD_CONSOLE) * 2 + (write))
+fd_op_fn *const fd_ops[JSP_NKEYS] = {
+	[FD_KEY(FD_CONSOLE, 0)] = console_fd_read, [FD_KEY(FD_CONSOLE, 1)] = console_fd_write,
+	[FD_KEY(FD_FILE, 0)] = file_fd_read,	   [FD_KEY(FD_FILE, 1)] = file_fd_write,
+	[FD_KEY(FD_BLK, 0)] = blkdev_read,	   [FD_KEY(FD_BLK, 1)] = blkdev_write,
+};
+_Static_assert(FD_KEY(FD_BLK, 1) + 1 == JSP_NKEYS, "one key per kind and direction");
+
+/*
+ * read() and write() call the operation of what descriptor fd is in this
+ * process's table: an indirect call whose target depends on the process.
+ */
+int64_t sys_write(int64_t fd, const void *buf, uint64_t len)
+{
 	struct fd *f = get_fd(fd);
 
 	if (!f)
 		return -EBADF;
-	if (f->kind == FD_BLK)
-		return blkdev_read(f, (uint64_t)buf, len);
-	if (len == 0)
-		return 0;
-	if (f->kind == FD_CONSOLE) {
-		char kbuf[CHUNK];
-		int64_t n;
+	return jsp_call(current_proc(), FD_KEY(f->kind, 1), f, (uint64_t)buf, len);
+}
 
-		if (len > CHUNK)
-			len = CHUNK;
-		if (check_user(&p->vm, (uint64_t)buf, len, 1))
-			return -EFAULT;
-		n = console_read(kbuf, len);
-		if (n > 0 && copy_to_user(&p->vm, (uint64_t)buf, kbuf, (uint64_t)n))
-			return -EFAULT;
-		return n;
-	}
-	if (f->pos >= f->size)
-		return 0;
-	if (len > f->size - f->pos)
-		len = f->size - f->pos;
-	if (copy_to_user(&p->vm, (uint64_t)buf, f->data + f->pos, len))
-		return -EFAULT;
-	f->pos += len;
-	return (int64_t)len;
+int64_t sys_read(int64_t fd, void *buf, uint64_t len)
+{
+	struct fd *f = get_fd(fd);
+
+	if (!f)
+		return -EBADF;
+	return jsp_call(current_proc(), FD_KEY(f->kind, 0), f, (uint64_t)buf, len);
 }
 
 /* Copies a user path; -EFAULT / -ENAMETOOLONG. */

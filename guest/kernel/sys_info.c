@@ -7,6 +7,7 @@
 #include "kernel/boot.h"
 #include "kernel/counters.h"
 #include "kernel/jumpswitch.h"
+#include "kernel/jumpswitch_proc.h"
 #include "kernel/lookahead.h"
 #include "kernel/mce.h"
 #include "kernel/mm.h"
@@ -107,6 +108,7 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	add_named(s, "syscall.entry_int80", sum.syscalls_int80);
 	add_named(s, "tlb.shootdowns", sum.tlb_shootdowns);
 	jumpswitch_report(add_named, s);
+	jsp_report(add_named, s);
 	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
 	tlb_report(add_named, s);

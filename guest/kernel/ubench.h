@@ -18,10 +18,13 @@ enum ubench_path {
 	UBENCH_SYSCALL_UD2, /* syscall through the ud2 stub (forced) */
 	UBENCH_INT80,	    /* int $0x80 */
 	UBENCH_INT80_32,    /* int $0x80 from a 32-bit process (kernel/compat.h) */
+	UBENCH_WRITE, /* write(1, NULL, 0) by syscall: a file operation (kernel/jumpswitch_proc.h)
+		       */
 };
 
 /*
- * Runs n round trips through `path` (BKL held, kernel thread). Returns the
+ * Runs n round trips through `path` (getpid; UBENCH_WRITE: an empty console
+ * write) (BKL held, kernel thread). Returns the
  * TSC delta per round trip, or -errno. *syscalls_ud gets how many entries
  * took the ud2 path (to check which path really ran).
  */
@@ -45,7 +48,10 @@ static inline void ubench_entry_trace(struct proc *p, uint64_t stamp, uint64_t n
 	else if (nr == SYS_exit)
 		p->tsc_trace[1] = stamp;
 }
-/* Prints every path (command line `ubench`), min of several runs. */
+/*
+ * Prints every path (command line `ubench`), min of several runs; with
+ * `ubench=write` only the empty console write (bench/jumpswitch.sh).
+ */
 void ubench_report(void);
 
 #endif

@@ -72,6 +72,38 @@ int jsw_emit(uint8_t *buf, size_t cap, uint64_t at, const uint32_t *keys, const 
 	return (int)(p - buf);
 }
 
+int jsw_emit_ptr(uint8_t *buf, size_t cap, uint64_t at, const uint64_t *targets, int n,
+		 uint64_t miss)
+{
+	uint8_t *p = buf;
+
+	if (n < 0 || n > JSW_MAX_ENTRIES)
+		return -EINVAL;
+	if (cap < (size_t)JSW_PTR_CODE_BYTES(n))
+		return -ENOSPC;
+	for (int i = 0; i < n; i++) {
+		uint64_t off = (uint64_t)(p - buf), t = targets[i];
+
+		if ((uint64_t)(int64_t)(int32_t)t != t)
+			return -ERANGE;
+		p[0] = 0x48; /* cmp $simm32, %rcx */
+		p[1] = 0x81;
+		p[2] = 0xf9;
+		for (int b = 0; b < 4; b++)
+			p[3 + b] = (uint8_t)(t >> (8 * b));
+		p[7] = 0x0f; /* je rel32 */
+		p[8] = 0x84;
+		if (rel32(at + off + JSW_PTR_ENTRY_BYTES, t, p + 9))
+			return -ERANGE;
+		p += JSW_PTR_ENTRY_BYTES;
+	}
+	p[0] = 0xe9; /* jmp rel32 */
+	if (rel32(at + (uint64_t)(p - buf) + JSW_TAIL_BYTES, miss, p + 1))
+		return -ERANGE;
+	p += JSW_TAIL_BYTES;
+	return (int)(p - buf);
+}
+
 int jsw_same_keys(const uint32_t *a, int na, const uint32_t *b, int nb)
 {
 	if (na != nb)

@@ -40,6 +40,26 @@ int jsw_pick_hot(const uint64_t *counts, int nkeys, int k, uint32_t *out);
 int jsw_emit(uint8_t *buf, size_t cap, uint64_t at, const uint32_t *keys, const uint64_t *targets,
 	     int n, uint64_t miss);
 
+/* Bytes of one compare-target-and-jump entry (jsw_emit_ptr). */
+#define JSW_PTR_ENTRY_BYTES   13
+/* The code size of a target-compare trampoline with n entries. */
+#define JSW_PTR_CODE_BYTES(n) ((n)*JSW_PTR_ENTRY_BYTES + JSW_TAIL_BYTES)
+
+/*
+ * Emits a target-compare trampoline into buf, to run at address `at`: for
+ * each i < n, `cmp $targets[i], %rcx; je targets[i]`, then `jmp miss`. The
+ * caller passes the function pointer it would call indirectly in %rcx (the
+ * fourth argument) and the target's own arguments in %rdi, %rsi, %rdx, which
+ * pass through; a hit is a direct jump to the very function in %rcx, so a
+ * trampoline can never call anything else than the indirect call would.
+ * Each target must be a sign-extended 32-bit address (the top 2 GiB, as
+ * -mcmodel=kernel code is). Returns the code length, -EINVAL for n outside
+ * 0 .. JSW_MAX_ENTRIES, -ERANGE if a target is not such an address or
+ * beyond a rel32 jump, -ENOSPC if cap is too small.
+ */
+int jsw_emit_ptr(uint8_t *buf, size_t cap, uint64_t at, const uint64_t *targets, int n,
+		 uint64_t miss);
+
 /* 1 if the first n keys of a and b are the same set in the same order. */
 int jsw_same_keys(const uint32_t *a, int na, const uint32_t *b, int nb);
 

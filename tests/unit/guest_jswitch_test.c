@@ -64,6 +64,41 @@ static void test_emit_bytes(void **state)
 	assert_false(jsw_same_keys(keys, 2, big, 1));
 }
 
+static void test_emit_ptr_bytes(void **state)
+{
+	const uint64_t at = 0xffffffff7ffff000ull;
+	const uint64_t targets[2] = { 0xffffffff80001000ull, 0xffffffff80000010ull };
+	const uint64_t miss = 0xffffffff80002000ull;
+	uint8_t buf[64];
+
+	(void)state;
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), at, targets, 2, miss),
+			 JSW_PTR_CODE_BYTES(2));
+	/* cmp $0xffffffff80001000, %rcx; je (0x1000 + 0x1000 - 13 ahead) */
+	const uint8_t e0[13] = { 0x48, 0x81, 0xf9, 0x00, 0x10, 0x00, 0x80,
+				 0x0f, 0x84, 0xf3, 0x1f, 0x00, 0x00 };
+	assert_memory_equal(buf, e0, 13);
+	/* cmp $0xffffffff80000010, %rcx; je (0x1010 - 26 ahead) */
+	const uint8_t e1[13] = { 0x48, 0x81, 0xf9, 0x10, 0x00, 0x00, 0x80,
+				 0x0f, 0x84, 0xf6, 0x0f, 0x00, 0x00 };
+	assert_memory_equal(buf + 13, e1, 13);
+	/* jmp miss from at + 31 */
+	const uint8_t tail[5] = { 0xe9, 0xe1, 0x2f, 0x00, 0x00 };
+	assert_memory_equal(buf + 26, tail, 5);
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), at, targets, 0, miss), JSW_TAIL_BYTES);
+	assert_int_equal(jsw_emit_ptr(buf, JSW_PTR_CODE_BYTES(2) - 1, at, targets, 2, miss),
+			 -ENOSPC);
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), at, targets, 17, miss), -EINVAL);
+	/* not a sign-extended imm32: the compare could not name it */
+	const uint64_t low[1] = { 0x80001000ull };
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), 0x80000000ull, low, 1, 0x80002000ull),
+			 -ERANGE);
+	const uint64_t below[1] = { 0xffffffff7fffe000ull }; /* just below the top 2 GiB */
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), at, below, 1, miss), -ERANGE);
+	/* miss out of rel32 reach */
+	assert_int_equal(jsw_emit_ptr(buf, sizeof(buf), at, targets, 1, 0x1000), -ERANGE);
+}
+
 typedef int64_t tramp_fn(const uint64_t *args, uint64_t key);
 
 static int64_t t_a(const uint64_t *a)
@@ -107,6 +142,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pick_hot),
 		cmocka_unit_test(test_emit_bytes),
+		cmocka_unit_test(test_emit_ptr_bytes),
 		cmocka_unit_test(test_emitted_code_runs),
 	};
 

@@ -58,6 +58,14 @@ void ut_stats(struct vessel_stats *s)
 	CHECK_EQ(sys_stats(s, sizeof(*s)), sizeof(*s));
 }
 
+long long ut_named(const struct vessel_stats *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
+		if (!strcmp(s->named[i].name, name))
+			return (long long)s->named[i].value;
+	return -1;
+}
+
 unsigned ut_ncpus(void)
 {
 	struct vessel_stats s;
@@ -683,6 +691,8 @@ int helper_main(int argc, char **argv)
 		return h_fpu(strtoull(argv[1], NULL, 0), atoi(argv[2]));
 	if (!strcmp(argv[0], "shootdown") && argc == 2)
 		return h_shootdown(argv[1]);
+	if (!strcmp(argv[0], "jsproc") && argc == 2)
+		return h_jsproc(argv[1]);
 	if (!strcmp(argv[0], "tlblazy"))
 		return h_tlblazy();
 	if (!strcmp(argv[0], "tlbwork") && argc == 3)

@@ -84,15 +84,6 @@ static long stress_fn(void *arg)
 	return 0;
 }
 
-/* A named kernel counter, or -1 if the kernel has none by that name. */
-static long long named(const struct vessel_stats *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->nnamed && i < VESSEL_STATS_NAMED; i++)
-		if (!strcmp(s->named[i].name, name))
-			return (long long)s->named[i].value;
-	return -1;
-}
-
 void test_jumpswitch_stress(void)
 {
 	unsigned ncpus = ut_ncpus();
@@ -103,7 +94,7 @@ void test_jumpswitch_stress(void)
 	long long on, hits, misses, rewrites, irq_calls, irq_rewrites;
 
 	ut_stats(&s0);
-	on = named(&s0, "jumpswitch.on");
+	on = ut_named(&s0, "jumpswitch.on");
 	CHECK(on == 0 || on == 1);
 	for (unsigned i = 0; i < ncpus; i++) {
 		args[i] = (struct stress_arg){
@@ -121,18 +112,19 @@ void test_jumpswitch_stress(void)
 		calls += args[i].calls;
 	}
 	ut_stats(&s1);
-	hits = named(&s1, "jumpswitch.sys.hits") - named(&s0, "jumpswitch.sys.hits");
-	misses = named(&s1, "jumpswitch.sys.misses") - named(&s0, "jumpswitch.sys.misses");
-	rewrites = named(&s1, "jumpswitch.sys.rewrites") - named(&s0, "jumpswitch.sys.rewrites");
+	hits = ut_named(&s1, "jumpswitch.sys.hits") - ut_named(&s0, "jumpswitch.sys.hits");
+	misses = ut_named(&s1, "jumpswitch.sys.misses") - ut_named(&s0, "jumpswitch.sys.misses");
+	rewrites =
+		ut_named(&s1, "jumpswitch.sys.rewrites") - ut_named(&s0, "jumpswitch.sys.rewrites");
 	/* the interrupt table's trampoline: the timer ticks on every CPU meanwhile */
-	irq_calls = named(&s1, "jumpswitch.irq.hits") + named(&s1, "jumpswitch.irq.misses") -
-		    named(&s0, "jumpswitch.irq.hits") - named(&s0, "jumpswitch.irq.misses");
+	irq_calls = ut_named(&s1, "jumpswitch.irq.hits") + ut_named(&s1, "jumpswitch.irq.misses") -
+		    ut_named(&s0, "jumpswitch.irq.hits") - ut_named(&s0, "jumpswitch.irq.misses");
 	irq_rewrites =
-		named(&s1, "jumpswitch.irq.rewrites") - named(&s0, "jumpswitch.irq.rewrites");
+		ut_named(&s1, "jumpswitch.irq.rewrites") - ut_named(&s0, "jumpswitch.irq.rewrites");
 	ut_note("%ld calls checked on %u CPUs; trampoline %s: %lld rewrites, %lld hits, %lld "
 		"misses (total rewrites %lld); interrupt table: %lld dispatches, %lld rewrites",
 		calls, ncpus, on ? "on" : "off", rewrites, hits, misses,
-		named(&s1, "jumpswitch.sys.rewrites"), irq_calls, irq_rewrites);
+		ut_named(&s1, "jumpswitch.sys.rewrites"), irq_calls, irq_rewrites);
 	if (on) {
 		CHECK(hits + misses >= calls); /* every call went through it */
 		CHECK(hits > 0);

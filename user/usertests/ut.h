@@ -64,6 +64,8 @@ int32_t ut_wait(long pid);
 int32_t ut_run_helper(const char *helper, ...);
 /* The kernel counters now (fails the test if the call fails). */
 void ut_stats(struct vessel_stats *s);
+/* A named kernel counter from s, or -1 if the kernel has none by that name. */
+long long ut_named(const struct vessel_stats *s, const char *name);
 /* Online CPU count from the counters. */
 unsigned ut_ncpus(void);
 /* An address that was mapped and is not any more. */
@@ -133,6 +135,7 @@ __attribute__((format(printf, 1, 2))) void ut_note(const char *fmt, ...);
 	X(reclaim)                                                                                 \
 	X(reclaim_mixed)                                                                           \
 	X(jumpswitch_stress)                                                                       \
+	X(jumpswitch_proc)                                                                         \
 	X(compat_mode)
 
 #define UT_DECL(name) void test_##name(void);
@@ -141,6 +144,8 @@ UT_TESTS(UT_DECL)
 
 /* Helpers: modes of `usertests -h NAME ARGS`; each returns the exit status. */
 int helper_main(int argc, char **argv);
+/* Helper jsproc reader|writer (t_jsproc.c): a process's own trampoline from a clean start. */
+int h_jsproc(const char *mode);
 /* Helper compat-syscall (t_compat.c): `syscall` in compatibility mode; 42 if it returned. */
 int h_compat_syscall(void);
 

@@ -16,6 +16,8 @@
  *   int64_t js_sys_entry(const uint64_t *args, uint64_t nr)
  *   void js_irq_entry(struct trapframe *tf, uint64_t vector)
  */
+#include "arch/x86_64/layout.h"
+
 	.section .note.GNU-stack, "", @progbits
 
 	.macro JS_TABLE name, miss, bypass
@@ -53,3 +55,18 @@ js_\name\()_sel:
 
 	JS_TABLE sys, jumpswitch_sys_miss, 0
 	JS_TABLE irq, irq_jumpswitch_miss, 1
+
+/*
+ * The per-process trampolines' fixed first trampoline
+ * (kernel/jumpswitch_proc.h): a direct jump to the region mapped at
+ * JS_PROC_VA, whose contents differ per address space.
+ *   int64_t js_proc_entry(struct fd *f, uint64_t buf, uint64_t len, fd_op_fn *fn,
+ *                         uint64_t *misses)
+ */
+	.text
+	.globl js_proc_entry
+	.type js_proc_entry, @function
+	.balign 16
+js_proc_entry:
+	jmp JS_PROC_VA
+	.size js_proc_entry, . - js_proc_entry

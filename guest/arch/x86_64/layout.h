@@ -90,6 +90,17 @@
  */
 #define PRIV_VA 0xffffffffc0000000
 
+/*
+ * The per-process trampoline region (kernel/jumpswitch_proc.h): one
+ * supervisor, read-only, executable page at the same address in every
+ * address space, holding that process's own code. The last page below the
+ * kernel image (kernel PDPT slot 509, which the kernel itself leaves
+ * empty), so kernel text reaches it with a direct rel32 jump. Each process
+ * has its own copy of the kernel's slot-511 PDPT for it (paging.h,
+ * pt_map_private).
+ */
+#define JS_PROC_VA 0xffffffff7ffff000
+
 /* AP trampoline for INIT-SIPI-SIPI (QEMU): must be below 1 MiB, page aligned */
 #define AP_TRAMPOLINE_PHYS 0x8000
 

@@ -157,6 +157,58 @@ static void free_level(uint64_t *t, int level)
 	}
 }
 
+int pt_map_private(uint64_t pml4, uint64_t va, uint64_t pa)
+{
+	uint64_t *t = phys_to_virt(pml4), *kt = kpml4();
+	int i4 = (int)((va >> 39) & 511), i3 = (int)((va >> 30) & 511);
+	uint64_t *kpdpt, *pdpt, pa_pdpt, pa_pd, pa_pt;
+
+	if (i4 < 256 || !(kt[i4] & PTE_P) || (kt[i4] & PTE_PS) || (va & 0xfff))
+		return -EINVAL;
+	kpdpt = table(kt[i4]);
+	if (kpdpt[i3] & PTE_P)
+		return -EINVAL; /* the kernel maps something there */
+	if (t[i4] != kt[i4])
+		return -EBUSY;
+	pa_pdpt = page_alloc_zeroed();
+	pa_pd = page_alloc_zeroed();
+	pa_pt = page_alloc_zeroed();
+	if (!pa_pdpt || !pa_pd || !pa_pt) {
+		if (pa_pdpt)
+			page_free(pa_pdpt);
+		if (pa_pd)
+			page_free(pa_pd);
+		if (pa_pt)
+			page_free(pa_pt);
+		return -ENOMEM;
+	}
+	pdpt = phys_to_virt(pa_pdpt);
+	for (int i = 0; i < 512; i++)
+		if (kpdpt[i])
+			pt_set(&pdpt[i], kpdpt[i], 3);
+	pt_set(&((uint64_t *)phys_to_virt(pa_pt))[(va >> 12) & 511], (pa & PTE_ADDR) | PTE_P, 1);
+	pt_set(&((uint64_t *)phys_to_virt(pa_pd))[(va >> 21) & 511], pa_pt | PTE_P | PTE_W, 2);
+	pt_set(&pdpt[i3], pa_pd | PTE_P | PTE_W, 3);
+	pt_set(&t[i4], pa_pdpt | (kt[i4] & ~PTE_ADDR), 4);
+	return 0;
+}
+
+void pt_unmap_private(uint64_t pml4, uint64_t va)
+{
+	uint64_t *t = phys_to_virt(pml4), *kt = kpml4();
+	int i4 = (int)((va >> 39) & 511);
+	uint64_t pdpt_e = t[i4], pd_e, pt_pa;
+
+	if (i4 < 256 || pdpt_e == kt[i4] || !(pdpt_e & PTE_P))
+		return;
+	pd_e = table(pdpt_e)[(va >> 30) & 511];
+	pt_pa = table(pd_e)[(va >> 21) & 511] & PTE_ADDR;
+	pt_set(&t[i4], kt[i4], 4);
+	table_free(pt_pa, 1);
+	table_free(pd_e & PTE_ADDR, 2);
+	table_free(pdpt_e & PTE_ADDR, 3);
+}
+
 void pt_destroy(uint64_t pml4)
 {
 	uint64_t *t = phys_to_virt(pml4);

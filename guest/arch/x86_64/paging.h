@@ -56,6 +56,26 @@ uint64_t *pt_lookup(uint64_t pml4, uint64_t va);
  */
 void pt_walk_range(uint64_t pml4, uint64_t start, uint64_t end,
 		   void (*fn)(uint64_t *pte, uint64_t va, void *arg), void *arg);
+/*
+ * pt_map_private - maps the 4 KiB page pa at kernel address va in the
+ * address space pml4 only: supervisor, read-only, executable, not global.
+ * va must lie in a 1 GiB slot of the kernel half that the kernel's own page
+ * tables leave empty, under a PML4 entry that exists (the kernel image's).
+ * That PML4 entry of pml4 gets a private copy of the kernel's PDPT (taken
+ * now: the kernel's PDPT entries of that slot must not change afterwards;
+ * they are set up at boot, before the first process), with a private page
+ * directory and page table for va. One private page per address space.
+ * Returns 0, -EINVAL (va unsuitable), -EBUSY (pml4 has one already) or
+ * -ENOMEM.
+ */
+int pt_map_private(uint64_t pml4, uint64_t va, uint64_t pa);
+/*
+ * Undoes pt_map_private: the PML4 entry shares the kernel's PDPT again and
+ * the private tables are freed (not the page). No CPU may be running on
+ * pml4 or hold its translations (kernel/tlb.h, tlb_release). No-op if pml4
+ * has no private page at va.
+ */
+void pt_unmap_private(uint64_t pml4, uint64_t va);
 /* Frees every user-half page table page and the PML4 (not the mapped pages). */
 void pt_destroy(uint64_t pml4);
 

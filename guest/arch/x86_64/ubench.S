@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A tiny user program embedded in the kernel, for the null-syscall cost
- * measurement (kernel/ubench.c): RDI = round trips, RSI = 0 (syscall) or 1
- * (int $0x80). One getpid marks the start, exit marks the end; the kernel
- * reads the TSC at both kernel entries. Position independent.
+ * measurement (kernel/ubench.c): RDI = round trips, RSI = 0 (syscall), 1
+ * (int $0x80) or 2 (write(1, NULL, 0) by syscall: the console's write
+ * operation, through the per-process trampoline). One getpid marks the
+ * start, exit marks the end; the kernel reads the TSC at both kernel
+ * entries. Position independent.
  */
 	.section .rodata
 	.globl ubench_code, ubench_code_end
@@ -12,6 +14,8 @@ ubench_code:
 	mov %rsi, %r13
 	mov $5, %eax /* SYS_getpid: start marker */
 	syscall
+	cmp $2, %r13
+	je 4f
 	test %r13, %r13
 	jnz 2f
 1:	mov $5, %eax
@@ -23,6 +27,14 @@ ubench_code:
 	int $0x80
 	dec %r12
 	jnz 2b
+	jmp 3f
+4:	mov $1, %eax /* SYS_write */
+	mov $1, %edi
+	xor %esi, %esi
+	xor %edx, %edx
+	syscall
+	dec %r12
+	jnz 4b
 3:	xor %edi, %edi
 	xor %eax, %eax /* SYS_exit */
 	syscall
