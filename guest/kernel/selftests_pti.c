@@ -121,9 +121,11 @@ static int64_t user_read_fault(uint64_t va)
 
 /*
  * What a 64-bit user read of kernel addresses finds: with PTI, kernel data
- * is not present in the table user mode runs on (error code bit 0 clear),
- * only the entry set is (a protection fault); without PTI every kernel page
- * is present (a protection fault everywhere).
+ * and the direct map are not present in the table user mode runs on (error
+ * code bit 0 clear), only the entry set is (a protection fault); without
+ * PTI kernel data is present (a protection fault). The direct map without
+ * PTI is not checked: this host's KVM (PVM) reports a user access there as
+ * not present although the guest's entry is present (docs/platform.md).
  */
 SELFTEST(pti_user_probe_of_kernel_addresses)
 {
@@ -133,7 +135,8 @@ SELFTEST(pti_user_probe_of_kernel_addresses)
 	int64_t entry = user_read_fault((uint64_t)&cpus[0]);
 
 	ST_ASSERT(data >= 0 && physmap >= 0 && entry >= 0);
-	ST_ASSERT((data & 1) == !pti_enabled && (physmap & 1) == !pti_enabled);
+	ST_ASSERT((data & 1) == !pti_enabled);
+	ST_ASSERT(!pti_enabled || !(physmap & 1));
 	ST_ASSERT(entry & 1); /* the entry set is mapped either way */
 	return 0;
 }
