@@ -17,6 +17,7 @@ include mk/sptmodel.mk
 include mk/user32.mk
 include mk/lookahead.mk
 include mk/tlb.mk
+include mk/pti.mk
 include mk/tests.mk
 include mk/bench.mk
 
