@@ -38,6 +38,20 @@
 .Lkcr3_\@:
 .endm
 
+/*
+ * Moves the trapframe at %rsp to the top of the stack whose top is at
+ * memory operand `top`, and %rsp with it. Interrupts off; clobbers rcx,
+ * rsi, rdi (their user values are in the frame).
+ */
+.macro MOVE_FRAME top
+	mov \top, %rdi
+	sub $TF_SIZE, %rdi
+	mov %rsp, %rsi
+	mov %rdi, %rsp
+	mov $(TF_SIZE / 8), %ecx
+	rep movsq
+.endm
+
 /* The general registers of struct trapframe, in its order (r15 at the lowest address). */
 .macro PUSH_GPRS
 	push %rax
@@ -147,12 +161,7 @@ trap_common:
 	lea TF_SIZE(%rsp), %rax
 	cmp %gs:CPU_KSTACK, %rax
 	je trap_call
-	mov %gs:CPU_KSTACK, %rdi
-	sub $TF_SIZE, %rdi
-	mov %rsp, %rsi
-	mov %rdi, %rsp
-	mov $(TF_SIZE / 8), %ecx
-	rep movsq
+	MOVE_FRAME %gs:CPU_KSTACK
 	jmp trap_call
 1:	cmpq $32, TF_VECTOR(%rsp)
 	jae trap_call
@@ -206,12 +215,7 @@ trap_exit_kernel:
  * (mapped in both tables), then the user table is loaded.
  */
 trap_exit_pti:
-	mov %gs:CPU_ESTACK, %rdi
-	sub $TF_SIZE, %rdi
-	mov %rsp, %rsi
-	mov %rdi, %rsp
-	mov $(TF_SIZE / 8), %ecx
-	rep movsq
+	MOVE_FRAME %gs:CPU_ESTACK
 	mov %gs:CPU_UCR3, %rax
 	swapgs
 	mov %rax, %cr3
