@@ -78,8 +78,7 @@ void ubench_report(void)
 		/* each switched entry is two CR3 writes: in, and out on its exit */
 		printk("ubench-pti: %s: %lu calls, entries from user: %lu with a page-table "
 		       "switch, %lu without\n",
-		       names[path], 5 * 2000ul,
-		       c1.pti_entries_switched - c0.pti_entries_switched,
+		       names[path], 5 * 2000ul, c1.pti_entries_switched - c0.pti_entries_switched,
 		       c1.pti_entries_unswitched - c0.pti_entries_unswitched);
 	}
 }
