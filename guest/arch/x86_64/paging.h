@@ -38,10 +38,12 @@ void paging_map_user_stub(void);
 /* Drops the boot identity map from the kernel PML4 (after SMP bring-up). */
 void paging_drop_identity(void);
 /*
- * A new address space: a pair of PML4 pages, the kernel table (kernel half
- * copied, empty user half) and 4 KiB after it the user table of page-table
- * isolation (pti.h: the same user half, the entry set as kernel half).
- * Returns the kernel table's physical address or 0 when out of memory.
+ * A new address space: a PML4 with the kernel half copied and an empty user
+ * half; with pti_enabled (pti.h) a pair of PML4 pages, this kernel table and
+ * 4 KiB after it the user table (the same user half, the entry set as
+ * kernel half). pti_enabled must not change between pt_create and
+ * pt_destroy (it is set once at boot). Returns the kernel table's physical
+ * address or 0 when out of memory.
  */
 uint64_t pt_create(void);
 /*
@@ -58,7 +60,7 @@ uint64_t *pt_lookup(uint64_t pml4, uint64_t va);
  */
 void pt_walk_range(uint64_t pml4, uint64_t start, uint64_t end,
 		   void (*fn)(uint64_t *pte, uint64_t va, void *arg), void *arg);
-/* Frees every user-half page table page and the PML4 pair (not the mapped pages). */
+/* Frees every user-half page table page and the PML4 (pair) (not the mapped pages). */
 void pt_destroy(uint64_t pml4);
 
 #endif
