@@ -18,6 +18,7 @@ include mk/user32.mk
 include mk/lookahead.mk
 include mk/tlb.mk
 include mk/monitor.mk
+include mk/pti.mk
 include mk/tests.mk
 include mk/bench.mk
 

@@ -70,7 +70,11 @@ workload() {
 
 echo "== workloads (wall time is emulation-dominated: information only)"
 t0=$(date +%s.%N)
-start_vm a --mem "$MEM" --control "$W/a.sock" --pt-trace "$W/trace.ptr" --cmdline "pttrace=on lookahead=off"
+# lookahead=off: lookahead's emulated stores fault pages in without a guest
+# #PF; pti=off: the model has one page table per address space
+# (docs/sptmodel.md)
+start_vm a --mem "$MEM" --control "$W/a.sock" --pt-trace "$W/trace.ptr" \
+	--cmdline "pttrace=on lookahead=off pti=off"
 wait_for "$W/a.out" "vessel: ready" 120 || die "no boot"
 idle a || die "no shell"
 ctl a pt-mark boot >/dev/null || die "boot: pt-mark failed"

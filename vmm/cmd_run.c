@@ -2,6 +2,7 @@
 /* `vessel run`: boot a kernel in a new VM with the console on this terminal. */
 #include "cmd.h"
 #include "core/guest_mem.h"
+#include "core/kvm_stats.h"
 #include "core/outbuf.h"
 #include "core/parse.h"
 #include "core/term.h"
@@ -515,7 +516,33 @@ static void console_loop(struct vm *vm, bool tty)
 	}
 }
 
-/* One line per vCPU: its exits by kind (vcpu.h), then the total. */
+/*
+ * What the host's KVM counted (binary statistics, summed over the vCPUs):
+ * its exits, including those it handled itself without returning to us.
+ */
+static void print_kvm_stats(struct vm *vm)
+{
+	static const char *const names[] = { "exits",	  "io_exits", "irq_injections",
+					     "pf_guest",  "pf_fixed", "insn_emulation",
+					     "tlb_flush", "halt_exits" };
+	struct kvm_stats_snap *snap = malloc(sizeof(*snap));
+
+	if (!snap || vm_kvm_stats(vm, snap)) {
+		fprintf(stderr, "vessel: stats: kvm: no binary statistics\n");
+		free(snap);
+		return;
+	}
+	fprintf(stderr, "vessel: stats: kvm:");
+	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		for (unsigned i = 0; i < snap->n; i++)
+			if (snap->s[i].per_vcpu && !strcmp(snap->s[i].name, names[k]))
+				fprintf(stderr, " %s %llu", names[k],
+					(unsigned long long)snap->s[i].value);
+	fprintf(stderr, "\n");
+	free(snap);
+}
+
+/* One line per vCPU: its exits by kind (vcpu.h), the total, then KVM's own counts. */
 static void print_stats(struct vm *vm)
 {
 	struct integrity_counts ic;
@@ -559,6 +586,7 @@ static void print_stats(struct vm *vm)
 			(unsigned long long)ic.patches, (unsigned long long)ic.patch_refused,
 			(unsigned long long)ic.writes_refused, (unsigned long long)dc.calls,
 			(unsigned long long)dc.exits, (unsigned long long)dc.ns);
+	print_kvm_stats(vm);
 }
 
 int cmd_run(int argc, char **argv)

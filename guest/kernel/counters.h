@@ -27,6 +27,9 @@ struct counters {
 	/* kernel/compat.c: calls of 32-bit processes; 64-bit code descriptor toggles */
 	uint64_t syscalls_compat;
 	uint64_t compat_gdt_switches;
+	/* arch/x86_64/pti.c: entries from user mode with / without a page-table switch */
+	uint64_t pti_entries_switched;
+	uint64_t pti_entries_unswitched;
 	uint64_t per_syscall[COUNTERS_MAX_SYSCALLS];
 };
 

@@ -6,6 +6,7 @@
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/pti.h"
 #include "dev/serial.h"
 #include "dev/virtio_blk.h"
 #include "kernel/bkl.h"
@@ -102,17 +103,18 @@ void kmain(uint64_t info, uint64_t magic, int kind)
 	tlb_init();		  /* cross-CPU calls, TLB shootdowns */
 	priv_init();		  /* the privileged mode, its region */
 	errata_probe(cmdline_has(boot.cmdline, "noerrata")); /* host errata, docs/kernel.md */
-	smp_boot_aps();					     /* every other CPU up, idling */
-	paging_drop_identity();				     /* lower half is user space from now */
-	console_init();					     /* COM1 receive interrupt */
-	time_start_tick();				     /* the BSP's scheduler tick */
-	initrd_init();					     /* the file namespace */
-	vblk_init();					     /* virtio disks: /dev/vda, ... */
-	lookahead_init(boot.cmdline);			     /* system-call lookahead on/off */
-	hcb_init();					     /* the VMM's eBPF callbacks */
-	free_report_init(); /* ... and the round trip they replace */
-	banner();	    /* version, CPUs, memory, boot time */
-	kernel_enter();	    /* from here on: the big kernel lock */
+	pti_init(boot.cmdline);	      /* page-table isolation: pti=on|off|auto */
+	smp_boot_aps();		      /* every other CPU up, idling */
+	paging_drop_identity();	      /* lower half is user space from now */
+	console_init();		      /* COM1 receive interrupt */
+	time_start_tick();	      /* the BSP's scheduler tick */
+	initrd_init();		      /* the file namespace */
+	vblk_init();		      /* virtio disks: /dev/vda, ... */
+	lookahead_init(boot.cmdline); /* system-call lookahead on/off */
+	hcb_init();		      /* the VMM's eBPF callbacks */
+	free_report_init();	      /* ... and the round trip they replace */
+	banner();		      /* version, CPUs, memory, boot time */
+	kernel_enter();		      /* from here on: the big kernel lock */
 	if (cmdline_has(boot.cmdline, "crashtest"))
 		crash_test(); /* a kernel fault: dump, panic, status 125 */
 	if (cmdline_has(boot.cmdline, "ubench")) {

@@ -34,6 +34,16 @@ struct cpu {
 	uint64_t kstack_top; /* CPU_KSTACK: current thread's kernel stack top */
 	uint64_t scratch;    /* CPU_SCRATCH */
 	uint64_t scratch2;   /* CPU_SCRATCH2 */
+	/*
+	 * Page-table isolation (arch/x86_64/pti.h), read by the entry code:
+	 * the kernel table to switch to on entry, the user table to switch to
+	 * on exit (0: the current process runs without PTI, no switch), the
+	 * top of this CPU's entry stack.
+	 */
+	uint64_t pti_kcr3;   /* CPU_KCR3 */
+	uint64_t pti_ucr3;   /* CPU_UCR3 */
+	uint64_t pti_estack; /* CPU_ESTACK */
+	uint64_t pti_kfix;   /* CPU_PTI_KFIX: kernel-mode exceptions taken on the user table */
 	int id;
 	uint32_t apic_id;
 	volatile int online;

@@ -516,6 +516,8 @@ static int exception_signal(uint64_t v)
 	}
 }
 
+struct proc_fatal_pf proc_last_fatal_pf;
+
 void proc_user_exception(struct trapframe *tf, uint64_t cr2)
 {
 	struct proc *p = current_proc();
@@ -530,6 +532,9 @@ void proc_user_exception(struct trapframe *tf, uint64_t cr2)
 
 		if (vm_fault(&p->vm, cr2, access) == 0)
 			return;
+		proc_last_fatal_pf.pid = p->pid;
+		proc_last_fatal_pf.addr = cr2;
+		proc_last_fatal_pf.error = tf->error;
 		printk("vessel: killed pid %d (%s): page fault at %#lx rip %#lx (%s%s)\n", p->pid,
 		       p->name, cr2, tf->rip,
 		       (tf->error & 16) ? "exec" :

@@ -89,6 +89,17 @@ void proc_thread_exit(int64_t value) __attribute__((noreturn));
 void proc_exit_thread_killed(void) __attribute__((noreturn));
 /* An exception in user mode: page fault resolution or kill with a message. */
 void proc_user_exception(struct trapframe *tf, uint64_t cr2);
+
+/*
+ * The last page fault that killed a process (a test hook, BKL held): its
+ * pid, the address and the CPU's error code (bit 0: the page was present in
+ * the page table the CPU used, a protection fault; 0: not present).
+ */
+struct proc_fatal_pf {
+	int pid;
+	uint64_t addr, error;
+};
+extern struct proc_fatal_pf proc_last_fatal_pf;
 /* The live process with this pid (zombies included if `zombies`), or NULL. */
 struct proc *proc_find(int pid, int zombies);
 /* First process in pid order (iterate with ->next). */

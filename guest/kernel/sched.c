@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pti.h"
 #include "kernel/bkl.h"
 #include "kernel/compat.h"
 #include "kernel/deferred.h"
@@ -226,8 +227,10 @@ static void switch_to(struct cpu *c, struct thread *prev, struct thread *next)
 	 */
 	tlb_switch(next->proc ? &next->proc->vm : NULL);
 	/* the GDT follows the address space: a 32-bit one gets no 64-bit code */
-	if (next->proc)
+	if (next->proc) {
 		compat_switch_mm(c, next->proc->compat);
+		pti_switch_mm(c, next->proc->compat); /* PTI for 64-bit processes only */
+	}
 	arch_switch(&prev->saved_rsp, next->saved_rsp);
 	/* back in prev: free a thread that died on this CPU */
 	c = this_cpu();

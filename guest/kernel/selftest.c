@@ -25,13 +25,26 @@ int selftest_skip(const char *why)
 	return ST_SKIP;
 }
 
+/* 1 if name is `only`, or starts with X when `only` is X followed by '*'. */
+static int selected(const char *name, const char *only)
+{
+	size_t n = strlen(only);
+
+	if (n && only[n - 1] == '*')
+		return !strncmp(name, only, n - 1);
+	return !strcmp(name, only);
+}
+
 void selftest_run(void)
 {
 	int n = (int)(__selftests_end - __selftests_start), failures = 0, skipped = 0;
 	uint64_t t0 = time_ns();
 	char only[48] = "";
 
-	/* `selftest=NAME`: only that test runs (the others are reported skipped) */
+	/*
+	 * `selftest=NAME`: only that test runs (the others are reported
+	 * skipped); `selftest=PREFIX*`: the tests whose names start with PREFIX
+	 */
 	if (cmdline_get(boot.cmdline, "selftest=", only, sizeof(only)) < 0)
 		only[0] = 0;
 
@@ -41,7 +54,7 @@ void selftest_run(void)
 		int r;
 
 		skip_reason = NULL;
-		r = only[0] && strcmp(t->name, only) ? selftest_skip("not selected") : t->fn();
+		r = only[0] && !selected(t->name, only) ? selftest_skip("not selected") : t->fn();
 		if (r == ST_SKIP) {
 			skipped++;
 			printk("ok %d - %s # SKIP %s\n", i + 1, t->name,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-kernel self-tests, run when the command line contains `selftest`
- * (every test) or `selftest=NAME` (only that one; the rest are skipped).
+ * (every test) or `selftest=NAME` (only that one; the rest are skipped;
+ * `selftest=PREFIX*`: those whose names start with PREFIX).
  * A test is a function returning 0 (pass), -1 (fail) or ST_SKIP, registered with
  * SELFTEST(name) in any file; ST_ASSERT reports a failed condition on the
  * console (TAP diagnostic) and on the Vessel test channel (ASSERT).

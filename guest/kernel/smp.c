@@ -12,7 +12,8 @@
 #include "kernel/time.h"
 #include "lib/string.h"
 
-struct cpu cpus[MAX_CPUS];
+struct cpu cpus[MAX_CPUS]
+	__attribute__((section(".bss.pti"))); /* mapped for the entry code (pti.h) */
 static int ncpus = 1;
 volatile int smp_stopping;
 

@@ -2,6 +2,7 @@
 /* Information system calls: clock_gettime, stats, ps. */
 #include "abi/syscalls.h"
 #include "arch/x86_64/text_patch.h"
+#include "arch/x86_64/pti.h"
 #include "dev/virtio_blk.h"
 #include "kernel/syscall.h"
 #include "kernel/boot.h"
@@ -111,6 +112,11 @@ int64_t sys_stats(struct vessel_stats *buf, uint64_t size)
 	jsp_report(add_named, s);
 	add_named(s, "syscall.from_32bit", sum.syscalls_compat);
 	add_named(s, "compat.gdt_switches", sum.compat_gdt_switches);
+	add_named(s, "pti.enabled", (uint64_t)pti_enabled);
+	/* each switched entry is two CR3 writes: in, and out on its exit */
+	add_named(s, "pti.entries_switched", sum.pti_entries_switched);
+	add_named(s, "pti.entries_unswitched", sum.pti_entries_unswitched);
+	add_named(s, "pti.kernel_fixups", pti_kernel_fixups());
 	tlb_report(add_named, s);
 	priv_report(add_named, s);
 	text_patch_counts(&tp);

@@ -88,6 +88,18 @@ void ubench_report(void)
 	}
 	printk("ubench: null syscall (getpid) round trip, TSC ticks per call, min of 5 x 2000;\n"
 	       "ubench: under QEMU -icount shift=0 one tick is one guest instruction\n");
-	for (int path = 0; path < 4; path++)
-		printk("ubench: %-26s %ld\n", names[path], best_of_5((enum ubench_path)path));
+	for (int path = 0; path < 4; path++) {
+		struct counters c0, c1;
+		int64_t best;
+
+		counters_sum(&c0);
+		best = best_of_5((enum ubench_path)path);
+		counters_sum(&c1);
+		printk("ubench: %-26s %ld\n", names[path], best);
+		/* each switched entry is two CR3 writes: in, and out on its exit */
+		printk("ubench-pti: %s: %lu calls, entries from user: %lu with a page-table "
+		       "switch, %lu without\n",
+		       names[path], 5 * 2000ul, c1.pti_entries_switched - c0.pti_entries_switched,
+		       c1.pti_entries_unswitched - c0.pti_entries_unswitched);
+	}
 }

@@ -8,14 +8,49 @@
  * GS.base = this CPU's struct cpu; entries from user mode swapgs. An
  * exception taken at CPL0 checks GS_BASE itself ("paranoid"): the syscall
  * erratum path can fault at CPL0 while GS is still the user's.
+ *
+ * Page-table isolation (pti.h): while a process runs with PTI, user mode
+ * runs on its user page table, which maps only this file's entry code
+ * (section .entry.text) and the entry data (.bss.pti). Every entry from user
+ * mode switches to the kernel table (SWITCH_TO_KERNEL_CR3) before it touches
+ * anything else, and moves the frame the CPU pushed on the entry stack
+ * (TSS.RSP0) to the thread's kernel stack; the exit copies the frame back to
+ * the entry stack, switches to the user table and returns. CPU_UCR3 = 0:
+ * the process runs without PTI (pti=off, 32-bit processes), no switch.
  */
 #include "arch/x86_64/layout.h"
 
 #define TF_VECTOR 120
 #define TF_CS 144
 
-	.text
+	.section .entry.text, "ax"
 	.code64
+
+/*
+ * Switches to the kernel page table if this CPU's process runs with PTI.
+ * Kernel GS loaded; clobbers reg.
+ */
+.macro SWITCH_TO_KERNEL_CR3 reg
+	cmpq $0, %gs:CPU_UCR3
+	je .Lkcr3_\@
+	mov %gs:CPU_KCR3, \reg
+	mov \reg, %cr3
+.Lkcr3_\@:
+.endm
+
+/*
+ * Moves the trapframe at %rsp to the top of the stack whose top is at
+ * memory operand `top`, and %rsp with it. Interrupts off; clobbers rcx,
+ * rsi, rdi (their user values are in the frame).
+ */
+.macro MOVE_FRAME top
+	mov \top, %rdi
+	sub $TF_SIZE, %rdi
+	mov %rsp, %rsi
+	mov %rdi, %rsp
+	mov $(TF_SIZE / 8), %ecx
+	rep movsq
+.endm
 
 /* The general registers of struct trapframe, in its order (r15 at the lowest address). */
 .macro PUSH_GPRS
@@ -112,27 +147,51 @@ trap_stub_table:
 	.endr
 	.noaltmacro
 
-	.text
+	.section .entry.text, "ax"
 trap_common:
 	cld
 	PUSH_GPRS
 	xor %r12d, %r12d /* 1: we swapped GS at CPL0 and must swap back */
+	xor %r13d, %r13d /* not 0: the CR3 to restore on the way out */
 	testb $3, TF_CS(%rsp)
 	jz 1f
 	swapgs
+	SWITCH_TO_KERNEL_CR3 %rax
+	/* the frame is on the entry stack (PTI): move it to the kernel stack */
+	lea TF_SIZE(%rsp), %rax
+	cmp %gs:CPU_KSTACK, %rax
+	je trap_call
+	MOVE_FRAME %gs:CPU_KSTACK
 	jmp trap_call
 1:	cmpq $32, TF_VECTOR(%rsp)
 	jae trap_call
 	mov $0xC0000101, %ecx /* GS_BASE: kernel values are negative */
 	rdmsr
 	test %edx, %edx
-	js trap_call
+	js 2f
 	swapgs
 	mov $1, %r12d
+	/*
+	 * An exception at CPL0 between the exit's switch to the user table
+	 * and its iretq (an NMI, a machine check, a fault of the iretq):
+	 * handle it on the kernel table, return on the user one.
+	 */
+2:	cmpq $0, %gs:CPU_UCR3
+	je trap_call
+	mov %cr3, %rax
+	cmp %gs:CPU_UCR3, %rax
+	jne trap_call
+	mov %rax, %r13
+	incq %gs:CPU_PTI_KFIX
+	mov %gs:CPU_KCR3, %rax
+	mov %rax, %cr3
 trap_call:
 	mov %rsp, %rdi
 	call trap_dispatch
-	test %r12d, %r12d
+	test %r13, %r13
+	jz 3f
+	mov %r13, %cr3
+3:	test %r12d, %r12d
 	jz trap_exit
 	swapgs
 	jmp trap_exit_kernel
@@ -143,17 +202,33 @@ trap_exit:
 	testb $3, TF_CS(%rsp)
 	jz trap_exit_kernel
 	cli
+	cmpq $0, %gs:CPU_UCR3
+	jne trap_exit_pti
 	swapgs
 trap_exit_kernel:
 	POP_GPRS
 	add $16, %rsp
 	iretq
 
-/* Entry from user with GS already swapped and the hardware part built. */
+/*
+ * Back to a process that runs with PTI: the frame goes to the entry stack
+ * (mapped in both tables), then the user table is loaded.
+ */
+trap_exit_pti:
+	MOVE_FRAME %gs:CPU_ESTACK
+	mov %gs:CPU_UCR3, %rax
+	swapgs
+	mov %rax, %cr3
+	POP_GPRS
+	add $16, %rsp
+	iretq
+
+/* Entry from user with GS already swapped, on the kernel table and stack. */
 trap_common_user:
 	cld
 	PUSH_GPRS
 	xor %r12d, %r12d
+	xor %r13d, %r13d
 	jmp trap_call
 
 /*
@@ -173,6 +248,7 @@ ist_stub_\v:
 	swapgs
 	mov %rax, %gs:CPU_SCRATCH
 	mov %rbx, %gs:CPU_SCRATCH2
+	SWITCH_TO_KERNEL_CR3 %rax
 	mov %rsp, %rbx
 	mov %gs:CPU_KSTACK, %rsp
 	pushq 48(%rbx) /* ss */
@@ -236,6 +312,7 @@ mc_kernel:
 syscall_entry_fast:
 	swapgs
 	mov %rsp, %gs:CPU_SCRATCH
+	SWITCH_TO_KERNEL_CR3 %rsp
 	mov %gs:CPU_KSTACK, %rsp
 	pushq $USER_DS
 	pushq %gs:CPU_SCRATCH
@@ -268,7 +345,7 @@ probe_syscall_stub:		/* USER_STUB_VA + 16: the errata probe's entry */
 	jmp *%rax
 probe_syscall_stub_end:
 user_stub_end:
-	.text
+	.section .entry.text, "ax"
 
 /* #UD, on IST_UD (the syscall stub runs on the user's stack). */
 	.globl ud_entry
@@ -287,6 +364,7 @@ ud_syscall:
 	/* user RIP in RCX, RFLAGS in R11, RSP untouched by syscall */
 	swapgs
 	mov %rax, %gs:CPU_SCRATCH
+	SWITCH_TO_KERNEL_CR3 %rax
 	mov 24(%rsp), %rax
 	mov %gs:CPU_KSTACK, %rsp
 	pushq $USER_DS
@@ -303,6 +381,7 @@ ud_user:
 	swapgs
 	mov %rax, %gs:CPU_SCRATCH
 	mov %rbx, %gs:CPU_SCRATCH2
+	SWITCH_TO_KERNEL_CR3 %rax
 	mov %rsp, %rbx
 	mov %gs:CPU_KSTACK, %rsp
 	pushq 32(%rbx)
@@ -317,6 +396,8 @@ ud_user:
 	jmp trap_common_user
 
 /* ---- context switch ------------------------------------------------- */
+
+	.text
 
 /* void arch_switch(uint64_t *save_rsp, uint64_t new_rsp) */
 	.globl arch_switch

@@ -2,10 +2,12 @@
 /* Per-CPU GDT and TSS; the IST stacks for #UD, #DF, NMI and #MC. */
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pti.h"
 #include "kernel/percpu.h"
 #include "lib/string.h"
 
-static uint8_t ist_stacks[MAX_CPUS][4][IST_SIZE] __attribute__((aligned(16)));
+/* in the entry data a user page table maps (pti.h) */
+static uint8_t ist_stacks[MAX_CPUS][4][IST_SIZE] __attribute__((aligned(16), section(".bss.pti")));
 
 void gdt_init_cpu(struct cpu *c)
 {
@@ -52,6 +54,6 @@ void gdt_init_cpu(struct cpu *c)
 
 void tss_set_rsp0(struct cpu *c, uint64_t rsp0)
 {
-	c->tss.rsp0 = rsp0;
+	c->tss.rsp0 = pti_rsp0(c, rsp0); /* the entry stack under PTI */
 	c->kstack_top = rsp0;
 }

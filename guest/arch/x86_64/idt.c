@@ -6,7 +6,8 @@
 extern const uint64_t trap_stub_table[256];
 extern char ud_entry[], ist_stub_2[], ist_stub_8[], ist_stub_18[];
 
-static uint64_t idt[512] __attribute__((aligned(16)));
+/* in the entry data a user page table maps (pti.h) */
+static uint64_t idt[512] __attribute__((aligned(16), section(".bss.pti")));
 
 static void idt_set(int v, uint64_t handler, int ist, int dpl)
 {

@@ -68,6 +68,10 @@
 #define CPU_KSTACK   8
 #define CPU_SCRATCH  16
 #define CPU_SCRATCH2 24
+#define CPU_KCR3     32
+#define CPU_UCR3     40
+#define CPU_ESTACK   48
+#define CPU_PTI_KFIX 56
 
 /*
  * One user-executable page in the kernel half (PML4 slot 510) holding the
@@ -105,5 +109,10 @@
 #define AP_TRAMPOLINE_PHYS 0x8000
 
 #define KSTACK_SIZE 16384
+
+/* Page-table isolation (pti.h): each CPU's entry stack (TSS.RSP0 under PTI) */
+#define PTI_ESTACK_SIZE 8192
+/* Size of struct trapframe (trapframe.h), which the entry code copies */
+#define TF_SIZE		(22 * 8)
 
 #endif

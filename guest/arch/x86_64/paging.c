@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/pti.h"
 #include "arch/x86_64/text_patch.h"
 #include "kernel/mm.h"
 #include "kernel/printk.h"
@@ -33,6 +34,20 @@ static void table_free(uint64_t pa, int level)
 	page_free(pa);
 }
 
+/* An address space's PML4 (a pair under PTI, pt_create) goes back to the allocator. */
+static void pml4_free(uint64_t pa)
+{
+	if (!pti_enabled) {
+		table_free(pa, 4);
+		return;
+	}
+	if (__builtin_expect(pttrace_on, 0)) {
+		pttrace_free(pa, 4);
+		pttrace_free(pa + PAGE_SIZE, 4);
+	}
+	pages_free(pa, 2);
+}
+
 void paging_drop_identity(void)
 {
 	pt_set(&kpml4()[0], 0, 4);
@@ -59,14 +74,20 @@ void paging_map_user_stub(void)
 
 uint64_t pt_create(void)
 {
-	uint64_t pa = page_alloc_zeroed();
+	uint64_t pa = pti_enabled ? pages_alloc(2) : page_alloc_zeroed();
 	uint64_t *t = phys_to_virt(pa);
 
-	/* the kernel half; the page is zeroed, so only the used entries are written */
-	for (int i = 256; pa && i < 512; i++) {
+	if (!pa)
+		return 0;
+	if (pti_enabled)
+		memset(t, 0, 2 * PAGE_SIZE);
+	/* the kernel half; the pages are zeroed, so only the used entries are written */
+	for (int i = 256; i < 512; i++) {
 		if (kpml4()[i])
 			pt_set(&t[i], kpml4()[i], 4);
 	}
+	if (pti_enabled)
+		pti_fill_user_half(t + 512);
 	return pa;
 }
 
@@ -89,6 +110,9 @@ static uint64_t *walk(uint64_t pml4, uint64_t va, int create)
 				return NULL;
 			/* permissions are decided at the leaf */
 			pt_set(e, pa | PTE_P | PTE_W | PTE_U, level + 1);
+			/* the user table (pti.h) shares the user half */
+			if (level == 3 && pti_enabled)
+				pt_set(e + 512, *e, 4);
 		}
 		t = table(*e);
 	}
@@ -219,5 +243,5 @@ void pt_destroy(uint64_t pml4)
 		free_level(table(t[i]), 3);
 		table_free(t[i] & PTE_ADDR, 3);
 	}
-	table_free(pml4, 4);
+	pml4_free(pml4);
 }

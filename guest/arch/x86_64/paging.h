@@ -38,8 +38,12 @@ void paging_map_user_stub(void);
 /* Drops the boot identity map from the kernel PML4 (after SMP bring-up). */
 void paging_drop_identity(void);
 /*
- * A new PML4 with the kernel half copied and an empty user half. Returns its
- * physical address or 0 when out of memory.
+ * A new address space: a PML4 with the kernel half copied and an empty user
+ * half; with pti_enabled (pti.h) a pair of PML4 pages, this kernel table and
+ * 4 KiB after it the user table (the same user half, the entry set as
+ * kernel half). pti_enabled must not change between pt_create and
+ * pt_destroy (it is set once at boot). Returns the kernel table's physical
+ * address or 0 when out of memory.
  */
 uint64_t pt_create(void);
 /*
@@ -76,7 +80,7 @@ int pt_map_private(uint64_t pml4, uint64_t va, uint64_t pa);
  * has no private page at va.
  */
 void pt_unmap_private(uint64_t pml4, uint64_t va);
-/* Frees every user-half page table page and the PML4 (not the mapped pages). */
+/* Frees every user-half page table page and the PML4 (pair) (not the mapped pages). */
 void pt_destroy(uint64_t pml4);
 
 #endif

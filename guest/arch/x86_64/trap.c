@@ -3,6 +3,7 @@
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fixup.h"
+#include "arch/x86_64/pti.h"
 #include "kernel/bkl.h"
 #include "kernel/irq.h"
 #include "kernel/percpu.h"
@@ -133,6 +134,8 @@ static void interrupt(struct trapframe *tf)
 void trap_dispatch(struct trapframe *tf)
 {
 	errata_probe_trap(tf);
+	if (tf_from_user(tf))
+		pti_count_entry(this_cpu());
 	if (tf->vector >= VEC_SYSCALL_FAST || tf->vector == VEC_SYSCALL_INT ||
 	    (tf->vector == 6 && errata.int80_ud && tf_from_user(tf))) {
 		syscall_trap(tf);

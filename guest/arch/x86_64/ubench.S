@@ -72,4 +72,14 @@ tlb_spin_code:
 	jmp 1b
 tlb_spin_code_end:
 
+/*
+ * For the page-table isolation self-test (kernel/selftests_pti.c): reads
+ * the quadword at RDI (a kernel address: the fault kills the process).
+ */
+	.globl pti_probe_code, pti_probe_code_end
+pti_probe_code:
+	mov (%rdi), %rax
+	ud2
+pti_probe_code_end:
+
 	.section .note.GNU-stack, "", @progbits
