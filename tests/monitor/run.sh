@@ -54,10 +54,21 @@ t_option() {
 	st=$?
 	"$VESSEL" run --monitor=inproc --monitor=sandboxed </dev/null >"$W/twice" 2>&1
 	st2=$?
-	if grep -q -- "--monitor inproc|sandboxed" "$W/help" && [ $st = 2 ] &&
+	st3=0
+	for v in sandboxed,timeout=0 sandboxed,timeout= sandboxed,timeout=5x sandboxed,fast \
+		sandboxedx inproc,timeout=5; do
+		"$VESSEL" run --monitor="$v" </dev/null >"$W/bad-opt" 2>&1
+		rc=$?
+		if [ $rc != 2 ] || ! grep -q -- "--monitor" "$W/bad-opt"; then
+			st3=$rc
+			echo "# --monitor=$v: status $rc"
+			sed 's/^/#   /' "$W/bad-opt"
+		fi
+	done
+	if grep -q -- "--monitor inproc|sandboxed\[,timeout=MS\]" "$W/help" && [ $st = 2 ] &&
 		grep -q "must be inproc or sandboxed" "$W/bad" && [ $st2 = 1 ] &&
-		grep -q -- "--monitor given twice" "$W/twice"; then
-		ok "--monitor: in --help; a bad value is a usage error (2); given twice, an error (1)"
+		grep -q -- "--monitor given twice" "$W/twice" && [ $st3 = 0 ]; then
+		ok "--monitor: in --help; bad values (and timeouts) are usage errors (2); given twice, an error (1)"
 	else
 		notok "--monitor option (status $st)" "$W/help" "$W/bad"
 	fi
@@ -210,7 +221,8 @@ t_ctrl_c() {
 # SIGTERM still stops vessel (143), and the monitor is killed on the way out.
 t_hang() {
 	export VESSEL_MONITOR_TEST=hang
-	start_vm h --monitor=sandboxed --stats
+	# a timeout far beyond this test: SIGTERM must do it
+	start_vm h --monitor=sandboxed,timeout=3600000 --stats
 	unset VESSEL_MONITOR_TEST
 	h=$(pid_of h)
 	# the hang is at the first routed exit: the kernel's first byte
@@ -223,6 +235,24 @@ t_hang() {
 		ok "fault injection hang: SIGTERM stops vessel (143), the hung monitor is killed"
 	else
 		notok "fault injection hang (status $status, monitor '$pid')" "$W/h.err"
+	fi
+}
+
+# A monitor that never answers, with a short reply timeout: the core gives
+# up on it, kills it and stops the VM with status 3, saying why; nothing
+# else has to stop it.
+t_hang_timeout() {
+	export VESSEL_MONITOR_TEST=hang
+	start_vm g --monitor=sandboxed,timeout=500 --stats
+	unset VESSEL_MONITOR_TEST
+	wait_exit g 60
+	pid=$(monitor_pid "$W/g.err")
+	if [ $status = 3 ] && [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null &&
+		grep -q "no answer on channel [0-9]* within 500 ms: the monitor is hung" "$W/g.err" &&
+		grep -q "timeouts 1" "$W/g.err"; then
+		ok "fault injection hang with timeout=500: the VM stops by itself (3), the monitor is killed, counted"
+	else
+		notok "fault injection hang with a timeout (status $status, monitor '$pid')" "$W/g.err"
 	fi
 }
 
@@ -301,5 +331,6 @@ fault mem-write 3 "monitor: write of 8 bytes at guest-physical 0x100000000000000
 fault open 3 "killed by signal 31 .*seccomp filter forbids"
 fault syscall 3 "killed by signal 31 .*seccomp filter forbids"
 t_hang
+t_hang_timeout
 t_die_early
 echo "1..$n"

@@ -30,8 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READY_TIMEOUT_MS 10000 /* the monitor starting up (exec, sandbox) */
-#define WAIT_SLICE_MS	 100   /* a waiting vCPU looks at the VM this often */
+#define READY_TIMEOUT_MS  10000 /* the monitor starting up (exec, sandbox) */
+#define WAIT_SLICE_MS	  100	/* a waiting vCPU looks at the VM this often */
+#define REPLY_TIMEOUT_MS  10000 /* default: the monitor silent this long is hung */
+#define REPLY_TIMEOUT_MAX 3600000u
 
 /* Counters for `vessel ctl SOCK stats` and `--stats`. */
 struct mon_counters {
@@ -42,11 +44,13 @@ struct mon_counters {
 	uint64_t denied;      /* requests the policy refused */
 	uint64_t input_bytes; /* console input handed to the monitor */
 	uint64_t irq_changes; /* IRQ line changes applied for it */
+	uint64_t timeouts;    /* conversations it left unanswered (then killed) */
 };
 
 struct mon {
 	struct vm *vm;
 	bool sandboxed;
+	unsigned timeout_ms; /* a conversation without a message this long: hung */
 	int shm_fd;
 	struct mon_shm *shm;
 	pid_t pid;
@@ -80,6 +84,18 @@ static void add(uint64_t *c, uint64_t v)
 }
 
 /* The monitor broke its policy: stop the VM with why, and kill it. */
+/* Stops the VM (status VESSEL_EXIT_MONITOR) and kills the monitor: it broke
+ * the policy or the protocol (what: "policy violation") or stopped answering. */
+static int monitor_failed(struct mon *m, struct exit_result *res, const char *what, const char *why)
+{
+	vm_stop(m->vm, VESSEL_EXIT_MONITOR,
+		"monitor: %s: %s, the VM is stopped and the monitor killed", why, what);
+	if (res)
+		exit_stop(res, VESSEL_EXIT_MONITOR, "monitor: %s: %s", why, what);
+	kill(m->pid, SIGKILL);
+	return -EPERM;
+}
+
 static int violation(struct mon *m, struct exit_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int violation(struct mon *m, struct exit_result *res, const char *fmt, ...)
@@ -91,12 +107,7 @@ static int violation(struct mon *m, struct exit_result *res, const char *fmt, ..
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	add(&m->n.denied, 1);
-	vm_stop(m->vm, VESSEL_EXIT_MONITOR,
-		"monitor: %s: policy violation, the VM is stopped and the monitor killed", why);
-	if (res)
-		exit_stop(res, VESSEL_EXIT_MONITOR, "monitor: %s: policy violation", why);
-	kill(m->pid, SIGKILL);
-	return -EPERM;
+	return monitor_failed(m, res, "policy violation", why);
 }
 
 static void apply_irq(struct mon *m, int level, uint32_t gen)
@@ -182,17 +193,29 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 	__atomic_add_fetch(&m->shm->doorbell, 1, __ATOMIC_RELEASE);
 	mon_futex_wake(&m->shm->doorbell, 1);
 	add(&m->n.core_ops, 2); /* post, wake */
+	/* the monitor has timeout_ms for each message of the conversation */
+	uint64_t deadline = now_ns() + (uint64_t)m->timeout_ms * 1000000;
+
 	for (;;) {
 		uint32_t head = __atomic_load_n(&ch->to_core.head, __ATOMIC_ACQUIRE);
 
 		if (!mon_ring_take(&ch->to_core, &in)) {
+			char why[80];
+
 			if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE) ||
 			    vm_is_stopping(m->vm))
 				return -EPIPE;
+			if (now_ns() >= deadline) {
+				snprintf(why, sizeof(why), "no answer on channel %u within %u ms",
+					 c, m->timeout_ms);
+				add(&m->n.timeouts, 1);
+				return monitor_failed(m, res, "the monitor is hung", why);
+			}
 			mon_futex_wait(&ch->to_core.head, head, WAIT_SLICE_MS);
 			add(&m->n.core_ops, 1);
 			continue;
 		}
+		deadline = now_ns() + (uint64_t)m->timeout_ms * 1000000;
 		if (in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) {
 			*fin = in;
 			return 0;
@@ -428,13 +451,48 @@ static int wait_ready(struct mon *m)
 	return vm_set_err(m->vm, -ETIMEDOUT, "--monitor=sandboxed: the monitor did not start");
 }
 
+/* "inproc" or "sandboxed[,timeout=MS]": 0 with *sandboxed and *timeout_ms set, or -EINVAL. */
+static int parse_arg(const char *arg, bool *sandboxed, unsigned *timeout_ms, char *err,
+		     size_t errlen)
+{
+	const char *opt;
+	char *end;
+	unsigned long v;
+
+	*timeout_ms = REPLY_TIMEOUT_MS;
+	*sandboxed = false;
+	if (!strcmp(arg, "inproc"))
+		return 0;
+	if (strncmp(arg, "sandboxed", 9) || (arg[9] && arg[9] != ',')) {
+		if (err)
+			snprintf(err, errlen, "must be inproc or sandboxed[,timeout=MS]");
+		return -EINVAL;
+	}
+	*sandboxed = true;
+	if (!arg[9])
+		return 0;
+	opt = arg + 10;
+	if (strncmp(opt, "timeout=", 8) || opt[8] < '0' || opt[8] > '9')
+		goto bad;
+	errno = 0;
+	v = strtoul(opt + 8, &end, 10);
+	if (errno || *end || v < 1 || v > REPLY_TIMEOUT_MAX)
+		goto bad;
+	*timeout_ms = (unsigned)v;
+	return 0;
+bad:
+	if (err)
+		snprintf(err, errlen, "'%s': the only option is timeout=MS (1..%u)", arg + 10,
+			 REPLY_TIMEOUT_MAX);
+	return -EINVAL;
+}
+
 static int mon_check(const char *arg, char *err, size_t errlen)
 {
-	if (!strcmp(arg, "inproc") || !strcmp(arg, "sandboxed"))
-		return 0;
-	if (err)
-		snprintf(err, errlen, "must be inproc or sandboxed");
-	return -EINVAL;
+	bool sandboxed;
+	unsigned timeout_ms;
+
+	return parse_arg(arg, &sandboxed, &timeout_ms, err, errlen);
 }
 
 static void mon_destroy(void *priv);
@@ -448,7 +506,10 @@ static int mon_create(struct vm *vm, const char *arg, void **priv)
 		return -ENOMEM;
 	m->vm = vm;
 	m->shm_fd = -1;
-	m->sandboxed = !strcmp(arg, "sandboxed");
+	if (parse_arg(arg, &m->sandboxed, &m->timeout_ms, NULL, 0)) {
+		free(m);
+		return -EINVAL; /* mon_check() said why */
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	pthread_mutex_init(&m->ctl_lock, NULL);
@@ -631,6 +692,7 @@ static unsigned mon_stats(void *priv, char *label, size_t lablen, struct device_
 	S("denied", __atomic_load_n(&m->n.denied, __ATOMIC_RELAXED));
 	S("input_bytes", __atomic_load_n(&m->n.input_bytes, __ATOMIC_RELAXED));
 	S("irq_changes", __atomic_load_n(&m->n.irq_changes, __ATOMIC_RELAXED));
+	S("timeouts", __atomic_load_n(&m->n.timeouts, __ATOMIC_RELAXED));
 	S("monitor_pid", (uint64_t)m->pid);
 	S("monitor_console_bytes", self.console_bytes);
 	S("monitor_console_dropped", self.console_dropped);
@@ -643,11 +705,12 @@ static unsigned mon_stats(void *priv, char *label, size_t lablen, struct device_
 static const struct device_ops mon_ops = {
 	.name = "monitor",
 	.option = "--monitor",
-	.option_arg = "inproc|sandboxed",
+	.option_arg = "inproc|sandboxed[,timeout=MS]",
 	.option_help = "inproc: the UART in this process, its exits timed (as without\n"
 		       "                  the option, plus counters); sandboxed: in a separate\n"
-		       "                  process with no KVM descriptors, under seccomp\n"
-		       "                  (docs/monitor.md)",
+		       "                  process with no KVM descriptors, under seccomp; if it\n"
+		       "                  leaves an exit unanswered for MS (default 10000), the\n"
+		       "                  VM stops with status 3 (docs/monitor.md)",
 	.check = mon_check,
 	.create = mon_create,
 	.destroy = mon_destroy,
