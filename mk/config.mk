@@ -47,3 +47,23 @@ $(B)/host/%.o: %.c
 ALL_TARGETS :=
 CHECK_SUITES :=
 BENCHES :=
+
+# usertests (the kernel's test suite, tests/guest/usertests.sh) booted with
+# other options, as one more suite each; the variables are read when the
+# suite runs, so any fragment may use these:
+#   $(eval $(call usertests_vessel,SUFFIX,VESSEL-RUN-OPTIONS))  usertests-vessel-SUFFIX
+#   $(eval $(call usertests_qemu,SUFFIX,KERNEL-CMDLINE))         usertests-qemu-SUFFIX
+define usertests_vessel
+CHECK_SUITES += usertests-vessel-$(1)
+SUITE_CMD_usertests-vessel-$(1) = USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
+	$$(VESSEL_BIN) run --kernel $$(KERNEL_ELF) --initrd $$(INITRD_IMG) $(2)
+SUITE_DEPS_usertests-vessel-$(1) = $$(VESSEL_BIN) $$(KERNEL_ELF) $$(INITRD_IMG)
+SUITE_TIMEOUT_usertests-vessel-$(1) := 900
+endef
+define usertests_qemu
+CHECK_SUITES += usertests-qemu-$(1)
+SUITE_CMD_usertests-qemu-$(1) = USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
+	sh scripts/qemu-run.sh --cmdline $(2) --initrd $$(INITRD_IMG) $$(KERNEL_ELF)
+SUITE_DEPS_usertests-qemu-$(1) = $$(KERNEL_ELF) $$(INITRD_IMG)
+SUITE_TIMEOUT_usertests-qemu-$(1) := 900
+endef

@@ -11,15 +11,12 @@
 
 MONITOR_UNIT := $(B)/tests/unit/vmm_monitor_test
 
-CHECK_SUITES += monitor usertests-vessel-monitor
+CHECK_SUITES += monitor
 SUITE_CMD_monitor := CMOCKA_MESSAGE_OUTPUT=TAP $(MONITOR_UNIT); rc=$$?; \
 	B=$(B) sh tests/monitor/run.sh || rc=1; exit $$rc
 SUITE_DEPS_monitor = $(MONITOR_UNIT) $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_monitor := 600
-SUITE_CMD_usertests-vessel-monitor := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
-	$(VESSEL_BIN) run --monitor=sandboxed --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG)
-SUITE_DEPS_usertests-vessel-monitor = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-vessel-monitor := 900
+$(eval $(call usertests_vessel,monitor,--monitor=sandboxed))
 
 BENCHES += monitor
 BENCH_CMD_monitor := sh bench/monitor.sh

@@ -14,15 +14,8 @@ SUITE_CMD_pti-vessel := sh tests/guest/pti.sh vessel $(VESSEL_BIN) $(KERNEL_ELF)
 SUITE_DEPS_pti-vessel = $(VESSEL_BIN) $(KERNEL_ELF)
 SUITE_TIMEOUT_pti-vessel := 600
 
-CHECK_SUITES += usertests-vessel-ptioff usertests-qemu-ptioff
-SUITE_CMD_usertests-vessel-ptioff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
-	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --cmdline pti=off
-SUITE_DEPS_usertests-vessel-ptioff = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-vessel-ptioff := 900
-SUITE_CMD_usertests-qemu-ptioff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
-	sh scripts/qemu-run.sh --cmdline pti=off --initrd $(INITRD_IMG) $(KERNEL_ELF)
-SUITE_DEPS_usertests-qemu-ptioff = $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-qemu-ptioff := 900
+$(eval $(call usertests_vessel,ptioff,--cmdline pti=off))
+$(eval $(call usertests_qemu,ptioff,pti=off))
 
 BENCHES += pti
 BENCH_CMD_pti := sh bench/pti.sh

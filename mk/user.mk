@@ -190,15 +190,8 @@ SUITE_TIMEOUT_usertests-qemu := 900
 
 # The same with the system-call search trampoline off (retpolined table
 # calls only, docs/jumpswitch.md); the suites above run it on (the default).
-CHECK_SUITES += usertests-vessel-jsoff usertests-qemu-jsoff
-SUITE_CMD_usertests-vessel-jsoff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
-	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --cmdline jumpswitch=off
-SUITE_DEPS_usertests-vessel-jsoff = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-vessel-jsoff := 900
-SUITE_CMD_usertests-qemu-jsoff := USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh \
-	sh scripts/qemu-run.sh --cmdline jumpswitch=off --initrd $(INITRD_IMG) $(KERNEL_ELF)
-SUITE_DEPS_usertests-qemu-jsoff = $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-qemu-jsoff := 900
+$(eval $(call usertests_vessel,jsoff,--cmdline jumpswitch=off))
+$(eval $(call usertests_qemu,jsoff,jumpswitch=off))
 
 # The trampoline re-learned and re-written thousands of times under QEMU TCG
 # (a learning step every 2 calls per CPU) while every CPU dispatches through

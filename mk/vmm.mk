@@ -151,11 +151,7 @@ SUITE_DEPS_integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_integrity := 900
 # usertests (jumpswitch on: its trampolines are rewritten through the VMM)
 # with the kernel's text read-only
-CHECK_SUITES += usertests-vessel-integrity
-SUITE_CMD_usertests-vessel-integrity = USERTESTS_TIMEOUT=840 sh tests/guest/usertests.sh --kvm \
-	$(VESSEL_BIN) run --kernel $(KERNEL_ELF) --initrd $(INITRD_IMG) --integrity=on
-SUITE_DEPS_usertests-vessel-integrity = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
-SUITE_TIMEOUT_usertests-vessel-integrity := 900
+$(eval $(call usertests_vessel,integrity,--integrity=on))
 
 BENCHES += domains
 BENCH_CMD_domains := sh bench/domains.sh
