@@ -314,8 +314,30 @@ static void clear_bypass(struct js_table *t)
 		;
 }
 
+/*
+ * A table whose entry is a jump must jump to the buffer sel names: checked
+ * at every learning step (off the dispatch path), so a flip that did not
+ * rewrite the entry stops the kernel (jumpswitch-stress-qemu steps every 2
+ * calls) before a live buffer is rewritten.
+ */
+static void check_entry(const struct js_table *t)
+{
+	const uint8_t *e = (const uint8_t *)t->entry;
+	int32_t rel;
+	uint64_t to;
+
+	if (!t->entry_jumps)
+		return;
+	memcpy(&rel, e + 1, sizeof(rel));
+	to = (uint64_t)t->entry + JSW_TAIL_BYTES + (uint64_t)(int64_t)rel;
+	if (e[0] != 0xe9 || to != (uint64_t)t->buf[*t->sel & JS_SEL_BUF])
+		panic("jumpswitch: %s entry jumps to %#lx, the live buffer is %p", t->name,
+		      (unsigned long)to, (void *)t->buf[*t->sel & JS_SEL_BUF]);
+}
+
 static void step(struct js_table *t, int self)
 {
+	check_entry(t);
 	if (t->stage == JS_FLIPPED) {
 		if (!grace_done(t, self))
 			return;
