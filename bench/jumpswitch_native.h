@@ -11,7 +11,7 @@ typedef int64_t native_fn(const uint64_t *a);
 
 /* Sixteen distinct targets, table[k](a) = a[0] + k (built with retpolines). */
 extern native_fn *const native_table[NATIVE_KEYS];
-/* A direct call of target 3. */
+/* The body of target 3, for a direct call of a target. */
 int64_t native_direct(const uint64_t *a);
 /* table[key](a) through a retpoline. */
 int64_t native_retpolined(const uint64_t *a, uint64_t key);

@@ -25,11 +25,14 @@ $(B)/bench/js/targets.o: bench/jumpswitch_targets.c
 $(B)/bench/js/%.o: bench/jumpswitch_%.c
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iguest -c $< -o $@
+$(B)/bench/js/entry.o: bench/jumpswitch_entry.S
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) -c $< -o $@
 $(B)/bench/js/jswitch.o: guest/lib/jswitch.c
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Iguest -c $< -o $@
 $(JS_NATIVE): $(B)/bench/js/native.o $(B)/bench/js/targets.o $(B)/bench/js/jswitch.o \
-		$(B)/bench/js/page.o
+		$(B)/bench/js/page.o $(B)/bench/js/entry.o
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 ALL_TARGETS += $(JS_NATIVE)
 # the unit test runs emitted code in the same kind of page

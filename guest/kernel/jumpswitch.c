@@ -6,13 +6,15 @@
  * interrupt handler table in kernel/irq.c.
  *
  * Install protocol (docs/jumpswitch.md has the argument): a table's entry
- * jumps to buffer 0 or 1 by bit 0 of its data word `sel`. A step machine,
+ * jumps to buffer 0 or 1: the system-call table's is one jmp rel32 that the
+ * flip rewrites (text_poke: every other CPU stopped while it changes), the
+ * interrupt table's tests bit 0 of its data word `sel`. A step machine,
  * advanced every `period` dispatches on some CPU, never waits:
  *   IDLE     learn the hot set; if it changed, write the new trampoline into
  *            the dead buffer with text_poke, then wait for a grace period
  *   WRITTEN  every other CPU has passed a quiescent point (and so an
- *            interrupt return, which serialises) since the write: flip the
- *            flag, wait for another grace period
+ *            interrupt return, which serialises) since the write: flip
+ *            (the entry's jump, or the flag), wait for another grace period
  *   FLIPPED  every other CPU has passed a quiescent point since the flip:
  *            none can still be in the old buffer; it is dead, back to IDLE
  * A quiescent point is the end of a dispatch (jumpswitch_done), and for the
@@ -54,6 +56,8 @@ TEXT_PATCH_SITE(js_sys_buf0, js_sys_buf0, JS_BUF_BYTES);
 TEXT_PATCH_SITE(js_sys_buf1, js_sys_buf1, JS_BUF_BYTES);
 TEXT_PATCH_SITE(js_irq_buf0, js_irq_buf0, JS_BUF_BYTES);
 TEXT_PATCH_SITE(js_irq_buf1, js_irq_buf1, JS_BUF_BYTES);
+/* ... and the system-call table's entry, a jmp rel32 to the live buffer */
+TEXT_PATCH_SITE(js_sys_entry, js_sys_entry, JSW_TAIL_BYTES);
 
 static int default_entries = JS_DEFAULT_ENTRIES;
 static uint32_t default_period = JS_DEFAULT_PERIOD;
@@ -112,6 +116,7 @@ void jumpswitch_init(void)
 	default_period =
 		(uint32_t)jumpswitch_param("jumpswitch.period=", JS_DEFAULT_PERIOD, 1u << 30);
 	printk("jumpswitch: %s\n", jumpswitch_on ? "on" : "off (retpolined table calls)");
+	js_sys.entry_jumps = 1; /* no removals: JS_TABLE sys, ..., bypass=0 */
 	jumpswitch_table_init(&js_sys);
 	jsp_init();
 }
@@ -269,19 +274,33 @@ static int write_dead_buffer(struct js_table *t)
 }
 
 /*
- * Makes the written buffer live; clears the bypass too if no target was
- * removed since it was built.
+ * Makes the written buffer live (rewrites the entry's jump if the table's
+ * entry is one, then the data word); clears the bypass too if no target was
+ * removed since it was built. 0 or -errno (the old buffer stays live).
  */
-static void flip(struct js_table *t)
+static int flip(struct js_table *t)
 {
 	uint32_t old = *t->sel, new;
 
+	if (t->entry_jumps) {
+		uint8_t jmp[JSW_TAIL_BYTES];
+		char *next = t->buf[(old & JS_SEL_BUF) ^ 1];
+		int err = jsw_emit_jmp(jmp, sizeof(jmp), (uint64_t)t->entry, (uint64_t)next);
+
+		if (err < 0)
+			return err;
+		/* image text: written with every other CPU stopped, which serialise after */
+		err = text_poke(t->entry, jmp, sizeof(jmp));
+		if (err)
+			return err;
+	}
 	do {
 		new = old ^ JS_SEL_BUF;
 		if ((old >> JS_SEL_GEN_SHIFT) == t->built_gen)
 			new &= ~JS_SEL_BYPASS;
 	} while (!__atomic_compare_exchange_n(t->sel, &old, new, 0, __ATOMIC_SEQ_CST,
 					      __ATOMIC_RELAXED));
+	return 0;
 }
 
 /* The live trampoline is right again: clears the bypass unless a removal came since. */
@@ -295,8 +314,30 @@ static void clear_bypass(struct js_table *t)
 		;
 }
 
+/*
+ * A table whose entry is a jump must jump to the buffer sel names: checked
+ * at every learning step (off the dispatch path), so a flip that did not
+ * rewrite the entry stops the kernel (jumpswitch-stress-qemu steps every 2
+ * calls) before a live buffer is rewritten.
+ */
+static void check_entry(const struct js_table *t)
+{
+	const uint8_t *e = (const uint8_t *)t->entry;
+	int32_t rel;
+	uint64_t to;
+
+	if (!t->entry_jumps)
+		return;
+	memcpy(&rel, e + 1, sizeof(rel));
+	to = (uint64_t)t->entry + JSW_TAIL_BYTES + (uint64_t)(int64_t)rel;
+	if (e[0] != 0xe9 || to != (uint64_t)t->buf[*t->sel & JS_SEL_BUF])
+		panic("jumpswitch: %s entry jumps to %#lx, the live buffer is %p", t->name,
+		      (unsigned long)to, (void *)t->buf[*t->sel & JS_SEL_BUF]);
+}
+
 static void step(struct js_table *t, int self)
 {
+	check_entry(t);
 	if (t->stage == JS_FLIPPED) {
 		if (!grace_done(t, self))
 			return;
@@ -322,7 +363,12 @@ static void step(struct js_table *t, int self)
 	case JS_WRITTEN:
 		if (!grace_done(t, self))
 			return;
-		flip(t);
+		if (flip(t)) {
+			printk("jumpswitch: cannot switch the %s trampoline; staying with the old "
+			       "one\n",
+			       t->name);
+			return;
+		}
 		memcpy(t->live, t->pending, sizeof(t->live));
 		memcpy(t->live_t, t->pending_t, sizeof(t->live_t));
 		t->nlive = t->npending;

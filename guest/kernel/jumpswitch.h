@@ -39,8 +39,14 @@ struct js_table {
 	const char *name; /* stats: jumpswitch.<name>.* ; cmdline jumpswitch.<name>.* */
 	char *entry, *buf[2], *end;
 	volatile uint32_t *sel; /* bit 0 live buffer, bit 1 bypass, bits 8.. removal count */
-	uint64_t miss;		/* the miss path's address */
-	int nkeys;		/* keys 0 .. nkeys - 1 */
+	/*
+	 * 1: the entry is a jmp rel32 to the live buffer, rewritten by the flip
+	 * (no data test on a hit); 0: it tests sel. Bit 0 of sel names the live
+	 * buffer either way.
+	 */
+	int entry_jumps;
+	uint64_t miss; /* the miss path's address */
+	int nkeys;     /* keys 0 .. nkeys - 1 */
 	/* CPU cpu's dispatch counts, nkeys of them */
 	const uint64_t *(*counts)(int cpu);
 	/* the target of key (0: none); read after the removal count */

@@ -41,6 +41,16 @@ static int rel32(uint64_t end, uint64_t target, uint8_t *p)
 	return 0;
 }
 
+int jsw_emit_jmp(uint8_t *buf, size_t cap, uint64_t at, uint64_t target)
+{
+	if (cap < JSW_TAIL_BYTES)
+		return -ENOSPC;
+	buf[0] = 0xe9; /* jmp rel32 */
+	if (rel32(at + JSW_TAIL_BYTES, target, buf + 1))
+		return -ERANGE;
+	return JSW_TAIL_BYTES;
+}
+
 int jsw_emit(uint8_t *buf, size_t cap, uint64_t at, const uint32_t *keys, const uint64_t *targets,
 	     int n, uint64_t miss)
 {
@@ -65,8 +75,7 @@ int jsw_emit(uint8_t *buf, size_t cap, uint64_t at, const uint32_t *keys, const 
 			return -ERANGE;
 		p += JSW_ENTRY_BYTES;
 	}
-	p[0] = 0xe9; /* jmp rel32 */
-	if (rel32(at + (uint64_t)(p - buf) + JSW_TAIL_BYTES, miss, p + 1))
+	if (jsw_emit_jmp(p, JSW_TAIL_BYTES, at + (uint64_t)(p - buf), miss) < 0)
 		return -ERANGE;
 	p += JSW_TAIL_BYTES;
 	return (int)(p - buf);
@@ -97,8 +106,7 @@ int jsw_emit_ptr(uint8_t *buf, size_t cap, uint64_t at, const uint64_t *targets,
 			return -ERANGE;
 		p += JSW_PTR_ENTRY_BYTES;
 	}
-	p[0] = 0xe9; /* jmp rel32 */
-	if (rel32(at + (uint64_t)(p - buf) + JSW_TAIL_BYTES, miss, p + 1))
+	if (jsw_emit_jmp(p, JSW_TAIL_BYTES, at + (uint64_t)(p - buf), miss) < 0)
 		return -ERANGE;
 	p += JSW_TAIL_BYTES;
 	return (int)(p - buf);

@@ -60,6 +60,15 @@ int jsw_emit(uint8_t *buf, size_t cap, uint64_t at, const uint32_t *keys, const 
 int jsw_emit_ptr(uint8_t *buf, size_t cap, uint64_t at, const uint64_t *targets, int n,
 		 uint64_t miss);
 
+/*
+ * Writes the JSW_TAIL_BYTES bytes of `jmp rel32` to target into buf, for
+ * code that will run at address at: the tail of every trampoline, and the
+ * system-call table's entry, which the install protocol rewrites to jump to
+ * the live buffer. Returns JSW_TAIL_BYTES, -ENOSPC if cap is too small, or
+ * -ERANGE if target is out of rel32 reach.
+ */
+int jsw_emit_jmp(uint8_t *buf, size_t cap, uint64_t at, uint64_t target);
+
 /* 1 if the first n keys of a and b are the same set in the same order. */
 int jsw_same_keys(const uint32_t *a, int na, const uint32_t *b, int nb);
 

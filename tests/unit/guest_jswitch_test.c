@@ -34,6 +34,23 @@ static void test_pick_hot(void **state)
 	assert_int_equal(jsw_pick_hot(counts, 8, -1, out), -EINVAL);
 }
 
+/* The entry jump the install protocol rewrites (kernel/jumpswitch.c flip). */
+static void test_emit_jmp(void **state)
+{
+	uint8_t buf[8];
+
+	(void)state;
+	/* jmp 0x1040 from 0x1000: rel32 0x3b; backwards to 0x1000 from 0x2000 */
+	const uint8_t fwd[5] = { 0xe9, 0x3b, 0, 0, 0 };
+	assert_int_equal(jsw_emit_jmp(buf, sizeof(buf), 0x1000, 0x1040), JSW_TAIL_BYTES);
+	assert_memory_equal(buf, fwd, 5);
+	const uint8_t back[5] = { 0xe9, 0xfb, 0xef, 0xff, 0xff };
+	assert_int_equal(jsw_emit_jmp(buf, sizeof(buf), 0x2000, 0x1000), JSW_TAIL_BYTES);
+	assert_memory_equal(buf, back, 5);
+	assert_int_equal(jsw_emit_jmp(buf, 4, 0x1000, 0x1040), -ENOSPC);
+	assert_int_equal(jsw_emit_jmp(buf, sizeof(buf), 0x1000, 0x100001000ull), -ERANGE);
+}
+
 static void test_emit_bytes(void **state)
 {
 	const uint32_t keys[2] = { 5, 0x1234 };
@@ -140,9 +157,8 @@ static void test_emitted_code_runs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pick_hot),
-		cmocka_unit_test(test_emit_bytes),
-		cmocka_unit_test(test_emit_ptr_bytes),
+		cmocka_unit_test(test_pick_hot),	  cmocka_unit_test(test_emit_bytes),
+		cmocka_unit_test(test_emit_jmp),	  cmocka_unit_test(test_emit_ptr_bytes),
 		cmocka_unit_test(test_emitted_code_runs),
 	};
 

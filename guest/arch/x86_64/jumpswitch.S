@@ -2,15 +2,18 @@
 /*
  * The fixed parts of the search trampolines (kernel/jumpswitch.c,
  * docs/jumpswitch.md), one set per table: the entry every dispatch calls
- * directly, and two code buffers in .text. The entry picks the live buffer
- * by a data word (bit 0), with direct jumps only: a flip of the word is a
- * data write, never a change to code another CPU may be running. A buffer
- * is rewritten (text_poke) only while it is not live and no CPU can still
- * be in it; at boot both hold just the jump to the miss path.
+ * directly, and two code buffers in .text. A buffer is rewritten
+ * (text_poke) only while it is not live and no CPU can still be in it; at
+ * boot both hold just the jump to the miss path.
  *
- * A table whose entries can be removed (bypass=1) also tests bit 1 of the
- * word: set when a target was removed, it sends every call to the miss
- * path until a trampoline built after the removal is live.
+ * A table without removals (bypass=0, the system-call table) has an entry
+ * that is one `jmp rel32` to the live buffer: the flip rewrites it with
+ * text_poke, which writes image text with every other CPU stopped (the
+ * privileged mode), so a hit runs no data test. A table whose entries can be
+ * removed (bypass=1) picks the live buffer by a data word instead, with
+ * direct jumps only: bit 0 the live buffer, bit 1 set when a target was
+ * removed (every call goes to the miss path until a trampoline built after
+ * the removal is live); irq_unregister sets it with a data write.
  *
  * The key is in %esi; every other argument register passes through.
  *   int64_t js_sys_entry(const uint64_t *args, uint64_t nr)
@@ -29,10 +32,14 @@ js_\name\()_entry:
 	.if \bypass
 	testb $2, js_\name\()_sel(%rip)
 	jnz \miss
-	.endif
 	testb $1, js_\name\()_sel(%rip)
 	jnz js_\name\()_buf1
 	jmp js_\name\()_buf0
+	.else
+	/* jmp rel32 to the live buffer, rewritten by the flip (text_poke) */
+	.byte 0xe9
+	.long js_\name\()_buf0 - (. + 4)
+	.endif
 	.size js_\name\()_entry, . - js_\name\()_entry
 
 	.globl js_\name\()_buf0, js_\name\()_buf1, js_\name\()_end
