@@ -64,7 +64,8 @@ static const char run_usage_head[] =
 	       "                  members of GROUP (name or gid) may use it too (0660)\n"
 	       "  --incoming tcp:HOST:PORT | tls:HOST:PORT\n"
 	       "                  wait there for a live migration and run the migrated VM\n"
-	       "                  (same --cpus and --mem as the source; no kernel is loaded).\n"
+	       "                  (same --cpus and --mem as the source; no kernel is loaded,\n"
+	       "                  except with --integrity: then the source's kernel and mode).\n"
 	       "                  tls: encrypts the stream and admits only a source that\n"
 	       "                  authenticates (needs --tls-creds); tcp: is for trusted\n"
 	       "                  networks. Connections that are not a source are turned\n"
@@ -589,6 +590,25 @@ static void print_stats(struct vm *vm)
 	print_kvm_stats(vm);
 }
 
+/*
+ * A destination with --integrity: the kernel's protected ranges and TCB as on
+ * the source (the same kernel), loaded to be found and measured, then dropped:
+ * the stream brings the memory (whose TCB integrity_restore() re-measures).
+ */
+static int incoming_integrity(struct vm *vm, const void *kernel, size_t size, int mode)
+{
+	int rc = vm_load_elf(vm, kernel, size);
+
+	if (!rc)
+		rc = integrity_attach(vm, kernel, size, (enum integrity_mode)mode);
+	if (!rc) {
+		rc = gmem_discard(&vm->mem);
+		if (rc)
+			vm_set_err(vm, rc, "cannot drop the loaded kernel: %s", strerror(-rc));
+	}
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -615,7 +635,7 @@ int cmd_run(int argc, char **argv)
 		return VESSEL_EXIT_USAGE;
 	}
 
-	if (o.incoming)
+	if (o.incoming && o.integrity == INTEGRITY_OFF)
 		goto create; /* the migrated VM brings its memory and CPU state */
 	kernel_path = o.kernel ? strdup(o.kernel) : bundled_path("guest/vessel.elf");
 	if (!kernel_path) {
@@ -629,6 +649,8 @@ int cmd_run(int argc, char **argv)
 					"pass --kernel ELF\n");
 		goto out;
 	}
+	if (o.incoming)
+		goto create; /* --integrity: the kernel only says what to protect */
 	if (o.initrd) {
 		initrd_path = strdup(o.initrd);
 	} else if (!o.no_initrd) {
@@ -683,9 +705,10 @@ create:
 			goto out;
 		}
 	} else if (o.integrity != INTEGRITY_OFF) {
-		fprintf(stderr, "vessel: --integrity: not supported with --incoming (migration "
-				"of a VM with read-only text is not implemented)\n");
-		goto out;
+		if (incoming_integrity(vm, kernel, kernel_size, o.integrity)) {
+			fprintf(stderr, "vessel: kernel %s: %s\n", kernel_path, vm->err);
+			goto out;
+		}
 	}
 	rc = vm_kvm_create(vm);
 	if (rc) {

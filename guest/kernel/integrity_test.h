@@ -25,6 +25,13 @@ void integrity_textwrite(void) __attribute__((noreturn));
 void integrity_patchbench(void) __attribute__((noreturn));
 
 /*
+ * integrity_textpatch - flip a registered patch site between "return 1" and
+ * "return 2" with text_poke() and print both results (the kernel prompt's
+ * `textpatch`: patching still works after a migration).
+ */
+void integrity_textpatch(void);
+
+/*
  * Command line `secureread`: reads the TCB's first word through the
  * kernel's own mapping; the root domain has no memory there, so the VMM
  * stops the VM ("secureread: read ..." is never printed).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "kernel/console.h"
 #include "kernel/counters.h"
+#include "kernel/integrity_test.h"
 #include "kernel/mm.h"
 #include "kernel/power.h"
 #include "kernel/printk.h"
@@ -28,7 +29,8 @@ void kshell_run(void)
 	char buf[256];
 	char *argv[8];
 
-	printk("no /init: kernel prompt (help, stats, poweroff)\n");
+	printk("no /init: kernel prompt (help, stats, poweroff, textpatch, textwrite, "
+	       "secureread)\n");
 	for (;;) {
 		int64_t n;
 		int argc;
@@ -47,9 +49,16 @@ void kshell_run(void)
 		if (argc == 0)
 			continue;
 		if (!strcmp(argv[0], "help"))
-			printk("commands: help, stats, poweroff [status]\n");
+			printk("commands: help, stats, poweroff [status], textpatch, textwrite, "
+			       "secureread\n");
 		else if (!strcmp(argv[0], "stats"))
 			cmd_stats();
+		else if (!strcmp(argv[0], "textpatch")) /* code integrity (integrity_test.h) */
+			integrity_textpatch();
+		else if (!strcmp(argv[0], "textwrite"))
+			integrity_textwrite();
+		else if (!strcmp(argv[0], "secureread"))
+			domain_secureread();
 		else if (!strcmp(argv[0], "poweroff")) {
 			uint64_t st = 0;
 

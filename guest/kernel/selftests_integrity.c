@@ -98,6 +98,20 @@ SELFTEST(integrity_patch_refusals)
 	return 0;
 }
 
+void integrity_textpatch(void)
+{
+	int (*volatile fn)(void) = integ_target;
+	static const uint8_t ret1[TARGET_BYTES] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3 };
+	int was = fn(), rc;
+	struct text_patch_counts c;
+
+	rc = text_poke((void *)integ_target, was == 1 ? ret2 : ret1, TARGET_BYTES);
+	text_patch_counts(&c);
+	printk("textpatch: integ_target returned %d, now returns %d (text_poke %d, %lu VMM "
+	       "patches)\n",
+	       was, fn(), rc, (unsigned long)c.vmm_patches);
+}
+
 void integrity_textwrite(void)
 {
 	volatile uint8_t *alias = phys_to_virt(virt_to_phys((uint64_t)integ_unregistered));

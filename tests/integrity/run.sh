@@ -16,10 +16,10 @@ mkdir -p "$W"
 
 . tests/lib/vm.sh
 
-echo "1..12"
+echo "1..15"
 if [ ! -e /dev/kvm ]; then
 	i=0
-	while [ $i -lt 12 ]; do skip "integrity" "no /dev/kvm"; i=$((i + 1)); done
+	while [ $i -lt 15 ]; do skip "integrity" "no /dev/kvm"; i=$((i + 1)); done
 	exit 0
 fi
 
@@ -161,13 +161,74 @@ if [ $st = 2 ] && grep -q "integrity 'maybe': must be on, report or off" "$W/bad
 else
 	notok "bad --integrity value (status $st)" "$W/bad.out"
 fi
-"$VESSEL" run --integrity=on --incoming tcp:127.0.0.1:1 >"$W/inc.out" 2>&1
-st=$?
-if [ $st = 1 ] && grep -q "not supported with --incoming" "$W/inc.out"; then
-	ok "--integrity with --incoming is refused with a reason"
+
+# Migration carries both domains: the protected text, the secure domain's
+# memory (hidden from the root) and the patch sites. Kernel prompt VMs.
+PORT=$((30000 + $$ % 20000))
+kprompt() { # kprompt NAME ARGS: a VM at the kernel prompt, integrity on
+	name=$1
+	shift
+	start_vm "$name" --mem $MEM --kernel "$KERNEL" --no-initrd --control "$W/$name.sock" "$@"
+	wait_for "$W/$name.out" "kernel prompt" 180
+}
+dst() { # dst NAME ARGS: a destination waiting for a migration
+	name=$1
+	shift
+	next_port
+	start_vm "$name" --mem $MEM --control "$W/$name.sock" --incoming "$uri" "$@"
+	wait_for "$W/$name.err" "waiting for an incoming migration" 30
+}
+kprompt a --cpus 2 --integrity=on && say a textpatch &&
+	wait_for "$W/a.out" "textpatch: integ_target returned 1, now returns 2 (text_poke 0" 60 &&
+	dst b --cpus 2 --kernel "$KERNEL" --integrity=on && ctl a migrate "$uri" >/dev/null
+wait_exit a 120
+mark=$(wc -c <"$W/b.out")
+say b textpatch
+if [ $status = 0 ] && wait_for "$W/b.err" "incoming migration complete" 30 &&
+	wait_for "$W/b.out" "textpatch: integ_target returned 2, now returns 1 (text_poke 0" 120 &&
+	ctl b stats >"$W/b.stats" 2>&1 && grep -q '"integrity_sites": 7' "$W/b.stats" &&
+	grep -q '"domain_calls": [1-9]' "$W/b.stats"; then
+	ok "migration with --integrity=on: the patched text arrives and patching through the TCB works on the destination"
 else
-	notok "--integrity with --incoming (status $st)" "$W/inc.out"
+	notok "migrate with integrity (source status $status)" "$W/a.err" "$W/b.err" "$W/b.out" "$W/b.stats"
 fi
+say b textwrite
+wait_exit b 120
+if [ $status = 125 ] && grep -q "integrity: guest write of 1 bytes to kernel text at gpa 0x[0-9a-f]* (va 0xffffffff[0-9a-f]*) refused" "$W/b.err"; then
+	ok "after the migration a direct write into kernel text is still refused (VM stopped)"
+else
+	notok "textwrite after migration (status $status)" "$W/b.out" "$W/b.err"
+fi
+stop_vm b
+
+# A destination without --integrity, or with another mode, refuses the
+# stream with a reason; the source keeps running and then migrates for real.
+kprompt c --integrity=on || notok "boot c" "$W/c.err"
+dst d --kernel "$KERNEL" && ctl c migrate "$uri" >/dev/null
+wait_exit d 60
+dst e --kernel "$KERNEL" --integrity=report && ctl c migrate "$uri" >/dev/null
+st_d=$status
+wait_exit e 60
+if [ $st_d = 1 ] && [ $status = 1 ] &&
+	grep -q "incoming migration failed: .*the source VM runs with --integrity=on; this destination has integrity off" "$W/d.err" &&
+	grep -q "incoming migration failed: .*the source VM runs with --integrity=on, this destination with --integrity=report" "$W/e.err" &&
+	alive c && responds c; then
+	ok "a destination without --integrity or with another mode refuses the stream with a reason; the source keeps running"
+else
+	notok "refusing destinations (status $st_d, $status)" "$W/d.err" "$W/e.err" "$W/c.err"
+fi
+dst f --kernel "$KERNEL" --integrity=on && ctl c migrate "$uri" >/dev/null
+wait_exit c 120
+say f secureread
+wait_exit f 120
+if [ $status = 125 ] && grep -q "incoming migration complete" "$W/f.err" &&
+	grep -q "domain: the root domain read 8 bytes of the secure domain's memory at gpa 0x[0-9a-f]* (vCPU 0, RIP 0xffffffff[0-9a-f]*): refused" "$W/f.err"; then
+	ok "after a migration the secure domain's memory is still unreadable from the root domain"
+else
+	notok "secureread after migration (status $status)" "$W/f.out" "$W/f.err"
+fi
+stop_vm c
+stop_vm f
 
 # patchbench: the same patches work in both modes
 run_once pb-on --integrity=on --cmdline patchbench

@@ -4,7 +4,8 @@
  * the read-only segments taken from a kernel ELF, the patch hypercall's
  * checks through the real dispatch path (synthetic port exits on a VM from
  * vm_new(): real guest memory, no KVM), the exit hook on a synthetic MMIO
- * write, and the instruction-form checker on its own.
+ * write, the instruction-form checker on its own, the memslot cut and the
+ * migration blob (save, restore, refusals).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +247,79 @@ static void test_hidden_range(void **state)
 	assert_int_equal(res.action, EXIT_FAULT);
 }
 
+/* The memslot cut: RAM, text (read-only), rodata (read-only), a hidden
+ * range (no memslot), the rest; slots numbered in order, hidden ones -1. */
+static void test_memslots_layout(void **state)
+{
+	struct hctest *c = *state;
+	struct vm_slot_span sp[VM_MAX_SPANS];
+	unsigned n;
+
+	assert_int_equal(vm_mem_hide(c->vm, 0x300000, 0x2000), 0);
+	n = vm_memslots_layout(c->vm, sp);
+	assert_int_equal(n, 6);
+	assert_int_equal(sp[0].gpa, 0);
+	assert_int_equal(sp[0].size, TEXT);
+	assert_int_equal(sp[0].slot, 0);
+	assert_false(sp[0].readonly);
+	assert_int_equal(sp[1].gpa, TEXT);
+	assert_int_equal(sp[1].slot, 1);
+	assert_true(sp[1].readonly);
+	assert_int_equal(sp[2].gpa, RODATA);
+	assert_int_equal(sp[2].slot, 2);
+	assert_int_equal(sp[3].gpa, RODATA + 4096);
+	assert_int_equal(sp[3].size, 0x300000 - (RODATA + 4096));
+	assert_int_equal(sp[3].slot, 3);
+	assert_int_equal(sp[4].gpa, 0x300000);
+	assert_int_equal(sp[4].slot, -1);
+	assert_true(sp[4].readonly);
+	assert_int_equal(sp[5].gpa, 0x302000);
+	assert_int_equal(sp[5].size, MEM - 0x302000);
+	assert_int_equal(sp[5].slot, 4);
+}
+
+/* The migration blob: restored into a VM with the same kernel and mode (the
+ * patch sites come along), refused by one with another mode, without
+ * integrity, or when malformed. */
+static void test_state_roundtrip(void **state)
+{
+	struct hctest *c = *state, d;
+	static uint8_t elf[4096];
+	char err[256];
+	void *blob, *none;
+	size_t len, nlen;
+	struct integrity_counts ic;
+
+	assert_int_equal(hc(c, VESSEL_TEXT_PATCH_REGISTER, VMA + RODATA, NULL, 2), 0);
+	assert_int_equal(integrity_save(c->vm, &blob, &len), 0);
+	assert_non_null(blob);
+	/* same kernel, same mode: the sites arrive, a second REGISTER is refused */
+	assert_int_equal(hctest_new(&d, 1, MEM), 0);
+	assert_int_equal(integrity_attach(d.vm, elf, make_elf(elf), INTEGRITY_ON), 0);
+	assert_int_equal(integrity_restore(d.vm, blob, len, err, sizeof(err)), 0);
+	integrity_counts(d.vm, &ic);
+	assert_int_equal(ic.sites, 2);
+	memcpy(gmem_ptr(&d.vm->mem, RODATA, 4096), gmem_ptr(&c->vm->mem, RODATA, 4096), 4096);
+	assert_int_equal(hc(&d, VESSEL_TEXT_PATCH_REGISTER, VMA + RODATA, NULL, 2), -EBUSY);
+	assert_int_equal(integrity_restore(d.vm, blob, len - 1, err, sizeof(err)), -EPROTO);
+	hctest_free(&d);
+	/* another mode */
+	assert_int_equal(hctest_new(&d, 1, MEM), 0);
+	assert_int_equal(integrity_attach(d.vm, elf, make_elf(elf), INTEGRITY_REPORT), 0);
+	assert_int_equal(integrity_restore(d.vm, blob, len, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "--integrity=on, this destination with --integrity=report"));
+	hctest_free(&d);
+	/* no integrity here */
+	assert_int_equal(hctest_new(&d, 1, MEM), 0);
+	assert_false(integrity_attached(d.vm));
+	assert_int_equal(integrity_restore(d.vm, blob, len, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "this destination has integrity off"));
+	assert_int_equal(integrity_save(d.vm, &none, &nlen), 0); /* nothing to send */
+	assert_null(none);
+	hctest_free(&d);
+	free(blob);
+}
+
 static void test_modes(void **state)
 {
 	enum integrity_mode m;
@@ -278,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_report, setup_report, teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memslots_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_roundtrip, setup, teardown),
 		cmocka_unit_test(test_modes),
 	};
 

@@ -4,6 +4,7 @@
 #include "core/safecopy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,6 +93,15 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)
 	if (len > r->size - off)
 		return NULL;
 	return r->host + off;
+}
+
+int gmem_discard(struct gmem *m)
+{
+	for (unsigned i = 0; i < m->nr_regions; i++)
+		if (fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)m->regions[i].offset, (off_t)m->regions[i].size) < 0)
+			return -errno;
+	return 0;
 }
 
 int gmem_hide(struct gmem *m, uint64_t gpa, uint64_t size)

@@ -79,6 +79,12 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len);
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len);
 
 /*
+ * gmem_discard - drop the contents of all guest RAM (it reads as zeros
+ * again, as fresh memory). 0 or -errno.
+ */
+int gmem_discard(struct gmem *m);
+
+/*
  * gmem_hide - make gmem_read()/gmem_write() refuse [gpa, gpa + size) with
  * -EFAULT (a secure domain's memory: no device DMA and no hypercall
  * argument may touch it). One range; before the VM runs. 0 or -EBUSY.

@@ -53,29 +53,6 @@ int vm_mem_hide(struct vm *vm, uint64_t gpa, uint64_t size)
 	return add_range(vm, gpa, size, true);
 }
 
-static int set_slot(struct vm *vm, unsigned *slot, const struct gmem_region *r, uint64_t gpa,
-		    uint64_t size, uint32_t flags)
-{
-	struct kvm_userspace_memory_region s = {
-		.slot = *slot,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)(r->host + (gpa - r->gpa)),
-	};
-
-	if (!size)
-		return 0;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &s) < 0)
-		return vm_set_err(vm, -errno,
-				  "KVM_SET_USER_MEMORY_REGION (slot %u, gpa %#llx, %llu bytes%s) "
-				  "failed: %s",
-				  *slot, (unsigned long long)gpa, (unsigned long long)size,
-				  flags & KVM_MEM_READONLY ? ", read-only" : "", strerror(errno));
-	(*slot)++;
-	return 0;
-}
-
 /* The read-only range starting lowest at or after gpa inside r, or NULL. */
 static const struct vm_ro_range *next_ro(const struct vm *vm, const struct gmem_region *r,
 					 uint64_t gpa)
@@ -91,10 +68,19 @@ static const struct vm_ro_range *next_ro(const struct vm *vm, const struct gmem_
 	return best;
 }
 
-int vm_memslots_set(struct vm *vm, uint32_t flags)
+static void add_span(struct vm_slot_span *out, unsigned *n, int *slot, uint64_t gpa, uint64_t size,
+		     bool readonly, bool hidden)
 {
-	unsigned slot = 0;
-	int err;
+	if (!size)
+		return;
+	out[*n] = (struct vm_slot_span){ gpa, size, hidden ? -1 : (*slot)++, readonly };
+	(*n)++;
+}
+
+unsigned vm_memslots_layout(const struct vm *vm, struct vm_slot_span *out)
+{
+	unsigned n = 0;
+	int slot = 0;
 
 	for (unsigned i = 0; i < vm->mem.nr_regions; i++) {
 		const struct gmem_region *r = &vm->mem.regions[i];
@@ -102,17 +88,39 @@ int vm_memslots_set(struct vm *vm, uint32_t flags)
 		const struct vm_ro_range *o;
 
 		while ((o = next_ro(vm, r, at))) {
-			err = set_slot(vm, &slot, r, at, o->gpa - at, flags);
-			if (!err && !o->hidden)
-				err = set_slot(vm, &slot, r, o->gpa, o->size,
-					       flags | KVM_MEM_READONLY);
-			if (err)
-				return err;
+			add_span(out, &n, &slot, at, o->gpa - at, false, false);
+			add_span(out, &n, &slot, o->gpa, o->size, true, o->hidden);
 			at = o->gpa + o->size;
 		}
-		err = set_slot(vm, &slot, r, at, end - at, flags);
-		if (err)
-			return err;
+		add_span(out, &n, &slot, at, end - at, false, false);
+	}
+	return n;
+}
+
+int vm_memslots_set(struct vm *vm, uint32_t flags)
+{
+	struct vm_slot_span sp[VM_MAX_SPANS];
+	unsigned n = vm_memslots_layout(vm, sp);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct gmem_region *r = gmem_region_of(&vm->mem, sp[i].gpa);
+		struct kvm_userspace_memory_region s = {
+			.slot = (uint32_t)sp[i].slot,
+			.flags = flags | (sp[i].readonly ? KVM_MEM_READONLY : 0),
+			.guest_phys_addr = sp[i].gpa,
+			.memory_size = sp[i].size,
+			.userspace_addr = (uintptr_t)(r->host + (sp[i].gpa - r->gpa)),
+		};
+
+		if (sp[i].slot < 0)
+			continue; /* hidden: no memslot */
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &s) < 0)
+			return vm_set_err(vm, -errno,
+					  "KVM_SET_USER_MEMORY_REGION (slot %u, gpa %#llx, %llu "
+					  "bytes%s) failed: %s",
+					  s.slot, (unsigned long long)s.guest_phys_addr,
+					  (unsigned long long)s.memory_size,
+					  sp[i].readonly ? ", read-only" : "", strerror(errno));
 	}
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/guest_mem.h"
+
 struct vm;
 
 #define VM_MAX_RO_RANGES 4
@@ -41,6 +43,22 @@ int vm_mem_protect(struct vm *vm, uint64_t gpa, uint64_t size);
  * or hypercall reaches it either. For a secure domain's memory.
  */
 int vm_mem_hide(struct vm *vm, uint64_t gpa, uint64_t size);
+
+/* A piece of guest RAM as the memslots cut it (vm_memslots_layout). */
+struct vm_slot_span {
+	uint64_t gpa, size;
+	int slot;      /* the KVM memslot, -1 for a hidden range (no memslot) */
+	bool readonly; /* a read-only or hidden range */
+};
+
+#define VM_MAX_SPANS (GMEM_MAX_REGIONS + 2 * VM_MAX_RO_RANGES)
+
+/*
+ * vm_memslots_layout - every non-empty piece of guest RAM in memslot order
+ * (hidden ranges included, with slot -1) into out[VM_MAX_SPANS]; returns
+ * how many. Without read-only ranges span i is RAM region i, memslot i.
+ */
+unsigned vm_memslots_layout(const struct vm *vm, struct vm_slot_span *out);
 
 /*
  * vm_memslots_set - (re)install every memslot with `flags` added

@@ -34,6 +34,7 @@ struct domain {
 	struct vm *vm;
 	uint64_t gpa, va, size; /* the TCB */
 	struct vessel_tcb_header hdr;
+	uint8_t *pristine;    /* the TCB as loaded (for domain_measure) */
 	pthread_mutex_t lock; /* creation of the KVM VM and its vCPUs */
 	int vm_fd;
 	int vcpu_fd[DOMAIN_MAX_VCPUS];
@@ -111,17 +112,52 @@ int domain_attach(struct vm *vm, const struct tcb_image *t)
 	if (!err && vm->cfg.cpus > d->hdr.ncpus)
 		err = vm_set_err(vm, -ENOSPC, "domain: the TCB has stacks for %u vCPUs, not %u",
 				 d->hdr.ncpus, vm->cfg.cpus);
+	if (!err) {
+		d->pristine = malloc(d->size);
+		if (!d->pristine)
+			err = vm_set_err(vm, -ENOMEM, "domain: out of memory");
+		else
+			memcpy(d->pristine, gmem_ptr(&vm->mem, t->gpa, t->size), d->size);
+	}
 	if (!err)
 		err = vm_mem_hide(vm, d->gpa, d->size);
 	if (!err)
 		err = vm_hook_attach(vm, &domain_hooks, d);
 	if (err) {
 		pthread_mutex_destroy(&d->lock);
+		free(d->pristine);
 		free(d);
 		return err;
 	}
 	write_page_tables(d);
 	return 0;
+}
+
+int domain_measure(struct domain *d, uint8_t out[32])
+{
+	/* raw pointer: a copy of the secure memory, no call runs (paused VM) */
+	const uint8_t *mem = gmem_ptr(&d->vm->mem, d->gpa, d->size);
+	uint8_t *copy;
+	int err;
+
+	if (!mem)
+		return -EIO;
+	copy = malloc(d->size);
+	if (!copy)
+		return -EIO;
+	memcpy(copy, mem, d->size);
+	memcpy(copy + d->hdr.pt_off, d->pristine + d->hdr.pt_off, 3 * 4096);
+	memcpy(copy + d->hdr.stack_off, d->pristine + d->hdr.stack_off,
+	       (size_t)d->hdr.ncpus * d->hdr.stack_size);
+	err = tcb_sha256(copy, d->size, out);
+	free(copy);
+	return err ? -EIO : 0;
+}
+
+void domain_tcb_range(struct domain *d, uint64_t *gpa, uint64_t *size)
+{
+	*gpa = d->gpa;
+	*size = d->size;
 }
 
 /* The second KVM VM: every RAM region, writable. Under d->lock. */
@@ -335,6 +371,7 @@ static void domain_detach(void *opaque)
 	if (d->vm_fd >= 0)
 		close(d->vm_fd);
 	pthread_mutex_destroy(&d->lock);
+	free(d->pristine);
 	free(d);
 }
 

@@ -54,6 +54,17 @@ int domain_call(struct domain *d, struct vcpu *v, unsigned entry, const uint64_t
  */
 uint64_t domain_buffer(struct domain *d, struct vcpu *v, uint8_t **host);
 
+/*
+ * domain_measure - SHA-256 of the TCB's memory as it is now, with the areas
+ * that change while it runs (its page tables and its stacks) taken as they
+ * were loaded: the value the build records for an unaltered TCB. For migration (the
+ * destination re-measures the TCB it received). 0 or -EIO.
+ */
+int domain_measure(struct domain *d, uint8_t out[32]);
+
+/* domain_tcb_range - where the TCB is in guest-physical memory. */
+void domain_tcb_range(struct domain *d, uint64_t *gpa, uint64_t *size);
+
 struct domain_counts {
 	uint64_t calls;	    /* entries run */
 	uint64_t exits;	    /* exits of the secure vCPUs (a call costs one) */

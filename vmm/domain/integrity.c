@@ -41,6 +41,8 @@ struct integrity {
 	struct vessel_patch_site sites[VESSEL_PATCH_SITES_MAX];
 	unsigned nsites;
 	uint64_t patches, patch_refused, writes_refused; /* relaxed atomics */
+	bool has_tcb;
+	struct tcb_image tcb; /* the kernel's TCB, when has_tcb */
 };
 
 static const struct vm_hook_ops integrity_hooks;
@@ -180,7 +182,7 @@ static int find_segments(struct vm *vm, struct integrity *in, const uint8_t *elf
  * The kernel's TCB, if it has one: measured as loaded against the value the
  * build recorded, then set up as the secure domain. 0 (also: no TCB) or -errno.
  */
-static int attach_tcb(struct vm *vm, const void *elf, size_t size)
+static int attach_tcb(struct vm *vm, struct integrity *in, const void *elf, size_t size)
 {
 	struct tcb_image t;
 	uint8_t d[TCB_SHA256_LEN];
@@ -204,6 +206,8 @@ static int attach_tcb(struct vm *vm, const void *elf, size_t size)
 				  "sha256 %s but the image records %s: refusing to run it",
 				  (unsigned long long)t.size, (unsigned long long)t.gpa, got, want);
 	}
+	in->tcb = t;
+	in->has_tcb = true;
 	return domain_attach(vm, &t);
 }
 
@@ -224,7 +228,7 @@ int integrity_attach(struct vm *vm, const void *elf, size_t size, enum integrity
 	for (unsigned i = 0; !err && i < in->nseg; i++)
 		err = vm_mem_protect(vm, in->seg[i].gpa, in->seg[i].size);
 	if (!err)
-		err = attach_tcb(vm, elf, size);
+		err = attach_tcb(vm, in, elf, size);
 	if (!err) {
 		err = vm_hook_attach(vm, &integrity_hooks, in);
 		if (err)
@@ -253,6 +257,161 @@ void integrity_counts(struct vm *vm, struct integrity_counts *out)
 	out->patches = __atomic_load_n(&in->patches, __ATOMIC_RELAXED);
 	out->patch_refused = __atomic_load_n(&in->patch_refused, __ATOMIC_RELAXED);
 	out->writes_refused = __atomic_load_n(&in->writes_refused, __ATOMIC_RELAXED);
+}
+
+/* The migration blob (little-endian host, same vessel build on both sides). */
+#define INTEG_STATE_MAGIC 0x31474e49u /* "ING1" */
+
+struct integ_state {
+	uint32_t magic, mode, nseg, nsites, registered, has_tcb;
+	struct {
+		uint64_t va, gpa, size, exec;
+	} seg[INTEG_MAX_SEGS];
+	uint64_t text_lo, text_hi, tcb_gpa, tcb_size;
+	uint8_t tcb_recorded[TCB_SHA256_LEN], tcb_measured[TCB_SHA256_LEN];
+	uint64_t patches, patch_refused, writes_refused;
+	struct vessel_patch_site sites[VESSEL_PATCH_SITES_MAX];
+};
+
+/* The TCB measured as it is now in guest memory (domain_measure). */
+static int measure_now(struct vm *vm, uint8_t out[TCB_SHA256_LEN])
+{
+	struct domain *d = domain_find(vm);
+
+	return d ? domain_measure(d, out) : -ENOENT;
+}
+
+int integrity_save(struct vm *vm, void **blob, size_t *len)
+{
+	struct integrity *in = vm_hook_find(vm, &integrity_hooks);
+	struct integ_state *st;
+
+	*blob = NULL;
+	*len = 0;
+	if (!in)
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->magic = INTEG_STATE_MAGIC;
+	st->mode = in->mode;
+	st->nseg = in->nseg;
+	for (unsigned i = 0; i < in->nseg; i++) {
+		st->seg[i].va = in->seg[i].va;
+		st->seg[i].gpa = in->seg[i].gpa;
+		st->seg[i].size = in->seg[i].size;
+		st->seg[i].exec = in->seg[i].exec;
+	}
+	st->text_lo = in->text_lo;
+	st->text_hi = in->text_hi;
+	st->has_tcb = in->has_tcb;
+	if (in->has_tcb) {
+		st->tcb_gpa = in->tcb.gpa;
+		st->tcb_size = in->tcb.size;
+		memcpy(st->tcb_recorded, in->tcb.recorded, TCB_SHA256_LEN);
+		if (measure_now(vm, st->tcb_measured)) {
+			free(st);
+			return -EIO;
+		}
+	}
+	pthread_mutex_lock(&in->lock);
+	st->registered = in->registered;
+	st->nsites = in->nsites;
+	memcpy(st->sites, in->sites, in->nsites * sizeof(in->sites[0]));
+	pthread_mutex_unlock(&in->lock);
+	st->patches = __atomic_load_n(&in->patches, __ATOMIC_RELAXED);
+	st->patch_refused = __atomic_load_n(&in->patch_refused, __ATOMIC_RELAXED);
+	st->writes_refused = __atomic_load_n(&in->writes_refused, __ATOMIC_RELAXED);
+	*blob = st;
+	*len = sizeof(*st);
+	return 0;
+}
+
+bool integrity_attached(struct vm *vm)
+{
+	return vm_hook_find(vm, &integrity_hooks) != NULL;
+}
+
+/* The source's layout must be this VM's: same kernel, same mode. */
+static int restore_check(const struct integrity *in, const struct integ_state *st, char *err,
+			 size_t errlen)
+{
+	if (st->mode != in->mode) {
+		snprintf(err, errlen,
+			 "the source VM runs with --integrity=%s, this destination with "
+			 "--integrity=%s",
+			 integrity_mode_name(st->mode), integrity_mode_name(in->mode));
+		return -EPERM;
+	}
+	if (st->nseg != in->nseg || st->text_lo != in->text_lo || st->text_hi != in->text_hi ||
+	    st->nsites > VESSEL_PATCH_SITES_MAX || st->registered > 1)
+		goto kernel;
+	for (unsigned i = 0; i < in->nseg; i++)
+		if (st->seg[i].va != in->seg[i].va || st->seg[i].gpa != in->seg[i].gpa ||
+		    st->seg[i].size != in->seg[i].size || st->seg[i].exec != in->seg[i].exec)
+			goto kernel;
+	if (st->has_tcb != in->has_tcb)
+		goto kernel;
+	if (in->has_tcb && (st->tcb_gpa != in->tcb.gpa || st->tcb_size != in->tcb.size ||
+			    memcmp(st->tcb_recorded, in->tcb.recorded, TCB_SHA256_LEN)))
+		goto kernel;
+	return 0;
+kernel:
+	snprintf(err, errlen,
+		 "the source VM's protected kernel text or TCB differs from this destination's "
+		 "kernel (start the destination with the source's --kernel)");
+	return -EPERM;
+}
+
+int integrity_restore(struct vm *vm, const void *blob, size_t len, char *err, size_t errlen)
+{
+	struct integrity *in = vm_hook_find(vm, &integrity_hooks);
+	const struct integ_state *st = blob;
+	uint8_t got[TCB_SHA256_LEN];
+	char hgot[2 * TCB_SHA256_LEN + 1], hwant[2 * TCB_SHA256_LEN + 1];
+	int rc;
+
+	if (len != sizeof(*st) || st->magic != INTEG_STATE_MAGIC) {
+		snprintf(err, errlen, "malformed integrity state (different vessel build?)");
+		return -EPROTO;
+	}
+	if (!in) {
+		snprintf(err, errlen,
+			 "the source VM runs with --integrity=%s; this destination has integrity "
+			 "off (start it with --integrity=%s and the source's kernel)",
+			 integrity_mode_name(st->mode), integrity_mode_name(st->mode));
+		return -EPERM;
+	}
+	rc = restore_check(in, st, err, errlen);
+	if (rc)
+		return rc;
+	if (in->has_tcb) {
+		/* the TCB pages arrived with the memory: they must be the measured TCB */
+		if (measure_now(vm, got)) {
+			snprintf(err, errlen, "cannot measure the TCB received");
+			return -EIO;
+		}
+		if (memcmp(got, in->tcb.recorded, TCB_SHA256_LEN) ||
+		    memcmp(got, st->tcb_measured, TCB_SHA256_LEN)) {
+			tcb_hex(got, hgot);
+			tcb_hex(in->tcb.recorded, hwant);
+			snprintf(err, errlen,
+				 "the TCB received (%llu bytes at gpa %#llx) measures sha256 %s, "
+				 "the kernel records %s: refusing to run it",
+				 (unsigned long long)in->tcb.size, (unsigned long long)in->tcb.gpa,
+				 hgot, hwant);
+			return -EPERM;
+		}
+	}
+	pthread_mutex_lock(&in->lock);
+	in->registered = st->registered;
+	in->nsites = st->nsites;
+	memcpy(in->sites, st->sites, st->nsites * sizeof(in->sites[0]));
+	pthread_mutex_unlock(&in->lock);
+	__atomic_store_n(&in->patches, st->patches, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->patch_refused, st->patch_refused, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->writes_refused, st->writes_refused, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* A guest write to protected memory arrives as an MMIO write on a read-only slot. */

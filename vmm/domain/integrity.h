@@ -12,6 +12,7 @@
 #ifndef VMM_DOMAIN_INTEGRITY_H
 #define VMM_DOMAIN_INTEGRITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,26 @@ const char *integrity_mode_name(enum integrity_mode m);
  * answers -ENODEV). 0 or -errno with vm->err set.
  */
 int integrity_attach(struct vm *vm, const void *elf, size_t size, enum integrity_mode mode);
+
+/*
+ * integrity_save - for migration, with the VM paused: a blob (malloc'd, the
+ * caller frees it) carrying the mode, the protected ranges, the TCB's place
+ * and its measurement as it is now (domain_measure), the registered patch
+ * sites and the counters. *blob = NULL when integrity is off. 0 or -errno.
+ */
+int integrity_save(struct vm *vm, void **blob, size_t *len);
+
+/*
+ * integrity_restore - on the destination, after the memory arrived: check
+ * that the source's mode, protected ranges and TCB are this VM's (started
+ * with the same --integrity and kernel), re-measure the TCB received against
+ * the image's record and the source's measurement, then take the patch
+ * sites and counters. 0, or -EPERM/-EPROTO/-EIO with a reason in err.
+ */
+int integrity_restore(struct vm *vm, const void *blob, size_t len, char *err, size_t errlen);
+
+/* integrity_attached - integrity is on or report for this VM. */
+bool integrity_attached(struct vm *vm);
 
 struct integrity_counts {
 	uint64_t mode;		 /* enum integrity_mode */

@@ -47,8 +47,12 @@ struct mig_progress {
 struct dirty_slot {
 	uint64_t gpa, npages;
 	uint8_t *host;
+	off_t offset;	/* of gpa in the memfd */
 	uint64_t *bits; /* 1 = send this page (accumulates until sent) */
 	uint64_t *tmp;	/* what KVM_GET_DIRTY_LOG returned this time */
+	int kvm_slot;	/* its memslot; -1: a hidden range (no memslot) */
+	bool always;	/* read-only or hidden: written outside the root's dirty log
+			 * (by the secure domain), so sent at every pass */
 };
 
 struct dirty_log {
@@ -56,7 +60,9 @@ struct dirty_log {
 	bool manual; /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with INITIALLY_SET */
 	bool on;
 	unsigned nslots;
-	struct dirty_slot slot[GMEM_MAX_REGIONS];
+	struct dirty_slot slot[VM_MAX_SPANS];
+	uint64_t *vmm_bits; /* the VMM's own writes, one bit per guest page */
+	uint64_t vmm_words;
 	double last_sync_ms;
 };
 
@@ -111,6 +117,7 @@ struct vmstate_rx {
 	unsigned vcpus_seen;
 	bool vcpu_seen[VM_MAX_CPUS];
 	bool irqchip_seen[3], clock_seen;
+	bool integrity_seen; /* the source's integrity state (integrity.h) */
 	unsigned devices_seen;
 };
 int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_record *rec, char *err,

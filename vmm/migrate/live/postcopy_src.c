@@ -63,7 +63,7 @@ int postcopy_prepare(struct sender *s)
 	send_free_refresh(s);
 	for (unsigned i = 0; i < s->dirty.nslots && !rc; i++) {
 		struct dirty_slot *sl = &s->dirty.slot[i];
-		off_t base = (off_t)s->l->vm->mem.regions[i].offset;
+		off_t base = sl->offset;
 
 		s->data_start = s->data_end = 0;
 		for (uint64_t w = 0; w < (sl->npages + 63) / 64 && !rc; w++) {

@@ -619,6 +619,11 @@ static int start_sender(struct live *l, const struct live_migrate_args *a,
 	return 0;
 }
 
+/* the secure domain reads its memory without faults the destination could serve */
+static const char no_postcopy_why[] =
+	"post-copy is not supported for a VM with --integrity (its secure domain's "
+	"memory must all be there before it runs): use pre-copy";
+
 int live_migrate_start(struct live *l, const struct live_migrate_args *args, char *err,
 		       size_t errlen)
 {
@@ -630,6 +635,10 @@ int live_migrate_start(struct live *l, const struct live_migrate_args *args, cha
 	rc = net_parse_uri(uri, &a, err, errlen);
 	if (rc)
 		return rc;
+	if (args->postcopy && l->vm->nr_ro) {
+		snprintf(err, errlen, "%s", no_postcopy_why);
+		return -ENOTSUP;
+	}
 	if (a.tls && !l->opts.tls_creds) {
 		snprintf(err, errlen, "%s: this VM was started without --tls-creds DIR", uri);
 		return -EINVAL;
@@ -650,6 +659,10 @@ int live_migrate_start_postcopy(struct live *l, char *err, size_t errlen)
 {
 	int rc = 0;
 
+	if (l->vm->nr_ro) {
+		snprintf(err, errlen, "%s", no_postcopy_why);
+		return -ENOTSUP;
+	}
 	pthread_mutex_lock(&l->lock);
 	if (l->prog.status == MIG_SETUP || l->prog.status == MIG_PRECOPY)
 		__atomic_store_n(&l->postcopy_req, true, __ATOMIC_RELEASE);

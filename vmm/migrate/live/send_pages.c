@@ -240,7 +240,7 @@ int send_dirty(struct sender *s, bool skip_holes)
 	for (unsigned i = 0; i < s->dirty.nslots; i++) {
 		struct dirty_slot *sl = &s->dirty.slot[i];
 		uint64_t words = (sl->npages + 63) / 64;
-		off_t base = (off_t)s->l->vm->mem.regions[i].offset;
+		off_t base = sl->offset;
 
 		s->data_start = s->data_end = 0;
 		for (uint64_t w = 0; w < words; w++) {

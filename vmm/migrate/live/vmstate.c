@@ -13,6 +13,7 @@
 
 #include "core/vcpu.h"
 #include "dev/device.h"
+#include "domain/integrity.h"
 #include "migrate/stream.h"
 
 #include <errno.h>
@@ -112,6 +113,25 @@ int vmstate_send(struct live *l, struct mig_writer *w, char *err, size_t errlen)
 		if (rc)
 			goto werr;
 	}
+	{
+		/* both domains: the secure memory went with the pages; its layout,
+		 * measurement and the patch sites go here (domain/integrity.h) */
+		void *blob;
+		size_t n;
+
+		rc = integrity_save(vm, &blob, &n);
+		if (rc) {
+			snprintf(err, errlen, "saving the integrity state: %s", strerror(-rc));
+			return rc;
+		}
+		if (blob) {
+			rc = mig_put_state(w, MIG_STATE_VM, 0, "integrity", VMSTATE_VERSION, blob,
+					   (uint32_t)n);
+			free(blob);
+			if (rc)
+				goto werr;
+		}
+	}
 	return 0;
 werr:
 	snprintf(err, errlen, "%s", w->err[0] ? w->err : strerror(-rc));
@@ -156,6 +176,15 @@ int vmstate_restore(struct live *l, struct vmstate_rx *rx, const struct mig_reco
 	case MIG_STATE_VM: {
 		struct kvm_pit_state2 pit;
 
+		if (!strcmp(rec->u.state.name, "integrity") && inst == 0) {
+			int rc;
+
+			if (rx->integrity_seen)
+				return bad(err, errlen, rec, "sent twice");
+			rc = integrity_restore(vm, data, len, err, errlen);
+			rx->integrity_seen = !rc;
+			return rc;
+		}
 		if (strcmp(rec->u.state.name, "pit") || inst != 0)
 			return bad(err, errlen, rec, "unknown VM state");
 		if (len != sizeof(pit))
@@ -252,6 +281,12 @@ int vmstate_rx_complete(struct live *l, const struct vmstate_rx *rx, char *err, 
 				 chip_names[i]);
 			return -EPROTO;
 		}
+	if (integrity_attached(vm) && !rx->integrity_seen) {
+		snprintf(err, errlen,
+			 "this destination runs with --integrity, the source VM without it "
+			 "(start the destination without --integrity)");
+		return -EPERM;
+	}
 	if (!rx->clock_seen) {
 		snprintf(err, errlen, "the stream ended without the clock state");
 		return -EPROTO;
