@@ -37,6 +37,7 @@ timeout_s=${USERTESTS_TIMEOUT:-1500}
 fifo=$(mktemp -u)
 mkfifo "$fifo"
 trap 'rm -f "$fifo"' EXIT
+: >"$log" # exists before await reads it (the VM opens it in the background)
 timeout -k 10 "$timeout_s" "$@" <"$fifo" >"$log" 2>&1 &
 vm=$!
 exec 3>"$fifo"

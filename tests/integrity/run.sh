@@ -141,12 +141,14 @@ if alive a; then
 	wait_for "$W/a.out" "integrity.vmm_patches" 120
 	ctl a stats >"$W/a.stats" 2>&1
 	guest_on=$(sed -n 's/.*integrity\.on *\([0-9]*\).*/\1/p' "$W/a.out" | tail -1)
+	# the kernel's patch sites, as registered (the migration test expects as many)
+	SITES=$(sed -n 's/.*"integrity_sites": \([0-9]*\).*/\1/p' "$W/a.stats")
 	if grep -q '"integrity_mode": "on"' "$W/a.stats" &&
-		grep -q '"integrity_sites": 7' "$W/a.stats" &&
+		grep -q '"integrity_sites": [1-9]' "$W/a.stats" &&
 		grep -q '"integrity_writes_refused": 0' "$W/a.stats" &&
 		grep -q '"domain_tcb_bytes": [1-9]' "$W/a.stats" &&
 		[ "$guest_on" = 1 ]; then
-		ok "counters: vessel ctl stats (integrity_mode, integrity_sites 7) and the guest's stats (integrity.on 1)"
+		ok "counters: vessel ctl stats (integrity_mode, the patch sites registered) and the guest's stats (integrity.on 1)"
 	else
 		notok "counters (guest integrity.on '$guest_on')" "$W/a.stats" "$W/a.out"
 	fi
@@ -186,7 +188,7 @@ mark=$(wc -c <"$W/b.out")
 say b textpatch
 if [ $status = 0 ] && wait_for "$W/b.err" "incoming migration complete" 30 &&
 	wait_for "$W/b.out" "textpatch: integ_target returned 2, now returns 1 (text_poke 0" 120 &&
-	ctl b stats >"$W/b.stats" 2>&1 && grep -q '"integrity_sites": 7' "$W/b.stats" &&
+	ctl b stats >"$W/b.stats" 2>&1 && grep -qE "\"integrity_sites\": ${SITES:-none}(,|$)" "$W/b.stats" &&
 	grep -q '"domain_calls": [1-9]' "$W/b.stats"; then
 	ok "migration with --integrity=on: the patched text arrives and patching through the TCB works on the destination"
 else
