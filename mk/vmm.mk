@@ -13,6 +13,8 @@ VMM_LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c vmm/core/*.c vmm/arch
 	vmm/domain/*.c)) guest/lib/x86dec.c
 VMM_LIB_OBJS := $(VMM_LIB_SRCS:%.c=$(B)/host/%.o)
 # code integrity validates patches with the kernel's instruction decoder
+# (and its unit test includes the TCB's own check, guest/tcb/tcb_check.c)
+$(B)/host/tests/unit/vmm_integrity_test.o: HOST_CFLAGS_EXTRA += -Iguest
 $(B)/host/vmm/domain/%.o $(B)/host/guest/lib/x86dec.o: HOST_CFLAGS_EXTRA += -Iguest
 VMM_LDLIBS := -Wl,--whole-archive $(VMM_LIB) -Wl,--no-whole-archive -lpthread -luring -lseccomp
 # virtio-blk's io_uring backend (vmm/dev/blk_uring.c)

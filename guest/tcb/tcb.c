@@ -12,6 +12,7 @@
 #include <abi/vessel.h>
 #include "lib/errno.h"
 #include "tcb/tcb.h"
+#include "tcb/tcb_check.h"
 
 _Static_assert(TCB_RETURN_PORT == VESSEL_HC_PORT_BASE + VESSEL_HC_DOMAIN_RETURN, "ABI");
 
@@ -22,6 +23,8 @@ extern const struct vessel_patch_site __patch_sites_start[], __patch_sites_end[]
 /* the entries (tcb_entry.S) and the layout (kernel.ld) */
 extern char tcb_entry_text_write[], tcb_entry_echo[], tcb_entry_handshake[];
 extern char _tcb_pt_off[], _tcb_stack_off[];
+/* kernel text, where patched code may jump (kernel.ld) */
+extern char _text_start[], _rodata_start[];
 
 #define TCB_CPUS       4
 #define TCB_STACK_SIZE 8192
@@ -40,7 +43,10 @@ const struct vessel_tcb_header tcb_header __attribute__((section(".tcb.header"),
 	.stack_size = TCB_STACK_SIZE,
 };
 
-/* Writes len bytes from src to kernel text at dst if they lie in one patch site. */
+/*
+ * Writes len bytes from src to kernel text at dst if they lie in one patch
+ * site and are whole instructions of the allowed forms (tcb_check.h).
+ */
 TCB_TEXT int64_t tcb_text_write(uint64_t dst, const uint8_t *src, uint64_t len)
 {
 	const struct vessel_patch_site *s;
@@ -52,6 +58,8 @@ TCB_TEXT int64_t tcb_text_write(uint64_t dst, const uint8_t *src, uint64_t len)
 		if (dst >= s->addr && dst - s->addr < s->len && len <= s->len - (dst - s->addr))
 			break;
 	if (s == __patch_sites_end)
+		return -EPERM;
+	if (!tcb_code_allowed(src, len, dst, (uint64_t)_text_start, (uint64_t)_rodata_start))
 		return -EPERM;
 	for (uint64_t i = 0; i < len; i++)
 		d[i] = src[i];

@@ -16,8 +16,9 @@
 #ifndef __ASSEMBLER__
 /*
  * VESSEL_TCB_TEXT_WRITE: writes len bytes from src (TCB memory) to kernel
- * text at dst if [dst, dst + len) lies in one registered patch site.
- * 0, -EINVAL (len), -EPERM (not a patch site).
+ * text at dst if [dst, dst + len) lies in one registered patch site and the
+ * bytes pass tcb_code_allowed() (tcb_check.h).
+ * 0, -EINVAL (len), -EPERM (not a patch site, or a form not allowed).
  */
 int64_t tcb_text_write(uint64_t dst, const uint8_t *src, uint64_t len);
 

@@ -16,6 +16,8 @@
 #include "core/memslots.h"
 #include "domain/integrity.h"
 #include "vmm_hctest.h"
+/* the TCB's own check, built for the host to compare with the VMM's */
+#include "tcb/tcb_check.c"
 
 #include <elf.h>
 #include <errno.h>
@@ -320,6 +322,88 @@ static void test_state_roundtrip(void **state)
 	free(blob);
 }
 
+/*
+ * The TCB's form check (guest/tcb/tcb_check.c) against the VMM's decoder
+ * check: the forms the kernel writes pass both; refused forms fail the TCB's
+ * own; and on random and mutated code the TCB never accepts what the VMM
+ * refuses (it is the stricter of the two).
+ */
+static void test_tcb_check(void **state)
+{
+	const uint64_t lo = 0xffffffff80100000ull, hi = 0xffffffff80200000ull;
+	const uint64_t at = 0xffffffff80150000ull;
+	static const uint8_t jsw[] = { 0x81, 0xfe, 0x27, 0,    0,    0,	   0x0f, 0x84,
+				       0x00, 0x10, 0,	 0,    0x48, 0x81, 0xf9, 0x10,
+				       0,    0,	   0,	 0x0f, 0x84, 0,	   0,	 0,
+				       0,    0xe9, 0x00, 0xf0, 0xff, 0xff, 0xcc, 0xcc };
+	static const uint8_t ret2[] = { 0xb8, 0x02, 0, 0, 0, 0xc3 };
+	static const uint8_t regs[] = { 0x48, 0x89, 0xc8, 0x39, 0xc1, 0x85, 0xc0, 0x3d, 1,    0,
+					0,    0,    0x74, 0x02, 0xeb, 0x00, 0x90, 0x48, 0xbb, 1,
+					2,    3,    4,	  5,	6,    7,    8,	  0xc3 };
+	static const struct {
+		uint8_t b[8];
+		unsigned n;
+		const char *what;
+	} bad[] = {
+		{ { 0x0f, 0x30 }, 2, "wrmsr" },
+		{ { 0x89, 0x00, 0xc3 }, 3, "store" },
+		{ { 0xb8, 0x02, 0x00 }, 3, "cut mov" },
+		{ { 0xfa, 0xc3 }, 2, "cli" },
+		{ { 0xe8, 0, 0, 0, 0 }, 5, "call" },
+		{ { 0x81, 0x3e, 1, 0, 0, 0 }, 6, "cmp with memory" },
+		{ { 0x81, 0xc0, 1, 0, 0, 0 }, 6, "add" },
+		{ { 0x48, 0xe9, 0, 0, 0, 0 }, 6, "REX on a branch" },
+		{ { 0x0f, 0x22, 0xd8 }, 3, "mov cr3" },
+		{ { 0x0f, 0x84, 0, 0 }, 4, "cut jcc" },
+	};
+	uint8_t jmp_out[5] = { 0xe9 };
+	uint8_t buf[24];
+	char why[200];
+	uint32_t seed = 12345;
+	unsigned accepted = 0;
+
+	(void)state;
+	assert_int_equal(tcb_code_allowed(jsw, sizeof(jsw), at, lo, hi), 1);
+	assert_int_equal(integrity_check_code(jsw, sizeof(jsw), at, lo, hi, why, sizeof(why)), 0);
+	assert_int_equal(tcb_code_allowed(ret2, sizeof(ret2), at, lo, hi), 1);
+	assert_int_equal(tcb_code_allowed(regs, sizeof(regs), at, lo, hi), 1);
+	assert_int_equal(integrity_check_code(regs, sizeof(regs), at, lo, hi, why, sizeof(why)), 0);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tcb_code_allowed(bad[i].b, bad[i].n, at, lo, hi))
+			fail_msg("the TCB allows %s", bad[i].what);
+	/* a jump to user space, and one just past text */
+	memcpy(jmp_out + 1, &(int32_t){ (int32_t)(0x400000 - (int64_t)(at + 5)) }, 4);
+	assert_int_equal(tcb_code_allowed(jmp_out, 5, at, lo, hi), 0);
+	memcpy(jmp_out + 1, &(int32_t){ (int32_t)(hi - (at + 5)) }, 4);
+	assert_int_equal(tcb_code_allowed(jmp_out, 5, at, lo, hi), 0);
+	memcpy(jmp_out + 1, &(int32_t){ (int32_t)(hi - 1 - (at + 5)) }, 4);
+	assert_int_equal(tcb_code_allowed(jmp_out, 5, at, lo, hi), 1);
+	/* the TCB is the stricter: random bytes and mutations of good code */
+	for (unsigned round = 0; round < 200000; round++) {
+		unsigned n = 1 + round % sizeof(buf);
+
+		if (round % 2) {
+			memcpy(buf, round % 4 == 1 ? jsw : regs, sizeof(buf));
+			for (unsigned k = 0; k < 1 + round % 3; k++) {
+				seed = seed * 1103515245u + 12345u;
+				buf[(seed >> 8) % n] = (uint8_t)(seed >> 16);
+			}
+		} else {
+			for (unsigned k = 0; k < n; k++) {
+				seed = seed * 1103515245u + 12345u;
+				buf[k] = (uint8_t)(seed >> 16);
+			}
+		}
+		if (tcb_code_allowed(buf, n, at, lo, hi)) {
+			accepted++;
+			if (integrity_check_code(buf, n, at, lo, hi, why, sizeof(why)))
+				fail_msg("round %u: the TCB allows what the VMM refuses: %s", round,
+					 why);
+		}
+	}
+	assert_true(accepted > 1000); /* the comparison was not vacuous */
+}
+
 static void test_modes(void **state)
 {
 	enum integrity_mode m;
@@ -355,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memslots_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_roundtrip, setup, teardown),
 		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_tcb_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
