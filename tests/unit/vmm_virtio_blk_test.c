@@ -403,6 +403,41 @@ static void test_io(void **state)
 	close(fd);
 }
 
+/*
+ * Device DMA into another domain's memory (gmem_hide: the secure domain's
+ * pages, vmm/domain/): a read request whose buffer lies there and a write
+ * request whose data lies there both fail with IOERR; the hidden bytes and
+ * the image are untouched; requests elsewhere go on.
+ */
+static void test_secure_memory(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t *hidden = c->vm->mem.base + DATA + 0x10000, zero[4096] = { 0 }, back[4096];
+	int fd = open(c->path[0], O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(start(c, 0), 15);
+	assert_int_equal(gmem_hide(&c->vm->mem, DATA + 0x10000, 0x20000), 0);
+	fill(guest(c, DATA, 4096), 4096, 7);
+	memset(hidden, 0x5a, 0x20000);
+	queue(c, 0, VIRTIO_BLK_T_OUT, 0, 4096, 0);  /* a normal write: sector 0 */
+	queue(c, 1, VIRTIO_BLK_T_IN, 0, 4096, 0);   /* into hidden memory */
+	queue(c, 2, VIRTIO_BLK_T_OUT, 40, 4096, 0); /* from hidden memory */
+	kick(c);
+	wait_used(c, 3);
+	assert_int_equal(status_of(c, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(c, 1), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(status_of(c, 2), VIRTIO_BLK_S_IOERR);
+	for (unsigned k = 0; k < 0x20000; k++)
+		if (hidden[k] != 0x5a)
+			fail_msg("the device wrote hidden memory at +%#x", k);
+	assert_int_equal(pread(fd, back, 4096, 40 * 512), 4096);
+	assert_memory_equal(back, zero, 4096); /* nothing of the hidden data reached the image */
+	assert_int_equal(pread(fd, back, 4096, 0), 4096);
+	assert_memory_equal(back, guest(c, DATA, 4096), 4096);
+	close(fd);
+}
+
 static void test_readonly(void **state)
 {
 	struct ctx *c = *state;
@@ -871,6 +906,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup_ro, teardown),
+		cmocka_unit_test_setup_teardown(test_secure_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_backend, setup_threads, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_chain, setup, teardown),
 		cmocka_unit_test_teardown(test_two_disks, teardown),
