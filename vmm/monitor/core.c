@@ -92,7 +92,8 @@ static int monitor_failed(struct mon *m, struct exit_result *res, const char *wh
 		"monitor: %s: %s, the VM is stopped and the monitor killed", why, what);
 	if (res)
 		exit_stop(res, VESSEL_EXIT_MONITOR, "monitor: %s: %s", why, what);
-	kill(m->pid, SIGKILL);
+	if (m->pid > 0) /* never kill(0): that is our own process group */
+		kill(m->pid, SIGKILL);
 	return -EPERM;
 }
 
