@@ -183,16 +183,23 @@ static const char *saved_problem(const struct cintr_saved *s)
 	return NULL;
 }
 
+int cintr_saved_check(const struct cintr_saved *s, char *why, size_t whylen)
+{
+	const char *bad = saved_problem(s);
+
+	if (!bad)
+		return 0;
+	snprintf(why, whylen, "calibrated-interrupt state: %s", bad);
+	return -EINVAL;
+}
+
 int cintr_restore(struct cintr *c, const struct cintr_saved *s, uint64_t now_ns, char *why,
 		  size_t whylen)
 {
-	const char *bad = saved_problem(s);
 	uint64_t max_wait, sum, age, mean_avail;
 
-	if (bad) {
-		snprintf(why, whylen, "calibrated-interrupt state: %s", bad);
+	if (cintr_saved_check(s, why, whylen))
 		return -EINVAL;
-	}
 	/* a host whose clock started less than max_wait ago: cut the ages */
 	max_wait = s->pending_max_wait_ns < now_ns ? s->pending_max_wait_ns : now_ns;
 	age = s->pending_age_ns < max_wait ? s->pending_age_ns : max_wait;

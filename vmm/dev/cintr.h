@@ -23,6 +23,7 @@
 #define VMM_DEV_CINTR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dev/virtqueue.h"
@@ -147,6 +148,10 @@ void cintr_save(const struct cintr *c, uint64_t now_ns, struct cintr_saved *s);
  * this host's clock are cut to it).
  */
 #define CINTR_SAVED_PENDING_MAX (VQ_NUM_MAX * 64u)
+
+/* cintr_saved_check - the checks of cintr_restore alone: 0, or -EINVAL with the reason in why. */
+int cintr_saved_check(const struct cintr_saved *s, char *why, size_t whylen);
+
 int cintr_restore(struct cintr *c, const struct cintr_saved *s, uint64_t now_ns, char *why,
 		  size_t whylen);
 

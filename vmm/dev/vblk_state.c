@@ -11,8 +11,6 @@ int vblk_blob_decode(const void *buf, size_t len, uint64_t offered, const struct
 		     struct vblk_blob *b, struct virtq vq[VIRTIO_MMIO_QUEUES_MAX], char *why,
 		     size_t whylen)
 {
-	struct cintr scratch;
-
 	if (len != sizeof(*b)) {
 		snprintf(why, whylen, "%zu bytes, a virtio-blk state has %zu", len, sizeof(*b));
 		return -EINVAL;
@@ -37,7 +35,5 @@ int vblk_blob_decode(const void *buf, size_t len, uint64_t offered, const struct
 	}
 	if (virtio_mmio_state_check(&b->tr, offered, VBLK_QUEUES, mem, vq, why, whylen))
 		return -EINVAL;
-	/* the same checks as the restore, on a scratch machine */
-	cintr_init(&scratch);
-	return cintr_restore(&scratch, &b->ci, CINTR_SAVED_AGE_MAX, why, whylen);
+	return cintr_saved_check(&b->ci, why, whylen);
 }

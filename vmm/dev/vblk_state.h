@@ -44,8 +44,9 @@ struct vblk_blob {
  * for a disk whose transport offers `offered` features over `mem`: size,
  * magic and version, flags, an active disk only with DRIVER_OK and its
  * queue ready, the transport (virtio_mmio_state_check, the queues to
- * install into vq[]) and the calibrated-interrupt state (the checks of
- * cintr_restore). Returns 0, or -EINVAL with the reason in why. Pure.
+ * install into vq[]) and the calibrated-interrupt state
+ * (cintr_saved_check: the checks of cintr_restore). Returns 0, or -EINVAL
+ * with the reason in why. Pure.
  */
 int vblk_blob_decode(const void *buf, size_t len, uint64_t offered, const struct gmem *mem,
 		     struct vblk_blob *b, struct virtq vq[VIRTIO_MMIO_QUEUES_MAX], char *why,
