@@ -22,6 +22,8 @@
 #   vessel           pre-copy (the default)
 #   vessel-classic   pre-copy with the classic dirty log (VESSEL_DIRTY_LOG=classic)
 #   vessel-tls       pre-copy over TLS (certificates by tests/migrate/tls-creds.sh)
+#   vessel-prealloc  pre-copy into a destination started with --mem-prealloc
+#                    (its memory allocated before the migration begins)
 #   vessel-postcopy  post-copy at once (migrate --postcopy): total time, the
 #                    pause until the destination runs the VM, and the latency
 #                    of the faults that had to wait for the source (measured
@@ -134,7 +136,8 @@ loopback() {
 # (over TLS when TLS=1, post-copy at once when POSTCOPY=1)
 vessel_once() {
 	PORT=$((PORT + 1))
-	scheme=tcp creds= margs= cap=
+	scheme=tcp creds= margs= cap= dargs=
+	[ "${PREALLOC:-0}" = 1 ] && dargs=--mem-prealloc
 	[ "${TLS:-0}" = 1 ] && scheme=tls creds="--tls-creds $W/tls/good"
 	[ "${POSTCOPY:-0}" = 1 ] && margs=--postcopy
 	[ "$1" = fastdirty ] && cap="env VESSEL_MIG_MAX_MIBS=$FAST_CAP"
@@ -142,7 +145,7 @@ vessel_once() {
 	start vs $cap "$VESSEL" run --mem "${MEM}M" --kernel "$kernel" $(guest_args "$1" vessel) \
 		--control "$W/vs.sock" $creds
 	guest_ready vs "$1" || { stop vs; return 1; }
-	start vd "$VESSEL" run --mem "${MEM}M" --incoming "$scheme:127.0.0.1:$PORT" $creds
+	start vd "$VESSEL" run --mem "${MEM}M" --incoming "$scheme:127.0.0.1:$PORT" $creds $dargs
 	wait_for "$W/vd.err" "waiting for an incoming" 60
 	"$VESSEL" ctl "$W/vs.sock" migrate $margs "$scheme:127.0.0.1:$PORT" >/dev/null
 	# the source exits once the hand-over (post-copy: the last page) is done;
@@ -263,6 +266,7 @@ for wl in $WORKLOADS; do
 			res=$(VESSEL_DIRTY_LOG=classic measure vessel-classic "$wl" vessel_once) ;;
 		vessel-tls) [ "$wl" != fastdirty ] && res=$(TLS=1 measure vessel-tls "$wl" vessel_once) ;;
 		vessel-postcopy) res=$(POSTCOPY=1 measure vessel-postcopy "$wl" vessel_once) ;;
+		vessel-prealloc) res=$(PREALLOC=1 measure vessel-prealloc "$wl" vessel_once) ;;
 		qemu) [ "$wl" != fastdirty ] && res=$(measure qemu "$wl" qemu_once) ;;
 		qemu-multifd) [ "$wl" != fastdirty ] && res=$(MULTIFD=1 measure qemu-multifd "$wl" qemu_once) ;;
 		*) echo "migrate bench: unknown VMM '$vmm'" >&2 ;;

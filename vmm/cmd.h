@@ -21,6 +21,7 @@ struct run_opts {
 	bool no_initrd;
 	bool stats;	      /* --stats: print exit counts when the VM stops */
 	bool no_hcb;	      /* --no-hyper-callbacks */
+	bool mem_prealloc;    /* --mem-prealloc: allocate guest RAM before starting */
 	const char *cmdline;  /* "" by default */
 	const char *control;  /* --control PATH: JSON control socket (migrate/live) */
 	const char *incoming; /* --incoming tcp:HOST:PORT: wait for a migration */

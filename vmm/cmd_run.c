@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILE_MAX (1ull << 30) /* a kernel or initrd larger than this is a mistake */
@@ -45,7 +46,7 @@ static const char run_usage_head[] =
 	       "                  [--incoming tcp|tls:HOST:PORT] [--incoming-timeout S]\n"
 	       "                  [--tls-creds DIR] [--no-postcopy] [--stats]\n"
 	       "                  [--control-group GROUP] [--pt-trace FILE]\n"
-	       "                  [--integrity on|report|off]\n"
+	       "                  [--integrity on|report|off] [--mem-prealloc]\n"
 	       "\n"
 	       "Boot a Vessel kernel in a new KVM virtual machine; its console (COM1) is\n"
 	       "this terminal. The exit status is the guest's poweroff status.\n"
@@ -53,6 +54,11 @@ static const char run_usage_head[] =
 	       "  --cpus N        virtual CPUs (default 2)\n"
 	       "  --mem SIZE      guest RAM: bytes with a K/M/G suffix, or MiB without one\n"
 	       "                  (default 256M; at least 4M, at most 64G)\n"
+	       "  --mem-prealloc  allocate all guest RAM before the VM starts (or waits for\n"
+	       "                  a migration): fails at once if the host lacks the memory,\n"
+	       "                  and first writes (an incoming migration's pages) no\n"
+	       "                  longer pay for the allocation; costs the whole --mem\n"
+	       "                  even if the guest uses less\n"
 	       "  --kernel ELF    ELF64 kernel (default: guest/vessel.elf next to vessel)\n"
 	       "  --initrd FILE   initial ramdisk (default: user/initrd.img next to vessel,\n"
 	       "                  if it exists)\n"
@@ -144,7 +150,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 
 		if (!strncmp(arg, "--help=", 7) || !strncmp(arg, "--stats=", 8) ||
 		    !strncmp(arg, "--no-initrd=", 12) || !strncmp(arg, "--no-hyper-callbacks=", 21) ||
-		    !strncmp(arg, "--no-postcopy=", 14))
+		    !strncmp(arg, "--no-postcopy=", 14) || !strncmp(arg, "--mem-prealloc=", 15))
 			return bad(err, errlen, "option %.*s takes no value",
 				   (int)(strchr(arg, '=') - arg), arg);
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -165,6 +171,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		}
 		if (!strcmp(arg, "--no-postcopy")) {
 			o->no_postcopy = true;
+			continue;
+		}
+		if (!strcmp(arg, "--mem-prealloc")) {
+			o->mem_prealloc = true;
 			continue;
 		}
 		if (strncmp(arg, "--", 2))
@@ -288,6 +298,52 @@ int run_parse_args(int argc, char **argv, struct run_opts *o, char *err, size_t 
 		return bad(err, errlen, "--pt-trace records from boot: not with --incoming");
 	if (o->no_postcopy && !o->incoming)
 		return bad(err, errlen, "--no-postcopy without --incoming");
+	return 0;
+}
+
+/* MemAvailable of /proc/meminfo in bytes; 0 when unknown. */
+static uint64_t host_mem_available(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kib << 10;
+}
+
+/* --mem-prealloc: allocate the guest's RAM now; a line says how long it took. */
+static int prealloc(struct vm *vm)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	/* more than the host has would end in its OOM killer, not in an error */
+	uint64_t avail = host_mem_available();
+
+	if (avail && vm->mem.size > avail) {
+		fprintf(stderr,
+			"vessel: --mem-prealloc: %llu MiB of guest memory requested, the host has "
+			"%llu MiB available\n",
+			(unsigned long long)(vm->mem.size >> 20), (unsigned long long)(avail >> 20));
+		return -ENOMEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = gmem_prealloc(&vm->mem);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc) {
+		fprintf(stderr, "vessel: --mem-prealloc: cannot allocate %llu MiB of guest memory: %s\n",
+			(unsigned long long)(vm->mem.size >> 20), strerror(-rc));
+		return rc;
+	}
+	fprintf(stderr, "vessel: guest memory preallocated: %llu MiB in %.0f ms\n",
+		(unsigned long long)(vm->mem.size >> 20),
+		(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
 
@@ -689,6 +745,8 @@ create:
 		fprintf(stderr, "vessel: %s\n", err);
 		goto out;
 	}
+	if (o.mem_prealloc && prealloc(vm))
+		goto out;
 	if (!o.incoming) {
 		/* the files first: a bad kernel is reported before KVM is involved */
 		if (vm_load_elf(vm, kernel, kernel_size)) {

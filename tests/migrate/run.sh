@@ -117,7 +117,10 @@ t_hops() {
 	good=0
 	for hop in 1 2 3 4; do
 		next_port
-		incoming "h$hop" "$uri"
+		# hops 2 and 3 into --mem-prealloc destinations (hop 4 leaves one)
+		pre=
+		[ $hop = 2 ] || [ $hop = 3 ] && pre=--mem-prealloc
+		incoming "h$hop" "$uri" $pre
 		ctl $cur migrate "$uri" >/dev/null
 		wait_exit $cur 60
 		mark=$(wc -c <"$W/h$hop.out")
@@ -125,7 +128,7 @@ t_hops() {
 		cur=h$hop
 	done
 	if [ $good = 4 ] && responds $cur; then
-		ok "four migrations in a row under memtest: checksum holds after every hop"
+		ok "four migrations in a row under memtest (two into preallocated memory): checksum holds after every hop"
 	else
 		notok "four hops ($good of 4 good)" "$W/$cur.err" "$W/$cur.out"
 	fi
@@ -148,7 +151,8 @@ t_ume_process() {
 		return
 	fi
 	gpa=$(sed -n 's/.*memtest: page [0-9]* va 0x[0-9a-f]* gpa \(0x[0-9a-f]*\).*/\1/p' "$W/a.out" | head -n 1)
-	incoming b "$uri"
+	# into preallocated memory: the poisoned page must still be poisoned there
+	incoming b "$uri" --mem-prealloc
 	ctl a inject-ume "$gpa" >/dev/null
 	ctl a migrate "$uri" >/dev/null
 	wait_exit a 60
@@ -156,7 +160,7 @@ t_ume_process() {
 	ctl b stats >"$W/b.stats" 2>&1
 	if [ $status = 0 ] && grep -q "killed pid [0-9]* (memtest), page retired" "$W/b.out" &&
 		grep -q '"machine_checks_injected": 1' "$W/b.stats" && responds b && ! grep -q panic "$W/b.out"; then
-		ok "UME on memtest's page before migration: memtest killed on the destination when it touches it, VM fine"
+		ok "UME on memtest's page before migration (preallocated destination): memtest killed on the destination when it touches it, VM fine"
 	else
 		notok "UME on a process page across migration (gpa $gpa, status $status)" "$W/a.err" "$W/b.err" "$W/b.out" "$W/b.stats"
 	fi

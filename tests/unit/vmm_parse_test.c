@@ -122,6 +122,9 @@ static void test_run_options(void **state)
 	assert_false(o.no_postcopy);
 	assert_int_equal(parse(&o, err, "--incoming=tcp::5", "--no-postcopy", NULL), 0);
 	assert_true(o.no_postcopy);
+	assert_false(o.mem_prealloc);
+	assert_int_equal(parse(&o, err, "--mem-prealloc", "--mem", "1G", NULL), 0);
+	assert_true(o.mem_prealloc);
 }
 
 static void expect_error(const char *needle, ...)
@@ -165,6 +168,7 @@ static void test_run_errors(void **state)
 	expect_error("--no-postcopy without --incoming", "--no-postcopy", NULL);
 	expect_error("option --no-postcopy takes no value", "--incoming=tcp::1",
 		     "--no-postcopy=yes", NULL);
+	expect_error("option --mem-prealloc takes no value", "--mem-prealloc=1", NULL);
 }
 
 static void test_run_cmdline_limit(void **state)

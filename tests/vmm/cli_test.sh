@@ -46,6 +46,15 @@ check "--incoming tls: needs --tls-creds" 2 "--incoming tls:127.0.0.1:1 needs --
 check "--incoming-timeout needs --incoming" 2 "--incoming-timeout without --incoming" \
 	$V run --incoming-timeout 5
 check "--no-postcopy needs --incoming" 2 "--no-postcopy without --incoming" $V run --no-postcopy
+check "--mem-prealloc takes no value" 2 "option --mem-prealloc takes no value" \
+	$V run --mem-prealloc=yes
+# more guest memory than the host has: refused before anything is allocated
+# (only where 64G is more than the host has: elsewhere it would allocate it)
+avail=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+if [ -n "$avail" ] && [ "$avail" -lt 67108864 ]; then
+	check "--mem-prealloc beyond the host's memory" 1 "MiB of guest memory requested, the host has" \
+		$V run --mem 64G --mem-prealloc
+fi
 check "vessel run --help documents TLS migration" 0 "--tls-creds DIR" $V run --help
 check "option without value" 2 "option --kernel needs a value" $V run --kernel
 check "missing kernel names the file" 1 "kernel $tmp/nope.elf: No such file or directory" \

@@ -52,6 +52,23 @@ err_fd:
 	return err;
 }
 
+int gmem_prealloc(struct gmem *m)
+{
+	const off_t step = 64 << 20;
+
+	for (off_t off = 0; off < (off_t)m->size;) {
+		off_t len = (off_t)m->size - off < step ? (off_t)m->size - off : step;
+
+		if (fallocate(m->fd, 0, off, len) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += len;
+	}
+	return 0;
+}
+
 void gmem_destroy(struct gmem *m)
 {
 	if (m->base)

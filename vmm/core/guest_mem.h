@@ -58,6 +58,16 @@ struct gmem {
  */
 int gmem_create(struct gmem *m, uint64_t size);
 
+/*
+ * gmem_prealloc - allocate every page of guest RAM now (fallocate of the
+ * memfd), in steps of 64 MiB, retrying an interrupted step. The pages stay
+ * holes to SEEK_DATA until written (shmem), so a migration of the VM still
+ * skips them unread. What it buys: a later first write to a page (a guest
+ * access, an incoming migration's pwrite) finds it allocated. Returns 0 or
+ * the -errno of fallocate (-ENOSPC, -ENOMEM: not enough memory).
+ */
+int gmem_prealloc(struct gmem *m);
+
 /* gmem_destroy - unmap and close; safe on a zeroed or already destroyed gmem. */
 void gmem_destroy(struct gmem *m);
 
