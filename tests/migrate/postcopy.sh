@@ -166,6 +166,39 @@ t_pc_ume_free() {
 	stop_vm b
 }
 
+# A memory error reported on the source after the switch, on a page it has
+# not sent yet: the last page of a 12 MiB file at the end of the initrd
+# (the kernel keeps its initrd; an idle guest never reads the file), while
+# the source sends the rest at 1 MiB/s, so that page's turn comes seconds
+# after the report. It goes as POISONED (KNOWN) and the destination
+# re-poisons it, as when the error struck before the switch.
+t_pc_ume_during() {
+	next_port
+	head -c $((12 << 20)) /dev/urandom >"$W/ballast.bin"
+	"$B/mkinitrd" -o "$W/ballast.img" "$B"/user/bin/* ballast="$W/ballast.bin" >/dev/null ||
+		{ notok "post-copy UME during: mkinitrd"; return; }
+	VESSEL_MIG_MAX_MIBS=1 start_vm a --mem $MEM --initrd "$W/ballast.img" --control "$W/a.sock"
+	wait_for "$W/a.out" "ready" 60 && incoming b "$uri" ||
+		{ notok "post-copy UME during: setup" "$W/a.err" "$W/b.err"; stop_vm a; stop_vm b; return; }
+	# "initrd: N files, K KiB at 0xADDR": the initrd's last page is the file's
+	set -- $(sed -n 's/.*initrd: [0-9]* files, \([0-9]*\) KiB at \(0x[0-9a-f]*\).*/\1 \2/p' "$W/a.out")
+	gpa=$(printf '%#x' $((($2 + $1 * 1024 - 1) / 4096 * 4096 - 4096)))
+	ctl a migrate --postcopy "$uri" >/dev/null
+	wait_for "$W/a.err" "migration switched to post-copy" 30
+	ctl a inject-ume "$gpa" >"$W/a.inject" 2>&1
+	wait_exit a 120
+	wait_for "$W/b.err" "incoming post-copy migration complete" 10
+	ctl b stats >"$W/b.stats" 2>&1
+	if [ $status = 0 ] && grep -q '"poisoned_pages": 1' "$W/b.stats" &&
+		grep -q "\"$gpa\"" "$W/b.stats" && grep -q "1 poisoned pages sent as POISONED" "$W/a.err" &&
+		[ "$(stat_of b mig_in_postcopy_repoisoned)" = 1 ] && responds b; then
+		ok "post-copy, UME on the source after the switch on a page not sent yet: POISONED, re-poisoned on the destination, guest fine"
+	else
+		notok "post-copy UME after the switch (gpa $gpa, status $status)" "$W/a.inject" "$W/a.err" "$W/b.err" "$W/b.stats"
+	fi
+	stop_vm b
+}
+
 # A memory error the source finds only while it serves a page in post-copy
 # (latent: the VMM was not told; the VM is paused from the injection on, so
 # the guest cannot touch the page first): the read is answered POISONED

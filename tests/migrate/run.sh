@@ -764,7 +764,7 @@ if [ ! -c /dev/kvm ] || ! [ -r /dev/kvm ]; then
 	exit 0
 fi
 sh "$(dirname "$0")/tls-creds.sh" "$TLS" >/dev/null || { echo "not ok 1 - TLS credentials (tls-creds.sh)"; exit 1; }
-tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline t_pc_idle t_pc_memtest t_pc_converge t_pc_ume_process t_pc_ume_free t_pc_ume_found t_pc_cut t_pc_refused t_pc_tls}
+tests=${*:-t_control t_idle_and_back t_memtest t_hops t_ume_process t_ume_free_page t_progress_quit t_ume_latent t_ume_latent_free t_ume_in_flight t_dest_killed t_source_killed t_conn_cut t_bad_streams t_netns t_tls_memtest t_tls_refused t_tls_psk t_incoming_deadline t_pc_idle t_pc_memtest t_pc_converge t_pc_ume_process t_pc_ume_free t_pc_ume_during t_pc_ume_found t_pc_cut t_pc_refused t_pc_tls}
 for t in $tests; do
 	echo "# $t"
 	$t
