@@ -458,10 +458,10 @@ static int mode_word(const char *w, size_t len, enum irq_mode *m)
 /*
  * Parses a blk.irq= value: one mode word for every disk, or a comma-separated
  * list giving disk i (vda, vdb, ...) the i-th word; disks past the end of the
- * list take its last word. Fills modes[0..max-1] and returns 0; on a word
- * that is not a mode (an empty one included) or more than max words returns
- * -EINVAL with *bad at the offending word and *bad_len its length (modes is
- * then unchanged).
+ * list take its last word. Fills modes[0..max-1] and returns 0. Returns
+ * -EINVAL for a word that is not a mode (an empty one included) and -E2BIG
+ * for more than max words, with *bad at the offending word and *bad_len its
+ * length; modes is then unchanged.
  */
 static int parse_modes(const char *s, enum irq_mode *modes, int max, const char **bad,
 		       size_t *bad_len)
@@ -515,8 +515,8 @@ static void parse_cmdline_modes(enum irq_mode *modes)
 	}
 	r = parse_modes(v, modes, VBLK_DISKS, &bad, &len);
 	if (r == -E2BIG) {
-		printk("blk: bad blk.irq=%s: more than %d disks' words: calibrated for every "
-		       "disk\n",
+		printk("blk: bad blk.irq=%s: more than %d words (one per disk): calibrated for "
+		       "every disk\n",
 		       v, VBLK_DISKS);
 	} else if (r) {
 		if (len >= sizeof(word))
