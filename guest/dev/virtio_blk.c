@@ -46,7 +46,8 @@ struct vblk_disk {
 	int cintr;     /* the device accepted calibrated interrupts */
 	int event_idx; /* VIRTIO_F_EVENT_IDX: used_event / avail_event */
 	int broken;
-	uint16_t num; /* queue entries */
+	enum irq_mode mode; /* blk.irq= for this disk */
+	uint16_t num;	    /* queue entries */
 	int nslots;
 	struct virtq_desc *desc;
 	struct virtq_avail *avail;
@@ -64,7 +65,6 @@ struct vblk_disk {
 
 static struct vblk_disk disks[VBLK_DISKS];
 static int ndisks;
-static enum irq_mode mode = MODE_CALIBRATED;
 
 /* ---------------------------------------------------------------- completion */
 
@@ -257,7 +257,7 @@ void vblk_submit(struct vblk_disk *d, struct vblk_req **reqs, int n, int sync)
 						VIRTIO_BLK_T_FLUSH;
 		h->sector = r->op == VBLK_FLUSH ? 0 : r->sector;
 		h->flags = 0;
-		if (mode == MODE_CALIBRATED && d->cintr) {
+		if (d->mode == MODE_CALIBRATED && d->cintr) {
 			if (sync)
 				h->flags = VESSEL_BLK_REQ_URGENT;
 			else if (i == n - 1)
@@ -374,9 +374,9 @@ static int setup(struct vblk_disk *d)
 {
 	/* every: the standard device's interrupt per completion (no EVENT_IDX) */
 	uint64_t want = (1ull << VIRTIO_BLK_F_RO) | (1ull << VIRTIO_BLK_F_FLUSH) |
-			(mode != MODE_EVERY ? (1ull << VESSEL_VIRTIO_BLK_F_CINTR) |
-						      (1ull << VIRTIO_F_EVENT_IDX) :
-					      0);
+			(d->mode != MODE_EVERY ? (1ull << VESSEL_VIRTIO_BLK_F_CINTR) |
+							 (1ull << VIRTIO_F_EVENT_IDX) :
+						 0);
 	uint64_t got, ring_pa;
 	uint32_t max;
 	int r;
@@ -439,24 +439,103 @@ static int setup(struct vblk_disk *d)
 	return 0;
 }
 
+/* One word of blk.irq=, `len` bytes at w: 0 with *m set, or -EINVAL. */
+static int mode_word(const char *w, size_t len, enum irq_mode *m)
+{
+	static const enum irq_mode all[] = { MODE_EVERY, MODE_COALESCE, MODE_CALIBRATED };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		const char *name = mode_name(all[i]);
+
+		if (strlen(name) == len && !memcmp(name, w, len)) {
+			*m = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Parses a blk.irq= value: one mode word for every disk, or a comma-separated
+ * list giving disk i (vda, vdb, ...) the i-th word; disks past the end of the
+ * list take its last word. Fills modes[0..max-1] and returns 0. Returns
+ * -EINVAL for a word that is not a mode (an empty one included) and -E2BIG
+ * for more than max words, with *bad at the offending word and *bad_len its
+ * length; modes is then unchanged.
+ */
+static int parse_modes(const char *s, enum irq_mode *modes, int max, const char **bad,
+		       size_t *bad_len)
+{
+	enum irq_mode m[VBLK_DISKS];
+	int n = 0;
+
+	if (max > VBLK_DISKS)
+		max = VBLK_DISKS;
+	for (const char *w = s;;) {
+		size_t len = 0;
+
+		while (w[len] && w[len] != ',')
+			len++;
+		*bad = w;
+		*bad_len = len;
+		if (n == max)
+			return -E2BIG;
+		if (mode_word(w, len, &m[n]))
+			return -EINVAL;
+		n++;
+		if (!w[len])
+			break;
+		w += len + 1;
+	}
+	for (int i = 0; i < max; i++)
+		modes[i] = m[i < n ? i : n - 1];
+	return 0;
+}
+
+/*
+ * The interrupt mode of each disk from the command line (calibrated by
+ * default); a bad value is reported on the console and leaves every disk
+ * calibrated.
+ */
+static void parse_cmdline_modes(enum irq_mode *modes)
+{
+	char v[VBLK_DISKS * 12], word[16];
+	const char *bad = v;
+	size_t len = 0;
+	int r = cmdline_get(boot.cmdline, "blk.irq=", v, sizeof(v));
+
+	for (int i = 0; i < VBLK_DISKS; i++)
+		modes[i] = MODE_CALIBRATED;
+	if (r == -ENOENT)
+		return;
+	if (r == -ENAMETOOLONG) {
+		printk("blk: blk.irq= is longer than %zu characters: calibrated for every disk\n",
+		       sizeof(v) - 1);
+		return;
+	}
+	r = parse_modes(v, modes, VBLK_DISKS, &bad, &len);
+	if (r == -E2BIG) {
+		printk("blk: bad blk.irq=%s: more than %d words (one per disk): calibrated for "
+		       "every disk\n",
+		       v, VBLK_DISKS);
+	} else if (r) {
+		if (len >= sizeof(word))
+			len = sizeof(word) - 1;
+		memcpy(word, bad, len);
+		word[len] = 0;
+		printk("blk: bad blk.irq=%s: '%s' is not every, coalesce or calibrated: calibrated "
+		       "for every disk\n",
+		       v, word);
+	}
+}
+
 void vblk_init(void)
 {
 	struct vmmio found[VMMIO_MAX];
-	char m[16];
+	enum irq_mode modes[VBLK_DISKS];
 	int n = vmmio_discover(found, VMMIO_MAX);
 
-	if (cmdline_get(boot.cmdline, "blk.irq=", m, sizeof(m)) > 0) {
-		if (!strcmp(m, "every"))
-			mode = MODE_EVERY;
-		else if (!strcmp(m, "coalesce"))
-			mode = MODE_COALESCE;
-		else if (!strcmp(m, "calibrated"))
-			mode = MODE_CALIBRATED;
-		else
-			printk("blk: unknown blk.irq=%s (every, coalesce, calibrated): "
-			       "calibrated\n",
-			       m);
-	}
+	parse_cmdline_modes(modes);
 	deferred_register(&completion_work);
 	for (int i = 0; i < n && ndisks < VBLK_DISKS; i++) {
 		struct vblk_disk *d = &disks[ndisks];
@@ -470,6 +549,7 @@ void vblk_init(void)
 		d->name[1] = 'd';
 		d->name[2] = (char)('a' + ndisks);
 		d->lock = (struct spinlock)SPINLOCK_INIT;
+		d->mode = modes[ndisks];
 		r = setup(d);
 		if (r) {
 			printk("%s: virtio-blk at %#lx: cannot start it (error %d)\n", d->name,
@@ -481,9 +561,10 @@ void vblk_init(void)
 		d->mm.exits = &d->cnt.exits; /* from here on: the I/O path's exits */
 		printk("%s: virtio-blk at %#lx irq %u: %lu sectors (%lu MiB)%s, interrupts %s%s\n",
 		       d->name, d->mm.base, d->mm.irq, d->capacity, d->capacity >> 11,
-		       d->readonly ? ", read-only" : "", mode_name(mode),
-		       mode != MODE_EVERY && !d->cintr ? " (not offered by the device: standard)" :
-							 "");
+		       d->readonly ? ", read-only" : "", mode_name(d->mode),
+		       d->mode != MODE_EVERY && !d->cintr ?
+			       " (not offered by the device: standard)" :
+			       "");
 	}
 }
 
@@ -528,5 +609,35 @@ SELFTEST(blk_bad_chain)
 	st->next = 0;
 	vblk_put(r);
 	ST_ASSERT(!vblk_get(d, 0)); /* a failed disk hands out no request */
+	return 0;
+}
+
+/* blk.irq= lists (pure: no disk needed). */
+SELFTEST(blk_irq_mode_list)
+{
+	enum irq_mode m[4] = { MODE_COALESCE, MODE_COALESCE, MODE_COALESCE, MODE_COALESCE };
+	const char *bad;
+	size_t len;
+	static const char *const refused[] = { "",	 "bogus",	    "every,",
+					       ",every", "every,,every",    "every,Every",
+					       "everyx", "every calibrated" };
+
+	ST_ASSERT(!parse_modes("every", m, 4, &bad, &len));
+	ST_ASSERT(m[0] == MODE_EVERY && m[1] == MODE_EVERY && m[3] == MODE_EVERY);
+	ST_ASSERT(!parse_modes("every,calibrated", m, 4, &bad, &len));
+	ST_ASSERT(m[0] == MODE_EVERY && m[1] == MODE_CALIBRATED && m[2] == MODE_CALIBRATED &&
+		  m[3] == MODE_CALIBRATED);
+	ST_ASSERT(!parse_modes("calibrated,every,coalesce", m, 4, &bad, &len));
+	ST_ASSERT(m[0] == MODE_CALIBRATED && m[1] == MODE_EVERY && m[2] == MODE_COALESCE &&
+		  m[3] == MODE_COALESCE);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		ST_ASSERT(parse_modes(refused[i], m, 4, &bad, &len) == -EINVAL);
+		/* unchanged */
+		ST_ASSERT(m[0] == MODE_CALIBRATED && m[1] == MODE_EVERY && m[3] == MODE_COALESCE);
+	}
+	ST_ASSERT(parse_modes("every,bogus,every", m, 4, &bad, &len) == -EINVAL);
+	ST_ASSERT(len == 5 && !memcmp(bad, "bogus", 5));
+	ST_ASSERT(parse_modes("every,every,every,every,every", m, 4, &bad, &len) == -E2BIG);
+	ST_ASSERT(len == 5 && m[0] == MODE_CALIBRATED);
 	return 0;
 }

@@ -11,6 +11,9 @@
  *   coalesce    accepted, no request flagged: threshold + timeout only
  *   calibrated  accepted (the default): a request a thread waits for is
  *               URGENT, the last of an asynchronous batch is BARRIER
+ * One word sets every disk; a comma-separated list sets each disk in order
+ * (`every,calibrated`: vda every, vdb calibrated; disks past the list take
+ * its last word). A bad value is reported and leaves every disk calibrated.
  * `blk.threshold=N` and `blk.timeout_us=N` set the device's coalescing.
  * On a device without the feature (QEMU's) every mode behaves as `every`.
  *

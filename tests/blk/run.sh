@@ -230,6 +230,54 @@ t_irq() {
 	done
 }
 
+# blk.irq= as a list, one mode per disk (counts only, no timing): with
+# every,calibrated a batch of 32 asynchronous writes is 32 device interrupts
+# on vda (one per completion) and exactly 1 on vdb (the BARRIER); blkbench
+# -d vda,vdb alternates its synchronous reads between them (each disk takes
+# half, vda's interrupts "every", vdb's URGENT). A bad list is refused on the
+# boot line and leaves every disk calibrated.
+t_irq_list() {
+	image "$W/a.img" 8M
+	image "$W/b.img" 8M
+	boot_shell a --disk "$W/a.img" --disk "$W/b.img" --cmdline "blk.irq=every,calibrated blk.timeout_us=1000000" ||
+		{ notok "boot with blk.irq=every,calibrated" "$W/a.err"; stop_vm a; return; }
+	tr -d '\r' <"$W/a.out" >"$W/a.txt"
+	boot="$(grep -c "vda: virtio-blk .*, interrupts every$" "$W/a.txt") $(grep -c "vdb: virtio-blk .*, interrupts calibrated$" "$W/a.txt")"
+	for k in 0 1; do
+		eval "i0_$k=\$(devstat a interrupts $k) e0_$k=\$(devstat a irq_every $k) b0_$k=\$(devstat a irq_barrier $k)"
+	done
+	run_cmd a "blktest batch /dev/vda 32" 120
+	run_cmd a "blktest batch /dev/vdb 32" 120
+	batches=$(tr -d '\r' <"$W/a.out" | grep -c "blktest: batch 32 interrupts [0-9]* completions 32")
+	ia=$(($(devstat a interrupts 0) - i0_0)) ea=$(($(devstat a irq_every 0) - e0_0)) ba=$(($(devstat a irq_barrier 0) - b0_0))
+	ib=$(($(devstat a interrupts 1) - i0_1)) eb=$(($(devstat a irq_every 1) - e0_1)) bb=$(($(devstat a irq_barrier 1) - b0_1))
+	r0a=$(devstat a requests 0) r0b=$(devstat a requests 1)
+	e1a=$(devstat a irq_every 0) u1b=$(devstat a irq_urgent 1)
+	run_cmd a "blkbench -m sync -o read -n 8 -d /dev/vda,/dev/vdb" 120
+	bline=$(tr -d '\r' <"$W/a.out" | grep -o "blkbench: mode=sync .*" | tail -n 1)
+	ra=$(($(devstat a requests 0) - r0a)) rb=$(($(devstat a requests 1) - r0b))
+	sea=$(($(devstat a irq_every 0) - e1a)) sub=$(($(devstat a irq_urgent 1) - u1b))
+	poweroff a
+	echo "# every,calibrated: batch of 32 on vda -> $ia device interrupts (every $ea, barrier $ba), on vdb -> $ib (every $eb, barrier $bb); 8 sync reads over vda,vdb -> requests $ra/$rb, vda every $sea, vdb urgent $sub"
+	got="$boot $batches $ia $ea $ba $ib $eb $bb $ra $rb $sea $sub $(kv "$bline" disks)"
+	if [ "$got" = "1 1 2 32 32 0 1 0 1 4 4 4 4 2" ]; then
+		ok "blk.irq=every,calibrated: vda every (batch of 32: 32 device interrupts), vdb calibrated (1); blkbench -d vda,vdb alternates 4/4"
+	else
+		notok "blk.irq=every,calibrated: got '$got', want '1 1 2 32 32 0 1 0 1 4 4 4 4 2'" "$W/a.out" "$W/a.err"
+	fi
+	# a bad list: the boot line says so, every disk calibrated
+	boot_shell a --disk "$W/a.img" --disk "$W/b.img" --cmdline "blk.irq=every,bogus" ||
+		{ notok "boot with blk.irq=every,bogus" "$W/a.err"; stop_vm a; return; }
+	poweroff a
+	tr -d '\r' <"$W/a.out" >"$W/a.txt"
+	if grep -q "blk: bad blk.irq=every,bogus: 'bogus' is not every, coalesce or calibrated: calibrated for every disk" "$W/a.txt" &&
+		[ "$(grep -c "vd[ab]: virtio-blk .*, interrupts calibrated$" "$W/a.txt")" = 2 ]; then
+		ok "blk.irq=every,bogus is refused on the boot line, both disks calibrated"
+	else
+		notok "blk.irq=every,bogus" "$W/a.out"
+	fi
+}
+
 # A guest writes 4 MiB with 32 requests in flight while it migrates to a
 # second VMM on the same image: no request lost (the fill completes on the
 # destination), none done twice (the device's request count, which travels
@@ -285,7 +333,7 @@ if [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "1..$n"
 	exit 0
 fi
-tests=${*:-"t_refused t_suite t_two_disks t_readonly t_bad_chain t_irq t_migrate"}
+tests=${*:-"t_refused t_suite t_two_disks t_readonly t_bad_chain t_irq t_irq_list t_migrate"}
 for t in $tests; do
 	echo "# $t"
 	$t
