@@ -10,6 +10,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
 int gmem_create(struct gmem *m, uint64_t size)
 {
 	uint64_t low;
@@ -54,18 +58,22 @@ err_fd:
 
 int gmem_prealloc(struct gmem *m)
 {
-	const off_t step = 64 << 20;
+	const size_t step = 64 << 20;
 
-	for (off_t off = 0; off < (off_t)m->size;) {
-		off_t len = (off_t)m->size - off < step ? (off_t)m->size - off : step;
+	for (size_t off = 0; off < m->size;) {
+		size_t len = m->size - off < step ? m->size - off : step;
 
-		if (fallocate(m->fd, 0, off, len) < 0) {
+		if (madvise(m->base + off, len, MADV_POPULATE_WRITE) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EINVAL) /* EINVAL: a kernel before 5.14 */
+				return errno == EFAULT ? -ENOMEM : -errno;
+			for (size_t p = 0; p < len; p += GMEM_PAGE_SIZE)
+				((volatile uint8_t *)m->base)[off + p] = 0;
 		}
 		off += len;
 	}
+	m->populated = true;
 	return 0;
 }
 

@@ -49,6 +49,9 @@ struct gmem {
 	bool dirty_on;
 	/* another domain's memory (gmem_hide): gmem_read/gmem_write refuse it */
 	uint64_t hide_lo, hide_hi;
+	/* gmem_prealloc touched every page: a write through base faults only
+	 * where a hole was punched since */
+	bool populated;
 };
 
 /*
@@ -59,12 +62,13 @@ struct gmem {
 int gmem_create(struct gmem *m, uint64_t size);
 
 /*
- * gmem_prealloc - allocate every page of guest RAM now (fallocate of the
- * memfd), in steps of 64 MiB, retrying an interrupted step. The pages stay
- * holes to SEEK_DATA until written (shmem), so a migration of the VM still
- * skips them unread. What it buys: a later first write to a page (a guest
- * access, an incoming migration's pwrite) finds it allocated. Returns 0 or
- * the -errno of fallocate (-ENOSPC, -ENOMEM: not enough memory).
+ * gmem_prealloc - allocate and touch every page of guest RAM now
+ * (MADV_POPULATE_WRITE of the mapping, in steps of 64 MiB; a write to each
+ * page on kernels without it). Touching, not only allocating (fallocate): on
+ * a host that is itself a VM whose free memory went back to its hypervisor,
+ * the first write to a page is what costs (docs/platform.md). The pages hold
+ * zeros and are data to SEEK_DATA from then on: a migration of the VM reads
+ * them and sends the zero ones as ZERO. Returns 0, -ENOMEM, or -errno.
  */
 int gmem_prealloc(struct gmem *m);
 

@@ -52,8 +52,10 @@ static int rx_hello(void *ctx, const struct mig_hello *h, char *err, size_t errl
 /*
  * Put npages of DATA from gpa into guest memory: written into the memfd
  * (pwrite) rather than through our mapping, which would take a page fault
- * and clear each fresh page before the copy (measured: about half the cost).
- * The range must be RAM in one region (checked by the caller).
+ * and clear each fresh page before the copy (measured: about half the cost);
+ * copied through the mapping when the memory was preallocated (--mem-prealloc:
+ * no fault, and no system call). The range must be RAM in one region
+ * (checked by the caller).
  */
 static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint8_t *data,
 			char *err, size_t errlen)
@@ -71,6 +73,10 @@ static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint
 				 (unsigned long long)(gpa + (uint64_t)i * MIG_PAGE_SIZE));
 			return -EPROTO;
 		}
+	}
+	if (vm->mem.populated) {
+		memcpy(gmem_ptr(&vm->mem, gpa, len), data, len);
+		done = len;
 	}
 	while (done < len) {
 		ssize_t n = pwrite(vm->mem.fd, data + done, len - done, off + (off_t)done);
