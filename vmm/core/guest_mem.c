@@ -10,26 +10,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int gmem_create(struct gmem *m, uint64_t size)
+/* Maps the memfd m->fd of `size` bytes and lays out the regions. 0 or -errno. */
+static int map_regions(struct gmem *m, uint64_t size)
 {
 	uint64_t low;
-	int err;
 
-	memset(m, 0, sizeof(*m));
-	m->fd = -1;
-	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
-		return -EINVAL;
-
-	m->fd = memfd_create("vessel-guest-ram", MFD_CLOEXEC);
-	if (m->fd < 0)
-		return -errno;
-	if (ftruncate(m->fd, (off_t)size) < 0)
-		goto err_fd;
 	m->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-	if (m->base == MAP_FAILED)
-		goto err_fd;
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		return -errno;
+	}
 	m->size = size;
-
 	low = size < GMEM_LOW_LIMIT ? size : GMEM_LOW_LIMIT;
 	m->regions[0] = (struct gmem_region){ .gpa = 0, .size = low, .offset = 0, .host = m->base };
 	m->nr_regions = 1;
@@ -43,12 +34,44 @@ int gmem_create(struct gmem *m, uint64_t size)
 		m->nr_regions = 2;
 	}
 	return 0;
+}
 
+int gmem_create(struct gmem *m, uint64_t size)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+		return -EINVAL;
+	m->fd = memfd_create("vessel-guest-ram", MFD_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		err = -errno;
+		goto err_fd;
+	}
+	err = map_regions(m, size);
+	if (!err)
+		return 0;
 err_fd:
-	err = -errno;
 	close(m->fd);
 	m->fd = -1;
-	m->base = NULL;
+	return err;
+}
+
+int gmem_attach(struct gmem *m, int fd, uint64_t size)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+		return -EINVAL;
+	m->fd = fd;
+	err = map_regions(m, size);
+	if (err)
+		m->fd = -1;
 	return err;
 }
 
@@ -58,8 +81,11 @@ void gmem_destroy(struct gmem *m)
 		munmap(m->base, m->size);
 	if (m->fd >= 0)
 		close(m->fd);
-	free(m->dirty);
+	if (!m->dirty_shared)
+		free(m->dirty);
 	m->dirty = NULL;
+	m->dirty_shared = false;
+	m->ext_dirty = NULL;
 	m->dirty_on = false;
 	m->base = NULL;
 	m->fd = -1;
@@ -203,10 +229,34 @@ void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len)
 		__atomic_fetch_or(&m->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
 }
 
+uint64_t gmem_dirty_words(const struct gmem *m)
+{
+	return m->nr_regions ? (dirty_npages(m) + 63) / 64 : 0;
+}
+
+void gmem_dirty_share(struct gmem *m, uint64_t *bits)
+{
+	m->dirty = bits;
+	m->dirty_shared = true;
+	__atomic_store_n(&m->dirty_on, true, __ATOMIC_RELEASE);
+}
+
+void gmem_dirty_also(struct gmem *m, uint64_t *bits)
+{
+	m->ext_dirty = bits;
+}
+
+/* Takes word `word` of bits if anything is set there (one load when nothing is). */
+static uint64_t take_word(uint64_t *bits, uint64_t word)
+{
+	if (!bits || !__atomic_load_n(&bits[word], __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_exchange_n(&bits[word], 0, __ATOMIC_ACQ_REL);
+}
+
 uint64_t gmem_dirty_take(struct gmem *m, uint64_t word)
 {
-	if (!m->dirty || word >= (dirty_npages(m) + 63) / 64 ||
-	    !__atomic_load_n(&m->dirty[word], __ATOMIC_ACQUIRE))
+	if (word >= gmem_dirty_words(m))
 		return 0;
-	return __atomic_exchange_n(&m->dirty[word], 0, __ATOMIC_ACQ_REL);
+	return take_word(m->dirty, word) | take_word(m->ext_dirty, word);
 }
