@@ -86,6 +86,7 @@ void gmem_destroy(struct gmem *m)
 	m->dirty = NULL;
 	m->dirty_shared = false;
 	m->ext_dirty = NULL;
+	m->ext_poison = NULL;
 	m->dirty_on = false;
 	m->base = NULL;
 	m->fd = -1;
@@ -145,12 +146,27 @@ static int hidden(const struct gmem *m, uint64_t gpa, size_t len)
 	return gpa < m->hide_hi && m->hide_lo < gpa + len;
 }
 
+/* Whether a page of [gpa, gpa + len) is in the poison bitmap another process keeps. */
+static bool ext_poisoned(const struct gmem *m, uint64_t gpa, size_t len)
+{
+	const uint64_t *bits = __atomic_load_n(&m->ext_poison, __ATOMIC_ACQUIRE);
+
+	if (!bits)
+		return false;
+	for (uint64_t p = gpa / GMEM_PAGE_SIZE; p <= (gpa + len - 1) / GMEM_PAGE_SIZE; p++)
+		if (__atomic_load_n(&bits[p / 64], __ATOMIC_ACQUIRE) & (1ull << (p % 64)))
+			return true;
+	return false;
+}
+
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len)
 {
 	const uint8_t *p = gmem_ptr(m, gpa, len);
 
 	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
+	if (ext_poisoned(m, gpa, len))
+		return -EHWPOISON;
 	return safe_copy(dst, p, len, NULL);
 }
 
@@ -161,6 +177,8 @@ int gmem_write(struct gmem *m, uint64_t gpa, const void *src, size_t len)
 
 	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
+	if (ext_poisoned(m, gpa, len))
+		return -EHWPOISON;
 	rc = safe_copy(p, src, len, NULL);
 	/* even a failed copy may have changed bytes before the bad one */
 	gmem_mark_dirty(m, gpa, len);
@@ -244,6 +262,11 @@ void gmem_dirty_share(struct gmem *m, uint64_t *bits)
 void gmem_dirty_also(struct gmem *m, uint64_t *bits)
 {
 	m->ext_dirty = bits;
+}
+
+void gmem_poison_also(struct gmem *m, const uint64_t *bits)
+{
+	__atomic_store_n(&m->ext_poison, bits, __ATOMIC_RELEASE);
 }
 
 /* Takes word `word` of bits if anything is set there (one load when nothing is). */

@@ -51,6 +51,8 @@ struct gmem {
 	/* pages another process wrote into this RAM (the sandboxed monitor's
 	 * bitmap, gmem_dirty_also): gmem_dirty_take() takes them too */
 	uint64_t *ext_dirty;
+	/* pages another process knows to be poisoned (gmem_poison_also) */
+	const uint64_t *ext_poison;
 	/* another domain's memory (gmem_hide): gmem_read/gmem_write refuse it */
 	uint64_t hide_lo, hide_hi;
 };
@@ -141,6 +143,16 @@ void gmem_dirty_share(struct gmem *m, uint64_t *bits);
  * records in `bits` (gmem_dirty_share there) together with this one's.
  */
 void gmem_dirty_also(struct gmem *m, uint64_t *bits);
+
+/*
+ * gmem_poison_also - make gmem_read()/gmem_write() refuse with -EHWPOISON
+ * any page whose bit is set in `bits` (gmem_dirty_words() words, one bit
+ * per guest page frame): the pages the process holding the VM poisoned
+ * (core/memerr.h), which another process mapping the same memfd does not
+ * see as poisoned (UFFDIO_POISON marks one process's page tables). NULL:
+ * none.
+ */
+void gmem_poison_also(struct gmem *m, const uint64_t *bits);
 
 /* gmem_mark_dirty - record [gpa, gpa + len) as written (no-op unless tracking). */
 void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len);

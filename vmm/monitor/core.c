@@ -40,7 +40,8 @@
 struct mon_counters {
 	uint64_t routed_exits; /* exits the policy routed to the monitor */
 	uint64_t routed_ns;    /* host time from exit to resume decision, summed */
-	uint64_t core_ops;     /* core-side operations for them (see docs) */
+	uint64_t routed_mmio_exits, routed_mmio_ns; /* of which MMIO (the disks' registers) */
+	uint64_t core_ops;			    /* core-side operations for them (see docs) */
 	uint64_t state_reads, state_writes, mem_accesses;
 	uint64_t denied;      /* requests the policy refused */
 	uint64_t input_bytes; /* console input handed to the monitor */
@@ -360,8 +361,13 @@ static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
 		routed_mmio(m, v, run, res);
 	else /* the tables route nothing else to the monitor (policy test) */
 		exit_dispatch(m->vm, v, run, res);
-	add(&m->n.routed_ns, now_ns() - t0);
+	t0 = now_ns() - t0;
+	add(&m->n.routed_ns, t0);
 	add(&m->n.routed_exits, 1);
+	if (run->exit_reason == KVM_EXIT_MMIO) {
+		add(&m->n.routed_mmio_ns, t0);
+		add(&m->n.routed_mmio_exits, 1);
+	}
 	return true;
 }
 
@@ -386,6 +392,18 @@ static void mon_hook_run_enter(void *opaque, struct vcpu *v)
 				i);
 	__atomic_store_n(&m->wired, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&m->wire_lock);
+}
+
+/* A guest page became poisoned: the monitor's disks must not use it either. */
+static void mon_hook_memory_error(void *opaque, uint64_t gpa)
+{
+	struct mon *m = opaque;
+	uint64_t p = gpa / GMEM_PAGE_SIZE;
+
+	if (!m->ndisks || p / 64 >= m->shm->devs.dirty_words)
+		return;
+	__atomic_fetch_or((uint64_t *)((uint8_t *)m->shm + m->shm->devs.poison_off) + p / 64,
+			  1ull << (p % 64), __ATOMIC_RELEASE);
 }
 
 static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin);
@@ -413,6 +431,7 @@ static const struct vm_hook_ops mon_hook_ops = {
 	.name = "monitor",
 	.run_enter = mon_hook_run_enter,
 	.exit = mon_hook_exit,
+	.memory_error = mon_hook_memory_error,
 	.pause = mon_hook_pause,
 	.resume = mon_hook_resume,
 };
@@ -652,7 +671,7 @@ static int hand_over_disks(struct mon *m)
 	while (n < MON_MAX_DISKS && !vblk_hand_over(m->vm, n, &disk_remote_ops, m, &h[n]))
 		n++;
 	m->ndisks = n;
-	m->shm_size = head + (n ? words * sizeof(uint64_t) : 0);
+	m->shm_size = head + (n ? 2 * words * sizeof(uint64_t) : 0);
 	if (ftruncate(m->shm_fd, (off_t)m->shm_size) < 0)
 		return -errno;
 	m->shm = mmap(NULL, m->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->shm_fd, 0);
@@ -670,6 +689,7 @@ static int hand_over_disks(struct mon *m)
 	dv->hide_hi = m->vm->mem.hide_hi;
 	dv->dirty_off = head;
 	dv->dirty_words = words;
+	dv->poison_off = head + words * sizeof(uint64_t);
 	for (unsigned i = 0; i < n; i++) {
 		dv->disk[i] = h[i];
 		m->disk_fd[i][0] = h[i].fd;
@@ -943,6 +963,8 @@ static unsigned mon_stats(void *priv, char *label, size_t lablen, struct device_
 	} while (0)
 	S("routed_exits", __atomic_load_n(&m->n.routed_exits, __ATOMIC_RELAXED));
 	S("routed_ns", __atomic_load_n(&m->n.routed_ns, __ATOMIC_RELAXED));
+	S("routed_mmio_exits", __atomic_load_n(&m->n.routed_mmio_exits, __ATOMIC_RELAXED));
+	S("routed_mmio_ns", __atomic_load_n(&m->n.routed_mmio_ns, __ATOMIC_RELAXED));
 	S("core_ops", __atomic_load_n(&m->n.core_ops, __ATOMIC_RELAXED));
 	S("state_reads", __atomic_load_n(&m->n.state_reads, __ATOMIC_RELAXED));
 	S("state_writes", __atomic_load_n(&m->n.state_writes, __ATOMIC_RELAXED));

@@ -53,11 +53,13 @@ int mon_devhost_new(struct mon_shm *shm, struct vm **out, char *err, size_t errl
 	vm->mem.hide_hi = dv->hide_hi;
 	if (dv->dirty_words != gmem_dirty_words(&vm->mem) ||
 	    dv->dirty_off + dv->dirty_words * sizeof(uint64_t) > dv->shm_size ||
-	    dv->dirty_off % 4096) {
+	    dv->poison_off + dv->dirty_words * sizeof(uint64_t) > dv->shm_size ||
+	    dv->dirty_off % 4096 || dv->poison_off % 8) {
 		snprintf(err, errlen, "the dirty bitmap does not fit the guest memory");
 		return -EINVAL;
 	}
 	gmem_dirty_share(&vm->mem, (uint64_t *)((uint8_t *)shm + dv->dirty_off));
+	gmem_poison_also(&vm->mem, (const uint64_t *)((uint8_t *)shm + dv->poison_off));
 	for (unsigned i = 0; i < dv->ndisks && i < MON_MAX_DISKS; i++) {
 		struct vblk_handover h = dv->disk[i];
 

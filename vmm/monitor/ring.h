@@ -115,6 +115,7 @@ struct mon_devices {
 	uint64_t hide_lo, hide_hi; /* a secure domain's RAM, no device may touch it */
 	uint64_t dirty_off;	   /* the dirty bitmap: offset in this memfd ... */
 	uint64_t dirty_words;	   /* ... and its 64-bit words */
+	uint64_t poison_off;	   /* the poisoned pages (as many words), set by the core */
 	uint64_t shm_size;	   /* this memfd's size */
 	uint32_t ndisks, pad;
 	struct vblk_handover disk[MON_MAX_DISKS]; /* descriptors: MON_FD_DISK(i)... */
