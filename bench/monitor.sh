@@ -86,7 +86,7 @@ disk_run() { # MODE I
 	me=$(counter routed_mmio_exits "$log")
 	mns=$(counter routed_mmio_ns "$log")
 	line=$(tr -d '\r' <"$log" | grep -o "blkbench: mode=sync .*" | tail -n 1)
-	reqs=$(kv "$line" requests)
+	reqs=$(kv "$line" ios)
 	gex=$(kv "$line" exits)
 	kicks=$(kv "$line" kicks)
 	[ -n "$cnt" ] && [ "$cnt" -gt 0 ] && [ -n "$me" ] && [ "$me" -gt 0 ] && [ -n "$reqs" ] &&
