@@ -44,15 +44,21 @@ run() { # MODE I
 	echo "$((ns / e)) $e $ops" >>"$W/$1.txt"
 }
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median [FILE]: of the first column
+median() { sort -n "$@" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# alternate FN: FN inproc I, FN sandboxed I for I = 1..RUNS
+alternate() {
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		"$1" inproc $i
+		"$1" sandboxed $i
+		i=$((i + 1))
+	done
+}
 
 rm -f "$W/inproc.txt" "$W/sandboxed.txt"
-i=1
-while [ $i -le "$RUNS" ]; do
-	run inproc $i
-	run sandboxed $i
-	i=$((i + 1))
-done
+alternate run
 in_ns=$(median "$W/inproc.txt")
 sb_ns=$(median "$W/sandboxed.txt")
 ops=$(awk '{ e += $2; o += $3 } END { printf "%.2f", o / e }' "$W/sandboxed.txt")
@@ -99,16 +105,11 @@ disk_run() { # MODE I
 
 rm -f "$W/disk-inproc.txt" "$W/disk-sandboxed.txt" "$W/disk.img"
 truncate -s 16M "$W/disk.img"
-i=1
-while [ $i -le "$RUNS" ]; do
-	disk_run inproc $i
-	disk_run sandboxed $i
-	i=$((i + 1))
-done
+alternate disk_run
 for mode in inproc sandboxed; do
 	f=$W/disk-$mode.txt
-	svc=$(cut -d' ' -f1 "$f" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	per=$(cut -d' ' -f2 "$f" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	svc=$(cut -d' ' -f1 "$f" | median)
+	per=$(cut -d' ' -f2 "$f" | median)
 	epr=$(awk '{ e += $3; r += $4 } END { printf "%.2f", e / r }' "$f")
 	eval "svc_$mode=$svc per_$mode=$per epr_$mode=$epr"
 done

@@ -582,19 +582,26 @@ static const struct virtio_dev_ops vblk_transport_ops = {
 
 static const struct device_ops vblk_ops;
 
+/* Stops the device thread (requests in the backend stay there). */
+static void stop_thread(struct vblk *d)
+{
+	if (!d->thread_alive)
+		return;
+	pthread_mutex_lock(&d->t->lock);
+	d->stop = true;
+	pthread_mutex_unlock(&d->t->lock);
+	wake(d);
+	pthread_join(d->thread, NULL);
+	d->thread_alive = false;
+}
+
 static void vblk_destroy(void *priv)
 {
 	struct vblk *d = priv;
 
 	if (!d)
 		return;
-	if (d->thread_alive) {
-		pthread_mutex_lock(&d->t->lock);
-		d->stop = true;
-		pthread_mutex_unlock(&d->t->lock);
-		wake(d);
-		pthread_join(d->thread, NULL);
-	}
+	stop_thread(d);
 	/* waits for what is still in flight; those requests are dropped */
 	if (d->be)
 		d->be_ops->close(d->be);
@@ -745,14 +752,7 @@ int vblk_hand_over(struct vm *vm, unsigned disk, const struct vblk_remote_ops *o
 
 	if (!d)
 		return -ENOENT;
-	if (d->thread_alive) {
-		pthread_mutex_lock(&d->t->lock);
-		d->stop = true;
-		pthread_mutex_unlock(&d->t->lock);
-		wake(d);
-		pthread_join(d->thread, NULL);
-		d->thread_alive = false;
-	}
+	stop_thread(d);
 	if (d->be) /* nothing is in flight: the VM has not run */
 		d->be_ops->close(d->be);
 	d->be = NULL;
