@@ -4,8 +4,8 @@
 #
 #   suite blk        tests/blk/run.sh: real VMs with image files
 #   suite blk-qemu   the same driver under QEMU (microvm, virtio-blk-device)
-#   suite blk-monitor  tests/blk/run.sh's data-integrity checks and the
-#                    migration with the disks in the sandboxed monitor
+#   suite blk-monitor  tests/blk/run.sh (all but the refusals before boot)
+#                    with the disks in the sandboxed monitor
 #                    (--monitor=sandboxed, docs/monitor.md)
 #   bench blk        bench/blk.sh: interrupts, exits and latency per mode
 
@@ -14,7 +14,7 @@ SUITE_CMD_blk := B=$(B) sh tests/blk/run.sh
 SUITE_DEPS_blk = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_blk := 1200
 SUITE_CMD_blk-monitor := B=$(B) BLK_MONITOR=--monitor=sandboxed sh tests/blk/run.sh \
-	t_suite t_two_disks t_readonly t_bad_chain t_migrate
+	t_suite t_two_disks t_readonly t_bad_chain t_irq t_migrate
 SUITE_DEPS_blk-monitor = $(VESSEL_BIN) $(KERNEL_ELF) $(INITRD_IMG)
 SUITE_TIMEOUT_blk-monitor := 1200
 SUITE_CMD_blk-qemu = B=$(B) sh tests/blk/qemu.sh $(KERNEL_ELF) $(INITRD_IMG)
