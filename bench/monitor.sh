@@ -11,8 +11,8 @@
 #    in the monitor: the device's service time (taken off the ring to
 #    interrupt raised, the device's latency counter) and the driver's
 #    register accesses per request the policy routes (MMIO exits, each
-#    timed from exit to resume decision); both modes on the worker-pool
-#    backend, the one the monitor runs;
+#    timed from exit to resume decision); both modes on the default
+#    backend (io_uring, its ring restricted to read, write and fsync);
 #  - the core-side operations per routed exit (ring posts, futex wakes and
 #    waits, policy checks, IRQ line changes): what a CPU with the proposed
 #    unprivileged-hypervisor mode would remove, and the modelled saving;
@@ -82,10 +82,8 @@ kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 disk_run() { # MODE I
 	log=$W/disk-$1-$2.log
-	dopt=
-	[ "$1" = inproc ] && dopt=,io=threads
 	printf 'blkbench -m sync -o read -n 200\npoweroff\n' | timeout 600 "$B/vessel" run \
-		--kernel "$kernel" --initrd "$initrd" --monitor="$1" --disk "$W/disk.img$dopt" \
+		--kernel "$kernel" --initrd "$initrd" --monitor="$1" --disk "$W/disk.img" \
 		--stats >"$log" 2>&1
 	lat=$(dstat latency_sum_ns "$log")
 	cnt=$(dstat latency_count "$log")
@@ -113,7 +111,7 @@ for mode in inproc sandboxed; do
 	epr=$(awk '{ e += $3; r += $4 } END { printf "%.2f", e / r }' "$f")
 	eval "svc_$mode=$svc per_$mode=$per epr_$mode=$epr"
 done
-echo "disk request (sync 4 KiB read, worker pool), median of $RUNS boots: device service (off the ring -> interrupt) in-core $svc_inproc ns, in the monitor $svc_sandboxed ns; routed register accesses per request $epr_inproc, each in-core $per_inproc ns, through the monitor $per_sandboxed ns"
+echo "disk request (sync 4 KiB read, io_uring), median of $RUNS boots: device service (off the ring -> interrupt) in-core $svc_inproc ns, in the monitor $svc_sandboxed ns; routed register accesses per request $epr_inproc, each in-core $per_inproc ns, through the monitor $per_sandboxed ns"
 awk -v s1="$svc_inproc" -v s2="$svc_sandboxed" -v p1="$per_inproc" -v p2="$per_sandboxed" \
 	-v e1="$epr_inproc" -v e2="$epr_sandboxed" 'BEGIN {
 	a = s1 + e1 * p1; b = s2 + e2 * p2

@@ -665,9 +665,9 @@ static int vblk_build(struct vm *vm, const char *arg, const struct vblk_handover
 		/* zero-padded, not NUL-terminated when 20 long (the standard's form) */
 		memcpy(d->id, base, n < sizeof(d->id) ? n : sizeof(d->id));
 	}
-	/* handed over: the worker pool (an io_uring ring would let the
-	 * sandboxed process make any operation its filter forbids) */
-	d->be_ops = h ? &blk_threads_ops : blk_backend_find(o.io);
+	/* also handed over: an io_uring ring does only reads, writes and
+	 * fsyncs (blk_backend.h), nothing the monitor's filter forbids */
+	d->be_ops = blk_backend_find(o.io);
 	rc = d->be_ops->open(d->fd, VQ_NUM_MAX, &d->be, err, sizeof(err));
 	if (rc && d->be_ops == &blk_uring_ops) {
 		vm_log(vm, "%s: %s; using the worker-thread backend", d->name, err);

@@ -89,8 +89,7 @@ bool vblk_wire(struct vm *vm, unsigned disk);
 /*
  * vblk_adopt - in the process that runs the device: create the disk
  * described by *h in vm (no KVM there; the eventfds are taken as wired) and
- * add it to vm->devices. It runs the worker-thread backend (io_uring would
- * let its process make any system call through the ring). The instance
+ * add it to vm->devices, with the backend its option names. The instance
  * owns h's descriptors. 0 or -errno with vm->err set.
  */
 int vblk_adopt(struct vm *vm, const struct vblk_handover *h);

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #define CONSOLE_BUF_SIZE (1u << 20)
+#define RING_MEMLOCK	 (256u << 10) /* a disk's io_uring ring (256 entries): ~40 KiB */
 
 struct child {
 	struct mon_shm *shm;
@@ -297,7 +298,7 @@ int monitor_main(int argc, char **argv)
 	/* with disks: guest RAM, 4 descriptors a disk handed over and the 3 it
 	 * makes (wake-up, timer, backend), 3 more while it is being built */
 	rc = mon_sandbox_prepare(&ns, ndisks ? 1 + 7 * ndisks + 3 : 0,
-				 ndisks ? c.shm->devs.mem_size : 0);
+				 ndisks ? c.shm->devs.mem_size : 0, ndisks * RING_MEMLOCK);
 	if (!rc && ndisks && (rc = mon_devhost_new(c.shm, &c.dev_vm, why, sizeof(why)))) {
 		fprintf(stderr, "vessel __monitor: cannot run the disks: %s\n", why);
 		return VESSEL_EXIT_VMM_ERROR;

@@ -15,10 +15,11 @@
  * the set it allows; *ns gets the CLONE_NEW* flags obtained), resource
  * limits (no core dumps, few descriptors, bounded address space, no
  * locked memory), not dumpable. With disks (docs/monitor.md) the
- * descriptor limit grows by extra_fds and the address space by extra_as
- * (the guest RAM it maps). 0 or -errno (a limit that cannot be set).
+ * descriptor limit grows by extra_fds, the address space by extra_as (the
+ * guest RAM it maps) and the locked memory is `memlock` (io_uring rings
+ * count there). 0 or -errno (a limit that cannot be set).
  */
-int mon_sandbox_prepare(uint32_t *ns, unsigned extra_fds, uint64_t extra_as);
+int mon_sandbox_prepare(uint32_t *ns, unsigned extra_fds, uint64_t extra_as, uint64_t memlock);
 
 /*
  * mon_sandbox_seccomp - load the seccomp filter on every thread (TSYNC):
