@@ -3,10 +3,13 @@
 # raw image files, the guest's blktest/blkbench through the console, the
 # images checked from the host after power-off. Prints TAP.
 #   B=build sh tests/blk/run.sh [t_name...]
+# With BLK_MONITOR=--monitor=sandboxed (suite blk-monitor) every VM runs
+# its disks in the sandboxed monitor process (docs/monitor.md).
 set -u
 
 . tests/lib/vm.sh
-vm_suite blk 128M 23000
+MON=${BLK_MONITOR:-}
+if [ -n "$MON" ]; then vm_suite blk-monitor 128M 24000; else vm_suite blk 128M 23000; fi
 
 CHECK="python3 tests/blk/check.py"
 
@@ -47,7 +50,7 @@ poweroff() {
 
 t_suite() {
 	image "$W/a.img" 16M
-	boot_shell a --disk "$W/a.img" || { notok "boot with a disk" "$W/a.err" "$W/a.out"; stop_vm a; return; }
+	boot_shell a $MON --disk "$W/a.img" || { notok "boot with a disk" "$W/a.err" "$W/a.out"; stop_vm a; return; }
 	if grep -q "vda: virtio-blk at 0xfeb00000 irq 16: 32768 sectors (16 MiB), interrupts calibrated" "$W/a.out"; then
 		ok "the kernel finds the disk in the boot info: vda, 16 MiB, calibrated interrupts"
 	else
@@ -72,7 +75,7 @@ t_suite() {
 t_two_disks() {
 	image "$W/a.img" 8M
 	image "$W/b.img" 12M
-	boot_shell a --disk "$W/a.img" --disk "$W/b.img,io=threads" ||
+	boot_shell a $MON --disk "$W/a.img" --disk "$W/b.img,io=threads" ||
 		{ notok "boot with two disks" "$W/a.err"; stop_vm a; return; }
 	run_cmd a "blktest -d /dev/vdb -s 5" 600
 	suite=$(grep -c "^8 passed, 0 failed" "$W/a.out")
@@ -94,7 +97,7 @@ t_readonly() {
 	image "$W/r.img" 1M
 	$CHECK fill "$W/r.img" 7 0 2048
 	ro_sum=$(sha256sum <"$W/r.img")
-	boot_shell a --disk "$W/a.img" --disk "$W/r.img,readonly" ||
+	boot_shell a $MON --disk "$W/a.img" --disk "$W/r.img,readonly" ||
 		{ notok "boot with a read-only disk" "$W/a.err"; stop_vm a; return; }
 	run_cmd a "blktest -r -d /dev/vdb" 120
 	run_cmd a "blktest verify /dev/vdb 7 0 2048" 120
@@ -117,7 +120,7 @@ t_bad_chain() {
 	image "$W/a.img" 1M
 	$CHECK fill "$W/a.img" 5 0 256
 	sum=$(sha256sum <"$W/a.img")
-	start_vm a --mem $MEM --disk "$W/a.img" --cmdline "selftest=blk_bad_chain"
+	start_vm a $MON --mem $MEM --disk "$W/a.img" --cmdline "selftest=blk_bad_chain"
 	wait_exit a 180
 	after=$(sha256sum <"$W/a.img")
 	line=$(grep -o "vda: device needs reset: .*" "$W/a.err" | head -n 1)
@@ -168,7 +171,7 @@ t_irq_mode() {
 	gmode=$mode dopt= what=blk.irq=$mode
 	[ "$mode" = off ] && gmode=calibrated dopt=,cintr=off what="blk.irq=calibrated on a --disk ...,cintr=off"
 	image "$W/a.img" 8M
-	boot_shell a --disk "$W/a.img$dopt" --cmdline "blk.irq=$gmode blk.timeout_us=1000000" ||
+	boot_shell a $MON --disk "$W/a.img$dopt" --cmdline "blk.irq=$gmode blk.timeout_us=1000000" ||
 		{ notok "boot $what" "$W/a.err"; stop_vm a; return; }
 	every0=$(devstat a irq_every)
 	sup0=$(devstat a irq_suppressed)
@@ -290,10 +293,10 @@ t_migrate() {
 	# not required (tests/unit/vmm_virtio_blk_test.c checks the drain itself;
 	# a request the pause did not wait for would complete into memory that
 	# was already sent, and the fill would never end)
-	NS="env VESSEL_BLK_TEST_DELAY_US=50000" boot_shell m --disk "$W/m.img,io=threads" ||
+	NS="env VESSEL_BLK_TEST_DELAY_US=50000" boot_shell m $MON --disk "$W/m.img,io=threads" ||
 		{ notok "migration: boot" "$W/m.err"; stop_vm m; return; }
 	next_port
-	incoming n "$uri" --disk "$W/m.img,io=threads"
+	incoming n "$uri" $MON --disk "$W/m.img,io=threads"
 	say m "blktest fill /dev/vda 77 0 8192 &"
 	i=0 at_start=0 busy=0
 	while [ $i -lt 600 ] && { [ "$at_start" -lt 64 ] || [ "$busy" = 0 ]; }; do

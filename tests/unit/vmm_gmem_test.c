@@ -11,8 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define MEM (16ull << 20)
 
@@ -46,6 +48,60 @@ static void test_memfd_shared(void **state)
 	assert_int_equal(*(uint32_t *)(alias + 0x123000), 0xfeedf00d);
 	munmap(alias, MEM);
 	gmem_destroy(&m);
+}
+
+/*
+ * Another process's view (the sandboxed monitor's disks): gmem_attach maps
+ * the same memfd with the same regions; what it writes lands in a shared
+ * dirty bitmap that the owner's gmem_dirty_take() takes with its own; pages
+ * the owner marks poisoned in a shared bitmap are refused there with
+ * -EHWPOISON, before any byte is copied.
+ */
+static void test_attach_shared_bits(void **state)
+{
+	struct gmem owner, other;
+	uint64_t words, *dirty, *poison;
+	uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, got[8];
+
+	assert_int_equal(gmem_create(&owner, MEM), 0);
+	assert_int_equal(gmem_attach(&other, dup(owner.fd), 4096), -EINVAL);
+	assert_int_equal(gmem_attach(&other, dup(owner.fd), MEM), 0);
+	assert_int_equal(other.nr_regions, owner.nr_regions);
+	assert_int_equal(other.regions[0].size, owner.regions[0].size);
+	words = gmem_dirty_words(&owner);
+	assert_int_equal(words, MEM / 4096 / 64);
+	dirty = calloc(words, sizeof(*dirty));
+	poison = calloc(words, sizeof(*poison));
+	gmem_dirty_share(&other, dirty);
+	gmem_dirty_also(&owner, dirty);
+	gmem_poison_also(&other, poison);
+
+	/* a write there: the owner sees the bytes and the dirty page */
+	assert_int_equal(gmem_write(&other, 0x5000 - 4, buf, 8), 0); /* two pages */
+	assert_memory_equal(gmem_ptr(&owner, 0x5000 - 4, 8), buf, 8);
+	assert_int_equal(gmem_dirty_take(&owner, 0), (1ull << 4) | (1ull << 5));
+	assert_int_equal(gmem_dirty_take(&owner, 0), 0); /* taken */
+	/* the owner's own writes count as before (tracking on) */
+	assert_int_equal(gmem_dirty_track(&owner, true), 0);
+	assert_int_equal(gmem_write(&owner, 64 * 4096, buf, 1), 0);
+	assert_int_equal(gmem_write(&other, 65 * 4096, buf, 1), 0);
+	assert_int_equal(gmem_dirty_take(&owner, 1), 3);
+
+	/* page 7 poisoned by the owner: refused there, its neighbours are not */
+	poison[0] |= 1ull << 7;
+	assert_int_equal(gmem_read(&other, 7 * 4096 + 100, got, 1), -EHWPOISON);
+	assert_int_equal(gmem_read(&other, 7 * 4096 - 4, got, 8), -EHWPOISON); /* straddles */
+	memset(gmem_ptr(&owner, 8 * 4096, 8), 0xaa, 8);
+	assert_int_equal(gmem_write(&other, 8 * 4096 - 4, buf, 8), -EHWPOISON);
+	assert_int_equal(*(uint8_t *)gmem_ptr(&owner, 8 * 4096, 1), 0xaa); /* nothing written */
+	assert_int_equal(gmem_read(&other, 6 * 4096, got, 8), 0);
+	assert_int_equal(gmem_read(&owner, 7 * 4096, got, 8), 0); /* the owner's own view */
+
+	gmem_destroy(&other); /* does not free the shared bitmaps */
+	gmem_dirty_also(&owner, NULL);
+	gmem_destroy(&owner);
+	free(dirty);
+	free(poison);
 }
 
 static void test_ptr_bounds(void **state)
@@ -141,9 +197,13 @@ static void test_iobus(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),	   cmocka_unit_test(test_memfd_shared),
-		cmocka_unit_test(test_ptr_bounds), cmocka_unit_test(test_high_region),
-		cmocka_unit_test(test_strcpy),	   cmocka_unit_test(test_iobus),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_memfd_shared),
+		cmocka_unit_test(test_attach_shared_bits),
+		cmocka_unit_test(test_ptr_bounds),
+		cmocka_unit_test(test_high_region),
+		cmocka_unit_test(test_strcpy),
+		cmocka_unit_test(test_iobus),
 	};
 
 	return cmocka_run_group_tests_name("vmm_gmem", tests, NULL, NULL);

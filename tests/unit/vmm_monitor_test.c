@@ -163,7 +163,19 @@ static void test_route_exit(void **state)
 	run.exit_reason = KVM_EXIT_MMIO;
 	run.mmio.phys_addr = VESSEL_VIRTIO_MMIO_BASE;
 	run.mmio.len = 4;
-	assert_int_equal(mon_route_exit(&run), ROUTE_CORE);
+	assert_int_equal(mon_route_exit(&run), ROUTE_MONITOR); /* the disks run there */
+	run.mmio.phys_addr =
+		VESSEL_VIRTIO_MMIO_BASE + VESSEL_VIRTIO_MMIO_STRIDE * VESSEL_VIRTIO_MMIO_MAX - 8;
+	run.mmio.len = 8;
+	assert_int_equal(mon_route_exit(&run), ROUTE_MONITOR); /* the last slot's end */
+	run.mmio.len = 4;
+	run.mmio.phys_addr = VESSEL_VIRTIO_MMIO_BASE - 4;
+	assert_int_equal(mon_route_exit(&run), ROUTE_CORE); /* RAM's end */
+	run.mmio.phys_addr = VESSEL_VIRTIO_MMIO_BASE - 2;
+	assert_int_equal(mon_route_exit(&run), ROUTE_CORE); /* straddles */
+	run.mmio.phys_addr =
+		VESSEL_VIRTIO_MMIO_BASE + VESSEL_VIRTIO_MMIO_STRIDE * VESSEL_VIRTIO_MMIO_MAX;
+	assert_int_equal(mon_route_exit(&run), ROUTE_CORE); /* past the window */
 	run.mmio.phys_addr = ~0ull - 1;
 	assert_int_equal(mon_route_exit(&run), ROUTE_CORE);
 	run.exit_reason = KVM_EXIT_SHUTDOWN;

@@ -14,26 +14,17 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
-int gmem_create(struct gmem *m, uint64_t size)
+/* Maps the memfd m->fd of `size` bytes and lays out the regions. 0 or -errno. */
+static int map_regions(struct gmem *m, uint64_t size)
 {
 	uint64_t low;
-	int err;
 
-	memset(m, 0, sizeof(*m));
-	m->fd = -1;
-	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
-		return -EINVAL;
-
-	m->fd = memfd_create("vessel-guest-ram", MFD_CLOEXEC);
-	if (m->fd < 0)
-		return -errno;
-	if (ftruncate(m->fd, (off_t)size) < 0)
-		goto err_fd;
 	m->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-	if (m->base == MAP_FAILED)
-		goto err_fd;
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		return -errno;
+	}
 	m->size = size;
-
 	low = size < GMEM_LOW_LIMIT ? size : GMEM_LOW_LIMIT;
 	m->regions[0] = (struct gmem_region){ .gpa = 0, .size = low, .offset = 0, .host = m->base };
 	m->nr_regions = 1;
@@ -47,12 +38,44 @@ int gmem_create(struct gmem *m, uint64_t size)
 		m->nr_regions = 2;
 	}
 	return 0;
+}
 
+int gmem_create(struct gmem *m, uint64_t size)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+		return -EINVAL;
+	m->fd = memfd_create("vessel-guest-ram", MFD_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		err = -errno;
+		goto err_fd;
+	}
+	err = map_regions(m, size);
+	if (!err)
+		return 0;
 err_fd:
-	err = -errno;
 	close(m->fd);
 	m->fd = -1;
-	m->base = NULL;
+	return err;
+}
+
+int gmem_attach(struct gmem *m, int fd, uint64_t size)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+		return -EINVAL;
+	m->fd = fd;
+	err = map_regions(m, size);
+	if (err)
+		m->fd = -1;
 	return err;
 }
 
@@ -83,8 +106,12 @@ void gmem_destroy(struct gmem *m)
 		munmap(m->base, m->size);
 	if (m->fd >= 0)
 		close(m->fd);
-	free(m->dirty);
+	if (!m->dirty_shared)
+		free(m->dirty);
 	m->dirty = NULL;
+	m->dirty_shared = false;
+	m->ext_dirty = NULL;
+	m->ext_poison = NULL;
 	m->dirty_on = false;
 	m->base = NULL;
 	m->fd = -1;
@@ -144,12 +171,27 @@ static int hidden(const struct gmem *m, uint64_t gpa, size_t len)
 	return gpa < m->hide_hi && m->hide_lo < gpa + len;
 }
 
+/* Whether a page of [gpa, gpa + len) is in the poison bitmap another process keeps. */
+static bool ext_poisoned(const struct gmem *m, uint64_t gpa, size_t len)
+{
+	const uint64_t *bits = __atomic_load_n(&m->ext_poison, __ATOMIC_ACQUIRE);
+
+	if (!bits)
+		return false;
+	for (uint64_t p = gpa / GMEM_PAGE_SIZE; p <= (gpa + len - 1) / GMEM_PAGE_SIZE; p++)
+		if (__atomic_load_n(&bits[p / 64], __ATOMIC_ACQUIRE) & (1ull << (p % 64)))
+			return true;
+	return false;
+}
+
 int gmem_read(const struct gmem *m, uint64_t gpa, void *dst, size_t len)
 {
 	const uint8_t *p = gmem_ptr(m, gpa, len);
 
 	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
+	if (ext_poisoned(m, gpa, len))
+		return -EHWPOISON;
 	return safe_copy(dst, p, len, NULL);
 }
 
@@ -160,6 +202,8 @@ int gmem_write(struct gmem *m, uint64_t gpa, const void *src, size_t len)
 
 	if (!p || hidden(m, gpa, len))
 		return -EFAULT;
+	if (ext_poisoned(m, gpa, len))
+		return -EHWPOISON;
 	rc = safe_copy(p, src, len, NULL);
 	/* even a failed copy may have changed bytes before the bad one */
 	gmem_mark_dirty(m, gpa, len);
@@ -228,10 +272,39 @@ void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len)
 		__atomic_fetch_or(&m->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
 }
 
+uint64_t gmem_dirty_words(const struct gmem *m)
+{
+	return m->nr_regions ? (dirty_npages(m) + 63) / 64 : 0;
+}
+
+void gmem_dirty_share(struct gmem *m, uint64_t *bits)
+{
+	m->dirty = bits;
+	m->dirty_shared = true;
+	__atomic_store_n(&m->dirty_on, true, __ATOMIC_RELEASE);
+}
+
+void gmem_dirty_also(struct gmem *m, uint64_t *bits)
+{
+	m->ext_dirty = bits;
+}
+
+void gmem_poison_also(struct gmem *m, const uint64_t *bits)
+{
+	__atomic_store_n(&m->ext_poison, bits, __ATOMIC_RELEASE);
+}
+
+/* Takes word `word` of bits if anything is set there (one load when nothing is). */
+static uint64_t take_word(uint64_t *bits, uint64_t word)
+{
+	if (!bits || !__atomic_load_n(&bits[word], __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_exchange_n(&bits[word], 0, __ATOMIC_ACQ_REL);
+}
+
 uint64_t gmem_dirty_take(struct gmem *m, uint64_t word)
 {
-	if (!m->dirty || word >= (dirty_npages(m) + 63) / 64 ||
-	    !__atomic_load_n(&m->dirty[word], __ATOMIC_ACQUIRE))
+	if (word >= gmem_dirty_words(m))
 		return 0;
-	return __atomic_exchange_n(&m->dirty[word], 0, __ATOMIC_ACQ_REL);
+	return take_word(m->dirty, word) | take_word(m->ext_dirty, word);
 }

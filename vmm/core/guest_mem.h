@@ -47,6 +47,12 @@ struct gmem {
 	 * per guest-physical page frame, accessed atomically */
 	uint64_t *dirty;
 	bool dirty_on;
+	bool dirty_shared; /* dirty is another process's memory (gmem_dirty_share) */
+	/* pages another process wrote into this RAM (the sandboxed monitor's
+	 * bitmap, gmem_dirty_also): gmem_dirty_take() takes them too */
+	uint64_t *ext_dirty;
+	/* pages another process knows to be poisoned (gmem_poison_also) */
+	const uint64_t *ext_poison;
 	/* another domain's memory (gmem_hide): gmem_read/gmem_write refuse it */
 	uint64_t hide_lo, hide_hi;
 	/* gmem_prealloc touched every page: a write through base faults only
@@ -71,6 +77,14 @@ int gmem_create(struct gmem *m, uint64_t size);
  * them and sends the zero ones as ZERO. Returns 0, -ENOMEM, or -errno.
  */
 int gmem_prealloc(struct gmem *m);
+
+/*
+ * gmem_attach - map the guest RAM memfd `fd` of `size` bytes that another
+ * process created with gmem_create() (the sandboxed monitor, which runs
+ * device models): the same regions, MAP_SHARED. The gmem owns fd from then
+ * on. 0, -EINVAL for a bad size, or mmap's -errno.
+ */
+int gmem_attach(struct gmem *m, int fd, uint64_t size);
 
 /* gmem_destroy - unmap and close; safe on a zeroed or already destroyed gmem. */
 void gmem_destroy(struct gmem *m);
@@ -127,6 +141,32 @@ int gmem_strcpy(const struct gmem *m, uint64_t gpa, char *buf, size_t cap);
  * (migration turns it on for its passes). 0 or -ENOMEM.
  */
 int gmem_dirty_track(struct gmem *m, bool on);
+
+/* gmem_dirty_words - the number of 64-bit words of the VMM-dirty bitmap. */
+uint64_t gmem_dirty_words(const struct gmem *m);
+
+/*
+ * gmem_dirty_share - record this process's writes, from now on and always,
+ * into `bits` (gmem_dirty_words() words, shared with the process that
+ * migrates the VM, which takes them with gmem_dirty_also()).
+ */
+void gmem_dirty_share(struct gmem *m, uint64_t *bits);
+
+/*
+ * gmem_dirty_also - let gmem_dirty_take() take the bits another process
+ * records in `bits` (gmem_dirty_share there) together with this one's.
+ */
+void gmem_dirty_also(struct gmem *m, uint64_t *bits);
+
+/*
+ * gmem_poison_also - make gmem_read()/gmem_write() refuse with -EHWPOISON
+ * any page whose bit is set in `bits` (gmem_dirty_words() words, one bit
+ * per guest page frame): the pages the process holding the VM poisoned
+ * (core/memerr.h), which another process mapping the same memfd does not
+ * see as poisoned (UFFDIO_POISON marks one process's page tables). NULL:
+ * none.
+ */
+void gmem_poison_also(struct gmem *m, const uint64_t *bits);
 
 /* gmem_mark_dirty - record [gpa, gpa + len) as written (no-op unless tracking). */
 void gmem_mark_dirty(struct gmem *m, uint64_t gpa, uint64_t len);

@@ -57,6 +57,16 @@ struct blk_backend_ops {
 };
 
 extern const struct blk_backend_ops blk_uring_ops;
+
+/*
+ * The io_uring backend's ring is restricted to the operations it submits
+ * (read, write, fsync; IORING_REGISTER_RESTRICTIONS before the ring is
+ * enabled): what a process can do through it is what pread, pwrite and
+ * fdatasync do. blk_uring_try_op - submit one entry of `opcode` on a
+ * uring backend with nothing in flight (fd -1) and wait for it: its result
+ * (-EACCES: refused by the restrictions). For the tests.
+ */
+int blk_uring_try_op(struct blk_backend *b, uint8_t opcode);
 extern const struct blk_backend_ops blk_threads_ops;
 
 /* blk_backend_find - "uring" or "threads", else NULL. */

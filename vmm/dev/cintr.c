@@ -237,13 +237,6 @@ const char *cintr_reason_name(enum cintr_reason r)
 	return r < CINTR_NR ? names[r] : "?";
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 uint64_t cintr_percentile(const struct cintr *c, unsigned p)
 {
 	uint64_t v[CINTR_RECENT];
@@ -251,7 +244,16 @@ uint64_t cintr_percentile(const struct cintr *c, unsigned p)
 
 	if (!n)
 		return 0;
-	memcpy(v, c->recent, n * sizeof(v[0]));
-	qsort(v, n, sizeof(v[0]), cmp_u64);
+	/* an insertion sort of at most 128 values, not qsort(): glibc's asks
+	 * the kernel how much memory there is (sysinfo), which the sandboxed
+	 * monitor's filter forbids (docs/monitor.md) */
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t x = c->recent[i];
+		unsigned j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 	return v[(n - 1) * (p > 100 ? 100 : p) / 100];
 }

@@ -69,6 +69,15 @@ struct vblk {
 	bool thread_alive;
 	int wake_fd;  /* eventfd: look again (state changed) */
 	int timer_fd; /* the coalescing timeout */
+
+	char arg[VBLK_ARG_MAX]; /* the --disk value */
+	uint64_t bytes;		/* the image's size */
+	/* handed over (vblk_hand_over): the device runs in another process */
+	const struct vblk_remote_ops *remote;
+	void *remote_opaque;
+	uint64_t remote_val[DEVICE_STATS_MAX]; /* its counters as last fetched */
+	int remote_n;
+	unsigned index; /* 0 = vda */
 };
 
 static uint64_t now_ns(void)
@@ -573,19 +582,26 @@ static const struct virtio_dev_ops vblk_transport_ops = {
 
 static const struct device_ops vblk_ops;
 
+/* Stops the device thread (requests in the backend stay there). */
+static void stop_thread(struct vblk *d)
+{
+	if (!d->thread_alive)
+		return;
+	pthread_mutex_lock(&d->t->lock);
+	d->stop = true;
+	pthread_mutex_unlock(&d->t->lock);
+	wake(d);
+	pthread_join(d->thread, NULL);
+	d->thread_alive = false;
+}
+
 static void vblk_destroy(void *priv)
 {
 	struct vblk *d = priv;
 
 	if (!d)
 		return;
-	if (d->thread_alive) {
-		pthread_mutex_lock(&d->t->lock);
-		d->stop = true;
-		pthread_mutex_unlock(&d->t->lock);
-		wake(d);
-		pthread_join(d->thread, NULL);
-	}
+	stop_thread(d);
 	/* waits for what is still in flight; those requests are dropped */
 	if (d->be)
 		d->be_ops->close(d->be);
@@ -600,13 +616,14 @@ static void vblk_destroy(void *priv)
 	free(d);
 }
 
-static int vblk_create(struct vm *vm, const char *arg, void **priv)
+/* Creates a disk: from a --disk value (h NULL), or from a handover (vblk_adopt). */
+static int vblk_build(struct vm *vm, const char *arg, const struct vblk_handover *h, void **priv)
 {
 	struct vblk *d = calloc(1, sizeof(*d));
 	struct vblk_opts o;
 	char err[sizeof(vm->err)];
 	unsigned index = 0;
-	uint64_t bytes;
+	uint64_t bytes = h ? h->bytes : 0;
 	sigset_t all, old;
 	int rc;
 
@@ -618,20 +635,25 @@ static int vblk_create(struct vm *vm, const char *arg, void **priv)
 	cintr_init(&d->ci);
 	for (struct device *e = vm->devices; e; e = e->next)
 		index += e->ops == &vblk_ops;
+	d->index = index;
 	snprintf(d->name, sizeof(d->name), "vd%c", 'a' + (int)(index % 26));
 
 	rc = vblk_parse_opts(arg ? arg : "", &o, err, sizeof(err));
-	if (!rc)
+	if (!rc && h)
+		d->fd = h->fd;
+	else if (!rc)
 		rc = open_image(&o, &d->fd, &bytes, err, sizeof(err));
 	if (rc) {
 		vm_set_err(vm, rc, "--disk %s: %s", arg ? arg : "", err);
 		goto fail;
 	}
+	snprintf(d->arg, sizeof(d->arg), "%s", arg);
+	d->bytes = bytes;
 	snprintf(d->path, sizeof(d->path), "%s", o.path);
 	d->readonly = o.readonly;
 	d->cintr = o.cintr;
 	d->capacity = bytes / VIRTIO_BLK_SECTOR_SIZE;
-	if (bytes % VIRTIO_BLK_SECTOR_SIZE)
+	if (bytes % VIRTIO_BLK_SECTOR_SIZE && !h)
 		vm_log(vm, "%s: %s: the last %llu bytes are not a whole sector and are not used",
 		       d->name, o.path, (unsigned long long)(bytes % VIRTIO_BLK_SECTOR_SIZE));
 	{
@@ -643,6 +665,8 @@ static int vblk_create(struct vm *vm, const char *arg, void **priv)
 		/* zero-padded, not NUL-terminated when 20 long (the standard's form) */
 		memcpy(d->id, base, n < sizeof(d->id) ? n : sizeof(d->id));
 	}
+	/* also handed over: an io_uring ring does only reads, writes and
+	 * fsyncs (blk_backend.h), nothing the monitor's filter forbids */
 	d->be_ops = blk_backend_find(o.io);
 	rc = d->be_ops->open(d->fd, VQ_NUM_MAX, &d->be, err, sizeof(err));
 	if (rc && d->be_ops == &blk_uring_ops) {
@@ -663,6 +687,14 @@ static int vblk_create(struct vm *vm, const char *arg, void **priv)
 	rc = virtio_mmio_create(vm, &vblk_transport_ops, d, &d->t);
 	if (rc)
 		goto fail;
+	if (h) {
+		if (d->t->slot != h->slot) {
+			rc = vm_set_err(vm, -EINVAL, "%s: in virtio-mmio slot %u, not %u", d->name,
+					d->t->slot, h->slot);
+			goto fail;
+		}
+		virtio_mmio_adopt(d->t, h->kick_fd, h->irq_fd, h->resample_fd);
+	}
 	/* the device thread takes no signals: they belong to the main and vCPU threads */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -679,6 +711,70 @@ static int vblk_create(struct vm *vm, const char *arg, void **priv)
 fail:
 	vblk_destroy(d);
 	return rc;
+}
+
+static int vblk_create(struct vm *vm, const char *arg, void **priv)
+{
+	return vblk_build(vm, arg, NULL, priv);
+}
+
+int vblk_adopt(struct vm *vm, const struct vblk_handover *h)
+{
+	struct device *dev = calloc(1, sizeof(*dev)), **tail = &vm->devices;
+	int rc;
+
+	if (!dev)
+		return vm_set_err(vm, -ENOMEM, "out of memory");
+	dev->ops = &vblk_ops;
+	rc = vblk_build(vm, h->arg, h, &dev->priv);
+	if (rc) {
+		free(dev);
+		return rc;
+	}
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = dev;
+	return 0;
+}
+
+static struct vblk *nth_disk(struct vm *vm, unsigned disk)
+{
+	for (struct device *e = vm->devices; e; e = e->next)
+		if (e->ops == &vblk_ops && disk-- == 0)
+			return e->priv;
+	return NULL;
+}
+
+int vblk_hand_over(struct vm *vm, unsigned disk, const struct vblk_remote_ops *ops, void *opaque,
+		   struct vblk_handover *h)
+{
+	struct vblk *d = nth_disk(vm, disk);
+
+	if (!d)
+		return -ENOENT;
+	stop_thread(d);
+	if (d->be) /* nothing is in flight: the VM has not run */
+		d->be_ops->close(d->be);
+	d->be = NULL;
+	d->remote = ops;
+	d->remote_opaque = opaque;
+	*h = (struct vblk_handover){
+		.bytes = d->bytes,
+		.slot = d->t->slot,
+		.fd = d->fd,
+		.kick_fd = d->t->kick_fd,
+		.irq_fd = d->t->irq_fd,
+		.resample_fd = d->t->resample_fd,
+	};
+	snprintf(h->arg, sizeof(h->arg), "%s", d->arg);
+	return 0;
+}
+
+bool vblk_wire(struct vm *vm, unsigned disk)
+{
+	struct vblk *d = nth_disk(vm, disk);
+
+	return d && virtio_mmio_wire(d->t);
 }
 
 static int vblk_boot_device(void *priv, struct vessel_boot_device *out)
@@ -736,6 +832,19 @@ static unsigned vblk_stats(void *priv, char *label, size_t lablen, struct device
 	STAT("kvm_fast_paths", d->t->kvm_wired);
 #undef STAT
 	pthread_mutex_unlock(&d->t->lock);
+	if (d->remote) {
+		/* the same list, counted where the device runs (once it is
+		 * gone, as it was last seen: --stats at the end) */
+		uint64_t val[DEVICE_STATS_MAX];
+		int got = d->remote->stats(d->remote_opaque, d->index, val, DEVICE_STATS_MAX);
+
+		if (got == (int)n) {
+			memcpy(d->remote_val, val, n * sizeof(val[0]));
+			d->remote_n = got;
+		}
+		for (unsigned i = 0; i < n; i++)
+			out[i].value = d->remote_n == (int)n ? d->remote_val[i] : 0;
+	}
 	return n;
 }
 
@@ -746,6 +855,8 @@ static ssize_t vblk_save(void *priv, void *buf, size_t cap)
 	struct vblk *d = priv;
 	struct vblk_blob b = { .magic = VBLK_MAGIC, .version = VBLK_VERSION };
 
+	if (d->remote)
+		return d->remote->save(d->remote_opaque, d->index, buf, cap);
 	if (cap < sizeof(b))
 		return -ENOSPC;
 	pthread_mutex_lock(&d->t->lock);
@@ -776,6 +887,8 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 	char why[200];
 	int rc;
 
+	if (d->remote) /* decoded and checked there, by the same code */
+		return d->remote->restore(d->remote_opaque, d->index, buf, len);
 	if (vblk_blob_decode(buf, len, virtio_mmio_offered(d->t), &d->vm->mem, &b, vq, why,
 			     sizeof(why))) {
 		vm_log(d->vm, "%s: saved state refused: %s", d->name, why);

@@ -215,6 +215,25 @@ static void unwire_kvm(struct virtio_mmio *t)
 	t->kvm_wired = false;
 }
 
+bool virtio_mmio_wire(struct virtio_mmio *t)
+{
+	pthread_mutex_lock(&t->lock);
+	wire_kvm(t);
+	pthread_mutex_unlock(&t->lock);
+	return t->kvm_wired;
+}
+
+void virtio_mmio_adopt(struct virtio_mmio *t, int kick_fd, int irq_fd, int resample_fd)
+{
+	close(t->kick_fd);
+	close(t->irq_fd);
+	close(t->resample_fd);
+	t->kick_fd = kick_fd;
+	t->irq_fd = irq_fd;
+	t->resample_fd = resample_fd;
+	t->kvm_wired = true; /* by the process that holds the VM (no vm_fd here) */
+}
+
 /* ---------------------------------------------------------------- registers */
 
 bool virtio_mmio_has(const struct virtio_mmio *t, unsigned bit)

@@ -104,6 +104,22 @@ struct virtio_mmio {
 int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
 		       struct virtio_mmio **out);
 
+/*
+ * virtio_mmio_wire - register the transport's eventfds with KVM now
+ * (ioeventfd on QUEUE_NOTIFY, irqfd with resample on its GSI) instead of at
+ * DRIVER_OK: for a transport whose device runs in another process
+ * (virtio_mmio_adopt there). Returns whether they are registered.
+ */
+bool virtio_mmio_wire(struct virtio_mmio *t);
+
+/*
+ * virtio_mmio_adopt - use kick_fd, irq_fd and resample_fd (another
+ * process's transport's, which that process registered with KVM:
+ * virtio_mmio_wire) instead of this transport's own eventfds, and treat
+ * them as wired. Before the device thread starts; the transport owns them.
+ */
+void virtio_mmio_adopt(struct virtio_mmio *t, int kick_fd, int irq_fd, int resample_fd);
+
 /* virtio_mmio_destroy - leave the hook, close the eventfds, free (the device thread is gone). */
 void virtio_mmio_destroy(struct virtio_mmio *t);
 

@@ -16,16 +16,19 @@
  * it is ready: the core may not have started the VM yet).
  */
 #include "monitor/monitor.h"
+#include "monitor/devhost.h"
 #include "monitor/policy.h"
 #include "monitor/ring.h"
 #include "monitor/sandbox.h"
 #include "core/outbuf.h"
+#include "core/vm.h"
 #include "dev/serial.h"
 
 #include "abi/vessel.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,12 +36,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONSOLE_BUF_SIZE (1u << 20)
+#define RING_MEMLOCK	 (256u << 10) /* a disk's io_uring ring (256 entries): ~40 KiB */
 
 struct child {
 	struct mon_shm *shm;
+	struct vm *dev_vm; /* the disks (monitor/devhost.h), NULL without */
 	struct serial *uart;
 	struct outbuf *out;
 	int irq_level;
@@ -155,12 +161,17 @@ static void inject_fault(struct child *c, unsigned chan)
 
 static void on_exit_msg(struct child *c, unsigned chan, const struct mon_msg *m)
 {
-	struct mon_msg done = { .type = MON_MSG_DONE };
+	struct mon_msg done = { .type = MON_MSG_DONE, .seq = m->seq };
 	uint32_t size = (uint32_t)m->b;
 
 	if (c->fault)
 		inject_fault(c, chan);
-	if (m->a < VESSEL_COM1_PORT || m->a >= VESSEL_COM1_PORT + 8 ||
+	if (m->field == MON_EXIT_MMIO) {
+		mon_devhost_mmio(c->dev_vm, m, &done);
+		post(c, chan, &done);
+		return;
+	}
+	if (m->field != MON_EXIT_PIO || m->a < VESSEL_COM1_PORT || m->a >= VESSEL_COM1_PORT + 8 ||
 	    (size != 1 && size != 2 && size != 4)) {
 		say("vessel-monitor: exit at port %#llx size %u is not routed here\n",
 		    (unsigned long long)m->a, size);
@@ -177,7 +188,7 @@ static void on_exit_msg(struct child *c, unsigned chan, const struct mon_msg *m)
 /* The control channel; returns false on QUIT. */
 static bool on_control(struct child *c, const struct mon_msg *m)
 {
-	struct mon_msg ans = { .type = MON_MSG_ANSWER };
+	struct mon_msg ans = { .type = MON_MSG_ANSWER, .seq = m->seq };
 	ssize_t n;
 
 	switch (m->type) {
@@ -193,6 +204,13 @@ static bool on_control(struct child *c, const struct mon_msg *m)
 	case MON_MSG_RESTORE:
 		ans.status = serial_restore(c->uart, m->data,
 					    m->len < MON_MSG_DATA ? m->len : MON_MSG_DATA);
+		break;
+	case MON_MSG_PAUSE:
+	case MON_MSG_RESUME:
+	case MON_MSG_DISK_SAVE:
+	case MON_MSG_DISK_RESTORE:
+	case MON_MSG_DISK_STATS:
+		mon_devhost_control(c->dev_vm, c->shm, m, &ans);
 		break;
 	case MON_MSG_QUIT:
 		outbuf_drain(c->out, (int)(m->a < 60000 ? m->a : 60000));
@@ -237,13 +255,15 @@ int monitor_main(int argc, char **argv)
 	struct child c = { 0 };
 	struct serial_callbacks cb = { .tx = uart_tx, .irq = uart_irq, .opaque = &c };
 	uint32_t ns = 0;
-	unsigned nr;
+	unsigned nr, ndisks = 0;
+	struct stat st;
+	char why[VM_ERR_MAX];
 	char *end;
 	long fd;
 	int rc;
 
 	if (argc == 2 && !strcmp(argv[1], "--syscalls")) { /* bench/monitor.sh: the allow-list */
-		const char *const *list = mon_sandbox_syscalls(&nr);
+		const char *const *list = mon_sandbox_syscalls(true, &nr);
 
 		for (unsigned i = 0; i < nr; i++)
 			printf("%s\n", list[i]);
@@ -254,33 +274,47 @@ int monitor_main(int argc, char **argv)
 				"--monitor=sandboxed\n");
 		return VESSEL_EXIT_USAGE;
 	}
-	c.shm = mmap(NULL, sizeof(*c.shm), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+	c.shm = fstat((int)fd, &st) || (size_t)st.st_size < sizeof(*c.shm) ?
+			MAP_FAILED :
+			mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd,
+			     0);
 	if (c.shm == MAP_FAILED || c.shm->magic != MON_SHM_MAGIC ||
-	    c.shm->version != MON_SHM_VERSION) {
+	    c.shm->version != MON_SHM_VERSION || c.shm->devs.shm_size != (uint64_t)st.st_size) {
 		fprintf(stderr,
 			"vessel __monitor: descriptor %ld is not the monitor's shared memory\n",
 			fd);
 		return VESSEL_EXIT_USAGE;
 	}
 	close((int)fd); /* the mapping stays */
+	/* one malloc arena: glibc shrinking another thread's arena first opens
+	 * /proc/sys/vm/overcommit_memory, which the filter forbids */
+	mallopt(M_ARENA_MAX, 1);
 	/* the core stops the VM on a signal; the monitor leaves when told */
 	for (unsigned i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
 		signal(quiet[i], SIG_IGN);
 	c.fault = getenv("VESSEL_MONITOR_TEST");
 	c.fault_file = getenv("VESSEL_MONITOR_TEST_FILE") ?: "/tmp/vessel-monitor-test-open";
-	rc = mon_sandbox_prepare(&ns);
+	ndisks = c.shm->devs.ndisks < MON_MAX_DISKS ? c.shm->devs.ndisks : MON_MAX_DISKS;
+	/* with disks: guest RAM, 4 descriptors a disk handed over and the 3 it
+	 * makes (wake-up, timer, backend), 3 more while it is being built */
+	rc = mon_sandbox_prepare(&ns, ndisks ? 1 + 7 * ndisks + 3 : 0,
+				 ndisks ? c.shm->devs.mem_size : 0, ndisks * RING_MEMLOCK);
+	if (!rc && ndisks && (rc = mon_devhost_new(c.shm, &c.dev_vm, why, sizeof(why)))) {
+		fprintf(stderr, "vessel __monitor: cannot run the disks: %s\n", why);
+		return VESSEL_EXIT_VMM_ERROR;
+	}
 	if (!rc)
 		rc = outbuf_new(STDOUT_FILENO, CONSOLE_BUF_SIZE, &c.out);
 	c.uart = rc ? NULL : serial_new(&cb);
 	if (!rc && !c.uart)
 		rc = -ENOMEM;
 	if (!rc)
-		rc = mon_sandbox_seccomp();
+		rc = mon_sandbox_seccomp(ndisks > 0);
 	if (rc) {
 		fprintf(stderr, "vessel __monitor: cannot enter the sandbox: %s\n", strerror(-rc));
 		return VESSEL_EXIT_VMM_ERROR;
 	}
-	mon_sandbox_syscalls(&nr);
+	mon_sandbox_syscalls(ndisks > 0, &nr);
 	c.shm->self.namespaces = ns;
 	c.shm->self.syscalls = nr;
 	__atomic_store_n(&c.shm->ready, 1, __ATOMIC_RELEASE);

@@ -14,6 +14,7 @@
 #include "core/vm.h"
 #include "dev/device.h"
 #include "dev/serial.h"
+#include "dev/virtio_blk.h"
 
 #include "abi/vessel.h"
 
@@ -39,7 +40,8 @@
 struct mon_counters {
 	uint64_t routed_exits; /* exits the policy routed to the monitor */
 	uint64_t routed_ns;    /* host time from exit to resume decision, summed */
-	uint64_t core_ops;     /* core-side operations for them (see docs) */
+	uint64_t routed_mmio_exits, routed_mmio_ns; /* of which MMIO (the disks' registers) */
+	uint64_t core_ops;			    /* core-side operations for them (see docs) */
 	uint64_t state_reads, state_writes, mem_accesses;
 	uint64_t denied;      /* requests the policy refused */
 	uint64_t input_bytes; /* console input handed to the monitor */
@@ -53,6 +55,11 @@ struct mon {
 	unsigned timeout_ms; /* a conversation without a message this long: hung */
 	int shm_fd;
 	struct mon_shm *shm;
+	size_t shm_size;
+	unsigned ndisks;	       /* disks handed over to the monitor */
+	int disk_fd[MON_MAX_DISKS][4]; /* theirs here: image, kick, irq, resample */
+	bool wired;		       /* their eventfds are registered with KVM */
+	pthread_mutex_t wire_lock;
 	pid_t pid;
 	pthread_t reaper;
 	bool reaper_alive;
@@ -62,6 +69,7 @@ struct mon {
 	pthread_cond_t cond;
 	pthread_mutex_t ctl_lock; /* the control channel: one exchange at a time */
 	uint32_t irq_gen;
+	uint32_t seq; /* the last request's number */
 	struct mon_counters n;
 	/* the core's console (cfg.console_*, which share one opaque): its drop
 	 * counter, which ours adds to, and its writer, still there for COM1 */
@@ -180,22 +188,28 @@ static int serve(struct mon *m, struct vcpu *v, const struct mon_msg *in, struct
  * Post req on channel c and serve the monitor's requests until its final
  * answer (DONE or ANSWER), copied to *fin. 0, or -EPERM (a violation: the
  * VM is stopping) or -EPIPE (the monitor is gone or the VM stopping).
+ * The disks' counters are still asked for once the VM stopped (--stats
+ * at the end), for at most a second.
  */
-static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_msg *req,
+static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_msg *request,
 		    struct mon_msg *fin, struct exit_result *res)
 {
 	struct mon_chan *ch = &m->shm->chan[c];
-	struct mon_msg in, out;
+	struct mon_msg in, out, rq = *request;
+	const struct mon_msg *req = &rq;
 
 	if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE))
 		return -EPIPE;
+	rq.seq = __atomic_add_fetch(&m->seq, 1, __ATOMIC_RELAXED);
 	if (mon_ring_post(&ch->to_mon, req))
 		return violation(m, res, "channel %u not drained", c);
 	__atomic_add_fetch(&m->shm->doorbell, 1, __ATOMIC_RELEASE);
 	mon_futex_wake(&m->shm->doorbell, 1);
 	add(&m->n.core_ops, 2); /* post, wake */
 	/* the monitor has timeout_ms for each message of the conversation */
-	uint64_t deadline = now_ns() + (uint64_t)m->timeout_ms * 1000000;
+	bool past_stop = req->type == MON_MSG_DISK_STATS;
+	unsigned wait_ms = past_stop && m->timeout_ms > 1000 ? 1000 : m->timeout_ms;
+	uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000;
 
 	for (;;) {
 		uint32_t head = __atomic_load_n(&ch->to_core.head, __ATOMIC_ACQUIRE);
@@ -204,8 +218,10 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 			char why[80];
 
 			if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE) ||
-			    vm_is_stopping(m->vm))
+			    (vm_is_stopping(m->vm) && !past_stop))
 				return -EPIPE;
+			if (now_ns() >= deadline && past_stop)
+				return -ETIMEDOUT; /* counters only: no reason to kill it */
 			if (now_ns() >= deadline) {
 				snprintf(why, sizeof(why), "no answer on channel %u within %u ms",
 					 c, m->timeout_ms);
@@ -216,7 +232,9 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 			add(&m->n.core_ops, 1);
 			continue;
 		}
-		deadline = now_ns() + (uint64_t)m->timeout_ms * 1000000;
+		deadline = now_ns() + (uint64_t)wait_ms * 1000000;
+		if ((in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) && in.seq != req->seq)
+			continue; /* the answer to an exchange given up (the VM stopping) */
 		if (in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) {
 			*fin = in;
 			return 0;
@@ -278,6 +296,54 @@ static void routed_pio(struct mon *m, struct vcpu *v, struct kvm_run *run, struc
 	}
 }
 
+/* An MMIO exit in the virtio window: the disks run in the monitor. */
+static void routed_mmio(struct mon *m, struct vcpu *v, struct kvm_run *run, struct exit_result *res)
+{
+	uint32_t len = run->mmio.len;
+	struct mon_msg req = { .type = MON_MSG_EXIT,
+			       .field = MON_EXIT_MMIO,
+			       .a = run->mmio.phys_addr,
+			       .b = len,
+			       .c = run->mmio.is_write,
+			       .len = len },
+		       fin;
+	int rc;
+
+	if (len == 0 || len > 8) {
+		exit_fault(res, "MMIO access of invalid size %u at %#llx", len,
+			   (unsigned long long)run->mmio.phys_addr);
+		return;
+	}
+	memcpy(req.data, run->mmio.data, len);
+	rc = converse(m, v->id, v, &req, &fin, res);
+	if (rc == -EPIPE && res->action == EXIT_CONTINUE)
+		exit_stop(res, VESSEL_EXIT_MONITOR,
+			  "monitor: gone while vCPU %u waited for MMIO at %#llx", v->id,
+			  (unsigned long long)run->mmio.phys_addr);
+	if (rc)
+		return;
+	if (fin.type != MON_MSG_DONE) {
+		violation(m, res, "answered an exit with message type %u", fin.type);
+		return;
+	}
+	if (fin.status) { /* no disk in that slot: as without the monitor */
+		exit_fault(res,
+			   "guest %s %u byte(s) at guest-physical %#llx: no RAM or device there",
+			   run->mmio.is_write ? "wrote" : "read", len,
+			   (unsigned long long)run->mmio.phys_addr);
+		return;
+	}
+	if (!run->mmio.is_write) {
+		add(&m->n.core_ops, 1);
+		if (!mon_may_write(MF_IO_DATA) || fin.len != len) {
+			violation(m, res, "MMIO read data of %u bytes for a %u-byte read", fin.len,
+				  len);
+			return;
+		}
+		memcpy(run->mmio.data, fin.data, len);
+	}
+}
+
 static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
 			  struct exit_result *res)
 {
@@ -291,20 +357,93 @@ static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
 		exit_dispatch(m->vm, v, run, res); /* the baseline: same device, same process */
 	else if (run->exit_reason == KVM_EXIT_IO)
 		routed_pio(m, v, run, res);
-	else /* the tables route no MMIO to the monitor yet (policy test) */
+	else if (run->exit_reason == KVM_EXIT_MMIO)
+		routed_mmio(m, v, run, res);
+	else /* the tables route nothing else to the monitor (policy test) */
 		exit_dispatch(m->vm, v, run, res);
-	add(&m->n.routed_ns, now_ns() - t0);
+	t0 = now_ns() - t0;
+	add(&m->n.routed_ns, t0);
 	add(&m->n.routed_exits, 1);
+	if (run->exit_reason == KVM_EXIT_MMIO) {
+		add(&m->n.routed_mmio_ns, t0);
+		add(&m->n.routed_mmio_exits, 1);
+	}
 	return true;
+}
+
+/*
+ * Before the first KVM_RUN (the VM has its KVM objects by then): register
+ * the disks' eventfds with KVM, so that kicks reach the monitor's device
+ * threads and their interrupts the guest with no exit to user space.
+ */
+static void mon_hook_run_enter(void *opaque, struct vcpu *v)
+{
+	struct mon *m = opaque;
+
+	(void)v;
+	if (__atomic_load_n(&m->wired, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&m->wire_lock);
+	for (unsigned i = 0; !m->wired && i < m->ndisks; i++)
+		if (!vblk_wire(m->vm, i))
+			vm_stop(m->vm, VESSEL_EXIT_VMM_ERROR,
+				"monitor: disk %u: KVM refused its ioeventfd or irqfd, which a "
+				"disk in the sandboxed monitor needs",
+				i);
+	__atomic_store_n(&m->wired, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&m->wire_lock);
+}
+
+/* A guest page became poisoned: the monitor's disks must not use it either. */
+static void mon_hook_memory_error(void *opaque, uint64_t gpa)
+{
+	struct mon *m = opaque;
+	uint64_t p = gpa / GMEM_PAGE_SIZE;
+
+	if (!m->ndisks || p / 64 >= m->shm->devs.dirty_words)
+		return;
+	__atomic_fetch_or((uint64_t *)((uint8_t *)m->shm + m->shm->devs.poison_off) + p / 64,
+			  1ull << (p % 64), __ATOMIC_RELEASE);
+}
+
+static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin);
+
+/* The VM paused (migration's stop-and-copy): the disks drain in the monitor. */
+static void mon_hook_pause(void *opaque)
+{
+	struct mon *m = opaque;
+	struct mon_msg req = { .type = MON_MSG_PAUSE }, fin;
+
+	if (m->sandboxed && m->ndisks)
+		control(m, &req, &fin);
+}
+
+static void mon_hook_resume(void *opaque)
+{
+	struct mon *m = opaque;
+	struct mon_msg req = { .type = MON_MSG_RESUME }, fin;
+
+	if (m->sandboxed && m->ndisks)
+		control(m, &req, &fin);
 }
 
 static const struct vm_hook_ops mon_hook_ops = {
 	.name = "monitor",
+	.run_enter = mon_hook_run_enter,
 	.exit = mon_hook_exit,
+	.memory_error = mon_hook_memory_error,
+	.pause = mon_hook_pause,
+	.resume = mon_hook_resume,
 };
 
-/* A control-channel exchange (console input, save, restore, quit). */
-static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin)
+/*
+ * A control-channel exchange (console input, save, restore, quit, the
+ * disks' requests), with bulk data through shm->xfer: `in` (in_len bytes)
+ * copied there first, and after the answer, fin->a bytes (at most
+ * out_cap, else a violation) copied out to `out`. One exchange at a time.
+ */
+static int control_xfer(struct mon *m, const struct mon_msg *req, struct mon_msg *fin,
+			const void *in, size_t in_len, void *out, size_t out_cap)
 {
 	int rc;
 
@@ -315,13 +454,72 @@ static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin
 		return rc;
 	/* one request at a time: the main thread (input) and migration (save) */
 	pthread_mutex_lock(&m->ctl_lock);
+	if (in_len)
+		memcpy(m->shm->xfer, in, in_len);
 	rc = converse(m, MON_CTL_CHAN, NULL, req, fin, NULL);
 	if (!rc && fin->type != MON_MSG_ANSWER)
 		rc = violation(m, NULL, "answered a control request with message type %u",
 			       fin->type);
+	if (!rc && out && !fin->status) {
+		if (fin->a > out_cap)
+			rc = violation(m, NULL, "answered with %llu bytes where %zu fit",
+				       (unsigned long long)fin->a, out_cap);
+		else /* copied once, out of the shared page */
+			memcpy(out, m->shm->xfer, fin->a);
+	}
 	pthread_mutex_unlock(&m->ctl_lock);
 	return rc;
 }
+
+static int control(struct mon *m, const struct mon_msg *req, struct mon_msg *fin)
+{
+	return control_xfer(m, req, fin, NULL, 0, NULL, 0);
+}
+
+/* A disk's save, restore and counters, done where it runs. */
+static ssize_t disk_save(void *opaque, unsigned disk, void *buf, size_t cap)
+{
+	struct mon *m = opaque;
+	struct mon_msg req = { .type = MON_MSG_DISK_SAVE, .a = disk }, fin;
+	static _Thread_local uint8_t blob[MON_XFER_SIZE];
+
+	/* into the stream: the destination's monitor checks it */
+	if (control_xfer(m, &req, &fin, NULL, 0, blob, sizeof(blob)) || fin.status)
+		return -EIO;
+	if (cap < fin.a)
+		return -ENOSPC;
+	memcpy(buf, blob, fin.a);
+	return (ssize_t)fin.a;
+}
+
+static int disk_restore(void *opaque, unsigned disk, const void *buf, size_t len)
+{
+	struct mon *m = opaque;
+	struct mon_msg req = { .type = MON_MSG_DISK_RESTORE, .a = disk, .b = len }, fin;
+
+	if (len > MON_XFER_SIZE)
+		return -EINVAL;
+	if (control_xfer(m, &req, &fin, buf, len, NULL, 0))
+		return -EIO;
+	return fin.status ? -EINVAL : 0;
+}
+
+static int disk_stats(void *opaque, unsigned disk, uint64_t *val, unsigned max)
+{
+	struct mon *m = opaque;
+	struct mon_msg req = { .type = MON_MSG_DISK_STATS, .a = disk }, fin;
+
+	/* informational counters: a count, then that many values */
+	if (control_xfer(m, &req, &fin, NULL, 0, val, (size_t)max * sizeof(uint64_t)) || fin.status)
+		return -EIO;
+	return (int)(fin.a / sizeof(uint64_t));
+}
+
+static const struct vblk_remote_ops disk_remote_ops = {
+	.save = disk_save,
+	.restore = disk_restore,
+	.stats = disk_stats,
+};
 
 static size_t mon_console_rx(void *opaque, const uint8_t *buf, size_t len)
 {
@@ -403,25 +601,47 @@ static void *reaper(void *arg)
 	return NULL;
 }
 
+/*
+ * The monitor's descriptors: the shared memory at MON_FD_SHM and, with
+ * disks, guest RAM at MON_FD_MEM and each disk's four at MON_FD_DISK(i);
+ * nothing else crosses (no KVM descriptor, no socket).
+ */
 static int spawn(struct mon *m)
 {
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	int src[MON_FD_END(MON_MAX_DISKS)], copy[MON_FD_END(MON_MAX_DISKS)];
+	unsigned end = m->ndisks ? MON_FD_END(m->ndisks) : MON_FD_MEM;
+	pid_t parent = getpid(), pid;
+	int err = 0;
 
-	if (pid < 0)
-		return -errno;
+	src[MON_FD_SHM] = m->shm_fd;
+	src[MON_FD_MEM] = m->vm->mem.fd;
+	for (unsigned i = 0; i < m->ndisks; i++)
+		for (unsigned k = 0; k < 4; k++)
+			src[MON_FD_DISK(i) + k] = m->disk_fd[i][k];
+	/* copies above every target, so that no dup2() below overwrites a source */
+	for (unsigned fd = MON_FD_SHM; fd < end; fd++) {
+		copy[fd] = fcntl(src[fd], F_DUPFD_CLOEXEC, 64);
+		if (copy[fd] < 0) {
+			err = -errno;
+			end = fd;
+			goto out;
+		}
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		goto out;
+	}
 	if (pid == 0) {
 		/* the child of a threaded process: system calls only, then exec */
 		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0)
 			_exit(127);
-		if (m->shm_fd == 3)
-			fcntl(3, F_SETFD, 0);
-		else if (dup2(m->shm_fd, 3) < 0)
-			_exit(127);
-		/* no KVM descriptor, no guest memory, no socket crosses */
-		syscall(SYS_close_range, 4u, ~0u, 0u);
+		for (unsigned fd = MON_FD_SHM; fd < end; fd++)
+			if (dup2(copy[fd], (int)fd) < 0) /* dup2 clears close-on-exec */
+				_exit(127);
+		syscall(SYS_close_range, end, ~0u, 0u);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
@@ -429,6 +649,57 @@ static int spawn(struct mon *m)
 		_exit(127);
 	}
 	m->pid = pid;
+out:
+	for (unsigned fd = MON_FD_SHM; fd < end; fd++)
+		close(copy[fd]);
+	return err;
+}
+
+/*
+ * The disks: handed over to the monitor (dev/virtio_blk.h), which maps
+ * guest RAM and records the pages it writes in a bitmap after the rings,
+ * which the migration takes with the core's own (gmem_dirty_also).
+ */
+static int hand_over_disks(struct mon *m)
+{
+	struct mon_devices *dv;
+	uint64_t words = gmem_dirty_words(&m->vm->mem);
+	size_t head = (sizeof(struct mon_shm) + 4095) & ~(size_t)4095;
+	struct vblk_handover h[MON_MAX_DISKS];
+	unsigned n = 0;
+
+	while (n < MON_MAX_DISKS && !vblk_hand_over(m->vm, n, &disk_remote_ops, m, &h[n]))
+		n++;
+	m->ndisks = n;
+	m->shm_size = head + (n ? 2 * words * sizeof(uint64_t) : 0);
+	if (ftruncate(m->shm_fd, (off_t)m->shm_size) < 0)
+		return -errno;
+	m->shm = mmap(NULL, m->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED, m->shm_fd, 0);
+	if (m->shm == MAP_FAILED) {
+		m->shm = NULL;
+		return -errno;
+	}
+	dv = &m->shm->devs;
+	dv->shm_size = m->shm_size;
+	dv->ndisks = n;
+	if (!n)
+		return 0;
+	dv->mem_size = m->vm->mem.size;
+	dv->hide_lo = m->vm->mem.hide_lo;
+	dv->hide_hi = m->vm->mem.hide_hi;
+	dv->dirty_off = head;
+	dv->dirty_words = words;
+	dv->poison_off = head + words * sizeof(uint64_t);
+	for (unsigned i = 0; i < n; i++) {
+		dv->disk[i] = h[i];
+		m->disk_fd[i][0] = h[i].fd;
+		m->disk_fd[i][1] = h[i].kick_fd;
+		m->disk_fd[i][2] = h[i].irq_fd;
+		m->disk_fd[i][3] = h[i].resample_fd;
+		dv->disk[i].fd = dv->disk[i].kick_fd = dv->disk[i].irq_fd =
+			dv->disk[i].resample_fd = -1; /* the monitor's: MON_FD_DISK(i)... */
+	}
+	gmem_dirty_also(&m->vm->mem, (uint64_t *)((uint8_t *)m->shm + head));
 	return 0;
 }
 
@@ -514,6 +785,7 @@ static int mon_create(struct vm *vm, const char *arg, void **priv)
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	pthread_mutex_init(&m->ctl_lock, NULL);
+	pthread_mutex_init(&m->wire_lock, NULL);
 	*priv = m;
 	if (device_find(vm, "monitor")) {
 		err = vm_set_err(vm, -EEXIST, "--monitor given twice");
@@ -521,16 +793,9 @@ static int mon_create(struct vm *vm, const char *arg, void **priv)
 	}
 	if (m->sandboxed) {
 		m->shm_fd = memfd_create("vessel-monitor", MFD_CLOEXEC);
-		if (m->shm_fd < 0 || ftruncate(m->shm_fd, sizeof(struct mon_shm)) < 0) {
-			err = vm_set_err(vm, -errno, "--monitor: shared memory: %s",
-					 strerror(errno));
-			goto fail;
-		}
-		m->shm = mmap(NULL, sizeof(struct mon_shm), PROT_READ | PROT_WRITE, MAP_SHARED,
-			      m->shm_fd, 0);
-		if (m->shm == MAP_FAILED) {
-			m->shm = NULL;
-			err = vm_set_err(vm, -errno, "--monitor: mmap: %s", strerror(errno));
+		err = m->shm_fd < 0 ? -errno : hand_over_disks(m);
+		if (err) {
+			vm_set_err(vm, err, "--monitor: shared memory: %s", strerror(-err));
 			goto fail;
 		}
 		m->shm->magic = MON_SHM_MAGIC;
@@ -584,6 +849,15 @@ static void quit(struct mon *m, int idle_ms)
 	}
 	m->quitting = true;
 	pthread_mutex_unlock(&m->lock);
+	/* the disks' last counters, for --stats once the monitor is gone */
+	for (unsigned i = 0; i < m->ndisks; i++) {
+		struct device *d = device_find_nth(m->vm, "virtio-blk", i);
+		struct device_stat st[DEVICE_STATS_MAX];
+		char label[32];
+
+		if (d && d->ops->stats)
+			d->ops->stats(d->priv, label, sizeof(label), st, DEVICE_STATS_MAX);
+	}
 	if (m->reaper_alive && !control(m, &req, &fin)) {
 		/* it answers once the console is drained, then exits */
 	}
@@ -623,12 +897,15 @@ static void mon_destroy(void *priv)
 		kill(m->pid, SIGKILL);
 		waitpid(m->pid, NULL, 0);
 	}
-	if (m->shm)
-		munmap(m->shm, sizeof(*m->shm));
+	if (m->shm) {
+		gmem_dirty_also(&m->vm->mem, NULL);
+		munmap(m->shm, m->shm_size);
+	}
 	if (m->shm_fd >= 0)
 		close(m->shm_fd);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->ctl_lock);
+	pthread_mutex_destroy(&m->wire_lock);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -686,6 +963,8 @@ static unsigned mon_stats(void *priv, char *label, size_t lablen, struct device_
 	} while (0)
 	S("routed_exits", __atomic_load_n(&m->n.routed_exits, __ATOMIC_RELAXED));
 	S("routed_ns", __atomic_load_n(&m->n.routed_ns, __ATOMIC_RELAXED));
+	S("routed_mmio_exits", __atomic_load_n(&m->n.routed_mmio_exits, __ATOMIC_RELAXED));
+	S("routed_mmio_ns", __atomic_load_n(&m->n.routed_mmio_ns, __ATOMIC_RELAXED));
 	S("core_ops", __atomic_load_n(&m->n.core_ops, __ATOMIC_RELAXED));
 	S("state_reads", __atomic_load_n(&m->n.state_reads, __ATOMIC_RELAXED));
 	S("state_writes", __atomic_load_n(&m->n.state_writes, __ATOMIC_RELAXED));

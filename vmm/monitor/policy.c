@@ -155,8 +155,8 @@ static const struct mon_range_rule ports[] = {
 static const struct mon_range_rule mmio[] = {
 	{ 0, VESSEL_VIRTIO_MMIO_BASE, ROUTE_CORE,
 	  "RAM (an MMIO exit there is a consumed memory error: core)" },
-	{ VESSEL_VIRTIO_MMIO_BASE, VESSEL_VIRTIO_MMIO_STRIDE *VESSEL_VIRTIO_MMIO_MAX, ROUTE_CORE,
-	  "virtio-mmio window (virtio-blk: still in the core, docs/monitor.md)" },
+	{ VESSEL_VIRTIO_MMIO_BASE, VESSEL_VIRTIO_MMIO_STRIDE *VESSEL_VIRTIO_MMIO_MAX, ROUTE_MONITOR,
+	  "virtio-mmio window (virtio-blk)" },
 	{ VESSEL_VIRTIO_MMIO_BASE + VESSEL_VIRTIO_MMIO_STRIDE * VESSEL_VIRTIO_MMIO_MAX,
 	  0 - (VESSEL_VIRTIO_MMIO_BASE + VESSEL_VIRTIO_MMIO_STRIDE * VESSEL_VIRTIO_MMIO_MAX),
 	  ROUTE_CORE, "IOAPIC, LAPIC (in KVM), above 4 GiB RAM, unassigned" },

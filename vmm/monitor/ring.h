@@ -29,23 +29,39 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dev/virtio_blk.h"
+
 #define MON_SHM_MAGIC	0x4e4f4d56u /* "VMON" */
-#define MON_SHM_VERSION 1u
+#define MON_SHM_VERSION 2u
 #define MON_MAX_VCPUS	64u
 #define MON_CTL_CHAN	MON_MAX_VCPUS /* the last channel */
 #define MON_NR_CHAN	(MON_MAX_VCPUS + 1)
 #define MON_RING_SLOTS	4u
 #define MON_MSG_DATA	64u
+#define MON_MAX_DISKS	8u     /* VESSEL_VIRTIO_MMIO_MAX */
+#define MON_XFER_SIZE	16384u /* a disk's saved state, its counters */
+
+/* The monitor's descriptors: 0-2 stdio, then these (docs/monitor.md). */
+#define MON_FD_SHM     3
+#define MON_FD_MEM     4	     /* guest RAM (only with disks) */
+#define MON_FD_DISK(i) (5 + 4 * (i)) /* image, kick, irq, resample */
+#define MON_FD_END(n)  MON_FD_DISK(n)
 
 enum mon_msg_type {
 	MON_MSG_NONE,
 	/* core -> monitor */
-	MON_MSG_EXIT,	 /* a routed exit: a = port/address, b = size, c = write; data */
-	MON_MSG_REPLY,	 /* answer to a monitor request: status, a = value, data */
-	MON_MSG_INPUT,	 /* console input bytes (data, len) */
-	MON_MSG_SAVE,	 /* save the device state */
-	MON_MSG_RESTORE, /* restore it from data, len */
-	MON_MSG_QUIT,	 /* drain the console for at most a ms, then exit 0 */
+	MON_MSG_EXIT,	      /* a routed exit: field = MON_EXIT_*, a = port/address, b = size,
+				 c = write; data */
+	MON_MSG_REPLY,	      /* answer to a monitor request: status, a = value, data */
+	MON_MSG_INPUT,	      /* console input bytes (data, len) */
+	MON_MSG_SAVE,	      /* save the device state */
+	MON_MSG_RESTORE,      /* restore it from data, len */
+	MON_MSG_QUIT,	      /* drain the console for at most a ms, then exit 0 */
+	MON_MSG_PAUSE,	      /* the VM paused: the disks drain (nothing in flight) */
+	MON_MSG_RESUME,	      /* the VM resumes */
+	MON_MSG_DISK_SAVE,    /* disk a's state into xfer (answer: a = bytes) */
+	MON_MSG_DISK_RESTORE, /* disk a's state from xfer (b bytes) */
+	MON_MSG_DISK_STATS,   /* disk a's counter values (u64) into xfer (answer: a = bytes) */
 	/* monitor -> core */
 	MON_MSG_DONE,	     /* the exit is handled: data (an IN's bytes), irq */
 	MON_MSG_STATE_READ,  /* read vCPU field `field` (policy.h) */
@@ -56,6 +72,8 @@ enum mon_msg_type {
 	MON_MSG_TYPES
 };
 
+enum mon_exit_kind { MON_EXIT_PIO, MON_EXIT_MMIO };
+
 struct mon_msg {
 	uint32_t type;
 	uint32_t field; /* STATE_*: enum mon_field */
@@ -64,6 +82,9 @@ struct mon_msg {
 	uint64_t a, b, c;
 	int32_t irq_level; /* DONE, ANSWER: the UART's IRQ output ... */
 	uint32_t irq_gen;  /* ... as of this change number (0: none yet) */
+	uint32_t seq;	   /* EXIT, control requests: a number; DONE, ANSWER: the
+			      request's (a late answer to an abandoned one is dropped) */
+	uint32_t pad;
 	uint8_t data[MON_MSG_DATA];
 };
 
@@ -88,6 +109,18 @@ struct mon_self {
 	uint32_t syscalls;	  /* system calls its seccomp filter allows */
 };
 
+/* What the monitor runs besides the UART: written by the core before the spawn. */
+struct mon_devices {
+	uint64_t mem_size;	   /* guest RAM, the memfd at MON_FD_MEM */
+	uint64_t hide_lo, hide_hi; /* a secure domain's RAM, no device may touch it */
+	uint64_t dirty_off;	   /* the dirty bitmap: offset in this memfd ... */
+	uint64_t dirty_words;	   /* ... and its 64-bit words */
+	uint64_t poison_off;	   /* the poisoned pages (as many words), set by the core */
+	uint64_t shm_size;	   /* this memfd's size */
+	uint32_t ndisks, pad;
+	struct vblk_handover disk[MON_MAX_DISKS]; /* descriptors: MON_FD_DISK(i)... */
+};
+
 struct mon_shm {
 	uint32_t magic, version, nr_chan;
 	uint32_t ready;	   /* monitor: sandboxed and serving (futex word) */
@@ -95,6 +128,10 @@ struct mon_shm {
 	uint32_t doorbell; /* core: bumped after every post (futex word) */
 	struct mon_self self;
 	struct mon_chan chan[MON_NR_CHAN];
+	struct mon_devices devs;
+	/* the control channel's bulk data (one exchange at a time) */
+	uint8_t xfer[MON_XFER_SIZE];
+	/* then, page-aligned at devs.dirty_off: the pages the monitor wrote */
 };
 
 /*
