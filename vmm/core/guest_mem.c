@@ -14,6 +14,12 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
 
+/* A guest RAM size gmem_create/gmem_attach take: 4 KiB pages within the limits. */
+static bool size_ok(uint64_t size)
+{
+	return size >= GMEM_MIN_SIZE && size <= GMEM_MAX_SIZE && !(size % GMEM_PAGE_SIZE);
+}
+
 /* Maps the memfd m->fd of `size` bytes and lays out the regions. 0 or -errno. */
 static int map_regions(struct gmem *m, uint64_t size)
 {
@@ -46,7 +52,7 @@ int gmem_create(struct gmem *m, uint64_t size)
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+	if (!size_ok(size))
 		return -EINVAL;
 	m->fd = memfd_create("vessel-guest-ram", MFD_CLOEXEC);
 	if (m->fd < 0)
@@ -70,7 +76,7 @@ int gmem_attach(struct gmem *m, int fd, uint64_t size)
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	if (size < GMEM_MIN_SIZE || size > GMEM_MAX_SIZE || size % GMEM_PAGE_SIZE)
+	if (!size_ok(size))
 		return -EINVAL;
 	m->fd = fd;
 	err = map_regions(m, size);

@@ -74,23 +74,22 @@ static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint
 			return -EPROTO;
 		}
 	}
-	if (vm->mem.populated) {
+	if (vm->mem.populated)
 		memcpy(gmem_ptr(&vm->mem, gpa, len), data, len);
-		done = len;
-	}
-	while (done < len) {
-		ssize_t n = pwrite(vm->mem.fd, data + done, len - done, off + (off_t)done);
+	else
+		while (done < len) {
+			ssize_t n = pwrite(vm->mem.fd, data + done, len - done, off + (off_t)done);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "writing guest page %#llx: %s",
-				 (unsigned long long)(gpa + done),
-				 n ? strerror(errno) : "no space");
-			return n ? -errno : -ENOSPC;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				snprintf(err, errlen, "writing guest page %#llx: %s",
+					 (unsigned long long)(gpa + done),
+					 n ? strerror(errno) : "no space");
+				return n ? -errno : -ENOSPC;
+			}
+			done += (size_t)n;
 		}
-		done += (size_t)n;
-	}
 	for (uint64_t f = pfn; f < pfn + npages && f < rx->npages; f++)
 		rx->written[f / 64] |= 1ull << (f % 64);
 	return 0;
