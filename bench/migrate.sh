@@ -34,13 +34,13 @@
 # QEMU's bandwidth cap is lifted (max-bandwidth 10 GiB/s; its default is
 # 128 MiB/s); its downtime limit stays at the default 300 ms.
 #   B=build sh bench/migrate.sh     RUNS=3 MEM=1024 WORKLOADS="idle dirty populated fastdirty"
-#                                   VMMS="vessel vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd"
+#                                   VMMS="vessel vessel-prealloc vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd"
 set -u
 B=${B:-build}
 RUNS=${RUNS:-3}
 MEM=${MEM:-1024}
 WORKLOADS=${WORKLOADS:-idle dirty populated fastdirty}
-VMMS=${VMMS:-vessel vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd}
+VMMS=${VMMS:-vessel vessel-prealloc vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd}
 DIRTY_PAGES=${DIRTY_PAGES:-1024}
 POP_MIB=${POP_MIB:-512}
 FAST_CAP=${FAST_CAP:-32}
@@ -319,8 +319,12 @@ awk -v lo="$lo" '
 					wl, qs[i], t[q] / t[v], (d[v] > 0 ? d[q] / d[v] : 0), (b[v] > 0 ? b[q] / b[v] : 0),
 					qs[i], (r[v] > 0 ? d[q] / r[v] : 0)
 			}
-			if (wl == "populated" && lo > 0)
-				printf "populated: vessel %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s)\n",
-					b[v] / 1048576 / (t[v] / 1000), b[v] / 1048576 / (t[v] / 1000) / lo, lo
+			split("vessel vessel-prealloc", vs, " ")
+			for (i = 1; i <= 2 && wl == "populated" && lo > 0; i++) {
+				x = wl " " vs[i]
+				if (t[x] == "" || t[x] == "-") continue
+				printf "populated: %s %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s)\n",
+					vs[i], b[x] / 1048576 / (t[x] / 1000), b[x] / 1048576 / (t[x] / 1000) / lo, lo
+			}
 		}
 	}' "$W/table"
