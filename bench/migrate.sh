@@ -197,6 +197,7 @@ vessel_once() {
 
 qemu_once() { # WORKLOAD -> "total_ms - bytes source_downtime_ms" (MULTIFD=1: 2 channels)
 	PORT=$((PORT + 1))
+	wl=$1 # (the positional parameters carry QMP commands below)
 	caps=
 	[ "${MULTIFD:-0}" = 1 ] &&
 		caps='{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"multifd","state":true}]}}'
@@ -217,7 +218,7 @@ qemu_once() { # WORKLOAD -> "total_ms - bytes source_downtime_ms" (MULTIFD=1: 2 
 	[ -n "$caps" ] && set -- "$caps" "$@"
 	"$QMP" "$W/qd.sock" "$@" \
 		"{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >/dev/null
-	plo=$(paired_loopback "$1")
+	plo=$(paired_loopback "$wl")
 	"$QMP" "$W/q.sock" "$@" \
 		"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >/dev/null
 	i=0
