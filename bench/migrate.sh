@@ -34,13 +34,13 @@
 # QEMU's bandwidth cap is lifted (max-bandwidth 10 GiB/s; its default is
 # 128 MiB/s); its downtime limit stays at the default 300 ms.
 #   B=build sh bench/migrate.sh     RUNS=3 MEM=1024 WORKLOADS="idle dirty populated fastdirty"
-#                                   VMMS="vessel vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd"
+#                                   VMMS="vessel vessel-prealloc vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd"
 set -u
 B=${B:-build}
 RUNS=${RUNS:-3}
 MEM=${MEM:-1024}
 WORKLOADS=${WORKLOADS:-idle dirty populated fastdirty}
-VMMS=${VMMS:-vessel vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd}
+VMMS=${VMMS:-vessel vessel-prealloc vessel-classic vessel-tls vessel-postcopy qemu qemu-multifd}
 DIRTY_PAGES=${DIRTY_PAGES:-1024}
 POP_MIB=${POP_MIB:-512}
 FAST_CAP=${FAST_CAP:-32}
@@ -131,8 +131,23 @@ loopback() {
 		sed -n 's/.* ms, \([0-9]*\) MiB\/s.*/\1/p'
 }
 
+# paired_loopback WORKLOAD: for populated, the loopback limit measured now
+# (both VMs up, right before the migration), else "-"; paired_fraction
+# BYTES TOTAL_MS LOOPBACK: the run's throughput as a fraction of it
+paired_loopback() {
+	[ "$1" = populated ] || { echo -; return; }
+	v=$(TRANSPORT_MIB=${PAIR_MIB:-512} loopback)
+	echo "${v:--}"
+}
+paired_fraction() {
+	awk -v b="$1" -v t="$2" -v l="$3" 'BEGIN {
+		if (b == "-" || t == "-" || l == "-" || t == 0 || l == 0) print "-"
+		else printf "%.3f", b / 1048576 / (t / 1000) / l }'
+}
+
 # vessel_once WORKLOAD -> "total_ms resume_ms bytes source_downtime_ms
-# sender_cpu_ms receiver_cpu_ms faults lat_p50 lat_p90 lat_p99 lat_max"
+# sender_cpu_ms receiver_cpu_ms faults lat_p50 lat_p90 lat_p99 lat_max
+# of_loopback" (of_loopback: paired_fraction, populated only)
 # (over TLS when TLS=1, post-copy at once when POSTCOPY=1)
 vessel_once() {
 	PORT=$((PORT + 1))
@@ -147,6 +162,7 @@ vessel_once() {
 	guest_ready vs "$1" || { stop vs; return 1; }
 	start vd "$VESSEL" run --mem "${MEM}M" --incoming "$scheme:127.0.0.1:$PORT" $creds $dargs
 	wait_for "$W/vd.err" "waiting for an incoming" 60
+	plo=$(paired_loopback "$1")
 	"$VESSEL" ctl "$W/vs.sock" migrate $margs "$scheme:127.0.0.1:$PORT" >/dev/null
 	# the source exits once the hand-over (post-copy: the last page) is done;
 	# its summary has the numbers
@@ -171,13 +187,17 @@ vessel_once() {
 	[ "$resume" = - ] && resume=$(num "$line" "paused ")
 	faults=$(num "$dline" " ")
 	case $dline in *"faults waited"*) faults=$(printf '%s\n' "$dline" | sed -n 's/.*; \([0-9]*\) faults waited.*/\1/p') ;; *) faults=0 ;; esac
-	echo "$(num "$line" " in ") $resume $(num "$line" "MiB (") $(num "$line" "stream sent after ")" \
+	total=$(num "$line" " in ")
+	bytes=$(num "$line" "MiB (")
+	echo "$total $resume $bytes $(num "$line" "stream sent after ")" \
 		"$(num "$line" "sender CPU ") $(num "$dline" "receiver CPU ") $faults" \
-		"$(num "$dline" "p50 ") $(num "$dline" "p90 ") $(num "$dline" "p99 ") $(num "$dline" "max ")"
+		"$(num "$dline" "p50 ") $(num "$dline" "p90 ") $(num "$dline" "p99 ") $(num "$dline" "max ")" \
+		"$(paired_fraction "$bytes" "$total" "$plo")"
 }
 
 qemu_once() { # WORKLOAD -> "total_ms - bytes source_downtime_ms" (MULTIFD=1: 2 channels)
 	PORT=$((PORT + 1))
+	wl=$1 # (the positional parameters carry QMP commands below)
 	caps=
 	[ "${MULTIFD:-0}" = 1 ] &&
 		caps='{"execute":"migrate-set-capabilities","arguments":{"capabilities":[{"capability":"multifd","state":true}]}}'
@@ -198,6 +218,7 @@ qemu_once() { # WORKLOAD -> "total_ms - bytes source_downtime_ms" (MULTIFD=1: 2 
 	[ -n "$caps" ] && set -- "$caps" "$@"
 	"$QMP" "$W/qd.sock" "$@" \
 		"{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >/dev/null
+	plo=$(paired_loopback "$wl")
 	"$QMP" "$W/q.sock" "$@" \
 		"{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"tcp:127.0.0.1:$PORT\"}}" >/dev/null
 	i=0
@@ -216,10 +237,12 @@ qemu_once() { # WORKLOAD -> "total_ms - bytes source_downtime_ms" (MULTIFD=1: 2 
 		;;
 	esac
 	# QEMU's "downtime" ends when the source has sent the last of the stream
-	echo "$(field "$st" total-time) - $(field "$st" transferred) $(field "$st" downtime) - - - - - - -"
+	total=$(field "$st" total-time)
+	bytes=$(field "$st" transferred)
+	echo "$total - $bytes $(field "$st" downtime) - - - - - - - $(paired_fraction "$bytes" "$total" "$plo")"
 }
 
-NF=11 # fields of a run
+NF=12 # fields of a run
 measure() { # LABEL WORKLOAD FUNC: medians of RUNS runs of each field
 	: >"$W/runs"
 	r=0
@@ -254,12 +277,15 @@ echo "loopback TCP before the migrations: ${lo1:-?} MiB/s"
 echo "total_ms: migrate command to completion; downtime_ms: vCPUs paused until the stream is"
 echo "sent (QEMU's definition); resume_ms: paused until the destination acknowledged, i.e. the"
 echo "guest runs again (Vessel only: QEMU does not wait for its destination); MiB/s: wire"
-echo "bytes over total time; CPU: the sending and the receiving thread (Vessel)"
+echo "bytes over total time; CPU: the sending and the receiving thread (Vessel); of_loopback:"
+echo "populated: median over the runs of each run's MiB/s over a loopback measurement taken"
+echo "right before it (this host's loopback varies 2x from minute to minute), else MiB/s over"
+echo "the better of the measurements before and after all migrations"
 : >"$W/table"
 : >"$W/pctable"
 for wl in $WORKLOADS; do
 	for vmm in $VMMS; do
-		res="- - - - - - - - - - -"
+		res="- - - - - - - - - - - -"
 		case $vmm in
 		vessel) res=$(measure vessel "$wl" vessel_once) ;;
 		vessel-classic) [ "$wl" != fastdirty ] &&
@@ -280,11 +306,14 @@ lo=$(printf '%s\n%s\n' "${lo1:-0}" "${lo2:-0}" | sort -n | tail -n 1)
 
 printf '\n%-9s %-16s %9s %11s %9s %9s %7s %11s %10s\n' workload vmm total_ms downtime_ms \
 	resume_ms wire_MiB MiB/s of_loopback CPU_s/r_ms
-while read -r wl vmm t r b d sc rc fl p50 p90 p99 pmax; do
+while read -r wl vmm t r b d sc rc fl p50 p90 p99 pmax pf; do
 	[ "$t" = - ] && [ "$vmm" = vessel-classic -o "$vmm" = vessel-tls -o "$vmm" = qemu -o "$vmm" = qemu-multifd ] &&
 		[ "$wl" = fastdirty ] && continue
 	rt=$(rate "$b" "$t")
-	frac=$(awk -v r="$rt" -v l="$lo" 'BEGIN { if (r == "-" || l == 0) print "-"; else printf "%.2f", r / l }')
+	frac=$(awk -v r="$rt" -v l="$lo" -v p="$pf" 'BEGIN {
+		if (p != "-" && p != "") printf "%.2f", p
+		else if (r == "-" || l == 0) print "-"
+		else printf "%.2f", r / l }')
 	printf '%-9s %-16s %9s %11s %9s %9s %7s %11s %10s\n' "$wl" "$vmm" "$t" "$d" "$r" \
 		"$(mib "$b")" "$rt" "$frac" "$sc/$rc"
 done <"$W/table"
@@ -293,7 +322,7 @@ echo
 echo "post-copy against pre-copy (Vessel): the pause until the destination runs the VM, and"
 echo "the faults that waited for the source (host-measured at the destination, ms)"
 printf '%-9s %-16s %9s %9s %7s %8s %8s %8s %8s\n' workload mode total_ms pause_ms faults p50 p90 p99 max
-while read -r wl vmm t r b d sc rc fl p50 p90 p99 pmax; do
+while read -r wl vmm t r b d sc rc fl p50 p90 p99 pmax pf; do
 	case $vmm in vessel | vessel-postcopy) ;; *) continue ;; esac
 	printf '%-9s %-16s %9s %9s %7s %8s %8s %8s %8s\n' "$wl" "$vmm" "$t" "$r" "$fl" "$p50" "$p90" \
 		"$p99" "$pmax"
@@ -301,10 +330,17 @@ done <"$W/table"
 
 echo
 awk -v lo="$lo" '
-	{ t[$1 " " $2] = $3; r[$1 " " $2] = $4; b[$1 " " $2] = $5; d[$1 " " $2] = $6; w[$1] = 1 }
+	{ t[$1 " " $2] = $3; r[$1 " " $2] = $4; b[$1 " " $2] = $5; d[$1 " " $2] = $6; pf[$1 " " $2] = $14; w[$1] = 1 }
 	END {
 		for (wl in w) {
 			v = wl " vessel"
+			split("vessel vessel-prealloc", vs, " ")
+			for (i = 1; i <= 2 && wl == "populated" && lo > 0; i++) {
+				x = wl " " vs[i]
+				if (t[x] == "" || t[x] == "-") continue
+				printf "populated: %s %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s, the better of before and after); paired with a loopback measurement right before each run: median %s\n",
+					vs[i], b[x] / 1048576 / (t[x] / 1000), b[x] / 1048576 / (t[x] / 1000) / lo, lo, pf[x]
+			}
 			if (t[v] == "" || t[v] == "-") { print wl ": no ratios (the vessel migration failed or was not run)"; continue }
 			x = wl " vessel-tls"
 			if (t[x] != "" && t[x] != "-")
@@ -319,8 +355,5 @@ awk -v lo="$lo" '
 					wl, qs[i], t[q] / t[v], (d[v] > 0 ? d[q] / d[v] : 0), (b[v] > 0 ? b[q] / b[v] : 0),
 					qs[i], (r[v] > 0 ? d[q] / r[v] : 0)
 			}
-			if (wl == "populated" && lo > 0)
-				printf "populated: vessel %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s)\n",
-					b[v] / 1048576 / (t[v] / 1000), b[v] / 1048576 / (t[v] / 1000) / lo, lo
 		}
 	}' "$W/table"

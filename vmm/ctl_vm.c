@@ -163,6 +163,9 @@ static int c_stats(void *ctx, const struct ctl_args *a, json_t *res, char *err, 
 	json_object_set_new(res, "scrub_reports_injected", counter(&mce.ao_delivered));
 	json_object_set_new(res, "scrub_reports_pending", counter(&mce.ao_pending));
 	json_object_set_new(res, "scrub_report_waits", counter(&mce.ao_waits));
+	json_object_set_new(res, "mem_prealloc_mib",
+			    json_integer(vm->mem.populated ? (json_int_t)(vm->mem.size >> 20) : 0));
+	json_object_set_new(res, "mem_prealloc_ms", json_integer((json_int_t)vm->mem.prealloc_ms));
 	json_object_set_new(res, "copy_memory_errors",
 			    json_integer((json_int_t)safe_copy_recovered()));
 	json_object_set_new(

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
@@ -88,6 +89,9 @@ int gmem_attach(struct gmem *m, int fd, uint64_t size)
 int gmem_prealloc(struct gmem *m)
 {
 	const size_t step = 64 << 20;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	for (size_t off = 0; off < m->size;) {
 		size_t len = m->size - off < step ? m->size - off : step;
@@ -102,6 +106,8 @@ int gmem_prealloc(struct gmem *m)
 		}
 		off += len;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->prealloc_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	m->populated = true;
 	return 0;
 }

@@ -58,6 +58,7 @@ struct gmem {
 	/* gmem_prealloc touched every page: a write through base faults only
 	 * where a hole was punched since */
 	bool populated;
+	uint64_t prealloc_ms; /* how long gmem_prealloc took (wall clock) */
 };
 
 /*
@@ -74,7 +75,8 @@ int gmem_create(struct gmem *m, uint64_t size);
  * a host that is itself a VM whose free memory went back to its hypervisor,
  * the first write to a page is what costs (docs/platform.md). The pages hold
  * zeros and are data to SEEK_DATA from then on: a migration of the VM reads
- * them and sends the zero ones as ZERO. Returns 0, -ENOMEM, or -errno.
+ * them and sends the zero ones as ZERO. Sets populated and prealloc_ms.
+ * Returns 0, -ENOMEM, or -errno.
  */
 int gmem_prealloc(struct gmem *m);
 

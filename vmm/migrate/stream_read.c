@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include <xxh_x86dispatch.h> /* XXH3 with the widest vector unit the CPU has (AVX2: 2x SSE2) */
 
 #define READER_BUF (MIG_REC_HDR_LEN + MIG_MAX_RECORD_LEN + MIG_REC_SUM_LEN + (64u << 10))
 

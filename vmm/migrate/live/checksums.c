@@ -14,7 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <xxhash.h>
+#include <xxh_x86dispatch.h> /* XXH3 with the widest vector unit the CPU has (AVX2: 2x SSE2) */
 
 int live_write_checksums(struct vm *vm, const uint64_t *free_map, uint64_t free_frames,
 			 const char *why)
