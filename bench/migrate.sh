@@ -282,7 +282,6 @@ echo "populated: median over the runs of each run's MiB/s over a loopback measur
 echo "right before it (this host's loopback varies 2x from minute to minute), else MiB/s over"
 echo "the better of the measurements before and after all migrations"
 : >"$W/table"
-: >"$W/pctable"
 for wl in $WORKLOADS; do
 	for vmm in $VMMS; do
 		res="- - - - - - - - - - - -"
