@@ -333,12 +333,15 @@ awk -v lo="$lo" '
 	END {
 		for (wl in w) {
 			v = wl " vessel"
-			split("vessel vessel-prealloc", vs, " ")
-			for (i = 1; i <= 2 && wl == "populated" && lo > 0; i++) {
-				x = wl " " vs[i]
-				if (t[x] == "" || t[x] == "-") continue
-				printf "populated: %s %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s, the better of before and after); paired with a loopback measurement right before each run: median %s\n",
-					vs[i], b[x] / 1048576 / (t[x] / 1000), b[x] / 1048576 / (t[x] / 1000) / lo, lo, pf[x]
+			if (wl == "populated" && lo > 0) {
+				split("vessel vessel-prealloc", vs, " ")
+				for (i = 1; i <= 2; i++) {
+					x = wl " " vs[i]
+					if (t[x] == "" || t[x] == "-") continue
+					mibs = b[x] / 1048576 / (t[x] / 1000)
+					printf "populated: %s %.0f MiB/s = %.2f of the loopback limit (%.0f MiB/s, the better of before and after); paired with a loopback measurement right before each run: median %s\n",
+						vs[i], mibs, mibs / lo, lo, pf[x]
+				}
 			}
 			if (t[v] == "" || t[v] == "-") { print wl ": no ratios (the vessel migration failed or was not run)"; continue }
 			x = wl " vessel-tls"

@@ -74,9 +74,9 @@ static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint
 			return -EPROTO;
 		}
 	}
-	if (vm->mem.populated)
+	if (vm->mem.populated) {
 		memcpy(gmem_ptr(&vm->mem, gpa, len), data, len);
-	else
+	} else {
 		while (done < len) {
 			ssize_t n = pwrite(vm->mem.fd, data + done, len - done, off + (off_t)done);
 
@@ -90,6 +90,7 @@ static int install_data(struct rx *rx, uint64_t gpa, uint32_t npages, const uint
 			}
 			done += (size_t)n;
 		}
+	}
 	for (uint64_t f = pfn; f < pfn + npages && f < rx->npages; f++)
 		rx->written[f / 64] |= 1ull << (f % 64);
 	return 0;
