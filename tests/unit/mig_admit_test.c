@@ -97,7 +97,7 @@ static void lsn_init(struct lsn *l, const char *tls_dir, int handshake_ms, int t
 	}
 	l->o = (struct mig_admit_opts){ .tls = l->tls,
 					.handshake_ms = handshake_ms,
-					.deadline = timeout_ms ? mig_conn_now_ms() + timeout_ms : 0,
+					.deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0,
 					.log = log_line,
 					.log_ctx = &l->log };
 }

@@ -8,6 +8,7 @@
  * (access.c) before they get a thread.
  */
 #include "ctl.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,14 +64,6 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void count(struct ctl_server *s, unsigned long *counter)
 {
 	pthread_mutex_lock(&s->lock);
@@ -82,7 +75,7 @@ static void count(struct ctl_server *s, unsigned long *counter)
  * Wait until fd has `events` or the deadline passes: 1 ready, 0 timed out,
  * -1 when the server is stopping or poll failed.
  */
-static int wait_fd(struct ctl_server *s, int fd, short events, int64_t deadline)
+static int wait_fd(struct ctl_server *s, int fd, short events, uint64_t deadline)
 {
 	struct pollfd pfd[2] = { { .fd = fd, .events = events },
 				 { .fd = s->wake[0], .events = POLLIN } };
@@ -90,7 +83,7 @@ static int wait_fd(struct ctl_server *s, int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = ((int64_t)deadline - (int64_t)clock_now_ns()) / 1000000; /* ms */
 		if (left <= 0)
 			return 0;
 		n = poll(pfd, 2, (int)left);
@@ -104,7 +97,7 @@ static int wait_fd(struct ctl_server *s, int fd, short events, int64_t deadline)
 }
 
 /* Send all of p before the deadline; -1 when the client is to be dropped. */
-static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, int64_t deadline)
+static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, uint64_t deadline)
 {
 	ssize_t w;
 
@@ -128,7 +121,7 @@ static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, int64
 /* Send one reply line (frees r); -1 when the client is to be dropped. */
 static int reply(struct ctl_server *s, int fd, char *r)
 {
-	int64_t deadline = now_ms() + CLIENT_TIMEOUT_MS;
+	uint64_t deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull; /* ns */
 	int rc = -1;
 
 	if (!r)
@@ -188,7 +181,7 @@ static int execute(struct ctl_server *s, int fd, const char *req, size_t len)
  */
 static void serve_client(struct ctl_server *s, int fd, char *line)
 {
-	int64_t deadline = now_ms() + CLIENT_TIMEOUT_MS;
+	uint64_t deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull; /* ns */
 	size_t len = 0, start, i;
 	ssize_t n;
 	int rc;
@@ -214,7 +207,8 @@ static void serve_client(struct ctl_server *s, int fd, char *line)
 			if (execute(s, fd, line + start, i - start))
 				return;
 			start = i + 1;
-			deadline = now_ms() + CLIENT_TIMEOUT_MS; /* for the next request */
+			/* for the next request */
+			deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull;
 		}
 		memmove(line, line + start, len - start);
 		len -= start;

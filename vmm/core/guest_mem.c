@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/guest_mem.h"
 
+#include "core/clock.h"
 #include "core/safecopy.h"
 
 #include <errno.h>
@@ -89,9 +90,7 @@ int gmem_attach(struct gmem *m, int fd, uint64_t size)
 int gmem_prealloc(struct gmem *m)
 {
 	const size_t step = 64 << 20;
-	struct timespec t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = clock_now_ms();
 
 	for (size_t off = 0; off < m->size;) {
 		size_t len = m->size - off < step ? m->size - off : step;
@@ -106,8 +105,7 @@ int gmem_prealloc(struct gmem *m)
 		}
 		off += len;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	m->prealloc_ms = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	m->prealloc_ms = (uint64_t)(clock_now_ms() - t0);
 	m->populated = true;
 	return 0;
 }

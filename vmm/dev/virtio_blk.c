@@ -11,6 +11,7 @@
 
 #include "abi/vessel.h"
 #include "abi/virtio.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,14 +80,6 @@ struct vblk {
 	int remote_n;
 	unsigned index; /* 0 = vda */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void wake(struct vblk *d)
 {
@@ -218,13 +211,13 @@ static void maybe_interrupt(struct vblk *d, enum cintr_reason why)
 	/* the driver may need none: it consumed these already (EVENT_IDX) or
 	 * asked for none (NO_INTERRUPT) */
 	if (!vq_need_interrupt(q, &d->vm->mem)) {
-		cintr_fired(&d->ci, CINTR_NONE, now_ns());
+		cintr_fired(&d->ci, CINTR_NONE, clock_now_ns());
 		d->cnt.irq_suppressed++;
 		return;
 	}
 	q->signalled_used = q->used_idx;
 	virtio_mmio_signal(d->t, VIRTIO_MMIO_INT_VRING);
-	cintr_fired(&d->ci, why, now_ns());
+	cintr_fired(&d->ci, why, clock_now_ns());
 }
 
 /* Status byte, used ring, interrupt decision. `written` excludes the status byte. */
@@ -246,8 +239,8 @@ static void finish(struct vblk *d, struct vblk_req *r, uint8_t status, uint64_t 
 					 "the used ring is not writable");
 		return;
 	}
-	maybe_interrupt(
-		d, cintr_complete(&d->ci, r->chain.head, r->info.flags, r->avail_ns, now_ns()));
+	maybe_interrupt(d, cintr_complete(&d->ci, r->chain.head, r->info.flags, r->avail_ns,
+					  clock_now_ns()));
 }
 
 static void complete(struct vblk *d, struct vblk_req *r)
@@ -319,7 +312,7 @@ static bool take_one(struct vblk *d)
 	if (rc <= 0)
 		goto out;
 	r->gen = d->gen;
-	r->avail_ns = now_ns();
+	r->avail_ns = clock_now_ns();
 	rc = blk_req_parse(&r->chain, &d->vm->mem, d->capacity, d->readonly, &r->info, why,
 			   sizeof(why));
 	if (!rc && cintr_start(&d->ci, r->chain.head)) {
@@ -449,7 +442,7 @@ static void *io_thread(void *arg)
 			virtio_mmio_resample(d->t);
 		reap(d);
 		if (virtio_mmio_live(d->t))
-			maybe_interrupt(d, cintr_poll(&d->ci, now_ns()));
+			maybe_interrupt(d, cintr_poll(&d->ci, clock_now_ns()));
 		take_all(d);
 		arm_timer(d);
 		if (!d->inflight)
@@ -869,7 +862,7 @@ static ssize_t vblk_save(void *priv, void *buf, size_t cap)
 	b.readonly = d->readonly;
 	b.active = d->active;
 	virtio_mmio_save(d->t, &b.tr);
-	cintr_save(&d->ci, now_ns(), &b.ci);
+	cintr_save(&d->ci, clock_now_ns(), &b.ci);
 	b.cnt = d->cnt;
 	b.irqs_raised = d->t->irqs_raised;
 	d->hold--;
@@ -905,7 +898,7 @@ static int vblk_restore(void *priv, const void *buf, size_t len)
 	pthread_mutex_lock(&d->t->lock);
 	rc = virtio_mmio_restore(d->t, &b.tr);
 	if (!rc)
-		rc = cintr_restore(&d->ci, &b.ci, now_ns(), why, sizeof(why));
+		rc = cintr_restore(&d->ci, &b.ci, clock_now_ns(), why, sizeof(why));
 	if (rc) {
 		pthread_mutex_unlock(&d->t->lock);
 		return rc;

@@ -21,6 +21,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "domain/tcb_image.h"
+#include "core/clock.h"
 
 #define DOMAIN_MAX_VCPUS 8
 #define DOMAIN_MAP_LIMIT (1ull << 30) /* the page tables map [0, 1 GiB) */
@@ -232,14 +233,6 @@ static int ensure_vcpu(struct domain *d, unsigned i, char *why, size_t whylen)
 	return err;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t domain_buffer(struct domain *d, struct vcpu *v, uint8_t **host)
 {
 	unsigned i = v ? v->id : 0;
@@ -304,7 +297,7 @@ int domain_call(struct domain *d, struct vcpu *v, unsigned entry, const uint64_t
 	err = ensure_vcpu(d, i, why, whylen);
 	if (err)
 		return err;
-	t0 = now_ns(); /* the call, not the creation of the secure VM and vCPU */
+	t0 = clock_now_ns(); /* the call, not the creation of the secure VM and vCPU */
 	r.rip = d->hdr.entry[entry];
 	r.rsp = d->va + d->hdr.stack_off + (i + 1) * d->hdr.stack_size;
 	r.rdi = args[0];
@@ -318,7 +311,7 @@ int domain_call(struct domain *d, struct vcpu *v, unsigned entry, const uint64_t
 	}
 	err = run_secure(d, i, ret, why, whylen);
 	__atomic_fetch_add(&d->calls, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&d->ns, now_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&d->ns, clock_now_ns() - t0, __ATOMIC_RELAXED);
 	return err;
 }
 

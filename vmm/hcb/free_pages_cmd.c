@@ -16,6 +16,7 @@
 #include "core/vcpu.h"
 #include "core/vm.h"
 #include "hcb/hcb.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,14 +36,6 @@ struct roundtrip {
 };
 
 static const struct vm_hook_ops roundtrip_hooks;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static uint64_t total_exits(struct vm *vm)
 {
@@ -137,9 +130,9 @@ static int c_free_pages(void *ctx, const struct ctl_args *a, json_t *res, char *
 		return -ENOMEM;
 	}
 	exits = total_exits(vm);
-	t0 = now_us();
+	t0 = clock_now_us();
 	n = guest ? ask_guest(vm, rt) : hcb_free_pages(vm, map, nframes, &st);
-	json_object_set_new(res, "us", json_real(now_us() - t0));
+	json_object_set_new(res, "us", json_real(clock_now_us() - t0));
 	json_object_set_new(res, "exits", json_integer((json_int_t)(total_exits(vm) - exits)));
 	free(map);
 	if (n < 0) {

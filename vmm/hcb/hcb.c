@@ -8,6 +8,7 @@
 #include "core/vm.h"
 
 #include "ebpf.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -49,14 +50,6 @@ static struct hcb *hcb_of(struct vm *vm)
 	return vm_hook_find(vm, &hcb_hooks);
 }
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 /*
  * Helper VESSEL_HCB_HELPER_READ: copy guest memory inside one registered
  * range into dst, through the memory-error-safe path. The verifier proved
@@ -91,7 +84,7 @@ static int64_t run_locked(struct hcb *h, unsigned event, uint64_t arg, uint64_t 
 	struct vessel_hcb_ctx ctx = { .out = (uintptr_t)out, .arg = arg };
 	struct hcb_run run = { h->vm, s };
 	uint64_t n = 0;
-	double t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	int64_t r;
 
 	memcpy(ctx.params, s->params, sizeof(ctx.params));
@@ -99,11 +92,11 @@ static int64_t run_locked(struct hcb *h, unsigned event, uint64_t arg, uint64_t 
 	r = (int64_t)ebpf_prog_run_counted(s->prog, &ctx, &run, &n);
 	h->counts.runs++;
 	h->counts.insns += n;
-	h->counts.ns += (uint64_t)(now_ns() - t0);
+	h->counts.ns += clock_now_ns() - t0;
 	if (st) {
 		st->runs++;
 		st->insns += n;
-		st->ns += (uint64_t)(now_ns() - t0);
+		st->ns += clock_now_ns() - t0;
 	}
 	return r;
 }

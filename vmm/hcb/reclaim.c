@@ -12,6 +12,7 @@
 #include "core/memerr.h"
 #include "core/vm.h"
 #include "hcb/hcb.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,14 +23,6 @@
 
 /* frames the guest kernel can own: it direct-maps RAM below 4 GiB only */
 #define GUEST_FRAMES_MAX (0x100000000ull / GMEM_PAGE_SIZE)
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Punch the free frames of one RAM region out of the memfd. */
 static int punch_region(struct vm *vm, const struct gmem_region *r, const uint64_t *free_map,
@@ -67,7 +60,7 @@ static int c_reclaim(void *ctx, const struct ctl_args *a, json_t *res, char *err
 	struct hcb_run_stats st = { 0 };
 	uint64_t *map;
 	bool paused;
-	double t0 = now_ms();
+	double t0 = clock_now_ms();
 	int64_t nfree;
 	int rc;
 
@@ -108,7 +101,7 @@ static int c_reclaim(void *ctx, const struct ctl_args *a, json_t *res, char *err
 		json_object_set_new(res, "callback_runs", json_integer((json_int_t)st.runs));
 		json_object_set_new(res, "callback_insns", json_integer((json_int_t)st.insns));
 		json_object_set_new(res, "callback_us", json_real((double)st.ns / 1e3));
-		json_object_set_new(res, "ms", json_real(now_ms() - t0));
+		json_object_set_new(res, "ms", json_real(clock_now_ms() - t0));
 		vm_log(vm, "reclaim: %llu free pages (%llu MiB) given back to the host",
 		       (unsigned long long)pages, (unsigned long long)(pages >> 8));
 	}

@@ -18,7 +18,7 @@
 
 struct pending {
 	struct mig_conn c;
-	double expires; /* mig_conn_now_ms() by which it must have proved itself */
+	double expires; /* clock_now_ms() by which it must have proved itself */
 	bool tls_done;	/* TLS handshake complete (or plain TCP) */
 	short events;	/* what it waits for */
 	size_t got;	/* preamble bytes so far */
@@ -68,8 +68,7 @@ static bool take(struct admit *a, int lfd)
 		drop(a, 0, "too many connections waiting to prove themselves");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	p = &a->p[a->n];
-	*p = (struct pending){ .expires = mig_conn_now_ms() + a->o->handshake_ms,
-			       .events = POLLIN };
+	*p = (struct pending){ .expires = clock_now_ms() + a->o->handshake_ms, .events = POLLIN };
 	net_peer_name(fd, p->peer, sizeof(p->peer));
 	if (!a->o->tls) {
 		mig_conn_plain(&p->c, fd);
@@ -165,7 +164,7 @@ int mig_admit(int lfd, const struct mig_admit_opts *o, struct mig_conn *out,
 	/* poll() may report a connection that is reset before accept4() */
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	while (won < 0) {
-		double now = mig_conn_now_ms(), wake;
+		double now = clock_now_ms(), wake;
 		unsigned n;
 		int rc;
 

@@ -27,7 +27,7 @@ struct mig_tls_creds;
 struct mig_admit_opts {
 	struct mig_tls_creds *tls; /* server credentials; NULL: plain TCP */
 	int handshake_ms;	   /* each connection must prove itself within this */
-	double deadline;	   /* CLOCK_MONOTONIC ms (mig_conn_now_ms); 0: none */
+	double deadline;	   /* clock_now_ms() of core/clock.h; 0: none */
 	int stop_fd; /* > 0: readable (an eventfd written) ends the wait, -ECANCELED */
 	/* one line for each connection turned away (may be NULL) */
 	void (*log)(void *ctx, const char *line);

@@ -2,6 +2,7 @@
 /* Migration connections: the plain transport and the deadline (see conn.h). */
 #include "conn.h"
 #include "net.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <time.h>
@@ -36,14 +37,6 @@ void mig_conn_plain(struct mig_conn *c, int fd)
 	*c = (struct mig_conn){ .ops = &plain_ops, .fd = fd };
 }
 
-double mig_conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* timeout_ms clamped to the deadline; -ETIMEDOUT once it has passed. */
 static int clamp(const struct mig_conn *c, int timeout_ms)
 {
@@ -51,7 +44,7 @@ static int clamp(const struct mig_conn *c, int timeout_ms)
 
 	if (!c->deadline)
 		return timeout_ms;
-	left = c->deadline - mig_conn_now_ms();
+	left = c->deadline - clock_now_ms();
 	if (left <= 0)
 		return -ETIMEDOUT;
 	if (timeout_ms < 0 || left < timeout_ms)

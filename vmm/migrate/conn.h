@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "core/clock.h" /* clock_now_ms(): what deadlines are in */
 
 struct mig_conn;
 
@@ -41,14 +42,11 @@ struct mig_conn {
 	const struct mig_conn_ops *ops;
 	int fd;		 /* the socket (or any fd for plain) */
 	void *priv;	 /* the transport's state (the TLS session) */
-	double deadline; /* CLOCK_MONOTONIC ms after which waits fail; 0: none */
+	double deadline; /* clock_now_ms() after which waits fail; 0: none */
 };
 
 /* mig_conn_plain - a plain connection over fd (a socket or a pipe). */
 void mig_conn_plain(struct mig_conn *c, int fd);
-
-/* mig_conn_now_ms - CLOCK_MONOTONIC in milliseconds (what deadlines are in). */
-double mig_conn_now_ms(void);
 
 /*
  * mig_conn_read_some / mig_conn_write_full / mig_conn_read_full - the

@@ -484,7 +484,7 @@ int mig_tls_step(struct mig_conn *c, short *events, char *err, size_t errlen)
 
 int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errlen)
 {
-	double end = mig_conn_now_ms() + timeout_ms;
+	double end = clock_now_ms() + timeout_ms;
 	short ev = POLLIN;
 	int rc;
 
@@ -494,7 +494,7 @@ int mig_tls_handshake(struct mig_conn *c, int timeout_ms, char *err, size_t errl
 		rc = mig_tls_step(c, &ev, err, errlen);
 		if (rc != -EAGAIN)
 			return rc;
-		left = end - mig_conn_now_ms();
+		left = end - clock_now_ms();
 		rc = left > 0 ? net_wait(c->fd, ev, (int)left + 1) : -ETIMEDOUT;
 		if (rc == -ETIMEDOUT)
 			return net_fail(err, errlen, rc,

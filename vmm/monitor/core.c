@@ -17,6 +17,7 @@
 #include "dev/virtio_blk.h"
 
 #include "abi/vessel.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,14 +78,6 @@ struct mon {
 	void (*core_write)(void *opaque, const void *buf, size_t len);
 	void *core_console;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void add(uint64_t *c, uint64_t v)
 {
@@ -209,7 +202,7 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 	/* the monitor has timeout_ms for each message of the conversation */
 	bool past_stop = req->type == MON_MSG_DISK_STATS;
 	unsigned wait_ms = past_stop && m->timeout_ms > 1000 ? 1000 : m->timeout_ms;
-	uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000;
+	uint64_t deadline = clock_now_ns() + (uint64_t)wait_ms * 1000000;
 
 	for (;;) {
 		uint32_t head = __atomic_load_n(&ch->to_core.head, __ATOMIC_ACQUIRE);
@@ -220,9 +213,9 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 			if (__atomic_load_n(&m->shm->dead, __ATOMIC_ACQUIRE) ||
 			    (vm_is_stopping(m->vm) && !past_stop))
 				return -EPIPE;
-			if (now_ns() >= deadline && past_stop)
+			if (clock_now_ns() >= deadline && past_stop)
 				return -ETIMEDOUT; /* counters only: no reason to kill it */
-			if (now_ns() >= deadline) {
+			if (clock_now_ns() >= deadline) {
 				snprintf(why, sizeof(why), "no answer on channel %u within %u ms",
 					 c, m->timeout_ms);
 				add(&m->n.timeouts, 1);
@@ -232,7 +225,7 @@ static int converse(struct mon *m, unsigned c, struct vcpu *v, const struct mon_
 			add(&m->n.core_ops, 1);
 			continue;
 		}
-		deadline = now_ns() + (uint64_t)wait_ms * 1000000;
+		deadline = clock_now_ns() + (uint64_t)wait_ms * 1000000;
 		if ((in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) && in.seq != req->seq)
 			continue; /* the answer to an exchange given up (the VM stopping) */
 		if (in.type == MON_MSG_DONE || in.type == MON_MSG_ANSWER) {
@@ -352,7 +345,7 @@ static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
 
 	if (mon_route_exit(run) != ROUTE_MONITOR)
 		return false;
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	if (!m->sandboxed)
 		exit_dispatch(m->vm, v, run, res); /* the baseline: same device, same process */
 	else if (run->exit_reason == KVM_EXIT_IO)
@@ -361,7 +354,7 @@ static bool mon_hook_exit(void *opaque, struct vcpu *v, struct kvm_run *run,
 		routed_mmio(m, v, run, res);
 	else /* the tables route nothing else to the monitor (policy test) */
 		exit_dispatch(m->vm, v, run, res);
-	t0 = now_ns() - t0;
+	t0 = clock_now_ns() - t0;
 	add(&m->n.routed_ns, t0);
 	add(&m->n.routed_exits, 1);
 	if (run->exit_reason == KVM_EXIT_MMIO) {

@@ -15,6 +15,7 @@
 #include "pttrace/trace_file.h"
 
 #include "abi/vessel.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -44,14 +45,6 @@ struct pttrace {
 };
 
 static const struct vm_hook_ops pttrace_hooks;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * Move the records of cpu's buffer into the file and empty the buffer.
@@ -139,7 +132,7 @@ static int write_mark(struct pttrace *pt, const char *name)
 		snprintf(st[i].name, sizeof(st[i].name), "%s", snap->s[i].name);
 		st[i].value = snap->s[i].value;
 	}
-	rc = pt->failed ? -EIO : ptf_write_mark(&pt->w, name, now_ns(), st, snap->n);
+	rc = pt->failed ? -EIO : ptf_write_mark(&pt->w, name, clock_now_ns(), st, snap->n);
 	if (rc && !pt->failed) {
 		vm_log(pt->vm, "pt-trace %s: write failed: %s; recording stopped", pt->path,
 		       strerror(-rc));

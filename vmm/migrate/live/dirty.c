@@ -14,6 +14,7 @@
  * only outside the root VM's log, so every sync marks them all dirty.
  */
 #include "migrate/live/internal.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -30,14 +31,6 @@
 #define KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE (1 << 0)
 #define KVM_DIRTY_LOG_INITIALLY_SET	    (1 << 1)
 #endif
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int set_logging(struct dirty_log *d, bool on, char *err, size_t errlen)
 {
@@ -160,7 +153,7 @@ static int sync_kvm(struct dirty_log *d, struct dirty_slot *s, char *err, size_t
 
 int dirty_sync(struct dirty_log *d, uint64_t *count, char *err, size_t errlen)
 {
-	double t0 = now_ms();
+	double t0 = clock_now_ms();
 	uint64_t n = 0;
 	int rc;
 
@@ -183,7 +176,7 @@ int dirty_sync(struct dirty_log *d, uint64_t *count, char *err, size_t errlen)
 		for (uint64_t w = 0; w < words; w++)
 			n += (uint64_t)__builtin_popcountll(s->bits[w]);
 	}
-	d->last_sync_ms = now_ms() - t0;
+	d->last_sync_ms = clock_now_ms() - t0;
 	*count = n;
 	return 0;
 }

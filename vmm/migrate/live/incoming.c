@@ -424,7 +424,7 @@ static int receive(struct live *l, struct rx *rx, double deadline, unsigned limi
 	if (rc == -EPROTO && l->opts.no_postcopy && strstr(err, "does not take post-copy") &&
 	    strlen(err) + 32 < errlen)
 		strcat(err, " (it runs with --no-postcopy)");
-	if (rc == -ETIMEDOUT && deadline && mig_conn_now_ms() >= deadline)
+	if (rc == -ETIMEDOUT && deadline && clock_now_ms() >= deadline)
 		snprintf(err, errlen,
 			 "the migration did not complete within the --incoming-timeout of %u s "
 			 "(%llu MiB arrived)",
@@ -450,7 +450,7 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	limit = l->opts.incoming_timeout_s;
-	deadline = limit ? mig_conn_now_ms() + limit * 1e3 : 0;
+	deadline = limit ? clock_now_ms() + limit * 1e3 : 0;
 
 	rc = net_parse_uri(uri, &a, err, errlen);
 	if (rc)

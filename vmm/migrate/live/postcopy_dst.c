@@ -30,6 +30,7 @@
 #include "core/poison.h"
 #include "core/uffd.h"
 #include "migrate/net.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,14 +71,6 @@ struct postcopy_dst {
 	size_t nlat;
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static bool test_bit(const uint64_t *map, uint64_t i)
 {
 	return __atomic_load_n(&map[i / 64], __ATOMIC_ACQUIRE) >> (i % 64) & 1;
@@ -108,7 +101,7 @@ static void lat_start(struct postcopy_dst *pc, uint64_t pfn)
 	     i++, h = (h + 1) % OUT_SLOTS) {
 		if (!pc->out[h].pfn1) {
 			pc->out[h].pfn1 = pfn + 1;
-			pc->out[h].t = now_ms();
+			pc->out[h].t = clock_now_ms();
 			break;
 		}
 	}
@@ -117,7 +110,7 @@ static void lat_start(struct postcopy_dst *pc, uint64_t pfn)
 
 static void lat_end(struct postcopy_dst *pc, uint64_t pfn)
 {
-	double t = now_ms();
+	double t = clock_now_ms();
 
 	pthread_mutex_lock(&pc->lat_lock);
 	for (unsigned i = 0, h = (unsigned)(pfn * 2654435761u) % OUT_SLOTS; i < OUT_SLOTS;

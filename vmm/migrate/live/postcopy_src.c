@@ -268,12 +268,12 @@ static int serve(struct sender *s, uint64_t total)
 /* END sent: until the destination's last ACK, answer what it still asks for here. */
 static int finish(struct sender *s)
 {
-	double until = send_now_ms() + ACK_TIMEOUT_MS;
+	double until = clock_now_ms() + ACK_TIMEOUT_MS;
 	int rc;
 
 	for (;;) {
 		rc = retpath_wait_ack(&s->rp, 2, 10, s->err, sizeof(s->err));
-		if (rc != -ETIMEDOUT || send_now_ms() > until)
+		if (rc != -ETIMEDOUT || clock_now_ms() > until)
 			return rc;
 		rc = serve_requests(s);
 		if (rc) {
@@ -303,7 +303,7 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 		rc = send_pending(s);
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
-	t_state = send_now_ms();
+	t_state = clock_now_ms();
 	/*
 	 * Requests may come as soon as POSTCOPY is out (the destination runs
 	 * the VM on it), on the second connection before our ACK wait returns:
@@ -320,7 +320,7 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 			snprintf(s->err, sizeof(s->err), "%s", s->w.err);
 		return rc;
 	}
-	t_sent = send_now_ms();
+	t_sent = clock_now_ms();
 	pthread_mutex_lock(&l->lock);
 	l->prog.downtime_src_ms = t_sent - t_pause;
 	l->prog.dirty_left = pending;
@@ -329,7 +329,7 @@ int postcopy_source(struct sender *s, double t_pause, double t_paused)
 	if (rc)
 		return rc; /* the destination does not run it: ours to resume */
 	pthread_mutex_lock(&l->lock);
-	l->prog.downtime_ms = send_now_ms() - t_pause;
+	l->prog.downtime_ms = clock_now_ms() - t_pause;
 	l->prog.status = MIG_POSTCOPY;
 	pthread_mutex_unlock(&l->lock);
 	fprintf(stderr,

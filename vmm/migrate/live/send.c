@@ -257,7 +257,7 @@ static int pause_guest(struct sender *s, double *t_pause)
 	struct vm *vm = s->l->vm;
 	int rc;
 
-	*t_pause = send_now_ms();
+	*t_pause = clock_now_ms();
 	pthread_mutex_lock(&vm->lock);
 	s->l->paused_by_user = vm->state == VM_PAUSED;
 	pthread_mutex_unlock(&vm->lock);
@@ -280,7 +280,7 @@ static int stop_and_copy(struct sender *s)
 	rc = pause_guest(s, &t_pause);
 	if (rc)
 		return rc;
-	t_paused = send_now_ms();
+	t_paused = clock_now_ms();
 	rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 	if (!rc) {
 		pthread_mutex_lock(&l->lock);
@@ -291,13 +291,13 @@ static int stop_and_copy(struct sender *s)
 		if (rc)
 			wfail(s, rc);
 	}
-	t_pages = send_now_ms();
+	t_pages = clock_now_ms();
 	if (!rc) /* test mode only: what the destination must hold */
 		live_write_checksums(vm, s->free_valid ? s->free_map : NULL, s->free_frames,
 				     "source, at the hand-over");
 	if (!rc)
 		rc = vmstate_send(l, &s->w, s->err, sizeof(s->err));
-	t_state = send_now_ms();
+	t_state = clock_now_ms();
 	if (!rc) {
 		rc = mig_put_end(&s->w);
 		if (!rc)
@@ -307,7 +307,7 @@ static int stop_and_copy(struct sender *s)
 	}
 	if (!rc) {
 		pthread_mutex_lock(&l->lock);
-		l->prog.downtime_src_ms = send_now_ms() - t_pause;
+		l->prog.downtime_src_ms = clock_now_ms() - t_pause;
 		pthread_mutex_unlock(&l->lock);
 		send_update_progress(s);
 		report(s, "stop-and-copy", 0);
@@ -315,7 +315,7 @@ static int stop_and_copy(struct sender *s)
 			"\rvessel: migration downtime so far: vCPUs paused in %.1f ms, last pages "
 			"%.1f ms, state saved %.1f ms, stream flushed %.1f ms\r\n",
 			t_paused - t_pause, t_pages - t_paused, t_state - t_pages,
-			send_now_ms() - t_state);
+			clock_now_ms() - t_state);
 		set_status(s, MIG_HANDOVER);
 		rc = retpath_wait_ack(&s->rp, 1,
 				      (int)env_long("VESSEL_MIG_TIMEOUT_MS", ACK_TIMEOUT_MS),
@@ -327,7 +327,7 @@ static int stop_and_copy(struct sender *s)
 	}
 	/* handed over: the hold stays until the VM stops here */
 	pthread_mutex_lock(&l->lock);
-	l->prog.downtime_ms = send_now_ms() - t_pause;
+	l->prog.downtime_ms = clock_now_ms() - t_pause;
 	pthread_mutex_unlock(&l->lock);
 	return 0;
 }
@@ -368,7 +368,7 @@ static int switch_to_postcopy(struct sender *s)
 	rc = pause_guest(s, &t_pause);
 	if (rc)
 		return rc;
-	t_paused = send_now_ms();
+	t_paused = clock_now_ms();
 	rc = dirty_sync(&s->dirty, &dirty, s->err, sizeof(s->err));
 	if (!rc)
 		rc = postcopy_source(s, t_pause, t_paused);
@@ -452,7 +452,7 @@ static void *sender_thread(void *arg)
 	pthread_mutex_lock(&l->lock);
 	snprintf(uri, sizeof(uri), "%s", l->prog.uri);
 	pthread_mutex_unlock(&l->lock);
-	s->t_start = send_now_ms();
+	s->t_start = clock_now_ms();
 	rc = run_migration(s, uri);
 	send_update_progress(s);
 	if (rc && s->conn.fd >= 0 && s->w.buf) {

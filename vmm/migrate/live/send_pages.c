@@ -13,19 +13,12 @@
 #include "core/memerr.h"
 #include "core/safecopy.h"
 #include "hcb/hcb.h"
+#include "core/clock.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-double send_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* CPU time of the calling thread, ms. */
 static double thread_cpu_ms(void)
@@ -39,7 +32,7 @@ static double thread_cpu_ms(void)
 void send_update_progress(struct sender *s)
 {
 	struct mig_progress *p = &s->l->prog;
-	double el = send_now_ms() - s->t_start;
+	double el = clock_now_ms() - s->t_start;
 
 	pthread_mutex_lock(&s->l->lock);
 	p->cpu_ms = thread_cpu_ms();
@@ -56,7 +49,7 @@ double send_throttle_ms(struct sender *s)
 	if (!s->max_mib_s)
 		return 0;
 	want_ms = (double)(s->w.bytes + s->w.len) / (s->max_mib_s * 1048576.0) * 1e3;
-	el = send_now_ms() - s->t_start;
+	el = clock_now_ms() - s->t_start;
 	return want_ms > el ? want_ms - el : 0;
 }
 

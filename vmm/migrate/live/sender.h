@@ -123,9 +123,6 @@ double send_throttle_ms(struct sender *s);
 /* send_update_progress - the numbers migrate-status shows. */
 void send_update_progress(struct sender *s);
 
-/* ms of CLOCK_MONOTONIC */
-double send_now_ms(void);
-
 /* ---- retpath.c ---- */
 
 /* retpath_start - start reading the destination's records on c. 0 or -errno. */

@@ -53,7 +53,7 @@ static bool admit(struct urgent_dst *u, struct mig_reader *r)
 	struct rx *rx = u->rx;
 	struct mig_admit_opts ao = { .tls = rx->tls,
 				     .handshake_ms = HANDSHAKE_MS,
-				     .deadline = mig_conn_now_ms() + ADMIT_WITHIN_MS,
+				     .deadline = clock_now_ms() + ADMIT_WITHIN_MS,
 				     .stop_fd = u->stop_fd,
 				     .log = log_line };
 	uint8_t pre[MIG_PREAMBLE_LEN];
