@@ -202,22 +202,29 @@ int sd_is_lazy(struct sd_sys *s, int cpu)
 }
 
 /*
- * Brings CPU self, which has mm loaded, to mm's generation: nothing if it
- * is there already, the range if the change `gen` is the only one it
- * missed, everything otherwise.
+ * Brings CPU self, which has the address space loaded, to its generation
+ * `gen`, the one the change of [start, end) made: nothing if it is there
+ * already, the range if that change is the only one it missed, everything
+ * otherwise.
+ *
+ * It reads nothing of the address space itself. A target that read the
+ * space's current generation (to catch up with changes made after this
+ * one as well, as Linux's flush_tlb_func does) would pull the line the
+ * initiator has just written, and which it writes again at its next
+ * shootdown, away from it: two more line transfers on every round trip's
+ * critical path. The later changes come with requests of their own, or
+ * find this CPU lazy and are caught up with when it leaves lazy mode.
  */
-static void flush_to(struct sd_sys *s, int self, struct sd_mm *mm, uint64_t gen, uint64_t start,
-		     uint64_t end)
+static void flush_to(struct sd_sys *s, int self, uint64_t gen, uint64_t start, uint64_t end)
 {
 	struct sd_tlbstate *ts = &s->ts[self];
 	uint64_t local = LD(&ts->loaded_gen);
-	uint64_t now = LD(&mm->gen); /* read before flushing: covers every change up to now */
 
-	if (local >= now) {
+	if (local >= gen) {
 		s->st[self].flush_uptodate++;
 		return;
 	}
-	if (gen == local + 1 && gen == now && end != SD_FLUSH_ALL && end > start &&
+	if (gen == local + 1 && end != SD_FLUSH_ALL && end > start &&
 	    (end - start) / 4096 <= SD_RANGE_MAX) {
 		s->ops->flush(s, self, start, end);
 		s->st[self].flush_range++;
@@ -225,7 +232,7 @@ static void flush_to(struct sd_sys *s, int self, struct sd_mm *mm, uint64_t gen,
 		s->ops->flush(s, self, 0, SD_FLUSH_ALL);
 		s->st[self].flush_full++;
 	}
-	ST(&ts->loaded_gen, now);
+	ST(&ts->loaded_gen, gen);
 }
 
 static void flush_fn(struct sd_sys *s, int self, struct sd_csd *c)
@@ -237,7 +244,7 @@ static void flush_fn(struct sd_sys *s, int self, struct sd_csd *c)
 		s->st[self].flush_notloaded++; /* switched away since: loading it flushes */
 		return;
 	}
-	flush_to(s, self, mm, LD(&f->gen), LD(&f->start), LD(&f->end));
+	flush_to(s, self, LD(&f->gen), LD(&f->start), LD(&f->end));
 }
 
 int sd_csd_is_flush(const struct sd_csd *c)
@@ -264,7 +271,7 @@ int sd_shootdown(struct sd_sys *s, int self, struct sd_mm *mm, uint64_t start, u
 	gen = ADD(&mm->gen, 1);
 	mask = LD(&mm->cpumask);
 	if (LD(&s->ts[self].loaded_mm) == mm && !LD(lazy_of(s, self)))
-		flush_to(s, self, mm, gen, start, end);
+		flush_to(s, self, gen, start, end);
 	mask &= ~(1ull << self);
 	if (!mask)
 		return 0;

@@ -14,7 +14,9 @@
  *   shootdown after its page-table change, and the mask of CPUs that may
  *   hold it. Every CPU records the generation it has flushed to, so a CPU
  *   that is already up to date flushes nothing, and one that is one
- *   generation behind flushes only the changed range.
+ *   generation behind flushes only the changed range. A target works from
+ *   the request's flush information alone: it never reads the address
+ *   space, whose line stays with the CPU changing it.
  * - Lazy TLB mode: a CPU running only kernel threads or idle keeps the last
  *   address space loaded and is marked lazy; a shootdown skips it, and it
  *   catches up (one full flush, if its generation is behind) when it next
