@@ -75,18 +75,18 @@ static void count(struct ctl_server *s, unsigned long *counter)
  * Wait until fd has `events` or the deadline passes: 1 ready, 0 timed out,
  * -1 when the server is stopping or poll failed.
  */
-static int wait_fd(struct ctl_server *s, int fd, short events, uint64_t deadline)
+static int wait_fd(struct ctl_server *s, int fd, short events, double deadline)
 {
 	struct pollfd pfd[2] = { { .fd = fd, .events = events },
 				 { .fd = s->wake[0], .events = POLLIN } };
-	int64_t left;
+	double left;
 	int n;
 
 	for (;;) {
-		left = ((int64_t)deadline - (int64_t)clock_now_ns()) / 1000000; /* ms */
+		left = deadline - clock_now_ms();
 		if (left <= 0)
 			return 0;
-		n = poll(pfd, 2, (int)left);
+		n = poll(pfd, 2, (int)left + 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (pfd[1].revents & POLLIN))
@@ -97,7 +97,7 @@ static int wait_fd(struct ctl_server *s, int fd, short events, uint64_t deadline
 }
 
 /* Send all of p before the deadline; -1 when the client is to be dropped. */
-static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, uint64_t deadline)
+static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, double deadline)
 {
 	ssize_t w;
 
@@ -121,7 +121,7 @@ static int send_all(struct ctl_server *s, int fd, const char *p, size_t n, uint6
 /* Send one reply line (frees r); -1 when the client is to be dropped. */
 static int reply(struct ctl_server *s, int fd, char *r)
 {
-	uint64_t deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull; /* ns */
+	double deadline = clock_now_ms() + CLIENT_TIMEOUT_MS;
 	int rc = -1;
 
 	if (!r)
@@ -181,7 +181,7 @@ static int execute(struct ctl_server *s, int fd, const char *req, size_t len)
  */
 static void serve_client(struct ctl_server *s, int fd, char *line)
 {
-	uint64_t deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull; /* ns */
+	double deadline = clock_now_ms() + CLIENT_TIMEOUT_MS;
 	size_t len = 0, start, i;
 	ssize_t n;
 	int rc;
@@ -207,8 +207,7 @@ static void serve_client(struct ctl_server *s, int fd, char *line)
 			if (execute(s, fd, line + start, i - start))
 				return;
 			start = i + 1;
-			/* for the next request */
-			deadline = clock_now_ns() + CLIENT_TIMEOUT_MS * 1000000ull;
+			deadline = clock_now_ms() + CLIENT_TIMEOUT_MS; /* for the next request */
 		}
 		memmove(line, line + start, len - start);
 		len -= start;

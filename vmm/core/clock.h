@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's monotonic clock (CLOCK_MONOTONIC), in the unit a caller needs:
- * timeouts, deadlines, rates and durations in the VMM all read it here.
- * It never goes back and does not jump with the wall clock; its zero is
+ * The host's clocks in the unit a caller needs: timeouts, deadlines, rates
+ * and durations in the VMM read the monotonic clock (CLOCK_MONOTONIC) here,
+ * CPU-time figures the calling thread's CPU clock. The monotonic clock
+ * never goes back and does not jump with the wall clock; its zero is
  * arbitrary (boot), so only differences and deadlines mean anything.
  */
 #ifndef VMM_CORE_CLOCK_H
@@ -11,13 +12,19 @@
 #include <stdint.h>
 #include <time.h>
 
-/* clock_now_ns - nanoseconds of CLOCK_MONOTONIC. */
-static inline uint64_t clock_now_ns(void)
+/* clock_read_ns - nanoseconds of clock `id`. */
+static inline uint64_t clock_read_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* clock_now_ns - nanoseconds of CLOCK_MONOTONIC. */
+static inline uint64_t clock_now_ns(void)
+{
+	return clock_read_ns(CLOCK_MONOTONIC);
 }
 
 /* clock_now_us - microseconds of CLOCK_MONOTONIC, with the fraction. */
@@ -30,6 +37,12 @@ static inline double clock_now_us(void)
 static inline double clock_now_ms(void)
 {
 	return (double)clock_now_ns() / 1e6;
+}
+
+/* clock_thread_cpu_ms - CPU time the calling thread has used, ms. */
+static inline double clock_thread_cpu_ms(void)
+{
+	return (double)clock_read_ns(CLOCK_THREAD_CPUTIME_ID) / 1e6;
 }
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "migrate/live/incoming.h"
 
+#include "core/clock.h"
 #include "core/memerr.h"
 #include "core/poison.h"
 #include "migrate/admit.h"
@@ -27,11 +28,6 @@
 #define HANDSHAKE_TIMEOUT_MS 10000 /* a connection proves itself within this */
 #define STREAM_TIMEOUT_MS    60000 /* a started stream must keep flowing */
 #define REPLY_TIMEOUT_MS     5000  /* our records to the source */
-
-double rx_ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
-}
 
 static int rx_hello(void *ctx, const struct mig_hello *h, char *err, size_t errlen)
 {
@@ -174,8 +170,8 @@ static int rx_state(void *ctx, const struct mig_record *rec, char *err, size_t e
 {
 	struct rx *rx = ctx;
 
-	if (!rx->t_state.tv_sec)
-		clock_gettime(CLOCK_MONOTONIC, &rx->t_state);
+	if (!rx->t_state)
+		rx->t_state = clock_now_ms();
 	return vmstate_restore(rx->l, &rx->vs, rec, err, errlen);
 }
 
@@ -437,10 +433,9 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	struct live *l = live_of(vm);
 	const struct mig_recv_stats *st;
 	struct net_addr a;
-	struct timespec t1, cpu1;
 	struct rx *rx;
 	unsigned limit;
-	double deadline;
+	double deadline, t1;
 	uint8_t pre[MIG_PREAMBLE_LEN];
 	char desc[64];
 	int rc;
@@ -468,8 +463,8 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 		rx_free(rx);
 		return rc;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &rx->t0);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &rx->cpu0);
+	rx->t0 = clock_now_ms();
+	rx->cpu0 = clock_thread_cpu_ms();
 	mig_tls_describe(&rx->c, desc, sizeof(desc));
 	snprintf(rx->via, sizeof(rx->via), "%s%s%s%s", rx->c.ops->name, desc[0] ? " (" : "", desc,
 		 desc[0] ? ")" : "");
@@ -485,13 +480,12 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 	if (rc == MIG_RECV_POSTCOPY) {
 		rc = pcd_start(rx, err, errlen);
 		if (rc == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t1);
 			fprintf(stderr,
 				"vessel: incoming migration switched to post-copy: %llu MiB so far "
 				"over %s; VM state applied and acknowledged %.1f ms after it began "
 				"to arrive; the VM runs while the rest of its pages follow\n",
 				(unsigned long long)(rx->r.bytes >> 20), rx->via,
-				rx_ms_between(&rx->t_state, &t1));
+				clock_now_ms() - rx->t_state);
 			return 0; /* rx belongs to the post-copy threads now */
 		}
 	}
@@ -501,19 +495,17 @@ int live_incoming(struct vm *vm, const char *uri, char *err, size_t errlen)
 		return rc;
 	}
 	rx_send_ack(rx, 0, "restored");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	t1 = clock_now_ms();
 	st = &rx->rv.st;
 	fprintf(stderr,
 		"vessel: incoming migration complete: %llu MiB in %.0f ms over %s, %u passes, "
 		"pages: %llu data, %llu zero, %llu free, %llu poisoned (re-poisoned here); VM "
 		"state applied and acknowledged %.1f ms after it began to arrive; receiver CPU "
 		"%.0f ms\n",
-		(unsigned long long)(st->bytes >> 20), rx_ms_between(&rx->t0, &t1), rx->via,
-		rx->last_pass + 1, (unsigned long long)st->pages_data,
-		(unsigned long long)st->pages_zero, (unsigned long long)st->pages_free,
-		(unsigned long long)st->pages_poisoned, rx_ms_between(&rx->t_state, &t1),
-		rx_ms_between(&rx->cpu0, &cpu1));
+		(unsigned long long)(st->bytes >> 20), t1 - rx->t0, rx->via, rx->last_pass + 1,
+		(unsigned long long)st->pages_data, (unsigned long long)st->pages_zero,
+		(unsigned long long)st->pages_free, (unsigned long long)st->pages_poisoned,
+		t1 - rx->t_state, clock_thread_cpu_ms() - rx->cpu0);
 	rx_free(rx);
 	return 0;
 }

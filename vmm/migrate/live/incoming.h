@@ -23,8 +23,8 @@ struct rx {
 	uint64_t npages;   /* frames up to the top of guest RAM */
 	uint64_t repoisoned;
 	unsigned last_pass;
-	struct timespec t0, cpu0; /* the stream began (wall clock, our CPU time) */
-	struct timespec t_state;  /* first STATE record: the source is paused */
+	double t0, cpu0; /* the stream began (clock_now_ms, clock_thread_cpu_ms) */
+	double t_state;	 /* first STATE record (clock_now_ms): the source is paused */
 	struct mig_conn c;
 	struct mig_reader r;
 	struct mig_recv rv;
@@ -48,9 +48,6 @@ int rx_send_ack(struct rx *rx, int code, const char *msg);
 
 /* rx_free - close the connection, free everything. */
 void rx_free(struct rx *rx);
-
-/* ms between two timespecs */
-double rx_ms_between(const struct timespec *a, const struct timespec *b);
 
 /* ---- postcopy_dst.c ---- */
 

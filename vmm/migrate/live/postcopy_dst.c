@@ -58,7 +58,7 @@ struct postcopy_dst {
 	bool running, failed; /* (atomic) */
 	pthread_t fault_thread, recv_thread;
 	bool fault_alive, recv_alive;
-	struct timespec t_run; /* when the VM was let run */
+	double t_run; /* when the VM was let run (clock_now_ms) */
 	/* faults */
 	uint64_t faults_asked, faults_zero, faults_late; /* late: installed meanwhile */
 	/* latency of asked-for faults */
@@ -411,13 +411,13 @@ static void *recv_thread(void *arg)
 {
 	struct postcopy_dst *pc = arg;
 	struct rx *rx = pc->rx;
-	struct timespec t1, cpu0, cpu1;
+	double cpu0;
 	char err[512], lat[160];
 	uint64_t urgent;
 	int rc;
 
 	pthread_setname_np(pthread_self(), "mig-recv");
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	cpu0 = clock_thread_cpu_ms();
 	rc = mig_recv_run(&rx->rv, &rx->r, err, sizeof(err));
 	if (rc == 0)
 		rc = wait_last_pages(pc, err, sizeof(err));
@@ -432,18 +432,16 @@ static void *recv_thread(void *arg)
 	urgent = urgent_dst_pages(rx->urgent);
 	urgent_dst_stop(rx->urgent);
 	rx->urgent = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	lat_summary(pc, true, urgent, lat, sizeof(lat));
 	fprintf(stderr,
 		"\rvessel: incoming post-copy migration complete: %llu pages arrived in %.0f ms "
 		"while the VM ran (%llu MiB in all over %s, %llu pages over the second "
 		"connection); %s; %llu faults zero-filled; %llu poisoned (re-poisoned here); "
 		"receiver CPU %.0f ms\r\n",
-		(unsigned long long)pc->total, rx_ms_between(&pc->t_run, &t1),
+		(unsigned long long)pc->total, clock_now_ms() - pc->t_run,
 		(unsigned long long)(rx->r.bytes >> 20), rx->via, (unsigned long long)urgent, lat,
 		(unsigned long long)pc->faults_zero, (unsigned long long)rx->repoisoned,
-		rx_ms_between(&cpu0, &cpu1));
+		clock_thread_cpu_ms() - cpu0);
 	__atomic_store_n(&pc->running, false, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -622,7 +620,7 @@ int pcd_start(struct rx *rx, char *err, size_t errlen)
 		return rc;
 	}
 	pc->fault_alive = true;
-	clock_gettime(CLOCK_MONOTONIC, &pc->t_run);
+	pc->t_run = clock_now_ms();
 	rc = rx_send_ack(rx, 0, "running, pages follow");
 	if (rc) {
 		snprintf(err, errlen, "cannot tell the source that the VM runs here: %s",

@@ -20,22 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* CPU time of the calling thread, ms. */
-static double thread_cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 void send_update_progress(struct sender *s)
 {
 	struct mig_progress *p = &s->l->prog;
 	double el = clock_now_ms() - s->t_start;
 
 	pthread_mutex_lock(&s->l->lock);
-	p->cpu_ms = thread_cpu_ms();
+	p->cpu_ms = clock_thread_cpu_ms();
 	p->bytes = s->w.bytes + s->w.len;
 	p->elapsed_ms = el;
 	p->rate_mib_s = el > 0 ? (double)p->bytes / (1 << 20) / (el / 1e3) : 0;
